@@ -1,0 +1,47 @@
+# Two commands for a fresh machine: `make demo` and `make test` (see README.md).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+DEMO_DIR ?= .docshelf-demo
+HOST   ?= 127.0.0.1
+PORT   ?= 8470
+
+.PHONY: demo test lint typecheck pytest system-packages venv-demo venv-dev clean
+
+## demo: install into .venv, seed the demo content (once) and run the server
+demo: venv-demo
+	$(BIN)/docshelf demo --data-dir $(DEMO_DIR) --host $(HOST) --port $(PORT)
+
+## test: install what the tests need (system packages too) and run lint, types and tests
+test: system-packages venv-dev lint typecheck pytest
+
+lint: venv-dev
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
+
+typecheck: venv-dev
+	$(BIN)/mypy
+
+pytest: venv-dev
+	VENV_BIN=$(BIN) scripts/run-pytest.sh $(PYTEST_ARGS)
+
+system-packages:
+	scripts/system-packages.sh
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "docshelf needs Python 3.11 or newer"'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+venv-demo: $(VENV)/.demo-installed
+$(VENV)/.demo-installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[demo,postgres]'
+	touch $@
+
+venv-dev: $(VENV)/.dev-installed
+$(VENV)/.dev-installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@ $(VENV)/.demo-installed
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build src/*.egg-info

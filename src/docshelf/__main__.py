@@ -1,0 +1,3 @@
+from docshelf.cli.main import main
+
+main()

@@ -1,0 +1,310 @@
+"""``docshelf admin``: administration straight on the database, beside a running server."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+from sqlalchemy import select
+
+from docshelf.cli.options import (
+    data_dir_option,
+    database_url_option,
+    normalize_database_url,
+    read_password,
+)
+from docshelf.cli.output import console, table
+from docshelf.domain.accounts import group_principal, system_actor, user_principal
+from docshelf.domain.errors import NotFound
+from docshelf.domain.settings import SETTINGS, spec_for
+from docshelf.server.config import ServerSettings
+from docshelf.server.db.engine import Change, Database
+from docshelf.server.db.models import Group, Template, User
+from docshelf.server.runner import open_database
+from docshelf.server.services import accounts, settings, templates
+from docshelf.server.services.common import get_or_404
+from docshelf.server.services.passwords import Passwords
+
+ACTOR = system_actor()
+ACTOR_NAME = "admin-cli"
+
+
+class AdminContext:
+    def __init__(self, data_dir: Path | None, database_url: str | None) -> None:
+        if data_dir is None and database_url is None:
+            raise click.UsageError("Give --data-dir or --database-url (or set DOCSHELF_DATA_DIR).")
+        self.settings = ServerSettings(
+            data_dir=data_dir or Path("."), database_url=normalize_database_url(database_url)
+        )
+        self._db: Database | None = None
+
+    @property
+    def db(self) -> Database:
+        if self._db is None:
+            self._db = open_database(self.settings.resolved_database_url())
+        return self._db
+
+    @contextmanager
+    def change(self) -> Iterator[Change]:
+        with self.db.change(ACTOR_NAME) as change:
+            yield change
+
+    def passwords(self) -> Passwords:
+        return Passwords(self.settings.password_time_cost, self.settings.password_memory_kib)
+
+
+pass_admin = click.make_pass_decorator(AdminContext)
+
+
+@click.group()
+@data_dir_option
+@database_url_option
+@click.pass_context
+def admin(ctx: click.Context, data_dir: Path | None, database_url: str | None) -> None:
+    """Administer users, groups, settings and templates directly on the database."""
+    ctx.obj = AdminContext(data_dir, database_url)
+    ctx.call_on_close(lambda: ctx.obj._db.dispose() if ctx.obj._db else None)
+
+
+def _roles(value: str) -> list[str]:
+    return [part for part in value.replace(" ", "").split(",") if part]
+
+
+@admin.command("create-user")
+@click.argument("login")
+@click.option(
+    "--role",
+    "roles",
+    default="user",
+    show_default=True,
+    help="ROLE[,ROLE]: user, layouter, org, sys.",
+)
+@click.option("--display-name", help="Full name (default: the login).")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@click.option("--no-password", is_flag=True, help="Create without password (set it later).")
+@pass_admin
+def create_user(
+    ctx: AdminContext,
+    login: str,
+    roles: str,
+    display_name: str | None,
+    password_stdin: bool,
+    no_password: bool,
+) -> None:
+    """Create a user account."""
+    password_hash = None if no_password else ctx.passwords().hash(read_password(password_stdin))
+    with ctx.change() as change:
+        user = accounts.create_user(
+            change,
+            ACTOR,
+            login=login,
+            display_name=display_name,
+            roles=_roles(roles),
+            password_hash=password_hash,
+        )
+        console.print(f"Created user {user.login} ({', '.join(user.roles)}), id {user.id}.")
+
+
+@admin.command("set-password")
+@click.argument("login")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@pass_admin
+def set_password(ctx: AdminContext, login: str, password_stdin: bool) -> None:
+    """Set a user's password."""
+    with ctx.db.read() as session:
+        user_id = accounts.find_user(session, login).id
+    password_hash = ctx.passwords().hash(read_password(password_stdin))
+    with ctx.db.write() as session:
+        get_or_404(session, User, user_id, "user").password_hash = password_hash
+    console.print(f"Password of {login} set.")
+
+
+@admin.command("list-users")
+@pass_admin
+def list_users(ctx: AdminContext) -> None:
+    """List user accounts."""
+    with ctx.db.read() as session:
+        rows = session.scalars(select(User).order_by(User.login))
+        table(
+            "Users",
+            ["login", "name", "roles", "active", "id"],
+            ((u.login, u.display_name, ",".join(u.roles), u.active, u.id) for u in rows),
+        )
+
+
+@admin.group()
+def group() -> None:
+    """Groups and their members."""
+
+
+@group.command("create")
+@click.argument("name")
+@click.option("--description", default="")
+@pass_admin
+def group_create(ctx: AdminContext, name: str, description: str) -> None:
+    """Create a group."""
+    with ctx.change() as change:
+        created = accounts.create_group(change, ACTOR, name, description)
+        console.print(f"Created group {created.name!r}, id {created.id}.")
+
+
+@group.command("list")
+@pass_admin
+def group_list(ctx: AdminContext) -> None:
+    """List groups with their direct members."""
+    with ctx.db.read() as session:
+        rows = [
+            (g.name, ", ".join(f"{n} ({k})" for k, _i, n in accounts.members(session, g)), g.id)
+            for g in session.scalars(select(Group).order_by(Group.name))
+        ]
+    table("Groups", ["group", "members", "id"], rows)
+
+
+@group.command("add-member")
+@click.argument("group_name", metavar="GROUP")
+@click.argument("member", metavar="LOGIN")
+@click.option("--group-member", is_flag=True, help="MEMBER names a group, not a user.")
+@pass_admin
+def group_add_member(ctx: AdminContext, group_name: str, member: str, group_member: bool) -> None:
+    """Add a user (or, with --group-member, a group) to GROUP."""
+    with ctx.change() as change:
+        target = accounts.find_group(change.session, group_name)
+        if group_member:
+            added = accounts.add_member(
+                change, ACTOR, target, member_group=accounts.find_group(change.session, member)
+            )
+        else:
+            user = accounts.find_user(change.session, member)
+            added = accounts.add_member(change, ACTOR, target, user=user)
+    verb = "Added" if added else "Already a member:"
+    console.print(f"{verb} {member} → {target.name}.")
+
+
+@group.command("remove-member")
+@click.argument("group_name", metavar="GROUP")
+@click.argument("member", metavar="LOGIN")
+@click.option("--group-member", is_flag=True, help="MEMBER names a group, not a user.")
+@pass_admin
+def group_remove_member(
+    ctx: AdminContext, group_name: str, member: str, group_member: bool
+) -> None:
+    """Remove a user (or, with --group-member, a group) from GROUP."""
+    with ctx.change() as change:
+        target = accounts.find_group(change.session, group_name)
+        if group_member:
+            principal = group_principal(accounts.find_group(change.session, member).id)
+        else:
+            principal = user_principal(accounts.find_user(change.session, member).id)
+        if not accounts.remove_member(change, ACTOR, target, principal):
+            raise NotFound(f"{member} is not a direct member of {target.name}.")
+    console.print(f"Removed {member} from {target.name}.")
+
+
+@admin.group("settings")
+def settings_group() -> None:
+    """Settings clients receive with every sync."""
+
+
+@settings_group.command("show")
+@pass_admin
+def settings_show(ctx: AdminContext) -> None:
+    """Show every setting with its value and default."""
+    with ctx.db.read() as session:
+        values = settings.current(session)
+    table(
+        "Settings",
+        ["key", "value", "default", "description"],
+        ((k, values[k], s.default, s.description) for k, s in SETTINGS.items()),
+    )
+
+
+@settings_group.command("set")
+@click.argument("key")
+@click.argument("value")
+@pass_admin
+def settings_set(ctx: AdminContext, key: str, value: str) -> None:
+    """Set KEY to VALUE (durations in milliseconds, languages as de,en)."""
+    spec = spec_for(key)
+    parsed = spec.parse(value)
+    with ctx.change() as change:
+        settings.set_value(change, ACTOR, key, parsed)
+    console.print(f"{key} = {parsed}; clients receive it at their next sync.")
+
+
+@admin.group("template")
+def template_group() -> None:
+    """Publication state of templates."""
+
+
+@template_group.command("list")
+@pass_admin
+def template_list(ctx: AdminContext) -> None:
+    """List all templates, deactivated ones included."""
+    with ctx.db.read() as session:
+        rows = session.scalars(select(Template).order_by(Template.group_id, Template.order))
+        table(
+            "Templates",
+            ["id", "title", "type", "status", "active", "languages"],
+            (
+                (
+                    t.id,
+                    next(iter(t.titles.values()), ""),
+                    t.kind,
+                    t.status,
+                    t.active,
+                    ",".join(f.lang for f in t.files),
+                )
+                for t in rows
+            ),
+        )
+
+
+def _template_action(
+    ctx: AdminContext, template_id: str, action: str, status: str | None = None
+) -> None:
+    with ctx.change() as change:
+        row = get_or_404(change.session, Template, template_id, "template")
+        if action == "status":
+            templates.update_template(change, ACTOR, row, status=status)
+        elif action == "deactivate":
+            templates.deactivate(change, ACTOR, row)
+        else:
+            templates.restore(change, ACTOR, row)
+        title = next(iter(row.titles.values()), row.id)
+        state = row.status if row.active else f"{row.status}, deactivated"
+    console.print(f"Template {title!r} ({template_id}) is now {state}.")
+
+
+@template_group.command("release")
+@click.argument("template_id", metavar="ID")
+@pass_admin
+def template_release(ctx: AdminContext, template_id: str) -> None:
+    """Release a template: every holder of Use receives it at the next sync."""
+    _template_action(ctx, template_id, "status", "released")
+
+
+@template_group.command("set-status")
+@click.argument("template_id", metavar="ID")
+@click.argument("status", type=click.Choice(["in_progress", "in_test", "released"]))
+@pass_admin
+def template_set_status(ctx: AdminContext, template_id: str, status: str) -> None:
+    """Set a template's publication status."""
+    _template_action(ctx, template_id, "status", status)
+
+
+@template_group.command("deactivate")
+@click.argument("template_id", metavar="ID")
+@pass_admin
+def template_deactivate(ctx: AdminContext, template_id: str) -> None:
+    """Deactivate (delete) a template; it leaves every client and can be restored."""
+    _template_action(ctx, template_id, "deactivate")
+
+
+@template_group.command("restore")
+@click.argument("template_id", metavar="ID")
+@pass_admin
+def template_restore(ctx: AdminContext, template_id: str) -> None:
+    """Restore a deactivated template."""
+    _template_action(ctx, template_id, "restore")

@@ -1,0 +1,36 @@
+"""Printing for people: tables and errors on a terminal, JSON for scripts."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterable, Sequence
+from typing import Any, NoReturn
+
+from rich.console import Console
+from rich.table import Table
+
+console = Console()
+errors = Console(stderr=True)
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    errors.print(f"[bold red]Error:[/] {message}", highlight=False)
+    sys.exit(code)
+
+
+def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    t = Table(title=title, show_lines=False, header_style="bold")
+    for column in columns:
+        t.add_column(column)
+    for row in rows:
+        t.add_row(*("" if v is None else str(v) for v in row))
+    console.print(t)
+
+
+def print_json(value: Any) -> None:
+    click_echo(json.dumps(value, indent=2, ensure_ascii=False, default=str))
+
+
+def click_echo(text: str) -> None:
+    sys.stdout.write(text + "\n")

@@ -1,0 +1,113 @@
+"""The one exception hierarchy of docshelf.
+
+Every error docshelf raises on purpose derives from :class:`DocshelfError` and
+carries a short ``title`` and a ``message`` that tells a person what went wrong
+and what to do about it. The server turns each class into an HTTP status and a
+problem+json body (``status`` and ``code``); the CLI and desktop app show
+``title`` and ``message``.
+
+    DocshelfError
+    ├── InvalidInput            422  the request or a value is malformed / out of range
+    │   └── HashMismatch        422  uploaded bytes do not match the announced SHA-256
+    ├── NotAuthenticated        401  no, unknown or revoked credentials ("signed out")
+    ├── Forbidden               403  authenticated, but not allowed
+    ├── NotFound                404  no such object (or not visible to the caller)
+    ├── Conflict                409  the change clashes with the current state
+    ├── PayloadTooLarge         413  body over the configured limit
+    ├── TooManyRequests         429  slow down; ``retry_after`` seconds
+    ├── ServiceUnavailable      503  overloaded or not ready; ``retry_after`` seconds
+    └── ConfigurationError      500  the installation is incomplete or misconfigured
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+
+class DocshelfError(Exception):
+    status: ClassVar[int] = 500
+    code: ClassVar[str] = "error"
+    default_title: ClassVar[str] = "Something went wrong"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        title: str | None = None,
+        details: Mapping[str, Any] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.title = title or self.default_title
+        self.details: dict[str, Any] = dict(details or {})
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class InvalidInput(DocshelfError, ValueError):
+    """Also a ValueError, so that validators of the wire models report it with its field."""
+
+    status = 422
+    code = "invalid"
+    default_title = "Invalid input"
+
+
+class HashMismatch(InvalidInput):
+    code = "hash_mismatch"
+    default_title = "File damaged in transit"
+
+
+class NotAuthenticated(DocshelfError):
+    status = 401
+    code = "signed_out"
+    default_title = "Signed out"
+
+
+class Forbidden(DocshelfError):
+    status = 403
+    code = "forbidden"
+    default_title = "Not allowed"
+
+
+class NotFound(DocshelfError):
+    status = 404
+    code = "not_found"
+    default_title = "Not found"
+
+
+class Conflict(DocshelfError):
+    status = 409
+    code = "conflict"
+    default_title = "Conflict"
+
+
+class PayloadTooLarge(DocshelfError):
+    status = 413
+    code = "too_large"
+    default_title = "Too large"
+
+
+class _RetryLater(DocshelfError):
+    def __init__(self, message: str, *, retry_after: int, title: str | None = None) -> None:
+        super().__init__(message, title=title, details={"retry_after": retry_after})
+        self.retry_after = retry_after
+
+
+class TooManyRequests(_RetryLater):
+    status = 429
+    code = "too_many_requests"
+    default_title = "Too many requests"
+
+
+class ServiceUnavailable(_RetryLater):
+    status = 503
+    code = "unavailable"
+    default_title = "Server busy"
+
+
+class ConfigurationError(DocshelfError):
+    status = 500
+    code = "configuration"
+    default_title = "Configuration problem"

@@ -1,0 +1,29 @@
+"""Stable identifiers.
+
+Ids are short random strings rather than database sequence numbers because
+clients create objects offline (profiles, snippets) and need an id before the
+server has seen them; 64 random bits keep collisions out of reach at our sizes
+and stay short enough to type on a command line.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+
+from docshelf.domain.errors import InvalidInput
+
+ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+_ID_RE = re.compile(ID_PATTERN)
+
+
+def new_id() -> str:
+    return secrets.token_hex(8)
+
+
+def check_id(value: str, what: str = "id") -> str:
+    if not _ID_RE.match(value):
+        raise InvalidInput(
+            f"{what} {value!r} is not a valid id: use 1-64 letters, digits, '-' or '_'."
+        )
+    return value

@@ -1,0 +1,129 @@
+"""Who may see and who may change what: every rule in one place, no I/O.
+
+The server applies these rules on every request and when it decides which rows
+a client receives; the client uses the same rules to refuse early what is
+obviously forbidden (the server still decides).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from docshelf.domain.accounts import Actor, Role
+from docshelf.domain.errors import Forbidden
+from docshelf.domain.profiles import Profile
+from docshelf.domain.snippets import Snippet, SnippetKind
+from docshelf.domain.templates import PublicationStatus, Template
+
+
+def require(allowed: bool, message: str) -> None:
+    if not allowed:
+        raise Forbidden(message)
+
+
+# --- templates -----------------------------------------------------------------------
+
+
+def holds_change(actor: Actor, template: Template) -> bool:
+    return actor.has_role(Role.LAYOUTER) and actor.holds(template.change_rights)
+
+
+def can_see_template(actor: Actor, template: Template) -> bool:
+    """Released templates to holders of Use; unreleased ones to Sys and their layouters.
+
+    A deactivated template is visible to nobody's client: deleting deactivates,
+    and what is deleted must leave every desk.
+    """
+    if not template.active:
+        return False
+    if template.status is PublicationStatus.RELEASED and actor.holds(template.use_rights):
+        return True
+    return actor.is_sys or holds_change(actor, template)
+
+
+def can_change_template(actor: Actor, template: Template) -> bool:
+    return actor.is_sys or holds_change(actor, template)
+
+
+def can_administer_template(actor: Actor, template: Template) -> bool:
+    """Seeing a template in the administration lists, deactivated ones included."""
+    return can_change_template(actor, template)
+
+
+def can_create_templates(actor: Actor) -> bool:
+    return actor.is_sys or actor.has_role(Role.LAYOUTER)
+
+
+def can_restore_or_purge_templates(actor: Actor) -> bool:
+    return actor.is_sys
+
+
+def can_manage_template_groups(actor: Actor) -> bool:
+    return actor.is_sys or actor.has_role(Role.LAYOUTER)
+
+
+# --- snippets ------------------------------------------------------------------------
+
+
+def can_see_snippet(actor: Actor, snippet: Snippet, template: Template | None = None) -> bool:
+    """``template`` is the template a template snippet belongs to (None if it is gone)."""
+    if snippet.kind is SnippetKind.PERSONAL:
+        return snippet.owner_id == actor.user_id
+    if snippet.kind is SnippetKind.SHARED:
+        return actor.is_sys or actor.holds(snippet.read_rights) or actor.holds(snippet.write_rights)
+    return template is not None and can_see_template(actor, template)
+
+
+def can_change_snippet(actor: Actor, snippet: Snippet, template: Template | None = None) -> bool:
+    if snippet.kind is SnippetKind.PERSONAL:
+        return snippet.owner_id == actor.user_id
+    if snippet.kind is SnippetKind.SHARED:
+        return actor.is_sys or actor.holds(snippet.write_rights)
+    return template is not None and can_change_template(actor, template)
+
+
+def can_create_snippet(actor: Actor, kind: SnippetKind, template: Template | None = None) -> bool:
+    if kind is SnippetKind.PERSONAL:
+        return True
+    if kind is SnippetKind.SHARED:
+        return actor.is_sys or actor.has_role(Role.LAYOUTER)
+    return template is not None and can_change_template(actor, template)
+
+
+# --- profiles ------------------------------------------------------------------------
+
+
+def can_see_profile(actor: Actor, profile: Profile) -> bool:
+    return profile.owner_id == actor.user_id or actor.user_id in profile.shared_with
+
+
+def can_change_profile(actor: Actor, profile: Profile) -> bool:
+    """Only the owner edits a profile; colleagues it is shared with use it as it is."""
+    return profile.owner_id == actor.user_id or actor.is_sys
+
+
+# --- units, accounts, settings -------------------------------------------------------
+
+
+def can_manage_units(actor: Actor) -> bool:
+    return actor.is_sys or actor.has_role(Role.ORG)
+
+
+def can_assign_unit(actor: Actor, assignable_by: Iterable[str]) -> bool:
+    return can_manage_units(actor) or actor.holds(assignable_by)
+
+
+def can_manage_accounts(actor: Actor) -> bool:
+    return actor.is_sys
+
+
+def can_manage_settings(actor: Actor) -> bool:
+    return actor.is_sys
+
+
+def can_manage_field_definitions(actor: Actor) -> bool:
+    return actor.is_sys
+
+
+def can_use_dashboard(actor: Actor) -> bool:
+    return actor.is_sys or actor.has_role(Role.ORG)

@@ -1,0 +1,113 @@
+"""The registry of server settings that administrators set and clients receive.
+
+One declarative list drives validation, the admin CLI and API, the dashboard
+form, what the sync protocol sends to clients, and the documentation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from docshelf.domain.errors import InvalidInput
+from docshelf.domain.text import check_language
+
+MINUTE_MS = 60_000
+
+
+@dataclass(frozen=True)
+class SettingSpec:
+    key: str
+    default: Any
+    description: str
+    kind: str  # "duration_ms" or "languages"
+    minimum: int | None = None
+    maximum: int | None = None
+    sent_to_clients: bool = True
+
+    def validate(self, value: Any) -> Any:
+        if self.kind == "duration_ms":
+            return _check_duration(self, value)
+        return _check_languages(self, value)
+
+    def parse(self, text: str) -> Any:
+        """Parse a value typed on a command line."""
+        if self.kind == "duration_ms":
+            try:
+                return self.validate(int(text.strip().replace("_", "")))
+            except ValueError:
+                raise InvalidInput(
+                    f"{self.key} takes a whole number of milliseconds, not {text!r}."
+                ) from None
+        return self.validate([part.strip() for part in text.split(",") if part.strip()])
+
+
+def _check_duration(spec: SettingSpec, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidInput(f"{spec.key} takes a whole number of milliseconds, not {value!r}.")
+    lo, hi = spec.minimum or 0, spec.maximum or 0
+    if not lo <= value <= hi:
+        raise InvalidInput(
+            f"{spec.key} must lie between {lo} ms ({lo / MINUTE_MS:g} min) and {hi} ms"
+            f" ({hi / MINUTE_MS:g} min); {value} is outside."
+        )
+    return value
+
+
+def _check_languages(spec: SettingSpec, value: Any) -> list[str]:
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+        raise InvalidInput(f"{spec.key} takes a non-empty list of language codes such as de,en.")
+    codes = [check_language(v) for v in value]
+    if len(set(codes)) != len(codes):
+        raise InvalidInput(f"{spec.key} names a language twice.")
+    return codes
+
+
+CLIENT_SYNC_INTERVAL = "ClientSyncInterval"
+CLIENT_SYNC_MAX_DELAY_AFTER_START = "ClientSyncMaxDelayAfterStart"
+LANGUAGES = "Languages"
+
+SETTINGS: Mapping[str, SettingSpec] = {
+    s.key: s
+    for s in (
+        SettingSpec(
+            CLIENT_SYNC_INTERVAL,
+            default=15 * MINUTE_MS,
+            description="How often clients pull changes, in ms; each wait is shortened by a"
+            " random 0-10 % so that clients do not poll in step.",
+            kind="duration_ms",
+            minimum=1 * MINUTE_MS,
+            maximum=24 * 60 * MINUTE_MS,
+        ),
+        SettingSpec(
+            CLIENT_SYNC_MAX_DELAY_AFTER_START,
+            default=5 * MINUTE_MS,
+            description="Upper bound, in ms, of the random delay before a client's first sync"
+            " after it starts, so that a whole company starting its PCs at once does not hit"
+            " the server together. A client with an empty cache syncs at once.",
+            kind="duration_ms",
+            minimum=0,
+            maximum=2 * 60 * MINUTE_MS,
+        ),
+        SettingSpec(
+            LANGUAGES,
+            default=["de", "en"],
+            description="Languages templates and snippets are offered in, first one the default.",
+            kind="languages",
+        ),
+    )
+}
+
+
+def spec_for(key: str) -> SettingSpec:
+    spec = SETTINGS.get(key)
+    if spec is None:
+        known = ", ".join(SETTINGS)
+        raise InvalidInput(f"There is no setting {key!r}; known settings are {known}.")
+    return spec
+
+
+def effective_settings(stored: Mapping[str, Any]) -> dict[str, Any]:
+    """Stored values over defaults, for every registered setting."""
+    return {key: stored.get(key, spec.default) for key, spec in SETTINGS.items()}

@@ -1,0 +1,35 @@
+"""Checks for the free text people type: titles, names, field values."""
+
+from __future__ import annotations
+
+import re
+
+from docshelf.domain.errors import InvalidInput
+
+LANGUAGE_PATTERN = r"^[a-z]{2}(-[A-Z]{2})?$"
+_LANGUAGE_RE = re.compile(LANGUAGE_PATTERN)
+# Control characters break terminals, CSV exports and (NUL) PostgreSQL text columns.
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def check_text(value: str, what: str, *, max_length: int = 200, multiline: bool = False) -> str:
+    if _CONTROL_RE.search(value) or (not multiline and ("\n" in value or "\r" in value)):
+        raise InvalidInput(f"{what} contains control characters; remove them and try again.")
+    if len(value) > max_length:
+        raise InvalidInput(f"{what} is {len(value)} characters long; at most {max_length} fit.")
+    return value
+
+
+def check_title(value: str, what: str = "Title") -> str:
+    stripped = value.strip()
+    if not stripped:
+        raise InvalidInput(f"{what} must not be empty.")
+    return check_text(stripped, what)
+
+
+def check_language(code: str) -> str:
+    if not _LANGUAGE_RE.match(code):
+        raise InvalidInput(
+            f"{code!r} is not a language code; use two lower-case letters such as 'de' or 'en'."
+        )
+    return code

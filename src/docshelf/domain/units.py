@@ -1,0 +1,40 @@
+"""The tree of organisational units: inherited fields and who may assign a unit."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from docshelf.domain.accounts import EVERYONE
+from docshelf.domain.fields import ResolvedField, resolve_chain
+from docshelf.domain.trees import chain_to_root
+
+
+@dataclass(frozen=True)
+class Unit:
+    id: str
+    parent_id: str | None
+    title: str
+    fields: Mapping[str, str] = field(default_factory=dict)
+    # None: inherit from the parent; the root default lets everyone assign.
+    assignable_by: tuple[str, ...] | None = None
+    order: int = 0
+
+
+def parents_of(units: Mapping[str, Unit]) -> dict[str, str | None]:
+    return {u.id: u.parent_id for u in units.values()}
+
+
+def resolve_unit_fields(unit_id: str, units: Mapping[str, Unit]) -> dict[str, ResolvedField]:
+    """Field values of a unit with inheritance from its ancestors."""
+    chain = reversed(chain_to_root(unit_id, parents_of(units)))
+    return resolve_chain((u, units[u].fields) for u in chain if u in units)
+
+
+def effective_assignable_by(unit_id: str, units: Mapping[str, Unit]) -> tuple[str, ...]:
+    """Who may assign this unit to a profile: the nearest unit that says so, else everyone."""
+    for current in chain_to_root(unit_id, parents_of(units)):
+        unit = units.get(current)
+        if unit is not None and unit.assignable_by is not None:
+            return unit.assignable_by
+    return (EVERYONE,)

@@ -1,0 +1,55 @@
+"""Signing in, who am I, devices."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from docshelf.protocol.types import Password, Title
+
+
+class Strict(BaseModel):
+    """Request bodies refuse unknown fields so a typo is an error, not a silent no-op."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class LoginRequest(Strict):
+    login: str = Field(min_length=1, max_length=200)
+    password: Password
+    device_name: Title = "unnamed device"
+    client_version: str | None = Field(default=None, max_length=64, pattern=r"^[\w.+ -]*$")
+
+
+class GroupRef(BaseModel):
+    id: str
+    name: str
+
+
+class Me(BaseModel):
+    id: str
+    login: str
+    display_name: str
+    roles: list[str]
+    groups: list[GroupRef]
+    fields: dict[str, str]
+
+
+class DeviceOut(BaseModel):
+    id: str
+    user_id: str
+    name: str
+    created_at: datetime
+    last_seen_at: datetime | None
+    revoked_at: datetime | None
+    client_version: str | None
+    last_sync_at: datetime | None
+    last_sync_seq: int | None
+    last_error: str | None
+
+
+class LoginResponse(BaseModel):
+    token: str
+    device: DeviceOut
+    user: Me

@@ -1,0 +1,41 @@
+"""Request dependencies: the server state and the authenticated caller."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from docshelf.domain.accounts import Actor
+from docshelf.domain.errors import NotAuthenticated
+from docshelf.server.services.auth import Caller, authenticate
+from docshelf.server.state import ServerState
+
+_bearer = HTTPBearer(auto_error=False, description="The device token from /auth/login.")
+
+
+def get_state(request: Request) -> ServerState:
+    state: ServerState = request.app.state.docshelf
+    return state
+
+
+State = Annotated[ServerState, Depends(get_state)]
+
+
+def get_caller(
+    state: State,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Caller:
+    if credentials is None or not credentials.credentials:
+        raise NotAuthenticated("Sign in first: this request carries no device token.")
+    caller, _user = authenticate(state.db, credentials.credentials)
+    return caller
+
+
+def get_actor(caller: Annotated[Caller, Depends(get_caller)]) -> Actor:
+    return caller.actor
+
+
+CurrentCaller = Annotated[Caller, Depends(get_caller)]
+CurrentActor = Annotated[Actor, Depends(get_actor)]

@@ -1,0 +1,158 @@
+"""Every error leaves the server as ``application/problem+json`` with a readable message."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError, OperationalError
+from starlette.exceptions import HTTPException
+
+from docshelf.domain.errors import DocshelfError
+from docshelf.protocol.problems import PROBLEM_MEDIA_TYPE, Problem
+
+log = logging.getLogger("docshelf.server")
+
+_HTTP_TITLES = {
+    400: ("Bad request", "bad_request"),
+    401: ("Signed out", "signed_out"),
+    403: ("Not allowed", "forbidden"),
+    404: ("Not found", "not_found"),
+    405: ("Method not allowed", "method_not_allowed"),
+    413: ("Too large", "too_large"),
+}
+
+
+def problem_response(problem: Problem, headers: dict[str, str] | None = None) -> JSONResponse:
+    if problem.retry_after is not None:
+        headers = {**(headers or {}), "Retry-After": str(problem.retry_after)}
+    return JSONResponse(
+        problem.model_dump(exclude_none=True),
+        status_code=problem.status,
+        media_type=PROBLEM_MEDIA_TYPE,
+        headers=headers,
+    )
+
+
+def _request_id(request: Request) -> str | None:
+    return getattr(request.state, "request_id", None)
+
+
+async def _docshelf_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DocshelfError)
+    if exc.status >= 500:
+        log.error("request failed", extra={"event": "error", "error": exc.message})
+    headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+    return problem_response(
+        Problem(
+            title=exc.title,
+            status=exc.status,
+            detail=exc.message,
+            code=exc.code,
+            retry_after=exc.details.get("retry_after"),
+            request_id=_request_id(request),
+        ),
+        headers=headers,
+    )
+
+
+def _describe(error: dict[str, Any]) -> str:
+    where = ".".join(str(p) for p in error.get("loc", ()) if p != "body")
+    message = str(error.get("msg", "is invalid"))
+    if error.get("type") == "extra_forbidden":
+        message = "is not a known field (check the spelling)"
+    elif error.get("type") == "json_invalid":
+        return "The request body is not valid JSON."
+    return f"{where or 'request'}: {message}"
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = [
+        {"loc": [str(p) for p in e.get("loc", ())], "msg": str(e.get("msg")), "type": e.get("type")}
+        for e in exc.errors()
+    ]
+    detail = "; ".join(_describe(e) for e in exc.errors()[:3])
+    return problem_response(
+        Problem(
+            title="Invalid input",
+            status=422,
+            detail=detail or "The request is invalid.",
+            code="invalid",
+            errors=errors,
+            request_id=_request_id(request),
+        )
+    )
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, HTTPException)
+    title, code = _HTTP_TITLES.get(exc.status_code, ("Error", "error"))
+    detail = str(exc.detail)
+    if exc.status_code == 404 and detail == "Not Found":
+        detail = f"There is no {request.method} {request.url.path}; see /api/v1/docs."
+    elif exc.status_code == 405:
+        detail = f"{request.url.path} does not accept {request.method}."
+    return problem_response(
+        Problem(
+            title=title,
+            status=exc.status_code,
+            detail=detail,
+            code=code,
+            request_id=_request_id(request),
+        ),
+        headers=dict(exc.headers or {}),
+    )
+
+
+async def _integrity_error(request: Request, exc: Exception) -> JSONResponse:
+    # A concurrent request created the same login/name between our check and our insert.
+    return problem_response(
+        Problem(
+            title="Conflict",
+            status=409,
+            detail="The change clashes with data that was saved at the same moment; try again.",
+            code="conflict",
+            request_id=_request_id(request),
+        )
+    )
+
+
+async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    log.error("database unavailable", extra={"event": "db_error", "error": str(exc)[:500]})
+    return problem_response(
+        Problem(
+            title="Server busy",
+            status=503,
+            detail="The database is not reachable or busy; try again shortly.",
+            code="unavailable",
+            retry_after=5,
+            request_id=_request_id(request),
+        )
+    )
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unexpected error", extra={"event": "crash", "path": request.url.path})
+    return problem_response(
+        Problem(
+            title="Internal error",
+            status=500,
+            detail="The server hit an unexpected error; the administrator finds the details in"
+            " the server log under this request id.",
+            code="internal",
+            request_id=_request_id(request),
+        )
+    )
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(DocshelfError, _docshelf_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(IntegrityError, _integrity_error)
+    app.add_exception_handler(OperationalError, _database_unavailable)
+    app.add_exception_handler(Exception, _unexpected)

@@ -1,0 +1,69 @@
+"""The application factory: one FastAPI app per ServerSettings, no import-time globals."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+from starlette.types import Scope
+
+import docshelf
+from docshelf.protocol import API_PREFIX
+from docshelf.server.api import errors
+from docshelf.server.api.middleware import BodyLimit, RequestLog
+from docshelf.server.api.routes import (
+    auth,
+    blobs,
+    groups,
+    health,
+    organisation,
+    snippets,
+    templates,
+    users,
+)
+from docshelf.server.api.routes import settings as settings_routes
+from docshelf.server.config import ServerSettings
+from docshelf.server.state import ServerState
+
+
+def _operation_id(route: APIRoute) -> str:
+    return route.name
+
+
+def create_app(settings: ServerSettings, state: ServerState | None = None) -> FastAPI:
+    state = state or ServerState.build(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        state.db.dispose()
+
+    app = FastAPI(
+        title="docshelf",
+        version=docshelf.__version__,
+        description="Keeps document templates, snippets, profiles and units in sync.",
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=f"{API_PREFIX}/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+        generate_unique_id_function=_operation_id,
+    )
+    app.state.docshelf = state
+    errors.install(app)
+
+    app.include_router(health.router)
+    for module in (auth, users, groups, organisation, templates, snippets, settings_routes, blobs):
+        app.include_router(module.router, prefix=API_PREFIX)
+
+    upload_prefix = f"{API_PREFIX}/blobs/"
+
+    def limit_for(scope: Scope) -> int:
+        if scope.get("method") == "PUT" and str(scope.get("path", "")).startswith(upload_prefix):
+            return settings.max_upload_bytes
+        return settings.max_json_bytes
+
+    app.add_middleware(BodyLimit, limit_for=limit_for)
+    app.add_middleware(RequestLog)
+    return app

@@ -1,0 +1,53 @@
+"""The server's own configuration (environment ``DOCSHELF_*`` or command-line options).
+
+These are settings of the installation. What administrators change at run time
+and clients receive (the sync interval, ...) lives in the database instead, see
+:mod:`docshelf.domain.settings`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+MiB = 1024 * 1024
+
+
+class ServerSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="DOCSHELF_", extra="ignore")
+
+    data_dir: Path = Field(description="Directory for the SQLite database, files and logs.")
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL; default: SQLite in the data dir. For PostgreSQL use"
+        " postgresql+psycopg://user:password@host/db",
+    )
+    host: str = "127.0.0.1"
+    port: int = Field(default=8470, ge=1, le=65535)
+    blob_dir: Path | None = Field(
+        default=None,
+        description="Where files are stored, content-addressed. Several servers sharing one"
+        " PostgreSQL must share this directory too. Default: <data dir>/blobs.",
+    )
+    max_json_bytes: int = Field(default=1 * MiB, ge=1024)
+    max_upload_bytes: int = Field(default=512 * MiB, ge=1024)
+    login_free_failures: int = Field(
+        default=5, ge=1, description="Failed logins per account before logins slow down."
+    )
+    login_max_lockout_seconds: int = Field(default=900, ge=1)
+    password_time_cost: int = Field(default=3, ge=1, description="argon2id iterations.")
+    password_memory_kib: int = Field(default=65536, ge=8, description="argon2id memory.")
+
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'docshelf.db').resolve()}"
+
+    def resolved_blob_dir(self) -> Path:
+        return self.blob_dir or self.data_dir / "blobs"
+
+    @property
+    def log_path(self) -> Path:
+        return self.data_dir / "logs" / "server.log"

@@ -1,0 +1,168 @@
+"""Translation between database rows, domain entities and wire records."""
+
+from __future__ import annotations
+
+from docshelf.domain import fields as dfields
+from docshelf.domain import profiles as dprofiles
+from docshelf.domain import snippets as dsnippets
+from docshelf.domain import templates as dtemplates
+from docshelf.domain import units as dunits
+from docshelf.protocol import records as r
+from docshelf.server.db import models as m
+
+
+def template(row: m.Template) -> dtemplates.Template:
+    return dtemplates.Template(
+        id=row.id,
+        group_id=row.group_id,
+        kind=row.kind,
+        status=dtemplates.PublicationStatus(row.status),
+        active=row.active,
+        use_rights=tuple(row.use_rights),
+        change_rights=tuple(row.change_rights),
+        titles=dict(row.titles),
+        descriptions=dict(row.descriptions),
+        files={f.lang: dtemplates.TemplateFile(f.sha256, f.size, f.filename) for f in row.files},
+    )
+
+
+def snippet(row: m.Snippet) -> dsnippets.Snippet:
+    return dsnippets.Snippet(
+        id=row.id,
+        kind=dsnippets.SnippetKind(row.kind),
+        title=row.title,
+        owner_id=row.owner_id,
+        template_id=row.template_id,
+        read_rights=tuple(row.read_rights),
+        write_rights=tuple(row.write_rights),
+        body_sha256=row.body_sha256,
+        body_format=dsnippets.SnippetFormat(row.body_format),
+    )
+
+
+def profile(row: m.Profile) -> dprofiles.Profile:
+    return dprofiles.Profile(
+        id=row.id,
+        owner_id=row.owner_id,
+        unit_id=row.unit_id,
+        title=row.title,
+        overrides=dict(row.overrides),
+        shared_with=tuple(row.shared_with),
+    )
+
+
+def unit(row: m.Unit) -> dunits.Unit:
+    return dunits.Unit(
+        id=row.id,
+        parent_id=row.parent_id,
+        title=row.title,
+        fields=dict(row.fields),
+        assignable_by=tuple(row.assignable_by) if row.assignable_by is not None else None,
+        order=row.order,
+    )
+
+
+def field_def(row: m.FieldDefinition) -> dfields.FieldDef:
+    return dfields.FieldDef(
+        key=row.key,
+        scope=dfields.FieldScope(row.scope),
+        type=dfields.FieldType(row.type),
+        labels=dict(row.labels),
+        order=row.order,
+    )
+
+
+def user_record(row: m.User) -> r.UserRecord:
+    return r.UserRecord(
+        id=row.id,
+        version=row.version,
+        login=row.login,
+        display_name=row.display_name,
+        fields=dict(row.fields),
+        roles=sorted(row.roles),
+        active=row.active,
+    )
+
+
+def group_record(row: m.Group) -> r.GroupRecord:
+    return r.GroupRecord(id=row.id, version=row.version, name=row.name, description=row.description)
+
+
+def field_def_record(row: m.FieldDefinition) -> r.FieldDefRecord:
+    return r.FieldDefRecord(
+        id=row.id,
+        version=row.version,
+        key=row.key,
+        scope=row.scope,
+        type=row.type,
+        labels=dict(row.labels),
+        order=row.order,
+    )
+
+
+def unit_record(row: m.Unit) -> r.UnitRecord:
+    return r.UnitRecord(
+        id=row.id,
+        version=row.version,
+        parent_id=row.parent_id,
+        title=row.title,
+        fields=dict(row.fields),
+        assignable_by=list(row.assignable_by) if row.assignable_by is not None else None,
+        order=row.order,
+    )
+
+
+def profile_record(row: m.Profile) -> r.ProfileRecord:
+    return r.ProfileRecord(
+        id=row.id,
+        version=row.version,
+        owner_id=row.owner_id,
+        unit_id=row.unit_id,
+        title=row.title,
+        overrides=dict(row.overrides),
+        shared_with=sorted(row.shared_with),
+    )
+
+
+def template_group_record(row: m.TemplateGroup) -> r.TemplateGroupRecord:
+    return r.TemplateGroupRecord(
+        id=row.id,
+        version=row.version,
+        parent_id=row.parent_id,
+        titles=dict(row.titles),
+        order=row.order,
+    )
+
+
+def template_record(row: m.Template) -> r.TemplateRecord:
+    return r.TemplateRecord(
+        id=row.id,
+        version=row.version,
+        group_id=row.group_id,
+        kind=row.kind,
+        status=row.status,
+        active=row.active,
+        titles=dict(row.titles),
+        descriptions=dict(row.descriptions),
+        use_rights=sorted(row.use_rights),
+        change_rights=sorted(row.change_rights),
+        files={
+            f.lang: r.FileRef(sha256=f.sha256, size=f.size, filename=f.filename) for f in row.files
+        },
+        order=row.order,
+    )
+
+
+def snippet_record(row: m.Snippet) -> r.SnippetRecord:
+    return r.SnippetRecord(
+        id=row.id,
+        version=row.version,
+        kind=row.kind,
+        title=row.title,
+        owner_id=row.owner_id,
+        template_id=row.template_id,
+        read_rights=sorted(row.read_rights),
+        write_rights=sorted(row.write_rights),
+        body_sha256=row.body_sha256,
+        body_format=row.body_format,
+    )

@@ -1,0 +1,147 @@
+"""Connections, transactions and the change sequence.
+
+Three kinds of transaction:
+
+* ``read()``  — a consistent read.
+* ``write()`` — bookkeeping writes that clients never pull (devices, throttling).
+* ``change(actor)`` — a write to synchronised content. It draws the next change
+  number first. On PostgreSQL the counter row stays locked until commit, so
+  content writers are serialised and change numbers become visible in the
+  order they were drawn: a reader that has seen change n will never later find
+  a committed change below n (the classic ``seq > cursor`` gap). SQLite has one
+  writer anyway; there ``BEGIN IMMEDIATE`` takes the write lock up front so two
+  writers never deadlock upgrading a read lock.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import Engine, create_engine, event, select, text, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from docshelf.server.db.models import Commit, Counter, Synced, Tombstone, utcnow
+
+CHANGE_COUNTER = "change_seq"
+S = TypeVar("S", bound=Synced)
+R = TypeVar("R")
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        return _sqlite_engine(url)
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+def _sqlite_engine(url: str) -> Engine:
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take over transaction control from pysqlite so BEGIN is ours to choose.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        immediate = conn.get_execution_options().get("docshelf_write", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+@dataclass
+class Change:
+    """One write transaction to synchronised content, numbered ``seq``."""
+
+    session: Session
+    seq: int
+    actor: str
+    now: datetime = field(default_factory=utcnow)
+
+    def add(self, row: S, kind: str) -> S:
+        """Insert a new entity (clearing a tombstone a re-created id may have left)."""
+        row.version = 1
+        row.seq = self.seq
+        row.updated_at = self.now
+        self.session.add(row)
+        stale = self.session.get(Tombstone, (kind, row.id))
+        if stale is not None:
+            self.session.delete(stale)
+        return row
+
+    def touch(self, row: R) -> R:
+        """Record that an existing entity changed in this transaction."""
+        target: Any = row  # any entity with version/seq/updated_at, settings included
+        if target.seq != self.seq:
+            target.version = target.version + 1
+            target.seq = self.seq
+        target.updated_at = self.now
+        return row
+
+    def delete(self, row: Synced, kind: str) -> None:
+        """Delete an entity for good, leaving a tombstone that clients pull."""
+        self.session.delete(row)
+        self.session.merge(Tombstone(kind=kind, id=row.id, seq=self.seq, deleted_at=self.now))
+
+
+class Database:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = make_engine(url)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._write_sessions = sessionmaker(
+            self.engine.execution_options(docshelf_write=True), expire_on_commit=False
+        )
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        with self._sessions() as session, session.begin():
+            yield session
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        with self._write_sessions() as session, session.begin():
+            yield session
+
+    @contextmanager
+    def change(self, actor: str) -> Iterator[Change]:
+        with self.write() as session:
+            yield Change(session=session, seq=allocate_seq(session, actor), actor=actor)
+
+    def ping(self) -> None:
+        with self.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def allocate_seq(session: Session, actor: str) -> int:
+    seq = session.execute(
+        update(Counter)
+        .where(Counter.name == CHANGE_COUNTER)
+        .values(value=Counter.value + 1)
+        .returning(Counter.value)
+    ).scalar_one()
+    session.add(Commit(seq=seq, nonce=secrets.token_hex(8), actor=actor[:64]))
+    return int(seq)
+
+
+def current_seq(session: Session) -> int:
+    value = session.scalar(select(Counter.value).where(Counter.name == CHANGE_COUNTER))
+    return int(value or 0)

@@ -1,0 +1,295 @@
+"""Tables of the server's database.
+
+Every synchronised entity has a stable ``id``, a ``version`` that grows with
+each change, and ``seq``: the number of the change (one per write transaction)
+that touched it last. Clients pull by ``seq``; hard deletes leave a row in
+``tombstones`` with the deleting change's ``seq``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+ID = String(64)
+SHA256 = String(64)
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes on every database (SQLite would hand back naive ones)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTCDateTime column")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON, list[str]: JSON}  # noqa: RUF012
+
+
+class Synced:
+    """Columns every synchronised entity carries."""
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    seq: Mapped[int] = mapped_column(BigInteger, index=True)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# --- bookkeeping -------------------------------------------------------------------
+
+
+class Meta(Base):
+    __tablename__ = "meta"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class Counter(Base):
+    __tablename__ = "counters"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger)
+
+
+class Commit(Base):
+    """One row per change: lets a cursor prove it belongs to this database's history."""
+
+    __tablename__ = "commits"
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    nonce: Mapped[str] = mapped_column(String(32))
+    committed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor: Mapped[str] = mapped_column(String(64))
+
+
+class Tombstone(Base):
+    __tablename__ = "tombstones"
+    kind: Mapped[str] = mapped_column(String(32), primary_key=True)
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, index=True)
+    deleted_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Blob(Base):
+    __tablename__ = "blobs"
+    sha256: Mapped[str] = mapped_column(SHA256, primary_key=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Setting(Base):
+    __tablename__ = "settings"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[Any] = mapped_column(JSON)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    seq: Mapped[int] = mapped_column(BigInteger, index=True)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# --- accounts ----------------------------------------------------------------------
+
+
+class User(Synced, Base):
+    __tablename__ = "users"
+    login: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    fields: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    roles: Mapped[list[str]] = mapped_column(default=list)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    password_hash: Mapped[str | None] = mapped_column(Text, default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Group(Synced, Base):
+    __tablename__ = "groups"
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    description: Mapped[str] = mapped_column(String(500), default="")
+
+
+class GroupMember(Base):
+    """An edge of the group graph; ``member_key`` is the member's principal."""
+
+    __tablename__ = "group_members"
+    __table_args__ = (
+        CheckConstraint(
+            "(user_id IS NULL) <> (member_group_id IS NULL)", name="exactly_one_member"
+        ),
+    )
+    group_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True
+    )
+    member_key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    user_id: Mapped[str | None] = mapped_column(
+        ID, ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    member_group_id: Mapped[str | None] = mapped_column(
+        ID, ForeignKey("groups.id", ondelete="CASCADE"), index=True
+    )
+
+
+class Device(Base):
+    """A signed-in client. The token itself is never stored, only its hash."""
+
+    __tablename__ = "devices"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    user_id: Mapped[str] = mapped_column(ID, ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime | None] = mapped_column(default=None)
+    revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+    client_version: Mapped[str | None] = mapped_column(String(64), default=None)
+    last_sync_at: Mapped[datetime | None] = mapped_column(default=None)
+    last_sync_seq: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    last_error: Mapped[str | None] = mapped_column(String(500), default=None)
+
+
+class LoginThrottle(Base):
+    """Failed logins per login name, shared by every server process through the database."""
+
+    __tablename__ = "login_throttle"
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure_at: Mapped[datetime] = mapped_column(default=utcnow)
+    locked_until: Mapped[datetime | None] = mapped_column(default=None)
+
+
+# --- organisation ------------------------------------------------------------------
+
+
+class FieldDefinition(Synced, Base):
+    __tablename__ = "field_definitions"
+    key: Mapped[str] = mapped_column(String(40), unique=True)
+    scope: Mapped[str] = mapped_column(String(10))
+    type: Mapped[str] = mapped_column(String(20))
+    labels: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    order: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Unit(Synced, Base):
+    __tablename__ = "units"
+    parent_id: Mapped[str | None] = mapped_column(
+        ID, ForeignKey("units.id", ondelete="RESTRICT"), index=True
+    )
+    title: Mapped[str] = mapped_column(String(200))
+    fields: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    assignable_by: Mapped[list[str] | None] = mapped_column(JSON, default=None)
+    order: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Profile(Synced, Base):
+    __tablename__ = "profiles"
+    owner_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    unit_id: Mapped[str | None] = mapped_column(
+        ID, ForeignKey("units.id", ondelete="RESTRICT"), index=True
+    )
+    title: Mapped[str] = mapped_column(String(200))
+    overrides: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    shared_with: Mapped[list[str]] = mapped_column(default=list)
+
+
+# --- templates and snippets --------------------------------------------------------
+
+
+class TemplateGroup(Synced, Base):
+    __tablename__ = "template_groups"
+    parent_id: Mapped[str | None] = mapped_column(
+        ID, ForeignKey("template_groups.id", ondelete="RESTRICT"), index=True
+    )
+    titles: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    order: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Template(Synced, Base):
+    __tablename__ = "templates"
+    group_id: Mapped[str | None] = mapped_column(
+        ID, ForeignKey("template_groups.id", ondelete="RESTRICT"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(10))
+    status: Mapped[str] = mapped_column(String(20))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    titles: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    descriptions: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    use_rights: Mapped[list[str]] = mapped_column(default=list)
+    change_rights: Mapped[list[str]] = mapped_column(default=list)
+    order: Mapped[int] = mapped_column(Integer, default=0)
+    deactivated_at: Mapped[datetime | None] = mapped_column(default=None)
+    files: Mapped[list[TemplateFile]] = relationship(
+        back_populates="template",
+        cascade="all, delete-orphan",
+        order_by="TemplateFile.lang",
+        lazy="selectin",
+    )
+
+
+class TemplateFile(Base):
+    __tablename__ = "template_files"
+    template_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("templates.id", ondelete="CASCADE"), primary_key=True
+    )
+    lang: Mapped[str] = mapped_column(String(8), primary_key=True)
+    sha256: Mapped[str] = mapped_column(SHA256, ForeignKey("blobs.sha256"), index=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    filename: Mapped[str] = mapped_column(String(200))
+    template: Mapped[Template] = relationship(back_populates="files")
+
+
+class Snippet(Synced, Base):
+    __tablename__ = "snippets"
+    kind: Mapped[str] = mapped_column(String(10))
+    title: Mapped[str] = mapped_column(String(200))
+    owner_id: Mapped[str | None] = mapped_column(
+        ID, ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    template_id: Mapped[str | None] = mapped_column(
+        ID, ForeignKey("templates.id", ondelete="CASCADE"), index=True
+    )
+    read_rights: Mapped[list[str]] = mapped_column(default=list)
+    write_rights: Mapped[list[str]] = mapped_column(default=list)
+    body_sha256: Mapped[str | None] = mapped_column(SHA256, ForeignKey("blobs.sha256"), index=True)
+    body_format: Mapped[str] = mapped_column(String(10), default="text")
+
+
+Index("ix_tombstones_kind_seq", Tombstone.kind, Tombstone.seq)

@@ -1,0 +1,45 @@
+"""Structured logging: one JSON object per line in the log file, readable lines on stderr."""
+
+from __future__ import annotations
+
+import json
+import logging
+import logging.handlers
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+_STANDARD = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        entry.update({k: v for k, v in record.__dict__.items() if k not in _STANDARD})
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, default=str, ensure_ascii=False)
+
+
+def setup(log_path: Path, *, level: int = logging.INFO, to_stderr: bool = True) -> Path:
+    """Log to ``log_path`` (rotated) and, briefly, to stderr; returns the path for the user."""
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    root = logging.getLogger("docshelf")
+    root.setLevel(level)
+    root.handlers.clear()
+    file_handler = logging.handlers.RotatingFileHandler(
+        log_path, maxBytes=10 * 1024 * 1024, backupCount=5, encoding="utf-8"
+    )
+    file_handler.setFormatter(JsonFormatter())
+    root.addHandler(file_handler)
+    if to_stderr:
+        console = logging.StreamHandler()
+        console.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        console.setLevel(logging.WARNING)
+        root.addHandler(console)
+    return log_path

@@ -1,0 +1,262 @@
+"""Users, groups and group membership."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import delete, or_, select
+from sqlalchemy.orm import Session
+
+from docshelf.domain.accounts import (
+    Actor,
+    Membership,
+    actor_for,
+    creates_group_cycle,
+    group_principal,
+    normalize_login,
+    parse_roles,
+    user_principal,
+)
+from docshelf.domain.errors import Conflict, InvalidInput, NotFound
+from docshelf.domain.fields import FieldScope, check_field_values
+from docshelf.domain.ids import new_id
+from docshelf.domain.permissions import can_manage_accounts, require
+from docshelf.domain.text import check_text, check_title
+from docshelf.server.db.engine import Change
+from docshelf.server.db.models import Group, GroupMember, Profile, Snippet, Template, Unit, User
+from docshelf.server.services.common import check_version
+from docshelf.server.services.fields import definitions
+
+USER = "user"
+GROUP = "group"
+
+
+def memberships(session: Session) -> list[Membership]:
+    return [
+        Membership(group_id=g, user_id=u, member_group_id=mg)
+        for g, u, mg in session.execute(
+            select(GroupMember.group_id, GroupMember.user_id, GroupMember.member_group_id)
+        )
+    ]
+
+
+def actor_of(session: Session, user: User) -> Actor:
+    return actor_for(user.id, user.login, user.roles, memberships(session))
+
+
+def find_user(session: Session, login_or_id: str) -> User:
+    try:
+        login = normalize_login(login_or_id)
+    except InvalidInput:
+        login = None
+    user = session.scalar(select(User).where(User.login == login)) if login else None
+    user = user or session.get(User, login_or_id)
+    if user is None:
+        raise NotFound(f"There is no user {login_or_id!r}.")
+    return user
+
+
+def find_group(session: Session, name_or_id: str) -> Group:
+    group = session.scalar(select(Group).where(Group.name == name_or_id))
+    group = group or session.get(Group, name_or_id)
+    if group is None:
+        raise NotFound(f"There is no group {name_or_id!r}.")
+    return group
+
+
+def _check_user_fields(session: Session, fields: dict[str, str]) -> dict[str, str]:
+    return check_field_values(fields, definitions(session), FieldScope.USER)
+
+
+def create_user(
+    change: Change,
+    actor: Actor,
+    *,
+    login: str,
+    display_name: str | None = None,
+    roles: Iterable[str] = (),
+    fields: dict[str, str] | None = None,
+    password_hash: str | None = None,
+    user_id: str | None = None,
+) -> User:
+    require(can_manage_accounts(actor), "Only a system administrator may create users.")
+    session = change.session
+    login = normalize_login(login)
+    if session.scalar(select(User.id).where(User.login == login)) is not None:
+        raise Conflict(f"A user with the login {login!r} exists already.")
+    user = User(
+        id=user_id or new_id(),
+        login=login,
+        display_name=check_title(display_name or login, "Display name"),
+        roles=sorted(r.value for r in parse_roles(roles)),
+        fields=_check_user_fields(session, fields or {}),
+        password_hash=password_hash,
+        active=True,
+    )
+    return change.add(user, USER)
+
+
+def update_user(
+    change: Change,
+    actor: Actor,
+    user: User,
+    *,
+    display_name: str | None = None,
+    roles: Iterable[str] | None = None,
+    fields: dict[str, str] | None = None,
+    expected_version: int | None = None,
+) -> User:
+    require(can_manage_accounts(actor), "Only a system administrator may change users.")
+    check_version(user, expected_version, "user")
+    if display_name is not None:
+        user.display_name = check_title(display_name, "Display name")
+    if roles is not None:
+        user.roles = sorted(r.value for r in parse_roles(roles))
+    if fields is not None:
+        user.fields = _check_user_fields(change.session, fields)
+    return change.touch(user)
+
+
+def set_active(change: Change, actor: Actor, user: User, active: bool) -> User:
+    require(can_manage_accounts(actor), "Only a system administrator may (de)activate users.")
+    if user.id == actor.user_id and not active:
+        raise InvalidInput("You cannot deactivate your own account.")
+    user.active = active
+    return change.touch(user)
+
+
+def purge_user(change: Change, actor: Actor, user: User) -> None:
+    """Delete a deactivated user and what only they had (personal snippets, profiles)."""
+    require(can_manage_accounts(actor), "Only a system administrator may delete users.")
+    if user.active:
+        raise Conflict(f"Deactivate {user.login!r} first; only deactivated users can be deleted.")
+    session = change.session
+    for profile in session.scalars(select(Profile).where(Profile.owner_id == user.id)):
+        change.delete(profile, "profile")
+    for snippet in session.scalars(select(Snippet).where(Snippet.owner_id == user.id)):
+        change.delete(snippet, "snippet")
+    for profile in session.scalars(select(Profile)):
+        if user.id in profile.shared_with:
+            profile.shared_with = [u for u in profile.shared_with if u != user.id]
+            change.touch(profile)
+    _drop_principal(change, user_principal(user.id))
+    change.delete(user, USER)
+
+
+def _drop_principal(change: Change, principal: str) -> None:
+    """Remove a deleted user or group from every grant so a later id can't inherit it."""
+    for model, columns in (
+        (Template, ("use_rights", "change_rights")),
+        (Snippet, ("read_rights", "write_rights")),
+        (Unit, ("assignable_by",)),
+    ):
+        for row in change.session.scalars(select(model)):
+            touched = False
+            for column in columns:
+                rights = getattr(row, column)
+                if rights and principal in rights:
+                    setattr(row, column, [p for p in rights if p != principal])
+                    touched = True
+            if touched:
+                change.touch(row)
+
+
+def create_group(change: Change, actor: Actor, name: str, description: str = "") -> Group:
+    require(can_manage_accounts(actor), "Only a system administrator may create groups.")
+    name = check_title(name, "Group name")
+    if change.session.scalar(select(Group.id).where(Group.name == name)) is not None:
+        raise Conflict(f"A group named {name!r} exists already.")
+    group = Group(id=new_id(), name=name, description=check_text(description, "Description"))
+    return change.add(group, GROUP)
+
+
+def update_group(
+    change: Change,
+    actor: Actor,
+    group: Group,
+    *,
+    name: str | None = None,
+    description: str | None = None,
+    expected_version: int | None = None,
+) -> Group:
+    require(can_manage_accounts(actor), "Only a system administrator may change groups.")
+    check_version(group, expected_version, "group")
+    if name is not None and name != group.name:
+        name = check_title(name, "Group name")
+        if change.session.scalar(select(Group.id).where(Group.name == name)) is not None:
+            raise Conflict(f"A group named {name!r} exists already.")
+        group.name = name
+    if description is not None:
+        group.description = check_text(description, "Description")
+    return change.touch(group)
+
+
+def delete_group(change: Change, actor: Actor, group: Group) -> None:
+    require(can_manage_accounts(actor), "Only a system administrator may delete groups.")
+    change.session.execute(
+        delete(GroupMember).where(
+            or_(GroupMember.group_id == group.id, GroupMember.member_group_id == group.id)
+        )
+    )
+    _drop_principal(change, group_principal(group.id))
+    change.delete(group, GROUP)
+
+
+def add_member(
+    change: Change,
+    actor: Actor,
+    group: Group,
+    *,
+    user: User | None = None,
+    member_group: Group | None = None,
+) -> bool:
+    """Add a user or a group to ``group``; returns False when it was a member already."""
+    require(can_manage_accounts(actor), "Only a system administrator may change memberships.")
+    session = change.session
+    if member_group is not None:
+        if creates_group_cycle(group.id, member_group.id, memberships(session)):
+            raise InvalidInput(
+                f"Group {member_group.name!r} cannot become a member of {group.name!r}: that"
+                " would make a group a member of itself."
+            )
+        key = group_principal(member_group.id)
+    elif user is not None:
+        key = user_principal(user.id)
+    else:
+        raise InvalidInput("Name a user or a group to add.")
+    if session.get(GroupMember, (group.id, key)) is not None:
+        return False
+    session.add(
+        GroupMember(
+            group_id=group.id,
+            member_key=key,
+            user_id=user.id if user is not None and member_group is None else None,
+            member_group_id=member_group.id if member_group is not None else None,
+        )
+    )
+    # Membership changes the members' view; bumping the group records that in the feed.
+    change.touch(group)
+    return True
+
+
+def remove_member(change: Change, actor: Actor, group: Group, principal: str) -> bool:
+    require(can_manage_accounts(actor), "Only a system administrator may change memberships.")
+    row = change.session.get(GroupMember, (group.id, principal))
+    if row is None:
+        return False
+    change.session.delete(row)
+    change.touch(group)
+    return True
+
+
+def members(session: Session, group: Group) -> list[tuple[str, str, str]]:
+    """(kind, id, name) of the direct members."""
+    result: list[tuple[str, str, str]] = []
+    for row in session.scalars(select(GroupMember).where(GroupMember.group_id == group.id)):
+        if row.user_id is not None:
+            user = session.get(User, row.user_id)
+            result.append(("user", row.user_id, user.login if user else row.user_id))
+        elif row.member_group_id is not None:
+            sub = session.get(Group, row.member_group_id)
+            result.append(("group", row.member_group_id, sub.name if sub else row.member_group_id))
+    return sorted(result)

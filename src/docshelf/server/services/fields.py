@@ -1,0 +1,79 @@
+"""Definitions of user and unit fields."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from docshelf.domain.accounts import Actor
+from docshelf.domain.errors import Conflict, InvalidInput
+from docshelf.domain.fields import FieldDef, FieldScope, FieldType, check_field_key
+from docshelf.domain.ids import new_id
+from docshelf.domain.permissions import can_manage_field_definitions, require
+from docshelf.domain.text import check_language, check_title
+from docshelf.server import convert
+from docshelf.server.db.engine import Change
+from docshelf.server.db.models import FieldDefinition
+from docshelf.server.services.common import check_version
+
+KIND = "field"
+
+
+def definitions(session: Session) -> dict[str, FieldDef]:
+    return {row.key: convert.field_def(row) for row in session.scalars(select(FieldDefinition))}
+
+
+def _labels(labels: dict[str, str]) -> dict[str, str]:
+    return {check_language(lang): check_title(text, "Label") for lang, text in labels.items()}
+
+
+def create_field(
+    change: Change,
+    actor: Actor,
+    *,
+    key: str,
+    scope: str,
+    type: str = "text",
+    labels: dict[str, str] | None = None,
+    order: int = 0,
+) -> FieldDefinition:
+    require(can_manage_field_definitions(actor), "Only a system administrator may define fields.")
+    key = check_field_key(key)
+    try:
+        scope_value, type_value = FieldScope(scope), FieldType(type)
+    except ValueError as exc:
+        raise InvalidInput(f"Unknown field scope or type: {exc}.") from None
+    if change.session.scalar(select(FieldDefinition.id).where(FieldDefinition.key == key)):
+        raise Conflict(f"A field {key!r} exists already.")
+    row = FieldDefinition(
+        id=new_id(),
+        key=key,
+        scope=scope_value.value,
+        type=type_value.value,
+        labels=_labels(labels or {}),
+        order=order,
+    )
+    return change.add(row, KIND)
+
+
+def update_field(
+    change: Change,
+    actor: Actor,
+    row: FieldDefinition,
+    *,
+    labels: dict[str, str] | None = None,
+    order: int | None = None,
+    expected_version: int | None = None,
+) -> FieldDefinition:
+    require(can_manage_field_definitions(actor), "Only a system administrator may change fields.")
+    check_version(row, expected_version, "field")
+    if labels is not None:
+        row.labels = _labels(labels)
+    if order is not None:
+        row.order = order
+    return change.touch(row)
+
+
+def delete_field(change: Change, actor: Actor, row: FieldDefinition) -> None:
+    require(can_manage_field_definitions(actor), "Only a system administrator may delete fields.")
+    change.delete(row, KIND)

@@ -1,0 +1,87 @@
+"""Which stored files exist, and who may read them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from docshelf.domain.accounts import Actor
+from docshelf.domain.errors import InvalidInput
+from docshelf.domain.permissions import (
+    can_administer_template,
+    can_change_snippet,
+    can_see_snippet,
+    can_see_template,
+)
+from docshelf.server import convert
+from docshelf.server.blobs import BlobStore
+from docshelf.server.db.models import Blob, Snippet, Template, TemplateFile, Unit, User
+
+
+def register_blob(session: Session, sha256: str, size: int) -> None:
+    """Record a stored file; concurrent uploads of the same content are no error."""
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    session.execute(
+        insert(Blob)
+        .values(sha256=sha256, size=size)
+        .on_conflict_do_nothing(index_elements=["sha256"])
+    )
+
+
+def store_bytes(session: Session, blobs: BlobStore, data: bytes) -> str:
+    sha, size = blobs.put_bytes(data)
+    register_blob(session, sha, size)
+    return sha
+
+
+def require_blob(session: Session, sha256: str) -> Blob:
+    blob = session.get(Blob, sha256)
+    if blob is None:
+        raise InvalidInput(
+            f"The file {sha256} has not been uploaded to the server; upload it first"
+            " (PUT /api/v1/blobs/<sha256>)."
+        )
+    return blob
+
+
+def missing(session: Session, hashes: Iterable[str]) -> list[str]:
+    wanted = sorted(set(hashes))
+    present: set[str] = set()
+    for i in range(0, len(wanted), 500):
+        batch = wanted[i : i + 500]
+        present.update(session.scalars(select(Blob.sha256).where(Blob.sha256.in_(batch))))
+    return [h for h in wanted if h not in present]
+
+
+def may_read(session: Session, actor: Actor, sha256: str) -> bool:
+    """A file may be read by whoever may see something that uses it."""
+    if actor.is_sys:
+        return True
+    for template in session.scalars(
+        select(Template).join(TemplateFile).where(TemplateFile.sha256 == sha256)
+    ):
+        as_template = convert.template(template)
+        if can_see_template(actor, as_template) or can_administer_template(actor, as_template):
+            return True
+    for snippet in session.scalars(select(Snippet).where(Snippet.body_sha256 == sha256)):
+        parent = session.get(Template, snippet.template_id) if snippet.template_id else None
+        domain_parent = convert.template(parent) if parent is not None else None
+        as_snippet = convert.snippet(snippet)
+        if can_see_snippet(actor, as_snippet, domain_parent) or can_change_snippet(
+            actor, as_snippet, domain_parent
+        ):
+            return True
+    # Images in unit and user fields (logos, signatures) are visible to every signed-in user.
+    return _used_in_fields(session, sha256)
+
+
+def _used_in_fields(session: Session, sha256: str) -> bool:
+    for model in (Unit, User):
+        for fields in session.scalars(select(model.fields)):
+            if sha256 in (fields or {}).values():
+                return True
+    return False

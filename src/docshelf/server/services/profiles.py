@@ -1,0 +1,112 @@
+"""Profiles: a user in a unit, with overrides, shareable with colleagues."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from docshelf.domain.accounts import Actor
+from docshelf.domain.errors import InvalidInput
+from docshelf.domain.fields import ResolvedField, check_field_values, resolve_profile_fields
+from docshelf.domain.ids import new_id
+from docshelf.domain.permissions import can_assign_unit, can_change_profile, require
+from docshelf.domain.text import check_title
+from docshelf.domain.units import effective_assignable_by, resolve_unit_fields
+from docshelf.server import convert
+from docshelf.server.db.engine import Change
+from docshelf.server.db.models import Profile, User
+from docshelf.server.services.common import check_version, get_or_404, merge_values
+from docshelf.server.services.fields import definitions
+from docshelf.server.services.units import all_units, check_assignable
+
+KIND = "profile"
+_ONLY_OWNER = "Only the owner of a profile may change it."
+
+
+def _check_unit(session: Session, actor: Actor, unit_id: str | None) -> str | None:
+    if unit_id is None:
+        return None
+    check_assignable(session, unit_id)
+    allowed = effective_assignable_by(unit_id, all_units(session))
+    require(can_assign_unit(actor, allowed), "You may not assign this unit to a profile.")
+    return unit_id
+
+
+def _check_shares(session: Session, owner_id: str, user_ids: list[str]) -> list[str]:
+    shares = sorted(set(user_ids) - {owner_id})
+    for user_id in shares:
+        if session.get(User, user_id) is None:
+            raise InvalidInput(f"Cannot share with {user_id!r}: there is no such user.")
+    return shares
+
+
+def create_profile(
+    change: Change,
+    actor: Actor,
+    *,
+    owner_id: str,
+    title: str,
+    unit_id: str | None = None,
+    overrides: dict[str, str] | None = None,
+    shared_with: list[str] | None = None,
+    profile_id: str | None = None,
+) -> Profile:
+    session = change.session
+    get_or_404(session, User, owner_id, "user")
+    require(owner_id == actor.user_id or actor.is_sys, "You may create profiles only for yourself.")
+    row = Profile(
+        id=profile_id or new_id(),
+        owner_id=owner_id,
+        unit_id=_check_unit(session, actor, unit_id),
+        title=check_title(title),
+        overrides=check_field_values(overrides or {}, definitions(session), None),
+        shared_with=_check_shares(session, owner_id, shared_with or []),
+    )
+    return change.add(row, KIND)
+
+
+def update_profile(
+    change: Change,
+    actor: Actor,
+    row: Profile,
+    *,
+    title: str | None = None,
+    unit_id: str | None = None,
+    overrides: dict[str, str | None] | None = None,
+    shared_with: list[str] | None = None,
+    expected_version: int | None = None,
+) -> Profile:
+    require(can_change_profile(actor, convert.profile(row)), _ONLY_OWNER)
+    check_version(row, expected_version, "profile")
+    session = change.session
+    if title is not None:
+        row.title = check_title(title)
+    if unit_id is not None and unit_id != row.unit_id:
+        row.unit_id = _check_unit(session, actor, unit_id)
+    if overrides is not None:
+        merged = merge_values(row.overrides, overrides)
+        row.overrides = check_field_values(merged, definitions(session), None)
+    if shared_with is not None:
+        row.shared_with = _check_shares(session, row.owner_id, shared_with)
+    return change.touch(row)
+
+
+def delete_profile(change: Change, actor: Actor, row: Profile) -> None:
+    require(can_change_profile(actor, convert.profile(row)), _ONLY_OWNER)
+    change.delete(row, KIND)
+
+
+def resolved_fields(session: Session, row: Profile) -> list[ResolvedField]:
+    owner = session.get(User, row.owner_id)
+    units = all_units(session)
+    unit_fields = resolve_unit_fields(row.unit_id, units) if row.unit_id in units else {}
+    return resolve_profile_fields(
+        definitions(session).values(),
+        dict(owner.fields) if owner else {},
+        unit_fields,
+        dict(row.overrides),
+    )
+
+
+def profiles_of(session: Session, owner_id: str) -> list[Profile]:
+    return list(session.scalars(select(Profile).where(Profile.owner_id == owner_id)))

@@ -1,0 +1,147 @@
+"""Snippets: personal, shared and template snippets."""
+
+from __future__ import annotations
+
+from docshelf.domain import permissions as rules
+from docshelf.domain.accounts import Actor, check_principals, user_principal
+from docshelf.domain.errors import InvalidInput
+from docshelf.domain.ids import new_id
+from docshelf.domain.permissions import require
+from docshelf.domain.snippets import SnippetFormat, SnippetKind, check_snippet_shape
+from docshelf.domain.text import check_title
+from docshelf.server import convert
+from docshelf.server.blobs import BlobStore
+from docshelf.server.db.engine import Change
+from docshelf.server.db.models import Snippet, Template, User
+from docshelf.server.services.common import check_version, get_or_404
+from docshelf.server.services.files import require_blob, store_bytes
+
+KIND = "snippet"
+
+
+def _kind(value: str) -> SnippetKind:
+    try:
+        return SnippetKind(value)
+    except ValueError:
+        raise InvalidInput(
+            f"Unknown snippet kind {value!r}; use personal, shared or template."
+        ) from None
+
+
+def _format(value: str) -> SnippetFormat:
+    try:
+        return SnippetFormat(value)
+    except ValueError:
+        raise InvalidInput(f"Unknown snippet format {value!r}; use text, html or docx.") from None
+
+
+def _body(
+    change: Change, blobs: BlobStore, body: str | None, body_sha256: str | None
+) -> str | None:
+    if body is not None and body_sha256 is not None:
+        raise InvalidInput("Give the snippet's body as text or as an uploaded file, not both.")
+    if body is not None:
+        return store_bytes(change.session, blobs, body.encode("utf-8"))
+    if body_sha256 is not None:
+        require_blob(change.session, body_sha256)
+    return body_sha256
+
+
+def _parent(change: Change, template_id: str | None) -> Template | None:
+    if template_id is None:
+        return None
+    return get_or_404(change.session, Template, template_id, "template")
+
+
+def create_snippet(
+    change: Change,
+    actor: Actor,
+    blobs: BlobStore,
+    *,
+    kind: str,
+    title: str,
+    owner_id: str | None = None,
+    template_id: str | None = None,
+    read_rights: list[str] | None = None,
+    write_rights: list[str] | None = None,
+    body: str | None = None,
+    body_sha256: str | None = None,
+    body_format: str = "text",
+    snippet_id: str | None = None,
+) -> Snippet:
+    snippet_kind = _kind(kind)
+    if snippet_kind is SnippetKind.PERSONAL:
+        owner_id = owner_id or actor.user_id
+        require(owner_id == actor.user_id or actor.is_sys, "Personal snippets are the owner's.")
+        get_or_404(change.session, User, owner_id, "user")
+    elif owner_id is not None:
+        raise InvalidInput("Only personal snippets have an owner.")
+    check_snippet_shape(snippet_kind, owner_id, template_id)
+    parent = _parent(change, template_id)
+    require(
+        rules.can_create_snippet(actor, snippet_kind, convert.template(parent) if parent else None),
+        f"You may not create {snippet_kind.value} snippets here.",
+    )
+    readers = set(check_principals(read_rights or []))
+    writers = set(check_principals(write_rights or []))
+    if snippet_kind is SnippetKind.SHARED:
+        readers = readers or {"*"}
+        writers.add(user_principal(actor.user_id))
+    row = Snippet(
+        id=snippet_id or new_id(),
+        kind=snippet_kind.value,
+        title=check_title(title),
+        owner_id=owner_id,
+        template_id=template_id,
+        read_rights=sorted(readers) if snippet_kind is SnippetKind.SHARED else [],
+        write_rights=sorted(writers) if snippet_kind is SnippetKind.SHARED else [],
+        body_sha256=_body(change, blobs, body, body_sha256),
+        body_format=_format(body_format).value,
+    )
+    return change.add(row, KIND)
+
+
+def _require_change(change: Change, actor: Actor, row: Snippet) -> None:
+    parent = _parent(change, row.template_id)
+    require(
+        rules.can_change_snippet(
+            actor, convert.snippet(row), convert.template(parent) if parent else None
+        ),
+        "You may not change this snippet.",
+    )
+
+
+def update_snippet(
+    change: Change,
+    actor: Actor,
+    blobs: BlobStore,
+    row: Snippet,
+    *,
+    title: str | None = None,
+    read_rights: list[str] | None = None,
+    write_rights: list[str] | None = None,
+    body: str | None = None,
+    body_sha256: str | None = None,
+    body_format: str | None = None,
+    expected_version: int | None = None,
+) -> Snippet:
+    _require_change(change, actor, row)
+    check_version(row, expected_version, "snippet")
+    if title is not None:
+        row.title = check_title(title)
+    if (read_rights is not None or write_rights is not None) and row.kind != SnippetKind.SHARED:
+        raise InvalidInput("Only shared snippets carry read and write rights.")
+    if read_rights is not None:
+        row.read_rights = list(check_principals(read_rights))
+    if write_rights is not None:
+        row.write_rights = list(check_principals(write_rights))
+    if body is not None or body_sha256 is not None:
+        row.body_sha256 = _body(change, blobs, body, body_sha256)
+    if body_format is not None:
+        row.body_format = _format(body_format).value
+    return change.touch(row)
+
+
+def delete_snippet(change: Change, actor: Actor, row: Snippet) -> None:
+    _require_change(change, actor, row)
+    change.delete(row, KIND)

@@ -1,0 +1,249 @@
+"""Template groups and templates: create, edit, publish, deactivate, restore, purge."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from docshelf.domain import permissions as rules
+from docshelf.domain.accounts import Actor, Role, check_principals, user_principal
+from docshelf.domain.errors import Conflict, InvalidInput
+from docshelf.domain.ids import new_id
+from docshelf.domain.permissions import require
+from docshelf.domain.templates import (
+    check_file_matches_kind,
+    check_filename,
+    parse_kind,
+    parse_status,
+)
+from docshelf.domain.text import check_language, check_text, check_title
+from docshelf.domain.trees import check_move
+from docshelf.server import convert
+from docshelf.server.blobs import BlobStore
+from docshelf.server.db.engine import Change
+from docshelf.server.db.models import Snippet, Template, TemplateFile, TemplateGroup
+from docshelf.server.services.common import check_version, get_or_404
+from docshelf.server.services.files import require_blob
+
+KIND = "template"
+GROUP_KIND = "template_group"
+_NO_CHANGE = "You do not hold the Change right on this template."
+
+
+def _titles(titles: dict[str, str], what: str = "Title") -> dict[str, str]:
+    if not titles:
+        raise InvalidInput("Give a title in at least one language.")
+    return {check_language(lang): check_title(text, what) for lang, text in titles.items()}
+
+
+def _descriptions(texts: dict[str, str]) -> dict[str, str]:
+    return {
+        check_language(lang): check_text(text, "Description", max_length=5000, multiline=True)
+        for lang, text in texts.items()
+    }
+
+
+# --- template groups -------------------------------------------------------------------
+
+
+def create_group(
+    change: Change,
+    actor: Actor,
+    *,
+    titles: dict[str, str],
+    parent_id: str | None = None,
+    order: int = 0,
+    group_id: str | None = None,
+) -> TemplateGroup:
+    require(rules.can_manage_template_groups(actor), "Only layouters may create template groups.")
+    if parent_id is not None:
+        get_or_404(change.session, TemplateGroup, parent_id, "template group")
+    row = TemplateGroup(
+        id=group_id or new_id(), parent_id=parent_id, titles=_titles(titles), order=order
+    )
+    return change.add(row, GROUP_KIND)
+
+
+def update_group(
+    change: Change,
+    actor: Actor,
+    row: TemplateGroup,
+    *,
+    titles: dict[str, str] | None = None,
+    parent_id: str | None = None,
+    move_to_root: bool = False,
+    order: int | None = None,
+    expected_version: int | None = None,
+) -> TemplateGroup:
+    require(rules.can_manage_template_groups(actor), "Only layouters may change template groups.")
+    check_version(row, expected_version, "template group")
+    session = change.session
+    if parent_id is not None or move_to_root:
+        if parent_id is not None:
+            get_or_404(session, TemplateGroup, parent_id, "template group")
+        parents = dict(session.execute(select(TemplateGroup.id, TemplateGroup.parent_id)).tuples())
+        check_move(row.id, parent_id, parents, "template group")
+        row.parent_id = parent_id
+    if titles is not None:
+        row.titles = _titles(titles)
+    if order is not None:
+        row.order = order
+    return change.touch(row)
+
+
+def delete_group(change: Change, actor: Actor, row: TemplateGroup) -> None:
+    require(rules.can_manage_template_groups(actor), "Only layouters may delete template groups.")
+    session = change.session
+    if session.scalar(select(TemplateGroup.id).where(TemplateGroup.parent_id == row.id).limit(1)):
+        raise Conflict("The template group has sub-groups; move or delete them first.")
+    if session.scalar(select(Template.id).where(Template.group_id == row.id).limit(1)):
+        raise Conflict("The template group still holds templates; move or delete them first.")
+    change.delete(row, GROUP_KIND)
+
+
+# --- templates -------------------------------------------------------------------------
+
+
+def create_template(
+    change: Change,
+    actor: Actor,
+    *,
+    kind: str,
+    titles: dict[str, str],
+    descriptions: dict[str, str] | None = None,
+    group_id: str | None = None,
+    status: str = "in_progress",
+    use_rights: list[str] | None = None,
+    change_rights: list[str] | None = None,
+    order: int = 0,
+    template_id: str | None = None,
+) -> Template:
+    require(rules.can_create_templates(actor), "Only layouters may create templates.")
+    if group_id is not None:
+        get_or_404(change.session, TemplateGroup, group_id, "template group")
+    changers = set(check_principals(change_rights or []))
+    if actor.has_role(Role.LAYOUTER) and not actor.holds(changers):
+        # A layouter who creates a template must be able to go on editing it.
+        changers.add(user_principal(actor.user_id))
+    row = Template(
+        id=template_id or new_id(),
+        group_id=group_id,
+        kind=parse_kind(kind).extension,
+        status=parse_status(status).value,
+        active=True,
+        titles=_titles(titles),
+        descriptions=_descriptions(descriptions or {}),
+        use_rights=list(check_principals(use_rights if use_rights is not None else ["*"])),
+        change_rights=sorted(changers),
+        order=order,
+    )
+    return change.add(row, KIND)
+
+
+def update_template(
+    change: Change,
+    actor: Actor,
+    row: Template,
+    *,
+    titles: dict[str, str] | None = None,
+    descriptions: dict[str, str] | None = None,
+    group_id: str | None = None,
+    status: str | None = None,
+    use_rights: list[str] | None = None,
+    change_rights: list[str] | None = None,
+    order: int | None = None,
+    expected_version: int | None = None,
+) -> Template:
+    require(rules.can_change_template(actor, convert.template(row)), _NO_CHANGE)
+    check_version(row, expected_version, "template")
+    if titles is not None:
+        row.titles = _titles(titles)
+    if descriptions is not None:
+        row.descriptions = _descriptions(descriptions)
+    if group_id is not None:
+        get_or_404(change.session, TemplateGroup, group_id, "template group")
+        row.group_id = group_id
+    if status is not None:
+        row.status = parse_status(status).value
+    if use_rights is not None:
+        row.use_rights = list(check_principals(use_rights))
+    if change_rights is not None:
+        row.change_rights = list(check_principals(change_rights))
+    if order is not None:
+        row.order = order
+    return change.touch(row)
+
+
+def set_file(
+    change: Change,
+    actor: Actor,
+    blobs: BlobStore,
+    row: Template,
+    *,
+    lang: str,
+    sha256: str,
+    filename: str,
+    expected_version: int | None = None,
+) -> Template:
+    """Make an uploaded file the template's file for one language."""
+    require(rules.can_change_template(actor, convert.template(row)), _NO_CHANGE)
+    check_version(row, expected_version, "template")
+    lang = check_language(lang)
+    blob = require_blob(change.session, sha256)
+    kind = parse_kind(row.kind)
+    with blobs.open(sha256) as f:
+        check_file_matches_kind(kind, f.read(8))
+    name = check_filename(filename)
+    if not name.lower().endswith(f".{kind.extension}"):
+        name = f"{name.rsplit('.', 1)[0]}.{kind.extension}"
+    existing = next((f for f in row.files if f.lang == lang), None)
+    if existing is None:
+        row.files.append(TemplateFile(lang=lang, sha256=sha256, size=blob.size, filename=name))
+    else:
+        existing.sha256, existing.size, existing.filename = sha256, blob.size, name
+    return change.touch(row)
+
+
+def remove_file(change: Change, actor: Actor, row: Template, lang: str) -> Template:
+    require(rules.can_change_template(actor, convert.template(row)), _NO_CHANGE)
+    row.files = [f for f in row.files if f.lang != lang]
+    return change.touch(row)
+
+
+def deactivate(change: Change, actor: Actor, row: Template) -> Template:
+    """Deleting a template deactivates it: it leaves every client, an admin can restore it."""
+    require(rules.can_change_template(actor, convert.template(row)), _NO_CHANGE)
+    if row.active:
+        row.active = False
+        row.deactivated_at = change.now
+        change.touch(row)
+    return row
+
+
+def restore(change: Change, actor: Actor, row: Template) -> Template:
+    require(
+        rules.can_restore_or_purge_templates(actor),
+        "Only a system administrator may restore deleted templates.",
+    )
+    if not row.active:
+        row.active = True
+        row.deactivated_at = None
+        change.touch(row)
+    return row
+
+
+def purge(change: Change, actor: Actor, row: Template) -> None:
+    require(
+        rules.can_restore_or_purge_templates(actor),
+        "Only a system administrator may delete templates for good.",
+    )
+    if row.active:
+        raise Conflict("Deactivate the template first; only deactivated templates can be purged.")
+    for snippet in change.session.scalars(select(Snippet).where(Snippet.template_id == row.id)):
+        change.delete(snippet, "snippet")
+    change.delete(row, KIND)
+
+
+def visible_for_admin(session: Session, actor: Actor) -> list[Template]:
+    rows = session.scalars(select(Template).order_by(Template.order, Template.id))
+    return [t for t in rows if rules.can_administer_template(actor, convert.template(t))]

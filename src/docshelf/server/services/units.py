@@ -1,0 +1,118 @@
+"""Organisational units."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from docshelf.domain import units as dunits
+from docshelf.domain.accounts import Actor, check_principals
+from docshelf.domain.errors import Conflict, InvalidInput
+from docshelf.domain.fields import FieldScope, FieldType, check_field_values
+from docshelf.domain.ids import new_id
+from docshelf.domain.permissions import can_manage_units, require
+from docshelf.domain.text import check_title
+from docshelf.domain.trees import check_move
+from docshelf.server import convert
+from docshelf.server.db.engine import Change
+from docshelf.server.db.models import Profile, Unit
+from docshelf.server.services.common import check_version, get_or_404, merge_values
+from docshelf.server.services.fields import definitions
+from docshelf.server.services.files import require_blob
+
+KIND = "unit"
+_ONLY_ORG = "Only organisation managers (role Org) and administrators may change units."
+
+
+def all_units(session: Session) -> dict[str, dunits.Unit]:
+    return {row.id: convert.unit(row) for row in session.scalars(select(Unit))}
+
+
+def check_fields(session: Session, values: dict[str, str], scope: FieldScope) -> dict[str, str]:
+    """Validate field values; images must name a file that was uploaded."""
+    defs = definitions(session)
+    checked = check_field_values(values, defs, scope)
+    for key, value in checked.items():
+        if defs[key].type is FieldType.IMAGE and value:
+            require_blob(session, value)
+    return checked
+
+
+def create_unit(
+    change: Change,
+    actor: Actor,
+    *,
+    title: str,
+    parent_id: str | None = None,
+    fields: dict[str, str] | None = None,
+    assignable_by: list[str] | None = None,
+    order: int = 0,
+    unit_id: str | None = None,
+) -> Unit:
+    require(can_manage_units(actor), _ONLY_ORG)
+    session = change.session
+    if parent_id is not None:
+        get_or_404(session, Unit, parent_id, "unit")
+    row = Unit(
+        id=unit_id or new_id(),
+        parent_id=parent_id,
+        title=check_title(title),
+        fields=check_fields(session, fields or {}, FieldScope.UNIT),
+        assignable_by=list(check_principals(assignable_by)) if assignable_by is not None else None,
+        order=order,
+    )
+    return change.add(row, KIND)
+
+
+def update_unit(
+    change: Change,
+    actor: Actor,
+    row: Unit,
+    *,
+    title: str | None = None,
+    parent_id: str | None = None,
+    move_to_root: bool = False,
+    fields: dict[str, str | None] | None = None,
+    assignable_by: list[str] | None = None,
+    inherit_assignable_by: bool = False,
+    order: int | None = None,
+    expected_version: int | None = None,
+) -> Unit:
+    require(can_manage_units(actor), _ONLY_ORG)
+    check_version(row, expected_version, "unit")
+    session = change.session
+    if parent_id is not None or move_to_root:
+        if parent_id is not None:
+            get_or_404(session, Unit, parent_id, "unit")
+        parents = dunits.parents_of(all_units(session))
+        check_move(row.id, parent_id, parents, "unit")
+        row.parent_id = parent_id
+    if title is not None:
+        row.title = check_title(title)
+    if fields is not None:
+        merged = merge_values(row.fields, fields)
+        row.fields = check_fields(session, merged, FieldScope.UNIT)
+    if inherit_assignable_by:
+        row.assignable_by = None
+    elif assignable_by is not None:
+        row.assignable_by = list(check_principals(assignable_by))
+    if order is not None:
+        row.order = order
+    return change.touch(row)
+
+
+def delete_unit(change: Change, actor: Actor, row: Unit) -> None:
+    require(can_manage_units(actor), _ONLY_ORG)
+    session = change.session
+    if session.scalar(select(Unit.id).where(Unit.parent_id == row.id).limit(1)):
+        raise Conflict(f"Unit {row.title!r} has sub-units; move or delete them first.")
+    if session.scalar(select(Profile.id).where(Profile.unit_id == row.id).limit(1)):
+        raise Conflict(f"Unit {row.title!r} is used by profiles; assign them another unit first.")
+    change.delete(row, KIND)
+
+
+def check_assignable(session: Session, unit_id: str) -> Unit:
+    row = session.get(Unit, unit_id)
+    if row is None:
+        raise InvalidInput(f"There is no unit with id {unit_id!r}.")
+    return row

@@ -1,0 +1,30 @@
+"""Everything a request handler needs, built once per process by the app factory."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from docshelf.server.blobs import BlobStore
+from docshelf.server.config import ServerSettings
+from docshelf.server.db.engine import Database
+from docshelf.server.services.auth import Throttle
+from docshelf.server.services.passwords import Passwords
+
+
+@dataclass
+class ServerState:
+    settings: ServerSettings
+    db: Database
+    blobs: BlobStore
+    passwords: Passwords
+    throttle: Throttle
+
+    @classmethod
+    def build(cls, settings: ServerSettings, db: Database | None = None) -> ServerState:
+        return cls(
+            settings=settings,
+            db=db or Database(settings.resolved_database_url()),
+            blobs=BlobStore(settings.resolved_blob_dir()),
+            passwords=Passwords(settings.password_time_cost, settings.password_memory_kib),
+            throttle=Throttle(settings.login_free_failures, settings.login_max_lockout_seconds),
+        )

@@ -1,0 +1,150 @@
+"""Shared fixtures: a real PostgreSQL cluster, per-test databases and real server processes."""
+
+from __future__ import annotations
+
+import functools
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from support.postgres import PostgresBinariesMissing, PostgresCluster, find_pg_bindir
+from support.api import FAST_HASHING, PASSWORD, LiveServer, admin_cli, login
+from support.server import MakeServer, ServerProcess
+
+
+@functools.cache
+def _pg_bindir_or_error() -> Path | str:
+    try:
+        return find_pg_bindir()
+    except PostgresBinariesMissing as exc:
+        return str(exc)
+
+
+def _require_pg_bindir() -> Path:
+    found = _pg_bindir_or_error()
+    if isinstance(found, str):
+        # A skip would let CI pass without ever touching PostgreSQL; make it fail instead.
+        pytest.fail(found, pytrace=False)
+    return found
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if item.get_closest_marker("postgres") is not None:
+        _require_pg_bindir()
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[PostgresCluster]:
+    """One PostgreSQL server for the whole session (per xdist worker)."""
+    with PostgresCluster(_require_pg_bindir()) as cluster:
+        yield cluster
+
+
+@pytest.fixture(
+    params=[
+        pytest.param("sqlite", id="sqlite"),
+        pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgres),
+    ]
+)
+def database_url(request: pytest.FixtureRequest) -> Iterator[str | None]:
+    """None for SQLite (the server's default, in its data dir), else a fresh PostgreSQL DB."""
+    if request.param == "sqlite":
+        yield None
+        return
+    # Looked up lazily so that SQLite-only runs never start PostgreSQL.
+    cluster: PostgresCluster = request.getfixturevalue("pg_cluster")
+    name = f"docshelf_test_{uuid.uuid4().hex[:16]}"
+    url = cluster.create_database(name)
+    try:
+        yield url
+    finally:
+        cluster.drop_database(name)
+
+
+@pytest.fixture
+def make_server(tmp_path: Path) -> Iterator[MakeServer]:
+    """Factory that starts `docshelf server` processes; all are stopped at teardown.
+
+    `make_server(database_url=None, *, data_dir=None, timeout=30, **kwargs)`; kwargs go to
+    ServerProcess (env, extra_args, command, port). Each server gets its own data dir
+    under tmp_path unless `data_dir` is given (e.g. to start a second process on the
+    same data).
+    """
+    servers: list[ServerProcess] = []
+
+    def factory(
+        database_url: str | None = None,
+        *,
+        data_dir: Path | None = None,
+        timeout: float = 30,
+        **kwargs: Any,
+    ) -> ServerProcess:
+        if data_dir is None:
+            data_dir = tmp_path / f"server-{len(servers)}"
+        server = ServerProcess(data_dir, database_url, **kwargs)
+        # Registered before start() so a half-started server is still cleaned up.
+        servers.append(server)
+        server.start(timeout=timeout)
+        return server
+
+    yield factory
+
+    errors: list[BaseException] = []
+    for server in reversed(servers):
+        try:
+            server.stop()
+        except Exception as exc:
+            errors.append(exc)
+    if errors:
+        raise errors[0]
+
+
+@pytest.fixture(
+    scope="module",
+    params=[
+        pytest.param("sqlite", id="sqlite"),
+        pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgres),
+    ],
+)
+def backend_url(request: pytest.FixtureRequest) -> Iterator[str | None]:
+    """Like ``database_url``, shared by the tests of one module."""
+    if request.param == "sqlite":
+        yield None
+        return
+    cluster: PostgresCluster = request.getfixturevalue("pg_cluster")
+    name = f"docshelf_mod_{uuid.uuid4().hex[:16]}"
+    url = cluster.create_database(name)
+    try:
+        yield url
+    finally:
+        cluster.drop_database(name)
+
+
+@pytest.fixture(scope="module")
+def live(
+    backend_url: str | None, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveServer]:
+    """One server process per module and database, with a system administrator signed in.
+
+    The administrator is created with the admin CLI before the server starts, as an
+    installation would do it.
+    """
+    data_dir = tmp_path_factory.mktemp("live")
+    created = admin_cli(
+        ["create-user", "root", "--role", "sys", "--password-stdin"],
+        data_dir=str(data_dir),
+        database_url=backend_url,
+        stdin=PASSWORD + "\n",
+    )
+    assert created.returncode == 0, created.stderr
+    process = ServerProcess(data_dir, backend_url, env=FAST_HASHING)
+    process.start()
+    server = LiveServer(process, backend_url, login(process.url, "root"))
+    try:
+        yield server
+    finally:
+        server.close()
+        process.stop()

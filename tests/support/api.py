@@ -1,0 +1,128 @@
+"""Talking to a live docshelf server over HTTP, the way clients do."""
+
+from __future__ import annotations
+
+import secrets
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from support.server import ServerProcess
+
+API = "/api/v1"
+PASSWORD = "pw-test-1234"
+# Fast password hashing: tests log in hundreds of times; the algorithm stays argon2id.
+FAST_HASHING = {"DOCSHELF_PASSWORD_TIME_COST": "1", "DOCSHELF_PASSWORD_MEMORY_KIB": "8192"}
+
+
+class Api:
+    """An HTTP client for one signed-in device (or anonymous without token)."""
+
+    def __init__(self, base_url: str, token: str | None = None) -> None:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self.token = token
+        self.http = httpx.Client(
+            base_url=base_url + API, headers=headers, timeout=60, trust_env=False
+        )
+
+    def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        return self.http.request(method, path, **kwargs)
+
+    def get(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self.request("POST", path, **kwargs)
+
+    def put(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self.request("PUT", path, **kwargs)
+
+    def patch(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self.request("PATCH", path, **kwargs)
+
+    def delete(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self.request("DELETE", path, **kwargs)
+
+    def ok(self, method: str, path: str, **kwargs: Any) -> Any:
+        """Make a request that must succeed; returns the JSON body (None for 204)."""
+        response = self.request(method, path, **kwargs)
+        assert response.is_success, f"{method} {path} → {response.status_code}: {response.text}"
+        return response.json() if response.content else None
+
+    def upload(self, data: bytes) -> str:
+        import hashlib
+
+        sha = hashlib.sha256(data).hexdigest()
+        self.ok("PUT", f"/blobs/{sha}", content=data)
+        return sha
+
+    def close(self) -> None:
+        self.http.close()
+
+
+def login(base_url: str, login_name: str, password: str = PASSWORD, device: str = "test") -> Api:
+    with httpx.Client(base_url=base_url + API, trust_env=False, timeout=60) as anon:
+        response = anon.post(
+            "/auth/login", json={"login": login_name, "password": password, "device_name": device}
+        )
+    assert response.status_code == 200, response.text
+    return Api(base_url, response.json()["token"])
+
+
+def admin_cli(
+    args: list[str], *, data_dir: str, database_url: str | None, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run ``docshelf admin`` as a separate process, the way an administrator does."""
+    target = ["--database-url", database_url] if database_url else ["--data-dir", data_dir]
+    return subprocess.run(
+        [sys.executable, "-m", "docshelf", "admin", *target, *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**__import__("os").environ, **FAST_HASHING},
+    )
+
+
+@dataclass
+class LiveServer:
+    """A running server with a signed-in system administrator."""
+
+    process: ServerProcess
+    database_url: str | None
+    admin: Api
+    _clients: list[Api] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        return self.process.url
+
+    def anonymous(self) -> Api:
+        client = Api(self.url)
+        self._clients.append(client)
+        return client
+
+    def login(self, login_name: str, password: str = PASSWORD, device: str = "test") -> Api:
+        client = login(self.url, login_name, password, device)
+        self._clients.append(client)
+        return client
+
+    def new_user(
+        self, *roles: str, login_name: str | None = None, **fields: Any
+    ) -> tuple[Api, dict[str, Any]]:
+        """Create a user with a fresh login and sign them in."""
+        name = login_name or f"u{secrets.token_hex(4)}"
+        record = self.admin.ok(
+            "POST",
+            "/admin/users",
+            json={"login": name, "roles": list(roles or ("user",)), "password": PASSWORD, **fields},
+        )
+        return self.login(name), record
+
+    def close(self) -> None:
+        for client in self._clients:
+            client.close()
+        self.admin.close()
