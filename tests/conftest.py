@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from support.postgres import PostgresBinariesMissing, PostgresCluster, find_pg_bindir
 from support.api import FAST_HASHING, PASSWORD, LiveServer, admin_cli, login
+from support.postgres import PostgresBinariesMissing, PostgresCluster, find_pg_bindir
 from support.server import MakeServer, ServerProcess
 
 
@@ -124,9 +124,7 @@ def backend_url(request: pytest.FixtureRequest) -> Iterator[str | None]:
 
 
 @pytest.fixture(scope="module")
-def live(
-    backend_url: str | None, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[LiveServer]:
+def live(backend_url: str | None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """One server process per module and database, with a system administrator signed in.
 
     The administrator is created with the admin CLI before the server starts, as an

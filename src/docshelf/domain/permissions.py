@@ -65,13 +65,21 @@ def can_manage_template_groups(actor: Actor) -> bool:
 # --- snippets ------------------------------------------------------------------------
 
 
+def _own_template(snippet: Snippet, template: Template | None) -> Template | None:
+    """``template`` if it is the one the template snippet belongs to, else None."""
+    if template is None or template.id != snippet.template_id:
+        return None
+    return template
+
+
 def can_see_snippet(actor: Actor, snippet: Snippet, template: Template | None = None) -> bool:
     """``template`` is the template a template snippet belongs to (None if it is gone)."""
     if snippet.kind is SnippetKind.PERSONAL:
         return snippet.owner_id == actor.user_id
     if snippet.kind is SnippetKind.SHARED:
         return actor.is_sys or actor.holds(snippet.read_rights) or actor.holds(snippet.write_rights)
-    return template is not None and can_see_template(actor, template)
+    parent = _own_template(snippet, template)
+    return parent is not None and can_see_template(actor, parent)
 
 
 def can_change_snippet(actor: Actor, snippet: Snippet, template: Template | None = None) -> bool:
@@ -79,7 +87,8 @@ def can_change_snippet(actor: Actor, snippet: Snippet, template: Template | None
         return snippet.owner_id == actor.user_id
     if snippet.kind is SnippetKind.SHARED:
         return actor.is_sys or actor.holds(snippet.write_rights)
-    return template is not None and can_change_template(actor, template)
+    parent = _own_template(snippet, template)
+    return parent is not None and can_change_template(actor, parent)
 
 
 def can_create_snippet(actor: Actor, kind: SnippetKind, template: Template | None = None) -> bool:

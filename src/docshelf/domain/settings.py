@@ -35,11 +35,13 @@ class SettingSpec:
         """Parse a value typed on a command line."""
         if self.kind == "duration_ms":
             try:
-                return self.validate(int(text.strip().replace("_", "")))
+                number = int(text.strip().replace("_", ""))
             except ValueError:
                 raise InvalidInput(
                     f"{self.key} takes a whole number of milliseconds, not {text!r}."
                 ) from None
+            # Outside the try: InvalidInput is a ValueError and its range message must survive.
+            return self.validate(number)
         return self.validate([part.strip() for part in text.split(",") if part.strip()])
 
 

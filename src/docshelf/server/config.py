@@ -38,7 +38,7 @@ class ServerSettings(BaseSettings):
     )
     login_max_lockout_seconds: int = Field(default=900, ge=1)
     password_time_cost: int = Field(default=3, ge=1, description="argon2id iterations.")
-    password_memory_kib: int = Field(default=65536, ge=8, description="argon2id memory.")
+    password_memory_kib: int = Field(default=65536, ge=16, description="argon2id memory (KiB).")
 
     def resolved_database_url(self) -> str:
         if self.database_url:

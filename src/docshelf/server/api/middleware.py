@@ -14,10 +14,6 @@ from docshelf.protocol.problems import PROBLEM_MEDIA_TYPE, Problem
 log = logging.getLogger("docshelf.server.access")
 
 
-class BodyTooLarge(Exception):
-    pass
-
-
 class BodyLimit:
     """Refuse request bodies over the limit before reading them into memory."""
 
@@ -36,26 +32,32 @@ class BodyLimit:
             return
         received = 0
         started = False
+        rejected = False
 
         async def limited_receive() -> Message:
-            nonlocal received
+            nonlocal received, rejected
+            if rejected:
+                return {"type": "http.disconnect"}
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
-                    raise BodyTooLarge
+                    # Answer now; the app (which would turn any error raised here into a
+                    # 400) sees a client that went away and its response is dropped.
+                    rejected = True
+                    if not started:
+                        await _too_large(send, limit)
+                    return {"type": "http.disconnect"}
             return message
 
         async def tracking_send(message: Message) -> None:
             nonlocal started
+            if rejected:
+                return
             started = started or message["type"] == "http.response.start"
             await send(message)
 
-        try:
-            await self.app(scope, limited_receive, tracking_send)
-        except BodyTooLarge:
-            if not started:
-                await _too_large(send, limit)
+        await self.app(scope, limited_receive, tracking_send)
 
 
 async def _too_large(send: Send, limit: int) -> None:

@@ -86,7 +86,8 @@ def create_snippet(
     writers = set(check_principals(write_rights or []))
     if snippet_kind is SnippetKind.SHARED:
         readers = readers or {"*"}
-        writers.add(user_principal(actor.user_id))
+        if not actor.is_sys:  # the author keeps editing what they shared; Sys always may
+            writers.add(user_principal(actor.user_id))
     row = Snippet(
         id=snippet_id or new_id(),
         kind=snippet_kind.value,

@@ -81,7 +81,8 @@ def update_group(
     if parent_id is not None or move_to_root:
         if parent_id is not None:
             get_or_404(session, TemplateGroup, parent_id, "template group")
-        parents = dict(session.execute(select(TemplateGroup.id, TemplateGroup.parent_id)).tuples())
+        rows = session.execute(select(TemplateGroup.id, TemplateGroup.parent_id)).tuples()
+        parents = {group: parent for group, parent in rows}
         check_move(row.id, parent_id, parents, "template group")
         row.parent_id = parent_id
     if titles is not None:
@@ -122,8 +123,8 @@ def create_template(
     if group_id is not None:
         get_or_404(change.session, TemplateGroup, group_id, "template group")
     changers = set(check_principals(change_rights or []))
-    if actor.has_role(Role.LAYOUTER) and not actor.holds(changers):
-        # A layouter who creates a template must be able to go on editing it.
+    if not actor.is_sys and actor.has_role(Role.LAYOUTER) and not actor.holds(changers):
+        # A layouter who creates a template must be able to go on editing it (Sys always can).
         changers.add(user_principal(actor.user_id))
     row = Template(
         id=template_id or new_id(),

@@ -1,0 +1,134 @@
+"""Signing in, device tokens, throttling and /me — against a real server on both databases."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+import httpx
+import pytest
+from sqlalchemy import create_engine, text
+
+from support.api import PASSWORD, Api, LiveServer
+
+
+def _login(live: LiveServer, login: str, password: str) -> httpx.Response:
+    return live.anonymous().post(
+        "/auth/login", json={"login": login, "password": password, "device_name": "pc"}
+    )
+
+
+def test_login_returns_a_token_that_authenticates(live: LiveServer) -> None:
+    _, user = live.new_user(display_name="Anna Muster")
+    response = _login(live, user["login"], PASSWORD)
+    assert response.status_code == 200
+    body = response.json()
+    assert body["user"]["login"] == user["login"]
+    assert body["device"]["name"] == "pc"
+    me = Api(live.url, body["token"]).ok("GET", "/me")
+    assert me["display_name"] == "Anna Muster"
+
+
+def test_wrong_password_and_unknown_login_look_the_same(live: LiveServer) -> None:
+    _, user = live.new_user()
+    wrong_password = _login(live, user["login"], "not-the-password")
+    unknown_login = _login(live, f"nobody{secrets.token_hex(3)}", "whatever")
+    assert wrong_password.status_code == unknown_login.status_code == 401
+    assert wrong_password.json()["detail"] == unknown_login.json()["detail"]
+    assert wrong_password.json()["code"] == unknown_login.json()["code"] == "login_failed"
+    assert wrong_password.json()["detail"] == "Login or password is wrong."
+
+
+def test_repeated_failures_slow_down_logins(live: LiveServer) -> None:
+    _, user = live.new_user()
+    statuses = [_login(live, user["login"], "wrong").status_code for _ in range(8)]
+    assert statuses[:5] == [401] * 5
+    assert 429 in statuses[5:]
+    throttled = _login(live, user["login"], PASSWORD)
+    # Even the right password waits until the lock-out ends: guessing gains nothing.
+    assert throttled.status_code == 429
+    assert int(throttled.headers["Retry-After"]) >= 1
+    assert "Try again in" in throttled.json()["detail"]
+
+
+def test_unknown_logins_are_throttled_too(live: LiveServer) -> None:
+    name = f"ghost{secrets.token_hex(3)}"
+    statuses = [_login(live, name, "x").status_code for _ in range(7)]
+    assert statuses[-1] == 429
+
+
+def test_deactivated_user_cannot_sign_in_and_loses_access(live: LiveServer) -> None:
+    client, user = live.new_user()
+    live.admin.ok("POST", f"/admin/users/{user['id']}/deactivate")
+    assert client.get("/me").status_code == 401
+    assert _login(live, user["login"], PASSWORD).status_code == 401
+    live.admin.ok("POST", f"/admin/users/{user['id']}/restore")
+    assert client.get("/me").status_code == 200
+
+
+def test_requests_without_or_with_a_bad_token_are_refused(live: LiveServer) -> None:
+    anonymous = live.anonymous().get("/me")
+    assert anonymous.status_code == 401
+    assert anonymous.headers["content-type"] == "application/problem+json"
+    assert anonymous.headers["WWW-Authenticate"] == "Bearer"
+    forged = Api(live.url, "forged-token").get("/me")
+    assert forged.status_code == 401
+    assert forged.json()["code"] == "signed_out"
+
+
+def test_logout_revokes_only_that_device(live: LiveServer) -> None:
+    laptop, user = live.new_user()
+    desktop = live.login(user["login"], device="desktop")
+    assert laptop.post("/auth/logout").status_code == 204
+    assert laptop.get("/me").status_code == 401
+    assert desktop.get("/me").status_code == 200
+
+
+def test_admin_revokes_a_device_and_its_next_request_is_signed_out(live: LiveServer) -> None:
+    client, user = live.new_user()
+    devices = live.admin.ok("GET", f"/admin/users/{user['id']}/devices")
+    assert [d["name"] for d in devices] == ["test"]
+    live.admin.ok("DELETE", f"/admin/devices/{devices[0]['id']}")
+    refused = client.get("/me")
+    assert refused.status_code == 401
+    assert "Sign in again" in refused.json()["detail"]
+    assert live.admin.ok("GET", f"/admin/users/{user['id']}/devices")[0]["revoked_at"]
+
+
+def test_users_cannot_revoke_other_peoples_devices(live: LiveServer) -> None:
+    _, victim = live.new_user()
+    attacker, _ = live.new_user()
+    device = live.admin.ok("GET", f"/admin/users/{victim['id']}/devices")[0]
+    assert attacker.delete(f"/admin/devices/{device['id']}").status_code == 403
+
+
+def test_tokens_are_stored_only_as_hashes(live: LiveServer) -> None:
+    client, user = live.new_user()
+    assert client.token
+    url = live.database_url or f"sqlite:///{live.process.data_dir / 'docshelf.db'}"
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        stored = conn.execute(
+            text("SELECT token_hash FROM devices WHERE user_id = :u"), {"u": user["id"]}
+        ).scalar_one()
+        dump = " ".join(str(r) for r in conn.execute(text("SELECT * FROM devices")))
+    engine.dispose()
+    assert stored == hashlib.sha256(client.token.encode()).hexdigest()
+    assert client.token not in dump
+
+
+def test_me_lists_groups_gained_through_nesting(live: LiveServer) -> None:
+    client, user = live.new_user()
+    outer = live.admin.ok("POST", "/admin/groups", json={"name": f"outer-{user['login']}"})
+    inner = live.admin.ok("POST", "/admin/groups", json={"name": f"inner-{user['login']}"})
+    live.admin.ok("POST", f"/admin/groups/{outer['id']}/members", json={"group_id": inner["id"]})
+    live.admin.ok("POST", f"/admin/groups/{inner['id']}/members", json={"user_id": user["id"]})
+    me = client.ok("GET", "/me")
+    assert {g["name"] for g in me["groups"]} == {outer["name"], inner["name"]}
+    assert me["roles"] == ["user"]
+
+
+@pytest.mark.parametrize("path", ["/healthz", "/readyz"])
+def test_health_endpoints_need_no_token(live: LiveServer, path: str) -> None:
+    response = httpx.get(live.url + path, trust_env=False)
+    assert response.status_code == 200
