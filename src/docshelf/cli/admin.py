@@ -33,8 +33,7 @@ ACTOR_NAME = "admin-cli"
 
 class AdminContext:
     def __init__(self, data_dir: Path | None, database_url: str | None) -> None:
-        if data_dir is None and database_url is None:
-            raise click.UsageError("Give --data-dir or --database-url (or set DOCSHELF_DATA_DIR).")
+        self._target_given = data_dir is not None or database_url is not None
         self.settings = ServerSettings(
             data_dir=data_dir or Path("."), database_url=normalize_database_url(database_url)
         )
@@ -42,6 +41,9 @@ class AdminContext:
 
     @property
     def db(self) -> Database:
+        # Checked here rather than up front so that `--help` works on every sub-command.
+        if not self._target_given:
+            raise click.UsageError("Give --data-dir or --database-url (or set DOCSHELF_DATA_DIR).")
         if self._db is None:
             self._db = open_database(self.settings.resolved_database_url())
         return self._db

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from pathlib import PurePosixPath
 
 from docshelf.domain.accounts import EVERYONE
 from docshelf.domain.errors import InvalidInput
@@ -73,8 +72,8 @@ def check_file_matches_kind(kind: FileKind, head: bytes) -> None:
 
 
 def check_filename(name: str) -> str:
-    pure = PurePosixPath(name.replace("\\", "/"))
-    clean = pure.name
+    # Only the last path component counts: "../../x.docx" and "C:\\tmp\\x.docx" become "x.docx".
+    clean = name.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
     if not clean or clean in (".", "..") or len(clean) > 200 or any(ord(c) < 32 for c in clean):
         raise InvalidInput(f"{name!r} is not a usable file name.")
     return clean

@@ -24,19 +24,25 @@ class ServerSettings(BaseSettings):
         description="SQLAlchemy URL; default: SQLite in the data dir. For PostgreSQL use"
         " postgresql+psycopg://user:password@host/db",
     )
-    host: str = "127.0.0.1"
-    port: int = Field(default=8470, ge=1, le=65535)
+    host: str = Field(default="127.0.0.1", description="Address to listen on.")
+    port: int = Field(default=8470, ge=1, le=65535, description="Port to listen on.")
     blob_dir: Path | None = Field(
         default=None,
         description="Where files are stored, content-addressed. Several servers sharing one"
         " PostgreSQL must share this directory too. Default: <data dir>/blobs.",
     )
-    max_json_bytes: int = Field(default=1 * MiB, ge=1024)
-    max_upload_bytes: int = Field(default=512 * MiB, ge=1024)
+    max_json_bytes: int = Field(
+        default=1 * MiB, ge=1024, description="Largest JSON request body accepted (bytes)."
+    )
+    max_upload_bytes: int = Field(
+        default=512 * MiB, ge=1024, description="Largest file upload accepted (bytes)."
+    )
     login_free_failures: int = Field(
         default=5, ge=1, description="Failed logins per account before logins slow down."
     )
-    login_max_lockout_seconds: int = Field(default=900, ge=1)
+    login_max_lockout_seconds: int = Field(
+        default=900, ge=1, description="Longest wait after repeated failed logins (seconds)."
+    )
     password_time_cost: int = Field(default=3, ge=1, description="argon2id iterations.")
     password_memory_kib: int = Field(default=65536, ge=16, description="argon2id memory (KiB).")
 

@@ -1,0 +1,66 @@
+"""Imports point one way: domain ← protocol ← server/client ← desktop/cli."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[2] / "src" / "docshelf"
+# What each layer may import from docshelf (besides itself).
+ALLOWED = {
+    "domain": set(),
+    "protocol": {"domain"},
+    "server": {"domain", "protocol"},
+    "client": {"domain", "protocol"},
+    "desktop": {"domain", "protocol", "client"},
+    "cli": {"domain", "protocol", "server", "client"},
+}
+# Pure layers use the standard library only.
+PURE_THIRD_PARTY = {"domain": set(), "protocol": {"pydantic"}}
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(), str(path))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+    return names
+
+
+def _files(layer: str) -> list[Path]:
+    return sorted((PACKAGE / layer).rglob("*.py"))
+
+
+@pytest.mark.parametrize("layer", [layer for layer in ALLOWED if (PACKAGE / layer).exists()])
+def test_layer_imports_only_lower_layers(layer: str) -> None:
+    wrong = []
+    for path in _files(layer):
+        for name in _imports(path):
+            parts = name.split(".")
+            if parts[0] == "docshelf" and len(parts) > 1 and parts[1] in ALLOWED:
+                target = parts[1]
+                if target != layer and target not in ALLOWED[layer]:
+                    wrong.append(f"{path.relative_to(PACKAGE)} imports {name}")
+    assert not wrong, "\n".join(wrong)
+
+
+@pytest.mark.parametrize("layer", list(PURE_THIRD_PARTY))
+def test_pure_layers_do_no_io(layer: str) -> None:
+    import sys
+
+    stdlib = set(sys.stdlib_module_names)
+    io_modules = {"os", "socket", "sqlite3", "subprocess", "shutil", "pathlib", "io", "urllib"}
+    wrong = []
+    for path in _files(layer):
+        for name in _imports(path):
+            top = name.split(".")[0]
+            if top in ("docshelf", "__future__"):
+                continue
+            if top in io_modules or (top not in stdlib and top not in PURE_THIRD_PARTY[layer]):
+                wrong.append(f"{path.relative_to(PACKAGE)} imports {name}")
+    assert not wrong, "\n".join(wrong)

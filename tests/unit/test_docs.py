@@ -1,0 +1,56 @@
+"""Docs that tests keep true: every command, setting and option is documented."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+import pytest
+
+from docshelf.cli.main import cli
+from docshelf.domain.settings import SETTINGS
+from docshelf.server.config import ServerSettings
+
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+
+
+def _commands(group: click.Group, prefix: str = "") -> list[tuple[str, click.Command]]:
+    found: list[tuple[str, click.Command]] = []
+    for name, command in group.commands.items():
+        path = f"{prefix}{name}"
+        found.append((path, command))
+        if isinstance(command, click.Group):
+            found.extend(_commands(command, path + " "))
+    return found
+
+
+@pytest.mark.parametrize(("path", "command"), _commands(cli), ids=lambda v: str(v))
+def test_every_command_has_help(path: str, command: click.Command) -> None:
+    assert command.help or command.short_help, f"`docshelf {path}` has no help text"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [p for p, c in _commands(cli.commands["admin"]) if not isinstance(c, click.Group)],  # type: ignore[arg-type]
+)
+def test_every_admin_command_is_documented(path: str) -> None:
+    assert f"`{path}" in (DOCS / "server.md").read_text(), f"admin {path} missing in server.md"
+
+
+@pytest.mark.parametrize("key", list(SETTINGS))
+def test_every_client_setting_is_documented_with_its_default(key: str) -> None:
+    text = (DOCS / "settings.md").read_text()
+    spec = SETTINGS[key]
+    row = next((line for line in text.splitlines() if line.startswith(f"| `{key}`")), "")
+    assert row, f"{key} missing in settings.md"
+    default = ",".join(spec.default) if isinstance(spec.default, list) else str(spec.default)
+    assert default in row
+    if spec.minimum is not None:
+        assert str(spec.minimum) in row and str(spec.maximum) in row
+
+
+@pytest.mark.parametrize("name", list(ServerSettings.model_fields))
+def test_every_server_option_is_documented(name: str) -> None:
+    field = ServerSettings.model_fields[name]
+    assert field.description, f"ServerSettings.{name} has no description"
+    assert f"`DOCSHELF_{name.upper()}`" in (DOCS / "server.md").read_text()
