@@ -24,6 +24,10 @@ import requests
 import schemathesis
 from hypothesis import HealthCheck, Phase, settings
 from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    response_headers_conformance,
+    response_schema_conformance,
+)
 
 from docshelf.server.app import create_app
 from docshelf.server.config import ServerSettings
@@ -64,6 +68,10 @@ CONFIG = schemathesis.Config.from_dict(
         },
     }
 )
+# The requirement is the first; the others pass honestly and are kept. Not enabled, because
+# the OpenAPI document does not (yet) describe them: the problem+json content type of
+# errors (content_type_conformance) and the 401/403/404/409 answers (status_code_conformance).
+CHECKS = [not_a_server_error, response_schema_conformance, response_headers_conformance]
 schema = schemathesis.openapi.from_dict(DOCUMENT, config=CONFIG).exclude(
     operation_id=EXCLUDED_OPERATIONS
 )
@@ -118,5 +126,5 @@ def test_no_request_makes_the_server_fail(case: schemathesis.Case, target: FuzzT
         base_url=target.base_url,
         session=target.http,
         headers=target.headers,
-        checks=[not_a_server_error],
+        checks=CHECKS,
     )

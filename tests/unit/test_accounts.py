@@ -178,6 +178,7 @@ EFFECTIVE_GROUP_CASES = [
 ]
 
 
+@pytest.mark.timeout(10)  # loops in the data must not hang
 @pytest.mark.parametrize(("memberships", "expected"), EFFECTIVE_GROUP_CASES)
 def test_effective_groups(memberships: list[Membership], expected: set[str]) -> None:
     assert effective_groups("u1", memberships) == frozenset(expected)
@@ -235,10 +236,18 @@ CYCLE_CASES = [
     pytest.param(
         "A", "X", [nest("X", "Y"), nest("Y", "X"), nest("A", "Y")], True, id="loop_in_data_found"
     ),
+    pytest.param(
+        "G",
+        "M",
+        [nest("N", "M"), nest("M", "N"), nest("O", "N")],
+        False,
+        id="loop_below_new_member_terminates",
+    ),
     pytest.param("A", "B", [user_in("A"), user_in("B")], False, id="user_memberships_ignored"),
 ]
 
 
+@pytest.mark.timeout(10)  # loops in the data must not hang
 @pytest.mark.parametrize(("group", "member", "memberships", "expected"), CYCLE_CASES)
 def test_creates_group_cycle(
     group: str, member: str, memberships: list[Membership], expected: bool
@@ -269,6 +278,26 @@ def test_creates_group_cycle_agrees_with_naive_cycle_check_on_acyclic_graphs(
     memberships = [nest(m, g) for m, g in edges]
     expected = has_cycle(edges | {(member, group)})
     assert creates_group_cycle(group, member, memberships) is expected
+
+
+def closure(edges: set[tuple[str, str]]) -> set[tuple[str, str]]:
+    reach = set(edges)
+    while True:
+        more = {(a, d) for a, b in reach for c, d in reach if b == c}
+        if more <= reach:
+            return reach
+        reach |= more
+
+
+@pytest.mark.timeout(60)
+@given(st.lists(st.tuples(GROUPS, GROUPS), max_size=12), GROUPS, GROUPS)
+def test_creates_group_cycle_finds_group_below_new_member_even_in_cyclic_data(
+    raw_edges: list[tuple[str, str]], group: str, member: str
+) -> None:
+    # Arbitrary data, loops included: a loop closes iff ``group`` already sits below ``member``.
+    edges = set(raw_edges)
+    expected = group == member or (group, member) in closure(edges)
+    assert creates_group_cycle(group, member, [nest(m, g) for m, g in edges]) is expected
 
 
 # --- actors --------------------------------------------------------------------------

@@ -194,6 +194,7 @@ def test_unit_with_missing_parent_resolves_its_own_fields() -> None:
     }
 
 
+@pytest.mark.timeout(10)
 def test_unit_loop_in_data_raises_invalid_input() -> None:
     units = {
         "a": Unit("a", "b", "A", {"x": "1"}),
@@ -379,6 +380,7 @@ def test_chain_to_root_stops_at_unknown_parent() -> None:
     assert chain_to_root("x", {"x": "missing"}) == ["x", "missing"]
 
 
+@pytest.mark.timeout(10)
 @pytest.mark.parametrize(
     "parents",
     [
@@ -438,6 +440,7 @@ def test_descendants(node: str, expected: set[str]) -> None:
     assert descendants(node, PARENTS) == expected
 
 
+@pytest.mark.timeout(10)
 def test_descendants_terminates_on_loop_in_data() -> None:
     assert descendants("a", {"a": "b", "b": "a"}) == {"a", "b"}
 

@@ -22,7 +22,9 @@ def fail(message: str, code: int = 1) -> NoReturn:
 def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
     t = Table(title=title, show_lines=False, header_style="bold")
     for column in columns:
-        t.add_column(column)
+        # Ids are typed into other commands: never cut or wrap them.
+        is_id = column == "id"
+        t.add_column(column, no_wrap=is_id, min_width=16 if is_id else None)
     for row in rows:
         t.add_row(*("" if v is None else str(v) for v in row))
     console.print(t)

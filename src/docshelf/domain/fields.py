@@ -21,6 +21,7 @@ _KEY_RE = re.compile(FIELD_KEY_PATTERN)
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _PHONE_RE = re.compile(r"^[+0-9 ()/.-]{3,40}$")
 _SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
+_URL_RE = re.compile(r"^https?://[^\s/]+\.[^\s]+$")
 
 
 class FieldScope(StrEnum):
@@ -71,8 +72,8 @@ def check_field_value(definition: FieldDef, value: str) -> str:
         pattern, expected = checks[definition.type]
         if not pattern.match(value):
             raise InvalidInput(f"{what} must be {expected}, not {value!r}.")
-    if definition.type is FieldType.URL and not value.startswith(("http://", "https://")):
-        raise InvalidInput(f"{what} must be a web address starting with https://.")
+    if definition.type is FieldType.URL and not _URL_RE.match(value):
+        raise InvalidInput(f"{what} must be a web address such as https://www.example.com.")
     return value
 
 

@@ -6,6 +6,7 @@ form, what the sync protocol sends to clients, and the documentation.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -112,4 +113,5 @@ def spec_for(key: str) -> SettingSpec:
 
 def effective_settings(stored: Mapping[str, Any]) -> dict[str, Any]:
     """Stored values over defaults, for every registered setting."""
-    return {key: stored.get(key, spec.default) for key, spec in SETTINGS.items()}
+    # Copies, so that a caller changing a list can't change the registry's default.
+    return {key: copy.deepcopy(stored.get(key, spec.default)) for key, spec in SETTINGS.items()}

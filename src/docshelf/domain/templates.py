@@ -74,7 +74,8 @@ def check_file_matches_kind(kind: FileKind, head: bytes) -> None:
 def check_filename(name: str) -> str:
     # Only the last path component counts: "../../x.docx" and "C:\\tmp\\x.docx" become "x.docx".
     clean = name.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
-    if not clean or clean in (".", "..") or len(clean) > 200 or any(ord(c) < 32 for c in clean):
+    unusable = not clean.strip() or clean in (".", "..") or len(clean) > 200
+    if unusable or any(ord(c) < 32 or 0x7F <= ord(c) <= 0x9F for c in clean):
         raise InvalidInput(f"{name!r} is not a usable file name.")
     return clean
 

@@ -9,7 +9,7 @@ from docshelf.domain.errors import InvalidInput
 LANGUAGE_PATTERN = r"^[a-z]{2}(-[A-Z]{2})?$"
 _LANGUAGE_RE = re.compile(LANGUAGE_PATTERN)
 # Control characters break terminals, CSV exports and (NUL) PostgreSQL text columns.
-_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 def check_text(value: str, what: str, *, max_length: int = 200, multiline: bool = False) -> str:

@@ -10,6 +10,7 @@ from docshelf.protocol.auth import Strict
 from docshelf.protocol.types import (
     FieldKey,
     FieldValue,
+    GroupName,
     Id,
     Lang,
     Login,
@@ -54,12 +55,12 @@ class PasswordSet(Strict):
 
 
 class GroupCreate(Strict):
-    name: Title
+    name: GroupName
     description: ShortText = ""
 
 
 class GroupUpdate(Versioned):
-    name: Title | None = None
+    name: GroupName | None = None
     description: ShortText | None = None
 
 

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from docshelf.protocol.types import Password, Title
+from docshelf.protocol.types import Password, SignInName, Title
 
 
 class Strict(BaseModel):
@@ -16,7 +16,7 @@ class Strict(BaseModel):
 
 
 class LoginRequest(Strict):
-    login: str = Field(min_length=1, max_length=200)
+    login: SignInName
     password: Password
     device_name: Title = "unnamed device"
     client_version: str | None = Field(default=None, max_length=64, pattern=r"^[\w.+ -]*$")

@@ -36,6 +36,17 @@ Title = Annotated[
     StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
     AfterValidator(_single_line),
 ]
+# Group names are stored in a VARCHAR(100) column (PostgreSQL refuses longer values).
+GroupName = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
+    AfterValidator(_single_line),
+]
+# What people type to sign in: a login (or id), checked leniently but never with control
+# characters, which PostgreSQL text columns refuse (NUL) and logs should not carry.
+SignInName = Annotated[
+    str, StringConstraints(min_length=1, max_length=200), AfterValidator(_single_line)
+]
 ShortText = Annotated[str, StringConstraints(max_length=500), AfterValidator(_single_line)]
 LongText = Annotated[str, StringConstraints(max_length=100_000), AfterValidator(_multi_line)]
 FieldValue = Annotated[str, StringConstraints(max_length=2000), AfterValidator(_multi_line)]

@@ -20,6 +20,7 @@ from docshelf.server.api.routes import (
     health,
     organisation,
     snippets,
+    sync,
     templates,
     users,
 )
@@ -54,7 +55,17 @@ def create_app(settings: ServerSettings, state: ServerState | None = None) -> Fa
     errors.install(app)
 
     app.include_router(health.router)
-    for module in (auth, users, groups, organisation, templates, snippets, settings_routes, blobs):
+    for module in (
+        auth,
+        users,
+        groups,
+        organisation,
+        templates,
+        snippets,
+        settings_routes,
+        blobs,
+        sync,
+    ):
         app.include_router(module.router, prefix=API_PREFIX)
 
     upload_prefix = f"{API_PREFIX}/blobs/"

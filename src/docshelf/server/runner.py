@@ -7,8 +7,8 @@ import logging
 
 import uvicorn
 
+from docshelf import logs
 from docshelf.domain.errors import ConfigurationError
-from docshelf.server import logs
 from docshelf.server.app import create_app
 from docshelf.server.config import ServerSettings
 from docshelf.server.db.engine import Database

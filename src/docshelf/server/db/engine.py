@@ -114,6 +114,17 @@ class Database:
             yield session
 
     @contextmanager
+    def snapshot(self) -> Iterator[Session]:
+        """A read that sees one committed state across several statements (a sync page)."""
+        with self._sessions() as session:
+            if self.dialect == "postgresql":
+                session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+            try:
+                yield session
+            finally:
+                session.rollback()
+
+    @contextmanager
     def write(self) -> Iterator[Session]:
         with self._write_sessions() as session, session.begin():
             yield session

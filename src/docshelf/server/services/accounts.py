@@ -29,6 +29,7 @@ from docshelf.server.services.fields import definitions
 
 USER = "user"
 GROUP = "group"
+GROUP_NAME_MAX_LENGTH = 100
 
 
 def memberships(session: Session) -> list[Membership]:
@@ -161,9 +162,18 @@ def _drop_principal(change: Change, principal: str) -> None:
                 change.touch(row)
 
 
+def _group_name(name: str) -> str:
+    name = check_title(name, "Group name")
+    if len(name) > GROUP_NAME_MAX_LENGTH:  # the column's width; PostgreSQL refuses more
+        raise InvalidInput(
+            f"Group name is {len(name)} characters long; at most {GROUP_NAME_MAX_LENGTH} fit."
+        )
+    return name
+
+
 def create_group(change: Change, actor: Actor, name: str, description: str = "") -> Group:
     require(can_manage_accounts(actor), "Only a system administrator may create groups.")
-    name = check_title(name, "Group name")
+    name = _group_name(name)
     if change.session.scalar(select(Group.id).where(Group.name == name)) is not None:
         raise Conflict(f"A group named {name!r} exists already.")
     group = Group(id=new_id(), name=name, description=check_text(description, "Description"))
@@ -182,7 +192,7 @@ def update_group(
     require(can_manage_accounts(actor), "Only a system administrator may change groups.")
     check_version(group, expected_version, "group")
     if name is not None and name != group.name:
-        name = check_title(name, "Group name")
+        name = _group_name(name)
         if change.session.scalar(select(Group.id).where(Group.name == name)) is not None:
             raise Conflict(f"A group named {name!r} exists already.")
         group.name = name

@@ -196,7 +196,8 @@ def set_file(
         check_file_matches_kind(kind, f.read(8))
     name = check_filename(filename)
     if not name.lower().endswith(f".{kind.extension}"):
-        name = f"{name.rsplit('.', 1)[0]}.{kind.extension}"
+        # Checked again: the added extension can push the name past its 200 characters.
+        name = check_filename(f"{name.rsplit('.', 1)[0]}.{kind.extension}")
     existing = next((f for f in row.files if f.lang == lang), None)
     if existing is None:
         row.files.append(TemplateFile(lang=lang, sha256=sha256, size=blob.size, filename=name))

@@ -1,0 +1,1 @@
+"""The docshelf sync client: local cache, file store, sync engine and its adapters."""

@@ -1,0 +1,271 @@
+"""The client's public face: sign in and out, synchronise, read the local copy.
+
+The CLI, the daemon and the desktop app use this class and nothing below it. It
+owns the home's pieces (cache, files, status, credentials) and runs the engine
+under the home's sync lock, so only one sync runs per cache at a time.
+"""
+
+from __future__ import annotations
+
+import logging
+import platform
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+import httpx
+
+from docshelf.client.config import ClientConfig, forget_config, load_config, save_config
+from docshelf.client.credentials import CredentialStore
+from docshelf.client.engine import CURSOR, LAST_UPDATE, SETTINGS, SyncEngine, SyncResult
+from docshelf.client.errors import (
+    NotSignedIn,
+    ServerBusy,
+    ServerUnreachable,
+    SignedOut,
+    SyncBusy,
+)
+from docshelf.client.files import FileStore
+from docshelf.client.lock import SyncLock
+from docshelf.client.paths import Home
+from docshelf.client.remote import Remote, normalize_server_url
+from docshelf.client.status import Listener, Status, StatusBoard, SyncState, read_status_file
+from docshelf.client.store import LocalStore
+from docshelf.domain.errors import DocshelfError
+from docshelf.domain.settings import (
+    CLIENT_SYNC_INTERVAL,
+    CLIENT_SYNC_MAX_DELAY_AFTER_START,
+)
+from docshelf.domain.settings import (
+    SETTINGS as SETTING_SPECS,
+)
+
+log = logging.getLogger("docshelf.client")
+
+
+class Client:
+    def __init__(
+        self,
+        home: Home,
+        *,
+        http: Callable[[], httpx.Client] | None = None,
+        page_size: int = 500,
+    ) -> None:
+        self.home = home.ensure()
+        self.store = LocalStore(home.cache_db)
+        self.files = FileStore(home.files_dir)
+        self.board = StatusBoard(home.status_file)
+        self.credentials = CredentialStore(home)
+        self.lock = SyncLock(home.lock_file)
+        self._http = http
+        self._page_size = page_size
+        self._running = threading.Lock()
+
+    def close(self) -> None:
+        self.store.close()
+
+    # --- account -------------------------------------------------------------------------
+
+    @property
+    def config(self) -> ClientConfig | None:
+        return load_config(self.home.config_file)
+
+    def _remote(self, server_url: str, token: str | None = None) -> Remote:
+        return Remote(server_url, token, http=self._http() if self._http else None)
+
+    def login(
+        self, server_url: str, login: str, password: str, device_name: str | None = None
+    ) -> ClientConfig:
+        server_url = normalize_server_url(server_url)
+        remote = self._remote(server_url)
+        try:
+            answer = remote.login(login, password, device_name or platform.node() or "device")
+        finally:
+            remote.close()
+        previous = self.config
+        if previous is None or (previous.server_url, previous.user_id) != (
+            server_url,
+            answer.user.id,
+        ):
+            # Another person's or server's cache must not show through, not even for a moment.
+            self.lock.acquire(wait=False)
+            try:
+                self.store.wipe()
+                self.files.remove_unreferenced(set())
+            finally:
+                self.lock.release()
+        self.credentials.save(server_url, answer.user.login, answer.token)
+        config = ClientConfig(
+            server_url=server_url,
+            login=answer.user.login,
+            user_id=answer.user.id,
+            device_id=answer.device.id,
+            device_name=answer.device.name,
+        )
+        save_config(self.home.config_file, config)
+        self.board.publish(replace(self.board.status, state=SyncState.IDLE, message=None))
+        log.info("signed in", extra={"event": "login", "server": server_url, "user": login})
+        return config
+
+    def logout(self) -> None:
+        """Revoke this device's token on the server (if reachable) and forget it here."""
+        config = self._require_config()
+        token = self.credentials.load(config.server_url, config.login)
+        if token:
+            remote = self._remote(config.server_url, token)
+            try:
+                remote.logout()
+            except (ServerUnreachable, SignedOut):
+                log.warning("could not revoke the token on the server", extra={"event": "logout"})
+            finally:
+                remote.close()
+        self.credentials.delete(config.server_url, config.login)
+        forget_config(self.home.config_file)
+        self.board.publish(Status(state=SyncState.NOT_SIGNED_IN, log_path=str(self.home.log_file)))
+
+    def _require_config(self) -> ClientConfig:
+        config = self.config
+        if config is None:
+            raise NotSignedIn("Not signed in: run `docshelf login --server URL --user LOGIN`.")
+        return config
+
+    # --- sync ----------------------------------------------------------------------------
+
+    def sync(
+        self,
+        *,
+        wait: bool = True,
+        on_wait: Callable[[str], None] | None = None,
+        listener: Listener | None = None,
+    ) -> SyncResult:
+        """One cycle now. Never raises for a failed sync: the result and the status say why."""
+        config = self._require_config()
+        token = self.credentials.load(config.server_url, config.login)
+        if not token:
+            raise NotSignedIn("This device has no saved sign-in; run `docshelf login` again.")
+        unsubscribe = self.board.subscribe(listener) if listener else None
+        # The file lock keeps other processes out; it is re-entrant within this one, so
+        # threads of one process (the desktop app's worker and timer) queue here.
+        if not self._running.acquire(blocking=wait):
+            raise SyncBusy("A sync is already running in this program.")
+        try:
+            self.lock.acquire(wait=wait, on_wait=on_wait)
+            try:
+                return self._run(config, token)
+            finally:
+                self.lock.release()
+        finally:
+            self._running.release()
+            if unsubscribe:
+                unsubscribe()
+
+    def _run(self, config: ClientConfig, token: str) -> SyncResult:
+        started = time.monotonic()
+        result = SyncResult()
+        remote = self._remote(config.server_url, token)
+        engine = SyncEngine(self.store, self.files, remote, self.board, page_size=self._page_size)
+        try:
+            engine.pull(result)
+        except DocshelfError as exc:
+            self._failed(result, exc)
+        finally:
+            remote.close()
+        result.seconds = time.monotonic() - started
+        if result.status == "ok":
+            now = datetime.now().astimezone()
+            self.store.put(LAST_UPDATE, now.isoformat())
+            result.last_update = now
+            self.board.publish(
+                Status(
+                    state=SyncState.IDLE,
+                    last_update=now,
+                    log_path=str(self.home.log_file),
+                    next_sync=self.board.status.next_sync,
+                )
+            )
+            log.info("sync done", extra={"event": "sync", **result.to_json()})
+        else:
+            result.last_update = self.last_update()
+        return result
+
+    def _failed(self, result: SyncResult, exc: DocshelfError) -> None:
+        result.status, result.error, result.error_code = "error", exc.message, exc.code
+        if isinstance(exc, ServerBusy):
+            result.retry_after = exc.retry_after
+        previous = self.board.status
+        state = SyncState.ERROR
+        if isinstance(exc, ServerUnreachable):
+            state = SyncState.OFFLINE
+        elif isinstance(exc, SignedOut):
+            state = SyncState.SIGNED_OUT
+        offline_since = None
+        if state is SyncState.OFFLINE:
+            offline_since = previous.offline_since or datetime.now().astimezone()
+        log.warning(
+            "sync failed", extra={"event": "sync_failed", "error": exc.message, "code": exc.code}
+        )
+        self.board.publish(
+            Status(
+                state=state,
+                last_update=self.last_update(),
+                message=f"{exc.title}: {exc.message}",
+                log_path=str(self.home.log_file),
+                offline_since=offline_since,
+                next_sync=previous.next_sync,
+            )
+        )
+
+    # --- what the cache says -------------------------------------------------------------
+
+    def last_update(self) -> datetime | None:
+        raw = self.store.get(LAST_UPDATE)
+        return datetime.fromisoformat(raw) if raw else None
+
+    def settings(self) -> dict[str, int]:
+        """The sync settings in force: the server's, as received with the last sync."""
+        stored = self.store.get_json(SETTINGS) or {}
+        return {
+            CLIENT_SYNC_INTERVAL: int(
+                stored.get("client_sync_interval_ms", SETTING_SPECS[CLIENT_SYNC_INTERVAL].default)
+            ),
+            CLIENT_SYNC_MAX_DELAY_AFTER_START: int(
+                stored.get(
+                    "client_sync_max_delay_after_start_ms",
+                    SETTING_SPECS[CLIENT_SYNC_MAX_DELAY_AFTER_START].default,
+                )
+            ),
+        }
+
+    def status(self) -> Status:
+        """The current status; a 'syncing' left behind by a process that died reads as idle."""
+        status = read_status_file(self.home.status_file) or self.board.status
+        if status.state is SyncState.SYNCING and self.lock.holder() is None:
+            status = replace(status, state=SyncState.IDLE, phase=None)
+        if self.config is None:
+            status = replace(status, state=SyncState.NOT_SIGNED_IN)
+        return replace(status, last_update=self.last_update(), log_path=str(self.home.log_file))
+
+    def has_cache(self) -> bool:
+        return self.store.get(CURSOR) is not None
+
+    def summary(self) -> dict[str, Any]:
+        config = self.config
+        status = self.status()
+        settings = self.settings()
+        return {
+            "server": config.server_url if config else None,
+            "user": config.login if config else None,
+            "state": status.state.value,
+            "last_update": status.last_update.isoformat() if status.last_update else None,
+            "client_sync_interval_ms": settings[CLIENT_SYNC_INTERVAL],
+            "client_sync_max_delay_after_start_ms": settings[CLIENT_SYNC_MAX_DELAY_AFTER_START],
+            "next_sync": status.next_sync.isoformat() if status.next_sync else None,
+            "pending_uploads": status.pending_uploads,
+            "message": status.message,
+            "log_file": str(self.home.log_file),
+            "sync_running": self.lock.holder(),
+            "records": self.store.count(),
+        }

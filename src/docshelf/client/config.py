@@ -1,0 +1,45 @@
+"""The user's client configuration (which server, who), kept apart from the sync state."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from docshelf.client.errors import LocalStoreError
+
+
+@dataclass(frozen=True)
+class ClientConfig:
+    server_url: str
+    login: str
+    user_id: str
+    device_id: str
+    device_name: str
+    language: str = "de"
+
+
+def load_config(path: Path) -> ClientConfig | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        raise LocalStoreError(
+            f"The client configuration {path} cannot be read ({exc}); sign in again."
+        ) from exc
+    known = set(ClientConfig.__dataclass_fields__)
+    return ClientConfig(**{k: v for k, v in data.items() if k in known})
+
+
+def save_config(path: Path, config: ClientConfig) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".config-")
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        json.dump(asdict(config), out, indent=2)
+    os.replace(tmp, path)
+
+
+def forget_config(path: Path) -> None:
+    path.unlink(missing_ok=True)

@@ -1,0 +1,196 @@
+"""Where the device token lives: the system keyring, else a file only the user can read.
+
+The keyring is used when the ``keyring`` package finds a real backend (macOS
+Keychain, Windows Credential Locker, Secret Service). Headless machines and tests
+set ``DOCSHELF_KEYRING=0`` to use the file ``<home>/credentials`` instead: JSON
+mapping ``"<login>@<server_url>"`` to the token, created 0600 and replaced
+atomically, and refused when others can read it.
+
+The backend is chosen on first use, not in the constructor: asking the keyring
+which backend it has may talk to D-Bus.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from docshelf.client.errors import CredentialsError, InsecureCredentials
+from docshelf.client.paths import Home
+
+if TYPE_CHECKING:
+    from keyring.backend import KeyringBackend
+
+__all__ = ["KEYRING_ENV", "CredentialStore"]
+
+KEYRING_ENV = "DOCSHELF_KEYRING"
+
+
+class CredentialStore:
+    def __init__(self, home: Home, service: str = "docshelf") -> None:
+        self.home = home
+        self.service = service
+        self._resolved: KeyringBackend | None = None
+        self._chosen = False
+
+    @property
+    def backend(self) -> str:
+        keyring = self._keyring()
+        if keyring is None:
+            return f"file {self.home.credentials_file}"
+        return f"system keyring ({keyring.name})"
+
+    def save(self, server_url: str, login: str, token: str) -> None:
+        key = _key(server_url, login)
+        keyring = self._keyring()
+        if keyring is not None:
+            with _keyring_errors("save"):
+                keyring.set_password(self.service, key, token)
+            return
+        tokens = self._read_for_update()
+        tokens[key] = token
+        self._write(tokens)
+
+    def load(self, server_url: str, login: str) -> str | None:
+        key = _key(server_url, login)
+        keyring = self._keyring()
+        if keyring is not None:
+            with _keyring_errors("read"):
+                token: str | None = keyring.get_password(self.service, key)
+            return token
+        return self._read().get(key)
+
+    def delete(self, server_url: str, login: str) -> None:
+        key = _key(server_url, login)
+        keyring = self._keyring()
+        if keyring is not None:
+            self._delete_from_keyring(keyring, key)
+            return
+        tokens = self._read_for_update()
+        tokens.pop(key, None)
+        if tokens:
+            self._write(tokens)
+        else:
+            self.home.credentials_file.unlink(missing_ok=True)
+
+    def _keyring(self) -> KeyringBackend | None:
+        if not self._chosen:
+            self._resolved = _system_keyring()
+            self._chosen = True
+        return self._resolved
+
+    def _delete_from_keyring(self, keyring: KeyringBackend, key: str) -> None:
+        from keyring.errors import PasswordDeleteError
+
+        try:
+            keyring.delete_password(self.service, key)
+        except PasswordDeleteError:
+            pass  # nothing saved: signing out twice is fine
+        except Exception as exc:
+            raise _keyring_failed("delete", exc) from exc
+
+    def _read(self) -> dict[str, str]:
+        path = self.home.credentials_file
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except FileNotFoundError:
+            return {}
+        with os.fdopen(fd, "rb") as file:
+            # fstat, not stat: checks the very file we read, not one swapped in meanwhile.
+            _check_private(path, os.fstat(fd).st_mode)
+            raw = file.read()
+        return _parse(path, raw)
+
+    def _read_for_update(self) -> dict[str, str]:
+        try:
+            return self._read()
+        except CredentialsError:
+            # Signing in again is the documented fix: tokens from an exposed or damaged
+            # file are dropped, and the rewrite makes the file private again.
+            return {}
+
+    def _write(self, tokens: dict[str, str]) -> None:
+        path = self.home.credentials_file
+        self.home.ensure()
+        tmp = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
+        try:
+            fd = os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as file:
+                json.dump(tokens, file, indent=2, sort_keys=True)
+                file.flush()
+                os.fsync(file.fileno())
+            os.replace(tmp, path)
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            raise CredentialsError(
+                f"Could not save the sign-in to {path}: {exc.strerror or exc}. "
+                "Check that the docshelf folder belongs to you and the disk is not full.",
+            ) from exc
+
+
+def _key(server_url: str, login: str) -> str:
+    # "https://x/" and "https://x" are one server.
+    return f"{login}@{server_url.rstrip('/')}"
+
+
+def _system_keyring() -> KeyringBackend | None:
+    """The OS keyring if there is a real one, else None (use the file)."""
+    if os.environ.get(KEYRING_ENV, "").strip() == "0":
+        return None
+    try:
+        import keyring
+        from keyring.backends import chainer, fail, null
+    except ImportError:
+        return None
+    try:
+        backend = keyring.get_keyring()
+    except Exception:
+        return None  # a broken keyring configuration must not stop signing in
+    if isinstance(backend, fail.Keyring | null.Keyring):
+        return None
+    if isinstance(backend, chainer.ChainerBackend) and not backend.backends:
+        return None
+    return backend
+
+
+def _check_private(path: Path, mode: int) -> None:
+    # Windows has no such mode bits; there the keyring is always available anyway.
+    if os.name != "nt" and mode & 0o077:
+        raise InsecureCredentials(
+            f"{path} can be read by other users, so docshelf will not use it. "
+            f"Run `chmod 600 {path}` if only you ever had access, or sign in again.",
+        )
+
+
+def _parse(path: Path, raw: bytes) -> dict[str, str]:
+    try:
+        tokens = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        tokens = None
+    if not isinstance(tokens, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in tokens.items()
+    ):
+        raise CredentialsError(f"{path} is damaged. Delete it and sign in again.")
+    return tokens
+
+
+@contextmanager
+def _keyring_errors(action: str) -> Iterator[None]:
+    """Turns the keyring's own errors into one that says what to do."""
+    try:
+        yield
+    except Exception as exc:
+        raise _keyring_failed(action, exc) from exc
+
+
+def _keyring_failed(action: str, exc: Exception) -> CredentialsError:
+    return CredentialsError(
+        f"The system keyring could not {action} the docshelf sign-in: {exc}. "
+        f"Unlock the keyring and try again, or set {KEYRING_ENV}=0 to keep the "
+        "sign-in in a private file instead, and sign in again.",
+    )

@@ -1,0 +1,114 @@
+"""``docshelf daemon``: sync on the schedule users know until told to stop.
+
+The loop is small on purpose: the :class:`Scheduler` decides *when*, the
+:class:`Client` does the sync. The loop wakes at least every few seconds to notice
+that the machine slept (the wall clock jumped) and, while offline, whether the
+server answers again — both make a sync happen soon instead of at the next interval.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+import httpx
+
+from docshelf.client.app import Client
+from docshelf.client.scheduler import Scheduler, SleepDetector
+from docshelf.client.status import SyncState
+from docshelf.domain.settings import CLIENT_SYNC_INTERVAL, CLIENT_SYNC_MAX_DELAY_AFTER_START
+
+log = logging.getLogger("docshelf.client.daemon")
+TICK_S = 5.0
+PROBE_EVERY_S = 15.0
+
+
+def server_answers(url: str) -> bool:
+    """Is the server reachable again? A cheap, unauthenticated health check."""
+    try:
+        return httpx.get(f"{url}/healthz", timeout=3.0).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+class Daemon:
+    def __init__(
+        self,
+        client: Client,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        wall: Callable[[], float] = time.time,
+        rnd: random.Random | None = None,
+        probe: Callable[[str], bool] = server_answers,
+    ) -> None:
+        self.client = client
+        self.scheduler = Scheduler(clock=clock, rnd=rnd or random.Random())
+        self._clock = clock
+        self._wall = wall
+        self._probe = probe
+        self._sleep = SleepDetector()
+        self._last_probe = 0.0
+        self.syncs = 0
+
+    def start(self) -> None:
+        settings = self.client.settings()
+        self.scheduler.start(
+            cache_empty=not self.client.has_cache(),
+            interval_ms=settings[CLIENT_SYNC_INTERVAL],
+            max_delay_ms=settings[CLIENT_SYNC_MAX_DELAY_AFTER_START],
+        )
+        self._publish_next()
+
+    def step(self) -> float:
+        """Run a sync if one is due; returns how long to wait before the next step."""
+        if self._sleep.feed(self._clock(), self._wall()):
+            log.info("machine woke up", extra={"event": "wake"})
+            self.scheduler.on_wake()
+        self._probe_if_offline()
+        due = self.scheduler.due_in()
+        if due is not None and due <= 0:
+            self._sync()
+            due = self.scheduler.due_in()
+        return TICK_S if due is None else max(0.05, min(due, TICK_S))
+
+    def run(self, stop: threading.Event) -> None:
+        self.start()
+        while not stop.is_set():
+            stop.wait(self.step())
+
+    def _sync(self) -> None:
+        result = self.client.sync(wait=True)
+        self.syncs += 1
+        if result.status == "ok":
+            self.scheduler.on_success()
+        else:
+            self.scheduler.on_failure(result.retry_after)
+        settings = self.client.settings()
+        self.scheduler.update_settings(
+            settings[CLIENT_SYNC_INTERVAL], settings[CLIENT_SYNC_MAX_DELAY_AFTER_START]
+        )
+        self._publish_next()
+
+    def _probe_if_offline(self) -> None:
+        config = self.client.config
+        if config is None or self.client.status().state is not SyncState.OFFLINE:
+            return
+        now = self._clock()
+        if now - self._last_probe < PROBE_EVERY_S:
+            return
+        self._last_probe = now
+        if self._probe(config.server_url):
+            log.info("server reachable again", extra={"event": "network_back"})
+            self.scheduler.on_network_back()
+            self._publish_next()
+
+    def _publish_next(self) -> None:
+        due = self.scheduler.due_in()
+        next_sync = None
+        if due is not None:
+            next_sync = datetime.now().astimezone() + timedelta(seconds=due)
+        self.client.board.update(next_sync=next_sync, force_write=True)

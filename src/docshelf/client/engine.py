@@ -1,0 +1,297 @@
+"""The sync engine: one cycle of pulling what changed into the local cache.
+
+Driven by the CLI, the daemon and the desktop app alike (through
+:class:`docshelf.client.app.Client`, which also takes the home's sync lock). The
+decisions come from :mod:`docshelf.client.planner`; this module carries them out
+against the server (:mod:`remote`), the cache (:mod:`store`) and the file store.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, TypeVar
+
+from docshelf.client.errors import ServerBusy, SyncRestart
+from docshelf.client.files import FileStore
+from docshelf.client.planner import (
+    Key,
+    PagePlan,
+    Upsert,
+    image_field_keys,
+    plan_manifest,
+    plan_page,
+)
+from docshelf.client.remote import Remote
+from docshelf.client.status import Phase, StatusBoard, SyncState
+from docshelf.client.store import LocalStore
+from docshelf.protocol.sync import Change, ChangesPage
+
+log = logging.getLogger("docshelf.client.sync")
+T = TypeVar("T")
+
+CURSOR = "cursor"
+SETTINGS = "settings"
+RECONCILE = "reconcile"
+GENERATION = "generation"
+LAST_UPDATE = "last_update"
+RECORDS_BATCH = 500
+
+
+@dataclass
+class SyncResult:
+    status: str = "ok"
+    downloaded: int = 0  # records stored, new or changed
+    deleted: int = 0
+    uploaded: int = 0
+    conflicts: int = 0
+    bytes: int = 0
+    seconds: float = 0.0
+    last_update: datetime | None = None
+    error: str | None = None
+    error_code: str | None = None
+    retry_after: float | None = None
+    reconciled: bool = False
+    pages: int = 0
+    files: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "downloaded": self.downloaded,
+            "deleted": self.deleted,
+            "uploaded": self.uploaded,
+            "conflicts": self.conflicts,
+            "bytes": self.bytes,
+            "seconds": round(self.seconds, 3),
+            "last_update": self.last_update.isoformat() if self.last_update else None,
+            "error": self.error,
+        }
+
+
+@dataclass
+class _Progress:
+    items_done: int = 0
+    items_total: int | None = None
+    bytes_done: int = 0
+    bytes_total: int = 0
+    sizes: dict[str, int] = field(default_factory=dict)
+
+
+class SyncEngine:
+    def __init__(
+        self,
+        store: LocalStore,
+        files: FileStore,
+        remote: Remote,
+        board: StatusBoard,
+        *,
+        page_size: int = 500,
+        sleep: Callable[[float], None] = time.sleep,
+        rnd: random.Random | None = None,
+        max_busy_wait: float = 120.0,
+    ) -> None:
+        self.store = store
+        self.files = files
+        self.remote = remote
+        self.board = board
+        self.page_size = page_size
+        self._sleep = sleep
+        self._rnd = rnd or random.Random()
+        self._max_busy_wait = max_busy_wait
+
+    # --- the cycle -----------------------------------------------------------------------
+
+    def pull(self, result: SyncResult) -> None:
+        """Pull until the cache holds the server's current view for this user."""
+        progress = _Progress()
+        image_keys = image_field_keys(self.store.records("field"))
+        self._phase(Phase.CONNECTING, progress)
+        while True:
+            reconcile = self.store.get_json(RECONCILE)
+            if reconcile is not None:
+                self._reconcile(reconcile, result, progress, image_keys)
+                image_keys = image_field_keys(self.store.records("field"))
+                continue
+            page = self._busy_retry(
+                lambda: self.remote.changes(self.store.get(CURSOR), self.page_size)
+            )
+            result.pages += 1
+            if page.reset:
+                log.info("reconciling", extra={"event": "reset", "reason": page.reset_reason})
+                self._start_reconcile(page)
+                continue
+            image_keys = self._apply_page(page, result, progress, image_keys)
+            if not page.has_more:
+                break
+        self._phase(Phase.CLEANING, progress)
+        self.files.remove_unreferenced(self.store.referenced_files(image_keys))
+
+    def _apply_page(
+        self, page: ChangesPage, result: SyncResult, progress: _Progress, image_keys: set[str]
+    ) -> set[str]:
+        keys = [(c.kind, c.id) for c in page.changes]
+        plan = plan_page(page.changes, self.store.local(keys), self.files.has, image_keys)
+        progress.items_total = progress.items_done + len(page.changes) + page.remaining
+        self._phase(Phase.CHANGES, progress)
+        self._download(plan.files, plan.upserts, result, progress)
+        with self.store.transaction() as db:
+            LocalStore.write_upserts(db, plan.upserts)
+            LocalStore.write_removes(db, plan.removes)
+            self.store.put(CURSOR, page.cursor, db)
+            self.store.put_json(SETTINGS, page.settings.model_dump(), db)
+        result.downloaded += len(plan.upserts)
+        result.deleted += len(plan.removes)
+        progress.items_done += len(page.changes)
+        self._phase(Phase.CHANGES, progress)
+        return image_keys | _new_image_keys(plan)
+
+    # --- reconciliation ------------------------------------------------------------------
+
+    def _start_reconcile(self, page: ChangesPage) -> None:
+        generation = int(self.store.get(GENERATION) or "0") + 1
+        with self.store.transaction() as db:
+            self.store.put(GENERATION, str(generation), db)
+            self.store.put_json(RECONCILE, {"generation": generation, "cursor": page.cursor}, db)
+            self.store.put_json(SETTINGS, page.settings.model_dump(), db)
+
+    def _reconcile(
+        self,
+        state: dict[str, Any],
+        result: SyncResult,
+        progress: _Progress,
+        image_keys: set[str],
+    ) -> None:
+        """One manifest page: keep what matches, fetch what differs; at the end drop the rest."""
+        result.reconciled = True
+        generation = int(state["generation"])
+        try:
+            manifest = self._busy_retry(
+                lambda: self.remote.manifest(state["cursor"], self.page_size * 2)
+            )
+        except SyncRestart:
+            log.info("reconciliation restarts", extra={"event": "reset_restart"})
+            self.store.put_json(RECONCILE, None)
+            return
+        progress.items_total = manifest.total
+        self._phase(Phase.RECONCILING, progress)
+        local = self.store.local((e.kind, e.id) for e in manifest.entries)
+        wanted = plan_manifest(manifest.entries, local)
+        upserts, gone = self._fetch_records(wanted.fetch, local, image_keys)
+        files = PagePlan(upserts=upserts)
+        self._download(_files_of(upserts, image_keys, self.files.has), upserts, result, progress)
+        with self.store.transaction() as db:
+            LocalStore.mark_seen(db, wanted.seen, generation)
+            LocalStore.write_upserts(db, upserts, seen=generation)
+            LocalStore.write_removes(db, gone)
+            if manifest.has_more:
+                self.store.put_json(
+                    RECONCILE, {"generation": generation, "cursor": manifest.cursor}, db
+                )
+            else:
+                dropped = LocalStore.drop_unseen(db, generation)
+                result.deleted += dropped
+                self.store.put(CURSOR, manifest.cursor, db)
+                self.store.put_json(RECONCILE, None, db)
+            self.store.put_json(SETTINGS, manifest.settings.model_dump(), db)
+        result.downloaded += len(files.upserts)
+        result.deleted += len(gone)
+        progress.items_done += len(manifest.entries)
+
+    def _fetch_records(
+        self, keys: list[Key], local: dict[Key, Any], image_keys: set[str]
+    ) -> tuple[list[Upsert], list[Key]]:
+        upserts: list[Upsert] = []
+        gone: list[Key] = []
+        for i in range(0, len(keys), RECORDS_BATCH):
+            batch = keys[i : i + RECORDS_BATCH]
+            answer = self._busy_retry(lambda batch=batch: self.remote.records(batch))  # type: ignore[misc]
+            plan = plan_page(answer.records, local, lambda _sha: True, image_keys)
+            upserts.extend(plan.upserts)
+            gone.extend((ref.kind, ref.id) for ref in answer.gone)
+        return upserts, gone
+
+    # --- files ---------------------------------------------------------------------------
+
+    def _download(
+        self,
+        hashes: Iterable[str],
+        upserts: list[Upsert],
+        result: SyncResult,
+        progress: _Progress,
+    ) -> None:
+        wanted = sorted(set(hashes))
+        if not wanted:
+            return
+        sizes = _known_sizes(upserts)
+        progress.bytes_total += sum(sizes.get(h, 0) for h in wanted)
+        self._phase(Phase.FILES, progress)
+
+        def on_bytes(n: int) -> None:
+            progress.bytes_done += n
+            result.bytes += n
+            self._phase(Phase.FILES, progress, force=False)
+
+        for sha in wanted:
+            self._busy_retry(
+                lambda sha=sha: self.files.download(  # type: ignore[misc]
+                    sha, self.remote.fetch_file, sizes.get(sha), on_bytes
+                )
+            )
+            result.files += 1
+
+    # --- plumbing ------------------------------------------------------------------------
+
+    def _busy_retry(self, call: Callable[[], T]) -> T:
+        """Retry while the server says it is busy: its Retry-After, growing, with jitter."""
+        waited = 0.0
+        attempt = 0
+        while True:
+            try:
+                return call()
+            except ServerBusy as busy:
+                delay = max(busy.retry_after, min(30.0, 2.0**attempt))
+                delay *= 1 + self._rnd.random() * 0.5  # spread clients that were told the same
+                if waited + delay > self._max_busy_wait:
+                    raise
+                log.info("server busy, waiting", extra={"event": "busy", "seconds": delay})
+                self._sleep(delay)
+                waited += delay
+                attempt += 1
+
+    def _phase(self, phase: Phase, progress: _Progress, force: bool = True) -> None:
+        self.board.update(
+            state=SyncState.SYNCING,
+            phase=phase,
+            items_done=progress.items_done,
+            items_total=progress.items_total,
+            bytes_done=progress.bytes_done,
+            bytes_total=progress.bytes_total or None,
+            message=None,
+            force_write=force,
+        )
+
+
+def _known_sizes(upserts: list[Upsert]) -> dict[str, int]:
+    sizes: dict[str, int] = {}
+    for upsert in upserts:
+        if upsert.kind == "template":
+            for ref in upsert.record.get("files", {}).values():
+                sizes[ref["sha256"]] = int(ref["size"])
+    return sizes
+
+
+def _files_of(upserts: list[Upsert], image_keys: set[str], have: Callable[[str], bool]) -> set[str]:
+    changes = [
+        Change(kind=u.kind, id=u.id, op="upsert", version=u.version, record=u.record)  # type: ignore[arg-type]
+        for u in upserts
+    ]
+    return plan_page(changes, {}, have, image_keys).files
+
+
+def _new_image_keys(plan: PagePlan) -> set[str]:
+    return image_field_keys(u.record for u in plan.upserts if u.kind == "field")

@@ -1,0 +1,110 @@
+"""Errors raised by the client's local adapters.
+
+All derive from :class:`docshelf.domain.errors.DocshelfError`, so the CLI and the
+desktop app show their ``title`` and ``message`` like any other docshelf error.
+A downloaded file that does not match its SHA-256 raises the domain's
+:class:`~docshelf.domain.errors.HashMismatch` (same meaning on both sides).
+
+    DocshelfError
+    └── ClientError
+        ├── LocalStoreError          the local cache or file store cannot be read or written
+        │   └── MissingFile          a file is not (yet) in the local file store
+        ├── DownloadIncomplete       a download ended early; the next sync resumes it
+        ├── SyncBusy                 another sync holds this home's lock
+        └── CredentialsError         the saved sign-in cannot be read or written
+            └── InsecureCredentials  the credentials file is readable by others
+"""
+
+from __future__ import annotations
+
+from docshelf.domain.errors import DocshelfError
+
+
+class ClientError(DocshelfError):
+    code = "client"
+    default_title = "Sync client problem"
+
+
+class LocalStoreError(ClientError):
+    code = "local_store"
+    default_title = "Local storage problem"
+
+
+class MissingFile(LocalStoreError):
+    code = "missing_file"
+    default_title = "File not downloaded"
+
+
+class DownloadIncomplete(ClientError):
+    code = "download_incomplete"
+    default_title = "Download interrupted"
+
+
+class SyncBusy(ClientError):
+    code = "sync_busy"
+    default_title = "Sync already running"
+
+
+class CredentialsError(ClientError):
+    code = "credentials"
+    default_title = "Saved sign-in unusable"
+
+
+class InsecureCredentials(CredentialsError):
+    code = "insecure_credentials"
+    default_title = "Credentials file not private"
+
+
+# --- talking to the server ---------------------------------------------------------------
+
+
+class NotSignedIn(ClientError):
+    code = "not_signed_in"
+    default_title = "Not signed in"
+
+
+class ServerUnreachable(ClientError):
+    """No answer from the server: the cache stays usable, the next sync tries again."""
+
+    code = "offline"
+    default_title = "Server unreachable"
+
+
+class SignedOut(ClientError):
+    """The server no longer accepts this device's token (revoked, user deactivated)."""
+
+    code = "signed_out"
+    default_title = "Signed out"
+
+
+class ServerBusy(ClientError):
+    code = "server_busy"
+    default_title = "Server busy"
+
+    def __init__(self, message: str, *, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class SyncRestart(ClientError):
+    """The server asks to start the reconciliation over (its data moved meanwhile)."""
+
+    code = "sync_restart"
+    default_title = "Synchronisation restarts"
+
+
+class RemoteError(ClientError):
+    """The server refused a request; ``http_status`` and ``remote_code`` come from its answer."""
+
+    code = "remote"
+    default_title = "Server refused"
+
+    def __init__(self, message: str, *, title: str, status: int, code: str) -> None:
+        super().__init__(message, title=title)
+        self.http_status = status
+        self.remote_code = code
+
+
+class ProtocolMismatch(ClientError):
+    code = "protocol"
+    default_title = "Client and server don't match"

@@ -1,0 +1,110 @@
+"""Deciding what a page of changes or a manifest means for the local cache: pure functions.
+
+The engine asks the planner, then carries the plan out; the planner never touches
+the network or the disk, so every decision can be tested with plain data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from docshelf.protocol.sync import Change, ManifestEntry, record_hash
+
+Key = tuple[str, str]  # (kind, id)
+
+
+@dataclass(frozen=True)
+class Local:
+    """What the cache holds of one record."""
+
+    version: int
+    hash: str
+
+
+@dataclass(frozen=True)
+class Upsert:
+    kind: str
+    id: str
+    version: int
+    hash: str
+    record: dict[str, Any]
+
+    @property
+    def key(self) -> Key:
+        return (self.kind, self.id)
+
+
+@dataclass
+class PagePlan:
+    upserts: list[Upsert] = field(default_factory=list)
+    removes: list[Key] = field(default_factory=list)
+    files: set[str] = field(default_factory=set)  # to download before the page is stored
+    unchanged: int = 0
+
+
+def image_field_keys(records: Iterable[Mapping[str, Any]]) -> set[str]:
+    """Keys of fields whose values are file hashes (logos, signatures)."""
+    return {r["key"] for r in records if r.get("type") == "image"}
+
+
+def referenced_files(kind: str, record: Mapping[str, Any], image_keys: set[str]) -> set[str]:
+    """The files a record needs on disk."""
+    if kind == "template":
+        return {f["sha256"] for f in record.get("files", {}).values()}
+    if kind == "snippet":
+        return {record["body_sha256"]} if record.get("body_sha256") else set()
+    if kind in ("unit", "user"):
+        fields = record.get("fields", {})
+        return {v for k, v in fields.items() if k in image_keys and v}
+    return set()
+
+
+def plan_page(
+    changes: Iterable[Change],
+    local: Mapping[Key, Local],
+    have_file: Callable[[str], bool],
+    image_keys: set[str],
+) -> PagePlan:
+    """Store what is new or different, drop what the server says is gone."""
+    plan = PagePlan()
+    keys = set(image_keys)
+    for change in changes:
+        key = (change.kind, change.id)
+        if change.op == "remove":
+            if key in local:
+                plan.removes.append(key)
+            continue
+        record = change.record or {}
+        if change.kind == "field" and record.get("type") == "image":
+            keys.add(record["key"])  # fields come before the records that use them
+        digest = record_hash(record)
+        held = local.get(key)
+        if held is not None and held.hash == digest and held.version == change.version:
+            plan.unchanged += 1
+            continue
+        plan.upserts.append(Upsert(change.kind, change.id, change.version or 0, digest, record))
+    for upsert in plan.upserts:
+        plan.files |= {
+            h for h in referenced_files(upsert.kind, upsert.record, keys) if not have_file(h)
+        }
+    return plan
+
+
+@dataclass
+class ManifestPlan:
+    seen: list[Key] = field(default_factory=list)  # in the user's view: keep
+    fetch: list[Key] = field(default_factory=list)  # missing or different here: fetch
+
+
+def plan_manifest(entries: Iterable[ManifestEntry], local: Mapping[Key, Local]) -> ManifestPlan:
+    """Keep what matches; fetch what differs; everything not seen is deleted at the end."""
+    plan = ManifestPlan()
+    for entry in entries:
+        key = (entry.kind, entry.id)
+        plan.seen.append(key)
+        held = local.get(key)
+        if held is None or held.hash != entry.hash or held.version != entry.version:
+            plan.fetch.append(key)
+    return plan

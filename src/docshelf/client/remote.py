@@ -1,0 +1,181 @@
+"""The server, as the client sees it: one adapter that turns HTTP into typed answers and errors.
+
+The ``httpx.Client`` is injected: tests pass a ``MockTransport`` that drops, delays or
+fails responses; integration tests and users talk to a real server.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+import httpx
+from pydantic import BaseModel
+
+import docshelf
+from docshelf.client.errors import (
+    ProtocolMismatch,
+    RemoteError,
+    ServerBusy,
+    ServerUnreachable,
+    SignedOut,
+    SyncRestart,
+)
+from docshelf.protocol import API_PREFIX, PROTOCOL_VERSION
+from docshelf.protocol.auth import LoginResponse, Me
+from docshelf.protocol.sync import ChangesPage, ManifestPage, RecordRef, RecordsAnswer
+
+M = TypeVar("M", bound=BaseModel)
+USER_AGENT = f"docshelf-client/{docshelf.__version__}"
+CHUNK = 256 * 1024
+
+
+def normalize_server_url(url: str) -> str:
+    url = url.strip().rstrip("/")
+    if not url.startswith(("http://", "https://")):
+        url = "https://" + url
+    return url.removesuffix(API_PREFIX)
+
+
+class Remote:
+    def __init__(
+        self,
+        server_url: str,
+        token: str | None = None,
+        *,
+        http: httpx.Client | None = None,
+        timeout: float = 30.0,
+    ) -> None:
+        self.server_url = normalize_server_url(server_url)
+        headers = {"User-Agent": USER_AGENT}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        self._http = http or httpx.Client(timeout=timeout, follow_redirects=False)
+        self._http.headers.update(headers)
+        self._base = self.server_url + API_PREFIX
+
+    def close(self) -> None:
+        self._http.close()
+
+    # --- requests ------------------------------------------------------------------------
+
+    def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        try:
+            response = self._http.request(method, self._base + path, **kwargs)
+        except httpx.TimeoutException as exc:
+            raise ServerUnreachable(
+                f"The server at {self.server_url} did not answer in time; working offline."
+            ) from exc
+        except httpx.TransportError as exc:
+            raise ServerUnreachable(
+                f"Cannot reach the server at {self.server_url} ({type(exc).__name__});"
+                " working offline with the local copy."
+            ) from exc
+        if response.status_code >= 400:
+            raise _error_for(response, self.server_url)
+        return response
+
+    def _json(self, model: type[M], method: str, path: str, **kwargs: Any) -> M:
+        response = self._send(method, path, **kwargs)
+        try:
+            return model.model_validate_json(response.content)
+        except ValueError as exc:
+            raise ProtocolMismatch(
+                f"The server at {self.server_url} answered {path} in a form this client does not"
+                " understand; update docshelf or check the server address."
+            ) from exc
+
+    def login(self, login: str, password: str, device_name: str) -> LoginResponse:
+        body = {
+            "login": login,
+            "password": password,
+            "device_name": device_name,
+            "client_version": docshelf.__version__,
+        }
+        return self._json(LoginResponse, "POST", "/auth/login", json=body)
+
+    def logout(self) -> None:
+        self._send("POST", "/auth/logout")
+
+    def me(self) -> Me:
+        return self._json(Me, "GET", "/me")
+
+    def changes(self, cursor: str | None, limit: int = 500) -> ChangesPage:
+        params: dict[str, Any] = {"limit": limit}
+        if cursor:
+            params["cursor"] = cursor
+        page = self._json(ChangesPage, "GET", "/sync/changes", params=params)
+        _check_protocol(page.protocol)
+        return page
+
+    def manifest(self, cursor: str, limit: int = 1000) -> ManifestPage:
+        page = self._json(
+            ManifestPage, "GET", "/sync/manifest", params={"cursor": cursor, "limit": limit}
+        )
+        _check_protocol(page.protocol)
+        return page
+
+    def records(self, refs: list[tuple[str, str]]) -> RecordsAnswer:
+        body = {"items": [RecordRef(kind=k, id=i).model_dump() for k, i in refs]}  # type: ignore[arg-type]
+        return self._json(RecordsAnswer, "POST", "/sync/records", json=body)
+
+    @contextmanager
+    def fetch_file(self, sha256: str, offset: int = 0) -> Iterator[Iterator[bytes]]:
+        """Stream a file from ``offset`` (``Range``), for the local file store to write."""
+        headers = {"Range": f"bytes={offset}-"} if offset else {}
+        url = f"{self._base}/blobs/{sha256}"
+        try:
+            with self._http.stream("GET", url, headers=headers) as response:
+                if response.status_code >= 400:
+                    response.read()
+                    raise _error_for(response, self.server_url)
+                if offset and response.status_code != 206:
+                    raise ProtocolMismatch("The server ignored a resumed download's Range.")
+                yield response.iter_bytes(CHUNK)
+        except httpx.TransportError as exc:
+            raise ServerUnreachable(
+                f"The connection to {self.server_url} broke during a download; the next sync"
+                " resumes it."
+            ) from exc
+
+
+def _check_protocol(version: int) -> None:
+    if version != PROTOCOL_VERSION:
+        raise ProtocolMismatch(
+            f"The server speaks sync protocol {version}, this client {PROTOCOL_VERSION};"
+            " update docshelf."
+        )
+
+
+def _problem(response: httpx.Response) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def _retry_after(response: httpx.Response) -> float:
+    try:
+        return max(0.0, float(response.headers.get("Retry-After", "5")))
+    except ValueError:
+        return 5.0
+
+
+def _error_for(response: httpx.Response, server_url: str) -> Exception:
+    problem = _problem(response)
+    detail = str(problem.get("detail") or response.reason_phrase or "no details")
+    code = str(problem.get("code") or "")
+    status = response.status_code
+    if status == 401 and code != "login_failed":
+        return SignedOut(
+            f"The server at {server_url} signed this device out ({detail}). Run `docshelf login`"
+            " (or sign in again in the app)."
+        )
+    if status in (429, 503):
+        return ServerBusy(f"The server is busy: {detail}", retry_after=_retry_after(response))
+    if status == 409 and code == "sync_restart":
+        return SyncRestart(detail)
+    title = str(problem.get("title") or "Server refused")
+    return RemoteError(detail, title=title, status=status, code=code)

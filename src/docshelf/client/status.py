@@ -1,0 +1,125 @@
+"""The one status of a client's sync, read by footer, tray, tooltip and ``docshelf status``.
+
+The engine publishes complete snapshots; views render them. The snapshot is also
+written to ``status.json`` in the home (atomically), so another process — the CLI
+asking about a running daemon or desktop app — reads the same answer.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, replace
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+
+class SyncState(StrEnum):
+    NOT_SIGNED_IN = "not_signed_in"
+    IDLE = "idle"  # up to date as of last_update
+    SYNCING = "syncing"
+    OFFLINE = "offline"  # server unreachable since offline_since; cache still usable
+    SIGNED_OUT = "signed_out"  # the token was revoked: sign in again
+    ERROR = "error"
+
+
+class Phase(StrEnum):
+    CONNECTING = "connecting"
+    CHANGES = "downloading changes"
+    FILES = "downloading files"
+    RECONCILING = "reconciling"
+    CLEANING = "cleaning up"
+
+
+@dataclass(frozen=True)
+class Status:
+    state: SyncState = SyncState.NOT_SIGNED_IN
+    last_update: datetime | None = None
+    phase: Phase | None = None
+    items_done: int = 0
+    items_total: int | None = None
+    bytes_done: int = 0
+    bytes_total: int | None = None
+    message: str | None = None
+    log_path: str | None = None
+    offline_since: datetime | None = None
+    next_sync: datetime | None = None
+    pending_uploads: int = 0
+    conflicts: int = 0
+    pid: int | None = None  # who published it (a status from a dead process is stale)
+    updated_at: float = field(default_factory=time.time)
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        for key in ("last_update", "offline_since", "next_sync"):
+            value = data[key]
+            data[key] = value.isoformat() if value is not None else None
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Status:
+        values = dict(data)
+        for key in ("last_update", "offline_since", "next_sync"):
+            if values.get(key):
+                values[key] = datetime.fromisoformat(values[key])
+        values["state"] = SyncState(values.get("state", SyncState.NOT_SIGNED_IN))
+        values["phase"] = Phase(values["phase"]) if values.get("phase") else None
+        known = set(cls.__dataclass_fields__)
+        return cls(**{k: v for k, v in values.items() if k in known})
+
+
+Listener = Callable[[Status], None]
+
+
+class StatusBoard:
+    """Holds the current status, tells listeners, and mirrors it to a file (throttled)."""
+
+    def __init__(self, path: Path | None, initial: Status | None = None) -> None:
+        self.path = path
+        self._status = initial or (read_status_file(path) if path else None) or Status()
+        self._listeners: list[Listener] = []
+        self._lock = threading.Lock()
+        self._written_at = 0.0
+
+    @property
+    def status(self) -> Status:
+        return self._status
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
+
+    def publish(self, status: Status, *, force_write: bool = True) -> Status:
+        status = replace(status, pid=os.getpid(), updated_at=time.time())
+        with self._lock:
+            self._status = status
+            # Progress comes many times a second; the file needs it a few times at most.
+            if self.path is not None and (force_write or time.time() - self._written_at > 0.3):
+                write_status_file(self.path, status)
+                self._written_at = time.time()
+        for listener in list(self._listeners):
+            listener(status)
+        return status
+
+    def update(self, *, force_write: bool = False, **changes: Any) -> Status:
+        return self.publish(replace(self._status, **changes), force_write=force_write)
+
+
+def write_status_file(path: Path, status: Status) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".status-")
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        json.dump(status.to_json(), out)
+    os.replace(tmp, path)
+
+
+def read_status_file(path: Path) -> Status | None:
+    try:
+        return Status.from_json(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError, TypeError):
+        return None

@@ -1,0 +1,158 @@
+"""The local cache: the records a user may see, and the sync state, in one SQLite file.
+
+Every page is stored in one transaction together with the cursor that follows it,
+with ``synchronous=FULL``: killed at any moment, the cache is the state after some
+earlier page, and the next sync resumes from there.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from docshelf.client.errors import LocalStoreError
+from docshelf.client.planner import Key, Local, Upsert, referenced_files
+
+SCHEMA_VERSION = 1
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS records (
+    kind TEXT NOT NULL,
+    id TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    hash TEXT NOT NULL,
+    data TEXT NOT NULL,
+    -- Reconciliation: the generation of the manifest that last listed this record.
+    seen INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (kind, id)
+);
+CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+
+class LocalStore:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            self._db = sqlite3.connect(path, timeout=30, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            # FULL: a committed page survives power loss, not only a crash of the process.
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.executescript(SCHEMA)
+        except sqlite3.DatabaseError as exc:
+            raise LocalStoreError(
+                f"The local cache {path} cannot be opened ({exc}). Move it away; the next sync"
+                " builds a new one."
+            ) from exc
+        if self.get("schema") is None:
+            self.put("schema", str(SCHEMA_VERSION))
+
+    def close(self) -> None:
+        self._db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    # --- state -------------------------------------------------------------------------
+
+    def get(self, key: str) -> str | None:
+        row = self._db.execute("SELECT value FROM state WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def put(self, key: str, value: str | None, db: sqlite3.Connection | None = None) -> None:
+        conn = db or self._db
+        if value is None:
+            conn.execute("DELETE FROM state WHERE key = ?", (key,))
+        else:
+            conn.execute("INSERT OR REPLACE INTO state (key, value) VALUES (?, ?)", (key, value))
+
+    def get_json(self, key: str) -> Any:
+        raw = self.get(key)
+        return None if raw is None else json.loads(raw)
+
+    def put_json(self, key: str, value: Any, db: sqlite3.Connection | None = None) -> None:
+        self.put(key, None if value is None else json.dumps(value), db)
+
+    # --- records -----------------------------------------------------------------------
+
+    def is_empty(self) -> bool:
+        return self._db.execute("SELECT 1 FROM records LIMIT 1").fetchone() is None
+
+    def count(self) -> int:
+        return int(self._db.execute("SELECT count(*) FROM records").fetchone()[0])
+
+    def local(self, keys: Iterable[Key]) -> dict[Key, Local]:
+        found: dict[Key, Local] = {}
+        wanted = list(keys)
+        for i in range(0, len(wanted), 400):
+            batch = wanted[i : i + 400]
+            clause = " OR ".join("(kind = ? AND id = ?)" for _ in batch)
+            params = [part for key in batch for part in key]
+            # Only placeholders are formatted in; the values go as parameters.
+            query = f"SELECT kind, id, version, hash FROM records WHERE {clause}"
+            for kind, ident, version, digest in self._db.execute(query, params):
+                found[(kind, ident)] = Local(version, digest)
+        return found
+
+    def records(self, kind: str) -> list[dict[str, Any]]:
+        rows = self._db.execute("SELECT data FROM records WHERE kind = ? ORDER BY id", (kind,))
+        return [json.loads(data) for (data,) in rows]
+
+    def record(self, kind: str, ident: str) -> dict[str, Any] | None:
+        row = self._db.execute(
+            "SELECT data FROM records WHERE kind = ? AND id = ?", (kind, ident)
+        ).fetchone()
+        return None if row is None else dict(json.loads(row[0]))
+
+    def manifest(self) -> dict[Key, Local]:
+        rows = self._db.execute("SELECT kind, id, version, hash FROM records")
+        return {(k, i): Local(v, h) for k, i, v, h in rows}
+
+    def referenced_files(self, image_keys: set[str]) -> set[str]:
+        needed: set[str] = set()
+        rows = self._db.execute(
+            "SELECT kind, data FROM records WHERE kind IN ('template','snippet','unit','user')"
+        )
+        for kind, data in rows:
+            needed |= referenced_files(kind, json.loads(data), image_keys)
+        return needed
+
+    @staticmethod
+    def write_upserts(db: sqlite3.Connection, upserts: Iterable[Upsert], seen: int = 0) -> None:
+        db.executemany(
+            "INSERT INTO records (kind, id, version, hash, data, seen) VALUES (?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (kind, id) DO UPDATE SET version = excluded.version,"
+            " hash = excluded.hash, data = excluded.data, seen = max(seen, excluded.seen)",
+            [(u.kind, u.id, u.version, u.hash, json.dumps(u.record), seen) for u in upserts],
+        )
+
+    @staticmethod
+    def write_removes(db: sqlite3.Connection, keys: Iterable[Key]) -> None:
+        db.executemany("DELETE FROM records WHERE kind = ? AND id = ?", list(keys))
+
+    @staticmethod
+    def mark_seen(db: sqlite3.Connection, keys: Iterable[Key], generation: int) -> None:
+        db.executemany(
+            "UPDATE records SET seen = ? WHERE kind = ? AND id = ?",
+            [(generation, kind, ident) for kind, ident in keys],
+        )
+
+    @staticmethod
+    def drop_unseen(db: sqlite3.Connection, generation: int) -> int:
+        return db.execute("DELETE FROM records WHERE seen < ?", (generation,)).rowcount
+
+    def wipe(self) -> None:
+        """Forget everything (another user or server signs in on this home)."""
+        with self.transaction() as db:
+            db.execute("DELETE FROM records")
+            db.execute("DELETE FROM state WHERE key != 'schema'")

@@ -1,0 +1,88 @@
+"""Requests and answers of the sync endpoints (see docs/protocol.md)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from docshelf.protocol.auth import Strict
+from docshelf.protocol.types import Id
+
+Kind = Literal["field", "unit", "user", "group", "template_group", "template", "snippet", "profile"]
+
+
+class SyncSettings(BaseModel):
+    """Settings every client receives with every answer and stores locally."""
+
+    client_sync_interval_ms: int
+    client_sync_max_delay_after_start_ms: int
+    languages: list[str]
+
+
+class Change(BaseModel):
+    """One item of a page: a record to store (``upsert``) or to drop (``remove``)."""
+
+    kind: Kind
+    id: str
+    op: Literal["upsert", "remove"]
+    version: int | None = None
+    record: dict[str, Any] | None = None
+
+
+class ChangesPage(BaseModel):
+    protocol: int
+    cursor: str
+    changes: list[Change]
+    has_more: bool
+    # True: the cursor can't be trusted (other database, scope changed, too old);
+    # fetch the manifest from ``cursor`` and reconcile.
+    reset: bool = False
+    reset_reason: str | None = None
+    # Changes still to come after this page (an estimate, for progress).
+    remaining: int = 0
+    settings: SyncSettings
+    server_time: datetime
+
+
+class ManifestEntry(BaseModel):
+    kind: Kind
+    id: str
+    version: int
+    hash: str
+
+
+class ManifestPage(BaseModel):
+    protocol: int
+    cursor: str
+    entries: list[ManifestEntry]
+    has_more: bool
+    total: int
+    settings: SyncSettings
+
+
+class RecordRef(Strict):
+    kind: Kind
+    id: Id
+
+
+class RecordsRequest(Strict):
+    items: list[RecordRef] = Field(max_length=2000)
+
+
+class RecordsAnswer(BaseModel):
+    records: list[Change]
+    # Asked for but not (or no longer) visible: drop them.
+    gone: list[RecordRef]
+
+
+def record_hash(record: dict[str, Any]) -> str:
+    """A fingerprint of a record's content; versions alone repeat after a backup restore.
+
+    Server and client compute it alike to tell whether a cached record is current.
+    """
+    canonical = json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()[:32]

@@ -1,0 +1,70 @@
+"""The sync endpoints clients poll (see docs/protocol.md)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from docshelf.domain.permissions import can_manage_accounts, require
+from docshelf.protocol.cursor import Cursor
+from docshelf.protocol.sync import (
+    ChangesPage,
+    ManifestEntry,
+    ManifestPage,
+    RecordsAnswer,
+    RecordsRequest,
+)
+from docshelf.protocol.types import Id
+from docshelf.server.api.deps import CurrentActor, CurrentCaller, State
+from docshelf.server.db.models import User
+from docshelf.server.services.accounts import actor_of
+from docshelf.server.services.common import get_or_404
+from docshelf.server.sync import service
+from docshelf.server.sync.manifest import read_manifest
+
+router = APIRouter(tags=["sync"])
+
+CursorParam = Annotated[
+    str | None,
+    Query(max_length=2000, pattern=r"^[A-Za-z0-9_-]+$", description="From the last answer."),
+]
+PageSize = Annotated[int, Query(ge=1, le=5000)]
+
+
+@router.get("/sync/changes", operation_id="sync_changes", response_model=ChangesPage)
+def sync_changes(
+    caller: CurrentCaller, state: State, cursor: CursorParam = None, limit: PageSize = 500
+) -> ChangesPage:
+    """Changes after ``cursor`` (everything the caller may see when omitted), one page."""
+    return service.changes(state.db, caller.actor, caller.device_id, cursor, limit)
+
+
+@router.get("/sync/manifest", operation_id="sync_manifest", response_model=ManifestPage)
+def sync_manifest(
+    actor: CurrentActor,
+    state: State,
+    cursor: Annotated[str, Query(max_length=2000, pattern=r"^[A-Za-z0-9_-]+$")],
+    limit: PageSize = 1000,
+) -> ManifestPage:
+    """One page of what the caller may see, as (kind, id, version, hash), to reconcile."""
+    return service.manifest(state.db, actor, cursor, limit)
+
+
+@router.post("/sync/records", operation_id="sync_records", response_model=RecordsAnswer)
+def sync_records(body: RecordsRequest, actor: CurrentActor, state: State) -> RecordsAnswer:
+    """The current records for these ids; those no longer visible come back as ``gone``."""
+    return service.records(state.db, actor, body.items)
+
+
+@router.get(
+    "/admin/users/{user_id}/view", operation_id="user_view", response_model=list[ManifestEntry]
+)
+def user_view(user_id: Id, actor: CurrentActor, state: State) -> list[ManifestEntry]:
+    """Everything a user's clients should hold (Sys): to check a client or a complaint."""
+    require(can_manage_accounts(actor), "Only a system administrator may inspect a user's view.")
+    with state.db.snapshot() as session:
+        user = get_or_404(session, User, user_id, "user")
+        target = actor_of(session, user)
+        start = Cursor(0, "", 0, "", "", reset_to=0)
+        return read_manifest(session, target, start, 10_000_000).entries

@@ -1,0 +1,1 @@
+"""The server side of the sync: change feed, manifest, and what each user may see."""

@@ -1,0 +1,69 @@
+"""Where the database's history stands, and whether a client's cursor belongs to it."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from docshelf.domain.accounts import Actor, scope_of
+from docshelf.protocol import PROTOCOL_VERSION
+from docshelf.protocol.cursor import Cursor
+from docshelf.server.db.engine import current_seq
+from docshelf.server.db.models import Commit, Meta
+
+HORIZON_KEY = "tombstone_horizon"
+
+
+@dataclass(frozen=True)
+class History:
+    epoch: str
+    seq: int
+    # Changes up to here may have lost their tombstones: older cursors can't be trusted.
+    horizon: int
+
+
+def read_history(session: Session) -> History:
+    meta = dict(session.execute(select(Meta.key, Meta.value)).tuples().all())
+    return History(
+        epoch=meta.get("epoch", ""),
+        seq=current_seq(session),
+        horizon=int(meta.get(HORIZON_KEY, "0")),
+    )
+
+
+def nonce_of(session: Session, seq: int) -> str | None:
+    if seq == 0:
+        return ""
+    return session.scalar(select(Commit.nonce).where(Commit.seq == seq))
+
+
+def scope_fingerprint(actor: Actor) -> str:
+    """Roles and groups decide which old rows a user may see; a change of either resets."""
+    roles, groups = scope_of(actor)
+    raw = json.dumps([actor.user_id, roles, groups], separators=(",", ":"))
+    return hashlib.sha256(raw.encode()).hexdigest()[:16]
+
+
+def start_cursor(history: History, actor: Actor) -> Cursor:
+    return Cursor(PROTOCOL_VERSION, history.epoch, 0, "", scope_fingerprint(actor))
+
+
+def reset_reason(session: Session, history: History, cursor: Cursor, actor: Actor) -> str | None:
+    """Why the cursor can't be trusted, in words for the client's log; None if it can."""
+    if cursor.version != PROTOCOL_VERSION:
+        return "the sync protocol changed"
+    if cursor.epoch != history.epoch:
+        return "the server's database was replaced"
+    if cursor.seq > history.seq or nonce_of(session, cursor.seq) != cursor.nonce:
+        if cursor.seq < history.horizon:
+            return "the cache is older than the server keeps deletions"
+        return "the server's database was restored from a backup"
+    if cursor.seq < history.horizon:
+        return "the cache is older than the server keeps deletions"
+    if cursor.scope != scope_fingerprint(actor):
+        return "your roles or groups changed"
+    return None

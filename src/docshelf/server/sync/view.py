@@ -1,0 +1,86 @@
+"""What one user may see, row by row, and how each kind of row looks on the wire."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy.orm import Session
+
+from docshelf.domain import permissions as rules
+from docshelf.domain import templates as dtemplates
+from docshelf.domain.accounts import Actor
+from docshelf.domain.snippets import SnippetKind
+from docshelf.server import convert
+from docshelf.server.db import models as m
+
+
+@dataclass(frozen=True)
+class KindSpec:
+    name: str
+    model: type[Any]
+    record: Callable[[Any], BaseModel]
+
+
+SPECS: dict[str, KindSpec] = {
+    spec.name: spec
+    for spec in (
+        KindSpec("field", m.FieldDefinition, convert.field_def_record),
+        KindSpec("unit", m.Unit, convert.unit_record),
+        KindSpec("user", m.User, convert.user_record),
+        KindSpec("group", m.Group, convert.group_record),
+        KindSpec("template_group", m.TemplateGroup, convert.template_group_record),
+        KindSpec("template", m.Template, convert.template_record),
+        KindSpec("snippet", m.Snippet, convert.snippet_record),
+        KindSpec("profile", m.Profile, convert.profile_record),
+    )
+}
+
+
+class View:
+    """Applies the permission rules for one actor; caches the templates snippets depend on."""
+
+    def __init__(self, session: Session, actor: Actor) -> None:
+        self.session = session
+        self.actor = actor
+        self._templates: dict[str, dtemplates.Template | None] = {}
+
+    def _template(self, template_id: str | None) -> dtemplates.Template | None:
+        if template_id is None:
+            return None
+        if template_id not in self._templates:
+            row = self.session.get(m.Template, template_id)
+            self._templates[template_id] = convert.template(row) if row is not None else None
+        return self._templates[template_id]
+
+    def visible(self, kind: str, row: Any) -> bool:
+        actor = self.actor
+        if kind == "user":
+            return bool(row.active)
+        if kind == "template":
+            domain = convert.template(row)
+            self._templates[row.id] = domain
+            return rules.can_see_template(actor, domain)
+        if kind == "snippet":
+            return rules.can_see_snippet(
+                actor, convert.snippet(row), self._template(row.template_id)
+            )
+        if kind == "profile":
+            return rules.can_see_profile(actor, convert.profile(row))
+        return True  # units, fields, groups, template groups: organisation-wide
+
+    def could_have_seen(self, kind: str, row: Any) -> bool:
+        """Might this client hold the row from earlier? If not, no need to tell it to drop it.
+
+        Another user's personal snippet never was and never will be visible (its owner
+        can't change), so clients aren't told about those at all.
+        """
+        if kind == "snippet" and row.kind == SnippetKind.PERSONAL.value:
+            return bool(row.owner_id == self.actor.user_id)
+        return True
+
+    @staticmethod
+    def record(kind: str, row: Any) -> dict[str, Any]:
+        return SPECS[kind].record(row).model_dump(mode="json")
