@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +14,10 @@ import pytest
 from support.api import FAST_HASHING, PASSWORD, LiveServer, admin_cli, login
 from support.postgres import PostgresBinariesMissing, PostgresCluster, find_pg_bindir
 from support.server import MakeServer, ServerProcess
+
+
+# Clients in tests keep their tokens in a private file, never in a desktop keyring.
+os.environ["DOCSHELF_KEYRING"] = "0"
 
 
 @functools.cache

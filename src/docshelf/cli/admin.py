@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 
 import click
@@ -22,6 +23,7 @@ from docshelf.domain.settings import SETTINGS, spec_for
 from docshelf.server.config import ServerSettings
 from docshelf.server.db.engine import Change, Database
 from docshelf.server.db.models import Group, Template, User
+from docshelf.server.maintenance import purge_tombstones
 from docshelf.server.runner import open_database
 from docshelf.server.services import accounts, settings, templates
 from docshelf.server.services.common import get_or_404
@@ -310,3 +312,21 @@ def template_deactivate(ctx: AdminContext, template_id: str) -> None:
 def template_restore(ctx: AdminContext, template_id: str) -> None:
     """Restore a deactivated template."""
     _template_action(ctx, template_id, "restore")
+
+
+@admin.command("purge-tombstones")
+@click.option(
+    "--older-than-days",
+    type=click.FloatRange(min=0),
+    default=None,
+    help="Retention window (default: DOCSHELF_TOMBSTONE_RETENTION_DAYS, 90).",
+)
+@pass_admin
+def purge_tombstones_command(ctx: AdminContext, older_than_days: float | None) -> None:
+    """Forget deletions older than the retention window (the server also does it hourly).
+
+    Clients whose last sync is older than that reconcile with the server at their next sync.
+    """
+    days = older_than_days if older_than_days is not None else ctx.settings.tombstone_retention_days
+    dropped = purge_tombstones(ctx.db, timedelta(days=days))
+    console.print(f"Forgot {dropped} deletions older than {days:g} days.")

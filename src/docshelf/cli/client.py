@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import sys
 import threading
@@ -28,7 +29,8 @@ EXIT_FAILED, EXIT_OFFLINE, EXIT_SIGNED_OUT, EXIT_BUSY = 1, 3, 4, 5
 
 def open_client(ctx: click.Context) -> Client:
     home = resolve_home(ctx.find_root().params.get("home"))
-    client = Client(home)
+    page_size = int(os.environ.get("DOCSHELF_SYNC_PAGE_SIZE", "500"))
+    client = Client(home, page_size=max(1, min(page_size, 5000)))
     logs.setup(home.log_file, to_stderr=False)
     ctx.call_on_close(client.close)
     return client

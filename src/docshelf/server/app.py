@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
@@ -12,6 +15,7 @@ from starlette.types import Scope
 import docshelf
 from docshelf.protocol import API_PREFIX
 from docshelf.server.api import errors
+from docshelf.server.api.admission import HeavyRequestLimit
 from docshelf.server.api.middleware import BodyLimit, RequestLog
 from docshelf.server.api.routes import (
     auth,
@@ -26,6 +30,7 @@ from docshelf.server.api.routes import (
 )
 from docshelf.server.api.routes import settings as settings_routes
 from docshelf.server.config import ServerSettings
+from docshelf.server.maintenance import purge_tombstones
 from docshelf.server.state import ServerState
 
 
@@ -38,7 +43,9 @@ def create_app(settings: ServerSettings, state: ServerState | None = None) -> Fa
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        housekeeping = asyncio.create_task(_housekeeping(state))
         yield
+        housekeeping.cancel()
         state.db.dispose()
 
     app = FastAPI(
@@ -75,6 +82,22 @@ def create_app(settings: ServerSettings, state: ServerState | None = None) -> Fa
             return settings.max_upload_bytes
         return settings.max_json_bytes
 
+    app.add_middleware(HeavyRequestLimit, limit=settings.max_heavy_requests)
     app.add_middleware(BodyLimit, limit_for=limit_for)
     app.add_middleware(RequestLog)
     return app
+
+
+HOUSEKEEPING_EVERY_S = 3600
+log = logging.getLogger("docshelf.server")
+
+
+async def _housekeeping(state: ServerState) -> None:
+    """Purge old tombstones at start and then hourly (harmless if several processes do)."""
+    retention = timedelta(days=state.settings.tombstone_retention_days)
+    while True:
+        try:
+            await asyncio.to_thread(purge_tombstones, state.db, retention)
+        except Exception:
+            log.exception("housekeeping failed", extra={"event": "housekeeping_error"})
+        await asyncio.sleep(HOUSEKEEPING_EVERY_S)

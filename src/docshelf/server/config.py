@@ -43,6 +43,16 @@ class ServerSettings(BaseSettings):
     login_max_lockout_seconds: int = Field(
         default=900, ge=1, description="Longest wait after repeated failed logins (seconds)."
     )
+    max_heavy_requests: int = Field(
+        default=16,
+        ge=1,
+        description="Concurrent initial syncs and file downloads per process before 503.",
+    )
+    tombstone_retention_days: float = Field(
+        default=90,
+        ge=0,
+        description="How long deletions are kept for clients that were offline (days).",
+    )
     password_time_cost: int = Field(default=3, ge=1, description="argon2id iterations.")
     password_memory_kib: int = Field(default=65536, ge=16, description="argon2id memory (KiB).")
 

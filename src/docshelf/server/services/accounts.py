@@ -10,7 +10,6 @@ from sqlalchemy.orm import Session
 from docshelf.domain.accounts import (
     Actor,
     Membership,
-    actor_for,
     creates_group_cycle,
     group_principal,
     normalize_login,
@@ -41,8 +40,29 @@ def memberships(session: Session) -> list[Membership]:
     ]
 
 
+def groups_of(session: Session, user_id: str) -> frozenset[str]:
+    """The user's groups, direct and through nesting: a few indexed lookups per level,
+    so authenticating a request doesn't read the whole membership table."""
+    found: set[str] = set()
+    frontier = set(
+        session.scalars(select(GroupMember.group_id).where(GroupMember.user_id == user_id))
+    )
+    while frontier:
+        found |= frontier
+        parents = session.scalars(
+            select(GroupMember.group_id).where(GroupMember.member_group_id.in_(sorted(frontier)))
+        )
+        frontier = set(parents) - found
+    return frozenset(found)
+
+
 def actor_of(session: Session, user: User) -> Actor:
-    return actor_for(user.id, user.login, user.roles, memberships(session))
+    return Actor(
+        user_id=user.id,
+        login=user.login,
+        roles=parse_roles(user.roles),
+        groups=groups_of(session, user.id),
+    )
 
 
 def find_user(session: Session, login_or_id: str) -> User:

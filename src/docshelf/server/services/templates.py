@@ -157,6 +157,7 @@ def update_template(
 ) -> Template:
     require(rules.can_change_template(actor, convert.template(row)), _NO_CHANGE)
     check_version(row, expected_version, "template")
+    before = _audience(row)
     if titles is not None:
         row.titles = _titles(titles)
     if descriptions is not None:
@@ -172,7 +173,22 @@ def update_template(
         row.change_rights = list(check_principals(change_rights))
     if order is not None:
         row.order = order
+    _follow_audience(change, row, before)
     return change.touch(row)
+
+
+def _audience(row: Template) -> tuple[object, ...]:
+    """What decides who sees a template (and so its template snippets)."""
+    return (row.status, row.active, tuple(row.use_rights), tuple(row.change_rights))
+
+
+def _follow_audience(change: Change, row: Template, before: tuple[object, ...]) -> None:
+    """Template snippets are seen by whoever sees their template. When that audience
+    changes, the snippets enter the change feed too, so clients gain or drop them."""
+    if _audience(row) == before:
+        return
+    for snippet in change.session.scalars(select(Snippet).where(Snippet.template_id == row.id)):
+        change.touch(snippet)
 
 
 def set_file(
@@ -216,8 +232,10 @@ def deactivate(change: Change, actor: Actor, row: Template) -> Template:
     """Deleting a template deactivates it: it leaves every client, an admin can restore it."""
     require(rules.can_change_template(actor, convert.template(row)), _NO_CHANGE)
     if row.active:
+        before = _audience(row)
         row.active = False
         row.deactivated_at = change.now
+        _follow_audience(change, row, before)
         change.touch(row)
     return row
 
@@ -228,8 +246,10 @@ def restore(change: Change, actor: Actor, row: Template) -> Template:
         "Only a system administrator may restore deleted templates.",
     )
     if not row.active:
+        before = _audience(row)
         row.active = True
         row.deactivated_at = None
+        _follow_audience(change, row, before)
         change.touch(row)
     return row
 

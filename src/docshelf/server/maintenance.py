@@ -1,0 +1,42 @@
+"""Housekeeping that keeps the database from growing for ever."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from sqlalchemy import delete, func, select
+
+from docshelf.server.db.engine import Database
+from docshelf.server.db.models import Commit, Meta, Tombstone, utcnow
+from docshelf.server.sync.history import HORIZON_KEY
+
+log = logging.getLogger("docshelf.server.maintenance")
+
+
+def purge_tombstones(db: Database, older_than: timedelta) -> int:
+    """Forget deletions older than the retention window; returns how many were dropped.
+
+    Clients whose cursor is older than the newest forgotten deletion can no longer be
+    told about it; the horizon makes the server ask them to reconcile instead.
+    """
+    cutoff = utcnow() - older_than
+    with db.write() as session:
+        horizon = session.scalar(
+            select(func.max(Tombstone.seq)).where(Tombstone.deleted_at < cutoff)
+        )
+        if horizon is None:
+            return 0
+        dropped = session.execute(delete(Tombstone).where(Tombstone.seq <= horizon))
+        dropped_count = int(getattr(dropped, "rowcount", 0) or 0)
+        # Commit rows below the horizon only served cursors that are now too old anyway.
+        session.execute(delete(Commit).where(Commit.seq < horizon))
+        current = session.get(Meta, HORIZON_KEY)
+        if current is None:
+            session.add(Meta(key=HORIZON_KEY, value=str(horizon)))
+        elif int(current.value) < horizon:
+            current.value = str(horizon)
+    log.info(
+        "tombstones purged", extra={"event": "purge", "dropped": dropped_count, "horizon": horizon}
+    )
+    return dropped_count
