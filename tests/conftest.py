@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,9 +16,10 @@ from support.api import FAST_HASHING, PASSWORD, LiveServer, admin_cli, login
 from support.postgres import PostgresBinariesMissing, PostgresCluster, find_pg_bindir
 from support.server import MakeServer, ServerProcess
 
-
 # Clients in tests keep their tokens in a private file, never in a desktop keyring.
 os.environ["DOCSHELF_KEYRING"] = "0"
+# The corpus generator of the benchmarks serves the large-sync tests as well.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 
 
 @functools.cache

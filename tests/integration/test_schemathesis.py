@@ -128,3 +128,10 @@ def test_no_request_makes_the_server_fail(case: schemathesis.Case, target: FuzzT
         headers=target.headers,
         checks=CHECKS,
     )
+
+
+def test_the_run_kept_its_administrator_signed_in(live: LiveServer) -> None:
+    """Otherwise the operations above were tried with 401s only, and proved little."""
+    me = live.admin.ok("GET", "/me")
+
+    assert "sys" in me["roles"]

@@ -126,3 +126,15 @@ class LiveServer:
         for client in self._clients:
             client.close()
         self.admin.close()
+
+
+def start_live(server: ServerProcess) -> LiveServer:
+    """Create the administrator ``root`` with the admin CLI, then sign in (server running)."""
+    created = admin_cli(
+        ["create-user", "root", "--role", "sys", "--password-stdin"],
+        data_dir=str(server.data_dir),
+        database_url=server.database_url,
+        stdin=PASSWORD + "\n",
+    )
+    assert created.returncode == 0, created.stderr
+    return LiveServer(server, server.database_url, login(server.url, "root"))

@@ -12,6 +12,7 @@ from datetime import datetime
 from types import FrameType
 
 import click
+from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
 
 from docshelf import logs
@@ -20,6 +21,7 @@ from docshelf.cli.output import console, errors
 from docshelf.client.app import Client
 from docshelf.client.daemon import Daemon
 from docshelf.client.engine import SyncResult
+from docshelf.client.errors import SyncBusy
 from docshelf.client.paths import resolve_home
 from docshelf.client.status import Status, SyncState
 
@@ -85,12 +87,19 @@ def sync(ctx: click.Context, as_json: bool, no_wait: bool) -> None:
     client = open_client(ctx)
 
     def waiting(message: str) -> None:
-        errors.print(message, highlight=False)
+        errors.print(message, highlight=False, soft_wrap=True)
 
-    if as_json or not sys.stdout.isatty():
-        result = client.sync(wait=not no_wait, on_wait=waiting)
-    else:
-        result = _sync_with_progress(client, no_wait, waiting)
+    try:
+        if as_json or not sys.stdout.isatty():
+            result = client.sync(wait=not no_wait, on_wait=waiting)
+        else:
+            result = _sync_with_progress(client, no_wait, waiting)
+    except SyncBusy as exc:
+        # Only with --no-wait: scripts tell "someone else syncs" (5) from a failure (1).
+        errors.print(
+            f"[bold red]{exc.title}:[/] {escape(exc.message)}", highlight=False, soft_wrap=True
+        )
+        sys.exit(EXIT_BUSY)
     _report(result, as_json)
 
 
@@ -134,7 +143,12 @@ def _report(result: SyncResult, as_json: bool) -> None:
             highlight=False,
         )
     else:
-        errors.print(f"[bold red]Sync failed:[/] {result.error}", highlight=False)
+        # One line however long (a script's log, grep): no wrapping at the console's width.
+        errors.print(
+            f"[bold red]Sync failed:[/] {escape(result.error or '')}",
+            highlight=False,
+            soft_wrap=True,
+        )
     if result.status != "ok":
         code = {"offline": EXIT_OFFLINE, "signed_out": EXIT_SIGNED_OUT}.get(
             result.error_code or "", EXIT_FAILED
@@ -177,7 +191,8 @@ def status(ctx: click.Context, as_json: bool) -> None:
         ("Log file", summary["log_file"]),
     ]
     for label, value in rows:
-        console.print(f"{label + ':':<30} {value}", highlight=False)
+        # soft_wrap: paths such as the log file stay whole for copying, whatever the width.
+        console.print(f"{label + ':':<30} {value}", highlight=False, soft_wrap=True)
 
 
 _STATUS_KEYS = (
@@ -206,6 +221,8 @@ def daemon(ctx: click.Context) -> None:
 
     signal.signal(signal.SIGTERM, stop_now)
     signal.signal(signal.SIGINT, stop_now)
-    console.print(f"docshelf daemon running; log: {client.home.log_file}", highlight=False)
+    console.print(
+        f"docshelf daemon running; log: {client.home.log_file}", highlight=False, soft_wrap=True
+    )
     Daemon(client).run(stop)
     console.print("docshelf daemon stopped.")

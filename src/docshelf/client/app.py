@@ -129,7 +129,7 @@ class Client:
     def _require_config(self) -> ClientConfig:
         config = self.config
         if config is None:
-            raise NotSignedIn("Not signed in: run `docshelf login --server URL --user LOGIN`.")
+            raise NotSignedIn("Run `docshelf login --server URL --user LOGIN` first.")
         return config
 
     # --- sync ----------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -34,34 +35,56 @@ CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 
 
 class LocalStore:
+    """One SQLite connection per thread: the desktop app reads on its GUI thread while a
+    worker syncs, and each must see committed states only (WAL isolates them)."""
+
     def __init__(self, path: Path) -> None:
         self.path = path
-        try:
-            self._db = sqlite3.connect(path, timeout=30, isolation_level=None)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            # FULL: a committed page survives power loss, not only a crash of the process.
-            self._db.execute("PRAGMA synchronous=FULL")
-            self._db.executescript(SCHEMA)
-        except sqlite3.DatabaseError as exc:
-            raise LocalStoreError(
-                f"The local cache {path} cannot be opened ({exc}). Move it away; the next sync"
-                " builds a new one."
-            ) from exc
+        self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._guard = threading.Lock()
+        self._connect().executescript(SCHEMA)
         if self.get("schema") is None:
             self.put("schema", str(SCHEMA_VERSION))
 
+    @property
+    def _db(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        return conn if conn is not None else self._connect()
+
+    def _connect(self) -> sqlite3.Connection:
+        try:
+            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            conn.execute("PRAGMA journal_mode=WAL")
+            # FULL: a committed page survives power loss, not only a crash of the process.
+            conn.execute("PRAGMA synchronous=FULL")
+        except sqlite3.DatabaseError as exc:
+            raise LocalStoreError(
+                f"The local cache {self.path} cannot be opened ({exc}). Move it away; the next"
+                " sync builds a new one."
+            ) from exc
+        self._local.conn = conn
+        with self._guard:
+            self._all.append(conn)
+        return conn
+
     def close(self) -> None:
-        self._db.close()
+        with self._guard:
+            connections, self._all = self._all, []
+        for conn in connections:
+            conn.close()
+        self._local = threading.local()
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        self._db.execute("BEGIN IMMEDIATE")
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
         try:
-            yield self._db
+            yield db
         except BaseException:
-            self._db.execute("ROLLBACK")
+            db.execute("ROLLBACK")
             raise
-        self._db.execute("COMMIT")
+        db.execute("COMMIT")
 
     # --- state -------------------------------------------------------------------------
 

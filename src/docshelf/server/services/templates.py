@@ -81,7 +81,7 @@ def update_group(
     if parent_id is not None or move_to_root:
         if parent_id is not None:
             get_or_404(session, TemplateGroup, parent_id, "template group")
-        rows = session.execute(select(TemplateGroup.id, TemplateGroup.parent_id)).tuples()
+        rows = session.execute(select(TemplateGroup.id, TemplateGroup.parent_id))
         parents = {group: parent for group, parent in rows}
         check_move(row.id, parent_id, parents, "template group")
         row.parent_id = parent_id

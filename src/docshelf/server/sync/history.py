@@ -27,7 +27,7 @@ class History:
 
 
 def read_history(session: Session) -> History:
-    meta = dict(session.execute(select(Meta.key, Meta.value)).tuples().all())
+    meta = {key: value for key, value in session.execute(select(Meta.key, Meta.value))}
     return History(
         epoch=meta.get("epoch", ""),
         seq=current_seq(session),
