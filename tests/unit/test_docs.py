@@ -54,3 +54,14 @@ def test_every_server_option_is_documented(name: str) -> None:
     field = ServerSettings.model_fields[name]
     assert field.description, f"ServerSettings.{name} has no description"
     assert f"`DOCSHELF_{name.upper()}`" in (DOCS / "server.md").read_text()
+
+
+CLIENT_COMMANDS = [
+    name for name, command in cli.commands.items() if name not in ("server", "demo", "admin")
+]
+
+
+@pytest.mark.parametrize("name", CLIENT_COMMANDS)
+def test_every_client_command_is_documented(name: str) -> None:
+    text = (DOCS / "client.md").read_text()
+    assert f"`docshelf {name}" in text, f"docshelf {name} missing in client.md"
