@@ -303,3 +303,15 @@ def test_a_changed_interval_reaches_the_client_and_drives_its_schedule(
             "/admin/settings",
             json={"values": {"ClientSyncInterval": 900000, "ClientSyncMaxDelayAfterStart": 300000}},
         )
+
+
+def test_the_server_records_how_far_each_device_got(live: LiveServer, tmp_path: Path) -> None:
+    _, user = live.new_user()
+    client = client_for(live, tmp_path / "c", user["login"])
+    sync(client)
+    stored = client.store.get("cursor")
+    assert stored
+    devices = live.admin.ok("GET", f"/admin/users/{user['id']}/devices")
+    device = next(d for d in devices if d["name"] == "test-c")
+    assert device["last_sync_seq"] == Cursor.decode(stored).seq
+    assert device["last_sync_at"] is not None

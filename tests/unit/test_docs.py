@@ -12,11 +12,16 @@ from docshelf.domain.settings import SETTINGS
 from docshelf.server.config import ServerSettings
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
+ADMIN = cli.get_command(click.Context(cli), "admin")
+assert isinstance(ADMIN, click.Group)
 
 
 def _commands(group: click.Group, prefix: str = "") -> list[tuple[str, click.Command]]:
     found: list[tuple[str, click.Command]] = []
-    for name, command in group.commands.items():
+    ctx = click.Context(group)
+    for name in group.list_commands(ctx):
+        command = group.get_command(ctx, name)
+        assert command is not None
         path = f"{prefix}{name}"
         found.append((path, command))
         if isinstance(command, click.Group):
@@ -31,7 +36,7 @@ def test_every_command_has_help(path: str, command: click.Command) -> None:
 
 @pytest.mark.parametrize(
     "path",
-    [p for p, c in _commands(cli.commands["admin"]) if not isinstance(c, click.Group)],  # type: ignore[arg-type]
+    [p for p, c in _commands(ADMIN) if not isinstance(c, click.Group)],
 )
 def test_every_admin_command_is_documented(path: str) -> None:
     assert f"`{path}" in (DOCS / "server.md").read_text(), f"admin {path} missing in server.md"
@@ -57,8 +62,11 @@ def test_every_server_option_is_documented(name: str) -> None:
 
 
 CLIENT_COMMANDS = [
-    name for name, command in cli.commands.items() if name not in ("server", "demo", "admin")
+    name
+    for name in cli.list_commands(click.Context(cli))
+    if name not in ("server", "demo", "admin")
 ]
+assert CLIENT_COMMANDS, "no client commands found: the check below would pass vacuously"
 
 
 @pytest.mark.parametrize("name", CLIENT_COMMANDS)

@@ -20,11 +20,11 @@ def check_text(value: str, what: str, *, max_length: int = 200, multiline: bool 
     return value
 
 
-def check_title(value: str, what: str = "Title") -> str:
+def check_title(value: str, what: str = "Title", *, max_length: int = 200) -> str:
     stripped = value.strip()
     if not stripped:
         raise InvalidInput(f"{what} must not be empty.")
-    return check_text(stripped, what)
+    return check_text(stripped, what, max_length=max_length)
 
 
 def check_language(code: str) -> str:

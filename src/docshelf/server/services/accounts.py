@@ -183,12 +183,8 @@ def _drop_principal(change: Change, principal: str) -> None:
 
 
 def _group_name(name: str) -> str:
-    name = check_title(name, "Group name")
-    if len(name) > GROUP_NAME_MAX_LENGTH:  # the column's width; PostgreSQL refuses more
-        raise InvalidInput(
-            f"Group name is {len(name)} characters long; at most {GROUP_NAME_MAX_LENGTH} fit."
-        )
-    return name
+    # The column's width; PostgreSQL refuses longer values.
+    return check_title(name, "Group name", max_length=GROUP_NAME_MAX_LENGTH)
 
 
 def create_group(change: Change, actor: Actor, name: str, description: str = "") -> Group:
