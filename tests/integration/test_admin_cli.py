@@ -333,7 +333,7 @@ def test_a_refused_command_names_the_problem_and_changes_nothing(
     done = admin(live, *_fill(args, existing), stdin=None if stdin is None else stdin + "\n")
 
     assert done.returncode != 0
-    # One message (rich may wrap it, see the xfail below), no traceback.
+    # One message, no traceback.
     assert done.stderr.startswith("Error:") and done.stderr.count("Error:") == 1, done.stderr
     assert "Traceback" not in done.stderr, done.stderr
     assert keyword.lower() in " ".join(done.stderr.split()).lower(), done.stderr
@@ -342,10 +342,6 @@ def test_a_refused_command_names_the_problem_and_changes_nothing(
     assert signs_in(live, "root", PASSWORD)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="rich wraps stderr at 80 columns when it is not a terminal (cli/output.py `errors`)",
-)
 def test_a_long_error_message_stays_on_one_line(live: LiveServer, existing: Existing) -> None:
     done = admin(live, "group", "add-member", existing.group, existing.group, "--group-member")
 
@@ -385,11 +381,6 @@ def test_admin_without_data_dir_or_database_url_is_a_usage_error(tmp_path: Path)
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="since 91810c7 the target is checked only when the database is opened, after"
-    " create-user has asked for the password (cli/admin.py create_user, set_password)",
-)
 def test_create_user_without_data_dir_or_database_url_is_a_usage_error(tmp_path: Path) -> None:
     done = _without_target(["create-user", "x"], tmp_path)
 

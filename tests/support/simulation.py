@@ -29,6 +29,7 @@ import random
 import secrets
 import sqlite3
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -418,8 +419,10 @@ class Simulation:
         self.database = "sqlite" if live.database_url is None else "postgresql"
         self._db: Any = None  # the server's database, for housekeeping (tombstone purge)
         self.logo_field = ""
+        self.last_membership: tuple[str, str] | None = None
         self.sessions: dict[str, Api] = {}  # users' own sign-ins, for their personal snippets
         self.started = time.monotonic()
+        self.stats: Counter[str] = Counter()
 
     # --- running ---------------------------------------------------------------------------
 
@@ -438,6 +441,7 @@ class Simulation:
             self.close()
             # Shown by pytest with -s or -rP: what the seed did, with timings.
             print("\n".join(self.log))
+            print(f"seed {self.seed}: {dict(sorted(self.stats.items()))}")
 
     def round(self, number: int) -> None:
         count = self.rnd.randint(*self.steps_per_round)
@@ -557,6 +561,10 @@ class Simulation:
 
     def _delete_content(self) -> None:
         world = self.world
+        for user, info in world.users.items():
+            if not info["active"]:  # to sign in as the owner of personal snippets
+                self._ok("POST", f"/admin/users/{user}/restore")
+                info["active"] = True
         for profile in list(world.profiles):
             self._ok("DELETE", f"/admin/profiles/{profile}")
         for snippet in [s for s, v in world.snippets.items() if v["kind"] != "template"]:
@@ -740,6 +748,10 @@ class Simulation:
         finally:
             self._observe(sc, label)
         faults = "; ".join(sc.faults.events[before:]) or "no faults"
+        self.stats["syncs"] += 1
+        self.stats["failed syncs"] += result.status != "ok"
+        self.stats["reconciliations"] += result.reconciled
+        self.stats["faults"] += len(sc.faults.events) - before
         error = f" {result.error_code}" if result.error_code else ""
         self.note(f"  {sc.label} {label}: {result.status}{error} ({faults})")
         return result
@@ -769,13 +781,14 @@ class Simulation:
 
     def step_crash(self) -> str:
         sc = self._client()
-        # Skewed to early requests: most syncs here need only a few.
-        at = min(self.rnd.randint(0, 12), self.rnd.randint(0, 12))
+        # Early requests mostly: a sync between two admin steps needs only a few.
+        at = self.rnd.choice([0, 1, 1, 2, 2, 3, 3, 4, 5, 7, 9])
         mode = self.rnd.choice(["before", "after", "download"])
         sc.faults.one_off(crash_at=at, mode=mode)
         try:
             result = self._sync(sc, f"sync, crash {mode} request #{at}")
         except SimulatedCrash as crash:
+            self.stats["crashes"] += 1
             self.restart(sc, f"crashed at {crash}")
             return f"{sc.label}: crashed ({mode}) at request {crash}; restarted"
         finally:
@@ -1094,8 +1107,17 @@ class Simulation:
         self._note_snippet(record)
         return f"{kind} snippet {record['id']} created"
 
+    def _editable_snippet(self) -> str | None:
+        """A snippet someone can still change: a personal one needs its owner active."""
+        users = self.world.users
+        return self._pick(
+            s
+            for s, v in self.world.snippets.items()
+            if v["owner_id"] is None or users[v["owner_id"]]["active"]
+        )
+
     def op_update_snippet(self) -> str:
-        snippet = self._pick(self.world.snippets)
+        snippet = self._editable_snippet()
         if snippet is None:
             return "no snippet to update"
         body: dict[str, Any] = {"body": self._text()}
@@ -1107,7 +1129,7 @@ class Simulation:
         return f"snippet {snippet} changed: {sorted(body)}"
 
     def op_delete_snippet(self) -> str:
-        snippet = self._pick(self.world.snippets)
+        snippet = self._editable_snippet()
         if snippet is None:
             return "no snippet to delete"
         self._ok("DELETE", f"/admin/snippets/{snippet}", self._editor(snippet))
@@ -1217,6 +1239,7 @@ class Simulation:
             "login": login,
             "client": client,
             "active": True,
+            "roles": [roles],  # every role set it had, the current one last
         }
         return str(record["id"])
 
@@ -1228,6 +1251,13 @@ class Simulation:
     def op_membership(self) -> str:
         group = self._pick(self.world.groups)
         user = self._pick(self.world.users)
+        last = self.last_membership
+        # Administrators take back what they just did: a scope that flaps back to what
+        # a client's cursor was made for.
+        known = last is not None and last[0] in self.world.groups and last[1] in self.world.users
+        if last is not None and known and self.rnd.random() < 0.4:
+            group, user = last
+        self.last_membership = (group, user)
         principal = f"user:{user}"
         if (group, principal) in self.world.members:
             self._ok("DELETE", f"/admin/groups/{group}/members/users/{user}")
@@ -1277,6 +1307,10 @@ class Simulation:
     def op_roles(self) -> str:
         sc = self._client()
         roles = self.rnd.choice(_ROLE_SETS)
+        previous = sc.user.get("roles", [])
+        if previous and self.rnd.random() < 0.4:
+            roles = previous[-1]  # taken back, see op_membership
+        sc.user["roles"] = [*previous, roles]
         self._ok("PATCH", f"/admin/users/{sc.user['id']}", json={"roles": roles})
         return f"{sc.label} now has roles {roles}"
 

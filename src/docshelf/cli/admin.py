@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import functools
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import click
 from sqlalchemy import select
@@ -21,10 +23,10 @@ from docshelf.domain.accounts import group_principal, system_actor, user_princip
 from docshelf.domain.errors import NotFound
 from docshelf.domain.settings import SETTINGS, spec_for
 from docshelf.server.config import ServerSettings
+from docshelf.server.db.connect import open_database
 from docshelf.server.db.engine import Change, Database
 from docshelf.server.db.models import Group, Template, User
 from docshelf.server.maintenance import purge_tombstones
-from docshelf.server.runner import open_database
 from docshelf.server.services import accounts, settings, templates
 from docshelf.server.services.common import get_or_404
 from docshelf.server.services.passwords import Passwords
@@ -41,11 +43,14 @@ class AdminContext:
         )
         self._db: Database | None = None
 
-    @property
-    def db(self) -> Database:
-        # Checked here rather than up front so that `--help` works on every sub-command.
+    def require_target(self) -> None:
+        # Checked when a command runs rather than in the group, so `--help` works everywhere.
         if not self._target_given:
             raise click.UsageError("Give --data-dir or --database-url (or set DOCSHELF_DATA_DIR).")
+
+    @property
+    def db(self) -> Database:
+        self.require_target()
         if self._db is None:
             self._db = open_database(self.settings.resolved_database_url())
         return self._db
@@ -59,7 +64,18 @@ class AdminContext:
         return Passwords(self.settings.password_time_cost, self.settings.password_memory_kib)
 
 
-pass_admin = click.make_pass_decorator(AdminContext)
+def pass_admin(command: Callable[..., None]) -> Callable[..., None]:
+    """Pass the admin context, refusing at once when no database was named (before any
+    prompt for a password), with a usage error."""
+
+    @functools.wraps(command)
+    def run(*args: Any, **kwargs: Any) -> None:
+        context = click.get_current_context().find_object(AdminContext)
+        assert context is not None
+        context.require_target()
+        command(context, *args, **kwargs)
+
+    return run
 
 
 @click.group()

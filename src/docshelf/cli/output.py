@@ -10,8 +10,9 @@ from typing import Any, NoReturn
 from rich.console import Console
 from rich.table import Table
 
-console = Console()
-errors = Console(stderr=True)
+# soft_wrap: a message stays one line for scripts and logs, whatever the terminal width.
+console = Console(soft_wrap=True)
+errors = Console(stderr=True, soft_wrap=True)
 
 
 def fail(message: str, code: int = 1) -> NoReturn:

@@ -192,7 +192,9 @@ def create_group(change: Change, actor: Actor, name: str, description: str = "")
     name = _group_name(name)
     if change.session.scalar(select(Group.id).where(Group.name == name)) is not None:
         raise Conflict(f"A group named {name!r} exists already.")
-    group = Group(id=new_id(), name=name, description=check_text(description, "Description"))
+    group = Group(
+        id=new_id(), name=name, description=check_text(description, "Description", max_length=500)
+    )
     return change.add(group, GROUP)
 
 
@@ -213,7 +215,7 @@ def update_group(
             raise Conflict(f"A group named {name!r} exists already.")
         group.name = name
     if description is not None:
-        group.description = check_text(description, "Description")
+        group.description = check_text(description, "Description", max_length=500)
     return change.touch(group)
 
 
