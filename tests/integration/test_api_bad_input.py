@@ -36,6 +36,7 @@ def _assert_problem(response: Any, status: int, *words: str) -> None:
     ("content", "words"),
     [
         (b'{"name": ', ("not valid JSON",)),
+        (b"F\xff5\xfe", ("not valid JSON",)),
         (b"[1, 2, 3]", ()),
         (b'{"name": 42}', ("name",)),
         (b'{"name": "ok", "colour": "red"}', ("colour", "not a known field")),

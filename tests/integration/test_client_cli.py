@@ -586,6 +586,7 @@ def test_daemon_syncs_a_fresh_home_at_once_and_stops_on_sigterm(
     try:
 
         def synced_and_scheduled() -> bool:
+            assert daemon.poll() is None, "the daemon ended on its own"
             status = read_status_file(home / "status.json")
             return status is not None and None not in (status.last_update, status.next_sync)
 

@@ -7,13 +7,16 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
+from typing import Any
 
 from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 from starlette.types import Scope
 
 import docshelf
 from docshelf.protocol import API_PREFIX
+from docshelf.protocol.problems import PROBLEM_MEDIA_TYPE, Problem
 from docshelf.server.api import errors
 from docshelf.server.api.admission import HeavyRequestLimit
 from docshelf.server.api.middleware import BodyLimit, RequestLog
@@ -32,6 +35,26 @@ from docshelf.server.api.routes import settings as settings_routes
 from docshelf.server.config import ServerSettings
 from docshelf.server.maintenance import purge_tombstones
 from docshelf.server.state import ServerState
+
+_PROBLEMS = {
+    400: "Malformed request",
+    401: "Signed out: no, unknown or revoked device token",
+    403: "Not allowed for the caller's roles and rights",
+    404: "No such object, or not visible to the caller",
+    409: "Clashes with the current state (e.g. an outdated expected_version)",
+    413: "Request body over the limit",
+    422: "Invalid input; `errors` names the fields",
+    429: "Too many requests; see Retry-After",
+    503: "Busy or not ready; see Retry-After",
+}
+# Every operation may answer with these; declared so clients and checkers know the shape.
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {
+        "description": text,
+        "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    }
+    for status, text in _PROBLEMS.items()
+}
 
 
 def _operation_id(route: APIRoute) -> str:
@@ -57,6 +80,7 @@ def create_app(settings: ServerSettings, state: ServerState | None = None) -> Fa
         redoc_url=None,
         lifespan=lifespan,
         generate_unique_id_function=_operation_id,
+        responses=PROBLEM_RESPONSES,
     )
     app.state.docshelf = state
     errors.install(app)
@@ -82,6 +106,7 @@ def create_app(settings: ServerSettings, state: ServerState | None = None) -> Fa
             return settings.max_upload_bytes
         return settings.max_json_bytes
 
+    _add_problem_schema(app)
     app.add_middleware(HeavyRequestLimit, limit=settings.max_heavy_requests)
     app.add_middleware(BodyLimit, limit_for=limit_for)
     app.add_middleware(RequestLog)
@@ -101,3 +126,23 @@ async def _housekeeping(state: ServerState) -> None:
         except Exception:
             log.exception("housekeeping failed", extra={"event": "housekeeping_error"})
         await asyncio.sleep(HOUSEKEEPING_EVERY_S)
+
+
+def _add_problem_schema(app: FastAPI) -> None:
+    """Put the Problem model into the OpenAPI components the error responses refer to."""
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(
+                title=app.title,
+                version=app.version,
+                description=app.description,
+                routes=app.routes,
+            )
+            schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = (
+                Problem.model_json_schema()
+            )
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -90,6 +90,17 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
+    if exc.status_code == 400 and "parsing the body" in str(exc.detail):
+        # Bytes that aren't UTF-8 JSON: the same answer as malformed JSON.
+        return problem_response(
+            Problem(
+                title="Invalid input",
+                status=422,
+                detail="The request body is not valid JSON in UTF-8.",
+                code="invalid",
+                request_id=_request_id(request),
+            )
+        )
     title, code = _HTTP_TITLES.get(exc.status_code, ("Error", "error"))
     detail = str(exc.detail)
     if exc.status_code == 404 and detail == "Not Found":
