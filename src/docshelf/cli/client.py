@@ -21,7 +21,7 @@ from docshelf.cli.output import console, errors
 from docshelf.client.app import Client
 from docshelf.client.daemon import Daemon
 from docshelf.client.engine import SyncResult
-from docshelf.client.errors import SyncBusy
+from docshelf.client.errors import NotSignedIn, SyncBusy
 from docshelf.client.paths import resolve_home
 from docshelf.client.status import Status, SyncState
 
@@ -94,12 +94,11 @@ def sync(ctx: click.Context, as_json: bool, no_wait: bool) -> None:
             result = client.sync(wait=not no_wait, on_wait=waiting)
         else:
             result = _sync_with_progress(client, no_wait, waiting)
-    except SyncBusy as exc:
-        # Only with --no-wait: scripts tell "someone else syncs" (5) from a failure (1).
-        errors.print(
-            f"[bold red]{exc.title}:[/] {escape(exc.message)}", highlight=False, soft_wrap=True
-        )
-        sys.exit(EXIT_BUSY)
+    except (SyncBusy, NotSignedIn) as exc:
+        # No sync ran: answered like a failed one, so scripts always get one JSON object and
+        # can tell "someone else syncs" (5) and "sign in first" (4) from a failure (1).
+        result = SyncResult(status="error", error=exc.message, error_code=exc.code)
+        result.last_update = client.last_update()
     _report(result, as_json)
 
 
@@ -150,9 +149,12 @@ def _report(result: SyncResult, as_json: bool) -> None:
             soft_wrap=True,
         )
     if result.status != "ok":
-        code = {"offline": EXIT_OFFLINE, "signed_out": EXIT_SIGNED_OUT}.get(
-            result.error_code or "", EXIT_FAILED
-        )
+        code = {
+            "offline": EXIT_OFFLINE,
+            "signed_out": EXIT_SIGNED_OUT,
+            "not_signed_in": EXIT_SIGNED_OUT,
+            "sync_busy": EXIT_BUSY,
+        }.get(result.error_code or "", EXIT_FAILED)
         sys.exit(code)
 
 

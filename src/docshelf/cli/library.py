@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from rich.text import Text
 
 from docshelf.cli.client import open_client
 from docshelf.cli.output import console, table
@@ -77,12 +78,14 @@ def profiles(ctx: click.Context, as_json: bool, lang: str) -> None:
         return
     for row in rows:
         shared = f" — shared by {row['owner']}" if row["shared_with_me"] else ""
-        console.print(f"[bold]{row['title']}[/] ({row['id']}, {row['unit'] or 'no unit'}){shared}")
+        head = f"{row['title']} ({row['id']}, {row['unit'] or 'no unit'}){shared}"
+        console.print(Text(head, style="bold"), highlight=False)
         for field in row["fields"]:
             if field["value"] is None:
                 continue
-            style = "dim" if field["inherited"] else "default"
-            console.print(f"  [{style}]{field['label']}: {field['value']}[/]", highlight=False)
+            # Inherited values grey, overridden ones in the normal colour, as in the app.
+            style = "dim" if field["inherited"] else ""
+            console.print(Text(f"  {field['label']}: {field['value']}", style=style))
 
 
 @click.command()

@@ -9,6 +9,7 @@ from typing import Any, NoReturn
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 # soft_wrap: a message stays one line for scripts and logs, whatever the terminal width.
 console = Console(soft_wrap=True)
@@ -27,7 +28,8 @@ def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any
         is_id = column == "id"
         t.add_column(column, no_wrap=is_id, min_width=16 if is_id else None)
     for row in rows:
-        t.add_row(*("" if v is None else str(v) for v in row))
+        # Text, not markup: a title like "Offer [draft]" must show as typed.
+        t.add_row(*(Text("" if v is None else str(v)) for v in row))
     console.print(t)
 
 
