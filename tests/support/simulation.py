@@ -700,10 +700,11 @@ class Simulation:
 
     def client_steps(self) -> list[tuple[float, Callable[[], str]]]:
         return [
-            (10, self.step_sync),
-            (4, self.step_crash),
-            (3, self.step_drop),
-            (2, self.step_burst),
+            (16, self.step_sync),
+            (8, self.step_crash),
+            (6, self.step_drop),
+            (3, self.step_flap),
+            (3, self.step_burst),
             (1, self.step_restart),
         ]
 
@@ -790,6 +791,9 @@ class Simulation:
         # Early requests mostly: a sync between two admin steps needs only a few.
         at = self.rnd.choice([0, 1, 1, 2, 2, 3, 3, 4, 5, 7, 9])
         mode = self.rnd.choice(["before", "after", "download"])
+        return self._crash_sync(sc, at, mode)
+
+    def _crash_sync(self, sc: SimClient, at: int, mode: str) -> str:
         sc.faults.one_off(crash_at=at, mode=mode)
         try:
             result = self._sync(sc, f"sync, crash {mode} request #{at}")
@@ -806,7 +810,7 @@ class Simulation:
 
     def step_drop(self) -> str:
         sc = self._client()
-        at = self.rnd.randint(0, 10)
+        at = self.rnd.choice([0, 1, 1, 2, 2, 3, 4, 5, 7])
         sc.faults.one_off(drop_at=at)
         try:
             result = self._sync(sc, f"sync, answer #{at} lost")
@@ -814,6 +818,30 @@ class Simulation:
             sc.faults.off()
         self._expect_fault_result(sc, result)
         return f"{sc.label}: sync with answer #{at} lost -> {result.status}"
+
+    def step_flap(self) -> str:
+        """A client's scope changes, its sync breaks off midway (in the reconciliation the
+        change asks for, mostly), and the administrator takes the change back before the
+        client syncs again: the scope is then the one its old cursor was made for."""
+        sc = self._client()
+        user = sc.user["id"]
+        group = self._pick(self.world.groups)
+        principal = f"user:{user}"
+        member = (group, principal) in self.world.members
+        self._toggle_membership(group, user)
+        at = self.rnd.choice([1, 2, 3, 4, 5, 6])
+        if self.rnd.random() < 0.5:
+            sc.faults.one_off(drop_at=at)
+            try:
+                result = self._sync(sc, f"sync, answer #{at} lost")
+            finally:
+                sc.faults.off()
+            self._expect_fault_result(sc, result)
+        else:
+            self._crash_sync(sc, at, self.rnd.choice(["before", "after"]))
+        self._toggle_membership(group, user)
+        way = "left and rejoined" if member else "joined and left"
+        return f"{sc.label} {way} group {group} around a sync broken at #{at}"
 
     def step_restart(self) -> str:
         sc = self._client()
@@ -1264,6 +1292,9 @@ class Simulation:
         if last is not None and known and self.rnd.random() < 0.4:
             group, user = last
         self.last_membership = (group, user)
+        return self._toggle_membership(group, user)
+
+    def _toggle_membership(self, group: str, user: str) -> str:
         principal = f"user:{user}"
         if (group, principal) in self.world.members:
             self._ok("DELETE", f"/admin/groups/{group}/members/users/{user}")

@@ -41,21 +41,39 @@ def _request_id(request: Request) -> str | None:
     return getattr(request.state, "request_id", None)
 
 
+def _answer(
+    request: Request,
+    status: int,
+    title: str,
+    detail: str,
+    code: str,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    problem = Problem(
+        title=title,
+        status=status,
+        detail=detail,
+        code=code,
+        request_id=_request_id(request),
+        **extra,
+    )
+    return problem_response(problem, headers=headers)
+
+
 async def _docshelf_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DocshelfError)
     if exc.status >= 500:
         log.error("request failed", extra={"event": "error", "error": exc.message})
     headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-    return problem_response(
-        Problem(
-            title=exc.title,
-            status=exc.status,
-            detail=exc.message,
-            code=exc.code,
-            retry_after=exc.details.get("retry_after"),
-            request_id=_request_id(request),
-        ),
-        headers=headers,
+    return _answer(
+        request,
+        exc.status,
+        exc.title,
+        exc.message,
+        exc.code,
+        headers,
+        retry_after=exc.details.get("retry_after"),
     )
 
 
@@ -76,15 +94,8 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
         for e in exc.errors()
     ]
     detail = "; ".join(_describe(e) for e in exc.errors()[:3])
-    return problem_response(
-        Problem(
-            title="Invalid input",
-            status=422,
-            detail=detail or "The request is invalid.",
-            code="invalid",
-            errors=errors,
-            request_id=_request_id(request),
-        )
+    return _answer(
+        request, 422, "Invalid input", detail or "The request is invalid.", "invalid", errors=errors
     )
 
 
@@ -92,72 +103,36 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
     if exc.status_code == 400 and "parsing the body" in str(exc.detail):
         # Bytes that aren't UTF-8 JSON: the same answer as malformed JSON.
-        return problem_response(
-            Problem(
-                title="Invalid input",
-                status=422,
-                detail="The request body is not valid JSON in UTF-8.",
-                code="invalid",
-                request_id=_request_id(request),
-            )
-        )
+        detail = "The request body is not valid JSON in UTF-8."
+        return _answer(request, 422, "Invalid input", detail, "invalid")
     title, code = _HTTP_TITLES.get(exc.status_code, ("Error", "error"))
     detail = str(exc.detail)
     if exc.status_code == 404 and detail == "Not Found":
         detail = f"There is no {request.method} {request.url.path}; see /api/v1/docs."
     elif exc.status_code == 405:
         detail = f"{request.url.path} does not accept {request.method}."
-    return problem_response(
-        Problem(
-            title=title,
-            status=exc.status_code,
-            detail=detail,
-            code=code,
-            request_id=_request_id(request),
-        ),
-        headers=dict(exc.headers or {}),
-    )
+    return _answer(request, exc.status_code, title, detail, code, dict(exc.headers or {}))
 
 
 async def _integrity_error(request: Request, exc: Exception) -> JSONResponse:
     # A concurrent request created the same login/name between our check and our insert.
-    return problem_response(
-        Problem(
-            title="Conflict",
-            status=409,
-            detail="The change clashes with data that was saved at the same moment; try again.",
-            code="conflict",
-            request_id=_request_id(request),
-        )
-    )
+    detail = "The change clashes with data that was saved at the same moment; try again."
+    return _answer(request, 409, "Conflict", detail, "conflict")
 
 
 async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
     log.error("database unavailable", extra={"event": "db_error", "error": str(exc)[:500]})
-    return problem_response(
-        Problem(
-            title="Server busy",
-            status=503,
-            detail="The database is not reachable or busy; try again shortly.",
-            code="unavailable",
-            retry_after=5,
-            request_id=_request_id(request),
-        )
-    )
+    detail = "The database is not reachable or busy; try again shortly."
+    return _answer(request, 503, "Server busy", detail, "unavailable", retry_after=5)
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unexpected error", extra={"event": "crash", "path": request.url.path})
-    return problem_response(
-        Problem(
-            title="Internal error",
-            status=500,
-            detail="The server hit an unexpected error; the administrator finds the details in"
-            " the server log under this request id.",
-            code="internal",
-            request_id=_request_id(request),
-        )
+    detail = (
+        "The server hit an unexpected error; the administrator finds the details in"
+        " the server log under this request id."
     )
+    return _answer(request, 500, "Internal error", detail, "internal")
 
 
 def install(app: FastAPI) -> None:

@@ -8,7 +8,7 @@ than fit on a page is split, and the cursor then remembers the last item sent.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, cast
 
 from sqlalchemy import ColumnElement, SQLColumnExpression, and_, func, or_, select
@@ -21,17 +21,13 @@ from docshelf.server.db.models import Tombstone
 from docshelf.server.sync.history import History, nonce_of
 from docshelf.server.sync.view import SPECS, View
 
-# Ids per IN list: well below SQLite's and PostgreSQL's limits on bound parameters.
-_IN_BATCH = 500
-
 
 @dataclass(frozen=True)
 class Item:
     seq: int
     kind_index: int
     id: str
-    live: bool  # False for a tombstone
-    row: Any = None  # the content row, loaded only once the item is on the page
+    row: Any  # a content row, or None for a tombstone
 
     @property
     def key(self) -> tuple[int, int, str]:
@@ -64,21 +60,17 @@ def _after(
 
 
 def _candidates(session: Session, cursor: Cursor, high: int, limit: int) -> list[Item]:
-    """The first ``limit + 1`` items after the cursor of every kind, live rows and tombstones.
-
-    Only keys are read here: most candidates don't make it onto the page, and loading
-    (and JSON-decoding) whole rows of every kind cost several times the page itself.
-    """
+    """The first ``limit + 1`` items after the cursor of every kind, live rows and tombstones."""
     items: list[Item] = []
     for index, kind in enumerate(KINDS):
         model = SPECS[kind].model
-        rows = session.execute(
-            select(model.seq, model.id)
+        rows = session.scalars(
+            select(model)
             .where(_after(cursor, index, model.seq, model.id), model.seq <= high)
             .order_by(model.seq, model.id)
             .limit(limit + 1)
         )
-        items.extend(Item(seq, index, ident, True) for seq, ident in rows)
+        items.extend(Item(row.seq, index, row.id, row) for row in rows)
         tombstones = session.execute(
             select(Tombstone.seq, Tombstone.id)
             .where(
@@ -89,27 +81,9 @@ def _candidates(session: Session, cursor: Cursor, high: int, limit: int) -> list
             .order_by(Tombstone.seq, Tombstone.id)
             .limit(limit + 1)
         )
-        items.extend(Item(seq, index, ident, False) for seq, ident in tombstones)
+        items.extend(Item(seq, index, ident, None) for seq, ident in tombstones)
     items.sort(key=lambda item: item.key)
     return items
-
-
-def _with_rows(session: Session, page: list[Item]) -> list[Item]:
-    """The page's live items with their rows, read in the same snapshot as their keys."""
-    wanted: dict[int, list[str]] = {}
-    for item in page:
-        if item.live:
-            wanted.setdefault(item.kind_index, []).append(item.id)
-    rows: dict[tuple[int, str], Any] = {}
-    for index, ids in wanted.items():
-        model = SPECS[KINDS[index]].model
-        for start in range(0, len(ids), _IN_BATCH):
-            batch = ids[start : start + _IN_BATCH]
-            for row in session.scalars(select(model).where(model.id.in_(batch))):
-                rows[(index, row.id)] = row
-    return [
-        replace(item, row=rows[(item.kind_index, item.id)]) if item.live else item for item in page
-    ]
 
 
 def _cut(items: list[Item], limit: int) -> tuple[list[Item], bool]:
@@ -153,7 +127,7 @@ def remaining_after(session: Session, cursor: Cursor, high: int) -> int:
 
 def _to_change(view: View, item: Item, initial: bool) -> Change | None:
     kind = cast(Kind, KINDS[item.kind_index])
-    if not item.live:
+    if item.row is None:
         # A client starting from nothing holds nothing to delete.
         return None if initial else Change(kind=kind, id=item.id, op="remove")
     if view.visible(kind, item.row):
@@ -195,7 +169,6 @@ def read_page(session: Session, actor: Actor, cursor: Cursor, history: History, 
     page, more = _cut(candidates, limit)
     split = more and bool(page) and page[-1].seq == candidates[len(page)].seq
     initial = cursor.seq == 0  # the client holds nothing yet
-    page = _with_rows(session, page)
     changes = [c for c in (_to_change(view, item, initial) for item in page) if c is not None]
     next_cursor = _next_cursor(session, cursor, page, split, history.seq, more)
     remaining = remaining_after(session, next_cursor, history.seq) if more else 0

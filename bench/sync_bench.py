@@ -1,0 +1,785 @@
+"""Sync benchmark: initial sync, no-change polls, deltas and client memory on two corpus sizes.
+
+Not a timed test: run it by hand on a quiet machine and compare the ratios, which say more
+than the absolute numbers (see docs/performance.md).
+
+    .venv/bin/python bench/sync_bench.py                     # 20 000 records, 500 files
+    .venv/bin/python bench/sync_bench.py --quick             # a small smoke run
+    .venv/bin/python bench/sync_bench.py --out-dir .bench --keep --markdown results.md
+
+For each corpus (the full one and one ten times smaller) it builds a server data dir with
+``bench/corpus.py``, starts a real ``docshelf server`` on a free loopback port and measures:
+
+* initial sync of a fresh client home, run as ``docshelf sync --json`` in its own process so
+  that its peak RSS can be read; next to it a plain HTTP download of the same file bytes from
+  ``python -m http.server`` over the server's blob directory, with httpx as the client uses it;
+* no-change polls (``GET /sync/changes`` with an up-to-date cursor) from one keep-alive
+  connection (p50, p99) and from several client processes at once (polls per second);
+* a delta sync after 10 record changes and 1 file change made through the admin API.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import hashlib
+import json
+import multiprocessing
+import os
+import platform
+import random
+import secrets
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+from corpus import BENCH_PASSWORD, BENCH_USER, CorpusInfo, CorpusSpec, build, office_like
+
+from docshelf.client.remote import CHUNK
+
+API = "/api/v1"
+PYTHON = sys.executable
+# Loopback only: a proxy from the environment must not sit between client and server.
+CLIENT_ENV = {
+    **{k: v for k, v in os.environ.items() if "proxy" not in k.lower()},
+    "DOCSHELF_KEYRING": "0",  # token in a file in the home: no keyring daemon needed
+    "NO_PROXY": "127.0.0.1,localhost",
+}
+DELTA_RECORDS = 10
+DELTA_FILE_SIZE = 1024 * 1024
+MB = 1_000_000
+
+
+# --- settings ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Settings:
+    records: int
+    files: int
+    max_file: int
+    repeat: int
+    polls: int
+    clients: int
+    poll_seconds: float
+    out_dir: Path
+    database_url: str | None
+
+    def specs(self) -> dict[str, CorpusSpec]:
+        return {
+            "small": CorpusSpec(
+                records=max(10, self.records // 10),
+                files=max(1, self.files // 10),
+                max_file=self.max_file,
+            ),
+            "full": CorpusSpec(records=self.records, files=self.files, max_file=self.max_file),
+        }
+
+
+# --- processes ---------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Finished:
+    returncode: int
+    stdout: str
+    stderr: str
+    peak_rss_mb: float
+    seconds: float
+
+
+def run_measured(argv: list[str], *, stdin: str = "", timeout: float = 1800) -> Finished:
+    """Run a process to its end and read its own peak RSS from wait4.
+
+    RUSAGE_CHILDREN would report the largest of all children waited for so far, so the
+    second corpus could never look smaller than the first; wait4 gives this child's alone.
+    """
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        started = time.perf_counter()
+        proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=out, stderr=err, env=CLIENT_ENV)
+        assert proc.stdin is not None
+        proc.stdin.write(stdin.encode())
+        proc.stdin.close()
+        deadline = started + timeout
+        while True:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.perf_counter() > deadline:
+                proc.kill()
+                pid, status, usage = os.wait4(proc.pid, 0)
+                break
+            time.sleep(0.01)
+        seconds = time.perf_counter() - started
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        # ru_maxrss is in KiB on Linux.
+        return Finished(
+            proc.returncode,
+            out.read().decode(errors="replace"),
+            err.read().decode(errors="replace"),
+            usage.ru_maxrss / 1024,
+            seconds,
+        )
+
+
+@contextlib.contextmanager
+def background(argv: list[str], cwd: Path, log: Path, ready_url: str) -> Iterator[None]:
+    """A server process in its own process group, stopped (and its group killed) on exit."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("ab") as out:
+        proc = subprocess.Popen(
+            argv,
+            cwd=cwd,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=CLIENT_ENV,
+            start_new_session=True,
+        )
+    try:
+        wait_ready(proc, ready_url, log)
+        yield
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(15)
+        if proc.returncode is None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def wait_ready(proc: subprocess.Popen[bytes], url: str, log: Path, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    with httpx.Client(timeout=2, trust_env=False) as http:
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"{url}: process exited with {proc.returncode}; see {log}")
+            with contextlib.suppress(httpx.TransportError):
+                if http.get(url).status_code == 200:
+                    return
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{url} not ready within {timeout} s; see {log}")
+            time.sleep(0.05)
+
+
+# --- the corpus and its server -----------------------------------------------------------
+
+
+def corpus(name: str, spec: CorpusSpec, settings: Settings) -> tuple[Path, str | None, CorpusInfo]:
+    """Build the corpus, or reuse the one a previous run left with --keep."""
+    data_dir = settings.out_dir / name / "server"
+    marker = settings.out_dir / name / "corpus.json"
+    url = database_for(name, settings)
+    if marker.exists():
+        saved = json.loads(marker.read_text())
+        if saved["spec"] == asdict(spec) and saved["database_url"] == url:
+            print(f"  {name}: reusing the corpus in {rel(data_dir)}")
+            return data_dir, url, CorpusInfo(**saved["info"])
+        raise SystemExit(
+            f"{rel(marker.parent)} holds a different corpus; remove it or choose another --out-dir"
+        )
+    if data_dir.exists():
+        shutil.rmtree(data_dir)
+    if url is not None:
+        create_database(url)
+    started = time.perf_counter()
+    info = build(data_dir, spec, url)
+    print(
+        f"  {name}: built {info.records} records, {info.files} files ({info.unique_files}"
+        f" unique, {info.unique_bytes / MB:.0f} MB) in {time.perf_counter() - started:.0f} s"
+    )
+    marker.write_text(json.dumps({"spec": asdict(spec), "database_url": url, "info": asdict(info)}))
+    return data_dir, url, info
+
+
+def database_for(name: str, settings: Settings) -> str | None:
+    """SQLite in the data dir, or on PostgreSQL a database of its own per corpus."""
+    if settings.database_url is None:
+        return None
+    from sqlalchemy.engine import make_url
+
+    url = make_url(settings.database_url)
+    return url.set(database=f"{url.database}_bench_{name}").render_as_string(hide_password=False)
+
+
+def create_database(url: str) -> None:
+    """Create a corpus database on the server of --database-url; refuse to reuse a stranger's."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    target = make_url(url)
+    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            exists = conn.scalar(
+                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": target.database}
+            )
+            if exists:
+                raise SystemExit(
+                    f"Database {target.database} exists but this --out-dir does not know it;"
+                    " drop it or choose another --out-dir."
+                )
+            conn.execute(text(f'CREATE DATABASE "{target.database}"'))
+    finally:
+        admin.dispose()
+
+
+def drop_database(url: str) -> None:
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    target = make_url(url)
+    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
+
+
+@contextlib.contextmanager
+def docshelf_server(data_dir: Path, database_url: str | None) -> Iterator[str]:
+    port = free_port()
+    argv = [PYTHON, "-m", "docshelf", "server", "--data-dir", str(data_dir)]
+    argv += ["--host", "127.0.0.1", "--port", str(port)]
+    if database_url:
+        argv += ["--database-url", database_url]
+    base = f"http://127.0.0.1:{port}"
+    with background(argv, data_dir, data_dir / "logs" / "stdout.log", f"{base}/readyz"):
+        yield base
+
+
+@contextlib.contextmanager
+def static_server(directory: Path, log: Path) -> Iterator[str]:
+    """The baseline: Python's plain file server, HTTP/1.1 so that connections are kept alive."""
+    port = free_port()
+    argv = [PYTHON, "-m", "http.server", "--bind", "127.0.0.1", "--directory", str(directory)]
+    argv += ["--protocol", "HTTP/1.1", str(port)]
+    base = f"http://127.0.0.1:{port}"
+    with background(argv, directory, log, f"{base}/"):
+        yield base
+
+
+def api_login(base: str, device: str) -> httpx.Client:
+    """An httpx client signed in as the bench user with a device (and token) of its own."""
+    http = httpx.Client(base_url=base + API, timeout=120, trust_env=False)
+    answer = http.post(
+        "/auth/login",
+        json={"login": BENCH_USER, "password": BENCH_PASSWORD, "device_name": device},
+    )
+    answer.raise_for_status()
+    http.headers["Authorization"] = f"Bearer {answer.json()['token']}"
+    return http
+
+
+# --- the client, as users run it ---------------------------------------------------------
+
+
+def cli(home: Path, *args: str) -> list[str]:
+    return [PYTHON, "-m", "docshelf", "--home", str(home), *args]
+
+
+def client_login(base: str, home: Path) -> None:
+    if home.exists():
+        shutil.rmtree(home)
+    done = run_measured(
+        cli(home, "login", "--server", base, "--user", BENCH_USER, "--password-stdin"),
+        stdin=BENCH_PASSWORD + "\n",
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"login failed: {done.stderr}")
+
+
+@dataclass
+class SyncRun:
+    seconds: float  # the engine's own time, without interpreter start-up
+    bytes: int
+    downloaded: int
+    peak_rss_mb: float
+
+
+def client_sync(home: Path) -> SyncRun:
+    done = run_measured(cli(home, "sync", "--json"))
+    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    if done.returncode != 0 or not lines:
+        raise RuntimeError(f"sync failed ({done.returncode}): {done.stdout} {done.stderr}")
+    result = json.loads(lines[-1])
+    if result["status"] != "ok":
+        raise RuntimeError(f"sync failed: {result['error']}")
+    return SyncRun(result["seconds"], result["bytes"], result["downloaded"], done.peak_rss_mb)
+
+
+def cache_state(home: Path, key: str) -> str:
+    with contextlib.closing(sqlite3.connect(f"file:{home / 'cache.db'}?mode=ro", uri=True)) as db:
+        row = db.execute("SELECT value FROM state WHERE key = ?", (key,)).fetchone()
+    return str(row[0])
+
+
+def template_with_file(home: Path) -> str:
+    with contextlib.closing(sqlite3.connect(f"file:{home / 'cache.db'}?mode=ro", uri=True)) as db:
+        for ident, data in db.execute("SELECT id, data FROM records WHERE kind = 'template'"):
+            if json.loads(data).get("files"):
+                return str(ident)
+    raise RuntimeError("no template with a file in the corpus")
+
+
+def held_files(home: Path) -> list[str]:
+    """Blob paths (``ab/cd/<sha>``) of every file the client downloaded."""
+    root = home / "files"
+    return sorted(p.relative_to(root).as_posix() for p in root.glob("??/??/*") if p.is_file())
+
+
+# --- measurements ------------------------------------------------------------------------
+
+
+def plain_download(base: str, paths: list[str], scratch: Path) -> tuple[float, int]:
+    """Download every file once, one after the other, as the client does: httpx, one kept-alive
+    connection, the client's chunk size, each file written to disk (no hash, no fsync)."""
+    scratch.mkdir(parents=True, exist_ok=True)
+    total = 0
+    with httpx.Client(base_url=base, timeout=120, trust_env=False) as http:
+        started = time.perf_counter()
+        for path in paths:
+            with http.stream("GET", "/" + path) as response, (scratch / "file").open("wb") as out:
+                response.raise_for_status()
+                for chunk in response.iter_bytes(CHUNK):
+                    out.write(chunk)
+                    total += len(chunk)
+        seconds = time.perf_counter() - started
+    shutil.rmtree(scratch)
+    return seconds, total
+
+
+def blob_endpoint_download(http: httpx.Client, paths: list[str]) -> tuple[float, int]:
+    """The same files through docshelf's /blobs endpoint, without the sync engine."""
+    total = 0
+    started = time.perf_counter()
+    for path in paths:
+        with http.stream("GET", f"/blobs/{path.rsplit('/', 1)[-1]}") as response:
+            response.raise_for_status()
+            for chunk in response.iter_bytes(CHUNK):
+                total += len(chunk)
+    return time.perf_counter() - started, total
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+@dataclass
+class PollLatency:
+    p50_ms: float
+    p99_ms: float
+    answer_bytes: int
+
+
+def poll_latency(base: str, cursor: str, polls: int) -> PollLatency:
+    http = api_login(base, "bench-latency")
+    params = {"cursor": cursor, "limit": 500}
+    timings: list[float] = []
+    size = 0
+    try:
+        for i in range(polls + polls // 10):
+            started = time.perf_counter()
+            response = http.get("/sync/changes", params=params)
+            elapsed = time.perf_counter() - started
+            page = response.json()
+            if response.status_code != 200 or page["changes"] or page["has_more"]:
+                raise RuntimeError(f"not a no-change answer: {response.status_code} {page}")
+            size = len(response.content)
+            if i >= polls // 10:  # the first tenth warms up connections and caches
+                timings.append(elapsed * 1000)
+    finally:
+        http.close()
+    return PollLatency(percentile(timings, 0.50), percentile(timings, 0.99), size)
+
+
+def _poll_worker(
+    base: str, cursor: str, seconds: float, index: int, barrier: Any, results: Any
+) -> None:
+    """One polling client in its own process (its own GIL), with its own device token."""
+    http = api_login(base, f"bench-poller-{index}")
+    params = {"cursor": cursor, "limit": 500}
+    count = errors = 0
+    try:
+        http.get("/sync/changes", params=params)  # first poll notes the device: not counted
+        barrier.wait()
+        deadline = time.perf_counter() + seconds
+        while time.perf_counter() < deadline:
+            if http.get("/sync/changes", params=params).status_code == 200:
+                count += 1
+            else:
+                errors += 1
+    finally:
+        http.close()
+    results.put((count, errors))
+
+
+def poll_throughput(base: str, cursor: str, clients: int, seconds: float) -> tuple[float, int]:
+    """Polls per second the server answers while ``clients`` processes poll flat out."""
+    ctx = multiprocessing.get_context("spawn")
+    barrier = ctx.Barrier(clients + 1)
+    results = ctx.Queue()
+    workers = [
+        ctx.Process(target=_poll_worker, args=(base, cursor, seconds, i, barrier, results))
+        for i in range(clients)
+    ]
+    for worker in workers:
+        worker.start()
+    try:
+        barrier.wait(timeout=120)
+        counts = [results.get(timeout=seconds + 120) for _ in workers]
+    finally:
+        for worker in workers:
+            worker.join(timeout=30)
+            if worker.is_alive():
+                worker.kill()
+    return sum(c for c, _ in counts) / seconds, sum(e for _, e in counts)
+
+
+def make_delta(http: httpx.Client, template_id: str, round_no: int) -> int:
+    """10 record changes and 1 file change, each its own request, as an administrator makes
+    them (and so 11 change numbers); returns the new file's size."""
+    units = http.get("/admin/units", params={"limit": DELTA_RECORDS})
+    units.raise_for_status()
+    for i, unit in enumerate(units.json()):
+        answer = http.patch(f"/admin/units/{unit['id']}", json={"title": f"Abt {round_no}.{i}"})
+        answer.raise_for_status()
+    # New bytes every time, also when a kept corpus is measured again.
+    data = office_like(random.Random(secrets.token_hex(8)), DELTA_FILE_SIZE)
+    sha = hashlib.sha256(data).hexdigest()
+    http.put(f"/blobs/{sha}", content=data).raise_for_status()
+    answer = http.put(
+        f"/admin/templates/{template_id}/files/de",
+        json={"sha256": sha, "filename": f"neu-{round_no}.docx"},
+    )
+    answer.raise_for_status()
+    return len(data)
+
+
+@dataclass
+class CorpusResult:
+    info: CorpusInfo
+    initial: list[SyncRun] = field(default_factory=list)
+    plain: list[float] = field(default_factory=list)
+    plain_bytes: int = 0
+    blob_endpoint: list[float] = field(default_factory=list)
+    latency: PollLatency | None = None
+    polls_per_s: float = 0.0
+    poll_errors: int = 0
+    delta: list[SyncRun] = field(default_factory=list)
+
+
+def measure_corpus(name: str, spec: CorpusSpec, settings: Settings, round0: int) -> CorpusResult:
+    data_dir, url, info = corpus(name, spec, settings)
+    result = CorpusResult(info)
+    homes = settings.out_dir / name / "homes"
+    with docshelf_server(data_dir, url) as base:
+        admin = api_login(base, "bench-admin")
+        try:
+            home = homes / "client"
+            static_log = settings.out_dir / name / "static.log"
+            with static_server(data_dir / "blobs", static_log) as static:
+                # Interleaved with the baseline so that a noisy minute hits both alike.
+                for i in range(settings.repeat):
+                    client_login(base, home)
+                    run = client_sync(home)
+                    result.initial.append(run)
+                    if run.downloaded < info.records - 10:
+                        raise RuntimeError(f"initial sync stored only {run.downloaded} records")
+                    paths = held_files(home)
+                    seconds, result.plain_bytes = plain_download(
+                        static, paths, settings.out_dir / name / "plain-download"
+                    )
+                    result.plain.append(seconds)
+                    result.blob_endpoint.append(blob_endpoint_download(admin, paths)[0])
+                    print(
+                        f"  {name}: initial sync {run.seconds:.2f} s, {run.bytes / MB:.0f} MB,"
+                        f" peak RSS {run.peak_rss_mb:.0f} MB; plain download {seconds:.2f} s"
+                        f" (round {i + 1} of {settings.repeat})"
+                    )
+            cursor = cache_state(home, "cursor")
+            result.latency = poll_latency(base, cursor, settings.polls)
+            result.polls_per_s, result.poll_errors = poll_throughput(
+                base, cursor, settings.clients, settings.poll_seconds
+            )
+            print(
+                f"  {name}: poll p50 {result.latency.p50_ms:.2f} ms, p99"
+                f" {result.latency.p99_ms:.2f} ms, {result.polls_per_s:.0f} polls/s"
+            )
+            template_id = template_with_file(home)
+            for i in range(settings.repeat):
+                size = make_delta(admin, template_id, round0 + i)
+                run = client_sync(home)
+                if run.downloaded != DELTA_RECORDS + 1 or run.bytes != size:
+                    raise RuntimeError(
+                        f"delta sync brought {run.downloaded} records, {run.bytes} B"
+                    )
+                result.delta.append(run)
+                print(f"  {name}: delta sync {run.seconds:.3f} s")
+        finally:
+            admin.close()
+    return result
+
+
+# --- the report --------------------------------------------------------------------------
+
+
+def machine_facts() -> list[str]:
+    load = os.getloadavg()
+    return [
+        f"{os.cpu_count()} CPUs, {platform.system()} {platform.release()},"
+        f" Python {platform.python_version()}, SQLite {sqlite3.sqlite_version},"
+        f" httpx {httpx.__version__}",
+        f"load average at the end {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} (1/5/15 min)",
+    ]
+
+
+def verdict(ok: bool) -> str:
+    return "pass" if ok else "FAIL"
+
+
+def table(small: CorpusResult, full: CorpusResult, settings: Settings) -> list[list[str]]:
+    """Rows of (metric, small, full, baseline, ratio, target, result). Times: best of N."""
+
+    def best_initial(r: CorpusResult) -> SyncRun:
+        return min(r.initial, key=lambda run: run.seconds)
+
+    def mbps(nbytes: int, seconds: float) -> str:
+        return f"{nbytes / MB / seconds:.1f}" if seconds else "-"
+
+    s_init, f_init = best_initial(small), best_initial(full)
+    s_plain, f_plain = min(small.plain), min(full.plain)
+    init_ratio = f_init.seconds / f_plain
+    s_delta = min(r.seconds for r in small.delta)
+    f_delta = min(r.seconds for r in full.delta)
+    delta_ratio = f_delta / s_delta
+    s_rss = max(r.peak_rss_mb for r in small.initial)
+    f_rss = max(r.peak_rss_mb for r in full.initial)
+    rss_ratio = f_rss / s_rss
+    assert small.latency and full.latency
+    p50_ok = max(small.latency.p50_ms, full.latency.p50_ms) < 5
+    n = settings.repeat
+    return [
+        [
+            "corpus: records / files (unique) / MB",
+            f"{small.info.records} / {small.info.files} ({small.info.unique_files})"
+            f" / {small.info.unique_bytes / MB:.0f}",
+            f"{full.info.records} / {full.info.files} ({full.info.unique_files})"
+            f" / {full.info.unique_bytes / MB:.0f}",
+            "",
+            "",
+            "",
+            "",
+        ],
+        [
+            f"initial sync, s (best of {n})",
+            f"{s_init.seconds:.2f}",
+            f"{f_init.seconds:.2f}",
+            f"{f_plain:.2f} plain download",
+            f"{init_ratio:.2f}x",
+            "<= 1.5x plain",
+            verdict(init_ratio <= 1.5),
+        ],
+        [
+            "initial sync, MB/s",
+            mbps(s_init.bytes, s_init.seconds),
+            mbps(f_init.bytes, f_init.seconds),
+            mbps(full.plain_bytes, f_plain),
+            "",
+            "",
+            "",
+        ],
+        [
+            "plain download (static server), s",
+            f"{s_plain:.2f}",
+            f"{f_plain:.2f}",
+            "",
+            f"{s_init.seconds / s_plain:.2f}x small",
+            "",
+            "",
+        ],
+        [
+            "same files via docshelf /blobs, s",
+            f"{min(small.blob_endpoint):.2f}",
+            f"{min(full.blob_endpoint):.2f}",
+            "",
+            f"{min(full.blob_endpoint) / f_plain:.2f}x",
+            "",
+            "",
+        ],
+        [
+            "no-change poll p50, ms",
+            f"{small.latency.p50_ms:.2f}",
+            f"{full.latency.p50_ms:.2f}",
+            "",
+            "",
+            "< 5 ms",
+            verdict(p50_ok),
+        ],
+        [
+            "no-change poll p99, ms",
+            f"{small.latency.p99_ms:.2f}",
+            f"{full.latency.p99_ms:.2f}",
+            "",
+            "",
+            "",
+            "",
+        ],
+        [
+            f"no-change polls/s, {settings.clients} client processes",
+            f"{small.polls_per_s:.0f}",
+            f"{full.polls_per_s:.0f}",
+            "",
+            "",
+            "",
+            "" if not (small.poll_errors or full.poll_errors) else "errors!",
+        ],
+        [
+            "no-change poll answer, bytes",
+            str(small.latency.answer_bytes),
+            str(full.latency.answer_bytes),
+            "",
+            "",
+            "",
+            "",
+        ],
+        [
+            f"delta sync (10 records, 1 file), s (best of {n})",
+            f"{s_delta:.3f}",
+            f"{f_delta:.3f}",
+            "",
+            f"{delta_ratio:.2f}x",
+            "<= 1.5x small",
+            verdict(delta_ratio <= 1.5),
+        ],
+        [
+            "client peak RSS, initial sync, MB",
+            f"{s_rss:.0f}",
+            f"{f_rss:.0f}",
+            "",
+            f"{rss_ratio:.2f}x",
+            "<= 1.2x small",
+            verdict(rss_ratio <= 1.2),
+        ],
+        [
+            "client peak RSS, delta sync, MB",
+            f"{max(r.peak_rss_mb for r in small.delta):.0f}",
+            f"{max(r.peak_rss_mb for r in full.delta):.0f}",
+            "",
+            "",
+            "",
+            "",
+        ],
+    ]
+
+
+HEADER = ["metric", "small corpus", "full corpus", "baseline", "ratio", "target", "result"]
+
+
+def print_table(rows: list[list[str]]) -> None:
+    widths = [max(len(row[i]) for row in [HEADER, *rows]) for i in range(len(HEADER))]
+    for row in [HEADER, ["-" * w for w in widths], *rows]:
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+
+
+def markdown(rows: list[list[str]], facts: list[str], runtime: float) -> str:
+    lines = [f"Run {datetime.now().astimezone():%Y-%m-%d %H:%M}, {runtime / 60:.1f} min.", ""]
+    lines += [f"- {fact}" for fact in facts]
+    lines += ["", "| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
+    lines += ["| " + " | ".join(cell or " " for cell in row) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+def rel(path: Path) -> str:
+    with contextlib.suppress(ValueError):
+        return str(path.relative_to(Path.cwd()))
+    return path.name
+
+
+# --- main --------------------------------------------------------------------------------
+
+
+def parse(argv: list[str] | None) -> tuple[Settings, argparse.Namespace]:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--records", type=int, default=20_000, help="full corpus records")
+    parser.add_argument("--files", type=int, default=500, help="full corpus files")
+    parser.add_argument("--out-dir", type=Path, help="where corpora go (default: a temp dir)")
+    parser.add_argument("--keep", action="store_true", help="keep --out-dir to reuse it")
+    parser.add_argument("--database-url", help="PostgreSQL server: one database per corpus")
+    parser.add_argument("--quick", action="store_true", help="a small, fast smoke run")
+    parser.add_argument("--repeat", type=int, help="rounds per timing (default 3, quick 1)")
+    parser.add_argument("--clients", type=int, default=4, help="concurrent polling processes")
+    parser.add_argument("--markdown", type=Path, help="also write the results as Markdown")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.records, args.files = min(args.records, 2000), min(args.files, 40)
+    out_dir = args.out_dir or Path(tempfile.mkdtemp(prefix="docshelf-bench-"))
+    settings = Settings(
+        records=args.records,
+        files=args.files,
+        max_file=256 * 1024 if args.quick else CorpusSpec.max_file,
+        repeat=args.repeat or (1 if args.quick else 3),
+        polls=200 if args.quick else 1000,
+        clients=min(args.clients, 2) if args.quick else args.clients,
+        poll_seconds=1.0 if args.quick else 5.0,
+        out_dir=out_dir.absolute(),
+        database_url=args.database_url,
+    )
+    return settings, args
+
+
+def main(argv: list[str] | None = None) -> int:
+    started = time.perf_counter()
+    settings, args = parse(argv)
+    settings.out_dir.mkdir(parents=True, exist_ok=True)
+    print(f"docshelf sync benchmark: {settings.records} records, {settings.files} files")
+    specs = settings.specs()
+    try:
+        small = measure_corpus("small", specs["small"], settings, round0=1000)
+        full = measure_corpus("full", specs["full"], settings, round0=2000)
+    finally:
+        if not args.keep:
+            for name in specs:
+                url = database_for(name, settings)
+                if url is not None:
+                    drop_database(url)
+            shutil.rmtree(settings.out_dir, ignore_errors=True)
+    runtime = time.perf_counter() - started
+    facts = machine_facts()
+    rows = table(small, full, settings)
+    print()
+    for fact in facts:
+        print(fact)
+    print()
+    print_table(rows)
+    print(f"\ntotal {runtime / 60:.1f} min")
+    if args.markdown:
+        args.markdown.write_text(markdown(rows, facts, runtime))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
