@@ -103,46 +103,54 @@ class Finished:
     stderr: str
     peak_rss_mb: float
     seconds: float
+    cpu_seconds: float  # user + system, interpreter start-up included
+
+
+# Starts the measured process and reports its rusage. Linux counts the resident pages a
+# process had before exec in its ru_maxrss, and this benchmark holds the server stack in
+# memory: a child spawned from here directly would never look smaller than this process.
+# Spawned from this small launcher, it is measured on its own.
+LAUNCHER = """
+import os, subprocess, sys
+child = subprocess.Popen(sys.argv[1:])
+_, status, usage = os.wait4(child.pid, 0)
+print("rusage", usage.ru_maxrss, usage.ru_utime + usage.ru_stime, file=sys.stderr)
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
 
 
 def run_measured(argv: list[str], *, stdin: str = "", timeout: float = 1800) -> Finished:
-    """Run a process to its end and read its own peak RSS from wait4.
-
-    RUSAGE_CHILDREN would report the largest of all children waited for so far, so the
-    second corpus could never look smaller than the first; wait4 gives this child's alone.
-    """
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        started = time.perf_counter()
-        proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=out, stderr=err, env=CLIENT_ENV)
-        assert proc.stdin is not None
-        proc.stdin.write(stdin.encode())
-        proc.stdin.close()
-        deadline = started + timeout
-        while True:
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.perf_counter() > deadline:
-                proc.kill()
-                pid, status, usage = os.wait4(proc.pid, 0)
-                break
-            time.sleep(0.01)
-        seconds = time.perf_counter() - started
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        # ru_maxrss is in KiB on Linux.
-        return Finished(
-            proc.returncode,
-            out.read().decode(errors="replace"),
-            err.read().decode(errors="replace"),
-            usage.ru_maxrss / 1024,
-            seconds,
-        )
+    """Run a process to its end; its own peak RSS and CPU time come from the launcher."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        [PYTHON, "-c", LAUNCHER, *argv],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=CLIENT_ENV,
+        start_new_session=True,  # a timeout ends the measured process too, not only the launcher
+    )
+    try:
+        out, err = proc.communicate(stdin, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        raise
+    seconds = time.perf_counter() - started
+    lines = err.rstrip().splitlines()
+    report = lines[-1].split() if lines else []
+    if len(report) != 3 or report[0] != "rusage":
+        return Finished(proc.returncode, out, err, 0.0, seconds, 0.0)
+    # ru_maxrss is in KiB on Linux.
+    peak_mb, cpu = int(report[1]) / 1024, float(report[2])
+    return Finished(proc.returncode, out, "\n".join(lines[:-1]), peak_mb, seconds, cpu)
 
 
 @contextlib.contextmanager
-def background(argv: list[str], cwd: Path, log: Path, ready_url: str) -> Iterator[None]:
+def background(
+    argv: list[str], cwd: Path, log: Path, ready_url: str
+) -> Iterator[subprocess.Popen[bytes]]:
     """A server process in its own process group, stopped (and its group killed) on exit."""
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("ab") as out:
@@ -157,7 +165,7 @@ def background(argv: list[str], cwd: Path, log: Path, ready_url: str) -> Iterato
         )
     try:
         wait_ready(proc, ready_url, log)
-        yield
+        yield proc
     finally:
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)
@@ -194,7 +202,7 @@ def corpus(name: str, spec: CorpusSpec, settings: Settings) -> tuple[Path, str |
     if marker.exists():
         saved = json.loads(marker.read_text())
         if saved["spec"] == asdict(spec) and saved["database_url"] == url:
-            print(f"  {name}: reusing the corpus in {rel(data_dir)}")
+            print(f"  {name}: reusing the corpus an earlier run kept")
             return data_dir, url, CorpusInfo(**saved["info"])
         raise SystemExit(
             f"{rel(marker.parent)} holds a different corpus; remove it or choose another --out-dir"
@@ -258,16 +266,31 @@ def drop_database(url: str) -> None:
         admin.dispose()
 
 
+@dataclass(frozen=True)
+class Server:
+    base: str
+    pid: int
+
+    def cpu_seconds(self) -> float:
+        """CPU time the server process used so far (Linux /proc; 0 where there is none)."""
+        try:
+            fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return 0.0
+        # utime and stime, fields 14 and 15 of stat(5), counted after the ")".
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @contextlib.contextmanager
-def docshelf_server(data_dir: Path, database_url: str | None) -> Iterator[str]:
+def docshelf_server(data_dir: Path, database_url: str | None) -> Iterator[Server]:
     port = free_port()
     argv = [PYTHON, "-m", "docshelf", "server", "--data-dir", str(data_dir)]
     argv += ["--host", "127.0.0.1", "--port", str(port)]
     if database_url:
         argv += ["--database-url", database_url]
     base = f"http://127.0.0.1:{port}"
-    with background(argv, data_dir, data_dir / "logs" / "stdout.log", f"{base}/readyz"):
-        yield base
+    with background(argv, data_dir, data_dir / "logs" / "stdout.log", f"{base}/readyz") as proc:
+        yield Server(base, proc.pid)
 
 
 @contextlib.contextmanager
@@ -317,17 +340,28 @@ class SyncRun:
     bytes: int
     downloaded: int
     peak_rss_mb: float
+    client_cpu: float
+    server_cpu: float = 0.0
 
 
-def client_sync(home: Path) -> SyncRun:
+def client_sync(home: Path, server: Server) -> SyncRun:
+    cpu_before = server.cpu_seconds()
     done = run_measured(cli(home, "sync", "--json"))
+    server_cpu = server.cpu_seconds() - cpu_before
     lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
     if done.returncode != 0 or not lines:
         raise RuntimeError(f"sync failed ({done.returncode}): {done.stdout} {done.stderr}")
     result = json.loads(lines[-1])
     if result["status"] != "ok":
         raise RuntimeError(f"sync failed: {result['error']}")
-    return SyncRun(result["seconds"], result["bytes"], result["downloaded"], done.peak_rss_mb)
+    return SyncRun(
+        result["seconds"],
+        result["bytes"],
+        result["downloaded"],
+        done.peak_rss_mb,
+        done.cpu_seconds,
+        server_cpu,
+    )
 
 
 def cache_state(home: Path, key: str) -> str:
@@ -393,15 +427,18 @@ class PollLatency:
     p50_ms: float
     p99_ms: float
     answer_bytes: int
+    server_cpu_ms: float  # per poll: less disturbed by other load than the latency
 
 
-def poll_latency(base: str, cursor: str, polls: int) -> PollLatency:
-    http = api_login(base, "bench-latency")
-    params = {"cursor": cursor, "limit": 500}
+def poll_latency(server: Server, cursor: str, polls: int) -> PollLatency:
+    http = api_login(server.base, "bench-latency")
+    params: dict[str, str | int] = {"cursor": cursor, "limit": 500}
     timings: list[float] = []
     size = 0
+    rounds = polls + polls // 10
+    cpu_before = server.cpu_seconds()
     try:
-        for i in range(polls + polls // 10):
+        for i in range(rounds):
             started = time.perf_counter()
             response = http.get("/sync/changes", params=params)
             elapsed = time.perf_counter() - started
@@ -413,7 +450,8 @@ def poll_latency(base: str, cursor: str, polls: int) -> PollLatency:
                 timings.append(elapsed * 1000)
     finally:
         http.close()
-    return PollLatency(percentile(timings, 0.50), percentile(timings, 0.99), size)
+    server_cpu = (server.cpu_seconds() - cpu_before) / rounds * 1000
+    return PollLatency(percentile(timings, 0.50), percentile(timings, 0.99), size, server_cpu)
 
 
 def _poll_worker(
@@ -421,7 +459,7 @@ def _poll_worker(
 ) -> None:
     """One polling client in its own process (its own GIL), with its own device token."""
     http = api_login(base, f"bench-poller-{index}")
-    params = {"cursor": cursor, "limit": 500}
+    params: dict[str, str | int] = {"cursor": cursor, "limit": 500}
     count = errors = 0
     try:
         http.get("/sync/changes", params=params)  # first poll notes the device: not counted
@@ -496,7 +534,8 @@ def measure_corpus(name: str, spec: CorpusSpec, settings: Settings, round0: int)
     data_dir, url, info = corpus(name, spec, settings)
     result = CorpusResult(info)
     homes = settings.out_dir / name / "homes"
-    with docshelf_server(data_dir, url) as base:
+    with docshelf_server(data_dir, url) as server:
+        base = server.base
         admin = api_login(base, "bench-admin")
         try:
             home = homes / "client"
@@ -505,7 +544,7 @@ def measure_corpus(name: str, spec: CorpusSpec, settings: Settings, round0: int)
                 # Interleaved with the baseline so that a noisy minute hits both alike.
                 for i in range(settings.repeat):
                     client_login(base, home)
-                    run = client_sync(home)
+                    run = client_sync(home, server)
                     result.initial.append(run)
                     if run.downloaded < info.records - 10:
                         raise RuntimeError(f"initial sync stored only {run.downloaded} records")
@@ -517,28 +556,33 @@ def measure_corpus(name: str, spec: CorpusSpec, settings: Settings, round0: int)
                     result.blob_endpoint.append(blob_endpoint_download(admin, paths)[0])
                     print(
                         f"  {name}: initial sync {run.seconds:.2f} s, {run.bytes / MB:.0f} MB,"
+                        f" CPU client {run.client_cpu:.1f} s, server {run.server_cpu:.1f} s,"
                         f" peak RSS {run.peak_rss_mb:.0f} MB; plain download {seconds:.2f} s"
                         f" (round {i + 1} of {settings.repeat})"
                     )
             cursor = cache_state(home, "cursor")
-            result.latency = poll_latency(base, cursor, settings.polls)
+            result.latency = poll_latency(server, cursor, settings.polls)
             result.polls_per_s, result.poll_errors = poll_throughput(
                 base, cursor, settings.clients, settings.poll_seconds
             )
             print(
                 f"  {name}: poll p50 {result.latency.p50_ms:.2f} ms, p99"
-                f" {result.latency.p99_ms:.2f} ms, {result.polls_per_s:.0f} polls/s"
+                f" {result.latency.p99_ms:.2f} ms, server CPU {result.latency.server_cpu_ms:.2f}"
+                f" ms/poll, {result.polls_per_s:.0f} polls/s"
             )
             template_id = template_with_file(home)
             for i in range(settings.repeat):
                 size = make_delta(admin, template_id, round0 + i)
-                run = client_sync(home)
+                run = client_sync(home, server)
                 if run.downloaded != DELTA_RECORDS + 1 or run.bytes != size:
                     raise RuntimeError(
                         f"delta sync brought {run.downloaded} records, {run.bytes} B"
                     )
                 result.delta.append(run)
-                print(f"  {name}: delta sync {run.seconds:.3f} s")
+                print(
+                    f"  {name}: delta sync {run.seconds:.3f} s, server CPU"
+                    f" {run.server_cpu * 1000:.0f} ms"
+                )
         finally:
             admin.close()
     return result
@@ -562,39 +606,38 @@ def verdict(ok: bool) -> str:
 
 
 def table(small: CorpusResult, full: CorpusResult, settings: Settings) -> list[list[str]]:
-    """Rows of (metric, small, full, baseline, ratio, target, result). Times: best of N."""
+    """Rows of (metric, small, full, baseline, ratio, target, result). Times: best of N,
+    memory: the largest of N; the ratios compare the full corpus with the baseline or with
+    the small corpus."""
 
-    def best_initial(r: CorpusResult) -> SyncRun:
-        return min(r.initial, key=lambda run: run.seconds)
+    def row(metric: str, small: str, full: str, *rest: str) -> list[str]:
+        return [metric, small, full, *rest, *[""] * (4 - len(rest))]
 
-    def mbps(nbytes: int, seconds: float) -> str:
-        return f"{nbytes / MB / seconds:.1f}" if seconds else "-"
+    def corpus(info: CorpusInfo) -> str:
+        return f"{info.records} / {info.files} ({info.unique_files}) / {info.unique_bytes / MB:.0f}"
 
-    s_init, f_init = best_initial(small), best_initial(full)
+    def best(runs: list[SyncRun]) -> SyncRun:
+        return min(runs, key=lambda run: run.seconds)
+
+    def cpu(runs: list[SyncRun]) -> str:
+        return f"{min(r.client_cpu for r in runs):.1f} + {min(r.server_cpu for r in runs):.1f}"
+
+    n = settings.repeat
+    s_init, f_init = best(small.initial), best(full.initial)
     s_plain, f_plain = min(small.plain), min(full.plain)
+    s_blobs, f_blobs = min(small.blob_endpoint), min(full.blob_endpoint)
     init_ratio = f_init.seconds / f_plain
-    s_delta = min(r.seconds for r in small.delta)
-    f_delta = min(r.seconds for r in full.delta)
-    delta_ratio = f_delta / s_delta
+    s_delta, f_delta = best(small.delta), best(full.delta)
+    delta_ratio = f_delta.seconds / s_delta.seconds
     s_rss = max(r.peak_rss_mb for r in small.initial)
     f_rss = max(r.peak_rss_mb for r in full.initial)
     rss_ratio = f_rss / s_rss
     assert small.latency and full.latency
-    p50_ok = max(small.latency.p50_ms, full.latency.p50_ms) < 5
-    n = settings.repeat
+    s_poll, f_poll = small.latency, full.latency
+    p50_ok = max(s_poll.p50_ms, f_poll.p50_ms) < 5
     return [
-        [
-            "corpus: records / files (unique) / MB",
-            f"{small.info.records} / {small.info.files} ({small.info.unique_files})"
-            f" / {small.info.unique_bytes / MB:.0f}",
-            f"{full.info.records} / {full.info.files} ({full.info.unique_files})"
-            f" / {full.info.unique_bytes / MB:.0f}",
-            "",
-            "",
-            "",
-            "",
-        ],
-        [
+        row("corpus: records / files (unique) / MB", corpus(small.info), corpus(full.info)),
+        row(
             f"initial sync, s (best of {n})",
             f"{s_init.seconds:.2f}",
             f"{f_init.seconds:.2f}",
@@ -602,80 +645,76 @@ def table(small: CorpusResult, full: CorpusResult, settings: Settings) -> list[l
             f"{init_ratio:.2f}x",
             "<= 1.5x plain",
             verdict(init_ratio <= 1.5),
-        ],
-        [
+        ),
+        row(
             "initial sync, MB/s",
-            mbps(s_init.bytes, s_init.seconds),
-            mbps(f_init.bytes, f_init.seconds),
-            mbps(full.plain_bytes, f_plain),
-            "",
-            "",
-            "",
-        ],
-        [
+            f"{s_init.bytes / MB / s_init.seconds:.1f}",
+            f"{f_init.bytes / MB / f_init.seconds:.1f}",
+            f"{full.plain_bytes / MB / f_plain:.1f}",
+        ),
+        row(
+            "initial sync CPU, s: client + server",
+            cpu(small.initial),
+            cpu(full.initial),
+        ),
+        row(
             "plain download (static server), s",
             f"{s_plain:.2f}",
             f"{f_plain:.2f}",
             "",
-            f"{s_init.seconds / s_plain:.2f}x small",
+            f"{s_init.seconds / s_plain:.2f}x (small)",
+        ),
+        row(
+            "same files from docshelf /blobs, s",
+            f"{s_blobs:.2f}",
+            f"{f_blobs:.2f}",
             "",
-            "",
-        ],
-        [
-            "same files via docshelf /blobs, s",
-            f"{min(small.blob_endpoint):.2f}",
-            f"{min(full.blob_endpoint):.2f}",
-            "",
-            f"{min(full.blob_endpoint) / f_plain:.2f}x",
-            "",
-            "",
-        ],
-        [
+            f"{f_blobs / f_plain:.2f}x",
+        ),
+        row(
             "no-change poll p50, ms",
-            f"{small.latency.p50_ms:.2f}",
-            f"{full.latency.p50_ms:.2f}",
+            f"{s_poll.p50_ms:.2f}",
+            f"{f_poll.p50_ms:.2f}",
             "",
             "",
             "< 5 ms",
             verdict(p50_ok),
-        ],
-        [
-            "no-change poll p99, ms",
-            f"{small.latency.p99_ms:.2f}",
-            f"{full.latency.p99_ms:.2f}",
-            "",
-            "",
-            "",
-            "",
-        ],
-        [
+        ),
+        row("no-change poll p99, ms", f"{s_poll.p99_ms:.2f}", f"{f_poll.p99_ms:.2f}"),
+        row(
+            "server CPU per no-change poll, ms",
+            f"{s_poll.server_cpu_ms:.2f}",
+            f"{f_poll.server_cpu_ms:.2f}",
+        ),
+        row(
             f"no-change polls/s, {settings.clients} client processes",
             f"{small.polls_per_s:.0f}",
             f"{full.polls_per_s:.0f}",
             "",
             "",
             "",
-            "" if not (small.poll_errors or full.poll_errors) else "errors!",
-        ],
-        [
+            "errors!" if small.poll_errors or full.poll_errors else "",
+        ),
+        row(
             "no-change poll answer, bytes",
-            str(small.latency.answer_bytes),
-            str(full.latency.answer_bytes),
-            "",
-            "",
-            "",
-            "",
-        ],
-        [
+            str(s_poll.answer_bytes),
+            str(f_poll.answer_bytes),
+        ),
+        row(
             f"delta sync (10 records, 1 file), s (best of {n})",
-            f"{s_delta:.3f}",
-            f"{f_delta:.3f}",
+            f"{s_delta.seconds:.3f}",
+            f"{f_delta.seconds:.3f}",
             "",
             f"{delta_ratio:.2f}x",
             "<= 1.5x small",
             verdict(delta_ratio <= 1.5),
-        ],
-        [
+        ),
+        row(
+            "delta sync server CPU, ms",
+            f"{min(r.server_cpu for r in small.delta) * 1000:.0f}",
+            f"{min(r.server_cpu for r in full.delta) * 1000:.0f}",
+        ),
+        row(
             "client peak RSS, initial sync, MB",
             f"{s_rss:.0f}",
             f"{f_rss:.0f}",
@@ -683,16 +722,12 @@ def table(small: CorpusResult, full: CorpusResult, settings: Settings) -> list[l
             f"{rss_ratio:.2f}x",
             "<= 1.2x small",
             verdict(rss_ratio <= 1.2),
-        ],
-        [
+        ),
+        row(
             "client peak RSS, delta sync, MB",
             f"{max(r.peak_rss_mb for r in small.delta):.0f}",
             f"{max(r.peak_rss_mb for r in full.delta):.0f}",
-            "",
-            "",
-            "",
-            "",
-        ],
+        ),
     ]
 
 
@@ -735,14 +770,14 @@ def parse(argv: list[str] | None) -> tuple[Settings, argparse.Namespace]:
     parser.add_argument("--markdown", type=Path, help="also write the results as Markdown")
     args = parser.parse_args(argv)
     if args.quick:
-        args.records, args.files = min(args.records, 2000), min(args.files, 40)
+        args.records, args.files = min(args.records, 1000), min(args.files, 20)
     out_dir = args.out_dir or Path(tempfile.mkdtemp(prefix="docshelf-bench-"))
     settings = Settings(
         records=args.records,
         files=args.files,
         max_file=256 * 1024 if args.quick else CorpusSpec.max_file,
         repeat=args.repeat or (1 if args.quick else 3),
-        polls=200 if args.quick else 1000,
+        polls=100 if args.quick else 1000,
         clients=min(args.clients, 2) if args.quick else args.clients,
         poll_seconds=1.0 if args.quick else 5.0,
         out_dir=out_dir.absolute(),

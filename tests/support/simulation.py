@@ -42,7 +42,11 @@ import httpx
 from docshelf.client.app import Client
 from docshelf.client.engine import CURSOR, RECONCILE, SyncResult
 from docshelf.client.paths import Home
-from docshelf.domain.settings import CLIENT_SYNC_INTERVAL, MINUTE_MS
+from docshelf.domain.settings import (
+    CLIENT_SYNC_INTERVAL,
+    CLIENT_SYNC_MAX_DELAY_AFTER_START,
+    MINUTE_MS,
+)
 from docshelf.protocol.cursor import Cursor
 from docshelf.protocol.sync import record_hash
 from support.api import API, PASSWORD, Api, LiveServer
@@ -80,11 +84,14 @@ class Faults:
     connect_error: float = 0.0  # per request: fails before anything is sent
     drop_response: float = 0.0  # per request: the server did the work, the answer is lost
     cut_download: float = 0.0  # per file download: the connection breaks mid-file
-    # One-off faults at the n-th request from now (counted by ``requests``).
+    # One-off faults at the n-th request from now, counting only requests to paths that
+    # end with ``only`` if that is set (to aim at, say, the second manifest page).
     crash_at: int | None = None
     crash_mode: str = "before"  # before sending / after the server answered / mid-download
     drop_at: int | None = None
+    only: str | None = None
     requests: int = 0
+    counted: int = 0
     events: list[str] = field(default_factory=list)
 
     def off(self) -> None:
@@ -95,13 +102,29 @@ class Faults:
         self.off()
         self.enabled = True
         self.connect_error, self.drop_response, self.cut_download = connect, drop, cut
-        self.requests = 0
+        self.requests = self.counted = 0
+        self.only = None
 
     def one_off(
-        self, *, crash_at: int | None = None, mode: str = "", drop_at: int | None = None
+        self,
+        *,
+        crash_at: int | None = None,
+        mode: str = "",
+        drop_at: int | None = None,
+        only: str | None = None,
     ) -> None:
         self.arm(connect=0.0, drop=0.0, cut=0.0)
         self.crash_at, self.crash_mode, self.drop_at = crash_at, mode, drop_at
+        self.only = only
+
+    def count(self, request: httpx.Request) -> tuple[int, int | None]:
+        """The request's number, and its number among those the one-off faults count."""
+        number = self.requests
+        self.requests += 1
+        if self.only is not None and not request.url.path.endswith(self.only):
+            return number, None
+        self.counted += 1
+        return number, self.counted - 1
 
 
 class _CutStream(httpx.SyncByteStream):
@@ -128,7 +151,7 @@ class _CutStream(httpx.SyncByteStream):
         self._inner.close()
 
 
-Observer = Callable[[httpx.Request, httpx.Response, bytes | None], None]
+Observer = Callable[[httpx.Request, httpx.Response], None]
 
 
 class FaultyTransport(httpx.BaseTransport):
@@ -136,7 +159,7 @@ class FaultyTransport(httpx.BaseTransport):
 
     ``rnd`` decides the random faults; the one-off faults (crash, drop at request n) are
     scheduled by the simulation in ``faults``. ``observe`` sees every answer that does
-    reach the client, with its body for JSON answers.
+    reach the client, read already (for JSON answers; downloads stream on).
     """
 
     def __init__(
@@ -153,11 +176,10 @@ class FaultyTransport(httpx.BaseTransport):
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         faults = self.faults
-        number = faults.requests
-        faults.requests += 1
+        number, counted = faults.count(request)
         what = f"#{number} {request.method} {request.url.path.removeprefix(API)}"
         download = request.method == "GET" and "/blobs/" in request.url.path
-        crash = faults.enabled and faults.crash_at == number
+        crash = faults.enabled and counted is not None and faults.crash_at == counted
         if crash and faults.crash_mode == "before":
             faults.events.append(f"crash before {what}")
             raise SimulatedCrash(what)
@@ -169,7 +191,8 @@ class FaultyTransport(httpx.BaseTransport):
             faults.events.append(f"crash during download {what}")
             return self._cut(response, SimulatedCrash(what))
         lost = faults.enabled and (
-            faults.drop_at == number or self.rnd.random() < faults.drop_response
+            (counted is not None and faults.drop_at == counted)
+            or self.rnd.random() < faults.drop_response
         )
         if crash or lost:
             # The server has done the work; the answer never arrives.
@@ -204,7 +227,7 @@ class FaultyTransport(httpx.BaseTransport):
     def _delivered(self, request: httpx.Request, response: httpx.Response) -> httpx.Response:
         # Read here so the observer sees what the client will see; the raw bytes go on
         # undecoded, the client decodes them as it would have.
-        raw = response.read()
+        raw = b"".join(response.iter_raw())
         response.close()
         delivered = httpx.Response(
             response.status_code,
@@ -214,7 +237,7 @@ class FaultyTransport(httpx.BaseTransport):
         )
         if self.observe is not None:
             delivered.read()  # decoded, as the client will read it
-            self.observe(request, delivered, raw)
+            self.observe(request, delivered)
         return delivered
 
     def close(self) -> None:
@@ -317,7 +340,6 @@ class SimClient:
     # Every (kind, id, version, hash) the server delivered to this client.
     sent: set[tuple[str, str, int, str]] = field(default_factory=set)
     downloads_of_held_files: list[str] = field(default_factory=list)
-    restarts: int = 0
 
     @property
     def label(self) -> str:
@@ -352,7 +374,9 @@ class World:
 
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
     groups: list[str] = field(default_factory=list)
-    members: set[tuple[str, str]] = field(default_factory=set)  # (group, "user:x"/"group:y")
+    # (group, "user:x" or "group:y"): a dict as an ordered set. Ids are random, so any
+    # order derived from them (a set's, a sort's) would differ between replays.
+    members: dict[tuple[str, str], None] = field(default_factory=dict)
     template_groups: list[str] = field(default_factory=list)
     templates: dict[str, dict[str, Any]] = field(default_factory=dict)
     snippets: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -394,6 +418,16 @@ class World:
 
 
 class Simulation:
+    """One seed: setup, ``rounds`` rounds of random steps, teardown.
+
+    A round is 5-10 steps drawn by weight from the client steps (sync with random faults,
+    crash and restart, a lost answer, a scope that flaps around a broken sync, a sync
+    during concurrent writes, a new device) and the administrator's changes; after each
+    step :meth:`check_instant`, after each round :meth:`check_round`. Any failure raises
+    :class:`SimulationFailure` with the seed, the step, the recent steps and every
+    client's cursor history.
+    """
+
     def __init__(
         self,
         seed: int,
@@ -402,7 +436,7 @@ class Simulation:
         clients: int = 3,
         *,
         rounds: int = 6,
-        steps_per_round: tuple[int, int] = (6, 12),
+        steps_per_round: tuple[int, int] = (5, 10),
         seeds_in_run: list[int] | None = None,
     ) -> None:
         self.seed = seed
@@ -421,7 +455,9 @@ class Simulation:
         self._n_clients = clients
         self.database = "sqlite" if live.database_url is None else "postgresql"
         self._db: Any = None  # the server's database, for housekeeping (tombstone purge)
-        self.logo_field = ""
+        self.logo_field = self.logo_field_id = ""
+        self.signature_field = self.signature_field_id = ""
+        self.devices = 0
         self.last_membership: tuple[str, str] | None = None
         self.sessions: dict[str, Api] = {}  # users' own sign-ins, for their personal snippets
         self.started = time.monotonic()
@@ -437,9 +473,12 @@ class Simulation:
             self.where = "teardown"
             self.teardown()
         except SimulationFailure:
+            self.clean_up_after_failure()
             raise
         except (Exception, SimulatedCrash) as exc:
-            raise self.failure(f"{type(exc).__name__}: {exc}") from exc
+            failure = self.failure(f"{type(exc).__name__}: {exc}")
+            self.clean_up_after_failure()
+            raise failure from exc
         finally:
             self.close()
             # Shown by pytest with -s or -rP: what the seed did, with timings.
@@ -497,11 +536,18 @@ class Simulation:
         self._ok(
             "PATCH", "/admin/settings", json={"values": {CLIENT_SYNC_INTERVAL: 15 * MINUTE_MS}}
         )
-        self.logo_field = self._ok(
+        logo = self._ok(
             "POST",
             "/admin/fields",
             json={"key": f"logo_{self.tag}", "scope": "unit", "type": "image"},
-        )["key"]
+        )
+        self.logo_field, self.logo_field_id = logo["key"], logo["id"]
+        signature = self._ok(
+            "POST",
+            "/admin/fields",
+            json={"key": f"signature_{self.tag}", "scope": "user", "type": "image"},
+        )
+        self.signature_field, self.signature_field_id = signature["key"], signature["id"]
         for _ in range(3):
             self._create_group()
         self._add_member(self.world.groups[0], f"group:{self.world.groups[1]}")
@@ -514,21 +560,26 @@ class Simulation:
                 self._add_member(group, f"user:{user}")
         for _ in range(2):
             self.op_create_template_group()
-        for op in (self.op_create_template, self.op_create_template, self.op_create_unit):
-            op()
-        self.op_create_snippet()
+        # Enough that a reconciliation takes several manifest pages.
+        for _ in range(4):
+            self.op_create_template()
+        for _ in range(3):
+            self.op_create_snippet()
+        self.op_create_unit()
+        self.op_create_unit()
+        self.op_create_profile()
         client_users = [u for u in self.world.users.values() if u["client"]]
         for index, user in enumerate(client_users):
             self.clients.append(self._new_client(index, user))
         self.note(f"setup done: {len(self.clients)} clients, tag {self.tag}")
 
-    def _new_client(self, index: int, user: dict[str, Any]) -> SimClient:
+    def _new_client(self, index: int, user: dict[str, Any], device: int = 0) -> SimClient:
         sc = SimClient(
             index=index,
             user=user,
-            home=self.tmp_path / f"client{index}",
+            home=self.tmp_path / f"client{index}-{device}",
             page_size=self.rnd.randint(3, 7),
-            rnd=random.Random(f"{self.seed}-transport-{index}"),
+            rnd=random.Random(f"{self.seed}-transport-{index}-{device}"),
             faults=Faults(),
             watch=CursorWatch(f"client {index}"),
         )
@@ -539,7 +590,7 @@ class Simulation:
     def _open(self, sc: SimClient) -> Client:
         """A Client on the client's home, as a freshly started process would open it."""
 
-        def observe(request: httpx.Request, response: httpx.Response, raw: bytes | None) -> None:
+        def observe(request: httpx.Request, response: httpx.Response) -> None:
             path = request.url.path
             if response.is_success and path.endswith(("/sync/changes", "/sync/records")):
                 sc.sent.update(_record_keys(response.json()))
@@ -594,9 +645,22 @@ class Simulation:
         for user in self.world.users:
             self._ok("POST", f"/admin/users/{user}/deactivate")
             self._ok("DELETE", f"/admin/users/{user}")
-        for definition in self._ok("GET", "/admin/fields"):
-            if definition["key"] == self.logo_field:
-                self._ok("DELETE", f"/admin/fields/{definition['id']}")
+        self._ok("DELETE", f"/admin/fields/{self.logo_field_id}")
+        self._ok("DELETE", f"/admin/fields/{self.signature_field_id}")
+        # Forget the deletions too: the next seed on this server then starts as it would on
+        # a fresh one (pages count tombstones), which keeps a seed's replay faithful.
+        self.op_purge_tombstones()
+
+    def clean_up_after_failure(self) -> None:
+        """Best effort: leave the server to the next seed as if this one had finished (its
+        leftovers would make the next seeds fail too, or differ from their replays)."""
+        for sc in self.clients:
+            sc.faults.off()
+        try:
+            self._delete_content()
+            self._delete_accounts()
+        except (Exception, SimulatedCrash) as exc:
+            self.note(f"clean-up after the failure failed too: {exc}")
 
     def _ancestors(self, unit: str) -> list[str]:
         chain: list[str] = []
@@ -617,9 +681,10 @@ class Simulation:
 
     # --- talking to the server as the administrator ----------------------------------------
 
-    def _request(self, method: str, path: str, api: Api | None = None, **kwargs: Any) -> Any:
-        response = (api or self.live.admin).request(method, path, **kwargs)
-        return response
+    def _request(
+        self, method: str, path: str, api: Api | None = None, **kwargs: Any
+    ) -> httpx.Response:
+        return (api or self.live.admin).request(method, path, **kwargs)
 
     def _ok(self, method: str, path: str, api: Api | None = None, **kwargs: Any) -> Any:
         response = self._request(method, path, api, **kwargs)
@@ -706,6 +771,7 @@ class Simulation:
             (3, self.step_flap),
             (3, self.step_burst),
             (1, self.step_restart),
+            (1, self.step_new_device),
         ]
 
     def admin_steps(self) -> list[tuple[float, Callable[[], str]]]:
@@ -737,6 +803,8 @@ class Simulation:
             (1, self.op_roles),
             (1, self.op_other_user),
             (0.5, self.op_replace_group),
+            (0.5, self.op_relabel_field),
+            (1, self.op_signature),
             (0.5, self.op_create_template_group),
             (0.3, self.op_purge_tombstones),
         ]
@@ -744,7 +812,11 @@ class Simulation:
     # --- client steps ----------------------------------------------------------------------
 
     def _client(self) -> SimClient:
-        return self.rnd.choice(self.clients)
+        sc = self.rnd.choice(self.clients)
+        # The transport's own random faults start afresh from the seed at every step: how
+        # many requests earlier syncs made (pages split by random ids) can't shift them.
+        sc.rnd.seed(self.rnd.getrandbits(64))
+        return sc
 
     def _sync(self, sc: SimClient, label: str) -> SyncResult:
         before = len(sc.faults.events)
@@ -793,10 +865,11 @@ class Simulation:
         mode = self.rnd.choice(["before", "after", "download"])
         return self._crash_sync(sc, at, mode)
 
-    def _crash_sync(self, sc: SimClient, at: int, mode: str) -> str:
-        sc.faults.one_off(crash_at=at, mode=mode)
+    def _crash_sync(self, sc: SimClient, at: int, mode: str, only: str | None = None) -> str:
+        sc.faults.one_off(crash_at=at, mode=mode, only=only)
+        target = f"{only} request" if only else "request"
         try:
-            result = self._sync(sc, f"sync, crash {mode} request #{at}")
+            result = self._sync(sc, f"sync, crash {mode} {target} #{at}")
         except SimulatedCrash as crash:
             self.stats["crashes"] += 1
             self.restart(sc, f"crashed at {crash}")
@@ -820,28 +893,51 @@ class Simulation:
         return f"{sc.label}: sync with answer #{at} lost -> {result.status}"
 
     def step_flap(self) -> str:
-        """A client's scope changes, its sync breaks off midway (in the reconciliation the
-        change asks for, mostly), and the administrator takes the change back before the
-        client syncs again: the scope is then the one its old cursor was made for."""
+        """A group is given something new and a user joins it; that user's next sync breaks
+        off in the reconciliation the new scope asks for, and the administrator takes the
+        membership back before the client syncs again: its scope is then once more the one
+        its old cursor was made for. (op_membership takes changes back too, at random.)"""
         sc = self._client()
         user = sc.user["id"]
-        group = self._pick(self.world.groups)
-        principal = f"user:{user}"
-        member = (group, principal) in self.world.members
+        outside = [g for g in self.world.groups if (g, f"user:{user}") not in self.world.members]
+        if not outside:
+            return f"{sc.label} is in every group already"
+        group = self._pick(outside)
+        # What the reconciliation fetches for the group is what could wrongly stay.
+        grant = [f"group:{group}"]
+        body = {"kind": "docx", "titles": {"de": self.world.next("T")}, "status": "released"}
+        self._note_template(
+            self._ok("POST", "/admin/templates", json={**body, "use_rights": grant})
+        )
+        body = {"kind": "shared", "title": self.world.next("S"), "body": self._text()}
+        self._note_snippet(self._ok("POST", "/admin/snippets", json={**body, "read_rights": grant}))
         self._toggle_membership(group, user)
-        at = self.rnd.choice([1, 2, 3, 4, 5, 6])
+        # Aimed at a later manifest page, after the records of the earlier ones were
+        # fetched and stored (if the reconciliation has that many pages).
+        at = self.rnd.randint(1, 4)
         if self.rnd.random() < 0.5:
-            sc.faults.one_off(drop_at=at)
+            sc.faults.one_off(drop_at=at, only="/sync/manifest")
             try:
-                result = self._sync(sc, f"sync, answer #{at} lost")
+                result = self._sync(sc, f"sync, answer of manifest page #{at} lost")
             finally:
                 sc.faults.off()
             self._expect_fault_result(sc, result)
         else:
-            self._crash_sync(sc, at, self.rnd.choice(["before", "after"]))
+            mode = self.rnd.choice(["before", "after"])
+            self._crash_sync(sc, at, mode, only="/sync/manifest")
         self._toggle_membership(group, user)
-        way = "left and rejoined" if member else "joined and left"
-        return f"{sc.label} {way} group {group} around a sync broken at #{at}"
+        return f"{sc.label} joined and left group {group} around a sync broken at page #{at}"
+
+    def step_new_device(self) -> str:
+        """The user signs in on another computer: an empty cache catches up on everything
+        that happened so far, in whatever order the rows were last touched."""
+        old = self._client()
+        old.app.close()
+        old.client = None
+        self.devices += 1
+        sc = self._new_client(old.index, old.user, self.devices)
+        self.clients[old.index] = sc
+        return f"{old.label} replaced by a new device: {sc.label}"
 
     def step_restart(self) -> str:
         sc = self._client()
@@ -852,7 +948,7 @@ class Simulation:
         """Throw the Client away and open a new one on its home, then check what is on disk."""
         sc.app.close()
         sc.client = self._open(sc)
-        sc.restarts += 1
+        self.stats["restarts"] += 1
         self._observe(sc, why)
         status = sc.app.status()
         self.require(
@@ -969,12 +1065,23 @@ class Simulation:
                 ) from exc
             self._check_files(sc, exact=True)
             self._check_store(sc)
-            interval = sc.app.settings()[CLIENT_SYNC_INTERVAL]
+            status = sc.app.status()
             self.require(
-                interval == settings[CLIENT_SYNC_INTERVAL],
-                f"{sc.label}: holds {CLIENT_SYNC_INTERVAL}={interval}, the server"
-                f" {settings[CLIENT_SYNC_INTERVAL]}",
+                status.state.value == "idle" and status.last_update is not None,
+                f"{sc.label}: after a good sync the status reads {status.state.value}",
             )
+            held = sc.app.settings()
+            for key in (CLIENT_SYNC_INTERVAL, CLIENT_SYNC_MAX_DELAY_AFTER_START):
+                self.require(
+                    held[key] == settings[key],
+                    f"{sc.label}: holds {key}={held[key]}, the server {settings[key]}",
+                )
+        # Nothing changed while they synced: all must have got to the same, newest change.
+        heads = {position(sc.app.store.get(CURSOR)) for sc in self.clients}
+        self.require(
+            len(heads) == 1 and all(h is not None and h[1] == 0 for h in heads),
+            f"clients ended clean syncs at different places: {sorted(map(str, heads))}",
+        )
         views = [len(server_view(self.live, sc.user["id"])) for sc in self.clients]
         self.note(f"check passed; views hold {views} records")
 
@@ -1280,7 +1387,7 @@ class Simulation:
     def _add_member(self, group: str, principal: str) -> None:
         kind, _, ident = principal.partition(":")
         self._ok("POST", f"/admin/groups/{group}/members", json={f"{kind}_id": ident})
-        self.world.members.add((group, principal))
+        self.world.members[(group, principal)] = None
 
     def op_membership(self) -> str:
         group = self._pick(self.world.groups)
@@ -1298,18 +1405,18 @@ class Simulation:
         principal = f"user:{user}"
         if (group, principal) in self.world.members:
             self._ok("DELETE", f"/admin/groups/{group}/members/users/{user}")
-            self.world.members.discard((group, principal))
+            del self.world.members[(group, principal)]
             return f"user {user} left group {group}"
         self._add_member(group, principal)
         return f"user {user} joined group {group}"
 
     def op_nesting(self) -> str:
-        nested = sorted(m for m in self.world.members if m[1].startswith("group:"))
+        nested = [m for m in self.world.members if m[1].startswith("group:")]
         if nested and self.rnd.random() < 0.5:
             group, principal = self.rnd.choice(nested)
             member = principal.removeprefix("group:")
             self._ok("DELETE", f"/admin/groups/{group}/members/groups/{member}")
-            self.world.members.discard((group, principal))
+            del self.world.members[(group, principal)]
             return f"group {member} no longer nested in {group}"
         group = self._pick(self.world.groups)
         candidates = [g for g in self.world.groups if group not in self.world.subgroups(g)]
@@ -1327,12 +1434,28 @@ class Simulation:
         self._ok("DELETE", f"/admin/groups/{group}")
         self.world.groups.remove(group)
         self.world.members = {
-            m for m in self.world.members if m[0] != group and m[1] != f"group:{group}"
+            m: None for m in self.world.members if m[0] != group and m[1] != f"group:{group}"
         }
         fresh = self._create_group()
         for user in self.rnd.sample(list(self.world.users), 2):
             self._add_member(fresh, f"user:{user}")
         return f"group {group} deleted, {fresh} created"
+
+    def op_signature(self) -> str:
+        """A user's signature (an image field of users): every client holds every user."""
+        user = self._pick(self.world.users)
+        image = self._image() if self.rnd.random() < 0.8 else ""
+        fields = {self.signature_field: image} if image else {}
+        self._ok("PATCH", f"/admin/users/{user}", json={"fields": fields})
+        return f"user {user} signature {image[:8] or 'removed'}"
+
+    def op_relabel_field(self) -> str:
+        """Touches the image field after the units that use it: a client that doesn't hold
+        the field yet then meets those units before it learns their logos are files."""
+        field_id = self.rnd.choice([self.logo_field_id, self.signature_field_id])
+        label = self.world.next("Label ")
+        self._ok("PATCH", f"/admin/fields/{field_id}", json={"labels": {"de": label}})
+        return f"field {field_id} relabelled"
 
     def op_settings(self) -> str:
         minutes = self.rnd.randint(1, 24 * 60)
@@ -1377,7 +1500,7 @@ class Simulation:
         world = self.world
         del world.users[user]
         self.sessions.pop(user, None)
-        world.members = {m for m in world.members if m[1] != f"user:{user}"}
+        world.members = {m: None for m in world.members if m[1] != f"user:{user}"}
         world.profiles = {p: v for p, v in world.profiles.items() if v["owner_id"] != user}
         world.snippets = {s: v for s, v in world.snippets.items() if v["owner_id"] != user}
 

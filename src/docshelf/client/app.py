@@ -129,7 +129,9 @@ class Client:
     def _require_config(self) -> ClientConfig:
         config = self.config
         if config is None:
-            raise NotSignedIn("Run `docshelf login --server URL --user LOGIN` first.")
+            raise NotSignedIn(
+                "Not signed in on this computer: run `docshelf login --server URL --user LOGIN`."
+            )
         return config
 
     # --- sync ----------------------------------------------------------------------------

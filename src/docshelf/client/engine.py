@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
-from docshelf.client.errors import ServerBusy, SyncRestart
+from docshelf.client.errors import ProtocolMismatch, RemoteError, ServerBusy, SyncRestart
 from docshelf.client.files import FileStore
 from docshelf.client.planner import (
     Key,
@@ -39,6 +39,9 @@ SETTINGS = "settings"
 RECONCILE = "reconcile"
 GENERATION = "generation"
 LAST_UPDATE = "last_update"
+# Present while every stored file is needed by some record, so that a pull need only check
+# the files it may orphan itself; removed before a pull may leave files behind.
+FILES_CLEAN = "files_clean"
 RECORDS_BATCH = 500
 
 
@@ -110,6 +113,11 @@ class SyncEngine:
         """Pull until the cache holds the server's current view for this user."""
         progress = _Progress()
         image_keys = image_field_keys(self.store.records("field"))
+        # Files this pull may leave unneeded: old versions' files and the ones it downloads.
+        self._loose: set[str] = set()
+        self._fields_changed = False
+        # A new cache, or a pull that stopped before its clean-up, owes a full one.
+        owed = self.store.get(FILES_CLEAN) is None
         self._phase(Phase.CONNECTING, progress)
         while True:
             reconcile = self.store.get_json(RECONCILE)
@@ -129,26 +137,54 @@ class SyncEngine:
             if not page.has_more:
                 break
         self._phase(Phase.CLEANING, progress)
-        self.files.remove_unreferenced(self.store.referenced_files(image_keys))
+        self._clean_files(owed or result.reconciled or self._fields_changed)
+
+    def _clean_files(self, everything: bool) -> None:
+        """Delete the files no record needs any more.
+
+        Normally only the files this pull may have orphaned are looked up (in file_refs), so
+        a delta costs what it changed, not what the cache holds. All records are read when the
+        bookkeeping can't be relied on: a new cache, an interrupted pull, a reconciliation,
+        or changed fields (they decide which unit and user fields hold files).
+        """
+        if everything:
+            image_keys = image_field_keys(self.store.records("field"))
+            with self.store.transaction() as db:
+                needed = LocalStore.index_files(db, image_keys)
+            self.files.remove_unreferenced(needed)
+        elif self._loose:
+            self.files.remove(self._loose - self.store.still_referenced(self._loose))
+        if self.store.get(FILES_CLEAN) is None:
+            self.store.put(FILES_CLEAN, "1")
 
     def _apply_page(
         self, page: ChangesPage, result: SyncResult, progress: _Progress, image_keys: set[str]
     ) -> set[str]:
         keys = [(c.kind, c.id) for c in page.changes]
-        plan = plan_page(page.changes, self.store.local(keys), self.files.has, image_keys)
+        local = self.store.local(keys)
+        plan = plan_page(page.changes, local, self.files.has, image_keys)
         progress.items_total = progress.items_done + len(page.changes) + page.remaining
         self._phase(Phase.CHANGES, progress)
         self._download(plan.files, plan.upserts, result, progress)
+        self._catch_up_files(_new_image_keys(plan) - image_keys, result, progress)
+        changed = [key for key in [u.key for u in plan.upserts] + plan.removes if key in local]
+        new_image_keys = image_keys | _new_image_keys(plan)
+        fields = any(kind == "field" for kind, _ in [u.key for u in plan.upserts] + plan.removes)
+        self._fields_changed |= fields
         with self.store.transaction() as db:
-            LocalStore.write_upserts(db, plan.upserts)
+            released = LocalStore.files_of(db, changed)
+            LocalStore.write_upserts(db, plan.upserts, image_keys=new_image_keys)
             LocalStore.write_removes(db, plan.removes)
             self.store.put(CURSOR, page.cursor, db)
             self.store.put_json(SETTINGS, page.settings.model_dump(), db)
+            if released or fields:
+                self.store.put(FILES_CLEAN, None, db)
+        self._loose |= released
         result.downloaded += len(plan.upserts)
         result.deleted += len(plan.removes)
         progress.items_done += len(page.changes)
         self._phase(Phase.CHANGES, progress)
-        return image_keys | _new_image_keys(plan)
+        return new_image_keys
 
     # --- reconciliation ------------------------------------------------------------------
 
@@ -158,6 +194,8 @@ class SyncEngine:
             self.store.put(GENERATION, str(generation), db)
             self.store.put_json(RECONCILE, {"generation": generation, "cursor": page.cursor}, db)
             self.store.put_json(SETTINGS, page.settings.model_dump(), db)
+            # It may drop records anywhere: the clean-up after it looks at every file.
+            self.store.put(FILES_CLEAN, None, db)
 
     def _reconcile(
         self,
@@ -175,7 +213,7 @@ class SyncEngine:
             )
         except SyncRestart:
             log.info("reconciliation restarts", extra={"event": "reset_restart"})
-            self.store.put_json(RECONCILE, None)
+            self._restart_reconcile(state)
             return
         progress.items_total = manifest.total
         self._phase(Phase.RECONCILING, progress)
@@ -184,9 +222,10 @@ class SyncEngine:
         upserts, gone = self._fetch_records(wanted.fetch, local, image_keys)
         files = PagePlan(upserts=upserts)
         self._download(_files_of(upserts, image_keys, self.files.has), upserts, result, progress)
+        self._catch_up_files(_new_image_keys(files) - image_keys, result, progress)
         with self.store.transaction() as db:
             LocalStore.mark_seen(db, wanted.seen, generation)
-            LocalStore.write_upserts(db, upserts, seen=generation)
+            LocalStore.write_upserts(db, upserts, seen=generation, image_keys=image_keys)
             LocalStore.write_removes(db, gone)
             if manifest.has_more:
                 self.store.put_json(
@@ -201,6 +240,23 @@ class SyncEngine:
         result.downloaded += len(files.upserts)
         result.deleted += len(gone)
         progress.items_done += len(manifest.entries)
+
+    def _restart_reconcile(self, state: dict[str, Any]) -> None:
+        """Begin a fresh reconciliation in place of one the server can't continue.
+
+        Never fall back to the cursor from before it: the cache already holds part of
+        this reconciliation (records fetched, others removed) and the old cursor no
+        longer describes it. If the server trusted that cursor again - the user's scope
+        changed back meanwhile - what was fetched for the other scope would stay for ever.
+        The server answers the interrupted reconciliation's cursor with a new reset.
+        """
+        page = self._busy_retry(lambda: self.remote.changes(state["cursor"], self.page_size))
+        if not page.reset:
+            raise ProtocolMismatch(
+                "The server continued an interrupted reconciliation instead of restarting it;"
+                " update docshelf on the server or on this computer."
+            )
+        self._start_reconcile(page)
 
     def _fetch_records(
         self, keys: list[Key], local: dict[Key, Any], image_keys: set[str]
@@ -227,6 +283,11 @@ class SyncEngine:
         wanted = sorted(set(hashes))
         if not wanted:
             return
+        # Killed after a download, before its page commits, the file would lack a record:
+        # say so durably first, and check it at the end of this pull.
+        if self.store.get(FILES_CLEAN) is not None:
+            self.store.put(FILES_CLEAN, None)
+        self._loose.update(wanted)
         sizes = _known_sizes(upserts)
         progress.bytes_total += sum(sizes.get(h, 0) for h in wanted)
         self._phase(Phase.FILES, progress)
@@ -243,6 +304,26 @@ class SyncEngine:
                 )
             )
             result.files += 1
+
+    def _catch_up_files(self, keys: set[str], result: SyncResult, progress: _Progress) -> None:
+        """Download what held units and users name under image fields only now learnt of.
+
+        The feed brings a field after the records that use it when the field was touched
+        after them (relabelled, say): a cache that didn't hold the field stored those
+        records without knowing their values are files. A file the server no longer serves
+        belongs to a held record it has changed since; that record's new version follows
+        in this pull, so the file is skipped here.
+        """
+        if not keys:
+            return
+        held = self.store.referenced_files(keys)
+        for sha in sorted(h for h in held if not self.files.has(h)):
+            try:
+                self._download([sha], [], result, progress)
+            except RemoteError as exc:
+                if exc.http_status != 404:
+                    raise
+                log.info("file of an outdated record skipped", extra={"event": "skip_file"})
 
     # --- plumbing ------------------------------------------------------------------------
 

@@ -200,14 +200,31 @@ class FileStore:
         for path in self.root.glob("??/??/*"):
             if path.is_file() and path.name not in keep:
                 removed += self._unlink(path)
-        cutoff = time.time() - _STALE_PART_S
-        for path in self.partial_dir.glob("*"):
-            if path.is_file() and path.stat().st_mtime < cutoff:
-                removed += self._unlink(path)
+        removed += self._remove_stale_parts()
         for folder in self.root.glob("??/??"):
             self._rmdir_if_empty(folder)
         for folder in self.root.glob("??"):
             self._rmdir_if_empty(folder)
+        return removed
+
+    def remove(self, hashes: Iterable[str]) -> int:
+        """Delete these stored files (if there) and day-old partial files, without looking at
+        the rest of the store: the cost follows the number of hashes, not the store's size."""
+        removed = 0
+        for sha in hashes:
+            path = self.path(sha)
+            if path.is_file():
+                removed += self._unlink(path)
+                self._rmdir_if_empty(path.parent)
+                self._rmdir_if_empty(path.parent.parent)
+        return removed + self._remove_stale_parts()
+
+    def _remove_stale_parts(self) -> int:
+        removed = 0
+        cutoff = time.time() - _STALE_PART_S
+        for path in self.partial_dir.glob("*"):
+            if path.is_file() and path.stat().st_mtime < cutoff:
+                removed += self._unlink(path)
         return removed
 
     def _part_path(self, sha: str) -> Path:

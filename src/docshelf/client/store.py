@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from docshelf.client.errors import LocalStoreError
-from docshelf.client.planner import Key, Local, Upsert, referenced_files
+from docshelf.client.planner import Key, Local, Upsert, image_field_keys, referenced_files
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
     kind TEXT NOT NULL,
@@ -31,7 +31,18 @@ CREATE TABLE IF NOT EXISTS records (
     PRIMARY KEY (kind, id)
 );
 CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+-- The files each record needs, kept with the records: after a delta the engine asks it
+-- about the few files the delta may have orphaned instead of reading every record.
+CREATE TABLE IF NOT EXISTS file_refs (
+    sha TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    id TEXT NOT NULL,
+    PRIMARY KEY (sha, kind, id)
+);
+CREATE INDEX IF NOT EXISTS file_refs_by_record ON file_refs (kind, id);
 """
+# Kinds whose records can reference files (see planner.referenced_files).
+_FILE_KINDS = ("template", "snippet", "unit", "user")
 
 
 class LocalStore:
@@ -44,8 +55,11 @@ class LocalStore:
         self._all: list[sqlite3.Connection] = []
         self._guard = threading.Lock()
         self._connect().executescript(SCHEMA)
-        if self.get("schema") is None:
-            self.put("schema", str(SCHEMA_VERSION))
+        if self.get("schema") != str(SCHEMA_VERSION):
+            # New, or from before file_refs: index what the cache holds, once.
+            with self.transaction() as db:
+                self.index_files(db, image_field_keys(self.records("field")))
+                self.put("schema", str(SCHEMA_VERSION), db)
 
     @property
     def _db(self) -> sqlite3.Connection:
@@ -142,6 +156,7 @@ class LocalStore:
         return {(k, i): Local(v, h) for k, i, v, h in rows}
 
     def referenced_files(self, image_keys: set[str]) -> set[str]:
+        """Every file some record needs, read from the records themselves (all of them)."""
         needed: set[str] = set()
         rows = self._db.execute(
             "SELECT kind, data FROM records WHERE kind IN ('template','snippet','unit','user')"
@@ -150,18 +165,81 @@ class LocalStore:
             needed |= referenced_files(kind, json.loads(data), image_keys)
         return needed
 
+    def still_referenced(self, hashes: Iterable[str]) -> set[str]:
+        """Which of these files some record needs: index lookups in file_refs."""
+        found: set[str] = set()
+        wanted = list(hashes)
+        for i in range(0, len(wanted), 400):
+            batch = wanted[i : i + 400]
+            marks = ", ".join("?" for _ in batch)
+            query = f"SELECT DISTINCT sha FROM file_refs WHERE sha IN ({marks})"
+            found.update(sha for (sha,) in self._db.execute(query, batch))
+        return found
+
     @staticmethod
-    def write_upserts(db: sqlite3.Connection, upserts: Iterable[Upsert], seen: int = 0) -> None:
+    def files_of(db: sqlite3.Connection, keys: Iterable[Key]) -> set[str]:
+        """The files these records need as the cache holds them now."""
+        found: set[str] = set()
+        wanted = [key for key in keys if key[0] in _FILE_KINDS]
+        for i in range(0, len(wanted), 400):
+            batch = wanted[i : i + 400]
+            clause = " OR ".join("(kind = ? AND id = ?)" for _ in batch)
+            params = [part for key in batch for part in key]
+            query = f"SELECT DISTINCT sha FROM file_refs WHERE {clause}"
+            found.update(sha for (sha,) in db.execute(query, params))
+        return found
+
+    @staticmethod
+    def index_files(db: sqlite3.Connection, image_keys: set[str]) -> set[str]:
+        """Rebuild file_refs from all records (a new schema, changed image fields, a doubt);
+        returns every file some record needs."""
+        db.execute("DELETE FROM file_refs")
+        rows = db.execute(
+            "SELECT kind, id, data FROM records WHERE kind IN ('template','snippet','unit','user')"
+        )
+        # Row by row: holding every record at once would make memory grow with the cache.
+        refs = [
+            (sha, kind, ident)
+            for kind, ident, data in rows
+            for sha in referenced_files(kind, json.loads(data), image_keys)
+        ]
+        db.executemany("INSERT OR IGNORE INTO file_refs (sha, kind, id) VALUES (?, ?, ?)", refs)
+        return {sha for sha, _, _ in refs}
+
+    @staticmethod
+    def write_upserts(
+        db: sqlite3.Connection,
+        upserts: Iterable[Upsert],
+        seen: int = 0,
+        image_keys: Iterable[str] = (),
+    ) -> None:
+        """Store records and note the files they need (``image_keys``: see image_field_keys)."""
+        upserts = list(upserts)
         db.executemany(
             "INSERT INTO records (kind, id, version, hash, data, seen) VALUES (?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (kind, id) DO UPDATE SET version = excluded.version,"
             " hash = excluded.hash, data = excluded.data, seen = max(seen, excluded.seen)",
             [(u.kind, u.id, u.version, u.hash, json.dumps(u.record), seen) for u in upserts],
         )
+        with_files = [u for u in upserts if u.kind in _FILE_KINDS]
+        db.executemany(
+            "DELETE FROM file_refs WHERE kind = ? AND id = ?", [u.key for u in with_files]
+        )
+        keys = set(image_keys)
+        db.executemany(
+            "INSERT OR IGNORE INTO file_refs (sha, kind, id) VALUES (?, ?, ?)",
+            [
+                (sha, u.kind, u.id)
+                for u in with_files
+                for sha in referenced_files(u.kind, u.record, keys)
+            ],
+        )
 
     @staticmethod
     def write_removes(db: sqlite3.Connection, keys: Iterable[Key]) -> None:
-        db.executemany("DELETE FROM records WHERE kind = ? AND id = ?", list(keys))
+        keys = list(keys)
+        db.executemany("DELETE FROM records WHERE kind = ? AND id = ?", keys)
+        db.executemany("DELETE FROM file_refs WHERE kind = ? AND id = ?", keys)
 
     @staticmethod
     def mark_seen(db: sqlite3.Connection, keys: Iterable[Key], generation: int) -> None:
@@ -172,10 +250,16 @@ class LocalStore:
 
     @staticmethod
     def drop_unseen(db: sqlite3.Connection, generation: int) -> int:
-        return db.execute("DELETE FROM records WHERE seen < ?", (generation,)).rowcount
+        dropped = db.execute("DELETE FROM records WHERE seen < ?", (generation,)).rowcount
+        db.execute(
+            "DELETE FROM file_refs WHERE NOT EXISTS (SELECT 1 FROM records r"
+            " WHERE r.kind = file_refs.kind AND r.id = file_refs.id)"
+        )
+        return dropped
 
     def wipe(self) -> None:
         """Forget everything (another user or server signs in on this home)."""
         with self.transaction() as db:
             db.execute("DELETE FROM records")
+            db.execute("DELETE FROM file_refs")
             db.execute("DELETE FROM state WHERE key != 'schema'")

@@ -15,7 +15,9 @@ from docshelf.server.state import ServerState
 _bearer = HTTPBearer(auto_error=False, description="The device token from /auth/login.")
 
 
-def get_state(request: Request) -> ServerState:
+# Trivial dependencies are async: FastAPI runs a sync one in a worker thread, and the hop
+# costs more than the function.
+async def get_state(request: Request) -> ServerState:
     state: ServerState = request.app.state.docshelf
     return state
 
@@ -33,7 +35,7 @@ def get_caller(
     return caller
 
 
-def get_actor(caller: Annotated[Caller, Depends(get_caller)]) -> Actor:
+async def get_actor(caller: Annotated[Caller, Depends(get_caller)]) -> Actor:
     return caller.actor
 
 

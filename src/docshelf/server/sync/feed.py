@@ -8,10 +8,22 @@ than fit on a page is split, and the cursor then remembers the last item sent.
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass
+from functools import reduce
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, SQLColumnExpression, and_, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    SQLColumnExpression,
+    and_,
+    bindparam,
+    func,
+    literal,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from docshelf.domain.accounts import Actor
@@ -21,13 +33,16 @@ from docshelf.server.db.models import Tombstone
 from docshelf.server.sync.history import History, nonce_of
 from docshelf.server.sync.view import SPECS, View
 
+# Ids per IN list: well below SQLite's and PostgreSQL's limits on bound parameters.
+_IN_BATCH = 500
+
 
 @dataclass(frozen=True)
 class Item:
     seq: int
     kind_index: int
     id: str
-    row: Any  # a content row, or None for a tombstone
+    live: bool  # False for a tombstone
 
     @property
     def key(self) -> tuple[int, int, str]:
@@ -60,19 +75,23 @@ def _after(
 
 
 def _candidates(session: Session, cursor: Cursor, high: int, limit: int) -> list[Item]:
-    """The first ``limit + 1`` items after the cursor of every kind, live rows and tombstones."""
-    items: list[Item] = []
+    """The first ``limit + 1`` items after the cursor, live rows and tombstones of every kind.
+
+    One statement: each kind's first ``limit + 1`` keys (an index range each), merged and
+    cut in the database. Only keys are read; the page's rows are loaded once it is cut.
+    """
+    parts = []
     for index, kind in enumerate(KINDS):
         model = SPECS[kind].model
-        rows = session.scalars(
-            select(model)
+        live = (
+            select(model.seq, literal(index).label("kind"), model.id, literal(True).label("live"))
             .where(_after(cursor, index, model.seq, model.id), model.seq <= high)
             .order_by(model.seq, model.id)
             .limit(limit + 1)
+            .subquery()
         )
-        items.extend(Item(row.seq, index, row.id, row) for row in rows)
-        tombstones = session.execute(
-            select(Tombstone.seq, Tombstone.id)
+        gone = (
+            select(Tombstone.seq, literal(index), Tombstone.id, literal(False))
             .where(
                 Tombstone.kind == kind,
                 _after(cursor, index, Tombstone.seq, Tombstone.id),
@@ -80,10 +99,31 @@ def _candidates(session: Session, cursor: Cursor, high: int, limit: int) -> list
             )
             .order_by(Tombstone.seq, Tombstone.id)
             .limit(limit + 1)
+            .subquery()
         )
-        items.extend(Item(seq, index, ident, None) for seq, ident in tombstones)
-    items.sort(key=lambda item: item.key)
-    return items
+        parts += [select(*live.c), select(*gone.c)]
+    merged = union_all(*parts).subquery()
+    rows = session.execute(
+        select(*merged.c).order_by(merged.c.seq, merged.c.kind, merged.c.id).limit(limit + 1)
+    )
+    return [Item(seq, index, ident, bool(live)) for seq, index, ident, live in rows]
+
+
+def _rows_of(session: Session, page: list[Item]) -> dict[tuple[int, str], Any]:
+    """The page's live rows by (kind index, id), read in the same snapshot as their keys."""
+    wanted: dict[int, list[str]] = {}
+    for item in page:
+        if item.live:
+            wanted.setdefault(item.kind_index, []).append(item.id)
+    rows: dict[tuple[int, str], Any] = {}
+    for index, ids in wanted.items():
+        model = SPECS[KINDS[index]].model
+        # One expanding parameter: SQLAlchemy need not build and cache-key 500 literals.
+        query = select(model).where(model.id.in_(bindparam("ids", expanding=True)))
+        for start in range(0, len(ids), _IN_BATCH):
+            for row in session.scalars(query, {"ids": ids[start : start + _IN_BATCH]}):
+                rows[(index, row.id)] = row
+    return rows
 
 
 def _cut(items: list[Item], limit: int) -> tuple[list[Item], bool]:
@@ -99,41 +139,38 @@ def _cut(items: list[Item], limit: int) -> tuple[list[Item], bool]:
 
 def remaining_after(session: Session, cursor: Cursor, high: int) -> int:
     """How many items are still to come (live rows and tombstones): for progress."""
-    total = 0
+    counts: list[Any] = []
     for index, kind in enumerate(KINDS):
         model = SPECS[kind].model
-        total += (
-            session.scalar(
-                select(func.count())
-                .select_from(model)
-                .where(_after(cursor, index, model.seq, model.id), model.seq <= high)
-            )
-            or 0
+        counts.append(
+            select(func.count())
+            .select_from(model)
+            .where(_after(cursor, index, model.seq, model.id), model.seq <= high)
+            .scalar_subquery()
         )
-        total += (
-            session.scalar(
-                select(func.count())
-                .select_from(Tombstone)
-                .where(
-                    Tombstone.kind == kind,
-                    _after(cursor, index, Tombstone.seq, Tombstone.id),
-                    Tombstone.seq <= high,
-                )
+        counts.append(
+            select(func.count())
+            .select_from(Tombstone)
+            .where(
+                Tombstone.kind == kind,
+                _after(cursor, index, Tombstone.seq, Tombstone.id),
+                Tombstone.seq <= high,
             )
-            or 0
+            .scalar_subquery()
         )
-    return total
+    # One statement for all of them: a page costs few round trips, whatever the kinds.
+    return int(session.scalar(select(reduce(operator.add, counts))) or 0)
 
 
-def _to_change(view: View, item: Item, initial: bool) -> Change | None:
+def _to_change(view: View, item: Item, row: Any, initial: bool) -> Change | None:
     kind = cast(Kind, KINDS[item.kind_index])
-    if item.row is None:
+    if not item.live:
         # A client starting from nothing holds nothing to delete.
         return None if initial else Change(kind=kind, id=item.id, op="remove")
-    if view.visible(kind, item.row):
-        record = view.record(kind, item.row)
-        return Change(kind=kind, id=item.id, op="upsert", version=item.row.version, record=record)
-    if initial or not view.could_have_seen(kind, item.row):
+    if view.visible(kind, row):
+        record = view.record(kind, row)
+        return Change(kind=kind, id=item.id, op="upsert", version=row.version, record=record)
+    if initial or not view.could_have_seen(kind, row):
         return None
     return Change(kind=kind, id=item.id, op="remove")
 
@@ -169,7 +206,13 @@ def read_page(session: Session, actor: Actor, cursor: Cursor, history: History, 
     page, more = _cut(candidates, limit)
     split = more and bool(page) and page[-1].seq == candidates[len(page)].seq
     initial = cursor.seq == 0  # the client holds nothing yet
-    changes = [c for c in (_to_change(view, item, initial) for item in page) if c is not None]
+    rows = _rows_of(session, page)
+    changes = [
+        change
+        for item in page
+        if (change := _to_change(view, item, rows.get((item.kind_index, item.id)), initial))
+        is not None
+    ]
     next_cursor = _next_cursor(session, cursor, page, split, history.seq, more)
     remaining = remaining_after(session, next_cursor, history.seq) if more else 0
     return Page(changes, next_cursor, more, remaining)
