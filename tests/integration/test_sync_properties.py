@@ -246,7 +246,9 @@ def test_heavy_requests_beyond_the_cap_get_503_and_clients_wait(
 ) -> None:
     server = make_server(None, env={**FAST_HASHING, "DOCSHELF_MAX_HEAVY_REQUESTS": "1"})
     live = start_live(server)
-    big = b"PK\x03\x04" + secrets.token_bytes(8 * 1024 * 1024)
+    # Larger than loopback's socket buffers: the server can't finish sending it while the
+    # reader waits, so the download keeps its slot.
+    big = b"PK\x03\x04" + secrets.token_bytes(64 * 1024 * 1024)
     sha = live.admin.upload(big)
     make_template(live, "Big", data=None)
     cursor = live.admin.ok("GET", "/sync/changes", params={"limit": 5000})["cursor"]
