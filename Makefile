@@ -10,6 +10,7 @@ PORT   ?= 8470
 
 ## demo: install into .venv, seed the demo content (once) and run the server
 demo: venv-demo
+	scripts/system-packages.sh qt
 	$(BIN)/docshelf demo --data-dir $(DEMO_DIR) --host $(HOST) --port $(PORT)
 
 ## test: install what the tests need (system packages too) and run lint, types and tests
@@ -35,12 +36,12 @@ $(BIN)/python:
 
 venv-demo: $(VENV)/.demo-installed
 $(VENV)/.demo-installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[demo,postgres]'
+	$(BIN)/python -m pip install --quiet -e '.[demo,postgres,desktop]'
 	touch $@
 
 venv-dev: $(VENV)/.dev-installed
 $(VENV)/.dev-installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,desktop]'
 	touch $@ $(VENV)/.demo-installed
 
 clean:

@@ -1,25 +1,71 @@
 #!/usr/bin/env bash
-# Install the system packages the test suite needs, when missing (via apt-get when root).
-# The PostgreSQL server binaries: the tests start a throw-away cluster with initdb/pg_ctl.
+# Install the system packages docshelf needs, when missing (via apt-get when root).
+# Groups (default: all of them):
+#   postgres  the PostgreSQL server binaries: the tests start a throw-away cluster with
+#             initdb/pg_ctl;
+#   qt        the libraries Qt (the desktop app, PySide6) loads, also for its offscreen
+#             platform that the desktop tests use, and a font to draw text with.
 set -euo pipefail
+
+groups=("$@")
+[ ${#groups[@]} -eq 0 ] && groups=(postgres qt)
 
 have_pg() {
   command -v pg_ctl >/dev/null 2>&1 && command -v initdb >/dev/null 2>&1 && return 0
   compgen -G "/usr/lib/postgresql/*/bin/pg_ctl" >/dev/null
 }
 
+libs=""
+have_lib() {
+  # Read once into a variable: `ldconfig -p | grep -q` fails under pipefail when grep
+  # stops reading early.
+  [ -n "$libs" ] || libs=$(ldconfig -p 2>/dev/null || /sbin/ldconfig -p 2>/dev/null || true)
+  [[ "$libs" == *"$1 "* ]]
+}
+
+# library file → Debian package(s) providing it; the first one apt knows is installed
+# (Debian 13 renamed some libraries with a t64 suffix).
+qt_libs=(
+  "libEGL.so.1:libegl1"
+  "libGL.so.1:libgl1"
+  "libfontconfig.so.1:libfontconfig1"
+  "libxkbcommon.so.0:libxkbcommon0"
+  "libglib-2.0.so.0:libglib2.0-0t64 libglib2.0-0"
+  "libdbus-1.so.3:libdbus-1-3"
+  "libX11.so.6:libx11-6"
+)
+
 missing=()
-have_pg || missing+=(postgresql)
+for group in "${groups[@]}"; do
+  case "$group" in
+    postgres) have_pg || missing+=(postgresql) ;;
+    qt)
+      for entry in "${qt_libs[@]}"; do
+        have_lib "${entry%%:*}" || missing+=("${entry#*:}")
+      done
+      compgen -G "/usr/share/fonts/truetype/dejavu/*.ttf" >/dev/null || missing+=(fonts-dejavu-core)
+      ;;
+    *) echo "unknown group $group (known: postgres, qt)" >&2; exit 2 ;;
+  esac
+done
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi
 if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
   echo "Missing system packages: ${missing[*]}." >&2
-  echo "Install them (Debian/Ubuntu: sudo apt-get install ${missing[*]}) and run make test again." >&2
+  echo "Install them (Debian/Ubuntu: sudo apt-get install ${missing[*]%% *}) and run make again." >&2
   exit 1
 fi
-echo "Installing system packages: ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${missing[@]}"
+packages=()
+for choice in "${missing[@]}"; do
+  pick=""
+  for candidate in $choice; do
+    if apt-cache show "$candidate" >/dev/null 2>&1; then pick=$candidate; break; fi
+  done
+  packages+=("${pick:-${choice%% *}}")
+done
+echo "Installing system packages: ${packages[*]}"
+apt-get install -y -qq --no-install-recommends "${packages[@]}"

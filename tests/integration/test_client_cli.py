@@ -40,6 +40,7 @@ SYNC_KEYS = {
     "deleted",
     "uploaded",
     "conflicts",
+    "rejected",
     "bytes",
     "seconds",
     "last_update",
@@ -54,6 +55,8 @@ STATUS_KEYS = {
     "client_sync_max_delay_after_start_ms",
     "next_sync",
     "pending_uploads",
+    "conflicts",
+    "rejected_uploads",
 }
 # Not the default (900 000 ms), so that the value must have come from the server.
 SYNC_INTERVAL_MS = 1_260_000

@@ -2,9 +2,12 @@
 
 Several real clients follow a real server (SQLite and PostgreSQL, the ``live`` fixture)
 through random administrator changes, ACL moves, crashes, lost answers and broken
-downloads. After every round every client's cache must equal the server's view for its
-user, every file it references must be on disk and verified, and no cursor may have
-moved backwards.
+downloads, while their users edit (offline periods, two devices editing one profile,
+conflicts settled either way, crashes and lost answers during the upload). After every
+round every client's cache must equal the server's view for its user, every file it
+references must be on disk and verified, and no cursor may have moved backwards. Every
+edit must be applied, rejected with a reason or waiting as a conflict - never lost, and
+never applied twice.
 
 ``make test`` runs DEFAULT_SEEDS (DEFAULT_ROUNDS rounds each) and REGRESSION_SEEDS (the
 rounds each needed to fail). More seeds, more rounds::
@@ -23,6 +26,10 @@ line only when a path under tests/integration is given (as above); the environme
 variables work with any command line, ``make test`` included. ``-s`` shows each seed's
 steps with timings.
 
+``DOCSHELF_SIM_EDITS=0`` leaves the clients' edits out (the steps, the second device,
+the fields they edit): seeds then make the steps they made before clients could edit.
+The regression seeds run so; a failure of one prints the variable in its replay line.
+
 Seeds run one after the other on one server per database; each leaves it as it found it
 (content deleted, tombstones purged), so a seed replays alike alone or after others.
 """
@@ -39,8 +46,10 @@ from support.simulation import Simulation
 
 DEFAULT_SEEDS = [1, 2, 3]
 DEFAULT_ROUNDS = 5
-# Seeds that found a bug, with the rounds it took; they run in every `make test`. Each one
-# fails, on both databases and after the default seeds, with its fix taken out.
+# Seeds that found a bug, with the rounds it took; they run in every `make test`, without
+# the clients' edits (which came later and change every seed's steps), so that they make
+# the steps that found the bug. Each one fails, on both databases and after the default
+# seeds, with its fix taken out.
 REGRESSION_SEEDS: dict[int, int] = {
     # A reconciliation broken off after it had fetched records for the user's new group,
     # the membership taken back, then a sync: the server refused to continue the
@@ -69,34 +78,39 @@ def _parse_seeds(values: list[str]) -> list[int]:
     return seeds
 
 
-def _runs(config: pytest.Config) -> list[tuple[int, int]]:
-    """(seed, rounds) to run, in order: the ones asked for, else defaults and regressions."""
+def _runs(config: pytest.Config) -> list[tuple[int, int, bool]]:
+    """(seed, rounds, edits) to run, in order: the ones asked for, else defaults and
+    regressions."""
     given = config.getoption("sim_seed", default=None) or []
     if os.environ.get("DOCSHELF_SIM_SEEDS"):
         given = [*given, os.environ["DOCSHELF_SIM_SEEDS"]]
     rounds = config.getoption("sim_rounds", default=None)
     if rounds is None and os.environ.get("DOCSHELF_SIM_ROUNDS"):
         rounds = int(os.environ["DOCSHELF_SIM_ROUNDS"])
+    edits = os.environ.get("DOCSHELF_SIM_EDITS", "1") != "0"
     if given:
-        return [(seed, rounds or DEFAULT_ROUNDS) for seed in _parse_seeds(given)]
-    runs = [(seed, rounds or DEFAULT_ROUNDS) for seed in DEFAULT_SEEDS]
-    return runs + [(seed, rounds or n) for seed, n in REGRESSION_SEEDS.items()]
+        return [(seed, rounds or DEFAULT_ROUNDS, edits) for seed in _parse_seeds(given)]
+    runs = [(seed, rounds or DEFAULT_ROUNDS, edits) for seed in DEFAULT_SEEDS]
+    return runs + [(seed, rounds or n, False) for seed, n in REGRESSION_SEEDS.items()]
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "sim_run" in metafunc.fixturenames:
         runs = _runs(metafunc.config)
-        ids = [f"seed{seed}-{rounds}rounds" for seed, rounds in runs]
+        ids = [
+            f"seed{seed}-{rounds}rounds{'' if edits else '-noedits'}"
+            for seed, rounds, edits in runs
+        ]
         metafunc.parametrize("sim_run", runs, ids=ids)
 
 
 def test_sync_simulation(
     live: LiveServer,
     tmp_path: Path,
-    sim_run: tuple[int, int],
+    sim_run: tuple[int, int, bool],
     request: pytest.FixtureRequest,
 ) -> None:
-    seed, rounds = sim_run
+    seed, rounds, edits = sim_run
     runs = _runs(request.config)
     simulation = Simulation(
         seed,
@@ -105,6 +119,7 @@ def test_sync_simulation(
         clients=3,
         rounds=rounds,
         # The seeds that ran before this one on the same server, for an exact replay.
-        seeds_in_run=[s for s, _ in runs[: runs.index(sim_run) + 1]],
+        seeds_in_run=[s for s, _, _ in runs[: runs.index(sim_run) + 1]],
+        edits=edits,
     )
     simulation.run()

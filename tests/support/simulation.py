@@ -10,10 +10,19 @@ breaks off, or the client "crashes" (an exception no code of docshelf catches) a
 chosen request, after which the :class:`Client` object is thrown away and a new one is
 opened on the same home, as a restarted process would.
 
+Clients also edit (:class:`docshelf.client.editing.Editor`): profiles, personal
+snippets, templates and units, two devices of one user the same profile field (real
+conflicts), offline for a few steps at a time (every request fails to connect), and they
+settle conflicts and rejections. Crashes and lost answers hit the upload too
+(``POST /sync/mutations``, ``PUT /blobs/...``), and uploads of files break off midway.
+
 After every step the simulation checks what must hold at any instant (the cache is
 intact, holds only records the server really sent, every file its records name is on
-disk and verified, the cursor never moved backwards); after every round it lets every
-client sync cleanly and checks that each cache equals the server's view for its user.
+disk and verified, the cursor never moved backwards, every edit is in the outbox or was
+answered - see :meth:`Simulation.check_outbox`); :class:`UploadAudit` sees every answer
+the server gives to an upload of edits, lost ones included, and checks that no edit is
+applied twice. After every round every client syncs cleanly: each cache must equal the
+server's view for its user and every pending edit must have gone up.
 
 Replays are faithful in the sequence of steps and faults. They cannot be byte-exact:
 the server draws random ids, which decide the order of rows within one change and so
@@ -25,7 +34,9 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 import hashlib
+import json
 import random
+import re
 import secrets
 import sqlite3
 import ssl
@@ -40,8 +51,11 @@ from typing import Any
 import httpx
 
 from docshelf.client.app import Client
+from docshelf.client.editing import Editor, Queued
 from docshelf.client.engine import CURSOR, RECONCILE, SyncResult
+from docshelf.client.outbox import EditState, OutboxEntry
 from docshelf.client.paths import Home
+from docshelf.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from docshelf.domain.settings import (
     CLIENT_SYNC_INTERVAL,
     CLIENT_SYNC_MAX_DELAY_AFTER_START,
@@ -49,6 +63,15 @@ from docshelf.domain.settings import (
 )
 from docshelf.protocol.cursor import Cursor
 from docshelf.protocol.sync import record_hash
+from docshelf.server.db.engine import Database, current_seq
+from docshelf.server.db.models import (
+    AppliedMutation,
+    Profile,
+    Snippet,
+    Template,
+    TemplateGroup,
+    Unit,
+)
 from support.api import API, PASSWORD, Api, LiveServer
 from support.sync import assert_client_matches_server, server_view
 
@@ -57,6 +80,10 @@ DOCX_MAGIC = b"PK\x03\x04"
 # Errors a sync may end with while faults are injected: the connection broke (offline)
 # or a download stopped early. Anything else is a bug the simulation reports.
 FAULT_ERRORS = frozenset({"offline", "download_incomplete"})
+# What an Editor refuses at once because the user obviously may not: never queued.
+LOCAL_REFUSALS = (Forbidden, InvalidInput, NotFound, Conflict)
+MUTATIONS = "POST /sync/mutations"
+BLOB_UPLOAD = "PUT /blobs/"
 # Made once: loading the CA bundle for every sync's transport would double its time.
 _TLS = ssl.create_default_context()
 
@@ -84,8 +111,13 @@ class Faults:
     connect_error: float = 0.0  # per request: fails before anything is sent
     drop_response: float = 0.0  # per request: the server did the work, the answer is lost
     cut_download: float = 0.0  # per file download: the connection breaks mid-file
-    # One-off faults at the n-th request from now, counting only requests to paths that
-    # end with ``only`` if that is set (to aim at, say, the second manifest page).
+    cut_upload: float = 0.0  # per ranged file upload: the connection breaks mid-file
+    # The network is away: every request fails to connect until the simulation says so.
+    # Outlives off() and arm(): an offline period spans several steps.
+    offline: bool = False
+    # One-off faults at the n-th request from now, counting only the requests ``only``
+    # names if that is set (to aim at, say, the second manifest page): a path's end, or
+    # a method and a path's end or a prefix ending in "/" ("PUT /blobs/").
     crash_at: int | None = None
     crash_mode: str = "before"  # before sending / after the server answered / mid-download
     drop_at: int | None = None
@@ -102,6 +134,7 @@ class Faults:
         self.off()
         self.enabled = True
         self.connect_error, self.drop_response, self.cut_download = connect, drop, cut
+        self.cut_upload = cut
         self.requests = self.counted = 0
         self.only = None
 
@@ -121,10 +154,49 @@ class Faults:
         """The request's number, and its number among those the one-off faults count."""
         number = self.requests
         self.requests += 1
-        if self.only is not None and not request.url.path.endswith(self.only):
+        if self.only is not None and not _aimed_at(request, self.only):
             return number, None
         self.counted += 1
         return number, self.counted - 1
+
+
+def _aimed_at(request: httpx.Request, only: str) -> bool:
+    method, _, path = only.rpartition(" ")
+    if method and request.method != method:
+        return False
+    if path.endswith("/"):
+        return path in request.url.path
+    return request.url.path.endswith(path)
+
+
+def _is_download(request: httpx.Request) -> bool:
+    """A file's bytes (not ``GET /blobs/{sha}/upload``, how much of an upload arrived)."""
+    path = request.url.path
+    return request.method == "GET" and "/blobs/" in path and not path.endswith("/upload")
+
+
+def _buffered(response: httpx.Response) -> httpx.Response:
+    """The response with its raw body read, so that it can be read more than once."""
+    raw = b"".join(response.iter_raw())
+    response.close()
+    return httpx.Response(
+        response.status_code,
+        headers=response.headers,
+        stream=httpx.ByteStream(raw),
+        extensions=response.extensions,
+    )
+
+
+def _json_of(response: httpx.Response) -> Any:
+    """The decoded JSON of a :func:`_buffered` response, leaving it unread for the client."""
+    assert isinstance(response.stream, httpx.ByteStream)
+    copy = httpx.Response(
+        response.status_code,
+        headers=response.headers,
+        stream=httpx.ByteStream(b"".join(response.stream)),
+    )
+    copy.read()
+    return copy.json()
 
 
 class _CutStream(httpx.SyncByteStream):
@@ -154,12 +226,28 @@ class _CutStream(httpx.SyncByteStream):
 Observer = Callable[[httpx.Request, httpx.Response], None]
 
 
+class Audited:
+    """What :class:`FaultyTransport` tells an auditor about the requests it names."""
+
+    def wants(self, request: httpx.Request) -> bool:
+        return False
+
+    def before(self, request: httpx.Request) -> Any:
+        return None
+
+    def after(self, request: httpx.Request, response: httpx.Response, token: Any) -> None:
+        return None
+
+
 class FaultyTransport(httpx.BaseTransport):
     """Wraps a real transport; decides per request whether and how it goes wrong.
 
     ``rnd`` decides the random faults; the one-off faults (crash, drop at request n) are
     scheduled by the simulation in ``faults``. ``observe`` sees every answer that does
-    reach the client, read already (for JSON answers; downloads stream on).
+    reach the client, read already (for JSON answers; downloads stream on). ``audit``
+    sees every request that reaches the server and names it (uploads of edits): right
+    before it is sent, and its answer right after the server gave it, also when the
+    answer is then lost.
     """
 
     def __init__(
@@ -168,25 +256,27 @@ class FaultyTransport(httpx.BaseTransport):
         rnd: random.Random,
         faults: Faults,
         observe: Observer | None = None,
+        audit: Audited | None = None,
     ) -> None:
         self.inner = inner
         self.rnd = rnd
         self.faults = faults
         self.observe = observe
+        self.audit = audit
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         faults = self.faults
         number, counted = faults.count(request)
         what = f"#{number} {request.method} {request.url.path.removeprefix(API)}"
-        download = request.method == "GET" and "/blobs/" in request.url.path
+        download = _is_download(request)
         crash = faults.enabled and counted is not None and faults.crash_at == counted
         if crash and faults.crash_mode == "before":
             faults.events.append(f"crash before {what}")
             raise SimulatedCrash(what)
-        if faults.enabled and self.rnd.random() < faults.connect_error:
-            faults.events.append(f"connect error {what}")
+        if faults.offline or (faults.enabled and self.rnd.random() < faults.connect_error):
+            faults.events.append(f"{'offline' if faults.offline else 'connect error'} {what}")
             raise httpx.ConnectError("simulated: connection refused", request=request)
-        response = self.inner.handle_request(request)
+        response = self._send(request, what)
         if crash and faults.crash_mode == "download" and download:
             faults.events.append(f"crash during download {what}")
             return self._cut(response, SimulatedCrash(what))
@@ -212,6 +302,41 @@ class FaultyTransport(httpx.BaseTransport):
                 return self._cut(response, broken)
             return response
         return self._delivered(request, response)
+
+    def _send(self, request: httpx.Request, what: str) -> httpx.Response:
+        """Hand the request to the server (or only part of an upload), with the audit."""
+        faults = self.faults
+        ranged = request.method == "PUT" and "content-range" in request.headers
+        cut = ranged and faults.enabled and faults.cut_upload > 0
+        if cut and self.rnd.random() < faults.cut_upload:
+            self._cut_upload(request, what)
+        audit = self.audit if self.audit is not None and self.audit.wants(request) else None
+        token = audit.before(request) if audit is not None else None
+        response = self.inner.handle_request(request)
+        if audit is not None:
+            response = _buffered(response)
+            audit.after(request, response, token)
+        return response
+
+    def _cut_upload(self, request: httpx.Request, what: str) -> None:
+        """Send only the first part of a piece, then break the connection: the server
+        keeps what arrived, as it does when a client goes away mid-upload."""
+        body = request.read()
+        match = re.fullmatch(r"bytes (\d+)-(\d+)/(\d+)", request.headers["content-range"])
+        if match is None or len(body) < 2:
+            return
+        start, total = int(match[1]), int(match[3])
+        keep = self.rnd.randint(1, len(body) - 1)
+        headers = {
+            k: v for k, v in request.headers.items() if k not in ("content-length", "content-range")
+        }
+        headers["content-range"] = f"bytes {start}-{start + keep - 1}/{total}"
+        piece = httpx.Request(request.method, request.url, headers=headers, content=body[:keep])
+        response = self.inner.handle_request(piece)
+        response.read()
+        response.close()
+        self.faults.events.append(f"upload cut after {keep} of {len(body)} bytes {what}")
+        raise httpx.WriteError("simulated: connection broke mid-upload", request=request)
 
     def _cut(self, response: httpx.Response, fail: BaseException) -> httpx.Response:
         size = int(response.headers.get("content-length", "0") or 0)
@@ -340,6 +465,14 @@ class SimClient:
     # Every (kind, id, version, hash) the server delivered to this client.
     sent: set[tuple[str, str, int, str]] = field(default_factory=set)
     downloads_of_held_files: list[str] = field(default_factory=list)
+    # The edits its user made here: mutation id -> what the Editor said it queued.
+    made: dict[str, str] = field(default_factory=dict)
+    # The answers to uploads that reached it, per mutation id.
+    delivered: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Edits that left the outbox on the user's say (discarded, resolved): id -> how.
+    settled: dict[str, str] = field(default_factory=dict)
+    reported: set[str] = field(default_factory=set)  # conflicts and rejections noted
+    offline_steps: int = 0  # steps left of an offline period
 
     @property
     def label(self) -> str:
@@ -359,6 +492,149 @@ def _record_keys(body: dict[str, Any]) -> Iterator[tuple[str, str, int, str]]:
 
 def _sha_of_file(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+# --- the server's answers to uploads of edits ----------------------------------------------
+
+_MODELS: dict[str, Any] = {
+    "profile": Profile,
+    "snippet": Snippet,
+    "template": Template,
+    "template_group": TemplateGroup,
+    "unit": Unit,
+}
+
+
+def _gist(result: dict[str, Any]) -> tuple[Any, ...]:
+    """What an answer says, whether first or repeated."""
+    theirs = json.dumps(result.get("theirs") or {}, sort_keys=True)
+    return (result["outcome"], result.get("version"), result.get("code"), theirs)
+
+
+class UploadAudit:
+    """Every answer the server gives to an upload of edits, also those the client never
+    gets: the proof that no edit is applied twice.
+
+    Each mutation id gets exactly one first answer; every later one must be marked
+    ``repeated`` and say the same. Around each upload the server's change counter is
+    read (nothing else writes meanwhile): it must move by exactly the number of edits
+    that took effect in that upload - first answered *applied* and not a no-op (a new
+    record, a new version, a record gone). An edit applied a second time would use a
+    change number without a first answer. While administrators write concurrently
+    (step_burst) the counter moves for them too; then only the answers are checked.
+    """
+
+    def __init__(self, sim: Simulation) -> None:
+        self.sim = sim
+        self.first: dict[str, dict[str, Any]] = {}  # mutation id -> the first answer
+        self.uploads = 0
+        self.effective = 0  # edits that took effect
+        self.consumed = 0  # change numbers used by uploads (counted when not concurrent)
+        self.repeats = 0
+        self.concurrent = False
+
+    def bound(self, sc: SimClient) -> Audited:
+        return _ClientAudit(self, sc)
+
+    def _versions(self, session: Any, keys: list[tuple[str, str]]) -> dict[Any, int | None]:
+        found: dict[Any, int | None] = {}
+        for kind, ident in keys:
+            row = session.get(_MODELS[kind], ident)
+            found[(kind, ident)] = None if row is None else int(row.version)
+        return found
+
+    def before(self, request: httpx.Request) -> Any:
+        mutations = json.loads(request.read())["mutations"]
+        keys = list(dict.fromkeys((m["kind"], m["target"]) for m in mutations))
+        with self.sim.server_db().read() as session:
+            return current_seq(session), self._versions(session, keys), mutations, keys
+
+    def after(self, sc: SimClient, response: httpx.Response, token: Any) -> None:
+        seq_before, versions, mutations, keys = token
+        self.uploads += 1
+        if response.status_code == 429:  # admission control: turned away, nothing done
+            return
+        if not response.is_success:
+            self._fail(f"{sc.label}: upload of edits answered {response.status_code}")
+        results = _json_of(response)["results"]
+        with self.sim.server_db().read() as session:
+            seq_after = current_seq(session)
+            after = self._versions(session, keys)
+        if len(results) != len(mutations):
+            self._fail(f"{sc.label}: {len(mutations)} edits sent, {len(results)} answered")
+        chain = dict(versions)  # each record's version as the edits before in this upload left it
+        took: list[str] = []
+        for mutation, result in zip(mutations, results, strict=True):
+            effect = self._judge(sc, mutation, result, chain, after)
+            if effect is not None:
+                took.append(effect)
+        self.effective += len(took)
+        if self.concurrent:
+            return
+        used = seq_after - seq_before
+        self.consumed += used
+        if used != len(took):
+            self._fail(
+                f"{sc.label}: an upload of {len(mutations)} edits took effect {len(took)} times"
+                f" ({took}) but used {used} change numbers (seq {seq_before} -> {seq_after})"
+            )
+
+    def _judge(
+        self,
+        sc: SimClient,
+        mutation: dict[str, Any],
+        result: dict[str, Any],
+        chain: dict[Any, int | None],
+        after: dict[Any, int | None],
+    ) -> str | None:
+        """Check one answer; returns what the edit did if it took effect."""
+        ident = mutation["id"]
+        what = f"{mutation['op']} {mutation['kind']} {mutation['target']} ({ident})"
+        first = self.first.get(ident)
+        if result["id"] != ident:
+            self._fail(f"{sc.label}: {what} answered as {result['id']}")
+        if result.get("repeated"):
+            self.repeats += 1
+            if first is None:
+                self._fail(f"{sc.label}: {what} answered as repeated, never answered before")
+            elif _gist(result) != _gist(first):
+                self._fail(f"{sc.label}: {what} answered {result}, first {first}")
+            return None
+        if first is not None:
+            self._fail(f"{sc.label}: {what} judged again (applied twice?): {first} then {result}")
+        self.first[ident] = result
+        if result["outcome"] != "applied":
+            return None
+        self.sim.note_client_edit(sc, mutation)
+        key = (mutation["kind"], mutation["target"])
+        if mutation["op"] == "create":
+            effect = True
+        elif mutation["op"] == "delete":
+            effect = chain.get(key) is not None and after[key] is None
+        else:  # a no-op answers the version the record had
+            effect = result.get("version") != chain.get(key)
+        if not effect:
+            return None
+        chain[key] = None if mutation["op"] == "delete" else result.get("version")
+        return what
+
+    def _fail(self, what: str) -> None:
+        raise self.sim.failure(f"upload audit: {what}")
+
+
+class _ClientAudit(Audited):
+    def __init__(self, audit: UploadAudit, sc: SimClient) -> None:
+        self.audit = audit
+        self.sc = sc
+
+    def wants(self, request: httpx.Request) -> bool:
+        return _aimed_at(request, MUTATIONS)
+
+    def before(self, request: httpx.Request) -> Any:
+        return self.audit.before(request)
+
+    def after(self, request: httpx.Request, response: httpx.Response, token: Any) -> None:
+        self.audit.after(self.sc, response, token)
 
 
 # --- what the administrator has made -------------------------------------------------------
@@ -383,6 +659,7 @@ class World:
     units: dict[str, str | None] = field(default_factory=dict)  # id -> parent
     profiles: dict[str, dict[str, Any]] = field(default_factory=dict)
     files: list[str] = field(default_factory=list)  # uploaded docx-like files
+    contents: dict[str, bytes] = field(default_factory=dict)  # their bytes, for clients
     images: list[str] = field(default_factory=list)
     texts: list[str] = field(default_factory=list)  # snippet bodies, reused to share files
     counter: int = 0
@@ -416,16 +693,24 @@ class World:
 
 # --- the simulation ------------------------------------------------------------------------
 
+# One kind of edit a user makes through the Editor: what was queued, or why nothing was.
+EditAction = Callable[[SimClient, Editor], Queued | str]
+
 
 class Simulation:
     """One seed: setup, ``rounds`` rounds of random steps, teardown.
 
     A round is 5-10 steps drawn by weight from the client steps (sync with random faults,
     crash and restart, a lost answer, a scope that flaps around a broken sync, a sync
-    during concurrent writes, a new device) and the administrator's changes; after each
-    step :meth:`check_instant`, after each round :meth:`check_round`. Any failure raises
-    :class:`SimulationFailure` with the seed, the step, the recent steps and every
-    client's cursor history.
+    during concurrent writes, a new device; with ``edits``: edits, two devices editing
+    one field, an offline period, a fault aimed at the upload, settling conflicts) and
+    the administrator's changes; after each step :meth:`check_instant`, after each round
+    :meth:`check_round`. Any failure raises :class:`SimulationFailure` with the seed, the
+    step, the recent steps and every client's cursor history and outbox.
+
+    ``edits=False`` leaves out everything about edits (the second device, the fields
+    they use, the steps): the seeds then replay the steps they made before clients could
+    edit, which the regression seeds rely on.
     """
 
     def __init__(
@@ -438,6 +723,7 @@ class Simulation:
         rounds: int = 6,
         steps_per_round: tuple[int, int] = (5, 10),
         seeds_in_run: list[int] | None = None,
+        edits: bool = True,
     ) -> None:
         self.seed = seed
         self.live = live
@@ -454,7 +740,7 @@ class Simulation:
         self.clients: list[SimClient] = []
         self._n_clients = clients
         self.database = "sqlite" if live.database_url is None else "postgresql"
-        self._db: Any = None  # the server's database, for housekeeping (tombstone purge)
+        self._db: Database | None = None  # the server's database (housekeeping, audit)
         self.logo_field = self.logo_field_id = ""
         self.signature_field = self.signature_field_id = ""
         self.devices = 0
@@ -462,6 +748,11 @@ class Simulation:
         self.sessions: dict[str, Api] = {}  # users' own sign-ins, for their personal snippets
         self.started = time.monotonic()
         self.stats: Counter[str] = Counter()
+        self.edits = edits
+        self.audit = UploadAudit(self)
+        self.phone_field = self.phone_field_id = ""  # a profile field clients edit
+        self.room_field = self.room_field_id = ""  # a unit field clients edit
+        self.retired: list[SimClient] = []  # devices replaced by new ones
 
     # --- running ---------------------------------------------------------------------------
 
@@ -491,6 +782,7 @@ class Simulation:
             self.where = f"round {number} step {step}"
             self.note(self.random_step())
             self.check_instant()
+            self._count_down_offline()
         self.where = f"round {number} check"
         self.check_round()
 
@@ -506,13 +798,14 @@ class Simulation:
 
     def failure(self, what: str) -> SimulationFailure:
         seeds = ",".join(str(s) for s in self.seeds_in_run)
+        edits = "" if self.edits else "DOCSHELF_SIM_EDITS=0 "
         lines = [
             f"sync simulation failed: seed={self.seed} at {self.where} ({self.database})",
             f"  {what}",
             "replay this seed alone:",
-            f"  pytest {TEST_FILE} --sim-seed {self.seed} --sim-rounds {self.rounds}"
+            f"  {edits}pytest {TEST_FILE} --sim-seed {self.seed} --sim-rounds {self.rounds}"
             f" -k {self.database}",
-            f"  or: DOCSHELF_SIM_SEEDS={self.seed} DOCSHELF_SIM_ROUNDS={self.rounds}"
+            f"  or: {edits}DOCSHELF_SIM_SEEDS={self.seed} DOCSHELF_SIM_ROUNDS={self.rounds}"
             f" pytest {TEST_FILE} -k {self.database}",
             f"replay with the seeds that ran before it on the same server: "
             f"DOCSHELF_SIM_SEEDS={seeds}",
@@ -524,7 +817,18 @@ class Simulation:
             lines.extend(f"    {h}" for h in sc.watch.history[-15:])
             if sc.faults.events:
                 lines.append(f"  faults: {'; '.join(sc.faults.events[-8:])}")
+            if sc.made:
+                lines.append(f"  outbox: {self._outbox_summary(sc)}")
         return SimulationFailure("\n".join(lines))
+
+    def _outbox_summary(self, sc: SimClient) -> str:
+        if sc.client is None:
+            return "closed"
+        try:
+            entries = sc.app.store.outbox.entries()
+        except Exception as exc:  # the message must not fail for it
+            return f"unreadable: {exc}"
+        return "; ".join(f"{e.id[:8]} {e.state.value} {e.summary}" for e in entries) or "empty"
 
     def require(self, condition: bool, what: str) -> None:
         if not condition:
@@ -571,7 +875,31 @@ class Simulation:
         client_users = [u for u in self.world.users.values() if u["client"]]
         for index, user in enumerate(client_users):
             self.clients.append(self._new_client(index, user))
+        if self.edits:
+            self._setup_edits()
         self.note(f"setup done: {len(self.clients)} clients, tag {self.tag}")
+
+    def _setup_edits(self) -> None:
+        """Fields clients edit, a profile for each client's user, and a second device of
+        one user: the two devices edit that user's profiles at once (step_twin_edits)."""
+        phone = self._ok(
+            "POST",
+            "/admin/fields",
+            json={"key": f"phone_{self.tag}", "scope": "user", "type": "phone"},
+        )
+        self.phone_field, self.phone_field_id = phone["key"], phone["id"]
+        room = self._ok(
+            "POST",
+            "/admin/fields",
+            json={"key": f"room_{self.tag}", "scope": "unit", "type": "text"},
+        )
+        self.room_field, self.room_field_id = room["key"], room["id"]
+        for sc in self.clients:
+            body = {"owner_id": sc.user["id"], "title": self.world.next("P")}
+            record = self._ok("POST", "/admin/profiles", json=body)
+            self.world.profiles[record["id"]] = {"owner_id": sc.user["id"], "unit_id": None}
+        user = self.rnd.choice(self.clients).user
+        self.clients.append(self._new_client(len(self.clients), user))
 
     def _new_client(self, index: int, user: dict[str, Any], device: int = 0) -> SimClient:
         sc = SimClient(
@@ -594,13 +922,19 @@ class Simulation:
             path = request.url.path
             if response.is_success and path.endswith(("/sync/changes", "/sync/records")):
                 sc.sent.update(_record_keys(response.json()))
+            elif response.is_success and _aimed_at(request, MUTATIONS):
+                for result in response.json()["results"]:
+                    sc.delivered[result["id"]] = result
+
+        audit = self.audit.bound(sc)
 
         def http() -> httpx.Client:
             inner = httpx.HTTPTransport(verify=_TLS)
-            transport = FaultyTransport(inner, sc.rnd, sc.faults, observe)
+            transport = FaultyTransport(inner, sc.rnd, sc.faults, observe, audit)
             return _WatchedHttp(sc, transport)
 
-        return Client(Home(sc.home), http=http, page_size=sc.page_size)
+        # One download at a time: the faults are drawn per request, in the order they come.
+        return Client(Home(sc.home), http=http, page_size=sc.page_size, parallel_downloads=1)
 
     def teardown(self) -> None:
         """Delete what this seed made, so the next seed on the same server starts small.
@@ -609,6 +943,7 @@ class Simulation:
         """
         self._delete_content()
         self.check_round()
+        self.check_edits_answered()
         for sc in self.clients:
             sc.app.close()
             sc.client = None
@@ -645,8 +980,11 @@ class Simulation:
         for user in self.world.users:
             self._ok("POST", f"/admin/users/{user}/deactivate")
             self._ok("DELETE", f"/admin/users/{user}")
-        self._ok("DELETE", f"/admin/fields/{self.logo_field_id}")
-        self._ok("DELETE", f"/admin/fields/{self.signature_field_id}")
+        for field_id in (self.logo_field_id, self.signature_field_id):
+            self._ok("DELETE", f"/admin/fields/{field_id}")
+        for field_id in (self.phone_field_id, self.room_field_id):
+            if field_id:
+                self._ok("DELETE", f"/admin/fields/{field_id}")
         # Forget the deletions too: the next seed on this server then starts as it would on
         # a fresh one (pages count tombstones), which keeps a seed's replay faithful.
         self.op_purge_tombstones()
@@ -671,7 +1009,7 @@ class Simulation:
         return chain
 
     def close(self) -> None:
-        for sc in self.clients:
+        for sc in [*self.clients, *self.retired]:
             if sc.client is not None:
                 with contextlib.suppress(Exception):
                     sc.client.close()
@@ -743,8 +1081,10 @@ class Simulation:
         if self.world.files and self.rnd.random() < 0.4:
             return str(self._pick(self.world.files))
         size = self.rnd.choice([64, 300, 2_000, 9_000, 40_000, 150_000])
-        sha = self._upload(DOCX_MAGIC + self.rnd.randbytes(size))
+        data = DOCX_MAGIC + self.rnd.randbytes(size)
+        sha = self._upload(data)
         self.world.files.append(sha)
+        self.world.contents[sha] = data
         return sha
 
     def _image(self) -> str:
@@ -764,7 +1104,7 @@ class Simulation:
     # --- the steps -------------------------------------------------------------------------
 
     def client_steps(self) -> list[tuple[float, Callable[[], str]]]:
-        return [
+        steps: list[tuple[float, Callable[[], str]]] = [
             (16, self.step_sync),
             (8, self.step_crash),
             (6, self.step_drop),
@@ -773,9 +1113,18 @@ class Simulation:
             (1, self.step_restart),
             (1, self.step_new_device),
         ]
+        if self.edits:
+            steps += [
+                (20, self.step_edit),
+                (8, self.step_twin_edits),
+                (8, self.step_upload_fault),
+                (3, self.step_offline),
+                (5, self.step_settle),
+            ]
+        return steps
 
     def admin_steps(self) -> list[tuple[float, Callable[[], str]]]:
-        return [
+        steps: list[tuple[float, Callable[[], str]]] = [
             (4, self.op_create_template),
             (2, self.op_update_template),
             (3, self.op_set_template_file),
@@ -808,6 +1157,10 @@ class Simulation:
             (0.5, self.op_create_template_group),
             (0.3, self.op_purge_tombstones),
         ]
+        if self.edits:
+            # What clients edit too: the administrator's change meets their offline edits.
+            steps.append((2, self.op_profile_fields))
+        return steps
 
     # --- client steps ----------------------------------------------------------------------
 
@@ -828,6 +1181,9 @@ class Simulation:
         self.stats["syncs"] += 1
         self.stats["failed syncs"] += result.status != "ok"
         self.stats["reconciliations"] += result.reconciled
+        self.stats["edits applied"] += result.uploaded
+        self.stats["conflicts"] += result.conflicts
+        self.stats["rejections"] += result.rejected
         self.stats["faults"] += len(sc.faults.events) - before
         error = f" {result.error_code}" if result.error_code else ""
         self.note(f"  {sc.label} {label}: {result.status}{error} ({faults})")
@@ -844,6 +1200,10 @@ class Simulation:
 
     def step_sync(self) -> str:
         sc = self._client()
+        result = self._faulty_sync(sc, "sync with faults")
+        return f"{sc.label}: sync with faults -> {result.status}"
+
+    def _faulty_sync(self, sc: SimClient, label: str) -> SyncResult:
         # A sync between two steps makes a handful of requests: rates high enough that a
         # fault happens in most of them.
         sc.faults.arm(
@@ -852,11 +1212,11 @@ class Simulation:
             cut=self.rnd.choice([0.0, 0.3, 0.7]),
         )
         try:
-            result = self._sync(sc, "sync with faults")
+            result = self._sync(sc, label)
         finally:
             sc.faults.off()
         self._expect_fault_result(sc, result)
-        return f"{sc.label}: sync with faults -> {result.status}"
+        return result
 
     def step_crash(self) -> str:
         sc = self._client()
@@ -876,6 +1236,9 @@ class Simulation:
             return f"{sc.label}: crashed ({mode}) at request {crash}; restarted"
         finally:
             sc.faults.off()
+        if sc.faults.offline:
+            self._expect_fault_result(sc, result)
+            return f"{sc.label}: offline, the sync failed before crash point #{at}"
         self.require(
             result.status == "ok", f"{sc.label}: sync without faults failed: {result.error}"
         )
@@ -932,6 +1295,7 @@ class Simulation:
         """The user signs in on another computer: an empty cache catches up on everything
         that happened so far, in whatever order the rows were last touched."""
         old = self._client()
+        self._retire(old)
         old.app.close()
         old.client = None
         self.devices += 1
@@ -964,12 +1328,14 @@ class Simulation:
         jobs = [self._burst_job() for _ in range(self.rnd.randint(2, 5))]
         sc.faults.arm(connect=0.0, drop=self.rnd.choice([0.0, 0.05]), cut=0.0)
         apis = [Api(self.live.url, self.live.admin.token) for _ in jobs]
+        self.audit.concurrent = True  # the change counter moves for the administrators too
         try:
             with concurrent.futures.ThreadPoolExecutor(len(jobs)) as pool:
                 futures = [pool.submit(job.run, api) for job, api in zip(jobs, apis, strict=True)]
                 result = self._sync(sc, "sync during concurrent writes")
                 records = [f.result() for f in futures]
         finally:
+            self.audit.concurrent = False
             sc.faults.off()
             for api in apis:
                 api.close()
@@ -992,6 +1358,540 @@ class Simulation:
             return _Job(self, "/admin/units", {"title": title}, self._note_unit)
         body = {"kind": "docx", "titles": {"de": title}, "status": "released"}
         return _Job(self, "/admin/templates", body, self._note_template)
+
+    # --- client steps: edits ---------------------------------------------------------------
+
+    def step_edit(self) -> str:
+        """The user edits offline-capable: one to three edits, no sync."""
+        sc = self._client()
+        made = [self._edit(sc) for _ in range(self.rnd.randint(1, 3))]
+        return f"{sc.label} edited: " + "; ".join(made)
+
+    def _edit(self, sc: SimClient, *, with_file: bool = False) -> str:
+        """One edit through the client's Editor. What the user's roles rule out is mostly
+        not tried; now and then it is, and the Editor must refuse it without queueing.
+        ``with_file``: an edit that brings a file (a snippet's body, a template's file)."""
+        roles = set(sc.user["roles"][-1])
+        actions = self._file_edits(roles) if with_file else self._edits(roles)
+        _, action = self.rnd.choices(actions, weights=[w for w, _ in actions])[0]
+        before = [e.id for e in sc.app.store.outbox.entries()]
+        try:
+            queued = action(sc, sc.app.editor())
+        except LOCAL_REFUSALS as exc:
+            self.stats["edits refused at once"] += 1
+            after = [e.id for e in sc.app.store.outbox.entries()]
+            self.require(after == before, f"{sc.label}: a refused edit was queued: {exc}")
+            return f"refused at once ({type(exc).__name__}: {getattr(exc, 'message', exc)})"
+        if isinstance(queued, str):
+            return queued
+        sc.made[queued.id] = queued.message
+        self.stats["edits"] += 1
+        entry = sc.app.store.outbox.get(queued.id)
+        self.require(
+            entry.state is EditState.PENDING, f"{sc.label}: a new edit is {entry.state.value}"
+        )
+        return f"{queued.id[:8]} {entry.summary}"
+
+    def _file_edits(self, roles: set[str]) -> list[tuple[float, EditAction]]:
+        actions: list[tuple[float, EditAction]] = [(2, self._edit_snippet_new)]
+        if roles & {"layouter", "sys"}:
+            actions.append((2, self._edit_template_file))
+        return actions
+
+    def _edits(self, roles: set[str]) -> list[tuple[float, EditAction]]:
+        actions: list[tuple[float, EditAction]] = [
+            (6, self._edit_profile_field),
+            (1, self._edit_profile_title),
+            (1, self._edit_profile_unit),
+            (2, self._edit_profile_reset),
+            (2, self._edit_profile_new),
+            (2, self._edit_profile_share),
+            (1, self._edit_profile_rm),
+            (2, self._edit_snippet_new),
+            (2, self._edit_snippet_edit),
+            (1, self._edit_snippet_rm),
+        ]
+        if roles & {"layouter", "sys"} or self.rnd.random() < 0.1:
+            actions += [
+                (2, self._edit_template_set),
+                (1, self._edit_template_rights),
+                (2, self._edit_template_file),
+            ]
+        if roles & {"org", "sys"} or self.rnd.random() < 0.1:
+            actions += [
+                (1, self._edit_unit_new),
+                (2, self._edit_unit_set),
+                (1, self._edit_unit_move),
+                (1, self._edit_unit_rm),
+            ]
+        return actions
+
+    def _seen(self, sc: SimClient, kind: str, key: Callable[[dict[str, Any]], Any]) -> list[Any]:
+        """The records the user sees (their edits laid over), in an order ids don't decide."""
+        records = sc.app.store.view(kind, sc.user["id"])
+        return sorted(records, key=lambda r: (str(key(r)), r["id"]))
+
+    def _profiles(self, sc: SimClient) -> list[dict[str, Any]]:
+        return self._seen(sc, "profile", lambda r: r.get("title"))
+
+    def _own_profile(self, sc: SimClient) -> dict[str, Any] | None:
+        records = self._profiles(sc)
+        own = [r for r in records if r.get("owner_id") == sc.user["id"]]
+        # Now and then one shared with the user: only its owner may change it.
+        if own and self.rnd.random() < 0.92:
+            return dict(self.rnd.choice(own))
+        picked: dict[str, Any] | None = self._pick(records)
+        return picked
+
+    def _units_seen(self, sc: SimClient) -> list[dict[str, Any]]:
+        return self._seen(sc, "unit", lambda r: r.get("title"))
+
+    def _phone(self) -> str:
+        digits = [self.rnd.randint(10, 99) for _ in range(4)]
+        return "+41 {} {}{} {}".format(*digits)
+
+    def _edit_profile_field(self, sc: SimClient, editor: Editor) -> Queued | str:
+        profile = self._own_profile(sc)
+        if profile is None:
+            return "no profile to edit"
+        value = self._phone()
+        queued = editor.profile_set(profile["id"], self.phone_field, value)
+        # The user sees their edit at once, offline too (the outbox's overlay).
+        shown = sc.app.store.view_record("profile", profile["id"], sc.user["id"]) or {}
+        self.require(
+            (shown.get("overrides") or {}).get(self.phone_field) == value,
+            f"{sc.label}: edit {queued.id} ({queued.message}) is not shown: {shown}",
+        )
+        return queued
+
+    def _edit_profile_title(self, sc: SimClient, editor: Editor) -> Queued | str:
+        profile = self._own_profile(sc)
+        if profile is None:
+            return "no profile to rename"
+        return editor.profile_set(profile["id"], "title", self.world.next("P"))
+
+    def _edit_profile_unit(self, sc: SimClient, editor: Editor) -> Queued | str:
+        profile, unit = self._own_profile(sc), self._pick(self._units_seen(sc))
+        if profile is None or unit is None:
+            return "no profile or unit to assign"
+        return editor.profile_set(profile["id"], "unit", unit["id"])
+
+    def _edit_profile_reset(self, sc: SimClient, editor: Editor) -> Queued | str:
+        profile = self._own_profile(sc)
+        if profile is None:
+            return "no profile to reset"
+        if self.rnd.random() < 0.5:  # mostly one that overrides the field
+            own = [
+                r
+                for r in self._profiles(sc)
+                if r.get("owner_id") == sc.user["id"] and self.phone_field in r["overrides"]
+            ]
+            profile = self._pick(own) or profile
+        return editor.profile_reset(profile["id"], self.phone_field)
+
+    def _edit_profile_new(self, sc: SimClient, editor: Editor) -> Queued | str:
+        unit = self._pick([*self._units_seen(sc), None])
+        return editor.profile_new(self.world.next("P"), unit and unit["id"])
+
+    def _edit_profile_share(self, sc: SimClient, editor: Editor) -> Queued | str:
+        profile = self._own_profile(sc)
+        users = self._seen(sc, "user", lambda r: r.get("login"))
+        user = self._pick(u for u in users if u["id"] != sc.user["id"])
+        if profile is None or user is None:
+            return "no profile or colleague to share with"
+        return editor.profile_share(profile["id"], user["login"], self.rnd.random() < 0.6)
+
+    def _edit_profile_rm(self, sc: SimClient, editor: Editor) -> Queued | str:
+        profile = self._own_profile(sc)
+        if profile is None:
+            return "no profile to delete"
+        return editor.profile_rm(profile["id"])
+
+    def _body_file(self) -> Path:
+        """A snippet body to import: often text the server holds already (see _text)."""
+        folder = self.tmp_path / "edits"
+        folder.mkdir(exist_ok=True)
+        path = folder / f"{self.world.next('body')}.txt"
+        path.write_text(self._text(), encoding="utf-8")
+        return path
+
+    def _edit_snippet_new(self, sc: SimClient, editor: Editor) -> Queued | str:
+        shared = self.rnd.random() < 0.25  # only layouters may: refused at once otherwise
+        group = self._pick(self._seen(sc, "group", lambda r: r.get("name")))
+        in_group = shared and group is not None and self.rnd.random() < 0.5
+        return editor.snippet_new(
+            self.world.next("S"),
+            self._body_file(),
+            shared=shared,
+            group=group["id"] if in_group else None,
+        )
+
+    def _snippet(self, sc: SimClient) -> dict[str, Any] | None:
+        records = self._seen(sc, "snippet", lambda r: r.get("title"))
+        own = [r for r in records if r.get("owner_id") == sc.user["id"]]
+        if own and self.rnd.random() < 0.8:
+            return dict(self.rnd.choice(own))
+        picked: dict[str, Any] | None = self._pick(records)
+        return picked
+
+    def _edit_snippet_edit(self, sc: SimClient, editor: Editor) -> Queued | str:
+        snippet = self._snippet(sc)
+        if snippet is None:
+            return "no snippet to edit"
+        roll = self.rnd.random()
+        title = self.world.next("S") if roll < 0.6 else None
+        body = self._body_file() if roll > 0.3 else None
+        return editor.snippet_edit(snippet["id"], title, body)
+
+    def _edit_snippet_rm(self, sc: SimClient, editor: Editor) -> Queued | str:
+        snippet = self._snippet(sc)
+        if snippet is None:
+            return "no snippet to delete"
+        return editor.snippet_rm(snippet["id"])
+
+    def _template_seen(self, sc: SimClient) -> dict[str, Any] | None:
+        templates = self._seen(sc, "template", lambda r: (r.get("titles") or {}).get("de"))
+        picked: dict[str, Any] | None = self._pick(templates)
+        return picked
+
+    def _edit_template_set(self, sc: SimClient, editor: Editor) -> Queued | str:
+        template = self._template_seen(sc)
+        if template is None:
+            return "no template to change"
+        roll = self.rnd.random()
+        ident = template["id"]
+        if roll < 0.4:
+            return editor.template_set(ident, lang="de", title=self.world.next("T"))
+        if roll < 0.55:
+            return editor.template_set(ident, lang="de", description=self.world.next("D"))
+        if roll < 0.85:
+            status = self.rnd.choice(["released", "in_test", "in_progress"])
+            return editor.template_set(ident, status=status)
+        groups = self._seen(sc, "template_group", lambda r: (r.get("titles") or {}).get("de"))
+        group = self._pick(groups)
+        if group is None:
+            return "no template group to move to"
+        return editor.template_set(ident, group=group["id"])
+
+    def _edit_template_rights(self, sc: SimClient, editor: Editor) -> Queued | str:
+        template = self._template_seen(sc)
+        if template is None:
+            return "no template for rights"
+        roll = self.rnd.random()
+        if roll < 0.3:
+            principal = "*"
+        elif roll < 0.7:
+            group = self._pick(self._seen(sc, "group", lambda r: r.get("name")))
+            principal = "*" if group is None else f"group:{group['id']}"
+        else:
+            user = self._pick(self._seen(sc, "user", lambda r: r.get("login")))
+            principal = "*" if user is None else user["login"]
+        right = self.rnd.choice(["use", "use", "change"])
+        add = self.rnd.random() < 0.6
+        return editor.template_rights(
+            template["id"], right, [principal] if add else [], [] if add else [principal]
+        )
+
+    def _edit_template_file(self, sc: SimClient, editor: Editor) -> Queued | str:
+        template = self._template_seen(sc)
+        if template is None:
+            return "no template for a file"
+        contents = self.world.contents
+        if contents and self.rnd.random() < 0.25:  # a file the server holds already
+            data = contents[self._pick(contents)]
+        else:
+            size = self.rnd.choice([64, 2_000, 40_000, 150_000])
+            data = DOCX_MAGIC + self.rnd.randbytes(size)
+        folder = self.tmp_path / "edits" / self.world.next("f")
+        folder.mkdir(parents=True)
+        path = folder / "Brief.docx"
+        path.write_bytes(data)
+        lang = self.rnd.choice(["de", "de", "en"])
+        return editor.template_set_file(template["id"], lang, path)
+
+    def _edit_unit_new(self, sc: SimClient, editor: Editor) -> Queued | str:
+        parent = self._pick([*self._units_seen(sc), None])
+        return editor.unit_new(self.world.next("U"), parent and parent["id"])
+
+    def _edit_unit_set(self, sc: SimClient, editor: Editor) -> Queued | str:
+        unit = self._pick(self._units_seen(sc))
+        if unit is None:
+            return "no unit to change"
+        roll = self.rnd.random()
+        if roll < 0.3:
+            return editor.unit_set(unit["id"], "title", self.world.next("U"))
+        value = None if roll > 0.85 else f"Room {self.rnd.randint(1, 20)}"
+        return editor.unit_set(unit["id"], self.room_field, value)
+
+    def _edit_unit_move(self, sc: SimClient, editor: Editor) -> Queued | str:
+        units = self._units_seen(sc)
+        unit, parent = self._pick(units), self._pick([*units, None])
+        if unit is None:
+            return "no unit to move"
+        return editor.unit_move(unit["id"], parent and parent["id"])
+
+    def _edit_unit_rm(self, sc: SimClient, editor: Editor) -> Queued | str:
+        unit = self._pick(self._units_seen(sc))
+        if unit is None:
+            return "no unit to delete"
+        return editor.unit_rm(unit["id"])
+
+    def note_client_edit(self, sc: SimClient, mutation: dict[str, Any]) -> None:
+        """The server applied a client's edit (its first answer): what the world notes."""
+        notes = {
+            "profile": self._note_profile_edit,
+            "snippet": self._note_snippet_edit,
+            "unit": self._note_unit_edit,
+            "template": self._note_template_edit,
+        }
+        note = notes.get(mutation["kind"])
+        if note is not None:
+            note(sc, mutation["op"], mutation["target"], mutation.get("set") or {})
+
+    def _note_profile_edit(self, sc: SimClient, op: str, target: str, values: Any) -> None:
+        profiles = self.world.profiles
+        if op == "delete":
+            profiles.pop(target, None)
+        elif op == "create":
+            profiles[target] = {"owner_id": sc.user["id"], "unit_id": values.get("unit_id")}
+        elif "unit_id" in values and target in profiles:
+            profiles[target]["unit_id"] = values["unit_id"]
+
+    def _note_snippet_edit(self, sc: SimClient, op: str, target: str, values: Any) -> None:
+        if op == "delete":
+            self.world.snippets.pop(target, None)
+        elif op == "create":
+            personal = values.get("kind") == "personal"
+            self.world.snippets[target] = {
+                "kind": values.get("kind"),
+                "template_id": values.get("template_id"),
+                "owner_id": sc.user["id"] if personal else None,
+            }
+
+    def _note_unit_edit(self, sc: SimClient, op: str, target: str, values: Any) -> None:
+        if op == "delete":
+            self.world.units.pop(target, None)
+        elif op == "create" or "parent_id" in values:
+            self.world.units[target] = values.get("parent_id")
+
+    def _note_template_edit(self, sc: SimClient, op: str, target: str, values: Any) -> None:
+        if target not in self.world.templates:
+            return
+        langs = self.world.templates[target]["langs"]
+        for path, value in values.items():
+            if path.startswith("files.") and value is None:
+                langs.discard(path.removeprefix("files."))
+            elif path.startswith("files."):
+                langs.add(path.removeprefix("files."))
+
+    def step_twin_edits(self) -> str:
+        """Two devices of one user change the same profile before either syncs: the same
+        field to different values (a conflict for the second to upload), to the same
+        value (no conflict), or different fields (both win)."""
+        pairs = [
+            (a, b)
+            for i, a in enumerate(self.clients)
+            for b in self.clients[i + 1 :]
+            if a.user["id"] == b.user["id"]
+        ]
+        if not pairs:
+            return self.step_edit()
+        a, b = self.rnd.choice(pairs)
+        if self.rnd.random() < 0.5:
+            a, b = b, a
+        for sc in (a, b):
+            sc.rnd.seed(self.rnd.getrandbits(64))
+        me = a.user["id"]
+        on_b = {r["id"] for r in self._profiles(b) if r.get("owner_id") == me}
+        both = [r for r in self._profiles(a) if r.get("owner_id") == me and r["id"] in on_b]
+        if not both:
+            return f"{a.label} and {b.label} have no profile in common yet"
+        profile = self.rnd.choice(both)["id"]
+        roll = self.rnd.random()
+        value = self._phone()
+        edits = [(a, self.phone_field, value)]
+        if roll < 0.65:
+            edits.append((b, self.phone_field, self._phone()))
+        elif roll < 0.8:
+            edits.append((b, self.phone_field, value))
+        else:
+            edits.append((b, "title", self.world.next("P")))
+        done = [self._set_profile(sc, profile, key, new) for sc, key, new in edits]
+        outcomes = []
+        for sc in (a, b):
+            if self.rnd.random() < 0.4:
+                result = self._faulty_sync(sc, "sync with faults after editing on two devices")
+            else:
+                result = self._clean_sync(sc, "sync after editing on two devices")
+            outcomes.append(f"{result.status}/{result.uploaded} up/{result.conflicts} conflicts")
+        return f"profile {profile} edited on two devices: {'; '.join(done)} -> {outcomes}"
+
+    def _set_profile(self, sc: SimClient, profile: str, key: str, value: str) -> str:
+        try:
+            queued = sc.app.editor().profile_set(profile, key, value)
+        except LOCAL_REFUSALS as exc:
+            self.stats["edits refused at once"] += 1
+            return f"{sc.label}: refused at once ({getattr(exc, 'message', exc)})"
+        sc.made[queued.id] = queued.message
+        self.stats["edits"] += 1
+        return f"{sc.label}: {queued.id[:8]} {key}={value}"
+
+    def _clean_sync(self, sc: SimClient, label: str) -> SyncResult:
+        """A sync without injected faults: it must succeed unless the client is offline."""
+        result = self._sync(sc, label)
+        if sc.faults.offline:
+            self._expect_fault_result(sc, result)
+        else:
+            self.require(result.status == "ok", f"{sc.label}: {label} failed: {result.error}")
+        return result
+
+    def step_upload_fault(self) -> str:
+        """A crash or a lost answer aimed at the upload: at the edits themselves (applied
+        or not, the answer never arrives) or at a file they need, or a file's upload that
+        breaks off midway (the next sync sends the rest). Sent again, nothing may be
+        applied twice (UploadAudit) - not even over an administrator who has set back
+        what the edit changed meanwhile (then applying it again would show)."""
+        sc = self._client()
+        made = []
+        if not sc.app.store.outbox.counts()["pending"] or self.rnd.random() < 0.5:
+            with_file = self.rnd.random() < 0.5
+            made = [self._edit(sc, with_file=with_file) for _ in range(self.rnd.randint(1, 2))]
+        pending = sc.app.store.outbox.entries([EditState.PENDING])
+        files = any(entry.files for entry in pending)
+        target = BLOB_UPLOAD if files and self.rnd.random() < 0.5 else MUTATIONS
+        faults = ["before", "after", "after", "lost"] + ["cut"] * 2 * (target == BLOB_UPLOAD)
+        fault = self.rnd.choice(faults)
+        at = self.rnd.choice([0, 0, 0, 1])
+        if fault in ("lost", "cut"):
+            what = self._upload_broken(sc, fault, target, at)
+        else:
+            what = self._crash_sync(sc, at, fault, only=target)
+        if fault in ("after", "lost") and self.rnd.random() < 0.5:
+            what += f"; set back: {self._take_back(sc) or 'nothing'}"
+        if self.rnd.random() < 0.5:
+            again = self._clean_sync(sc, "sync again")
+            what += f"; again -> {again.status}, {again.uploaded} applied"
+        return f"{what} (edited: {'; '.join(made) or 'nothing new'})"
+
+    def _upload_broken(self, sc: SimClient, fault: str, target: str, at: int) -> str:
+        if fault == "lost":
+            sc.faults.one_off(drop_at=at, only=target)
+            label = f"answer of {target} #{at} lost"
+        else:
+            sc.faults.arm(connect=0.0, drop=0.0, cut=0.0)
+            sc.faults.cut_upload = 1.0  # every piece of a file breaks off midway
+            label = "file uploads cut short"
+        try:
+            result = self._sync(sc, f"sync, {label}")
+        finally:
+            sc.faults.off()
+        self._expect_fault_result(sc, result)
+        return f"{sc.label}: {label} -> {result.status}"
+
+    def _take_back(self, sc: SimClient) -> list[str]:
+        """The administrator sets profiles back to what the user saw before their edits,
+        which the server applied though the client never heard so."""
+        before: dict[str, dict[str, Any]] = {}  # profile -> its values before the edits
+        for entry in sc.app.store.outbox.entries([EditState.PENDING]):
+            edit, first = entry.edit, self.audit.first.get(entry.id)
+            if first is None or first["outcome"] != "applied" or edit.kind.value != "profile":
+                continue
+            values = before.setdefault(edit.target, {})
+            for path, value in edit.base.items():
+                if path.startswith("overrides.") or (path == "title" and value):
+                    values.setdefault(path, value)
+        done: list[str] = []
+        for profile, values in before.items():
+            overrides = {p.removeprefix("overrides."): v for p, v in values.items() if "." in p}
+            body = {"overrides": overrides} if overrides else {}
+            if "title" in values:
+                body["title"] = values["title"]
+            path = f"/admin/profiles/{profile}"
+            if body and self._maybe("PATCH", path, (404,), json=body) is not None:
+                done.append(f"{profile} {body}")
+        return done
+
+    def step_offline(self) -> str:
+        """The network goes away for a few steps; the user goes on editing. The edits must
+        wait in the outbox, pending, until the client is back (or the round's end)."""
+        sc = self._client()
+        if not sc.faults.offline:
+            sc.faults.offline = True
+            # Counted down after every step, this one included.
+            sc.offline_steps = self.rnd.randint(2, 6)
+            self.stats["offline periods"] += 1
+        made = [self._edit(sc) for _ in range(self.rnd.randint(1, 3))]
+        result = self._sync(sc, "sync while offline")
+        self.require(
+            result.status == "error" and result.error_code == "offline",
+            f"{sc.label}: a sync without a network ended {result.status} {result.error_code}",
+        )
+        return f"{sc.label} offline ({sc.offline_steps} steps left), edited: {'; '.join(made)}"
+
+    def _count_down_offline(self) -> None:
+        for sc in self.clients:
+            if sc.offline_steps:
+                sc.offline_steps -= 1
+                if not sc.offline_steps:
+                    sc.faults.offline = False
+                    self.note(f"  {sc.label} is back online")
+
+    def _end_offline(self, sc: SimClient) -> None:
+        sc.faults.offline = False
+        sc.offline_steps = 0
+
+    def step_settle(self) -> str:
+        """The user settles what waits for them: keeps their side of a conflict (it goes up
+        again under a new id) or the server's, discards a rejection, now and then drops a
+        pending edit."""
+        waiting = [
+            sc
+            for sc in self.clients
+            if any(sc.app.store.outbox.counts()[s] for s in ("conflict", "rejected"))
+        ]
+        if not waiting:
+            return self.step_edit()
+        sc = self.rnd.choice(waiting)
+        editor = sc.app.editor()
+        done: list[str] = []
+        for entry in sc.app.store.outbox.entries():
+            roll = self.rnd.random()
+            if entry.state is EditState.CONFLICT and roll < 0.5:
+                queued = editor.resolve(entry.id, "mine")
+                sc.settled[entry.id] = f"resolved: mine, again as {queued.id}"
+                sc.made[queued.id] = entry.summary
+                self.stats["conflicts kept mine"] += 1
+                done.append(f"{entry.id[:8]} mine -> {queued.id[:8]}")
+            elif entry.state is EditState.CONFLICT and roll < 0.9:
+                editor.resolve(entry.id, "theirs")
+                sc.settled[entry.id] = "resolved: theirs"
+                self.stats["conflicts kept theirs"] += 1
+                done.append(f"{entry.id[:8]} theirs")
+            elif entry.state is EditState.REJECTED and roll < 0.8:
+                editor.discard(entry.id)
+                sc.settled[entry.id] = "discarded after its rejection"
+                done.append(f"{entry.id[:8]} rejection discarded")
+            elif entry.state is EditState.PENDING and roll < 0.05:
+                editor.discard(entry.id)
+                sc.settled[entry.id] = "discarded while pending"
+                done.append(f"{entry.id[:8]} pending discarded")
+        return f"{sc.label} settled: {', '.join(done) or 'nothing yet'}"
+
+    def _retire(self, sc: SimClient) -> None:
+        """The user leaves this device for a new one: it syncs once more, online, so that
+        its edits go up; what still waits for a decision is discarded with it."""
+        if not self.edits:
+            return
+        self._end_offline(sc)
+        if sc.app.store.outbox.entries([EditState.PENDING, EditState.APPLIED]):
+            result = self._sync(sc, "last sync before the device is replaced")
+            self.require(result.status == "ok", f"{sc.label}: last sync failed: {result.error}")
+        editor = sc.app.editor()
+        for entry in sc.app.store.outbox.entries():
+            editor.discard(entry.id)
+            sc.settled[entry.id] = f"discarded with the device ({entry.state.value})"
+        self.check_outbox(sc)
+        self.retired.append(sc)
 
     # --- checks ----------------------------------------------------------------------------
 
@@ -1033,23 +1933,135 @@ class Simulation:
             self.require(_sha_of_file(path) == sha, f"{sc.label}: file {sha[:12]} is damaged")
         if exact:
             held = {p.name for p in app.files.root.glob("??/??/*") if p.is_file()}
+            # An edit's files stay until it is done (conflicts and rejections wait).
+            needed |= {sha for entry in app.store.outbox.entries() for sha in entry.files}
             extra = sorted(held - needed)
             self.require(not extra, f"{sc.label}: files nothing references stay on disk: {extra}")
 
     def check_outbox(self, sc: SimClient) -> None:
-        """No outbox entry lost - the hook for when clients upload local edits.
+        """Every edit is applied, rejected with a reason, or waiting - never silently lost.
 
-        There is no outbox yet. When it lands: note every entry (client mutation id) before
-        each step; after it, each entry must be still queued or acknowledged by the server
-        (applied, or reported as a conflict / permanent rejection), never gone silently;
-        and add client-side edits to the random steps.
+        Each mutation id the client's Editor handed out is noted when it is made. Then it
+        is in the outbox, pending until an answer reaches the client, after that holding
+        that answer (applied with its version, a conflict with the server's values, a
+        rejection with its code and reason), which must be the server's own answer as
+        the audit saw it. An entry leaves the outbox only when it was answered *applied*
+        (forgotten once pulled back) or the user said so (discard, resolve). The files of
+        an entry stay on disk while it waits.
         """
+        if not self.edits:
+            return
+        entries = {e.id: e for e in sc.app.store.outbox.entries()}
+        strange = sorted(set(entries) - set(sc.made))
+        self.require(not strange, f"{sc.label}: the outbox holds edits nobody made: {strange}")
+        for ident, what in sc.made.items():
+            if ident in sc.settled:
+                self.require(
+                    ident not in entries,
+                    f"{sc.label}: edit {ident} ({what}) is {sc.settled[ident]} but still queued",
+                )
+                continue
+            answer = sc.delivered.get(ident)
+            entry = entries.get(ident)
+            if entry is None:
+                self.require(
+                    answer is not None and answer["outcome"] == "applied",
+                    f"{sc.label}: edit {ident} ({what}) left the outbox without being applied;"
+                    f" the answer that reached the client: {answer}",
+                )
+                sc.settled[ident] = "applied"
+                continue
+            self._check_entry(sc, entry, answer)
+            for sha in entry.files:
+                self.require(
+                    sc.app.files.has(sha),
+                    f"{sc.label}: file {sha[:12]} of queued edit {ident} ({what}) is gone",
+                )
+
+    def _check_entry(
+        self, sc: SimClient, entry: OutboxEntry, answer: dict[str, Any] | None
+    ) -> None:
+        what = f"{sc.label}: edit {entry.id} ({entry.summary}) is {entry.state.value}"
+        if entry.state is EditState.PENDING:
+            self.require(answer is None, f"{what}, but its answer reached the client: {answer}")
+            return
+        self.require(answer is not None, f"{what} without an answer")
+        assert answer is not None
+        first = self.audit.first.get(entry.id)
+        self.require(
+            first is not None and _gist(first) == _gist(answer),
+            f"{what}: the client got {answer}, the server's first answer was {first}",
+        )
+        self.require(
+            answer["outcome"] == entry.state.value, f"{what}, but the server answered {answer}"
+        )
+        if entry.state is not EditState.APPLIED and entry.id not in sc.reported:
+            sc.reported.add(entry.id)
+            kind = "conflict" if entry.state is EditState.CONFLICT else f"rejected: {entry.code}"
+            self.stats[f"answered {kind}"] += 1
+            self.note(f"  {sc.label}: {entry.id[:8]} ({entry.summary}) {entry.reason}")
+        if entry.state is EditState.APPLIED:
+            self.require(entry.version == answer.get("version"), f"{what} as {entry.version}")
+        elif entry.state is EditState.CONFLICT:
+            self.require(
+                bool(entry.theirs) and entry.theirs == answer.get("theirs"),
+                f"{what} with their values {entry.theirs}, the server said {answer}",
+            )
+        else:
+            self.require(
+                bool(entry.reason) and bool(entry.code) and entry.reason == answer.get("reason"),
+                f"{what} with reason {entry.code}: {entry.reason}, the server said {answer}",
+            )
+
+    def _check_server_answers(self) -> None:
+        """The server knows every edit it answered: its stored answer is the first one."""
+        idents = sorted(self.audit.first)
+        stored: dict[str, dict[str, Any]] = {}
+        with self.server_db().read() as session:
+            for start in range(0, len(idents), 400):
+                batch = idents[start : start + 400]
+                rows = session.query(AppliedMutation).filter(AppliedMutation.id.in_(batch))
+                stored.update({row.id: dict(row.answer) for row in rows})
+        for ident in idents:
+            first = self.audit.first[ident]
+            self.require(
+                ident in stored and _gist(stored[ident]) == _gist(first),
+                f"the server's record of edit {ident} is {stored.get(ident)}, it answered {first}",
+            )
+
+    def check_edits_answered(self) -> None:
+        """At the end of a seed: every edit made went up and was answered, unless its user
+        discarded it first (a device that is replaced discards what it can't send)."""
+        if not self.edits:
+            return
+        for sc in [*self.clients, *self.retired]:
+            for ident, what in sc.made.items():
+                how = sc.settled.get(ident, "")
+                self.require(
+                    ident in self.audit.first or how.startswith("discarded"),
+                    f"{sc.label}: edit {ident} ({what}) never reached the server ({how or 'kept'})",
+                )
+        self.note(
+            f"edits: {len(self.audit.first)} answered in {self.audit.uploads} uploads,"
+            f" {self.audit.effective} took effect, {self.audit.repeats} answers repeated,"
+            f" {self.audit.consumed} change numbers used while nobody else wrote"
+        )
 
     def check_round(self) -> None:
         """Faults off, every client syncs and must then hold exactly its user's view."""
         settings = {s["key"]: s["value"] for s in self._ok("GET", "/admin/settings")}
         for sc in self.clients:
             sc.faults.off()
+            self._end_offline(sc)
+        if self.edits:
+            # Edits first, all of them: a client's clean sync then finds nothing new later.
+            for sc in self.clients:
+                if sc.app.store.outbox.counts()["pending"]:
+                    result = self._sync(sc, "clean sync of pending edits")
+                    self.require(
+                        result.status == "ok", f"{sc.label}: clean upload failed: {result.error}"
+                    )
+        for sc in self.clients:
             result = self._sync(sc, "clean sync")
             self.require(result.status == "ok", f"{sc.label}: clean sync failed: {result.error}")
             again = self._sync(sc, "second sync")
@@ -1082,6 +2094,15 @@ class Simulation:
             len(heads) == 1 and all(h is not None and h[1] == 0 for h in heads),
             f"clients ended clean syncs at different places: {sorted(map(str, heads))}",
         )
+        if self.edits:
+            for sc in self.clients:
+                counts = sc.app.store.outbox.counts()
+                self.require(
+                    counts["pending"] == counts["applied"] == 0,
+                    f"{sc.label}: after clean syncs the outbox still holds {counts}",
+                )
+                self.check_outbox(sc)
+            self._check_server_answers()
         views = [len(server_view(self.live, sc.user["id"])) for sc in self.clients]
         self.note(f"check passed; views hold {views} records")
 
@@ -1353,6 +2374,19 @@ class Simulation:
         self._ok("PATCH", f"/admin/profiles/{profile}", json={"shared_with": shared})
         return f"profile {profile} shared with {shared}"
 
+    def op_profile_fields(self) -> str:
+        """A profile's phone or title changed in the administration, where its owner's
+        devices may have changed the same offline (a conflict when they upload)."""
+        profile = self._pick(self.world.profiles)
+        if profile is None:
+            return "no profile to change"
+        body: dict[str, Any] = {"title": self.world.next("P")}
+        if self.rnd.random() < 0.7:
+            phone = self._phone() if self.rnd.random() < 0.8 else None
+            body = {"overrides": {self.phone_field: phone}}
+        self._ok("PATCH", f"/admin/profiles/{profile}", json=body)
+        return f"profile {profile} changed: {body}"
+
     def op_delete_profile(self) -> str:
         profile = self._pick(self.world.profiles)
         if profile is None:
@@ -1507,16 +2541,19 @@ class Simulation:
     def op_purge_tombstones(self) -> str:
         """The server's housekeeping with a retention of zero: every client whose cursor
         is older than the newest deletion must reconcile instead of missing it."""
-        from docshelf.server.db.engine import Database
         from docshelf.server.maintenance import purge_tombstones
 
+        dropped = purge_tombstones(self.server_db(), timedelta(0))
+        return f"tombstones purged: {dropped}"
+
+    def server_db(self) -> Database:
+        """The server's database, for housekeeping and for reading what it recorded."""
         if self._db is None:
             url = self.live.database_url
             if url is None:
                 url = f"sqlite:///{(self.live.process.data_dir / 'docshelf.db').resolve()}"
             self._db = Database(url)
-        dropped = purge_tombstones(self._db, timedelta(0))
-        return f"tombstones purged: {dropped}"
+        return self._db
 
 
 @dataclass
@@ -1548,7 +2585,7 @@ class _WatchedHttp(httpx.Client):
 
     def send(self, request: httpx.Request, **kwargs: Any) -> httpx.Response:
         path = request.url.path
-        if request.method == "GET" and "/blobs/" in path and self._sc.client is not None:
+        if _is_download(request) and self._sc.client is not None:
             sha = path.rsplit("/", 1)[-1]
             if self._sc.client.files.has(sha):
                 self._sc.downloads_of_held_files.append(sha)

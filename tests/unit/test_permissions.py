@@ -312,6 +312,10 @@ ROLE_ONLY_RULES = [
     pytest.param(rules.can_manage_settings, {"sys"}, id="settings_sys_only"),
     pytest.param(rules.can_manage_field_definitions, {"sys"}, id="field_definitions_sys_only"),
     pytest.param(rules.can_use_dashboard, {"sys", "org"}, id="dashboard_sys_and_org"),
+    pytest.param(
+        rules.can_use_packages, {"sys", "layouter", "layouter_outside"}, id="packages_by_layouters"
+    ),
+    pytest.param(rules.can_package_organisation, {"sys"}, id="organisation_packages_sys_only"),
 ]
 
 

@@ -10,18 +10,22 @@ import threading
 from collections.abc import Callable
 from datetime import datetime
 from types import FrameType
+from typing import Any
 
 import click
 from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
+from rich.text import Text
 
 from docshelf import logs
 from docshelf.cli.options import read_password
 from docshelf.cli.output import console, errors
+from docshelf.client import handover
 from docshelf.client.app import Client
 from docshelf.client.daemon import Daemon
 from docshelf.client.engine import SyncResult
 from docshelf.client.errors import NotSignedIn, SyncBusy
+from docshelf.client.outbox import EditState
 from docshelf.client.paths import resolve_home
 from docshelf.client.status import Status, SyncState
 
@@ -89,6 +93,10 @@ def sync(ctx: click.Context, as_json: bool, no_wait: bool) -> None:
     def waiting(message: str) -> None:
         errors.print(message, highlight=False, soft_wrap=True)
 
+    handed = _sync_in_running_app(client, as_json)
+    if handed is not None:
+        _report(handed, as_json)
+        return
     try:
         if as_json or not sys.stdout.isatty():
             result = client.sync(wait=not no_wait, on_wait=waiting)
@@ -100,6 +108,48 @@ def sync(ctx: click.Context, as_json: bool, no_wait: bool) -> None:
         result = SyncResult(status="error", error=exc.message, error_code=exc.code)
         result.last_update = client.last_update()
     _report(result, as_json)
+
+
+def _sync_in_running_app(client: Client, as_json: bool) -> SyncResult | None:
+    """When the desktop app runs for this home, it synchronises and we show its progress:
+    two engines never race, and the window shows the sync too. None: no app answered."""
+    shown = not as_json and sys.stdout.isatty()
+    for message in handover.request(client.home, "sync", timeout=_HANDOVER_LINE_TIMEOUT):
+        status = message.get("status") or {}
+        if message.get("event") == "status" and shown:
+            done, total = status.get("items_done", 0), status.get("items_total")
+            items = f"{done} of {total} items" if total else f"{done} items"
+            errors.print(
+                f"desktop app: {status.get('phase') or 'syncing'}, {items}", highlight=False
+            )
+        if message.get("event") == "done":
+            return _result_from_app(message.get("result") or {}, status)
+    return None
+
+
+# A sync in the app may wait for a running one (scheduled) before it reports again.
+_HANDOVER_LINE_TIMEOUT = 600.0
+
+
+def _result_from_app(answer: dict[str, Any], status: dict[str, Any]) -> SyncResult:
+    last = answer.get("last_update")
+    result = SyncResult(
+        status=str(answer.get("status", "error")),
+        downloaded=int(answer.get("downloaded", 0)),
+        deleted=int(answer.get("deleted", 0)),
+        uploaded=int(answer.get("uploaded", 0)),
+        conflicts=int(answer.get("conflicts", 0)),
+        rejected=int(answer.get("rejected", 0)),
+        bytes=int(answer.get("bytes", 0)),
+        seconds=float(answer.get("seconds", 0.0)),
+        last_update=datetime.fromisoformat(last) if last else None,
+        error=answer.get("error"),
+    )
+    if result.status != "ok":
+        result.error_code = {"offline": "offline", "signed_out": "signed_out"}.get(
+            str(status.get("state")), "client"
+        )
+    return result
 
 
 def _sync_with_progress(
@@ -189,12 +239,22 @@ def status(ctx: click.Context, as_json: bool) -> None:
             local_time(datetime.fromisoformat(next_sync)) if next_sync else "— (no daemon running)",
         ),
         ("Pending uploads", str(summary["pending_uploads"])),
+        ("Conflicts", _with_hint(summary["conflicts"], "docshelf conflicts")),
+        ("Rejected uploads", _with_hint(summary["rejected_uploads"], "docshelf uploads")),
         ("Sync running", summary["sync_running"] or "no"),
         ("Log file", summary["log_file"]),
     ]
     for label, value in rows:
         # soft_wrap: paths such as the log file stay whole for copying, whatever the width.
         console.print(f"{label + ':':<30} {value}", highlight=False, soft_wrap=True)
+    for entry in client.store.outbox.entries([EditState.CONFLICT, EditState.REJECTED]):
+        why = entry.reason if entry.state is EditState.REJECTED else "both sides kept"
+        line = f"  {entry.state.value}: {entry.summary} ({why}) [{entry.id}]"
+        console.print(Text(line), highlight=False, soft_wrap=True)
+
+
+def _with_hint(count: int, command: str) -> str:
+    return f"{count} (see `{command}`)" if count else "0"
 
 
 _STATUS_KEYS = (
@@ -206,6 +266,8 @@ _STATUS_KEYS = (
     "client_sync_max_delay_after_start_ms",
     "next_sync",
     "pending_uploads",
+    "conflicts",
+    "rejected_uploads",
 )
 
 

@@ -10,6 +10,7 @@ from typing import Any
 import click
 from rich.text import Text
 
+from docshelf.cli import edits
 from docshelf.cli.client import open_client
 from docshelf.cli.output import console, table
 from docshelf.client import reading
@@ -60,7 +61,8 @@ def templates(ctx: click.Context, as_json: bool, lang: str) -> None:
 @click.pass_context
 def snippets(ctx: click.Context, as_json: bool) -> None:
     """Snippets in the local copy (works offline)."""
-    rows = reading.snippets(open_client(ctx).store)
+    client = open_client(ctx)
+    rows = reading.snippets(client.store, client.config.user_id if client.config else None)
     if not _emit(rows, as_json):
         table("Snippets", ["id", "title", "kind"], ((r["id"], r["title"], r["kind"]) for r in rows))
 
@@ -131,3 +133,8 @@ def template_get(ctx: click.Context, template_id: str, lang: str | None, output:
     shutil.copyfile(source, tmp)
     tmp.replace(output)
     console.print(f"Wrote {filename} to {output}.", highlight=False)
+
+
+template.add_command(edits.template_set)
+template.add_command(edits.template_set_file)
+template.add_command(edits.template_rights)

@@ -25,11 +25,18 @@ COMMANDS = {
     "sync": "docshelf.cli.client:sync",
     "status": "docshelf.cli.client:status",
     "daemon": "docshelf.cli.client:daemon",
+    "desktop": "docshelf.desktop.command:desktop",
     "templates": "docshelf.cli.library:templates",
     "snippets": "docshelf.cli.library:snippets",
     "profiles": "docshelf.cli.library:profiles",
     "units": "docshelf.cli.library:units",
     "template": "docshelf.cli.library:template",
+    "profile": "docshelf.cli.edits:profile",
+    "snippet": "docshelf.cli.edits:snippet",
+    "unit": "docshelf.cli.edits:unit",
+    "uploads": "docshelf.cli.edits:uploads",
+    "conflicts": "docshelf.cli.edits:conflicts",
+    "package": "docshelf.cli.package:package",
 }
 
 

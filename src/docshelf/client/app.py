@@ -20,6 +20,8 @@ import httpx
 
 from docshelf.client.config import ClientConfig, forget_config, load_config, save_config
 from docshelf.client.credentials import CredentialStore
+from docshelf.client.downloads import PARALLEL_DOWNLOADS
+from docshelf.client.editing import Editor
 from docshelf.client.engine import CURSOR, LAST_UPDATE, SETTINGS, SyncEngine, SyncResult
 from docshelf.client.errors import (
     NotSignedIn,
@@ -27,6 +29,7 @@ from docshelf.client.errors import (
     ServerUnreachable,
     SignedOut,
     SyncBusy,
+    UnsentEdits,
 )
 from docshelf.client.files import FileStore
 from docshelf.client.lock import SyncLock
@@ -53,6 +56,7 @@ class Client:
         *,
         http: Callable[[], httpx.Client] | None = None,
         page_size: int = 500,
+        parallel_downloads: int = PARALLEL_DOWNLOADS,
     ) -> None:
         self.home = home.ensure()
         self.store = LocalStore(home.cache_db)
@@ -62,6 +66,7 @@ class Client:
         self.lock = SyncLock(home.lock_file)
         self._http = http
         self._page_size = page_size
+        self._parallel_downloads = parallel_downloads
         self._running = threading.Lock()
 
     def close(self) -> None:
@@ -91,6 +96,7 @@ class Client:
             answer.user.id,
         ):
             # Another person's or server's cache must not show through, not even for a moment.
+            self._refuse_with_unsent_edits(previous)
             self.lock.acquire(wait=False)
             try:
                 self.store.wipe()
@@ -109,6 +115,22 @@ class Client:
         self.board.publish(replace(self.board.status, state=SyncState.IDLE, message=None))
         log.info("signed in", extra={"event": "login", "server": server_url, "user": login})
         return config
+
+    def _refuse_with_unsent_edits(self, previous: ClientConfig | None) -> None:
+        """Signing in as someone else wipes the cache; edits not yet on the server would
+        go with it, so they must be uploaded or discarded first."""
+        counts = self.store.outbox.counts()
+        waiting = counts["pending"] + counts["conflict"] + counts["rejected"]
+        if waiting:
+            who = f"{previous.login} on {previous.server_url}" if previous else "the previous user"
+            raise UnsentEdits(
+                f"{waiting} edit(s) of {who} are not on the server yet. Sign in as them and"
+                " sync, or discard them (`docshelf uploads`), before signing in as someone else."
+            )
+
+    def editor(self) -> Editor:
+        """Make edits (queued in the outbox, uploaded at the next sync)."""
+        return Editor(self.store, self.files, self._require_config().user_id)
 
     def logout(self) -> None:
         """Revoke this device's token on the server (if reachable) and forget it here."""
@@ -168,9 +190,19 @@ class Client:
         started = time.monotonic()
         result = SyncResult()
         remote = self._remote(config.server_url, token)
-        engine = SyncEngine(self.store, self.files, remote, self.board, page_size=self._page_size)
+        engine = SyncEngine(
+            self.store,
+            self.files,
+            remote,
+            self.board,
+            page_size=self._page_size,
+            parallel_downloads=self._parallel_downloads,
+        )
         try:
+            # Edits first: the pull then brings back what the server made of them.
+            engine.push(result)
             engine.pull(result)
+            engine.forget_applied()
         except DocshelfError as exc:
             self._failed(result, exc)
         finally:
@@ -188,6 +220,7 @@ class Client:
                     next_sync=self.board.status.next_sync,
                 )
             )
+            self._publish_upload_counts()
             log.info("sync done", extra={"event": "sync", **result.to_json()})
         else:
             result.last_update = self.last_update()
@@ -218,6 +251,13 @@ class Client:
                 offline_since=offline_since,
                 next_sync=previous.next_sync,
             )
+        )
+        self._publish_upload_counts()
+
+    def _publish_upload_counts(self) -> None:
+        counts = self.store.outbox.counts()
+        self.board.update(
+            pending_uploads=counts["pending"], conflicts=counts["conflict"], force_write=True
         )
 
     # --- what the cache says -------------------------------------------------------------
@@ -257,6 +297,7 @@ class Client:
         config = self.config
         status = self.status()
         settings = self.settings()
+        uploads = self.store.outbox.counts()
         return {
             "server": config.server_url if config else None,
             "user": config.login if config else None,
@@ -265,7 +306,10 @@ class Client:
             "client_sync_interval_ms": settings[CLIENT_SYNC_INTERVAL],
             "client_sync_max_delay_after_start_ms": settings[CLIENT_SYNC_MAX_DELAY_AFTER_START],
             "next_sync": status.next_sync.isoformat() if status.next_sync else None,
-            "pending_uploads": status.pending_uploads,
+            # From the outbox itself: edits made since the last sync count at once.
+            "pending_uploads": uploads["pending"],
+            "conflicts": uploads["conflict"],
+            "rejected_uploads": uploads["rejected"],
             "message": status.message,
             "log_file": str(self.home.log_file),
             "sync_running": self.lock.holder(),

@@ -16,8 +16,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
+from docshelf.client.downloads import PARALLEL_DOWNLOADS, Downloader
 from docshelf.client.errors import ProtocolMismatch, RemoteError, ServerBusy, SyncRestart
 from docshelf.client.files import FileStore
+from docshelf.client.outbox import Outbox
 from docshelf.client.planner import (
     Key,
     PagePlan,
@@ -26,6 +28,7 @@ from docshelf.client.planner import (
     plan_manifest,
     plan_page,
 )
+from docshelf.client.push import Pusher
 from docshelf.client.remote import Remote
 from docshelf.client.status import Phase, StatusBoard, SyncState
 from docshelf.client.store import LocalStore
@@ -52,6 +55,7 @@ class SyncResult:
     deleted: int = 0
     uploaded: int = 0
     conflicts: int = 0
+    rejected: int = 0
     bytes: int = 0
     seconds: float = 0.0
     last_update: datetime | None = None
@@ -69,6 +73,7 @@ class SyncResult:
             "deleted": self.deleted,
             "uploaded": self.uploaded,
             "conflicts": self.conflicts,
+            "rejected": self.rejected,
             "bytes": self.bytes,
             "seconds": round(self.seconds, 3),
             "last_update": self.last_update.isoformat() if self.last_update else None,
@@ -97,6 +102,7 @@ class SyncEngine:
         sleep: Callable[[float], None] = time.sleep,
         rnd: random.Random | None = None,
         max_busy_wait: float = 120.0,
+        parallel_downloads: int = PARALLEL_DOWNLOADS,
     ) -> None:
         self.store = store
         self.files = files
@@ -106,8 +112,27 @@ class SyncEngine:
         self._sleep = sleep
         self._rnd = rnd or random.Random()
         self._max_busy_wait = max_busy_wait
+        # 1: one file after the other, in a fixed order (the seeded simulation needs that).
+        self._downloads = Downloader(files, remote.fetch_file, self._busy_retry, parallel_downloads)
 
     # --- the cycle -----------------------------------------------------------------------
+
+    def push(self, result: SyncResult) -> None:
+        """Upload the outbox; the answers are stored before the pull starts."""
+        counts = Pusher(
+            self.store, self.files, self.remote, self.board, self._busy_retry, sleep=self._sleep
+        ).push()
+        result.uploaded += counts.applied
+        result.conflicts += counts.conflicts
+        result.rejected += counts.rejected
+        result.bytes += counts.bytes
+
+    def forget_applied(self) -> None:
+        """After a complete pull the cache holds every accepted edit: drop them from the outbox."""
+        with self.store.transaction() as db:
+            released = Outbox(db).forget_applied()
+        if released:
+            self.files.remove(set(released) - self.store.still_referenced(released))
 
     def pull(self, result: SyncResult) -> None:
         """Pull until the cache holds the server's current view for this user."""
@@ -279,6 +304,7 @@ class SyncEngine:
         upserts: list[Upsert],
         result: SyncResult,
         progress: _Progress,
+        skip: Callable[[Exception], bool] | None = None,
     ) -> None:
         wanted = sorted(set(hashes))
         if not wanted:
@@ -297,13 +323,7 @@ class SyncEngine:
             result.bytes += n
             self._phase(Phase.FILES, progress, force=False)
 
-        for sha in wanted:
-            self._busy_retry(
-                lambda sha=sha: self.files.download(  # type: ignore[misc]
-                    sha, self.remote.fetch_file, sizes.get(sha), on_bytes
-                )
-            )
-            result.files += 1
+        result.files += self._downloads.download(wanted, sizes, on_bytes=on_bytes, skip=skip)
 
     def _catch_up_files(self, keys: set[str], result: SyncResult, progress: _Progress) -> None:
         """Download what held units and users name under image fields only now learnt of.
@@ -317,13 +337,7 @@ class SyncEngine:
         if not keys:
             return
         held = self.store.referenced_files(keys)
-        for sha in sorted(h for h in held if not self.files.has(h)):
-            try:
-                self._download([sha], [], result, progress)
-            except RemoteError as exc:
-                if exc.http_status != 404:
-                    raise
-                log.info("file of an outdated record skipped", extra={"event": "skip_file"})
+        self._download([h for h in held if not self.files.has(h)], [], result, progress, _outdated)
 
     # --- plumbing ------------------------------------------------------------------------
 
@@ -355,6 +369,15 @@ class SyncEngine:
             message=None,
             force_write=force,
         )
+
+
+def _outdated(error: Exception) -> bool:
+    """A file the server no longer serves: the record naming it changed since (see
+    _catch_up_files)."""
+    if isinstance(error, RemoteError) and error.http_status == 404:
+        log.info("file of an outdated record skipped", extra={"event": "skip_file"})
+        return True
+    return False
 
 
 def _known_sizes(upserts: list[Upsert]) -> dict[str, int]:

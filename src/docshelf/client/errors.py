@@ -108,3 +108,8 @@ class RemoteError(ClientError):
 class ProtocolMismatch(ClientError):
     code = "protocol"
     default_title = "Client and server don't match"
+
+
+class UnsentEdits(ClientError):
+    code = "unsent_edits"
+    default_title = "Edits not uploaded yet"

@@ -26,7 +26,7 @@ from typing import IO, Protocol
 from docshelf.client.errors import DownloadIncomplete, LocalStoreError, MissingFile
 from docshelf.domain.errors import HashMismatch, InvalidInput
 
-__all__ = ["Chunks", "Fetch", "FileStore"]
+__all__ = ["Chunks", "Fetch", "FileStore", "as_context"]
 
 Chunks = AbstractContextManager[Iterable[bytes]] | Iterable[bytes]
 """What a fetch returns: byte chunks, optionally wrapped in a context manager."""
@@ -72,7 +72,8 @@ def _local_io(action: str, path: Path) -> Iterator[None]:
         ) from exc
 
 
-def _as_context(chunks: Chunks) -> AbstractContextManager[Iterable[bytes]]:
+def as_context(chunks: Chunks) -> AbstractContextManager[Iterable[bytes]]:
+    """What a fetch returned, as a context manager that closes the stream at its end."""
     if isinstance(chunks, AbstractContextManager):
         return chunks
     return _closing(chunks)
@@ -243,7 +244,7 @@ class FileStore:
         transferred = 0
         with _local_io("write to", part):
             out = part.open("ab")
-        with out, _as_context(chunks) as stream:
+        with out, as_context(chunks) as stream:
             for chunk in stream:
                 if expected_size is not None and written + len(chunk) > expected_size:
                     # A stream longer than announced cannot verify; stop before filling the disk.

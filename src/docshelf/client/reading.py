@@ -18,23 +18,23 @@ def title_of(record: dict[str, Any], lang: str = "de") -> str:
 
 
 def templates(store: LocalStore, lang: str = "de") -> list[dict[str, Any]]:
-    rows = store.records("template")
+    rows = store.view("template")
     return sorted(rows, key=lambda r: (r.get("group_id") or "", r["order"], title_of(r, lang)))
 
 
 def template_groups(store: LocalStore) -> list[dict[str, Any]]:
-    return sorted(store.records("template_group"), key=lambda r: (r["order"], r["id"]))
+    return sorted(store.view("template_group"), key=lambda r: (r["order"], r["id"]))
 
 
-def snippets(store: LocalStore) -> list[dict[str, Any]]:
-    return sorted(store.records("snippet"), key=lambda r: (r["kind"], r["title"].lower()))
+def snippets(store: LocalStore, user_id: str | None = None) -> list[dict[str, Any]]:
+    return sorted(store.view("snippet", user_id), key=lambda r: (r["kind"], r["title"].lower()))
 
 
 def template_file(
     store: LocalStore, files: FileStore, template_id: str, lang: str | None
 ) -> tuple[Path, str]:
     """The cached file of a template in a language (default: the first available)."""
-    record = store.record("template", template_id)
+    record = store.view_record("template", template_id)
     if record is None:
         raise NotFound(
             f"There is no template {template_id!r} in the local copy; `docshelf templates` lists"
@@ -74,14 +74,14 @@ def _units(store: LocalStore) -> dict[str, Unit]:
             assignable_by=tuple(r["assignable_by"]) if r.get("assignable_by") is not None else None,
             order=r["order"],
         )
-        for r in store.records("unit")
+        for r in store.view("unit")
     }
 
 
 def units(store: LocalStore) -> list[dict[str, Any]]:
     tree = _units(store)
     result = []
-    for record in sorted(store.records("unit"), key=lambda r: (r["order"], r["title"])):
+    for record in sorted(store.view("unit"), key=lambda r: (r["order"], r["title"])):
         resolved = resolve_unit_fields(record["id"], tree)
         result.append(
             {
@@ -101,7 +101,7 @@ def profiles(store: LocalStore, user_id: str | None, lang: str = "de") -> list[d
     tree = _units(store)
     users = {u["id"]: u for u in store.records("user")}
     result = []
-    for record in sorted(store.records("profile"), key=lambda r: r["title"].lower()):
+    for record in sorted(store.view("profile", user_id), key=lambda r: r["title"].lower()):
         owner = users.get(record["owner_id"], {})
         unit_id = record.get("unit_id")
         unit_fields = resolve_unit_fields(unit_id, tree) if unit_id in tree else {}

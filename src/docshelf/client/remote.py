@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import IO, Any, TypeVar
 
 import httpx
 from pydantic import BaseModel
@@ -24,6 +24,7 @@ from docshelf.client.errors import (
 )
 from docshelf.protocol import API_PREFIX, PROTOCOL_VERSION
 from docshelf.protocol.auth import LoginResponse, Me
+from docshelf.protocol.mutations import MutationsAnswer
 from docshelf.protocol.sync import ChangesPage, ManifestPage, RecordRef, RecordsAnswer
 
 M = TypeVar("M", bound=BaseModel)
@@ -138,6 +139,36 @@ class Remote:
                 f"The connection to {self.server_url} broke during a download; the next sync"
                 " resumes it."
             ) from exc
+
+    def mutations(self, mutations: list[dict[str, Any]]) -> MutationsAnswer:
+        """Upload edits; the answer has one result per edit, in order."""
+        return self._json(MutationsAnswer, "POST", "/sync/mutations", json={"mutations": mutations})
+
+    def upload_state(self, sha256: str) -> tuple[int, bool]:
+        """(bytes of our unfinished upload the server kept, whether it needs none from us).
+
+        ``complete`` only when the server holds the file *and* we may use it: knowing a
+        hash is not enough, so a file someone else uploaded must still come from us."""
+        answer = self._send("GET", f"/blobs/{sha256}/upload").json()
+        return int(answer.get("offset", 0)), bool(answer.get("complete", False))
+
+    def upload_file(self, sha256: str, source: IO[bytes], size: int, offset: int = 0) -> None:
+        """Send a file from ``offset`` on; the server verifies the hash once it has it all."""
+        source.seek(offset)
+
+        def chunks() -> Iterator[bytes]:
+            while chunk := source.read(CHUNK):
+                yield chunk
+
+        # Ranged from the first byte on, so that the server keeps what arrived if the
+        # connection breaks, and the next sync sends only the rest.
+        headers = {
+            "Content-Type": "application/octet-stream",
+            "Content-Length": str(size - offset),
+        }
+        if size:
+            headers["Content-Range"] = f"bytes {offset}-{size - 1}/{size}"
+        self._send("PUT", f"/blobs/{sha256}", content=chunks(), headers=headers)
 
 
 def _check_protocol(version: int) -> None:

@@ -31,6 +31,7 @@ class SyncState(StrEnum):
 
 class Phase(StrEnum):
     CONNECTING = "connecting"
+    UPLOADING = "uploading edits"
     CHANGES = "downloading changes"
     FILES = "downloading files"
     RECONCILING = "reconciling"

@@ -15,10 +15,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from docshelf.client import outbox as outbox_module
 from docshelf.client.errors import LocalStoreError
+from docshelf.client.outbox import FILE_REF_KIND, Outbox, overlay
 from docshelf.client.planner import Key, Local, Upsert, image_field_keys, referenced_files
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
     kind TEXT NOT NULL,
@@ -54,7 +56,7 @@ class LocalStore:
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._guard = threading.Lock()
-        self._connect().executescript(SCHEMA)
+        self._connect().executescript(SCHEMA + outbox_module.SCHEMA)
         if self.get("schema") != str(SCHEMA_VERSION):
             # New, or from before file_refs: index what the cache holds, once.
             with self.transaction() as db:
@@ -68,7 +70,10 @@ class LocalStore:
 
     def _connect(self) -> sqlite3.Connection:
         try:
-            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            # Each thread uses only its own connection; close() ends them all from one thread.
+            conn = sqlite3.connect(
+                self.path, timeout=30, isolation_level=None, check_same_thread=False
+            )
             conn.execute("PRAGMA journal_mode=WAL")
             # FULL: a committed page survives power loss, not only a crash of the process.
             conn.execute("PRAGMA synchronous=FULL")
@@ -99,6 +104,11 @@ class LocalStore:
             db.execute("ROLLBACK")
             raise
         db.execute("COMMIT")
+
+    @property
+    def outbox(self) -> Outbox:
+        """The outbox on this thread's connection; writes belong in :meth:`transaction`."""
+        return Outbox(self._db)
 
     # --- state -------------------------------------------------------------------------
 
@@ -151,6 +161,18 @@ class LocalStore:
         ).fetchone()
         return None if row is None else dict(json.loads(row[0]))
 
+    def view(self, kind: str, me: str | None = None) -> list[dict[str, Any]]:
+        """The records of a kind as the user sees them: with their own edits laid over."""
+        return overlay(kind, self.records(kind), self.outbox.for_overlay(kind), me)
+
+    def view_record(self, kind: str, ident: str, me: str | None = None) -> dict[str, Any] | None:
+        record = self.record(kind, ident)
+        entries = [e for e in self.outbox.for_overlay(kind) if e.edit.target == ident]
+        if not entries:
+            return record
+        shown = overlay(kind, [record] if record else [], entries, me)
+        return shown[0] if shown else None
+
     def manifest(self) -> dict[Key, Local]:
         rows = self._db.execute("SELECT kind, id, version, hash FROM records")
         return {(k, i): Local(v, h) for k, i, v, h in rows}
@@ -193,7 +215,7 @@ class LocalStore:
     def index_files(db: sqlite3.Connection, image_keys: set[str]) -> set[str]:
         """Rebuild file_refs from all records (a new schema, changed image fields, a doubt);
         returns every file some record needs."""
-        db.execute("DELETE FROM file_refs")
+        db.execute("DELETE FROM file_refs WHERE kind != ?", (FILE_REF_KIND,))
         rows = db.execute(
             "SELECT kind, id, data FROM records WHERE kind IN ('template','snippet','unit','user')"
         )
@@ -204,7 +226,9 @@ class LocalStore:
             for sha in referenced_files(kind, json.loads(data), image_keys)
         ]
         db.executemany("INSERT OR IGNORE INTO file_refs (sha, kind, id) VALUES (?, ?, ?)", refs)
-        return {sha for sha, _, _ in refs}
+        # The outbox's files count too: an edit's new file is kept until the server has it.
+        queued = db.execute("SELECT sha FROM file_refs WHERE kind = ?", (FILE_REF_KIND,))
+        return {sha for sha, _, _ in refs} | {sha for (sha,) in queued}
 
     @staticmethod
     def write_upserts(
@@ -252,8 +276,9 @@ class LocalStore:
     def drop_unseen(db: sqlite3.Connection, generation: int) -> int:
         dropped = db.execute("DELETE FROM records WHERE seen < ?", (generation,)).rowcount
         db.execute(
-            "DELETE FROM file_refs WHERE NOT EXISTS (SELECT 1 FROM records r"
-            " WHERE r.kind = file_refs.kind AND r.id = file_refs.id)"
+            "DELETE FROM file_refs WHERE kind != ? AND NOT EXISTS (SELECT 1 FROM records r"
+            " WHERE r.kind = file_refs.kind AND r.id = file_refs.id)",
+            (FILE_REF_KIND,),
         )
         return dropped
 
@@ -262,4 +287,5 @@ class LocalStore:
         with self.transaction() as db:
             db.execute("DELETE FROM records")
             db.execute("DELETE FROM file_refs")
+            db.execute("DELETE FROM outbox")
             db.execute("DELETE FROM state WHERE key != 'schema'")

@@ -136,3 +136,19 @@ def can_manage_field_definitions(actor: Actor) -> bool:
 
 def can_use_dashboard(actor: Actor) -> bool:
     return actor.is_sys or actor.has_role(Role.ORG)
+
+
+# --- packages ------------------------------------------------------------------------
+
+
+def can_use_packages(actor: Actor) -> bool:
+    """Import and export packages of templates, template groups and snippets.
+
+    Layouters may; what each object of a package needs (the Change right on a template
+    that exists already, ...) is still checked object by object."""
+    return actor.is_sys or actor.has_role(Role.LAYOUTER)
+
+
+def can_package_organisation(actor: Actor) -> bool:
+    """Packages that carry units or field definitions shape the whole organisation."""
+    return actor.is_sys

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from fastapi import FastAPI
@@ -25,7 +26,9 @@ from docshelf.server.api.routes import (
     blobs,
     groups,
     health,
+    mutations,
     organisation,
+    packages,
     snippets,
     sync,
     templates,
@@ -33,7 +36,11 @@ from docshelf.server.api.routes import (
 )
 from docshelf.server.api.routes import settings as settings_routes
 from docshelf.server.config import ServerSettings
-from docshelf.server.maintenance import purge_tombstones
+from docshelf.server.maintenance import (
+    purge_applied_mutations,
+    purge_partial_uploads,
+    purge_tombstones,
+)
 from docshelf.server.state import ServerState
 
 _PROBLEMS = {
@@ -96,14 +103,19 @@ def create_app(settings: ServerSettings, state: ServerState | None = None) -> Fa
         settings_routes,
         blobs,
         sync,
+        mutations,
+        packages,
     ):
         app.include_router(module.router, prefix=API_PREFIX)
 
     upload_prefix = f"{API_PREFIX}/blobs/"
+    package_uploads = {API_PREFIX + packages.PREVIEW_PATH, API_PREFIX + packages.IMPORT_PATH}
 
     def limit_for(scope: Scope) -> int:
         if scope.get("method") == "PUT" and str(scope.get("path", "")).startswith(upload_prefix):
             return settings.max_upload_bytes
+        if scope.get("method") == "POST" and scope.get("path") in package_uploads:
+            return settings.max_package_bytes
         return settings.max_json_bytes
 
     _add_problem_schema(app)
@@ -118,13 +130,23 @@ log = logging.getLogger("docshelf.server")
 
 
 async def _housekeeping(state: ServerState) -> None:
-    """Purge old tombstones at start and then hourly (harmless if several processes do)."""
-    retention = timedelta(days=state.settings.tombstone_retention_days)
+    """Purge old tombstones, answers to uploaded edits and abandoned partial uploads at
+    start and then hourly (harmless if several processes do)."""
+    settings = state.settings
+    jobs: list[Callable[[], int]] = [
+        partial(purge_tombstones, state.db, timedelta(days=settings.tombstone_retention_days)),
+        partial(
+            purge_applied_mutations, state.db, timedelta(days=settings.mutation_retention_days)
+        ),
+        partial(purge_partial_uploads, state.blobs),
+    ]
     while True:
-        try:
-            await asyncio.to_thread(purge_tombstones, state.db, retention)
-        except Exception:
-            log.exception("housekeeping failed", extra={"event": "housekeeping_error"})
+        for job in jobs:
+            # Each on its own: one failing job must not keep the others from running.
+            try:
+                await asyncio.to_thread(job)
+            except Exception:
+                log.exception("housekeeping failed", extra={"event": "housekeeping_error"})
         await asyncio.sleep(HOUSEKEEPING_EVERY_S)
 
 

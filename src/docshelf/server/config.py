@@ -37,6 +37,12 @@ class ServerSettings(BaseSettings):
     max_upload_bytes: int = Field(
         default=512 * MiB, ge=1024, description="Largest file upload accepted (bytes)."
     )
+    max_package_bytes: int = Field(
+        default=512 * MiB,
+        ge=1024,
+        description="Largest package upload accepted (bytes); a package may unpack to four"
+        " times as much.",
+    )
     login_free_failures: int = Field(
         default=5, ge=1, description="Failed logins per account before logins slow down."
     )
@@ -52,6 +58,13 @@ class ServerSettings(BaseSettings):
         default=90,
         ge=0,
         description="How long deletions are kept for clients that were offline (days).",
+    )
+    mutation_retention_days: float = Field(
+        default=90,
+        ge=1,
+        description="How long the answers to uploaded edits are kept, so that a client"
+        " repeating an upload gets the first answer (days). Keep it longer than clients"
+        " stay offline with edits pending.",
     )
     password_time_cost: int = Field(default=3, ge=1, description="argon2id iterations.")
     password_memory_kib: int = Field(default=65536, ge=16, description="argon2id memory (KiB).")

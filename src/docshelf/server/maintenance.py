@@ -7,11 +7,14 @@ from datetime import timedelta
 
 from sqlalchemy import delete, func, select
 
+from docshelf.server.blobs import BlobStore
 from docshelf.server.db.engine import Database
-from docshelf.server.db.models import Commit, Meta, Tombstone, utcnow
+from docshelf.server.db.models import AppliedMutation, Commit, Meta, Tombstone, utcnow
 from docshelf.server.sync.history import HORIZON_KEY
 
 log = logging.getLogger("docshelf.server.maintenance")
+# An upload in pieces that nobody continued for this long is given up.
+PARTIAL_UPLOAD_MAX_AGE = timedelta(days=7)
 
 
 def purge_tombstones(db: Database, older_than: timedelta) -> int:
@@ -40,3 +43,25 @@ def purge_tombstones(db: Database, older_than: timedelta) -> int:
         "tombstones purged", extra={"event": "purge", "dropped": dropped_count, "horizon": horizon}
     )
     return dropped_count
+
+
+def purge_applied_mutations(db: Database, older_than: timedelta) -> int:
+    """Forget the answers to uploaded edits older than the retention window.
+
+    A client that sends such an edit again (it was offline longer than that) gets it
+    judged anew instead of its first answer."""
+    cutoff = utcnow() - older_than
+    with db.write() as session:
+        result = session.execute(delete(AppliedMutation).where(AppliedMutation.created_at < cutoff))
+        dropped = int(getattr(result, "rowcount", 0) or 0)
+    if dropped:
+        log.info("mutation answers purged", extra={"event": "purge_mutations", "dropped": dropped})
+    return dropped
+
+
+def purge_partial_uploads(blobs: BlobStore, older_than: timedelta = PARTIAL_UPLOAD_MAX_AGE) -> int:
+    """Drop uploads in pieces that were not continued for ``older_than``."""
+    dropped = blobs.purge_partials(older_than.total_seconds())
+    if dropped:
+        log.info("partial uploads purged", extra={"event": "purge_uploads", "dropped": dropped})
+    return dropped

@@ -1,6 +1,6 @@
 """Admission control: each server process caps its concurrent heavy requests.
 
-Initial syncs, reconciliations and file downloads are what a Monday morning or a
+Initial syncs, reconciliations, file downloads and uploads are what a Monday morning or a
 package import brings in bulk. Beyond the cap the server answers 503 with a
 ``Retry-After`` (spread at random, so the refused clients don't come back
 together); clients back off with jitter. Polls with a cursor are cheap and always
@@ -17,7 +17,11 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from docshelf.protocol import API_PREFIX
 from docshelf.protocol.problems import PROBLEM_MEDIA_TYPE, Problem
 
-_HEAVY_PREFIXES = (f"{API_PREFIX}/sync/manifest", f"{API_PREFIX}/sync/records")
+_HEAVY_PREFIXES = (
+    f"{API_PREFIX}/sync/manifest",
+    f"{API_PREFIX}/sync/records",
+    f"{API_PREFIX}/admin/packages/",
+)
 _BLOBS = f"{API_PREFIX}/blobs/"
 _CHANGES = f"{API_PREFIX}/sync/changes"
 
@@ -27,8 +31,9 @@ def is_heavy(scope: Scope) -> bool:
     method = scope.get("method")
     if path.startswith(_HEAVY_PREFIXES):
         return True
-    if method == "GET" and path.startswith(_BLOBS):
-        return True
+    if path.startswith(_BLOBS):
+        # Moving a file's bytes either way is heavy; asking how far an upload got is not.
+        return method == "PUT" or (method == "GET" and not path.endswith("/upload"))
     # A pull without a cursor is a whole initial sync.
     return path == _CHANGES and b"cursor=" not in scope.get("query_string", b"")
 

@@ -117,6 +117,36 @@ class Blob(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class AppliedMutation(Base):
+    """The answer to an uploaded edit, kept so that a repeated delivery is answered alike.
+
+    An applied edit's row is written in the same transaction as its effect, so the edit
+    and the record of it commit together or not at all.
+    """
+
+    __tablename__ = "applied_mutations"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ID, ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    device_id: Mapped[str | None] = mapped_column(ID, default=None)
+    outcome: Mapped[str] = mapped_column(String(16))
+    answer: Mapped[dict[str, Any]] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class BlobUpload(Base):
+    """Who uploaded which file: uploaders may use their files in edits before anyone else
+    may read them, and nobody may use a file merely by knowing its hash."""
+
+    __tablename__ = "blob_uploads"
+    user_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    sha256: Mapped[str] = mapped_column(
+        SHA256, ForeignKey("blobs.sha256", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class Setting(Base):
     __tablename__ = "settings"
     key: Mapped[str] = mapped_column(String(64), primary_key=True)

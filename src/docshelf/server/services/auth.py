@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
-from docshelf.domain.accounts import Actor, normalize_login
+from docshelf.domain.accounts import Actor, normalize_login, parse_roles
 from docshelf.domain.errors import InvalidInput, NotAuthenticated, TooManyRequests
 from docshelf.domain.ids import new_id
 from docshelf.server.db.engine import Database
-from docshelf.server.db.models import Device, LoginThrottle, User, utcnow
-from docshelf.server.services.accounts import actor_of
+from docshelf.server.db.models import Device, GroupMember, LoginThrottle, User, utcnow
 from docshelf.server.services.passwords import Passwords, new_token, token_hash
 
 WRONG_LOGIN = "Login or password is wrong."
 SIGNED_OUT = "You are signed out: this device's sign-in is unknown or was revoked. Sign in again."
+DEACTIVATED = "Your account is deactivated; ask your administrator."
 # Don't write "last seen" on every poll; once a minute is precise enough for the dashboard.
 _SEEN_PRECISION = timedelta(seconds=60)
 
@@ -44,6 +46,14 @@ class Throttle:
 class Caller:
     actor: Actor
     device_id: str
+    # The device row's bookkeeping as this request read it, so that a request can tell
+    # without reading the row again whether "last seen" or "last sync" are due.
+    last_seen_at: datetime | None = None
+    last_sync_at: datetime | None = None
+    last_sync_seq: int | None = None
+
+    def seen_is_due(self, now: datetime) -> bool:
+        return self.last_seen_at is None or now - self.last_seen_at > _SEEN_PRECISION
 
 
 def _throttle_key(login: str) -> str:
@@ -113,23 +123,95 @@ def login(
     return token, device, user
 
 
-def authenticate(db: Database, token: str) -> tuple[Caller, User]:
+# Every request reads these, so they are plain Core statements built once: the ORM would
+# build, cache-key and load entities anew each time, several times the cost of the query.
+_devices = Device.__table__
+_users = User.__table__
+_members = GroupMember.__table__
+_SIGNED_IN = (
+    select(
+        _devices.c.id,
+        _devices.c.revoked_at,
+        _devices.c.last_seen_at,
+        _devices.c.last_sync_at,
+        _devices.c.last_sync_seq,
+        _users.c.id.label("user_id"),
+        _users.c.login,
+        _users.c.roles,
+        _users.c.active,
+        _members.c.group_id,  # one row per direct group; one with NULL for none
+    )
+    .join_from(_devices, _users, _users.c.id == _devices.c.user_id)
+    .outerjoin(_members, _members.c.user_id == _users.c.id)
+    .where(_devices.c.token_hash == bindparam("token_hash"))
+)
+_PARENT_GROUPS = select(_members.c.group_id).where(
+    _members.c.member_group_id.in_(bindparam("groups", expanding=True))
+)
+
+
+def signed_in(session: Session, token: str) -> Caller:
+    """The caller a device token stands for, read in the caller's transaction.
+
+    Read from the database on every request, never cached: a revoked token or a deactivated
+    account fails at once, in every server process sharing the database.
+    """
+    rows = session.execute(_SIGNED_IN, {"token_hash": token_hash(token)}).all()
+    if not rows or rows[0].revoked_at is not None:
+        raise NotAuthenticated(SIGNED_OUT)
+    row = rows[0]
+    if not row.active:
+        raise NotAuthenticated(DEACTIVATED)
+    direct = {r.group_id for r in rows if r.group_id is not None}
+    actor = Actor(
+        user_id=row.user_id,
+        login=row.login,
+        roles=parse_roles(row.roles),
+        groups=_with_parents(session, direct),
+    )
+    return Caller(actor, row.id, row.last_seen_at, row.last_sync_at, row.last_sync_seq)
+
+
+def _with_parents(session: Session, direct: set[str]) -> frozenset[str]:
+    """Groups and the groups they are nested in: one indexed lookup per level, as
+    accounts.groups_of walks them."""
+    found: set[str] = set()
+    frontier = direct
+    while frontier:
+        found |= frontier
+        parents = session.scalars(_PARENT_GROUPS, {"groups": sorted(frontier)})
+        frontier = set(parents) - found
+    return frozenset(found)
+
+
+@contextmanager
+def authenticated(db: Database, token: str) -> Iterator[tuple[Session, Caller]]:
+    """A read transaction that starts by authenticating the caller, so that a request's
+    reads share one transaction (and one worker-thread call); "last seen" is written
+    after it, when due."""
     now = utcnow()
     with db.read() as session:
-        device = session.scalar(select(Device).where(Device.token_hash == token_hash(token)))
-        if device is None or device.revoked_at is not None:
-            raise NotAuthenticated(SIGNED_OUT)
-        user = session.get(User, device.user_id)
-        if user is None or not user.active:
-            raise NotAuthenticated("Your account is deactivated; ask your administrator.")
-        caller = Caller(actor=actor_of(session, user), device_id=device.id)
-        stale = device.last_seen_at is None or now - device.last_seen_at > _SEEN_PRECISION
-    if stale:
-        with db.write() as session:
-            row = session.get(Device, caller.device_id)
-            if row is not None:
-                row.last_seen_at = now
-    return caller, user
+        caller = signed_in(session, token)
+        yield session, caller
+    if caller.seen_is_due(now):
+        note_device(db, caller.device_id, seen_at=now)
+
+
+def authenticate(db: Database, token: str) -> Caller:
+    with authenticated(db, token) as (_session, caller):
+        return caller
+
+
+def note_device(
+    db: Database, device_id: str, *, seen_at: datetime, synced_seq: int | None = None
+) -> None:
+    """Write a device's bookkeeping: when it was last seen and, after a completed sync, how
+    far it got. One statement, in a transaction of its own (no content is touched)."""
+    values: dict[str, object] = {"last_seen_at": seen_at}
+    if synced_seq is not None:
+        values.update(last_sync_at=seen_at, last_sync_seq=synced_seq)
+    with db.write() as session:
+        session.execute(update(Device).where(Device.id == device_id).values(**values))
 
 
 def revoke(session: Session, device: Device) -> None:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from docshelf.domain.accounts import Actor
 from docshelf.domain.errors import InvalidInput
+from docshelf.domain.fields import FieldType
 from docshelf.domain.permissions import (
     can_administer_template,
     can_change_snippet,
@@ -19,7 +20,15 @@ from docshelf.domain.permissions import (
 )
 from docshelf.server import convert
 from docshelf.server.blobs import BlobStore
-from docshelf.server.db.models import Blob, Snippet, Template, TemplateFile, Unit, User
+from docshelf.server.db.models import (
+    Blob,
+    FieldDefinition,
+    Snippet,
+    Template,
+    TemplateFile,
+    Unit,
+    User,
+)
 
 
 def register_blob(session: Session, sha256: str, size: int) -> None:
@@ -80,8 +89,22 @@ def may_read(session: Session, actor: Actor, sha256: str) -> bool:
 
 
 def _used_in_fields(session: Session, sha256: str) -> bool:
+    """Is the file the value of an image field of some unit or user?
+
+    Only image fields hold files. Their values are compared in the database: this runs on
+    file downloads and used to decode every unit's and user's fields in Python each time.
+    """
+    keys = sorted(
+        session.scalars(select(FieldDefinition.key).where(FieldDefinition.type == FieldType.IMAGE))
+    )
+    if not keys:
+        return False
     for model in (Unit, User):
-        for fields in session.scalars(select(model.fields)):
-            if sha256 in (fields or {}).values():
-                return True
+        found = session.scalar(
+            select(model.id)
+            .where(or_(*(model.fields[key].as_string() == sha256 for key in keys)))
+            .limit(1)
+        )
+        if found is not None:
+            return True
     return False

@@ -74,6 +74,7 @@ def update_profile(
     unit_id: str | None = None,
     overrides: dict[str, str | None] | None = None,
     shared_with: list[str] | None = None,
+    clear_unit: bool = False,
     expected_version: int | None = None,
 ) -> Profile:
     require(can_change_profile(actor, convert.profile(row)), _ONLY_OWNER)
@@ -81,7 +82,9 @@ def update_profile(
     session = change.session
     if title is not None:
         row.title = check_title(title)
-    if unit_id is not None and unit_id != row.unit_id:
+    if clear_unit:
+        row.unit_id = None
+    elif unit_id is not None and unit_id != row.unit_id:
         row.unit_id = _check_unit(session, actor, unit_id)
     if overrides is not None:
         merged = merge_values(row.overrides, overrides)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ScalarSelect, select
 from sqlalchemy.orm import Session
 
 from docshelf.domain.accounts import Actor
@@ -18,8 +18,16 @@ def stored(session: Session) -> dict[str, Setting]:
     return {row.key: row for row in session.scalars(select(Setting))}
 
 
+_settings = Setting.__table__
+
+
 def current(session: Session) -> dict[str, Any]:
     return effective_settings({k: row.value for k, row in stored(session).items()})
+
+
+def stored_value(key: str) -> ScalarSelect[Any]:
+    """A setting's stored value, NULL if it was never set: to read in a larger statement."""
+    return select(_settings.c.value).where(_settings.c.key == key).scalar_subquery()
 
 
 def set_value(change: Change, actor: Actor, key: str, value: Any) -> Any:

@@ -124,6 +124,7 @@ def update_snippet(
     body: str | None = None,
     body_sha256: str | None = None,
     body_format: str | None = None,
+    clear_body: bool = False,
     expected_version: int | None = None,
 ) -> Snippet:
     _require_change(change, actor, row)
@@ -136,7 +137,9 @@ def update_snippet(
         row.read_rights = list(check_principals(read_rights))
     if write_rights is not None:
         row.write_rights = list(check_principals(write_rights))
-    if body is not None or body_sha256 is not None:
+    if clear_body:
+        row.body_sha256 = None
+    elif body is not None or body_sha256 is not None:
         row.body_sha256 = _body(change, blobs, body, body_sha256)
     if body_format is not None:
         row.body_format = _format(body_format).value

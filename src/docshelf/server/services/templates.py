@@ -153,6 +153,7 @@ def update_template(
     use_rights: list[str] | None = None,
     change_rights: list[str] | None = None,
     order: int | None = None,
+    move_to_root: bool = False,
     expected_version: int | None = None,
 ) -> Template:
     require(rules.can_change_template(actor, convert.template(row)), _NO_CHANGE)
@@ -162,7 +163,9 @@ def update_template(
         row.titles = _titles(titles)
     if descriptions is not None:
         row.descriptions = _descriptions(descriptions)
-    if group_id is not None:
+    if move_to_root:
+        row.group_id = None
+    elif group_id is not None:
         get_or_404(change.session, TemplateGroup, group_id, "template group")
         row.group_id = group_id
     if status is not None:

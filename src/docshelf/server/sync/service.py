@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from docshelf.domain.accounts import Actor
@@ -12,6 +14,7 @@ from docshelf.domain.settings import (
     CLIENT_SYNC_INTERVAL,
     CLIENT_SYNC_MAX_DELAY_AFTER_START,
     LANGUAGES,
+    effective_settings,
 )
 from docshelf.protocol import PROTOCOL_VERSION
 from docshelf.protocol.cursor import Cursor
@@ -25,13 +28,16 @@ from docshelf.protocol.sync import (
 from docshelf.server.db.engine import Database
 from docshelf.server.db.models import Device, utcnow
 from docshelf.server.services import settings as settings_service
+from docshelf.server.services.auth import note_device, signed_in
 from docshelf.server.sync.feed import read_page
 from docshelf.server.sync.history import (
+    STANDING,
     History,
     nonce_of,
     read_history,
     reset_reason,
     scope_fingerprint,
+    standing_of,
     start_cursor,
 )
 from docshelf.server.sync.manifest import read_manifest, read_records
@@ -45,8 +51,17 @@ class RestartSync(Conflict):
     default_title = "Synchronisation must start over"
 
 
+_SYNC_SETTINGS = (CLIENT_SYNC_INTERVAL, CLIENT_SYNC_MAX_DELAY_AFTER_START, LANGUAGES)
+# What every answer needs besides its page, in one statement: where the history stands,
+# whether the cursor's change belongs to it, and the settings the clients receive.
+_STANDING = select(*STANDING, *(settings_service.stored_value(k) for k in _SYNC_SETTINGS))
+
+
 def sync_settings(session: Session) -> SyncSettings:
-    values = settings_service.current(session)
+    return _sync_settings(settings_service.current(session))
+
+
+def _sync_settings(values: dict[str, Any]) -> SyncSettings:
     return SyncSettings(
         client_sync_interval_ms=values[CLIENT_SYNC_INTERVAL],
         client_sync_max_delay_after_start_ms=values[CLIENT_SYNC_MAX_DELAY_AFTER_START],
@@ -68,13 +83,50 @@ def _reset_cursor(session: Session, history: History, actor: Actor) -> Cursor:
 def changes(
     db: Database, actor: Actor, device_id: str, token: str | None, limit: int
 ) -> ChangesPage:
+    """The page after ``token`` for a caller authenticated already."""
     with db.snapshot() as session:
-        history = read_history(session)
-        settings = sync_settings(session)
-        cursor = start_cursor(history, actor) if token is None else Cursor.decode(token)
-        reason = None if token is None else _reason(session, history, cursor, actor)
+        page, done = _changes(session, actor, token, limit)
+    if done is not None:
+        _note_device(db, device_id, done)
+    return page
+
+
+def poll(db: Database, device_token: str, token: str | None, limit: int) -> ChangesPage:
+    """``GET /sync/changes``: authenticate and read the page in one transaction.
+
+    The device row read to authenticate also says whether its bookkeeping is due, so an
+    up-to-date poll within the minute writes nothing and reads no more than it must.
+    """
+    now = utcnow()
+    with db.snapshot() as session:
+        caller = signed_in(session, device_token)
+        page, done = _changes(session, caller.actor, token, limit)
+    sync_due = done is not None and not _sync_noted(
+        caller.last_sync_at, caller.last_sync_seq, done, now
+    )
+    if sync_due or caller.seen_is_due(now):
+        note_device(db, caller.device_id, seen_at=now, synced_seq=done if sync_due else None)
+    return page
+
+
+def _changes(
+    session: Session, actor: Actor, token: str | None, limit: int
+) -> tuple[ChangesPage, int | None]:
+    """The answer, and the change number the caller is now up to date with (None while
+    pages or a reconciliation are still to come)."""
+    given = None if token is None else Cursor.decode(token)
+    seq = 0 if given is None else given.seq
+    row = session.execute(_STANDING, {"seq": seq}).one()
+    history, stored_nonce = standing_of(row[: len(STANDING)], seq)
+    stored = zip(_SYNC_SETTINGS, row[len(STANDING) :], strict=True)
+    settings = _sync_settings(effective_settings({k: v for k, v in stored if v is not None}))
+    if given is None:
+        cursor = start_cursor(history, actor)
+    else:
+        cursor = given
+        reason = _reason(history, cursor, actor, stored_nonce)
         if reason is not None:
-            return ChangesPage(
+            reset = ChangesPage(
                 protocol=PROTOCOL_VERSION,
                 cursor=_reset_cursor(session, history, actor).encode(),
                 changes=[],
@@ -84,24 +136,25 @@ def changes(
                 settings=settings,
                 server_time=utcnow(),
             )
-        page = read_page(session, actor, cursor, history, limit)
-    if not page.has_more:
-        _note_device(db, device_id, page.cursor.seq)
-    return ChangesPage(
+            return reset, None
+    page = read_page(session, actor, cursor, history, limit)
+    answer = ChangesPage(
         protocol=PROTOCOL_VERSION,
-        cursor=page.cursor.encode(),
+        # Up to date already: the cursor comes back as it was sent.
+        cursor=token if token is not None and page.cursor is given else page.cursor.encode(),
         changes=page.changes,
         has_more=page.has_more,
         remaining=page.remaining,
         settings=settings,
         server_time=utcnow(),
     )
+    return answer, None if page.has_more else page.cursor.seq
 
 
-def _reason(session: Session, history: History, cursor: Cursor, actor: Actor) -> str | None:
+def _reason(history: History, cursor: Cursor, actor: Actor, stored_nonce: str | None) -> str | None:
     if cursor.reset_to is not None:
         return "a reconciliation was interrupted"
-    return reset_reason(session, history, cursor, actor)
+    return reset_reason(history, cursor, actor, stored_nonce)
 
 
 def manifest(db: Database, actor: Actor, token: str, limit: int) -> ManifestPage:
@@ -158,17 +211,15 @@ def records(db: Database, actor: Actor, refs: list[RecordRef]) -> RecordsAnswer:
     return RecordsAnswer(records=found, gone=gone)
 
 
+def _sync_noted(last_at: datetime | None, last_seq: int | None, seq: int, now: datetime) -> bool:
+    return last_at is not None and now - last_at < _DEVICE_PRECISION and last_seq == seq
+
+
 def _note_device(db: Database, device_id: str, seq: int) -> None:
     """Remember how far the device got, for the dashboard (at most once a minute if idle)."""
     now = utcnow()
     with db.read() as session:
         device = session.get(Device, device_id)
-        if device is None:
+        if device is None or _sync_noted(device.last_sync_at, device.last_sync_seq, seq, now):
             return
-        fresh = device.last_sync_at is not None and now - device.last_sync_at < _DEVICE_PRECISION
-        if fresh and device.last_sync_seq == seq:
-            return
-    with db.write() as session:
-        device = session.get(Device, device_id)
-        if device is not None:
-            device.last_sync_at, device.last_sync_seq = now, seq
+    note_device(db, device_id, seen_at=now, synced_seq=seq)

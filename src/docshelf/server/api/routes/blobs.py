@@ -1,25 +1,42 @@
-"""Files by SHA-256: upload (verified), ask which are missing, download with Range."""
+"""Files by SHA-256: upload (verified, resumable), ask which are missing, download with Range."""
 
 from __future__ import annotations
 
+import re
 from stat import S_ISREG
 from typing import Annotated
 
 import anyio
-from fastapi import APIRouter, Path, Request, Response
-from fastapi.responses import FileResponse
+from fastapi import APIRouter, Header, Path, Request, Response
+from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel
+from starlette.requests import ClientDisconnect
 
-from docshelf.domain.errors import NotFound
+from docshelf.domain.accounts import Actor
+from docshelf.domain.errors import InvalidInput, NotFound, PayloadTooLarge
 from docshelf.protocol.admin import MissingBlobsRequest
+from docshelf.protocol.problems import Problem
 from docshelf.protocol.records import BlobInfo
-from docshelf.server.api.deps import CurrentActor, State
-from docshelf.server.services import files
+from docshelf.server.api.deps import CurrentActor, State, Token
+from docshelf.server.api.errors import problem_response
+from docshelf.server.blobs import OffsetMismatch
+from docshelf.server.services import auth, files, uploads
+from docshelf.server.state import ServerState
 
 router = APIRouter(prefix="/blobs", tags=["files"])
 
 Sha = Annotated[str, Path(pattern=r"^[0-9a-f]{64}$", description="SHA-256, lower-case hex")]
 IMMUTABLE = "private, max-age=31536000, immutable"
+ContentRange = Annotated[
+    str | None,
+    Header(
+        pattern=r"^bytes \d{1,15}-\d{1,15}/\d{1,15}$",
+        description="`bytes START-END/TOTAL`: the body is bytes START to END of a file of TOTAL"
+        " bytes. START must be what the server holds of your upload (GET"
+        " /blobs/{sha256}/upload), or 0 to start over. Without it the body is the whole file.",
+    ),
+]
+_RANGE_RE = re.compile(r"^bytes (\d+)-(\d+)/(\d+)$")
 
 
 class BlobResponse(FileResponse):
@@ -29,6 +46,14 @@ class BlobResponse(FileResponse):
 
 class MissingBlobs(BaseModel):
     missing: list[str]
+
+
+class UploadState(BaseModel):
+    sha256: str
+    # Bytes the server holds of the caller's upload: continue from here.
+    offset: int
+    # The file is stored and the caller may use it in edits: nothing left to send.
+    complete: bool
 
 
 @router.post("/missing", operation_id="missing_blobs", response_model=MissingBlobs)
@@ -42,6 +67,9 @@ def missing_blobs(body: MissingBlobsRequest, actor: CurrentActor, state: State) 
     "/{sha256}",
     operation_id="upload_blob",
     response_model=BlobInfo,
+    responses={
+        202: {"model": UploadState, "description": "The piece is stored; send the rest."},
+    },
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -51,8 +79,16 @@ def missing_blobs(body: MissingBlobsRequest, actor: CurrentActor, state: State) 
         }
     },
 )
-async def upload_blob(sha256: Sha, request: Request, actor: CurrentActor, state: State) -> BlobInfo:
-    """Upload a file's bytes; refused unless they hash to ``sha256``."""
+async def upload_blob(
+    sha256: Sha,
+    request: Request,
+    actor: CurrentActor,
+    state: State,
+    content_range: ContentRange = None,
+) -> BlobInfo | Response:
+    """Upload a file's bytes, whole or in pieces; refused unless they hash to ``sha256``."""
+    if content_range is not None:
+        return await _upload_piece(sha256, request, actor, state, content_range)
     writer = state.blobs.writer(sha256, state.settings.max_upload_bytes)
     try:
         async for chunk in request.stream():
@@ -61,20 +97,86 @@ async def upload_blob(sha256: Sha, request: Request, actor: CurrentActor, state:
         sha, size = await anyio.to_thread.run_sync(writer.finish)
     finally:
         writer.abort()
-
-    def register() -> None:
-        with state.db.write() as session:
-            files.register_blob(session, sha, size)
-
-    await anyio.to_thread.run_sync(register)
+    await anyio.to_thread.run_sync(_register, state, actor, sha, size)
     return BlobInfo(sha256=sha, size=size)
 
 
-@router.get("/{sha256}", operation_id="download_blob", response_class=FileResponse)
-def download_blob(sha256: Sha, request: Request, actor: CurrentActor, state: State) -> Response:
-    """A file you may see; supports ``Range`` and ``If-None-Match``; cacheable for ever."""
+def _register(state: ServerState, actor: Actor, sha: str, size: int) -> None:
+    with state.db.write() as session:
+        files.register_blob(session, sha, size)
+        # Sending the bytes proves the caller holds the content: they may use it in edits.
+        uploads.record_upload(session, actor.user_id, sha)
+
+
+async def _upload_piece(
+    sha256: str, request: Request, actor: Actor, state: ServerState, content_range: str
+) -> BlobInfo | Response:
+    match = _RANGE_RE.match(content_range)
+    assert match is not None  # the header's pattern was checked already
+    start, end, total = (int(group) for group in match.groups())
+    if not start <= end < total:
+        raise InvalidInput(f"Content-Range {content_range!r} needs START <= END < TOTAL.")
+    if total > state.settings.max_upload_bytes:
+        raise PayloadTooLarge(
+            f"The file is larger than the limit of {state.settings.max_upload_bytes} bytes."
+        )
+    try:
+        piece = await anyio.to_thread.run_sync(
+            state.blobs.partial, actor.user_id, sha256, start, end
+        )
+    except OffsetMismatch as exc:
+        problem = Problem(
+            title=exc.title,
+            status=exc.status,
+            detail=exc.message,
+            code=exc.code,
+            request_id=getattr(request.state, "request_id", None),
+        )
+        return problem_response(problem, headers={"Upload-Offset": str(exc.offset)})
+    try:
+        try:
+            async for chunk in request.stream():
+                if chunk:
+                    await anyio.to_thread.run_sync(piece.write, chunk)
+        except ClientDisconnect:
+            # Nobody reads this answer; what arrived stays for the next request.
+            return JSONResponse(
+                UploadState(sha256=sha256, offset=piece.size, complete=False).model_dump(),
+                status_code=202,
+            )
+        if not (piece.complete and end + 1 == total):
+            return JSONResponse(
+                UploadState(sha256=sha256, offset=piece.size, complete=False).model_dump(),
+                status_code=202,
+            )
+        sha, size = await anyio.to_thread.run_sync(piece.finish)
+    finally:
+        await anyio.to_thread.run_sync(piece.close)
+    await anyio.to_thread.run_sync(_register, state, actor, sha, size)
+    return BlobInfo(sha256=sha, size=size)
+
+
+@router.get("/{sha256}/upload", operation_id="upload_state", response_model=UploadState)
+def upload_state(sha256: Sha, actor: CurrentActor, state: State) -> UploadState:
+    """How much of your upload of this file the server holds, to resume it.
+
+    ``complete`` only when the file is stored and you may use it in edits (you sent it or
+    may read it); otherwise send it, even if someone else stored the same bytes."""
     with state.db.read() as session:
-        allowed = files.may_read(session, actor, sha256)
+        usable = uploads.may_use(session, actor, sha256)
+    if usable is not None and state.blobs.has(sha256):
+        return UploadState(sha256=sha256, offset=usable.size, complete=True)
+    offset = state.blobs.partial_size(actor.user_id, sha256)
+    return UploadState(sha256=sha256, offset=offset, complete=False)
+
+
+@router.get("/{sha256}", operation_id="download_blob", response_class=FileResponse)
+def download_blob(sha256: Sha, request: Request, token: Token, state: State) -> Response:
+    """A file you may see; supports ``Range`` and ``If-None-Match``; cacheable for ever."""
+    # An initial sync downloads hundreds of files: authentication and the permission check
+    # share one transaction and this one worker-thread call (a dependency would take another).
+    with auth.authenticated(state.db, token) as (session, caller):
+        allowed = files.may_read(session, caller.actor, sha256)
     path = state.blobs.path(sha256)
     try:
         # Handed to the response, which would otherwise stat the file again in a thread.

@@ -1,0 +1,466 @@
+"""The Organisation tab: profiles and their fields, snippets, and (for Org) the unit tree.
+
+Every change goes through the client's :class:`~docshelf.client.editing.Editor`, which
+queues it in the outbox; the window runs it off the GUI thread and re-reads the local
+copy, so the change shows at once and goes up at the next sync.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Protocol
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import (
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from docshelf.client.editing import Editor, Queued
+from docshelf.desktop.i18n import Texts
+from docshelf.desktop.library import Library
+from docshelf.desktop.prompts import Prompts
+
+ID_ROLE = Qt.ItemDataRole.UserRole
+INHERITED = QColor("#8a8a8a")  # grey: the value comes from the unit or the user
+OVERRIDDEN = QColor("#000000")  # black: the profile sets it
+
+Change = Callable[[Editor], Queued]
+
+
+class Actions(Protocol):
+    def edit(self, change: Change) -> None: ...
+
+    def read_text(self, sha: str, done: Callable[[str], None]) -> None: ...
+
+
+class OrganisationTab(QWidget):
+    def __init__(self, texts: Texts, actions: Actions, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.texts = texts
+        self.ops = actions
+        self.prompts = Prompts(self)
+        self.library = Library()
+        self.profiles = QListWidget()
+        self.unit_label = QLabel()
+        self.fields = QTableWidget(0, 2)
+        self.fields.verticalHeader().setVisible(False)
+        self.fields.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
+        self.fields.setSelectionMode(QTableWidget.SelectionMode.SingleSelection)
+        self.fields.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.fields.horizontalHeader().setStretchLastSection(True)
+        self.snippets = QListWidget()
+        self.units = QTreeWidget()
+        self.units.setHeaderHidden(True)
+        self.buttons: dict[str, QPushButton] = {}
+        self.boxes: dict[str, QGroupBox] = {}
+        self.pending = QLabel()
+        self._layout()
+        self.profiles.currentItemChanged.connect(lambda *_: self._show_profile())
+        self.fields.itemSelectionChanged.connect(self._enable)
+        self.fields.itemDoubleClicked.connect(lambda _item: self.edit_field())
+        self.snippets.currentItemChanged.connect(lambda *_: self._enable())
+        self.snippets.itemDoubleClicked.connect(lambda _item: self.edit_snippet())
+        self.units.currentItemChanged.connect(lambda *_: self._enable())
+        self.set_texts(texts)
+
+    def _button(self, key: str, handler: Callable[[], None]) -> QPushButton:
+        button = QPushButton()
+        button.clicked.connect(lambda: handler())
+        self.buttons[key] = button
+        return button
+
+    def _box(self, key: str, *widgets: QWidget, buttons: list[QPushButton]) -> QGroupBox:
+        box = QGroupBox()
+        layout = QVBoxLayout(box)
+        for widget in widgets:
+            layout.addWidget(widget)
+        row = QHBoxLayout()
+        for button in buttons:
+            row.addWidget(button)
+        row.addStretch(1)
+        layout.addLayout(row)
+        self.boxes[key] = box
+        return box
+
+    def _layout(self) -> None:
+        profiles = self._box(
+            "org.profiles",
+            self.profiles,
+            buttons=[
+                self._button("org.share", self.share),
+                self._button("org.unshare", self.unshare),
+            ],
+        )
+        fields = self._box(
+            "org.fields",
+            self.unit_label,
+            self.fields,
+            buttons=[
+                self._button("org.edit", self.edit_field),
+                self._button("org.reset", self.reset_field),
+                self._button("org.assign_unit", self.assign_unit),
+            ],
+        )
+        snippets = self._box(
+            "org.snippets",
+            self.snippets,
+            buttons=[
+                self._button("org.snippet_new", self.new_snippet),
+                self._button("org.snippet_edit", self.edit_snippet),
+                self._button("org.snippet_delete", self.delete_snippet),
+            ],
+        )
+        units = self._box(
+            "org.units",
+            self.units,
+            buttons=[
+                self._button("org.unit_new", self.new_unit),
+                self._button("org.unit_rename", self.rename_unit),
+                self._button("org.unit_field", self.set_unit_field),
+                self._button("org.unit_delete", self.delete_unit),
+            ],
+        )
+        top = QSplitter()
+        top.addWidget(profiles)
+        top.addWidget(fields)
+        top.setStretchFactor(1, 2)
+        bottom = QSplitter()
+        bottom.addWidget(snippets)
+        bottom.addWidget(units)
+        column = QSplitter(Qt.Orientation.Vertical)
+        column.addWidget(top)
+        column.addWidget(bottom)
+        column.setStretchFactor(0, 3)
+        column.setStretchFactor(1, 2)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(column)
+        layout.addWidget(self.pending)
+
+    def set_texts(self, texts: Texts) -> None:
+        self.texts = texts
+        for key, box in self.boxes.items():
+            box.setTitle(texts(key))
+        labels = {
+            "org.unshare": "org.unshare",
+            "org.snippet_new": "org.new",
+            "org.snippet_edit": "org.edit",
+            "org.snippet_delete": "org.delete",
+            "org.unit_delete": "org.delete",
+        }
+        for key, button in self.buttons.items():
+            button.setText(texts(labels.get(key, key)))
+        self.fields.setHorizontalHeaderLabels([texts("org.field"), texts("org.value")])
+        self.show_library(self.library)
+
+    # --- rendering -----------------------------------------------------------------------
+
+    def show_library(self, library: Library) -> None:
+        self.library = library
+        texts = self.texts
+        _refill(self.profiles, [(self._profile_title(p), p["id"]) for p in library.profiles])
+        _refill(
+            self.snippets,
+            [
+                (f"{s['title']} ({texts('org.snippet.' + s['kind'])})", s["id"])
+                for s in library.snippets
+            ],
+        )
+        self._fill_units()
+        self.boxes["org.units"].setVisible(library.may_manage_units)
+        self.pending.setText(
+            texts("org.pending", n=library.pending_uploads) if library.pending_uploads else ""
+        )
+        self._show_profile()
+
+    def _profile_title(self, profile: dict[str, Any]) -> str:
+        if profile.get("shared_with_me"):
+            return self.texts(
+                "org.shared_by", title=profile["title"], owner=profile.get("owner", "?")
+            )
+        return str(profile["title"])
+
+    def _fill_units(self) -> None:
+        selected = _current(self.units.currentItem())
+        self.units.blockSignals(True)
+        self.units.clear()
+        items: dict[str, QTreeWidgetItem] = {}
+        pending = list(self.library.units)
+        while pending:
+            placed = [u for u in pending if not u.get("parent_id") or u["parent_id"] in items]
+            for unit in placed or pending:
+                parent = items.get(unit.get("parent_id") or "")
+                item = QTreeWidgetItem(parent or self.units, [unit["title"]])
+                item.setData(0, ID_ROLE, unit["id"])
+                items[unit["id"]] = item
+                pending.remove(unit)
+        self.units.expandAll()
+        if selected in items:
+            self.units.setCurrentItem(items[selected])
+        self.units.blockSignals(False)
+
+    def profile(self) -> dict[str, Any] | None:
+        ident = _current(self.profiles.currentItem())
+        return next((p for p in self.library.profiles if p["id"] == ident), None)
+
+    def _show_profile(self) -> None:
+        profile = self.profile()
+        fields = profile["fields"] if profile else []
+        selected_row = self.fields.currentRow()
+        self.fields.setRowCount(len(fields))
+        for row, field in enumerate(fields):
+            label = QTableWidgetItem(field["label"])
+            label.setData(ID_ROLE, field["key"])
+            value = QTableWidgetItem("" if field["value"] is None else str(field["value"]))
+            color = INHERITED if field["inherited"] else OVERRIDDEN
+            for item in (label, value):
+                item.setForeground(QBrush(color))
+            self.fields.setItem(row, 0, label)
+            self.fields.setItem(row, 1, value)
+        if 0 <= selected_row < len(fields):
+            self.fields.selectRow(selected_row)
+        unit = (profile or {}).get("unit") or "—"
+        self.unit_label.setText(self.texts("org.unit", unit=unit) if profile else "")
+        self._enable()
+
+    def field_key(self) -> str | None:
+        row = self.fields.currentRow()
+        item = self.fields.item(row, 0) if row >= 0 else None
+        return None if item is None else str(item.data(ID_ROLE))
+
+    def field(self) -> dict[str, Any] | None:
+        profile, key = self.profile(), self.field_key()
+        if profile is None or key is None:
+            return None
+        return next((f for f in profile["fields"] if f["key"] == key), None)
+
+    def snippet(self) -> dict[str, Any] | None:
+        ident = _current(self.snippets.currentItem())
+        return next((s for s in self.library.snippets if s["id"] == ident), None)
+
+    def unit(self) -> dict[str, Any] | None:
+        ident = _current(self.units.currentItem())
+        return next((u for u in self.library.units if u["id"] == ident), None)
+
+    def _enable(self) -> None:
+        profile, field, snippet, unit = self.profile(), self.field(), self.snippet(), self.unit()
+        mine = profile is not None and self.library.owns(profile)
+        enabled = {
+            "org.share": mine,
+            "org.unshare": mine and bool((profile or {}).get("shared_with")),
+            "org.edit": mine and field is not None,
+            "org.reset": mine and field is not None and not field["inherited"],
+            "org.assign_unit": mine and bool(self.library.units),
+            "org.snippet_new": self.library.user_id is not None,
+            "org.snippet_edit": snippet is not None and self.library.may_change_snippet(snippet),
+            "org.snippet_delete": snippet is not None and self.library.may_change_snippet(snippet),
+            "org.unit_new": self.library.may_manage_units,
+            "org.unit_rename": unit is not None,
+            "org.unit_field": unit is not None,
+            "org.unit_delete": unit is not None,
+        }
+        for key, button in self.buttons.items():
+            button.setEnabled(enabled.get(key, False))
+
+    # --- profiles ------------------------------------------------------------------------
+
+    def edit_field(self) -> None:
+        profile, field = self.profile(), self.field()
+        if profile is None or field is None or not self.library.owns(profile):
+            return
+        shown = "" if field["value"] is None else str(field["value"])
+        value = self.prompts.text(
+            profile["title"], self.texts("org.new_value", field=field["label"]), shown
+        )
+        if value is not None and value != shown:
+            self.set_field(profile["id"], field["key"], value)
+
+    def set_field(self, profile_id: str, key: str, value: str) -> None:
+        self.ops.edit(lambda editor: editor.profile_set(profile_id, key, value))
+
+    def reset_field(self) -> None:
+        profile, field = self.profile(), self.field()
+        if profile is not None and field is not None:
+            pid, key = profile["id"], field["key"]
+            self.ops.edit(lambda editor: editor.profile_reset(pid, key))
+
+    def assign_unit(self) -> None:
+        profile = self.profile()
+        if profile is None:
+            return
+        titles = [u["title"] for u in self.library.units]
+        chosen = self.prompts.choice(profile["title"], self.texts("org.assign_unit"), titles)
+        unit = next((u for u in self.library.units if u["title"] == chosen), None)
+        if unit is not None:
+            pid, uid = profile["id"], unit["id"]
+            self.ops.edit(lambda editor: editor.profile_set(pid, "unit", uid))
+
+    def share(self) -> None:
+        profile = self.profile()
+        if profile is None:
+            return
+        logins = sorted(
+            str(u["login"]) for u in self.library.users.values() if u["id"] != self.library.user_id
+        )
+        login = self.prompts.choice(
+            profile["title"], self.texts("org.share_with"), logins, editable=True
+        )
+        if login:
+            pid = profile["id"]
+            self.ops.edit(lambda editor: editor.profile_share(pid, login))
+
+    def unshare(self) -> None:
+        profile = self.profile()
+        if profile is None:
+            return
+        logins = [
+            self.library.principal_name(f"user:{u}") for u in profile.get("shared_with") or []
+        ]
+        login = self.prompts.choice(profile["title"], self.texts("org.unshare"), logins)
+        if login:
+            pid = profile["id"]
+            self.ops.edit(lambda editor: editor.profile_share(pid, login, share=False))
+
+    # --- snippets ------------------------------------------------------------------------
+
+    def _snippet_labels(self) -> tuple[str, str]:
+        return self.texts("org.snippet_title"), self.texts("org.snippet_body")
+
+    def new_snippet(self) -> None:
+        answer = self.prompts.snippet(self.texts("org.snippets"), self._snippet_labels())
+        if answer is not None:
+            title, body = answer
+            self.ops.edit(lambda editor: _with_body(body, lambda p: editor.snippet_new(title, p)))
+
+    def edit_snippet(self) -> None:
+        snippet = self.snippet()
+        if snippet is None or not self.library.may_change_snippet(snippet):
+            return
+        sha = snippet.get("body_sha256")
+        if sha and snippet.get("body_format", "text") == "text":
+            self.ops.read_text(sha, lambda body: self._edit_snippet(snippet, body))
+        else:
+            self._edit_snippet(snippet, None)
+
+    def _edit_snippet(self, snippet: dict[str, Any], body: str | None) -> None:
+        answer = self.prompts.snippet(
+            self.texts("org.snippets"), self._snippet_labels(), (snippet["title"], body or "")
+        )
+        if answer is None:
+            return
+        title, new_body = answer
+        sid = snippet["id"]
+        changed_title = title if title != snippet["title"] else None
+        # Formatted bodies (HTML, Word) are not edited here: only their title changes.
+        if body is None or new_body == body:
+            if changed_title is not None:
+                self.ops.edit(lambda editor: editor.snippet_edit(sid, changed_title, None))
+            return
+        self.ops.edit(
+            lambda editor: _with_body(
+                new_body, lambda p: editor.snippet_edit(sid, changed_title, p)
+            )
+        )
+
+    def delete_snippet(self) -> None:
+        snippet = self.snippet()
+        if snippet is not None and self.prompts.confirm(
+            self.texts("org.snippets"), self.texts("org.confirm_delete", what=snippet["title"])
+        ):
+            sid = snippet["id"]
+            self.ops.edit(lambda editor: editor.snippet_rm(sid))
+
+    # --- units ---------------------------------------------------------------------------
+
+    def new_unit(self) -> None:
+        parent = self.unit()
+        title = self.prompts.text(self.texts("org.units"), self.texts("org.unit_title"))
+        if title:
+            parent_id = parent["id"] if parent else None
+            self.ops.edit(lambda editor: editor.unit_new(title, parent_id))
+
+    def rename_unit(self) -> None:
+        unit = self.unit()
+        if unit is None:
+            return
+        title = self.prompts.text(
+            self.texts("org.units"), self.texts("org.unit_title"), unit["title"]
+        )
+        if title and title != unit["title"]:
+            uid = unit["id"]
+            self.ops.edit(lambda editor: editor.unit_set(uid, "title", title))
+
+    def set_unit_field(self) -> None:
+        unit = self.unit()
+        if unit is None:
+            return
+        lang = self.texts.language
+        labels = {
+            (f.get("labels") or {}).get(lang, f["key"]): f["key"] for f in self.library.fields
+        }
+        label = self.prompts.choice(unit["title"], self.texts("org.choose_field"), sorted(labels))
+        if label is None:
+            return
+        key = labels[label]
+        current = str((unit.get("fields") or {}).get(key, ""))
+        value = self.prompts.text(unit["title"], self.texts("org.new_value", field=label), current)
+        if value is not None:
+            uid = unit["id"]
+            self.ops.edit(lambda editor: editor.unit_set(uid, key, value or None))
+
+    def delete_unit(self) -> None:
+        unit = self.unit()
+        if unit is not None and self.prompts.confirm(
+            self.texts("org.units"), self.texts("org.confirm_delete", what=unit["title"])
+        ):
+            uid = unit["id"]
+            self.ops.edit(lambda editor: editor.unit_rm(uid))
+
+
+def _with_body(body: str, use: Callable[[Path], Queued]) -> Queued:
+    """Hand a snippet's text to the editor as the file it expects (it copies it in)."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="docshelf-snippet-") as folder:
+        path = Path(folder) / "body.txt"
+        path.write_text(body, encoding="utf-8")
+        return use(path)
+
+
+def _refill(widget: QListWidget, rows: list[tuple[str, str]]) -> None:
+    selected = _current(widget.currentItem())
+    widget.blockSignals(True)
+    widget.clear()
+    current = None
+    for text, ident in rows:
+        item = QListWidgetItem(text)
+        item.setData(ID_ROLE, ident)
+        widget.addItem(item)
+        if ident == selected:
+            current = item
+    if current is None and widget.count():
+        current = widget.item(0)
+    if current is not None:
+        widget.setCurrentItem(current)
+    widget.blockSignals(False)
+
+
+def _current(item: QListWidgetItem | QTreeWidgetItem | None) -> str | None:
+    if item is None:
+        return None
+    value = item.data(0, ID_ROLE) if isinstance(item, QTreeWidgetItem) else item.data(ID_ROLE)
+    return None if value is None else str(value)

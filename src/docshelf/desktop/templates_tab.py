@@ -1,0 +1,212 @@
+"""The Templates tab: groups as a tree, the group's templates, a search, the details, and
+"Create document" (the window copies the file and opens it, off the GUI thread)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QSplitter,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from docshelf.desktop.i18n import Texts
+from docshelf.desktop.library import Library, title
+
+ID_ROLE = Qt.ItemDataRole.UserRole
+ALL = ""  # the tree's root item: every template
+
+
+class TemplatesTab(QWidget):
+    create_requested = Signal(str, str)  # template id, language
+
+    def __init__(self, texts: Texts, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.texts = texts
+        self.library = Library()
+        self.groups = QTreeWidget()
+        self.groups.setHeaderHidden(True)
+        self.search = QLineEdit()
+        self.search.setClearButtonEnabled(True)
+        self.list = QListWidget()
+        self.heading = QLabel()
+        self.heading.setStyleSheet("font-weight: bold; font-size: 14pt;")
+        self.heading.setWordWrap(True)
+        self.description = QLabel()
+        self.description.setWordWrap(True)
+        self.facts = QLabel()
+        self.facts.setWordWrap(True)
+        self.facts.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.language = QComboBox()
+        self.language_label = QLabel()
+        self.create_button = QPushButton()
+        self._layout()
+        self.groups.currentItemChanged.connect(lambda *_: self._fill_list())
+        self.search.textChanged.connect(lambda _text: self._fill_list())
+        self.list.currentItemChanged.connect(lambda *_: self._show_details())
+        self.list.itemActivated.connect(lambda _item: self._create())
+        self.create_button.clicked.connect(self._create)
+        self.set_texts(texts)
+
+    def _layout(self) -> None:
+        middle = QWidget()
+        middle_layout = QVBoxLayout(middle)
+        middle_layout.setContentsMargins(0, 0, 0, 0)
+        middle_layout.addWidget(self.search)
+        middle_layout.addWidget(self.list)
+        details = QWidget()
+        details_layout = QVBoxLayout(details)
+        details_layout.addWidget(self.heading)
+        details_layout.addWidget(self.description)
+        details_layout.addWidget(self.facts)
+        details_layout.addStretch(1)
+        row = QHBoxLayout()
+        row.addWidget(self.language_label)
+        row.addWidget(self.language)
+        row.addStretch(1)
+        row.addWidget(self.create_button)
+        details_layout.addLayout(row)
+        splitter = QSplitter()
+        for widget, stretch in ((self.groups, 2), (middle, 3), (details, 4)):
+            splitter.addWidget(widget)
+            splitter.setStretchFactor(splitter.indexOf(widget), stretch)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(splitter)
+
+    def set_texts(self, texts: Texts) -> None:
+        self.texts = texts
+        self.search.setPlaceholderText(texts("templates.search"))
+        self.create_button.setText(texts("templates.create"))
+        self.language_label.setText(texts("templates.language"))
+        self.show_library(self.library)
+
+    # --- rendering -----------------------------------------------------------------------
+
+    def show_library(self, library: Library) -> None:
+        self.library = library
+        selected_group = self._current_id(self.groups.currentItem(), ALL)
+        self.groups.blockSignals(True)
+        self.groups.clear()
+        root = QTreeWidgetItem([self.texts("templates.all")])
+        root.setData(0, ID_ROLE, ALL)
+        self.groups.addTopLevelItem(root)
+        items = {ALL: root}
+        pending = list(library.groups)
+        # Parents first, whatever order the cache gave: a group waits until its parent is in.
+        while pending:
+            placed = [g for g in pending if (g.get("parent_id") or ALL) in items]
+            if not placed:
+                placed = pending  # orphans (parent not visible to this user) go to the top
+            for group in placed:
+                parent = items.get(group.get("parent_id") or ALL, root)
+                item = QTreeWidgetItem(parent, [title(group, self.texts.language)])
+                item.setData(0, ID_ROLE, group["id"])
+                items[group["id"]] = item
+                pending.remove(group)
+        self.groups.expandAll()
+        self.groups.setCurrentItem(items.get(selected_group, root))
+        self.groups.blockSignals(False)
+        self._fill_list()
+
+    def visible_templates(self) -> list[dict[str, Any]]:
+        needle = self.search.text().strip().casefold()
+        group = self._current_id(self.groups.currentItem(), ALL)
+        found = []
+        for template in self.library.templates:
+            if needle:
+                haystack = " ".join(
+                    [
+                        *(template.get("titles") or {}).values(),
+                        *(template.get("descriptions") or {}).values(),
+                    ]
+                ).casefold()
+                if needle not in haystack:
+                    continue
+            elif group != ALL and template.get("group_id") != group:
+                continue
+            found.append(template)
+        return found
+
+    def _fill_list(self) -> None:
+        selected = self._current_id(self.list.currentItem(), None)
+        self.list.blockSignals(True)
+        self.list.clear()
+        current = None
+        for template in self.visible_templates():
+            item = QListWidgetItem(title(template, self.texts.language))
+            item.setData(ID_ROLE, template["id"])
+            self.list.addItem(item)
+            if template["id"] == selected:
+                current = item
+        if current is None and self.list.count():
+            current = self.list.item(0)
+        if current is not None:
+            self.list.setCurrentItem(current)
+        self.list.blockSignals(False)
+        self._show_details()
+
+    def selected(self) -> dict[str, Any] | None:
+        ident = self._current_id(self.list.currentItem(), None)
+        return next((t for t in self.library.templates if t["id"] == ident), None)
+
+    def _show_details(self) -> None:
+        texts, template = self.texts, self.selected()
+        lang = texts.language
+        self.language.clear()
+        if template is None:
+            self.heading.setText(texts("templates.none"))
+            self.description.clear()
+            self.facts.clear()
+            self.create_button.setEnabled(False)
+            return
+        self.heading.setText(title(template, lang))
+        descriptions: dict[str, str] = template.get("descriptions") or {}
+        self.description.setText(descriptions.get(lang) or next(iter(descriptions.values()), ""))
+        languages = sorted((template.get("files") or {}).keys())
+        facts = [
+            texts("templates.languages", langs=", ".join(languages) or "—"),
+            texts("templates.type", kind=f".{template.get('kind', '?')}"),
+        ]
+        if self.library.is_layouter:
+            facts.append(texts("templates.status", status=texts(f"status.{template['status']}")))
+            facts.append(
+                texts(
+                    "templates.rights",
+                    use=self._principals(template.get("use_rights") or []),
+                    change=self._principals(template.get("change_rights") or []),
+                )
+            )
+        self.facts.setText("\n".join(facts))
+        self.language.addItems(languages)
+        if lang in languages:
+            self.language.setCurrentText(lang)
+        self.create_button.setEnabled(bool(languages))
+
+    def _principals(self, rights: list[str]) -> str:
+        everyone = "alle" if self.texts.language == "de" else "everyone"
+        names = [everyone if r == "*" else self.library.principal_name(r) for r in rights]
+        return ", ".join(names) or "—"
+
+    def _create(self) -> None:
+        template = self.selected()
+        if template is not None and self.language.currentText():
+            self.create_requested.emit(template["id"], self.language.currentText())
+
+    @staticmethod
+    def _current_id(item: QTreeWidgetItem | QListWidgetItem | None, default: Any) -> Any:
+        if item is None:
+            return default
+        value = item.data(0, ID_ROLE) if isinstance(item, QTreeWidgetItem) else item.data(ID_ROLE)
+        return value if value is not None else default

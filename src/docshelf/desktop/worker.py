@@ -1,0 +1,191 @@
+"""Work off the GUI thread: the sync thread, and a queue for cache reads and edits.
+
+The GUI thread never waits for the network or the disk. Two threads do that:
+
+- :class:`SyncRunner` is the app's one sync thread. It runs the daemon's loop (the same
+  scheduling rules, sleep and network-return detection as ``docshelf daemon``) and the
+  manual syncs the user asks for, one after the other.
+- :class:`Tasks` runs reads of the local copy, edits (outbox writes) and file copies, one
+  at a time, and hands each result back to the GUI thread through a Qt signal.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+from docshelf.client.app import Client
+from docshelf.client.daemon import Daemon
+from docshelf.client.engine import SyncResult
+from docshelf.client.errors import NotSignedIn
+from docshelf.client.status import Status
+from docshelf.domain.settings import CLIENT_SYNC_INTERVAL, CLIENT_SYNC_MAX_DELAY_AFTER_START
+
+log = logging.getLogger("docshelf.desktop")
+
+
+class AppDaemon(Daemon):
+    """The daemon's loop, plus taking the settings a manual sync brought at once."""
+
+    after_sync: Callable[[SyncResult | None], None] | None = None
+
+    def _sync(self) -> None:
+        super()._sync()
+        if self.after_sync is not None:
+            self.after_sync(None)
+
+    def take_settings(self) -> None:
+        settings = self.client.settings()
+        self.scheduler.update_settings(
+            settings[CLIENT_SYNC_INTERVAL], settings[CLIENT_SYNC_MAX_DELAY_AFTER_START]
+        )
+        self._publish_next()
+
+
+class SyncRunner:
+    """The one thread that syncs: on the schedule, and at once when asked.
+
+    A manual sync leaves the schedule as it was (the scheduler is told nothing about it)
+    except for the settings it brought. Requests made while a sync runs are folded into
+    one further sync after it, so a change made meanwhile still goes up.
+    """
+
+    def __init__(
+        self,
+        client: Client,
+        *,
+        scheduled: bool = True,
+        on_finished: Callable[[SyncResult | None], None] | None = None,
+    ) -> None:
+        self.client = client
+        self.daemon = AppDaemon(client)
+        self.daemon.after_sync = on_finished
+        self._on_finished = on_finished
+        self._scheduled = scheduled
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._manual = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.running_manual = False
+
+    def start(self) -> None:
+        if self._thread is not None:
+            return
+        self._thread = threading.Thread(target=self._loop, name="docshelf-sync", daemon=True)
+        self._thread.start()
+
+    def request_sync(self) -> None:
+        self._manual.set()
+        self._wake.set()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            # A sync in flight ends at its next request; the thread is a daemon thread,
+            # so a server that hangs cannot keep the app from quitting.
+            self._thread.join(timeout)
+
+    def _loop(self) -> None:
+        planned = False
+        while not self._stop.is_set():
+            if self._manual.is_set():
+                self._manual.clear()
+                self._manual_sync()
+                continue
+            if self._scheduled and not planned:
+                # After a first sync asked for before start, not before: the plan then
+                # sees a filled cache and spreads the next sync like any later start.
+                self.daemon.start()
+                planned = True
+            wait = self.daemon.step() if self._scheduled else 3600.0
+            self._wake.wait(wait)
+            self._wake.clear()
+
+    def _manual_sync(self) -> None:
+        self.running_manual = True
+        result: SyncResult | None = None
+        try:
+            result = self.client.sync(wait=True)
+        except NotSignedIn as exc:
+            log.warning("manual sync refused", extra={"event": "sync_refused", "error": str(exc)})
+        except Exception:
+            # The thread must survive anything: the status already says what went wrong
+            # for errors the engine knows; the rest goes to the log.
+            log.exception("manual sync crashed", extra={"event": "sync_crashed"})
+        finally:
+            self.running_manual = False
+        if self._scheduled and self.daemon.scheduler.planned_at() is not None:
+            self.daemon.take_settings()
+        if self._on_finished is not None:
+            self._on_finished(result)
+
+
+class StatusBridge(QObject):
+    """Carries every status the engine publishes (on whatever thread) to the GUI thread."""
+
+    changed = Signal(object)
+
+    def __init__(self, client: Client) -> None:
+        super().__init__()
+        self.status: Status = client.status()
+        self._unsubscribe = client.board.subscribe(self.changed.emit)
+        self.changed.connect(self._keep)
+
+    def _keep(self, status: Status) -> None:
+        self.status = status
+
+    def close(self) -> None:
+        self._unsubscribe()
+
+
+class Tasks(QObject):
+    """Runs callables on one worker thread; results come back on the GUI thread."""
+
+    _finished = Signal(object)
+
+    def __init__(self, on_error: Callable[[Exception], None] | None = None) -> None:
+        super().__init__()
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="docshelf-tasks")
+        self._finished.connect(self._deliver)
+        self.pending = 0
+        self.on_error = on_error
+
+    def run(
+        self,
+        work: Callable[[], Any],
+        on_done: Callable[[Any], None] | None = None,
+        on_error: Callable[[Exception], None] | None = None,
+    ) -> None:
+        self.pending += 1
+
+        def job() -> None:
+            try:
+                outcome: tuple[Any, ...] = (on_done, work(), None)
+            except Exception as exc:
+                if not hasattr(exc, "title"):
+                    log.exception("task failed", extra={"event": "task_failed"})
+                outcome = (on_error or self.on_error, None, exc)
+            self._finished.emit(outcome)
+
+        self._pool.submit(job)
+
+    def _deliver(self, outcome: tuple[Any, ...]) -> None:
+        self.pending -= 1
+        callback, result, error = outcome
+        if callback is None:
+            return
+        callback(error if error is not None else result)
+
+    def shutdown(self) -> None:
+        self._pool.shutdown(wait=True)
+
+
+def close_client(client: Client) -> None:
+    """Close the client once its threads are done with it (every write is committed)."""
+    client.close()

@@ -1,0 +1,277 @@
+"""Applying a plan: every object through the same service functions as the API, all in
+the one change the caller opened, so that clients receive the import as one step."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from docshelf.domain.accounts import Actor
+from docshelf.domain.errors import Conflict, DocshelfError, Forbidden, InvalidInput, NotFound
+from docshelf.domain.packages import (
+    Action,
+    FieldEntry,
+    GroupEntry,
+    SnippetEntry,
+    TemplateEntry,
+    UnitEntry,
+    describe_error,
+)
+from docshelf.server.blobs import CHUNK, BlobStore
+from docshelf.server.db.engine import Change
+from docshelf.server.db.models import FieldDefinition, Snippet, Template, TemplateGroup, Unit
+from docshelf.server.packages.plan import Plan, Step
+from docshelf.server.packages.reader import ExtractedPackage
+from docshelf.server.services import fields, snippets, templates, units
+from docshelf.server.services.common import get_or_404
+from docshelf.server.services.files import register_blob
+
+# Kinds of refusal a service may raise for one object; re-raised naming that object.
+_REFUSALS: tuple[type[DocshelfError], ...] = (InvalidInput, Forbidden, Conflict, NotFound)
+
+
+def store_files(blobs: BlobStore, package: ExtractedPackage) -> None:
+    """Put the package's files into the file store, verified by their SHA-256.
+
+    Done before the import's transaction, which then only records them: copying large
+    files must not hold the database's write lock. Should the transaction fail, the files
+    stay unrecorded, and unreadable to anyone, like any upload that was never used."""
+    for sha, path in package.files.items():
+        if not blobs.has(sha):
+            blobs.put_chunks(_chunks(path), expected_sha256=sha)
+
+
+def _chunks(path: Path) -> Iterator[bytes]:
+    with path.open("rb") as f:
+        while chunk := f.read(CHUNK):
+            yield chunk
+
+
+def apply_plan(
+    change: Change, actor: Actor, blobs: BlobStore, plan: Plan, package: ExtractedPackage
+) -> None:
+    for sha, path in sorted(package.files.items()):
+        register_blob(change.session, sha, path.stat().st_size)
+    for step in plan.steps:
+        if step.item.action is Action.UNCHANGED:
+            continue
+        try:
+            _APPLY[step.item.kind](change, actor, blobs, step)
+            # Written now, so that the objects after it find it (a template its new group).
+            change.session.flush()
+        except _REFUSALS as exc:
+            base = next(b for b in _REFUSALS if isinstance(exc, b))
+            raise base(describe_error(exc, step.entry), title=exc.title) from exc
+
+
+def _changed(step: Step, *names: str) -> dict[str, Any]:
+    """The desired values of those attributes that differ."""
+    return {name: step.desired[name] for name in names if name in step.item.changes}
+
+
+def _field(change: Change, actor: Actor, blobs: BlobStore, step: Step) -> None:
+    entry = step.entry
+    assert isinstance(entry, FieldEntry)
+    if step.item.action is Action.ADDED:
+        fields.create_field(
+            change,
+            actor,
+            key=entry.key,
+            scope=entry.scope,
+            type=entry.type,
+            labels=dict(entry.labels),
+            order=entry.order,
+        )
+        return
+    row = change.session.scalars(
+        select(FieldDefinition).where(FieldDefinition.key == entry.key)
+    ).one()
+    changed = _changed(step, "labels", "order")
+    fields.update_field(
+        change,
+        actor,
+        row,
+        labels=dict(entry.labels) if "labels" in changed else None,
+        order=entry.order if "order" in changed else None,
+    )
+
+
+def _unit(change: Change, actor: Actor, blobs: BlobStore, step: Step) -> None:
+    entry = step.entry
+    assert isinstance(entry, UnitEntry)
+    assignable = list(entry.assignable_by) if entry.assignable_by is not None else None
+    if step.item.action is Action.ADDED:
+        units.create_unit(
+            change,
+            actor,
+            title=entry.title,
+            parent_id=entry.parent_id,
+            fields=dict(entry.fields),
+            assignable_by=assignable,
+            order=entry.order,
+            unit_id=entry.id,
+        )
+        return
+    row = get_or_404(change.session, Unit, entry.id, "unit")
+    changes = step.item.changes
+    values: dict[str, str | None] | None = None
+    if "fields" in changes:
+        # The package's values replace the unit's: what it doesn't name is inherited again.
+        values = {key: None for key in row.fields if key not in entry.fields}
+        values.update(entry.fields)
+    units.update_unit(
+        change,
+        actor,
+        row,
+        title=entry.title if "title" in changes else None,
+        parent_id=entry.parent_id if "parent_id" in changes else None,
+        move_to_root="parent_id" in changes and entry.parent_id is None,
+        fields=values,
+        assignable_by=assignable if "assignable_by" in changes else None,
+        inherit_assignable_by="assignable_by" in changes and assignable is None,
+        order=entry.order if "order" in changes else None,
+    )
+
+
+def _group(change: Change, actor: Actor, blobs: BlobStore, step: Step) -> None:
+    entry = step.entry
+    assert isinstance(entry, GroupEntry)
+    if step.item.action is Action.ADDED:
+        templates.create_group(
+            change,
+            actor,
+            titles=dict(entry.titles),
+            parent_id=entry.parent_id,
+            order=entry.order,
+            group_id=entry.id,
+        )
+        return
+    row = get_or_404(change.session, TemplateGroup, entry.id, "template group")
+    changes = step.item.changes
+    templates.update_group(
+        change,
+        actor,
+        row,
+        titles=dict(entry.titles) if "titles" in changes else None,
+        parent_id=entry.parent_id if "parent_id" in changes else None,
+        move_to_root="parent_id" in changes and entry.parent_id is None,
+        order=entry.order if "order" in changes else None,
+    )
+
+
+def _template(change: Change, actor: Actor, blobs: BlobStore, step: Step) -> None:
+    entry = step.entry
+    assert isinstance(entry, TemplateEntry)
+    changes = step.item.changes
+    if step.item.action is Action.ADDED:
+        row = templates.create_template(
+            change,
+            actor,
+            kind=entry.kind,
+            titles=dict(entry.titles),
+            descriptions=dict(entry.descriptions),
+            group_id=entry.group_id,
+            status=entry.status,
+            use_rights=list(entry.use_rights),
+            change_rights=list(entry.change_rights),
+            order=entry.order,
+            template_id=entry.id,
+        )
+        languages = sorted(entry.files)
+    else:
+        row = get_or_404(change.session, Template, entry.id, "template")
+        if "active" in changes:
+            templates.restore(change, actor, row)
+        _update_template(change, actor, row, step)
+        languages = sorted(c.removeprefix("files.") for c in changes if c.startswith("files."))
+    for lang in languages:
+        file = entry.files.get(lang)
+        if file is None:
+            templates.remove_file(change, actor, row, lang)
+        else:
+            templates.set_file(
+                change,
+                actor,
+                blobs,
+                row,
+                lang=lang,
+                sha256=file.file.sha256,
+                filename=file.filename,
+            )
+
+
+def _update_template(change: Change, actor: Actor, row: Template, step: Step) -> None:
+    entry = step.entry
+    assert isinstance(entry, TemplateEntry)
+    changes = step.item.changes
+    plain = {"titles", "descriptions", "group_id", "status", "use_rights", "change_rights", "order"}
+    if not plain & set(changes):
+        return
+    templates.update_template(
+        change,
+        actor,
+        row,
+        titles=dict(entry.titles) if "titles" in changes else None,
+        descriptions=dict(entry.descriptions) if "descriptions" in changes else None,
+        group_id=entry.group_id if "group_id" in changes else None,
+        move_to_root="group_id" in changes and entry.group_id is None,
+        status=entry.status if "status" in changes else None,
+        use_rights=list(entry.use_rights) if "use_rights" in changes else None,
+        # As planned: with the importing layouter's own right, so they keep it.
+        change_rights=_as_list(step.desired["change_rights"])
+        if "change_rights" in changes
+        else None,
+        order=entry.order if "order" in changes else None,
+    )
+
+
+def _as_list(value: object) -> list[str]:
+    assert isinstance(value, tuple)
+    return [str(v) for v in value]
+
+
+def _snippet(change: Change, actor: Actor, blobs: BlobStore, step: Step) -> None:
+    entry = step.entry
+    assert isinstance(entry, SnippetEntry)
+    body = entry.body.sha256 if entry.body is not None else None
+    if step.item.action is Action.ADDED:
+        snippets.create_snippet(
+            change,
+            actor,
+            blobs,
+            kind=entry.kind,
+            title=entry.title,
+            template_id=entry.template_id,
+            read_rights=list(entry.read_rights),
+            write_rights=list(entry.write_rights),
+            body_sha256=body,
+            body_format=entry.body_format,
+            snippet_id=entry.id,
+        )
+        return
+    row = get_or_404(change.session, Snippet, entry.id, "snippet")
+    changes = step.item.changes
+    snippets.update_snippet(
+        change,
+        actor,
+        blobs,
+        row,
+        title=entry.title if "title" in changes else None,
+        read_rights=_as_list(step.desired["read_rights"]) if "read_rights" in changes else None,
+        write_rights=_as_list(step.desired["write_rights"]) if "write_rights" in changes else None,
+        body_sha256=body if "body" in changes else None,
+        clear_body="body" in changes and body is None,
+        body_format=entry.body_format if "body_format" in changes else None,
+    )
+
+
+_APPLY: dict[str, Callable[[Change, Actor, BlobStore, Step], None]] = {
+    "field": _field,
+    "unit": _unit,
+    "template_group": _group,
+    "template": _template,
+    "snippet": _snippet,
+}

@@ -1,0 +1,92 @@
+"""A loopback TCP proxy that can hold one HTTP exchange, so a test can kill a real client
+process at an exact moment: before its request reaches the server, or after the server
+answered but before the client heard it."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from enum import Enum
+
+
+class Hold(Enum):
+    NOTHING = "nothing"
+    REQUEST = "request"  # the matching request never reaches the server
+    RESPONSE = "response"  # the server answers, the client never hears
+
+
+class HoldingProxy:
+    def __init__(self, upstream_port: int, marker: bytes) -> None:
+        self._upstream = upstream_port
+        self._marker = marker
+        self.hold = Hold.NOTHING
+        self.held = threading.Event()  # set once an exchange is being held
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self._listener.getsockname()[1]
+        self._closed = False
+        self._stop = threading.Event()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def close(self) -> None:
+        self._closed = True
+        self._stop.set()
+        # shutdown() first: a thread blocked in accept() would keep the socket listening.
+        with suppress(OSError):
+            self._listener.shutdown(socket.SHUT_RDWR)
+        self._listener.close()
+
+    def _accept(self) -> None:
+        while not self._closed:
+            try:
+                client, _ = self._listener.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(("127.0.0.1", self._upstream))
+            state = {"matched": False}
+            threading.Thread(
+                target=self._pump, args=(client, upstream, state, True), daemon=True
+            ).start()
+            threading.Thread(
+                target=self._pump, args=(upstream, client, state, False), daemon=True
+            ).start()
+
+    def _hold(self) -> None:
+        """Keep the connection open and silent: the client waits until it is killed."""
+        self.held.set()
+        self._stop.wait()
+
+    def _pump(
+        self, source: socket.socket, target: socket.socket, state: dict[str, bool], outbound: bool
+    ) -> None:
+        try:
+            while data := source.recv(65536):
+                if outbound and self._marker in data:
+                    state["matched"] = True
+                    if self.hold is Hold.REQUEST:
+                        self._hold()  # the server never sees this request
+                        return
+                if not outbound and state["matched"] and self.hold is Hold.RESPONSE:
+                    self._hold()  # the server answered; the client never hears it
+                    return
+                target.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for sock in (source, target):
+                with suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+
+
+@contextmanager
+def holding_proxy(upstream_port: int, marker: bytes) -> Iterator[HoldingProxy]:
+    proxy = HoldingProxy(upstream_port, marker)
+    try:
+        yield proxy
+    finally:
+        proxy.close()
