@@ -16,6 +16,7 @@ from corpus import office_like
 from docshelf.client.app import Client
 from docshelf.client.outbox import EditState
 from docshelf.client.paths import Home
+from docshelf.domain.errors import Conflict
 from docshelf.protocol.cursor import Cursor
 from docshelf.server.demo.files import docx_bytes
 from support.api import PASSWORD, LiveServer
@@ -415,3 +416,41 @@ def test_an_interrupted_upload_resumes(live: LiveServer, tmp_path: Path, tag: st
     got = live.admin.ok("GET", f"/admin/templates/{template['id']}")["files"]["de"]
     assert got["size"] == size
     assert live.admin.get(f"/blobs/{got['sha256']}").content == big.read_bytes()
+
+
+def test_layouter_edits_groups_templates_and_template_snippets(
+    live: LiveServer, tmp_path: Path, tag: str
+) -> None:
+    _, lena = live.new_user("user", "layouter", login_name=f"lena{tag}")
+    template = make_template(live, f"Memo {tag}", data=docx_bytes("memo", ["x"]))
+    live.admin.ok(
+        "PATCH",
+        f"/admin/templates/{template['id']}",
+        json={"change_rights": [f"user:{lena['id']}"]},
+    )
+    client = client_for(live, tmp_path / "lena", lena["login"])
+    sync(client)
+    editor = client.editor()
+    editor.template_group_new("de", f"Interne {tag}", None)
+    [group] = [
+        g for g in client.store.view("template_group") if g["titles"] == {"de": f"Interne {tag}"}
+    ]
+    editor.template_set(template["id"], group=group["id"], lang="en", description="Internal memo")
+    body = tmp_path / "closing.txt"
+    body.write_text("Mit freundlichen Grüssen", encoding="utf-8")
+    editor.snippet_new(f"Schluss {tag}", body, template=template["id"])
+    editor.template_group_set(
+        group["id"], lang="en", title=f"Internal {tag}", parent=None, top=False
+    )
+    result = sync(client)
+    assert (result.uploaded, result.rejected, result.conflicts) == (4, 0, 0)
+    server = live.admin.ok("GET", f"/admin/templates/{template['id']}")
+    assert server["group_id"] == group["id"]
+    assert server["descriptions"]["en"] == "Internal memo"
+    groups = {g["id"]: g for g in live.admin.ok("GET", "/admin/template-groups")}
+    assert groups[group["id"]]["titles"] == {"de": f"Interne {tag}", "en": f"Internal {tag}"}
+    [snippet] = [s for s in client.store.records("snippet") if s["title"] == f"Schluss {tag}"]
+    assert (snippet["kind"], snippet["template_id"]) == ("template", template["id"])
+    # A group that holds templates can't go; once empty it can.
+    with pytest.raises(Conflict, match="holds templates"):
+        editor.template_group_rm(group["id"])

@@ -119,12 +119,19 @@ def snippet() -> None:
     "--shared", is_flag=True, help="A shared snippet (layouters) instead of a personal one."
 )
 @click.option("--group", help="Shared with this group (read), by name.")
+@click.option("--template", help="A snippet of this template (layouters with its Change right).")
 @click.pass_context
 def snippet_new(
-    ctx: click.Context, title: str, body_file: Path, shared: bool, group: str | None
+    ctx: click.Context,
+    title: str,
+    body_file: Path,
+    shared: bool,
+    group: str | None,
+    template: str | None,
 ) -> None:
-    """Create a snippet."""
-    _done(_editor(ctx).snippet_new(title, body_file, shared=shared, group=group))
+    """Create a snippet: personal, shared, or belonging to a template."""
+    editor = _editor(ctx)
+    _done(editor.snippet_new(title, body_file, shared=shared, group=group, template=template))
 
 
 @snippet.command("edit")
@@ -197,6 +204,52 @@ def template_rights(
     if not add and not remove:
         raise click.UsageError("Give --add and/or --remove.")
     _done(_editor(ctx).template_rights(template_id, right, list(add), list(remove)))
+
+
+# --- template groups (layouters) ------------------------------------------------------------
+
+
+@click.group("template-group")
+def template_group() -> None:
+    """Change template groups (layouters)."""
+
+
+@template_group.command("new")
+@click.option("--title", required=True)
+@click.option("--lang", default="de", show_default=True, help="Language of the title.")
+@click.option("--parent", help="The parent group (id or title); none: a top-level group.")
+@click.pass_context
+def template_group_new(ctx: click.Context, title: str, lang: str, parent: str | None) -> None:
+    """Create a template group."""
+    _done(_editor(ctx).template_group_new(lang, title, parent))
+
+
+@template_group.command("set")
+@click.argument("group_ref", metavar="GROUP")
+@click.option("--lang", help="Language of --title.")
+@click.option("--title")
+@click.option("--parent", help="Move below this group.")
+@click.option("--top", is_flag=True, help="Move to the top level.")
+@click.pass_context
+def template_group_set(
+    ctx: click.Context,
+    group_ref: str,
+    lang: str | None,
+    title: str | None,
+    parent: str | None,
+    top: bool,
+) -> None:
+    """Rename or move a template group."""
+    editor = _editor(ctx)
+    _done(editor.template_group_set(group_ref, lang=lang, title=title, parent=parent, top=top))
+
+
+@template_group.command("rm")
+@click.argument("group_ref", metavar="GROUP")
+@click.pass_context
+def template_group_rm(ctx: click.Context, group_ref: str) -> None:
+    """Delete an empty template group."""
+    _done(_editor(ctx).template_group_rm(group_ref))
 
 
 # --- units (Org) ---------------------------------------------------------------------------

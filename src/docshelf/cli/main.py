@@ -34,6 +34,7 @@ COMMANDS = {
     "profile": "docshelf.cli.edits:profile",
     "snippet": "docshelf.cli.edits:snippet",
     "unit": "docshelf.cli.edits:unit",
+    "template-group": "docshelf.cli.edits:template_group",
     "uploads": "docshelf.cli.edits:uploads",
     "conflicts": "docshelf.cli.edits:conflicts",
     "package": "docshelf.cli.package:package",

@@ -133,27 +133,43 @@ class Editor:
     # --- snippets ------------------------------------------------------------------------
 
     def snippet_new(
-        self, title: str, body_file: Path, shared: bool = False, group: str | None = None
+        self,
+        title: str,
+        body_file: Path,
+        shared: bool = False,
+        group: str | None = None,
+        template: str | None = None,
     ) -> Queued:
+        if template is not None and (shared or group):
+            raise InvalidInput("A snippet belongs to a template or is shared, not both.")
         kind = SnippetKind.SHARED if shared or group else SnippetKind.PERSONAL
+        values: dict[str, Any] = {}
+        parent = None
+        if template is not None:
+            kind = SnippetKind.TEMPLATE
+            record = self._find("template", template, "template", "titles")
+            parent = _template(record)
+            values["template_id"] = record["id"]
         require(
-            can_create_snippet(self._actor(), kind),
-            "Only layouters may create shared snippets; create a personal one instead.",
+            can_create_snippet(self._actor(), kind, parent),
+            "Only layouters may create shared snippets, and template snippets only for"
+            " templates they may change; create a personal one instead.",
         )
         sha, body_format = self._import_body(body_file)
-        values: dict[str, Any] = {
-            "kind": kind.value,
-            "title": check_title(title),
-            "body_sha256": sha,
-            "body_format": body_format.value,
-        }
+        values.update(
+            {
+                "kind": kind.value,
+                "title": check_title(title),
+                "body_sha256": sha,
+                "body_format": body_format.value,
+            }
+        )
         edit_add: dict[str, list[str]] = {}
         if group is not None:
             edit_add["read_rights"] = [group_principal(self._group(group)["id"])]
         target = new_id()
         edit = Edit(kind=EditKind.SNIPPET, op=Op.CREATE, target=target, set=values, add=edit_add)
-        label = "shared" if kind is SnippetKind.SHARED else "personal"
-        return self._queue(edit, f"new {label} snippet {values['title']!r}", files=[sha])
+        return self._queue(edit, f"new {kind.value} snippet {values['title']!r}", files=[sha])
 
     def snippet_edit(self, ident: str, title: str | None, body_file: Path | None) -> Queued:
         snippet = self._snippet(ident)
@@ -281,11 +297,60 @@ class Editor:
     # --- template groups -----------------------------------------------------------------
 
     def template_group_new(self, lang: str, title: str, parent: str | None) -> Queued:
-        require(can_manage_template_groups(self._actor()), "Only layouters manage template groups.")
+        self._require_layouter()
         values: dict[str, Any] = {f"titles.{lang}": check_title(title)}
         if parent is not None:
             values["parent_id"] = self._template_group(parent)["id"]
         return self._create(EditKind.TEMPLATE_GROUP, values, f"new template group {title!r}")
+
+    def template_group_set(
+        self, ref: str, *, lang: str | None, title: str | None, parent: str | None, top: bool
+    ) -> Queued:
+        self._require_layouter()
+        group = self._template_group(ref)
+        values: dict[str, Any] = {}
+        if title is not None:
+            if lang is None:
+                raise InvalidInput("Say in which language: --lang de (or en, fr, ...).")
+            values[f"titles.{lang}"] = check_title(title)
+        if top:
+            values["parent_id"] = None
+        elif parent is not None:
+            parent_id = self._template_group(parent)["id"]
+            if self._group_is_below(parent_id, group["id"]):
+                raise InvalidInput(f"Group {_title(group)!r} cannot move below itself.")
+            values["parent_id"] = parent_id
+        if not values:
+            raise InvalidInput("Say what to change: --title (with --lang), --parent or --top.")
+        what = f"template group {_title(group)!r} changed"
+        return self._update(EditKind.TEMPLATE_GROUP, group, values, what)
+
+    def template_group_rm(self, ref: str) -> Queued:
+        self._require_layouter()
+        group = self._template_group(ref)
+        if any(g.get("parent_id") == group["id"] for g in self.store.view("template_group")):
+            raise Conflict(f"Group {_title(group)!r} has sub-groups; move or delete them first.")
+        if any(t.get("group_id") == group["id"] for t in self.store.view("template")):
+            raise Conflict(f"Group {_title(group)!r} holds templates; move them first.")
+        what = f"template group {_title(group)!r} deleted"
+        return self._delete(EditKind.TEMPLATE_GROUP, group, what)
+
+    def _group_is_below(self, group_id: str, ancestor: str) -> bool:
+        parents = {g["id"]: g.get("parent_id") for g in self.store.view("template_group")}
+        seen: set[str] = set()
+        current: str | None = group_id
+        while current is not None and current not in seen:
+            if current == ancestor:
+                return True
+            seen.add(current)
+            current = parents.get(current)
+        return False
+
+    def _require_layouter(self) -> None:
+        require(
+            can_manage_template_groups(self._actor()),
+            "Only layouters manage template groups.",
+        )
 
     # --- conflicts and rejections --------------------------------------------------------
 
