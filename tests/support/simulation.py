@@ -654,6 +654,7 @@ class World:
     # order derived from them (a set's, a sort's) would differ between replays.
     members: dict[tuple[str, str], None] = field(default_factory=dict)
     template_groups: list[str] = field(default_factory=list)
+    group_parents: dict[str, str] = field(default_factory=dict)  # template groups in groups
     templates: dict[str, dict[str, Any]] = field(default_factory=dict)
     snippets: dict[str, dict[str, Any]] = field(default_factory=dict)
     units: dict[str, str | None] = field(default_factory=dict)  # id -> parent
@@ -964,12 +965,14 @@ class Simulation:
         # Leaves first: a unit with sub-units can't be deleted.
         for unit in sorted(world.units, key=lambda u: -len(self._ancestors(u))):
             self._ok("DELETE", f"/admin/units/{unit}")
-        for group in world.template_groups:
+        # Sub-groups (clients nest them) before their parents.
+        for group in sorted(world.template_groups, key=lambda g: -self._group_depth(g)):
             self._ok("DELETE", f"/admin/template-groups/{group}")
         world.profiles.clear()
         world.snippets.clear()
         world.units.clear()
         world.template_groups.clear()
+        world.group_parents.clear()
         self._ok(
             "PATCH", "/admin/settings", json={"values": {CLIENT_SYNC_INTERVAL: 15 * MINUTE_MS}}
         )
@@ -999,6 +1002,14 @@ class Simulation:
             self._delete_accounts()
         except (Exception, SimulatedCrash) as exc:
             self.note(f"clean-up after the failure failed too: {exc}")
+
+    def _group_depth(self, group: str) -> int:
+        chain = [group]
+        parent = self.world.group_parents.get(group)
+        while parent is not None and parent not in chain:
+            chain.append(parent)
+            parent = self.world.group_parents.get(parent)
+        return len(chain) - 1
 
     def _ancestors(self, unit: str) -> list[str]:
         chain: list[str] = []
@@ -1416,6 +1427,10 @@ class Simulation:
                 (2, self._edit_template_set),
                 (1, self._edit_template_rights),
                 (2, self._edit_template_file),
+                (1, self._edit_template_snippet),
+                (1, self._edit_group_new),
+                (1, self._edit_group_set),
+                (0.5, self._edit_group_rm),
             ]
         if roles & {"org", "sys"} or self.rnd.random() < 0.1:
             actions += [
@@ -1609,6 +1624,42 @@ class Simulation:
         lang = self.rnd.choice(["de", "de", "en"])
         return editor.template_set_file(template["id"], lang, path)
 
+    def _edit_template_snippet(self, sc: SimClient, editor: Editor) -> Queued | str:
+        template = self._template_seen(sc)
+        if template is None:
+            return "no template for a snippet"
+        title, body = self.world.next("S"), self._body_file()
+        return editor.snippet_new(title, body, template=template["id"])
+
+    def _groups_seen(self, sc: SimClient) -> list[dict[str, Any]]:
+        return self._seen(sc, "template_group", lambda r: (r.get("titles") or {}).get("de"))
+
+    def _edit_group_new(self, sc: SimClient, editor: Editor) -> Queued | str:
+        parent = self._pick([*self._groups_seen(sc), None])
+        return editor.template_group_new("de", self.world.next("TG"), parent and parent["id"])
+
+    def _edit_group_set(self, sc: SimClient, editor: Editor) -> Queued | str:
+        groups = self._groups_seen(sc)
+        group = self._pick(groups)
+        if group is None:
+            return "no template group to change"
+        roll = self.rnd.random()
+        if roll < 0.5:
+            title = self.world.next("TG")
+            return editor.template_group_set(
+                group["id"], lang="de", title=title, parent=None, top=False
+            )
+        parent = self._pick(groups) if roll < 0.85 else None
+        return editor.template_group_set(
+            group["id"], lang=None, title=None, parent=parent and parent["id"], top=parent is None
+        )
+
+    def _edit_group_rm(self, sc: SimClient, editor: Editor) -> Queued | str:
+        group = self._pick(self._groups_seen(sc))
+        if group is None:
+            return "no template group to delete"
+        return editor.template_group_rm(group["id"])
+
     def _edit_unit_new(self, sc: SimClient, editor: Editor) -> Queued | str:
         parent = self._pick([*self._units_seen(sc), None])
         return editor.unit_new(self.world.next("U"), parent and parent["id"])
@@ -1643,6 +1694,7 @@ class Simulation:
             "snippet": self._note_snippet_edit,
             "unit": self._note_unit_edit,
             "template": self._note_template_edit,
+            "template_group": self._note_group_edit,
         }
         note = notes.get(mutation["kind"])
         if note is not None:
@@ -1673,6 +1725,18 @@ class Simulation:
             self.world.units.pop(target, None)
         elif op == "create" or "parent_id" in values:
             self.world.units[target] = values.get("parent_id")
+
+    def _note_group_edit(self, sc: SimClient, op: str, target: str, values: Any) -> None:
+        world = self.world
+        if op == "delete" and target in world.template_groups:
+            world.template_groups.remove(target)
+        elif op == "create":
+            world.template_groups.append(target)
+        parent = values.get("parent_id")
+        if op == "delete" or ("parent_id" in values and parent is None):
+            world.group_parents.pop(target, None)
+        elif parent is not None:
+            world.group_parents[target] = parent
 
     def _note_template_edit(self, sc: SimClient, op: str, target: str, values: Any) -> None:
         if target not in self.world.templates:
@@ -1999,7 +2063,8 @@ class Simulation:
             sc.reported.add(entry.id)
             kind = "conflict" if entry.state is EditState.CONFLICT else f"rejected: {entry.code}"
             self.stats[f"answered {kind}"] += 1
-            self.note(f"  {sc.label}: {entry.id[:8]} ({entry.summary}) {entry.reason}")
+            said = f"conflict, theirs: {entry.theirs}" if entry.theirs else entry.reason
+            self.note(f"  {sc.label}: {entry.id[:8]} ({entry.summary}) {said}")
         if entry.state is EditState.APPLIED:
             self.require(entry.version == answer.get("version"), f"{what} as {entry.version}")
         elif entry.state is EditState.CONFLICT:
