@@ -16,9 +16,9 @@ from urllib.parse import urlparse
 from docshelf.client.app import Client
 from docshelf.client.outbox import EditState
 from docshelf.client.paths import Home
-from docshelf.protocol.cursor import Cursor
 from support.api import PASSWORD, LiveServer
 from support.proxy import Hold, holding_proxy
+from support.sync import server_seq
 
 EDITS = 5
 
@@ -35,15 +35,6 @@ def _run(home: Path, *args: str, stdin: str | None = None) -> subprocess.Complet
     return subprocess.run(
         _cli(home, *args), input=stdin, text=True, capture_output=True, env=_env(), check=False
     )
-
-
-def _seq(live: LiveServer) -> int:
-    page = live.admin.ok("GET", "/sync/changes", params={"limit": 5000})
-    while page["has_more"]:
-        page = live.admin.ok(
-            "GET", "/sync/changes", params={"cursor": page["cursor"], "limit": 5000}
-        )
-    return Cursor.decode(page["cursor"]).seq
 
 
 def _killed_sync(home: Path, proxy_held: object) -> None:
@@ -91,10 +82,10 @@ def _scenario(live: LiveServer, tmp_path: Path, hold: Hold) -> None:
             assert "Queued" in done.stdout
         assert _pending(home) == [EditState.PENDING] * EDITS
 
-        before = _seq(live)
+        before = server_seq(live)
         proxy.hold = hold
         _killed_sync(home, proxy.held)
-        applied_by_then = _seq(live) - before
+        applied_by_then = server_seq(live) - before
         if hold is Hold.REQUEST:
             assert applied_by_then == 0
         else:
@@ -106,7 +97,7 @@ def _scenario(live: LiveServer, tmp_path: Path, hold: Hold) -> None:
         restarted = _run(home, "sync", "--json")
         assert restarted.returncode == 0, restarted.stdout + restarted.stderr
     assert json.loads(restarted.stdout)["uploaded"] == EDITS
-    assert _seq(live) - before == EDITS, "an edit was applied twice"
+    assert server_seq(live) - before == EDITS, "an edit was applied twice"
     server = live.admin.ok("GET", f"/admin/profiles/{profile['id']}")
     assert server["overrides"][field] == f"+41 44 000 00 {EDITS - 1:02d}"
     assert server["version"] == profile["version"] + EDITS

@@ -17,10 +17,16 @@ from docshelf.client.app import Client
 from docshelf.client.outbox import EditState
 from docshelf.client.paths import Home
 from docshelf.domain.errors import Conflict
-from docshelf.protocol.cursor import Cursor
 from docshelf.server.demo.files import docx_bytes
 from support.api import PASSWORD, LiveServer
-from support.sync import assert_client_matches_server, client_for, ids, make_template, sync
+from support.sync import (
+    assert_client_matches_server,
+    client_for,
+    ids,
+    make_template,
+    server_seq,
+    sync,
+)
 
 
 @pytest.fixture
@@ -48,16 +54,6 @@ def _profile_of(live: LiveServer, user: dict[str, Any], title: str) -> dict[str,
 
 def _server_profile(live: LiveServer, ident: str) -> dict[str, Any]:
     return dict(live.admin.ok("GET", f"/admin/profiles/{ident}"))
-
-
-def _seq(live: LiveServer) -> int:
-    """The server's newest change number, as a fresh poll's cursor says."""
-    page = live.admin.ok("GET", "/sync/changes", params={"limit": 1})
-    while page["has_more"]:
-        page = live.admin.ok(
-            "GET", "/sync/changes", params={"cursor": page["cursor"], "limit": 5000}
-        )
-    return Cursor.decode(page["cursor"]).seq
 
 
 def test_two_devices_merge_different_fields_and_conflict_on_the_same(
@@ -167,15 +163,15 @@ def test_a_lost_answer_then_the_retry_applies_once(
     sync(client)
     client.editor().profile_set(profile["id"], phone, "+41 44 555 55 55")
     client.editor().profile_set(profile["id"], email, "a@example.com")
-    before = _seq(live)
+    before = server_seq(live)
     failed = client.sync()
     assert failed.status == "error" and transport.dropped == 1
     # The server applied both; the client never heard, so they are still pending here.
     assert [e.state for e in client.store.outbox.entries()] == [EditState.PENDING] * 2
-    assert _seq(live) == before + 2
+    assert server_seq(live) == before + 2
     result = sync(client)
     assert result.uploaded == 2
-    assert _seq(live) == before + 2, "the retry must not apply anything again"
+    assert server_seq(live) == before + 2, "the retry must not apply anything again"
     assert _server_profile(live, profile["id"])["version"] == profile["version"] + 2
     assert client.store.outbox.entries() == []
     assert_client_matches_server(live, client)

@@ -8,6 +8,7 @@ from typing import Any
 from docshelf.client.app import Client
 from docshelf.client.engine import SyncResult
 from docshelf.client.paths import Home
+from docshelf.protocol.cursor import Cursor
 from support.api import PASSWORD, LiveServer
 
 View = dict[tuple[str, str], tuple[int, str]]
@@ -31,6 +32,16 @@ def sync(client: Client) -> SyncResult:
 def server_view(live: LiveServer, user_id: str) -> View:
     entries = live.admin.ok("GET", f"/admin/users/{user_id}/view")
     return {(e["kind"], e["id"]): (e["version"], e["hash"]) for e in entries}
+
+
+def server_seq(live: LiveServer) -> int:
+    """The server's newest change number, as a fresh poll's final cursor says."""
+    page = live.admin.ok("GET", "/sync/changes", params={"limit": 5000})
+    while page["has_more"]:
+        page = live.admin.ok(
+            "GET", "/sync/changes", params={"cursor": page["cursor"], "limit": 5000}
+        )
+    return Cursor.decode(page["cursor"]).seq
 
 
 def client_view(client: Client) -> View:
