@@ -261,3 +261,25 @@ def test_applied_edits_show_until_the_pull_brings_them(store: LocalStore, anna: 
     with store.transaction():
         assert store.outbox.forget_applied() == []
     assert store.outbox.entries() == []
+
+
+def test_template_groups_never_move_below_themselves(store: LocalStore, tmp_path: Path) -> None:
+    _put(
+        store,
+        "user",
+        {"id": "u-lena", "version": 1, "login": "lena", "display_name": "Lena", "fields": {},
+         "roles": ["user", "layouter"], "active": True},
+    )  # fmt: skip
+    for ident, parent in (("g-top", None), ("g-mid", "g-top"), ("g-low", "g-mid")):
+        _put(
+            store,
+            "template_group",
+            {"id": ident, "version": 1, "parent_id": parent, "titles": {"de": ident}, "order": 0},
+        )
+    lena = Editor(store, FileStore(tmp_path / "files"), "u-lena")
+    with pytest.raises(InvalidInput, match="below itself"):
+        lena.template_group_set("g-top", lang=None, title=None, parent="g-low", top=False)
+    lena.template_group_set("g-low", lang=None, title=None, parent=None, top=True)
+    assert store.view_record("template_group", "g-low")["parent_id"] is None  # type: ignore[index]
+    with pytest.raises(Conflict, match="sub-groups"):
+        lena.template_group_rm("g-top")

@@ -41,6 +41,7 @@ from docshelf.domain.templates import (
     parse_status,
 )
 from docshelf.domain.text import check_title
+from docshelf.domain.trees import would_create_cycle
 from docshelf.domain.units import Unit, effective_assignable_by
 
 # Profile and unit "fields" that are attributes of the record, not field values.
@@ -275,7 +276,8 @@ class Editor:
         self._require_org()
         unit = self._unit(ref)
         parent_id = None if parent is None else self._unit(parent)["id"]
-        if parent_id is not None and self._is_below(parent_id, unit["id"]):
+        parents = {u["id"]: u.get("parent_id") for u in self.store.view("unit", self.me)}
+        if would_create_cycle(unit["id"], parent_id, parents):
             raise InvalidInput(f"Unit {unit['title']!r} cannot move below itself.")
         where = "to the top" if parent_id is None else f"below {self._unit(parent_id)['title']!r}"
         what = f"unit {unit['title']!r} moved {where}"
@@ -317,7 +319,8 @@ class Editor:
             values["parent_id"] = None
         elif parent is not None:
             parent_id = self._template_group(parent)["id"]
-            if self._group_is_below(parent_id, group["id"]):
+            parents = {g["id"]: g.get("parent_id") for g in self.store.view("template_group")}
+            if would_create_cycle(group["id"], parent_id, parents):
                 raise InvalidInput(f"Group {_title(group)!r} cannot move below itself.")
             values["parent_id"] = parent_id
         if not values:
@@ -334,17 +337,6 @@ class Editor:
             raise Conflict(f"Group {_title(group)!r} holds templates; move them first.")
         what = f"template group {_title(group)!r} deleted"
         return self._delete(EditKind.TEMPLATE_GROUP, group, what)
-
-    def _group_is_below(self, group_id: str, ancestor: str) -> bool:
-        parents = {g["id"]: g.get("parent_id") for g in self.store.view("template_group")}
-        seen: set[str] = set()
-        current: str | None = group_id
-        while current is not None and current not in seen:
-            if current == ancestor:
-                return True
-            seen.add(current)
-            current = parents.get(current)
-        return False
 
     def _require_layouter(self) -> None:
         require(
@@ -563,17 +555,6 @@ class Editor:
             f"You may not assign unit {unit['title']!r} to a profile.",
         )
         return str(unit["id"])
-
-    def _is_below(self, unit_id: str, ancestor: str) -> bool:
-        units = self._units()
-        seen: set[str] = set()
-        current: str | None = unit_id
-        while current is not None and current not in seen:
-            if current == ancestor:
-                return True
-            seen.add(current)
-            current = units[current].parent_id if current in units else None
-        return False
 
     def _require_org(self) -> None:
         require(
