@@ -3,15 +3,10 @@ number of changes, not the size of the data. Checked on the SQL the server reall
 
 from __future__ import annotations
 
-import re
 import secrets
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import pytest
-from sqlalchemy import event
 
 from docshelf.domain.accounts import Actor, system_actor
 from docshelf.server.db.engine import Database
@@ -20,6 +15,7 @@ from docshelf.server.services import accounts, templates
 from docshelf.server.services.accounts import actor_of
 from docshelf.server.sync import service
 from support.postgres import PostgresCluster
+from support.statements import statements, tables_read
 
 CONTENT_TABLES = {
     "users",
@@ -33,28 +29,6 @@ CONTENT_TABLES = {
     "snippets",
     "tombstones",
 }
-
-
-@contextmanager
-def statements(db: Database) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, sql: str, *_args: Any) -> None:
-        seen.append(sql)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
-
-
-def tables_read(sql: list[str]) -> set[str]:
-    found: set[str] = set()
-    for text in sql:
-        found |= set(re.findall(r"\bFROM\s+\"?(\w+)", text, flags=re.I))
-        found |= set(re.findall(r"\bJOIN\s+\"?(\w+)", text, flags=re.I))
-    return found
 
 
 def _db(database_url: str | None, tmp_path: Path) -> Database:

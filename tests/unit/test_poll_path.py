@@ -3,15 +3,12 @@ at once, device bookkeeping without extra reads, and who may read a logo."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
-from sqlalchemy import event, update
+from sqlalchemy import update
 
 from docshelf.domain.accounts import Actor, system_actor
 from docshelf.domain.errors import NotAuthenticated
@@ -22,6 +19,7 @@ from docshelf.server.services import accounts, fields, files, templates, units
 from docshelf.server.services.auth import signed_in
 from docshelf.server.services.passwords import new_token, token_hash
 from docshelf.server.sync import service
+from support.statements import statements, tables_read
 
 LOGO = "ab" * 32
 # Besides the caller's own device and user row, a poll with nothing new reads no content.
@@ -44,27 +42,6 @@ def db(tmp_path: Path) -> Iterator[Database]:
     upgrade(database)
     yield database
     database.dispose()
-
-
-@contextmanager
-def statements(db: Database) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, sql: str, *_args: Any) -> None:
-        seen.append(sql)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
-
-
-def tables_read(sql: list[str]) -> set[str]:
-    found: set[str] = set()
-    for text in sql:
-        found |= set(re.findall(r"\b(?:FROM|JOIN)\s+\"?(\w+)", text, flags=re.I))
-    return found
 
 
 def user_with_device(db: Database, login: str = "reader") -> tuple[str, str]:
