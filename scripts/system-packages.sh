@@ -4,11 +4,13 @@
 #   postgres  the PostgreSQL server binaries: the tests start a throw-away cluster with
 #             initdb/pg_ctl;
 #   qt        the libraries Qt (the desktop app, PySide6) loads, also for its offscreen
-#             platform that the desktop tests use, and a font to draw text with.
+#             platform that the desktop tests use, and a font to draw text with;
+#   browser   Debian's Chromium, which the dashboard tests drive through Playwright
+#             (launched by its path; Playwright downloads no browser).
 set -euo pipefail
 
 groups=("$@")
-[ ${#groups[@]} -eq 0 ] && groups=(postgres qt)
+[ ${#groups[@]} -eq 0 ] && groups=(postgres qt browser)
 
 have_pg() {
   command -v pg_ctl >/dev/null 2>&1 && command -v initdb >/dev/null 2>&1 && return 0
@@ -45,7 +47,8 @@ for group in "${groups[@]}"; do
       done
       compgen -G "/usr/share/fonts/truetype/dejavu/*.ttf" >/dev/null || missing+=(fonts-dejavu-core)
       ;;
-    *) echo "unknown group $group (known: postgres, qt)" >&2; exit 2 ;;
+    browser) command -v chromium >/dev/null 2>&1 || missing+=(chromium) ;;
+    *) echo "unknown group $group (known: postgres, qt, browser)" >&2; exit 2 ;;
   esac
 done
 

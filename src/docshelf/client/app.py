@@ -12,7 +12,7 @@ import platform
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import asdict, replace
 from datetime import datetime
 from typing import Any
 
@@ -22,7 +22,14 @@ from docshelf.client.config import ClientConfig, forget_config, load_config, sav
 from docshelf.client.credentials import CredentialStore
 from docshelf.client.downloads import PARALLEL_DOWNLOADS
 from docshelf.client.editing import Editor
-from docshelf.client.engine import CURSOR, LAST_UPDATE, SETTINGS, SyncEngine, SyncResult
+from docshelf.client.engine import (
+    CURSOR,
+    LAST_UPDATE,
+    SETTINGS,
+    UNREPORTED_ERROR,
+    SyncEngine,
+    SyncResult,
+)
 from docshelf.client.errors import (
     NotSignedIn,
     ServerBusy,
@@ -45,8 +52,11 @@ from docshelf.domain.settings import (
 from docshelf.domain.settings import (
     SETTINGS as SETTING_SPECS,
 )
+from docshelf.protocol import client_error
 
 log = logging.getLogger("docshelf.client")
+# The account the cache belongs to after `logout` (config.json is gone then).
+SIGNED_OUT_ACCOUNT = "signed_out_account"
 
 
 class Client:
@@ -90,7 +100,7 @@ class Client:
             answer = remote.login(login, password, device_name or platform.node() or "device")
         finally:
             remote.close()
-        previous = self.config
+        previous = self.config or self._signed_out_account()
         if previous is None or (previous.server_url, previous.user_id) != (
             server_url,
             answer.user.id,
@@ -112,6 +122,7 @@ class Client:
             device_name=answer.device.name,
         )
         save_config(self.home.config_file, config)
+        self.store.put(SIGNED_OUT_ACCOUNT, None)
         self.board.publish(replace(self.board.status, state=SyncState.IDLE, message=None))
         log.info("signed in", extra={"event": "login", "server": server_url, "user": login})
         return config
@@ -145,8 +156,15 @@ class Client:
             finally:
                 remote.close()
         self.credentials.delete(config.server_url, config.login)
+        # The cache and its waiting edits stay: whose they are decides at the next login
+        # whether the cache is kept (same account) or refused/emptied (another one).
+        self.store.put_json(SIGNED_OUT_ACCOUNT, asdict(config))
         forget_config(self.home.config_file)
         self.board.publish(Status(state=SyncState.NOT_SIGNED_IN, log_path=str(self.home.log_file)))
+
+    def _signed_out_account(self) -> ClientConfig | None:
+        stored = self.store.get_json(SIGNED_OUT_ACCOUNT)
+        return ClientConfig(**stored) if isinstance(stored, dict) else None
 
     def _require_config(self) -> ClientConfig:
         config = self.config
@@ -198,6 +216,7 @@ class Client:
             page_size=self._page_size,
             parallel_downloads=self._parallel_downloads,
         )
+        remote.error_to_report = self.store.get(UNREPORTED_ERROR)
         try:
             # Edits first: the pull then brings back what the server made of them.
             engine.push(result)
@@ -207,6 +226,8 @@ class Client:
             self._failed(result, exc)
         finally:
             remote.close()
+        if remote.error_to_report is None and result.status == "ok":
+            self.store.put(UNREPORTED_ERROR, None)
         result.seconds = time.monotonic() - started
         if result.status == "ok":
             now = datetime.now().astimezone()
@@ -242,6 +263,11 @@ class Client:
         log.warning(
             "sync failed", extra={"event": "sync_failed", "error": exc.message, "code": exc.code}
         )
+        if state is not SyncState.SIGNED_OUT:
+            # A signed-out device can't report; its revocation is on the dashboard already.
+            self.store.put(
+                UNREPORTED_ERROR, client_error.encode(datetime.now().astimezone(), exc.message)
+            )
         self.board.publish(
             Status(
                 state=state,

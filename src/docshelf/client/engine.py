@@ -46,6 +46,8 @@ LAST_UPDATE = "last_update"
 # the files it may orphan itself; removed before a pull may leave files behind.
 FILES_CLEAN = "files_clean"
 RECORDS_BATCH = 500
+# The last failed sync, not yet told to the server (protocol.client_error's header value).
+UNREPORTED_ERROR = "unreported_error"
 
 
 @dataclass

@@ -22,7 +22,7 @@ from docshelf.client.errors import (
     SignedOut,
     SyncRestart,
 )
-from docshelf.protocol import API_PREFIX, PROTOCOL_VERSION
+from docshelf.protocol import API_PREFIX, PROTOCOL_VERSION, client_error
 from docshelf.protocol.auth import LoginResponse, Me
 from docshelf.protocol.mutations import MutationsAnswer
 from docshelf.protocol.sync import ChangesPage, ManifestPage, RecordRef, RecordsAnswer
@@ -55,6 +55,8 @@ class Remote:
         self._http = http or httpx.Client(timeout=timeout, follow_redirects=False)
         self._http.headers.update(headers)
         self._base = self.server_url + API_PREFIX
+        # The last failed sync's header value (protocol.client_error), sent with the next poll.
+        self.error_to_report: str | None = None
 
     def close(self) -> None:
         self._http.close()
@@ -106,8 +108,11 @@ class Remote:
         params: dict[str, Any] = {"limit": limit}
         if cursor:
             params["cursor"] = cursor
-        page = self._json(ChangesPage, "GET", "/sync/changes", params=params)
+        headers = {client_error.HEADER: self.error_to_report} if self.error_to_report else None
+        page = self._json(ChangesPage, "GET", "/sync/changes", params=params, headers=headers)
         _check_protocol(page.protocol)
+        # Told once: the server keeps it for the dashboard.
+        self.error_to_report = None
         return page
 
     def manifest(self, cursor: str, limit: int = 1000) -> ManifestPage:

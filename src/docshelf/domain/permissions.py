@@ -152,3 +152,33 @@ def can_use_packages(actor: Actor) -> bool:
 def can_package_organisation(actor: Actor) -> bool:
     """Packages that carry units or field definitions shape the whole organisation."""
     return actor.is_sys
+
+
+# --- dashboard -----------------------------------------------------------------------
+
+SYS_SECTIONS = (
+    "summary",
+    "settings",
+    "users",
+    "groups",
+    "templates",
+    "snippets",
+    "fields",
+    "units",
+    "packages",
+)
+ORG_SECTIONS = ("summary", "units", "fields")
+
+
+def dashboard_sections(actor: Actor) -> list[str]:
+    """The dashboard pages an administrator sees: Sys everything, Org what concerns units
+    (the unit tree and the field definitions units fill in)."""
+    if actor.is_sys:
+        return list(SYS_SECTIONS)
+    if actor.has_role(Role.ORG):
+        return list(ORG_SECTIONS)
+    return []
+
+
+def can_see_section(actor: Actor, section: str) -> bool:
+    return section in dashboard_sections(actor)

@@ -18,6 +18,7 @@ from starlette.types import Scope
 import docshelf
 from docshelf.protocol import API_PREFIX
 from docshelf.protocol.problems import PROBLEM_MEDIA_TYPE, Problem
+from docshelf.server import dashboard
 from docshelf.server.api import errors
 from docshelf.server.api.admission import HeavyRequestLimit
 from docshelf.server.api.middleware import BodyLimit, RequestLog
@@ -73,9 +74,14 @@ def create_app(settings: ServerSettings, state: ServerState | None = None) -> Fa
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        housekeeping = asyncio.create_task(_housekeeping(state))
+        tasks = [
+            asyncio.create_task(_housekeeping(state)),
+            asyncio.create_task(_count_syncs(state)),
+        ]
         yield
-        housekeeping.cancel()
+        for task in tasks:
+            task.cancel()
+        await asyncio.to_thread(_flush_activity, state)
         state.db.dispose()
 
     app = FastAPI(
@@ -108,8 +114,14 @@ def create_app(settings: ServerSettings, state: ServerState | None = None) -> Fa
     ):
         app.include_router(module.router, prefix=API_PREFIX)
 
+    dashboard.install(app)
+
     upload_prefix = f"{API_PREFIX}/blobs/"
-    package_uploads = {API_PREFIX + packages.PREVIEW_PATH, API_PREFIX + packages.IMPORT_PATH}
+    package_uploads = {
+        API_PREFIX + packages.PREVIEW_PATH,
+        API_PREFIX + packages.IMPORT_PATH,
+        dashboard.PACKAGE_UPLOAD_PATH,
+    }
 
     def limit_for(scope: Scope) -> int:
         if scope.get("method") == "PUT" and str(scope.get("path", "")).startswith(upload_prefix):
@@ -148,6 +160,20 @@ async def _housekeeping(state: ServerState) -> None:
             except Exception:
                 log.exception("housekeeping failed", extra={"event": "housekeeping_error"})
         await asyncio.sleep(HOUSEKEEPING_EVERY_S)
+
+
+def _flush_activity(state: ServerState) -> None:
+    try:
+        state.activity.flush(state.db)
+    except Exception:
+        # Kept in memory and tried again: a statistic must never stop the server.
+        log.exception("counting syncs failed", extra={"event": "activity_error"})
+
+
+async def _count_syncs(state: ServerState) -> None:
+    while True:
+        await asyncio.sleep(state.settings.activity_flush_seconds)
+        await asyncio.to_thread(_flush_activity, state)
 
 
 def _add_problem_schema(app: FastAPI) -> None:

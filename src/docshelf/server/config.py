@@ -66,6 +66,17 @@ class ServerSettings(BaseSettings):
         " repeating an upload gets the first answer (days). Keep it longer than clients"
         " stay offline with edits pending.",
     )
+    dashboard_session_hours: float = Field(
+        default=12,
+        gt=0,
+        description="How long a sign-in to the web dashboard lasts before it asks again (hours).",
+    )
+    activity_flush_seconds: float = Field(
+        default=10,
+        gt=0,
+        description="How often a server process adds its count of completed syncs to the"
+        " database, for the dashboard's chart (seconds).",
+    )
     password_time_cost: int = Field(default=3, ge=1, description="argon2id iterations.")
     password_memory_kib: int = Field(default=65536, ge=16, description="argon2id memory (KiB).")
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from docshelf.server.blobs import BlobStore
 from docshelf.server.config import ServerSettings
 from docshelf.server.db.engine import Database
 from docshelf.server.services.auth import Throttle
 from docshelf.server.services.passwords import Passwords
+from docshelf.server.sync.activity import SyncCounter
 
 
 @dataclass
@@ -18,6 +19,7 @@ class ServerState:
     blobs: BlobStore
     passwords: Passwords
     throttle: Throttle
+    activity: SyncCounter = field(default_factory=SyncCounter)
 
     @classmethod
     def build(cls, settings: ServerSettings, db: Database | None = None) -> ServerState:

@@ -212,6 +212,19 @@ class Device(Base):
     last_sync_at: Mapped[datetime | None] = mapped_column(default=None)
     last_sync_seq: Mapped[int | None] = mapped_column(BigInteger, default=None)
     last_error: Mapped[str | None] = mapped_column(String(500), default=None)
+    # The last failure the client reported (it tells at its next successful contact).
+    last_error_at: Mapped[datetime | None] = mapped_column(default=None)
+    # "client" (a sync client) or "dashboard" (a browser session of the web dashboard).
+    kind: Mapped[str] = mapped_column(String(16), default="client", server_default="client")
+
+
+class SyncActivity(Base):
+    """Completed syncs per hour, for the dashboard's chart; counted in memory by each
+    server process and added here every few seconds."""
+
+    __tablename__ = "sync_activity"
+    hour: Mapped[datetime] = mapped_column(primary_key=True)
+    syncs: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class LoginThrottle(Base):

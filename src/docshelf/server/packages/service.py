@@ -8,6 +8,7 @@ A package that would change nothing writes nothing and uses no change number.
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 from docshelf.domain.accounts import Actor
@@ -33,10 +34,21 @@ def limits_for(settings: ServerSettings) -> PackageLimits:
     )
 
 
+def new_workdir(state: ServerState, prefix: str = "package-") -> Path:
+    """A private folder under the data dir for one package's upload and unpacking."""
+    base = state.settings.data_dir / "tmp"
+    base.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=prefix, dir=base))
+
+
 def read(
     state: ServerState, archive: Path, workdir: Path, sha256: str, size: int
 ) -> ExtractedPackage:
     return read_package(archive, workdir, limits_for(state.settings), sha256=sha256, size=size)
+
+
+# Commits of package imports name their actor so, for the dashboard to find the newest one.
+PACKAGE_COMMIT_PREFIX = "package:"
 
 
 def preview(state: ServerState, actor: Actor, package: ExtractedPackage) -> PackagePreview:
@@ -61,7 +73,7 @@ def import_package(
         return _report(package, plan, None)
     store_files(state.blobs, package)
     try:
-        with state.db.change(actor.login) as change:
+        with state.db.change(PACKAGE_COMMIT_PREFIX + actor.login) as change:
             # Planned again under the write lock: the database may have moved since.
             plan = make_plan(change.session, actor, package)
             _check_expected(plan, expected_plan)

@@ -51,6 +51,8 @@ class Caller:
     last_seen_at: datetime | None = None
     last_sync_at: datetime | None = None
     last_sync_seq: int | None = None
+    kind: str = "client"
+    created_at: datetime | None = None
 
     def seen_is_due(self, now: datetime) -> bool:
         return self.last_seen_at is None or now - self.last_seen_at > _SEEN_PRECISION
@@ -92,6 +94,7 @@ def login(
     password: str,
     device_name: str,
     client_version: str | None = None,
+    kind: str = "client",
 ) -> tuple[str, Device, User]:
     """Check a password and register a device; returns the new token (shown only once)."""
     key = _throttle_key(login_name)
@@ -118,6 +121,7 @@ def login(
             token_hash=token_hash(token),
             client_version=client_version,
             last_seen_at=utcnow(),
+            kind=kind,
         )
         session.add(device)
     return token, device, user
@@ -135,6 +139,8 @@ _SIGNED_IN = (
         _devices.c.last_seen_at,
         _devices.c.last_sync_at,
         _devices.c.last_sync_seq,
+        _devices.c.kind,
+        _devices.c.created_at,
         _users.c.id.label("user_id"),
         _users.c.login,
         _users.c.roles,
@@ -169,7 +175,15 @@ def signed_in(session: Session, token: str) -> Caller:
         roles=parse_roles(row.roles),
         groups=_with_parents(session, direct),
     )
-    return Caller(actor, row.id, row.last_seen_at, row.last_sync_at, row.last_sync_seq)
+    return Caller(
+        actor,
+        row.id,
+        row.last_seen_at,
+        row.last_sync_at,
+        row.last_sync_seq,
+        row.kind,
+        row.created_at,
+    )
 
 
 def _with_parents(session: Session, direct: set[str]) -> frozenset[str]:
@@ -203,13 +217,21 @@ def authenticate(db: Database, token: str) -> Caller:
 
 
 def note_device(
-    db: Database, device_id: str, *, seen_at: datetime, synced_seq: int | None = None
+    db: Database,
+    device_id: str,
+    *,
+    seen_at: datetime,
+    synced_seq: int | None = None,
+    error: tuple[datetime, str] | None = None,
 ) -> None:
-    """Write a device's bookkeeping: when it was last seen and, after a completed sync, how
-    far it got. One statement, in a transaction of its own (no content is touched)."""
+    """Write a device's bookkeeping: when it was last seen, after a completed sync how far
+    it got, and the failure it reported. One statement, in a transaction of its own (no
+    content is touched)."""
     values: dict[str, object] = {"last_seen_at": seen_at}
     if synced_seq is not None:
         values.update(last_sync_at=seen_at, last_sync_seq=synced_seq)
+    if error is not None:
+        values.update(last_error_at=error[0], last_error=error[1])
     with db.write() as session:
         session.execute(update(Device).where(Device.id == device_id).values(**values))
 

@@ -16,7 +16,7 @@ from docshelf.domain.settings import (
     LANGUAGES,
     effective_settings,
 )
-from docshelf.protocol import PROTOCOL_VERSION
+from docshelf.protocol import PROTOCOL_VERSION, client_error
 from docshelf.protocol.cursor import Cursor
 from docshelf.protocol.sync import (
     ChangesPage,
@@ -29,6 +29,7 @@ from docshelf.server.db.engine import Database
 from docshelf.server.db.models import Device, utcnow
 from docshelf.server.services import settings as settings_service
 from docshelf.server.services.auth import note_device, signed_in
+from docshelf.server.sync.activity import SyncCounter
 from docshelf.server.sync.feed import read_page
 from docshelf.server.sync.history import (
     STANDING,
@@ -91,21 +92,39 @@ def changes(
     return page
 
 
-def poll(db: Database, device_token: str, token: str | None, limit: int) -> ChangesPage:
+def poll(
+    db: Database,
+    device_token: str,
+    token: str | None,
+    limit: int,
+    *,
+    activity: SyncCounter | None = None,
+    reported_error: str | None = None,
+) -> ChangesPage:
     """``GET /sync/changes``: authenticate and read the page in one transaction.
 
     The device row read to authenticate also says whether its bookkeeping is due, so an
     up-to-date poll within the minute writes nothing and reads no more than it must.
+    ``reported_error`` is the client's header about its last failed sync, if it sent one.
     """
     now = utcnow()
     with db.snapshot() as session:
         caller = signed_in(session, device_token)
         page, done = _changes(session, caller.actor, token, limit)
+    if done is not None and activity is not None:
+        activity.record(now)
     sync_due = done is not None and not _sync_noted(
         caller.last_sync_at, caller.last_sync_seq, done, now
     )
-    if sync_due or caller.seen_is_due(now):
-        note_device(db, caller.device_id, seen_at=now, synced_seq=done if sync_due else None)
+    error = client_error.decode(reported_error, now) if reported_error else None
+    if sync_due or error is not None or caller.seen_is_due(now):
+        note_device(
+            db,
+            caller.device_id,
+            seen_at=now,
+            synced_seq=done if sync_due else None,
+            error=error,
+        )
     return page
 
 

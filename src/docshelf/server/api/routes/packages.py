@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import shutil
-import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from datetime import UTC, datetime
@@ -59,12 +58,6 @@ ExpectedPlan = Annotated[
 ]
 
 
-def _workdir(state: ServerState) -> Path:
-    base = state.settings.data_dir / "tmp"
-    base.mkdir(parents=True, exist_ok=True)
-    return Path(tempfile.mkdtemp(prefix="package-", dir=base))
-
-
 async def _receive(request: Request, target: Path, limit: int) -> tuple[str, int]:
     digest = hashlib.sha256()
     size = 0
@@ -95,7 +88,7 @@ async def _received(
 ) -> AsyncIterator[ExtractedPackage]:
     # Before a byte is read: who may not import never makes the server unpack anything.
     require_may_import(actor)
-    workdir = await anyio.to_thread.run_sync(_workdir, state)
+    workdir = await anyio.to_thread.run_sync(service.new_workdir, state)
     try:
         archive = workdir / "upload.zip"
         sha, size = await _receive(request, archive, state.settings.max_package_bytes)
@@ -153,7 +146,7 @@ def export_package(body: PackageExport, actor: CurrentActor, state: State) -> Re
     """A package of the chosen templates, whole template groups (with their sub-groups),
     snippets, and, for system administrators, units and field definitions."""
     require_may_export(actor)
-    workdir = _workdir(state)
+    workdir = service.new_workdir(state)
     target = workdir / "package.zip"
     selection = Selection(
         template_ids=tuple(body.template_ids),

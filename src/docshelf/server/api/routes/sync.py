@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Header, Query, Response
 
 from docshelf.domain.permissions import can_manage_accounts, require
+from docshelf.protocol import client_error
 from docshelf.protocol.cursor import Cursor
 from docshelf.protocol.sync import (
     ChangesPage,
@@ -30,17 +31,32 @@ CursorParam = Annotated[
     Query(max_length=2000, pattern=r"^[A-Za-z0-9_-]+$", description="From the last answer."),
 ]
 PageSize = Annotated[int, Query(ge=1, le=5000)]
+ReportedError = Annotated[
+    str | None,
+    Header(
+        alias=client_error.HEADER,
+        max_length=1000,
+        description="The client's last failed sync:"
+        " `<ISO-8601 time> <URL-safe base64 of the UTF-8 text>`.",
+    ),
+]
 
 
 @router.get("/sync/changes", operation_id="sync_changes", response_model=ChangesPage)
 def sync_changes(
-    token: Token, state: State, cursor: CursorParam = None, limit: PageSize = 500
+    token: Token,
+    state: State,
+    cursor: CursorParam = None,
+    limit: PageSize = 500,
+    reported_error: ReportedError = None,
 ) -> Response:
     """Changes after ``cursor`` (everything the caller may see when omitted), one page."""
     # Every client polls here: authentication, the page and its JSON take one worker-thread
     # call. A sync dependency would take another, and FastAPI a third to validate the
     # returned model again.
-    page = service.poll(state.db, token, cursor, limit)
+    page = service.poll(
+        state.db, token, cursor, limit, activity=state.activity, reported_error=reported_error
+    )
     return Response(page.model_dump_json(), media_type="application/json")
 
 

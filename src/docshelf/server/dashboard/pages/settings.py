@@ -1,0 +1,115 @@
+"""Settings clients receive: the sync interval and start delay in minutes, the languages."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from docshelf.domain.errors import DocshelfError, InvalidInput
+from docshelf.domain.permissions import can_manage_settings
+from docshelf.domain.settings import (
+    CLIENT_SYNC_INTERVAL,
+    CLIENT_SYNC_MAX_DELAY_AFTER_START,
+    LANGUAGES,
+    MINUTE_MS,
+    spec_for,
+)
+from docshelf.server.dashboard.render import page, redirect
+from docshelf.server.dashboard.session import PATH, CheckedForm, CurrentVisitor, PageForbidden
+from docshelf.server.dashboard.texts import Translator
+from docshelf.server.services import settings as settings_service
+from docshelf.server.state import ServerState
+
+router = APIRouter()
+_MINUTE_FIELDS = {"interval": CLIENT_SYNC_INTERVAL, "delay": CLIENT_SYNC_MAX_DELAY_AFTER_START}
+
+
+def _minutes(ms: int) -> str:
+    value = ms / MINUTE_MS
+    return str(int(value)) if value == int(value) else f"{value:g}"
+
+
+def parse_minutes(text: str, key: str, t: Translator) -> int:
+    """Minutes as typed (a comma or a point for decimals) to milliseconds, within the
+    setting's bounds."""
+    cleaned = text.strip().replace(",", ".")
+    try:
+        minutes = float(cleaned)
+    except ValueError:
+        raise InvalidInput(t("settings.not_a_number", value=text.strip())) from None
+    if minutes != minutes or minutes in (float("inf"), float("-inf")):
+        raise InvalidInput(t("settings.not_a_number", value=text.strip()))
+    spec = spec_for(key)
+    ms = round(minutes * MINUTE_MS)
+    lo, hi = spec.minimum or 0, spec.maximum or 0
+    if not lo <= ms <= hi:
+        raise InvalidInput(t("settings.out_of_range", lo=_minutes(lo), hi=_minutes(hi)))
+    value: int = spec.validate(ms)
+    return value
+
+
+def _state(request: Request) -> ServerState:
+    state: ServerState = request.app.state.docshelf
+    return state
+
+
+def _form_page(
+    request: Request,
+    who: CurrentVisitor,
+    values: dict[str, str],
+    errors: dict[str, str],
+    status_code: int = 200,
+) -> HTMLResponse:
+    return page(
+        request,
+        "settings.html",
+        who.t,
+        visitor=who,
+        values=values,
+        errors=errors,
+        limits={
+            name: (
+                _minutes(spec_for(key).minimum or 0),
+                _minutes(spec_for(key).maximum or 0),
+            )
+            for name, key in _MINUTE_FIELDS.items()
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/settings", response_class=HTMLResponse)
+def settings_form(request: Request, who: CurrentVisitor) -> HTMLResponse:
+    if not can_manage_settings(who.actor):
+        raise PageForbidden(who.t("forbidden"))
+    with _state(request).db.read() as session:
+        current = settings_service.current(session)
+    values = {name: _minutes(current[key]) for name, key in _MINUTE_FIELDS.items()}
+    values["languages"] = ", ".join(current[LANGUAGES])
+    return _form_page(request, who, values, {})
+
+
+@router.post("/settings", response_model=None)
+def save_settings(request: Request, who: CurrentVisitor, form: CheckedForm) -> Response:
+    if not can_manage_settings(who.actor):
+        raise PageForbidden(who.t("forbidden"))
+    values = {name: str(form.get(name, "")) for name in (*_MINUTE_FIELDS, "languages")}
+    parsed: dict[str, object] = {}
+    errors: dict[str, str] = {}
+    for name, key in _MINUTE_FIELDS.items():
+        try:
+            parsed[key] = parse_minutes(values[name], key, who.t)
+        except DocshelfError as exc:
+            errors[name] = exc.message
+    try:
+        languages = [part.strip() for part in values["languages"].split(",") if part.strip()]
+        parsed[LANGUAGES] = spec_for(LANGUAGES).validate(languages)
+    except DocshelfError as exc:
+        errors["languages"] = exc.message
+    if errors:
+        # Nothing is saved unless every field is valid.
+        return _form_page(request, who, values, errors, status_code=422)
+    with _state(request).db.change(who.actor.login) as change:
+        for key, value in parsed.items():
+            settings_service.set_value(change, who.actor, key, value)
+    return redirect(f"{PATH}/settings", flash=who.t("settings.saved"), request=request)

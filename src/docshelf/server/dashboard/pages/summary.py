@@ -1,0 +1,44 @@
+"""The summary: counts, storage, sync activity, the clients, and the newest change's reach."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from docshelf.domain.permissions import can_see_section
+from docshelf.server.dashboard import stats
+from docshelf.server.dashboard.chart import hourly_chart
+from docshelf.server.dashboard.render import page
+from docshelf.server.dashboard.session import CurrentVisitor
+from docshelf.server.db.models import utcnow
+from docshelf.server.state import ServerState
+from docshelf.server.sync.activity import syncs_per_hour
+
+router = APIRouter()
+WEEK_HOURS = 7 * 24
+
+
+@router.get("", response_class=HTMLResponse)
+def summary(request: Request, who: CurrentVisitor) -> HTMLResponse:
+    state: ServerState = request.app.state.docshelf
+    # Org users see the counts and the unit side; clients and storage are the Sys's.
+    everything = can_see_section(who.actor, "settings")
+    with state.db.snapshot() as session:
+        counts = stats.counts(session)
+        storage = stats.storage(session) if everything else None
+        clients = stats.clients(session) if everything else []
+        reach = stats.reach(session) if everything else None
+        points = syncs_per_hour(session, state.activity, utcnow(), WEEK_HOURS)
+    day_format = "%d.%m." if who.t.language == "de" else "%d/%m"
+    return page(
+        request,
+        "summary.html",
+        who.t,
+        visitor=who,
+        counts=counts,
+        storage=storage,
+        clients=clients,
+        reach=reach,
+        chart=hourly_chart(points, day_format),
+        everything=everything,
+    )

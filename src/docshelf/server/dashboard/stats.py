@@ -1,0 +1,211 @@
+"""What the summary page shows: counts, storage, sync activity, clients and reach.
+
+Reads only; every function takes an open session so the page is one snapshot.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from docshelf.domain.fields import FieldType
+from docshelf.server.db.models import (
+    Blob,
+    Commit,
+    Device,
+    FieldDefinition,
+    Snippet,
+    Template,
+    TemplateFile,
+    Unit,
+    User,
+)
+from docshelf.server.packages.service import PACKAGE_COMMIT_PREFIX
+from docshelf.server.services.accounts import actor_of
+from docshelf.server.sync.view import View
+
+
+@dataclass(frozen=True)
+class Counts:
+    users: int
+    active_users: int
+    templates: dict[str, int]  # released / in_test / deactivated
+    snippets: int
+    units: int
+
+
+@dataclass(frozen=True)
+class Storage:
+    files: int
+    stored_bytes: int  # each distinct file once
+    logical_bytes: int  # every use of a file counted
+
+    @property
+    def saved_percent(self) -> int:
+        if self.logical_bytes <= 0:
+            return 0
+        return max(0, round(100 * (1 - self.stored_bytes / self.logical_bytes)))
+
+
+@dataclass(frozen=True)
+class ClientRow:
+    device: str
+    user: str
+    version: str | None
+    last_sync_at: datetime | None
+    last_error: str | None
+    last_error_at: datetime | None
+    behind: int | None  # changes not yet fetched; None before its first sync
+
+
+@dataclass(frozen=True)
+class Reach:
+    what: str  # "template" or "package"
+    title: str
+    seq: int
+    at: datetime | None
+    have: int
+    total: int
+
+
+def counts(session: Session) -> Counts:
+    users = session.execute(
+        select(func.count(), func.count().filter(User.active.is_(True))).select_from(User)
+    ).one()
+    templates = {"released": 0, "in_test": 0, "deactivated": 0}
+    for status, active, n in session.execute(
+        select(Template.status, Template.active, func.count()).group_by(
+            Template.status, Template.active
+        )
+    ):
+        key = status if active else "deactivated"
+        templates[key] = templates.get(key, 0) + n
+    return Counts(
+        users=users[0],
+        active_users=users[1],
+        templates=templates,
+        snippets=session.scalar(select(func.count()).select_from(Snippet)) or 0,
+        units=session.scalar(select(func.count()).select_from(Unit)) or 0,
+    )
+
+
+def storage(session: Session) -> Storage:
+    files, stored = session.execute(select(func.count(), func.sum(Blob.size))).one()
+    logical = session.scalar(select(func.sum(TemplateFile.size))) or 0
+    logical += (
+        session.scalar(
+            select(func.sum(Blob.size)).join(Snippet, Snippet.body_sha256 == Blob.sha256)
+        )
+        or 0
+    )
+    logical += _image_field_bytes(session)
+    return Storage(files=files or 0, stored_bytes=stored or 0, logical_bytes=logical)
+
+
+def _image_field_bytes(session: Session) -> int:
+    """Logos and signatures in unit and user fields: a handful of values, read in Python."""
+    keys = list(
+        session.scalars(select(FieldDefinition.key).where(FieldDefinition.type == FieldType.IMAGE))
+    )
+    if not keys:
+        return 0
+    used: list[str] = []
+    for model in (Unit, User):
+        for values in session.scalars(select(model.fields)):
+            used.extend(str(values[k]) for k in keys if values.get(k))
+    if not used:
+        return 0
+    found = session.execute(select(Blob.sha256, Blob.size).where(Blob.sha256.in_(used)))
+    sizes = {sha: size for sha, size in found}
+    return sum(sizes.get(sha, 0) for sha in used)
+
+
+def newest_seq(session: Session) -> int:
+    return session.scalar(select(func.max(Commit.seq))) or 0
+
+
+def _behind(session: Session, last_seq: int | None, newest: int) -> int | None:
+    if last_seq is None:
+        return None
+    if last_seq >= newest:
+        return 0
+    return session.scalar(select(func.count()).where(Commit.seq > last_seq)) or 0
+
+
+def clients(session: Session) -> list[ClientRow]:
+    """Signed-in sync clients (not dashboard sessions, not revoked), most recent first."""
+    newest = newest_seq(session)
+    rows = session.execute(
+        select(Device, User.login)
+        .join(User, User.id == Device.user_id)
+        .where(Device.kind == "client", Device.revoked_at.is_(None))
+        .order_by(Device.last_sync_at.desc().nulls_last(), Device.created_at.desc())
+    ).all()
+    return [
+        ClientRow(
+            device=device.name,
+            user=login,
+            version=device.client_version,
+            last_sync_at=device.last_sync_at,
+            last_error=device.last_error,
+            last_error_at=device.last_error_at,
+            behind=_behind(session, device.last_sync_seq, newest),
+        )
+        for device, login in rows
+    ]
+
+
+def reach(session: Session) -> Reach | None:
+    """The newest package import or template change, and how many of the clients whose
+    user may see it have synced past it."""
+    template = session.scalar(
+        select(Template).where(Template.active.is_(True)).order_by(Template.seq.desc()).limit(1)
+    )
+    package = session.execute(
+        select(Commit.seq, Commit.actor, Commit.committed_at)
+        .where(Commit.actor.startswith(PACKAGE_COMMIT_PREFIX))
+        .order_by(Commit.seq.desc())
+        .limit(1)
+    ).first()
+    if template is None and package is None:
+        return None
+    if package is not None and (template is None or package.seq >= template.seq):
+        targets = list(session.scalars(select(Template).where(Template.seq == package.seq)))
+        seq, at = package.seq, package.committed_at
+        what, title = "package", package.actor.removeprefix(PACKAGE_COMMIT_PREFIX)
+    else:
+        assert template is not None
+        targets, seq, at = [template], template.seq, template.updated_at
+        what, title = "template", _title(template)
+    have, total = _clients_with(session, targets, seq)
+    return Reach(what=what, title=title, seq=seq, at=at, have=have, total=total)
+
+
+def _title(template: Template) -> str:
+    titles = template.titles or {}
+    return str(titles.get("de") or next(iter(titles.values()), template.id))
+
+
+def _clients_with(session: Session, targets: list[Template], seq: int) -> tuple[int, int]:
+    devices = session.execute(
+        select(Device.user_id, Device.last_sync_seq).where(
+            Device.kind == "client", Device.revoked_at.is_(None)
+        )
+    ).all()
+    may_see: dict[str, bool] = {}
+    have = total = 0
+    for user_id, last_seq in devices:
+        if user_id not in may_see:
+            user = session.get(User, user_id)
+            if user is None or not user.active:
+                may_see[user_id] = False
+            else:
+                view = View(session, actor_of(session, user))
+                may_see[user_id] = any(view.visible("template", t) for t in targets)
+        if may_see[user_id]:
+            total += 1
+            have += int(last_seq is not None and last_seq >= seq)
+    return have, total

@@ -1,0 +1,229 @@
+"""The dashboard in a real browser: Debian's Chromium driven by Playwright against a
+`docshelf demo` server process, with real sync clients.
+
+Screenshots of each page land in a temporary folder, or in docs/screenshots with
+DOCSHELF_UPDATE_SCREENSHOTS=1.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from docshelf.client.app import Client
+from docshelf.client.paths import Home
+from docshelf.client.reading import template_file
+from docshelf.domain.settings import CLIENT_SYNC_INTERVAL
+from support.api import FAST_HASHING
+from support.browser import chromium, screenshot, sign_in
+from support.packages import sample
+from support.server import ServerProcess
+
+DEMO_PASSWORD = "demo"
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    server = ServerProcess(
+        tmp_path_factory.mktemp("demo"),
+        command=[sys.executable, "-m", "docshelf", "demo"],
+        env=FAST_HASHING,
+    )
+    server.start(timeout=90)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with chromium() as launched:
+        yield launched
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(locale="de-CH", viewport={"width": 1200, "height": 800})
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def shots(tmp_path: Path) -> Path:
+    return tmp_path / "screenshots"
+
+
+def client(demo: ServerProcess, home: Path, login: str) -> Client:
+    made = Client(Home(home))
+    made.login(demo.url, login, DEMO_PASSWORD, device_name=f"{login}-laptop")
+    return made
+
+
+def synced(made: Client) -> None:
+    result = made.sync()
+    assert result.status == "ok", result.error
+
+
+def test_sign_in_shows_the_summary_and_sign_out_ends_the_session(
+    demo: ServerProcess, page: Page, shots: Path
+) -> None:
+    page.goto(f"{demo.url}/dashboard")
+    expect(page).to_have_url(f"{demo.url}/dashboard/login?next=/dashboard")
+    screenshot(page, "dashboard-login", shots)
+    page.fill("input[name=login]", "admin")
+    page.fill("input[name=password]", "wrong")
+    page.click("form.stack button[type=submit]")
+    expect(page.locator(".flash.error")).to_contain_text("falsch")
+
+    sign_in(page, demo.url, "admin", DEMO_PASSWORD)
+    expect(page.locator("h1")).to_have_text("Übersicht")
+    expect(page.locator("[data-count=users]")).to_have_text("8")
+    cookie = next(c for c in page.context.cookies() if c["name"] == "docshelf_session")
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
+
+    page.click("#switch-language")
+    expect(page.locator("h1")).to_have_text("Summary")
+    page.click("#switch-language")
+    expect(page.locator("h1")).to_have_text("Übersicht")
+
+    page.click("#logout")
+    expect(page.locator(".flash")).to_contain_text("abgemeldet")
+    # The old cookie is revoked on the server, not only forgotten by the browser.
+    answer = httpx.get(
+        f"{demo.url}/dashboard", cookies={"docshelf_session": cookie["value"]}, trust_env=False
+    )
+    assert answer.status_code == 303
+
+
+def test_a_plain_user_may_not_use_the_dashboard(demo: ServerProcess, page: Page) -> None:
+    page.goto(f"{demo.url}/dashboard/login")
+    page.fill("input[name=login]", "anna")
+    page.fill("input[name=password]", DEMO_PASSWORD)
+    page.click("form.stack button[type=submit]")
+    expect(page.locator(".flash.error")).to_contain_text("Organisationsadministratoren")
+    assert not [c for c in page.context.cookies() if c["name"] == "docshelf_session"]
+
+
+def test_changed_sync_interval_reaches_a_client_at_its_next_sync(
+    demo: ServerProcess, page: Page, tmp_path: Path, shots: Path
+) -> None:
+    anna = client(demo, tmp_path / "anna", "anna")
+    synced(anna)
+    assert anna.settings()[CLIENT_SYNC_INTERVAL] == 15 * 60_000
+
+    sign_in(page, demo.url, "admin", DEMO_PASSWORD)
+    page.click("nav a[data-section=settings]")
+    expect(page.locator("#interval")).to_have_value("15")
+    page.fill("#interval", "abc")
+    page.click("#save-settings")
+    expect(page.locator("#interval-error")).to_contain_text("keine Zahl")
+    page.fill("#interval", "0")
+    page.click("#save-settings")
+    expect(page.locator("#interval-error")).to_contain_text("zwischen 1 und 1440")
+    synced(anna)
+    assert anna.settings()[CLIENT_SYNC_INTERVAL] == 15 * 60_000, "nothing saved on errors"
+
+    page.fill("#interval", "20")
+    page.click("#save-settings")
+    expect(page.locator(".flash")).to_contain_text("nächsten Synchronisation")
+    expect(page.locator("#interval")).to_have_value("20")
+    screenshot(page, "dashboard-settings", shots)
+    synced(anna)
+    assert anna.settings()[CLIENT_SYNC_INTERVAL] == 20 * 60_000
+    assert anna.summary()["client_sync_interval_ms"] == 20 * 60_000
+
+    page.fill("#interval", "15")
+    page.click("#save-settings")
+    expect(page.locator("#interval")).to_have_value("15")
+
+
+def test_imported_package_reaches_a_client_byte_identical(
+    demo: ServerProcess, page: Page, tmp_path: Path, shots: Path
+) -> None:
+    builder = sample("Paketbrief Dashboard")
+    template_id = builder.templates[0]["id"]
+    archive = builder.build(tmp_path / "paket.zip")
+    ben = client(demo, tmp_path / "ben", "ben")
+    synced(ben)
+
+    sign_in(page, demo.url, "admin", DEMO_PASSWORD)
+    page.click("nav a[data-section=packages]")
+    screenshot(page, "dashboard-packages", shots)
+    page.set_input_files("#package-file", str(archive))
+    page.click("#preview-package")
+    expect(page.locator("h1")).to_have_text("Vorschau des Imports")
+    expect(page.locator("#added")).to_contain_text("Paketbrief Dashboard")
+    screenshot(page, "dashboard-package-preview", shots)
+    synced(ben)
+    assert ben.store.view_record("template", template_id) is None, "nothing before confirming"
+
+    page.click("#confirm-import")
+    expect(page.locator("#import-result")).to_contain_text("Importiert")
+    synced(ben)
+    path, _name = template_file(ben.store, ben.files, template_id, "de")
+    assert path.read_bytes() == builder.files[builder.templates[0]["files"]["de"]["path"]]
+
+    # The same package again: the preview says it changes nothing.
+    page.click("nav a[data-section=packages]")
+    page.set_input_files("#package-file", str(archive))
+    page.click("#preview-package")
+    expect(page.locator("#nothing-to-import")).to_be_visible()
+
+
+def test_broken_package_is_refused_with_its_reason(
+    demo: ServerProcess, page: Page, tmp_path: Path
+) -> None:
+    broken = tmp_path / "kaputt.zip"
+    broken.write_bytes(b"PK\x03\x04 this is no zip archive")
+    sign_in(page, demo.url, "admin", DEMO_PASSWORD)
+    page.goto(f"{demo.url}/dashboard/packages")
+    page.set_input_files("#package-file", str(broken))
+    page.click("#preview-package")
+    expect(page.locator(".flash.error")).to_be_visible()
+    expect(page.locator("h1")).to_have_text("Pakete")
+
+
+def test_a_form_without_its_csrf_token_is_refused(demo: ServerProcess, page: Page) -> None:
+    sign_in(page, demo.url, "admin", DEMO_PASSWORD)
+    # The browser's own cookies, a form without the token: as a forged cross-site post.
+    answer = page.request.post(
+        f"{demo.url}/dashboard/settings",
+        form={"interval": "3", "delay": "1", "languages": "de, en"},
+    )
+    assert answer.status == 403
+    page.click("nav a[data-section=settings]")
+    expect(page.locator("#interval")).to_have_value("15")
+    forged = page.request.post(
+        f"{demo.url}/dashboard/settings",
+        form={"csrf": "0" * 64, "interval": "3", "delay": "1", "languages": "de, en"},
+    )
+    assert forged.status == 403
+
+
+def test_summary_shows_clients_their_lag_errors_and_the_newest_changes_reach(
+    demo: ServerProcess, page: Page, tmp_path: Path, shots: Path
+) -> None:
+    clara = client(demo, tmp_path / "clara", "clara")
+    synced(clara)
+    demo.stop()
+    failed = clara.sync()
+    assert failed.status == "error"
+    demo.start(timeout=60)
+    synced(clara)  # tells the server about the failed one
+
+    sign_in(page, demo.url, "admin", DEMO_PASSWORD)
+    row = page.locator("#clients tr[data-device='clara-laptop']")
+    expect(row).to_contain_text("clara")
+    expect(row.locator(".behind")).to_contain_text("aktuell")
+    expect(row.locator(".error-cell")).to_contain_text("reach the server")
+    assert int(page.locator("svg.chart").get_attribute("data-total") or 0) >= 1
+    expect(page.locator("#reach [data-reach]")).to_be_visible()
+    screenshot(page, "dashboard-summary", shots)

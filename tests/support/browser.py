@@ -1,0 +1,67 @@
+"""Debian's Chromium driven by Playwright, launched by its path (Playwright downloads no
+browser), with what a dashboard test needs: a signed-in page and screenshots."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from playwright.sync_api import Browser, Page, sync_playwright
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+# Without the background-networking flags Chromium tries to reach Google at every start;
+# tests only ever talk to 127.0.0.1.
+LAUNCH_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+
+
+class BrowserMissing(RuntimeError):
+    pass
+
+
+def chromium_path() -> str:
+    found = os.environ.get("DOCSHELF_CHROMIUM") or shutil.which("chromium")
+    if not found:
+        raise BrowserMissing(
+            "Chromium is not installed: the dashboard tests need Debian's chromium package"
+            " (`scripts/system-packages.sh browser`, run by `make test` as root)."
+        )
+    return found
+
+
+@contextmanager
+def chromium() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_path(), args=LAUNCH_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def sign_in(page: Page, url: str, login: str, password: str) -> None:
+    page.goto(f"{url}/dashboard/login")
+    page.fill("input[name=login]", login)
+    page.fill("input[name=password]", password)
+    page.click("form.stack button[type=submit]")
+    page.wait_for_url(f"{url}/dashboard")
+
+
+def screenshot(page: Page, name: str, folder: Path) -> Path:
+    """A PNG of the page; into docs/screenshots when DOCSHELF_UPDATE_SCREENSHOTS=1."""
+    target_dir = SCREENSHOTS if os.environ.get("DOCSHELF_UPDATE_SCREENSHOTS") == "1" else folder
+    target_dir.mkdir(parents=True, exist_ok=True)
+    target = target_dir / f"{name}.png"
+    page.screenshot(path=str(target), full_page=True)
+    return target
