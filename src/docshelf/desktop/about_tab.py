@@ -1,19 +1,32 @@
-"""The docshelf tab: account and server, the sync settings in force, the UI language, the
-log file, version and help. No footer here, as users know it from the product."""
+"""The docshelf tab: account and server (sign out, or sign in when signed out), the sync
+settings in force, the UI language, the log file, version and help. No footer here, as
+users know it from the product."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QComboBox, QFormLayout, QGroupBox, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 import docshelf
 from docshelf.client.status import Status
 from docshelf.desktop.i18n import LANGUAGES, Texts
 from docshelf.desktop.library import Library
+from docshelf.desktop.prompts import Prompts
 
 
 class AboutTab(QWidget):
     language_changed = Signal(str)
+    sign_out_requested = Signal()
+    sign_in_requested = Signal()
 
     def __init__(self, texts: Texts, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -23,6 +36,9 @@ class AboutTab(QWidget):
         self.account = QGroupBox()
         self.user = QLabel()
         self.server = QLabel()
+        self.prompts = Prompts(self)
+        self.account_button = QPushButton()
+        self.account_button.clicked.connect(self._account_clicked)
         self.sync = QGroupBox()
         self.interval = QLabel()
         self.delay = QLabel()
@@ -46,6 +62,12 @@ class AboutTab(QWidget):
             for label in labels:
                 box_layout.addWidget(label)
             layout.addWidget(box)
+        row = QHBoxLayout()
+        row.addWidget(self.account_button)
+        row.addStretch(1)
+        account_layout = self.account.layout()
+        assert isinstance(account_layout, QVBoxLayout)
+        account_layout.addLayout(row)
         form = QFormLayout(self.language_box)
         form.addRow(self.language)
         layout.addWidget(self.language_box)
@@ -76,6 +98,21 @@ class AboutTab(QWidget):
         self.delay.setText(texts("about.delay", minutes=_minutes(library.max_delay_ms)))
         self.next.setText(texts("about.next", when=texts.when(status.next_sync)))
         self.log.setText(texts("about.log", path=library.log_file or status.log_path or "—"))
+        key = "about.sign_out" if library.signed_in else "action.sign_in"
+        self.account_button.setText(texts(key))
+
+    def _account_clicked(self) -> None:
+        library, texts = self.library, self.texts
+        if not library.signed_in:
+            self.sign_in_requested.emit()
+            return
+        question = texts("about.sign_out_confirm", user=library.login or "?")
+        if library.pending_uploads:
+            question += "\n\n" + texts(
+                "about.sign_out_pending", n=library.pending_uploads, user=library.login or "?"
+            )
+        if self.prompts.confirm(texts("about.sign_out"), question):
+            self.sign_out_requested.emit()
 
     def _language_chosen(self, index: int) -> None:
         self.language_changed.emit(str(self.language.itemData(index)))

@@ -1,31 +1,38 @@
 """The desktop app's wiring: client, sync thread, task thread, window, tray, single instance.
 
-Everything that waits (sign-in, sync, cache reads, edits, file copies) runs on the sync
-or task thread; this object only connects their results to the widgets on the GUI
-thread. It holds no sync logic: syncs are the client's, the schedule is the daemon's.
+Everything that waits (sign-in and out, sync, cache reads, edits, file copies) runs on
+the sync or task thread; this object only connects their results to the widgets on the
+GUI thread. It holds no sync logic: syncs are the client's, the schedule is the daemon's.
+Signing in and out runs on the sync thread, between syncs, so that neither meets a sync
+half-way.
 """
 
 from __future__ import annotations
 
 import logging
+import random
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QLocale, QObject, QStandardPaths, QUrl, Signal
+from PySide6.QtCore import QLocale, QObject, QStandardPaths, QTimer, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QApplication, QMessageBox, QSystemTrayIcon
 
 from docshelf.client.app import Client
 from docshelf.client.engine import SyncResult
+from docshelf.client.scheduler import soon_delay
 from docshelf.client.status import Status, SyncState
 from docshelf.desktop import prefs
+from docshelf.desktop.conflicts import ConflictsDialog
 from docshelf.desktop.documents import create_document
+from docshelf.desktop.footer import needs_sign_in
 from docshelf.desktop.i18n import Texts, language_for_locale
 from docshelf.desktop.instance import Instance
 from docshelf.desktop.library import Library, load
 from docshelf.desktop.login import FirstSyncDialog, LoginDialog
 from docshelf.desktop.organisation_tab import Change
 from docshelf.desktop.tray import Tray
+from docshelf.desktop.wake import WakeWatch
 from docshelf.desktop.window import MainWindow
 from docshelf.desktop.worker import StatusBridge, SyncRunner, Tasks
 from docshelf.domain.errors import DocshelfError
@@ -62,6 +69,7 @@ class DesktopApp(QObject):
         documents: Path | None = None,
         opener: Callable[[Path], None] = _open_with_system,
         instance: Instance | None = None,
+        watch_network: bool = True,
     ) -> None:
         super().__init__()
         self.client = client
@@ -75,6 +83,9 @@ class DesktopApp(QObject):
         self.error_box: QMessageBox | None = None
         self.first_sync: FirstSyncDialog | None = None
         self.login_dialog: LoginDialog | None = None
+        self.conflicts_dialog: ConflictsDialog | None = None
+        # Who was signed in last: the sign-in dialog after signing out offers their server.
+        self._last_account: tuple[str, str] = ("", "")
         self.created: list[Path] = []
         self._handover_waiting = False
         self._stopped = False
@@ -84,6 +95,9 @@ class DesktopApp(QObject):
         in_tray = QSystemTrayIcon.isSystemTrayAvailable() if tray is None else tray
         self.tray = Tray(self.texts, show=in_tray)
         self.window = MainWindow(self.texts, self, keep_in_tray=in_tray)
+        self.wake = WakeWatch(network=watch_network)
+        self._soon = QTimer(self, singleShot=True)
+        self._soon.timeout.connect(self.sync_now)
         self._connect()
         self._render_status(self.bridge.status)
 
@@ -91,9 +105,17 @@ class DesktopApp(QObject):
         self.bridge.changed.connect(self._render_status)
         self.sync_finished.connect(self._sync_finished)
         self.window.footer.sync_requested.connect(self.sync_now)
+        self.window.footer.sign_in_requested.connect(self.sign_in_again)
+        self.window.footer.conflicts_requested.connect(self.show_conflicts)
         self.window.templates.create_requested.connect(self.create_document)
+        self.window.templates.admin.distribute_requested.connect(self.sync_now)
         self.window.about.language_changed.connect(self.set_language)
+        self.window.about.sign_out_requested.connect(self.sign_out)
+        self.window.about.sign_in_requested.connect(self.sign_in_again)
+        self.wake.sync_wanted.connect(self.sync_soon)
         self.tray.sync_requested.connect(self.sync_now)
+        self.tray.sign_in_requested.connect(self.sign_in_again)
+        self.tray.conflicts_requested.connect(self.show_conflicts)
         self.tray.open_requested.connect(self.window.bring_to_front)
         self.tray.quit_requested.connect(self.quit)
         if self.instance is not None:
@@ -103,8 +125,9 @@ class DesktopApp(QObject):
     # --- start and stop ------------------------------------------------------------------
 
     def start(self) -> None:
+        self.wake.start()
         if self.client.config is None:
-            self._ask_login()
+            self._ask_login(first=True)
         elif not self.client.has_cache():
             self._first_sync()
         else:
@@ -116,31 +139,78 @@ class DesktopApp(QObject):
         self.reload()
         self.runner.start()
 
-    def _ask_login(self) -> None:
+    def _ask_login(self, *, first: bool) -> None:
+        if self.login_dialog is not None:
+            if self.login_dialog.isVisible():
+                self.login_dialog.raise_()
+                return
+            self.login_dialog.deleteLater()
         config = self.client.config
-        self.login_dialog = LoginDialog(
-            self.texts, self._sign_in, config.server_url if config else ""
-        )
-        self.login_dialog.signed_in.connect(self._first_sync)
-        self.login_dialog.rejected.connect(self.quit)
+        server, login = (config.server_url, config.login) if config else self._last_account
+        # At first start there is no window yet to belong to.
+        parent = None if first else self.window
+        self.login_dialog = LoginDialog(self.texts, self._sign_in, server, parent)
+        self.login_dialog.user.setText(login)
+        if first:
+            self.login_dialog.signed_in.connect(lambda: self._first_sync(request=False))
+            self.login_dialog.rejected.connect(self.quit)
+        else:
+            self.login_dialog.signed_in.connect(self._signed_in_again)
         self.login_dialog.open()
 
     def _sign_in(
         self, server: str, user: str, password: str, done: Callable[[str | None], None]
     ) -> None:
-        self.tasks.run(
-            lambda: self.client.login(server, user, password),
-            on_done=lambda _config: done(None),
-            on_error=lambda error: done(describe(error)),
-        )
+        def work() -> object:
+            config = self.client.login(server, user, password)
+            # Asked on the sync thread itself: the sync is the very next thing it does,
+            # before any scheduled one.
+            self.runner.request_sync()
+            return config
 
-    def _first_sync(self) -> None:
+        # The client itself refuses another user while edits wait (UnsentEdits); the
+        # dialog shows its message.
+        job = self.tasks.job(
+            work, on_done=lambda _config: done(None), on_error=lambda error: done(describe(error))
+        )
+        self.runner.run_between_syncs(job)
+
+    def _first_sync(self, *, request: bool = True) -> None:
         self.first_sync = FirstSyncDialog(self.texts)
         self.first_sync.retry.connect(self.runner.request_sync)
         self.first_sync.rejected.connect(self.quit)
         self.first_sync.open()
-        self.runner.request_sync()
+        if request:
+            self.runner.request_sync()
         self.runner.start()
+
+    def sign_in_again(self) -> None:
+        """After the server signed this device out, or after signing out here."""
+        self.window.bring_to_front()
+        self._ask_login(first=False)
+
+    def _signed_in_again(self) -> None:
+        # The sign-in job asked for the sync already; show the account (or an empty
+        # window for a new one) until it is done.
+        self.reload()
+
+    def sign_out(self) -> None:
+        """Revoke this device's token (the client's logout) and show nothing of the user."""
+        config = self.client.config
+        if config is None:
+            return
+        self._last_account = (config.server_url, config.login)
+        self._soon.stop()
+        job = self.tasks.job(self.client.logout, on_done=lambda _none: self._signed_out())
+        self.runner.run_between_syncs(job)
+
+    def _signed_out(self) -> None:
+        if self.conflicts_dialog is not None:
+            self.conflicts_dialog.close()
+        self.window.show_queued("")
+        self._loaded(Library())  # at once, before the reload confirms it
+        self.reload()
+        self._ask_login(first=False)
 
     def quit(self) -> None:
         self.shutdown()
@@ -150,6 +220,8 @@ class DesktopApp(QObject):
         if self._stopped:
             return
         self._stopped = True
+        self.wake.stop()
+        self._soon.stop()
         self.runner.stop()
         self.tasks.shutdown()
         self.bridge.close()
@@ -168,6 +240,15 @@ class DesktopApp(QObject):
         """A manual sync: at once, schedule untouched (the runner tells the scheduler nothing)."""
         self.runner.request_sync()
         self.runner.start()
+
+    def sync_soon(self, why: str = "") -> None:
+        """After a wake or the network's return: a manual-style sync in a few seconds
+        (network-up comes before DNS or a VPN is ready); several events make one sync."""
+        if self.client.config is None or needs_sign_in(self.bridge.status):
+            return
+        if not self._soon.isActive():
+            log.info("sync soon", extra={"event": "sync_soon", "why": why})
+            self._soon.start(int(soon_delay(random.Random()) * 1000))
 
     def _render_status(self, status: Status) -> None:
         self.window.render_status(status)
@@ -204,15 +285,45 @@ class DesktopApp(QObject):
     def _loaded(self, library: Library) -> None:
         self.library = library
         self.window.render_library(library)
+        if self.conflicts_dialog is not None:
+            self.conflicts_dialog.show_conflicts(library.conflicts)
         self.library_loaded.emit()
 
     def edit(self, change: Change) -> None:
         """Queue an edit in the outbox (task thread), then show the copy with it laid over."""
-        self.tasks.run(lambda: change(self.client.editor()), on_done=self._edited)
+        self.tasks.run(lambda: self._queue(change), on_done=self._edited, on_error=self._refused)
+
+    def _queue(self, change: Change) -> object:
+        queued = change(self.client.editor())
+        conflicts = self.client.store.outbox.counts()["conflict"]
+        if conflicts != self.client.board.status.conflicts:
+            # A settled conflict leaves the footer and tray at once, not at the next sync.
+            self.client.board.update(conflicts=conflicts, force_write=True)
+        return queued
 
     def _edited(self, queued: object) -> None:
-        self.window.organisation.pending.setText(getattr(queued, "message", ""))
+        self.window.show_queued(getattr(queued, "message", ""))
         self.reload()
+
+    def _refused(self, error: Exception) -> None:
+        self.show_error(error)
+        self.reload()  # buttons disabled while it was on its way come back
+
+    def refuse(self, message: str) -> None:
+        """Say why the GUI itself will not queue something (before the editor would)."""
+        self._show_message(message)
+
+    def show_conflicts(self) -> None:
+        if self.conflicts_dialog is None:
+            self.conflicts_dialog = ConflictsDialog(self.texts, self.window)
+            self.conflicts_dialog.resolve_requested.connect(self.resolve)
+        self.conflicts_dialog.show_conflicts(self.library.conflicts)
+        self.conflicts_dialog.open()
+        self.reload()
+
+    def resolve(self, ident: str, keep: str) -> None:
+        """Keep mine or take theirs: the editor's resolve, as `docshelf conflicts resolve`."""
+        self.edit(lambda editor: editor.resolve(ident, keep))
 
     def read_text(self, sha: str, done: Callable[[str], None]) -> None:
         self.tasks.run(
@@ -237,10 +348,15 @@ class DesktopApp(QObject):
         self.tasks.run(lambda: prefs.save_language(home, language))
         self.window.set_texts(self.texts)
         self.tray.set_texts(self.texts)
+        if self.conflicts_dialog is not None:
+            self.conflicts_dialog.set_texts(self.texts)
         self.reload()
 
     def show_error(self, error: Exception) -> None:
-        self.last_error = describe(error)
+        self._show_message(describe(error))
+
+    def _show_message(self, message: str) -> None:
+        self.last_error = message
         log.warning("action failed", extra={"event": "desktop_error", "error": self.last_error})
         if self.error_box is None:
             self.error_box = QMessageBox(self.window)

@@ -3,14 +3,23 @@
 As users know it: a click on the label offers "Synchronisieren" in a small pop-up,
 Ctrl + double-click synchronises at once, and while a sync runs its progress shows in
 green to the right of the label. Problems (offline, errors, signed out, conflicts) show
-in red; a click on them tells what happened and where the log is.
+in red; a click on them tells what happened and where the log is, and offers what helps:
+signing in again, or settling the conflicts.
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import QPoint, Qt, QTimer, Signal
-from PySide6.QtGui import QMouseEvent
-from PySide6.QtWidgets import QApplication, QHBoxLayout, QLabel, QMenu, QMessageBox, QWidget
+from PySide6.QtGui import QAction, QMouseEvent
+from PySide6.QtWidgets import (
+    QApplication,
+    QHBoxLayout,
+    QLabel,
+    QMenu,
+    QMessageBox,
+    QPushButton,
+    QWidget,
+)
 
 from docshelf.client.status import Status, SyncState
 from docshelf.desktop.i18n import Texts
@@ -69,6 +78,10 @@ def problem_text(status: Status, texts: Texts) -> str:
     return " · ".join(parts)
 
 
+def needs_sign_in(status: Status) -> bool:
+    return status.state in (SyncState.SIGNED_OUT, SyncState.NOT_SIGNED_IN)
+
+
 def details_text(status: Status, texts: Texts) -> str:
     lines = [problem_text(status, texts)]
     if status.message:
@@ -82,6 +95,8 @@ def details_text(status: Status, texts: Texts) -> str:
 
 class Footer(QWidget):
     sync_requested = Signal()
+    sign_in_requested = Signal()
+    conflicts_requested = Signal()
     rendered = Signal()  # after each render: lets tests see every state shown
 
     def __init__(self, texts: Texts, parent: QWidget | None = None) -> None:
@@ -102,9 +117,16 @@ class Footer(QWidget):
         layout.addWidget(self.progress)
         layout.addWidget(self.problem)
         self.menu = QMenu(self)
-        self.sync_action = self.menu.addAction("")
+        # Owned by the footer, not the menu: the menu is refilled from the status.
+        self.sync_action = QAction(self)
         self.sync_action.triggered.connect(self.sync_requested.emit)
+        self.sign_in_action = QAction(self)
+        self.sign_in_action.triggered.connect(self.sign_in_requested.emit)
+        self.conflicts_action = QAction(self)
+        self.conflicts_action.triggered.connect(self.conflicts_requested.emit)
         self.details: QMessageBox | None = None
+        self.details_sign_in: QPushButton | None = None
+        self.details_conflicts: QPushButton | None = None
         # A Ctrl+click may be the first half of Ctrl+double-click: wait before the pop-up.
         self._pending_click = QTimer(self, singleShot=True)
         self._pending_click.timeout.connect(self.show_menu)
@@ -123,6 +145,8 @@ class Footer(QWidget):
         self.label.setText(texts("footer.last_update", when=texts.when(status.last_update)))
         self.label.setToolTip(texts("footer.tooltip"))
         self.sync_action.setText(texts("action.sync"))
+        self.sign_in_action.setText(texts("action.sign_in"))
+        self.conflicts_action.setText(texts("action.conflicts"))
         syncing = status.state is SyncState.SYNCING
         self.progress.setText(progress_text(status, texts) if syncing else "")
         self.progress.setVisible(syncing)
@@ -144,7 +168,13 @@ class Footer(QWidget):
             self.sync_requested.emit()
 
     def show_menu(self) -> None:
-        self.sync_action.setEnabled(self.status.state is not SyncState.NOT_SIGNED_IN)
+        self.menu.clear()
+        self.menu.addAction(self.sync_action)
+        self.sync_action.setEnabled(not needs_sign_in(self.status))
+        if needs_sign_in(self.status):
+            self.menu.addAction(self.sign_in_action)
+        if self.status.conflicts:
+            self.menu.addAction(self.conflicts_action)
         above = QPoint(0, -self.menu.sizeHint().height())
         self.menu.popup(self.label.mapToGlobal(above))
 
@@ -152,6 +182,17 @@ class Footer(QWidget):
         if self.details is None:
             self.details = QMessageBox(self)
             self.details.setIcon(QMessageBox.Icon.Warning)
+            self.details.addButton(QMessageBox.StandardButton.Close)
+            role = QMessageBox.ButtonRole.AcceptRole
+            self.details_sign_in = self.details.addButton("", role)
+            self.details_sign_in.clicked.connect(self.sign_in_requested.emit)
+            self.details_conflicts = self.details.addButton("", role)
+            self.details_conflicts.clicked.connect(self.conflicts_requested.emit)
+        assert self.details_sign_in is not None and self.details_conflicts is not None
         self.details.setWindowTitle(self.texts("details.title"))
         self.details.setText(details_text(self.status, self.texts))
+        self.details_sign_in.setText(self.texts("action.sign_in"))
+        self.details_sign_in.setVisible(needs_sign_in(self.status))
+        self.details_conflicts.setText(self.texts("action.conflicts"))
+        self.details_conflicts.setVisible(self.status.conflicts > 0)
         self.details.open()

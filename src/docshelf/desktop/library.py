@@ -42,7 +42,12 @@ class Library:
     group_names: dict[str, str] = field(default_factory=dict)
     settings: dict[str, int] = field(default_factory=dict)
     pending_uploads: int = 0
+    conflicts: list[dict[str, Any]] = field(default_factory=list)
     log_file: str = ""
+
+    @property
+    def signed_in(self) -> bool:
+        return self.user_id is not None
 
     @property
     def is_layouter(self) -> bool:
@@ -92,18 +97,30 @@ class Library:
     def owns(self, profile: dict[str, Any]) -> bool:
         return profile.get("owner_id") == self.user_id or Role.SYS.value in self.roles
 
+    def unit_path(self, unit_id: str) -> str:
+        """ "Parent / Child": tells apart units of the same name in different places."""
+        return " / ".join(reversed(_path(unit_id, {u["id"]: u for u in self.units}, "title")))
+
+    def group_path(self, group_id: str, lang: str) -> str:
+        groups = {g["id"]: {**g, "name": title(g, lang)} for g in self.groups}
+        return " / ".join(reversed(_path(group_id, groups, "name")))
+
 
 def load(client: Client, lang: str) -> Library:
     """Everything the tabs show, as the user sees it (their unsent edits laid over)."""
     config = client.config
-    me = config.user_id if config else None
+    if config is None:
+        # Signed out: what the cache still holds belongs to the previous user; show none
+        # of it (signing in as them again brings it back without a download).
+        return Library(settings=client.settings(), log_file=str(client.home.log_file))
+    me = config.user_id
     store = client.store
     user = store.record("user", me) if me else None
     counts = store.outbox.counts()
     return Library(
         user_id=me,
-        login=config.login if config else None,
-        server=config.server_url if config else None,
+        login=config.login,
+        server=config.server_url,
         roles=frozenset((user or {}).get("roles", [])) | {Role.USER.value},
         templates=reading.templates(store, lang),
         groups=reading.template_groups(store),
@@ -115,8 +132,18 @@ def load(client: Client, lang: str) -> Library:
         group_names={g["id"]: g.get("name", g["id"]) for g in store.records("group")},
         settings=client.settings(),
         pending_uploads=counts[EditState.PENDING.value],
+        conflicts=[e.to_json() for e in store.outbox.entries([EditState.CONFLICT])],
         log_file=str(client.home.log_file),
     )
+
+
+def _path(ident: str, records: dict[str, dict[str, Any]], name: str) -> list[str]:
+    names: list[str] = []
+    current: str | None = ident
+    while current in records and len(names) <= len(records):  # a loop must not hang the GUI
+        names.append(str(records[current].get(name, "")))
+        current = records[current].get("parent_id")
+    return names
 
 
 def template_of(record: dict[str, Any]) -> Template:

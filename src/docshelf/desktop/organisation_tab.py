@@ -1,4 +1,5 @@
-"""The Organisation tab: profiles and their fields, snippets, and (for Org) the unit tree.
+"""The Organisation tab: profiles and their fields, snippets, and (for Org) the unit tree;
+edits in conflict with someone else's, when there are any.
 
 Every change goes through the client's :class:`~docshelf.client.editing.Editor`, which
 queues it in the outbox; the window runs it off the GUI thread and re-reads the local
@@ -33,6 +34,7 @@ from docshelf.client.editing import Editor, Queued
 from docshelf.desktop.i18n import Texts
 from docshelf.desktop.library import Library
 from docshelf.desktop.prompts import Prompts
+from docshelf.domain.trees import would_create_cycle
 
 ID_ROLE = Qt.ItemDataRole.UserRole
 INHERITED = QColor("#8a8a8a")  # grey: the value comes from the unit or the user
@@ -45,6 +47,10 @@ class Actions(Protocol):
     def edit(self, change: Change) -> None: ...
 
     def read_text(self, sha: str, done: Callable[[str], None]) -> None: ...
+
+    def refuse(self, message: str) -> None: ...
+
+    def show_conflicts(self) -> None: ...
 
 
 class OrganisationTab(QWidget):
@@ -68,6 +74,8 @@ class OrganisationTab(QWidget):
         self.buttons: dict[str, QPushButton] = {}
         self.boxes: dict[str, QGroupBox] = {}
         self.pending = QLabel()
+        self.conflicts = QPushButton()
+        self.conflicts.clicked.connect(lambda: self.ops.show_conflicts())
         self._layout()
         self.profiles.currentItemChanged.connect(lambda *_: self._show_profile())
         self.fields.itemSelectionChanged.connect(self._enable)
@@ -130,6 +138,7 @@ class OrganisationTab(QWidget):
             buttons=[
                 self._button("org.unit_new", self.new_unit),
                 self._button("org.unit_rename", self.rename_unit),
+                self._button("org.unit_move", self.move_unit),
                 self._button("org.unit_field", self.set_unit_field),
                 self._button("org.unit_delete", self.delete_unit),
             ],
@@ -149,7 +158,10 @@ class OrganisationTab(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(column)
-        layout.addWidget(self.pending)
+        status_row = QHBoxLayout()
+        status_row.addWidget(self.pending, 1)
+        status_row.addWidget(self.conflicts)
+        layout.addLayout(status_row)
 
     def set_texts(self, texts: Texts) -> None:
         self.texts = texts
@@ -185,6 +197,8 @@ class OrganisationTab(QWidget):
         self.pending.setText(
             texts("org.pending", n=library.pending_uploads) if library.pending_uploads else ""
         )
+        self.conflicts.setText(texts("org.conflicts", n=len(library.conflicts)))
+        self.conflicts.setVisible(bool(library.conflicts))
         self._show_profile()
 
     def _profile_title(self, profile: dict[str, Any]) -> str:
@@ -270,6 +284,7 @@ class OrganisationTab(QWidget):
             "org.snippet_delete": snippet is not None and self.library.may_change_snippet(snippet),
             "org.unit_new": self.library.may_manage_units,
             "org.unit_rename": unit is not None,
+            "org.unit_move": unit is not None and len(self.library.units) > 1,
             "org.unit_field": unit is not None,
             "org.unit_delete": unit is not None,
         }
@@ -302,11 +317,13 @@ class OrganisationTab(QWidget):
         profile = self.profile()
         if profile is None:
             return
-        titles = [u["title"] for u in self.library.units]
-        chosen = self.prompts.choice(profile["title"], self.texts("org.assign_unit"), titles)
-        unit = next((u for u in self.library.units if u["title"] == chosen), None)
-        if unit is not None:
-            pid, uid = profile["id"], unit["id"]
+        # By path: two units may share a name in different places of the tree.
+        paths = {self.library.unit_path(u["id"]): u["id"] for u in self.library.units}
+        chosen = self.prompts.choice(
+            profile["title"], self.texts("org.assign_unit"), sorted(paths, key=str.casefold)
+        )
+        if chosen in paths:
+            pid, uid = profile["id"], paths[chosen]
             self.ops.edit(lambda editor: editor.profile_set(pid, "unit", uid))
 
     def share(self) -> None:
@@ -403,6 +420,30 @@ class OrganisationTab(QWidget):
         if title and title != unit["title"]:
             uid = unit["id"]
             self.ops.edit(lambda editor: editor.unit_set(uid, "title", title))
+
+    def move_unit(self) -> None:
+        unit = self.unit()
+        if unit is None:
+            return
+        top = self.texts("org.unit_top")
+        paths = {
+            self.library.unit_path(u["id"]): u["id"]
+            for u in self.library.units
+            if u["id"] != unit["id"]
+        }
+        chosen = self.prompts.choice(
+            unit["title"], self.texts("org.unit_move_to"), [top, *sorted(paths, key=str.casefold)]
+        )
+        if chosen is None or (chosen != top and chosen not in paths):
+            return
+        parent_id = None if chosen == top else paths[chosen]
+        parents = {u["id"]: u.get("parent_id") for u in self.library.units}
+        if would_create_cycle(unit["id"], parent_id, parents):
+            # The editor refuses this too; said here in the user's language.
+            self.ops.refuse(self.texts("org.unit_cycle", unit=unit["title"], parent=chosen))
+            return
+        uid = unit["id"]
+        self.ops.edit(lambda editor: editor.unit_move(uid, parent_id))
 
     def set_unit_field(self) -> None:
         unit = self.unit()

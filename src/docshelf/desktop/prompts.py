@@ -1,13 +1,16 @@
-"""The small questions the Organisation tab asks (a value, a choice, a yes/no, a snippet).
+"""The small questions the tabs ask (a value, a choice, a yes/no, a file, a snippet).
 
 Kept behind one object so tests answer them directly instead of driving modal dialogs.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
+    QFileDialog,
     QFormLayout,
     QInputDialog,
     QLineEdit,
@@ -39,6 +42,10 @@ class Prompts:
         buttons = QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No
         answer = QMessageBox.question(self.parent, title, text, buttons)
         return answer == QMessageBox.StandardButton.Yes
+
+    def open_file(self, title: str) -> Path | None:
+        name, _filter = QFileDialog.getOpenFileName(self.parent, title)
+        return Path(name) if name else None
 
     def snippet(
         self, title: str, labels: tuple[str, str], value: tuple[str, str] = ("", "")

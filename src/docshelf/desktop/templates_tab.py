@@ -1,5 +1,9 @@
 """The Templates tab: groups as a tree, the group's templates, a search, the details, and
-"Create document" (the window copies the file and opens it, off the GUI thread)."""
+"Create document" (the window copies the file and opens it, off the GUI thread).
+
+Layouters also get the administration view (:mod:`~docshelf.desktop.template_admin`):
+switched on, the list holds every template they may change, marked by its status.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QHBoxLayout,
     QLabel,
@@ -23,6 +28,9 @@ from PySide6.QtWidgets import (
 
 from docshelf.desktop.i18n import Texts
 from docshelf.desktop.library import Library, title
+from docshelf.desktop.organisation_tab import Actions
+from docshelf.desktop.prompts import Prompts
+from docshelf.desktop.template_admin import TemplateAdmin
 
 ID_ROLE = Qt.ItemDataRole.UserRole
 ALL = ""  # the tree's root item: every template
@@ -31,10 +39,16 @@ ALL = ""  # the tree's root item: every template
 class TemplatesTab(QWidget):
     create_requested = Signal(str, str)  # template id, language
 
-    def __init__(self, texts: Texts, parent: QWidget | None = None) -> None:
+    def __init__(self, texts: Texts, actions: Actions, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.texts = texts
         self.library = Library()
+        self.prompts = Prompts(self)
+        self.admin_mode = QCheckBox()
+        self.admin = TemplateAdmin(texts, actions, self.prompts)
+        self.admin.hide()
+        self.message = QLabel()
+        self.message.setWordWrap(True)
         self.groups = QTreeWidget()
         self.groups.setHeaderHidden(True)
         self.search = QLineEdit()
@@ -57,12 +71,14 @@ class TemplatesTab(QWidget):
         self.list.currentItemChanged.connect(lambda *_: self._show_details())
         self.list.itemActivated.connect(lambda _item: self._create())
         self.create_button.clicked.connect(self._create)
+        self.admin_mode.toggled.connect(lambda _on: self._admin_toggled())
         self.set_texts(texts)
 
     def _layout(self) -> None:
         middle = QWidget()
         middle_layout = QVBoxLayout(middle)
         middle_layout.setContentsMargins(0, 0, 0, 0)
+        middle_layout.addWidget(self.admin_mode)
         middle_layout.addWidget(self.search)
         middle_layout.addWidget(self.list)
         details = QWidget()
@@ -77,6 +93,8 @@ class TemplatesTab(QWidget):
         row.addStretch(1)
         row.addWidget(self.create_button)
         details_layout.addLayout(row)
+        details_layout.addWidget(self.admin)
+        details_layout.addWidget(self.message)
         splitter = QSplitter()
         for widget, stretch in ((self.groups, 2), (middle, 3), (details, 4)):
             splitter.addWidget(widget)
@@ -90,12 +108,19 @@ class TemplatesTab(QWidget):
         self.search.setPlaceholderText(texts("templates.search"))
         self.create_button.setText(texts("templates.create"))
         self.language_label.setText(texts("templates.language"))
+        self.admin_mode.setText(texts("templates.admin"))
+        self.admin.set_texts(texts)
         self.show_library(self.library)
 
     # --- rendering -----------------------------------------------------------------------
 
     def show_library(self, library: Library) -> None:
         self.library = library
+        # Shown only to layouters, from the cached user record's roles (the editor and
+        # the server check again).
+        self.admin_mode.setVisible(library.is_layouter)
+        if not library.is_layouter:
+            self.admin_mode.setChecked(False)
         selected_group = self._current_id(self.groups.currentItem(), ALL)
         self.groups.blockSignals(True)
         self.groups.clear()
@@ -124,7 +149,10 @@ class TemplatesTab(QWidget):
         needle = self.search.text().strip().casefold()
         group = self._current_id(self.groups.currentItem(), ALL)
         found = []
+        administering = self.administering()
         for template in self.library.templates:
+            if administering and not self.library.may_change_template(template):
+                continue
             if needle:
                 haystack = " ".join(
                     [
@@ -145,7 +173,11 @@ class TemplatesTab(QWidget):
         self.list.clear()
         current = None
         for template in self.visible_templates():
-            item = QListWidgetItem(title(template, self.texts.language))
+            text = title(template, self.texts.language)
+            if self.administering():
+                status = self.texts(f"status.{template['status']}")
+                text = self.texts("templates.with_status", title=text, status=status)
+            item = QListWidgetItem(text)
             item.setData(ID_ROLE, template["id"])
             self.list.addItem(item)
             if template["id"] == selected:
@@ -165,6 +197,9 @@ class TemplatesTab(QWidget):
         texts, template = self.texts, self.selected()
         lang = texts.language
         self.language.clear()
+        if self.administering():
+            group = self._current_id(self.groups.currentItem(), ALL)
+            self.admin.show_template(self.library, template, group or None)
         if template is None:
             self.heading.setText(texts("templates.none"))
             self.description.clear()
@@ -193,6 +228,13 @@ class TemplatesTab(QWidget):
         if lang in languages:
             self.language.setCurrentText(lang)
         self.create_button.setEnabled(bool(languages))
+
+    def administering(self) -> bool:
+        return self.library.is_layouter and self.admin_mode.isChecked()
+
+    def _admin_toggled(self) -> None:
+        self.admin.setVisible(self.administering())
+        self._fill_list()
 
     def _principals(self, rights: list[str]) -> str:
         everyone = "alle" if self.texts.language == "de" else "everyone"

@@ -12,7 +12,13 @@ from PySide6.QtGui import QAction, QColor, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
 from docshelf.client.status import Status, SyncState
-from docshelf.desktop.footer import PROBLEM_COLOR, PROGRESS_COLOR, problem_text, progress_text
+from docshelf.desktop.footer import (
+    PROBLEM_COLOR,
+    PROGRESS_COLOR,
+    needs_sign_in,
+    problem_text,
+    progress_text,
+)
 from docshelf.desktop.i18n import Texts
 
 # Keyed on the state, never on display text.
@@ -56,6 +62,8 @@ def status_line(status: Status, texts: Texts) -> str:
 
 class Tray(QObject):
     sync_requested = Signal()
+    sign_in_requested = Signal()
+    conflicts_requested = Signal()
     open_requested = Signal()
     quit_requested = Signal()
     notified = Signal(str, str)  # title, text
@@ -95,7 +103,11 @@ class Tray(QObject):
         line.setEnabled(False)
         self.menu.addSeparator()
         sync = self._add(texts("action.sync"), self.sync_requested)
-        sync.setEnabled(status.state not in (SyncState.SYNCING, SyncState.NOT_SIGNED_IN))
+        sync.setEnabled(status.state is not SyncState.SYNCING and not needs_sign_in(status))
+        if needs_sign_in(status):
+            self._add(texts("action.sign_in"), self.sign_in_requested)
+        if status.conflicts:
+            self._add(texts("action.conflicts"), self.conflicts_requested)
         self._add(texts("action.open"), self.open_requested)
         self.menu.addSeparator()
         self._add(texts("action.quit"), self.quit_requested)

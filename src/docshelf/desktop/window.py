@@ -26,7 +26,7 @@ class MainWindow(QMainWindow):
         self.keep_in_tray = keep_in_tray
         self.texts = texts
         self.tabs = QTabWidget()
-        self.templates = TemplatesTab(texts)
+        self.templates = TemplatesTab(texts, actions)
         self.organisation = OrganisationTab(texts, actions)
         self.about = AboutTab(texts)
         for tab in (self.templates, self.organisation, self.about):
@@ -60,6 +60,11 @@ class MainWindow(QMainWindow):
         self.templates.show_library(library)
         self.organisation.show_library(library)
         self.about.show_state(library, self.footer.status)
+
+    def show_queued(self, message: str) -> None:
+        """What the last edit queued, on whichever tab it was made."""
+        self.organisation.pending.setText(message)
+        self.templates.message.setText(message)
 
     def _tab_changed(self, index: int) -> None:
         # As in the product: the footer belongs to Templates and Organisation only.

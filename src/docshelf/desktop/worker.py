@@ -12,6 +12,7 @@ The GUI thread never waits for the network or the disk. Two threads do that:
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -53,6 +54,9 @@ class SyncRunner:
     A manual sync leaves the schedule as it was (the scheduler is told nothing about it)
     except for the settings it brought. Requests made while a sync runs are folded into
     one further sync after it, so a change made meanwhile still goes up.
+
+    Signed out, the thread only waits: the schedule starts afresh after the next sign-in,
+    with the settings and cache of whoever signed in.
     """
 
     def __init__(
@@ -70,6 +74,7 @@ class SyncRunner:
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._manual = threading.Event()
+        self._jobs: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self.running_manual = False
 
@@ -83,6 +88,13 @@ class SyncRunner:
         self._manual.set()
         self._wake.set()
 
+    def run_between_syncs(self, job: Callable[[], None]) -> None:
+        """Run ``job`` on this thread before the next sync: signing out here can never
+        meet a sync of the same account half-way (its token revoked mid-sync)."""
+        self._jobs.put(job)
+        self._wake.set()
+        self.start()
+
     def stop(self, timeout: float = 10.0) -> None:
         self._stop.set()
         self._wake.set()
@@ -94,18 +106,41 @@ class SyncRunner:
     def _loop(self) -> None:
         planned = False
         while not self._stop.is_set():
+            self._run_jobs()
             if self._manual.is_set():
                 self._manual.clear()
                 self._manual_sync()
                 continue
-            if self._scheduled and not planned:
+            signed_in = self.client.config is not None
+            if not signed_in:
+                planned = False
+            elif self._scheduled and not planned:
                 # After a first sync asked for before start, not before: the plan then
                 # sees a filled cache and spreads the next sync like any later start.
                 self.daemon.start()
                 planned = True
-            wait = self.daemon.step() if self._scheduled else 3600.0
+            wait = self._step() if self._scheduled and signed_in else 3600.0
             self._wake.wait(wait)
             self._wake.clear()
+
+    def _run_jobs(self) -> None:
+        while True:
+            try:
+                job = self._jobs.get_nowait()
+            except queue.Empty:
+                return
+            job()
+
+    def _step(self) -> float:
+        try:
+            return self.daemon.step()
+        except NotSignedIn as exc:
+            # The saved token went missing (e.g. a keyring emptied): wait for a sign-in
+            # instead of letting the thread die.
+            log.warning(
+                "scheduled sync refused", extra={"event": "sync_refused", "error": str(exc)}
+            )
+            return 3600.0
 
     def _manual_sync(self) -> None:
         self.running_manual = True
@@ -162,6 +197,16 @@ class Tasks(QObject):
         on_done: Callable[[Any], None] | None = None,
         on_error: Callable[[Exception], None] | None = None,
     ) -> None:
+        self._pool.submit(self.job(work, on_done, on_error))
+
+    def job(
+        self,
+        work: Callable[[], Any],
+        on_done: Callable[[Any], None] | None = None,
+        on_error: Callable[[Exception], None] | None = None,
+    ) -> Callable[[], None]:
+        """``work`` wrapped to run on any thread and report back here like :meth:`run`
+        (counted in :attr:`pending` from now on)."""
         self.pending += 1
 
         def job() -> None:
@@ -173,7 +218,7 @@ class Tasks(QObject):
                 outcome = (on_error or self.on_error, None, exc)
             self._finished.emit(outcome)
 
-        self._pool.submit(job)
+        return job
 
     def _deliver(self, outcome: tuple[Any, ...]) -> None:
         self.pending -= 1
