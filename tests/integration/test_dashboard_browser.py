@@ -227,3 +227,57 @@ def test_summary_shows_clients_their_lag_errors_and_the_newest_changes_reach(
     assert int(page.locator("svg.chart").get_attribute("data-total") or 0) >= 1
     expect(page.locator("#reach [data-reach]")).to_be_visible()
     screenshot(page, "dashboard-summary", shots)
+
+
+def test_deactivated_template_leaves_a_client_and_returns_when_restored(
+    demo: ServerProcess, page: Page, tmp_path: Path, shots: Path
+) -> None:
+    david = client(demo, tmp_path / "david", "david")
+    synced(david)
+    held = {r["id"] for r in david.store.view("template")}
+    template_id = sorted(held)[0]
+
+    sign_in(page, demo.url, "admin", DEMO_PASSWORD)
+    page.click("nav a[data-section=templates]")
+    screenshot(page, "dashboard-templates", shots)
+    page.click(f"tr[data-template='{template_id}'] a")
+    page.click("#deactivate-template")
+    expect(page.locator("#template-deactivated")).to_be_visible()
+    synced(david)
+    assert template_id not in {r["id"] for r in david.store.view("template")}
+
+    # Listed among the deactivated ones, with Restore and a confirmed permanent delete.
+    page.goto(f"{demo.url}/dashboard/templates?state=deactivated")
+    expect(page.locator(f"tr[data-template='{template_id}']")).to_be_visible()
+    page.click(f"tr[data-template='{template_id}'] a")
+    screenshot(page, "dashboard-template-deactivated", shots)
+    page.click("#restore-template")
+    expect(page.locator("#template-deactivated")).to_have_count(0)
+    synced(david)
+    assert {r["id"] for r in david.store.view("template")} == held
+
+
+def test_revoked_device_is_signed_out_at_its_next_sync(
+    demo: ServerProcess, page: Page, tmp_path: Path, shots: Path
+) -> None:
+    eva = client(demo, tmp_path / "eva", "eva")
+    synced(eva)
+    config = eva.config
+    assert config is not None
+
+    sign_in(page, demo.url, "admin", DEMO_PASSWORD)
+    page.click("nav a[data-section=users]")
+    screenshot(page, "dashboard-users", shots)
+    page.click("a[data-user-link=eva]")
+    row = page.locator(f"tr[data-device='{config.device_id}']")
+    expect(row.locator("[data-revoked]")).to_have_attribute("data-revoked", "no")
+    page.click(f"#revoke-{config.device_id}")
+    expect(row.locator("[data-revoked]")).to_have_attribute("data-revoked", "yes")
+    screenshot(page, "dashboard-user", shots)
+
+    result = eva.sync()
+    assert result.status == "error"
+    assert "sign" in (result.error or "").lower()
+    assert eva.status().state.value == "signed_out"
+    # The cache stays readable after the failure.
+    assert eva.store.view("template")

@@ -98,8 +98,11 @@ def create_app(settings: ServerSettings, state: ServerState | None = None) -> Fa
     app.state.docshelf = state
     errors.install(app)
 
-    app.include_router(health.router)
+    # Starlette tries routes in order: every client polls /sync/changes and fetches
+    # /blobs, so those come first and a poll doesn't test thirty other paths.
     for module in (
+        sync,
+        blobs,
         auth,
         users,
         groups,
@@ -107,13 +110,11 @@ def create_app(settings: ServerSettings, state: ServerState | None = None) -> Fa
         templates,
         snippets,
         settings_routes,
-        blobs,
-        sync,
         mutations,
         packages,
     ):
         app.include_router(module.router, prefix=API_PREFIX)
-
+    app.include_router(health.router)  # /healthz and /readyz, outside the API prefix
     dashboard.install(app)
 
     upload_prefix = f"{API_PREFIX}/blobs/"

@@ -16,7 +16,18 @@ from fastapi.staticfiles import StaticFiles
 from starlette.responses import Response
 
 from docshelf.domain.errors import DocshelfError
-from docshelf.server.dashboard.pages import packages, settings, signin, summary
+from docshelf.server.dashboard.pages import (
+    fields,
+    groups,
+    packages,
+    settings,
+    signin,
+    snippets,
+    summary,
+    templates,
+    units,
+    users,
+)
 from docshelf.server.dashboard.render import page, redirect
 from docshelf.server.dashboard.session import PATH, LoginNeeded, translator
 from docshelf.server.dashboard.texts import TEXTS
@@ -24,7 +35,7 @@ from docshelf.server.dashboard.texts import TEXTS
 STATIC = Path(__file__).parent / "static"
 # The dashboard's one large form: the package upload, limited like the API's.
 PACKAGE_UPLOAD_PATH = f"{PATH}/packages/preview"
-PAGES = (signin, summary, settings, packages)
+PAGES = (signin, summary, settings, packages, users, groups, templates, snippets, fields, units)
 
 
 def _is_dashboard(request: Request) -> bool:

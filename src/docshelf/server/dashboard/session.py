@@ -97,7 +97,7 @@ def translator(request: Request) -> Translator:
     return Translator(chosen or from_accept_language(request.headers.get("accept-language")))
 
 
-def _state(request: Request) -> ServerState:
+def state_of(request: Request) -> ServerState:
     state: ServerState = request.app.state.docshelf
     return state
 
@@ -121,7 +121,7 @@ def _session_of(request: Request) -> tuple[Caller, str] | None:
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
         return None
-    state = _state(request)
+    state = state_of(request)
     try:
         with state.db.read() as session:
             caller = signed_in(session, token)

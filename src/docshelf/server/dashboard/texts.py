@@ -533,7 +533,7 @@ class Translator:
         self.language = language if language in LANGUAGES else DEFAULT_LANGUAGE
         self._index = LANGUAGES.index(self.language)
 
-    def __call__(self, key: str, **values: object) -> str:
+    def __call__(self, key: str, /, **values: object) -> str:
         text = TEXTS[key][self._index]
         return text.format(**values) if values else text
 

@@ -23,11 +23,12 @@ from starlette.background import BackgroundTask
 from starlette.datastructures import FormData, UploadFile
 
 from docshelf.domain.errors import DocshelfError, InvalidInput, NotFound
-from docshelf.domain.permissions import can_package_organisation, can_see_section
+from docshelf.domain.permissions import can_package_organisation
 from docshelf.domain.snippets import SnippetKind
 from docshelf.protocol.packages import PACKAGE_MEDIA_TYPE
+from docshelf.server.dashboard.forms import require_section
 from docshelf.server.dashboard.render import page, redirect
-from docshelf.server.dashboard.session import PATH, CheckedForm, CurrentVisitor, PageForbidden
+from docshelf.server.dashboard.session import PATH, CheckedForm, CurrentVisitor, state_of
 from docshelf.server.db.models import Snippet, Template, TemplateGroup
 from docshelf.server.packages import service
 from docshelf.server.packages.export import Selection, require_may_export
@@ -41,16 +42,6 @@ STAGE_MAX_AGE_S = 3600
 _CHUNK = 1024 * 1024
 
 
-def _state(request: Request) -> ServerState:
-    state: ServerState = request.app.state.docshelf
-    return state
-
-
-def _require(who: CurrentVisitor) -> None:
-    if not can_see_section(who.actor, "packages"):
-        raise PageForbidden(who.t("forbidden"))
-
-
 def _title(titles: dict[str, str] | None, fallback: str, lang: str) -> str:
     titles = titles or {}
     return str(titles.get(lang) or next(iter(titles.values()), fallback))
@@ -58,9 +49,9 @@ def _title(titles: dict[str, str] | None, fallback: str, lang: str) -> str:
 
 @router.get("/packages", response_class=HTMLResponse)
 def packages(request: Request, who: CurrentVisitor) -> HTMLResponse:
-    _require(who)
+    require_section(who, "packages")
     lang = who.t.language
-    with _state(request).db.read() as session:
+    with state_of(request).db.read() as session:
         groups = [
             (g.id, _title(g.titles, g.id, lang))
             for g in session.scalars(select(TemplateGroup).order_by(TemplateGroup.order))
@@ -154,9 +145,9 @@ def _read_staged(state: ServerState, folder: Path) -> ExtractedPackage:
 
 @router.post("/packages/preview", response_model=None)
 async def preview(request: Request, who: CurrentVisitor, form: CheckedForm) -> Response:
-    _require(who)
+    require_section(who, "packages")
     require_may_import(who.actor)
-    state = _state(request)
+    state = state_of(request)
     try:
         upload = _upload_of(form, who)
         stage, _sha, _size = await anyio.to_thread.run_sync(
@@ -184,8 +175,8 @@ async def preview(request: Request, who: CurrentVisitor, form: CheckedForm) -> R
 
 @router.post("/packages/import", response_model=None)
 async def import_package(request: Request, who: CurrentVisitor, form: CheckedForm) -> Response:
-    _require(who)
-    state = _state(request)
+    require_section(who, "packages")
+    state = state_of(request)
     try:
         folder = _staged(state, str(form.get("stage", "")), who.caller.device_id)
         try:
@@ -205,7 +196,7 @@ async def import_package(request: Request, who: CurrentVisitor, form: CheckedFor
 
 @router.post("/packages/export", response_model=None)
 def export(request: Request, who: CurrentVisitor, form: CheckedForm) -> Response:
-    _require(who)
+    require_section(who, "packages")
     selection = Selection(
         template_ids=tuple(str(v) for v in form.getlist("template_ids")),
         group_ids=tuple(str(v) for v in form.getlist("group_ids")),
@@ -215,7 +206,7 @@ def export(request: Request, who: CurrentVisitor, form: CheckedForm) -> Response
     )
     if selection.empty:
         return redirect(f"{PATH}/packages", flash=who.t("packages.choose_something"), kind="error")
-    state = _state(request)
+    state = state_of(request)
     workdir = service.new_workdir(state)
     target = workdir / "package.zip"
     try:

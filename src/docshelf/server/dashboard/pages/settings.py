@@ -15,10 +15,15 @@ from docshelf.domain.settings import (
     spec_for,
 )
 from docshelf.server.dashboard.render import page, redirect
-from docshelf.server.dashboard.session import PATH, CheckedForm, CurrentVisitor, PageForbidden
+from docshelf.server.dashboard.session import (
+    PATH,
+    CheckedForm,
+    CurrentVisitor,
+    PageForbidden,
+    state_of,
+)
 from docshelf.server.dashboard.texts import Translator
 from docshelf.server.services import settings as settings_service
-from docshelf.server.state import ServerState
 
 router = APIRouter()
 _MINUTE_FIELDS = {"interval": CLIENT_SYNC_INTERVAL, "delay": CLIENT_SYNC_MAX_DELAY_AFTER_START}
@@ -46,11 +51,6 @@ def parse_minutes(text: str, key: str, t: Translator) -> int:
         raise InvalidInput(t("settings.out_of_range", lo=_minutes(lo), hi=_minutes(hi)))
     value: int = spec.validate(ms)
     return value
-
-
-def _state(request: Request) -> ServerState:
-    state: ServerState = request.app.state.docshelf
-    return state
 
 
 def _form_page(
@@ -82,7 +82,7 @@ def _form_page(
 def settings_form(request: Request, who: CurrentVisitor) -> HTMLResponse:
     if not can_manage_settings(who.actor):
         raise PageForbidden(who.t("forbidden"))
-    with _state(request).db.read() as session:
+    with state_of(request).db.read() as session:
         current = settings_service.current(session)
     values = {name: _minutes(current[key]) for name, key in _MINUTE_FIELDS.items()}
     values["languages"] = ", ".join(current[LANGUAGES])
@@ -109,7 +109,7 @@ def save_settings(request: Request, who: CurrentVisitor, form: CheckedForm) -> R
     if errors:
         # Nothing is saved unless every field is valid.
         return _form_page(request, who, values, errors, status_code=422)
-    with _state(request).db.change(who.actor.login) as change:
+    with state_of(request).db.change(who.actor.login) as change:
         for key, value in parsed.items():
             settings_service.set_value(change, who.actor, key, value)
     return redirect(f"{PATH}/settings", flash=who.t("settings.saved"), request=request)

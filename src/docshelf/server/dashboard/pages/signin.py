@@ -22,6 +22,7 @@ from docshelf.server.dashboard.session import (
     csrf_for,
     new_login_csrf,
     safe_next,
+    state_of,
     translator,
     visitor,
 )
@@ -29,7 +30,6 @@ from docshelf.server.dashboard.texts import Translator, check_language
 from docshelf.server.db.models import Device
 from docshelf.server.services import auth
 from docshelf.server.services.accounts import actor_of
-from docshelf.server.state import ServerState
 
 router = APIRouter()
 # Browsers a user may have several of; the name tells them apart in the device list.
@@ -39,11 +39,6 @@ _BROWSER_NAMES = (
     ("Chrome", "Chrome"),
     ("Safari", "Safari"),
 )
-
-
-def _state(request: Request) -> ServerState:
-    state: ServerState = request.app.state.docshelf
-    return state
 
 
 def _secure(request: Request) -> bool:
@@ -116,7 +111,7 @@ def login(
     t = translator(request)
     if not _login_csrf_ok(request, csrf):
         return _login_page(request, error=t("csrf.refused"), login_name=login, status_code=403)
-    state = _state(request)
+    state = state_of(request)
     try:
         token, device, user = auth.login(
             state.db,
@@ -161,7 +156,7 @@ async def logout(request: Request) -> Response:
     sent = form.get(CSRF_FIELD)
     if not isinstance(sent, str) or not hmac.compare_digest(sent, who.csrf):
         raise CsrfRefused(who.t("csrf.refused"))
-    state = _state(request)
+    state = state_of(request)
     with state.db.write() as session:
         row = session.get(Device, who.caller.device_id)
         if row is not None:

@@ -9,9 +9,8 @@ from docshelf.domain.permissions import can_see_section
 from docshelf.server.dashboard import stats
 from docshelf.server.dashboard.chart import hourly_chart
 from docshelf.server.dashboard.render import page
-from docshelf.server.dashboard.session import CurrentVisitor
+from docshelf.server.dashboard.session import CurrentVisitor, state_of
 from docshelf.server.db.models import utcnow
-from docshelf.server.state import ServerState
 from docshelf.server.sync.activity import syncs_per_hour
 
 router = APIRouter()
@@ -20,7 +19,7 @@ WEEK_HOURS = 7 * 24
 
 @router.get("", response_class=HTMLResponse)
 def summary(request: Request, who: CurrentVisitor) -> HTMLResponse:
-    state: ServerState = request.app.state.docshelf
+    state = state_of(request)
     # Org users see the counts and the unit side; clients and storage are the Sys's.
     everything = can_see_section(who.actor, "settings")
     with state.db.snapshot() as session:
