@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from PIL import Image
 from playwright.sync_api import Browser, Page, sync_playwright
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
@@ -59,9 +60,15 @@ def sign_in(page: Page, url: str, login: str, password: str) -> None:
 
 
 def screenshot(page: Page, name: str, folder: Path) -> Path:
-    """A PNG of the page; into docs/screenshots when DOCSHELF_UPDATE_SCREENSHOTS=1."""
-    target_dir = SCREENSHOTS if os.environ.get("DOCSHELF_UPDATE_SCREENSHOTS") == "1" else folder
+    """A PNG of what the window shows; into docs/screenshots, with a reduced palette to
+    keep the repository small, when DOCSHELF_UPDATE_SCREENSHOTS=1."""
+    for_docs = os.environ.get("DOCSHELF_UPDATE_SCREENSHOTS") == "1"
+    target_dir = SCREENSHOTS if for_docs else folder
     target_dir.mkdir(parents=True, exist_ok=True)
     target = target_dir / f"{name}.png"
-    page.screenshot(path=str(target), full_page=True)
+    page.screenshot(path=str(target))
+    if for_docs:
+        with Image.open(target) as shot:
+            small = shot.convert("RGB").quantize(colors=64, dither=Image.Dither.NONE)
+        small.save(target, optimize=True)
     return target
