@@ -7,7 +7,9 @@ DOCSHELF_UPDATE_SCREENSHOTS=1.
 
 from __future__ import annotations
 
+import json
 import sys
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -167,15 +169,41 @@ def test_imported_package_reaches_a_client_byte_identical(
 
     page.click("#confirm-import")
     expect(page.locator("#import-result")).to_contain_text("Importiert")
+    have_before, total = reach(page, demo)
     synced(ben)
     path, _name = template_file(ben.store, ben.files, template_id, "de")
     assert path.read_bytes() == builder.files[builder.templates[0]["files"]["de"]["path"]]
+    # The summary counts ben among the clients that have the import now.
+    assert reach(page, demo) == (have_before + 1, total)
 
     # The same package again: the preview says it changes nothing.
     page.click("nav a[data-section=packages]")
     page.set_input_files("#package-file", str(archive))
     page.click("#preview-package")
     expect(page.locator("#nothing-to-import")).to_be_visible()
+
+
+def reach(page: Page, demo: ServerProcess) -> tuple[int, int]:
+    """The summary's "n of m clients have the newest change"."""
+    page.goto(f"{demo.url}/dashboard")
+    expect(page.locator("#reach")).to_contain_text("Paketimport von admin")
+    have, total = (page.locator("[data-reach]").get_attribute("data-reach") or "").split("/")
+    return int(have), int(total)
+
+
+def test_export_downloads_a_package_of_the_chosen_templates(
+    demo: ServerProcess, page: Page, tmp_path: Path
+) -> None:
+    sign_in(page, demo.url, "admin", DEMO_PASSWORD)
+    page.click("nav a[data-section=packages]")
+    page.check("input[data-template='Vollmacht']")
+    with page.expect_download() as download:
+        page.click("#export-package")
+    target = tmp_path / "export.zip"
+    download.value.save_as(target)
+    with zipfile.ZipFile(target) as archive:
+        manifest = json.loads(archive.read("manifest.json"))
+    assert [t["titles"]["de"] for t in manifest["templates"]] == ["Vollmacht"]
 
 
 def test_broken_package_is_refused_with_its_reason(
