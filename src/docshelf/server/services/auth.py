@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, select, true, update
 from sqlalchemy.orm import Session
 
 from docshelf.domain.accounts import Actor, normalize_login, parse_roles
@@ -127,11 +127,23 @@ def login(
     return token, device, user
 
 
-# Every request reads these, so they are plain Core statements built once: the ORM would
+# Every request reads this, so it is a plain Core statement built once: the ORM would
 # build, cache-key and load entities anew each time, several times the cost of the query.
 _devices = Device.__table__
 _users = User.__table__
 _members = GroupMember.__table__
+_TOKEN = bindparam("token_hash")
+# The caller's groups, direct and every group above them (groups nest), walked by the
+# database itself: one round trip however deep the nesting. UNION, not UNION ALL, so that
+# even a cycle (which group edits refuse) would end.
+_direct_groups = select(_members.c.group_id).where(
+    _members.c.user_id
+    == select(_devices.c.user_id).where(_devices.c.token_hash == _TOKEN).scalar_subquery()
+)
+_ancestry = _direct_groups.cte("ancestry", recursive=True)
+_ancestry = _ancestry.union(
+    select(_members.c.group_id).join(_ancestry, _members.c.member_group_id == _ancestry.c.group_id)
+)
 _SIGNED_IN = (
     select(
         _devices.c.id,
@@ -145,14 +157,11 @@ _SIGNED_IN = (
         _users.c.login,
         _users.c.roles,
         _users.c.active,
-        _members.c.group_id,  # one row per direct group; one with NULL for none
+        _ancestry.c.group_id,  # one row per group; one with NULL for none
     )
     .join_from(_devices, _users, _users.c.id == _devices.c.user_id)
-    .outerjoin(_members, _members.c.user_id == _users.c.id)
-    .where(_devices.c.token_hash == bindparam("token_hash"))
-)
-_PARENT_GROUPS = select(_members.c.group_id).where(
-    _members.c.member_group_id.in_(bindparam("groups", expanding=True))
+    .outerjoin(_ancestry, true())
+    .where(_devices.c.token_hash == _TOKEN)
 )
 
 
@@ -168,12 +177,11 @@ def signed_in(session: Session, token: str) -> Caller:
     row = rows[0]
     if not row.active:
         raise NotAuthenticated(DEACTIVATED)
-    direct = {r.group_id for r in rows if r.group_id is not None}
     actor = Actor(
         user_id=row.user_id,
         login=row.login,
         roles=parse_roles(row.roles),
-        groups=_with_parents(session, direct),
+        groups=frozenset(r.group_id for r in rows if r.group_id is not None),
     )
     return Caller(
         actor,
@@ -184,18 +192,6 @@ def signed_in(session: Session, token: str) -> Caller:
         row.kind,
         row.created_at,
     )
-
-
-def _with_parents(session: Session, direct: set[str]) -> frozenset[str]:
-    """Groups and the groups they are nested in: one indexed lookup per level, as
-    accounts.groups_of walks them."""
-    found: set[str] = set()
-    frontier = direct
-    while frontier:
-        found |= frontier
-        parents = session.scalars(_PARENT_GROUPS, {"groups": sorted(frontier)})
-        frontier = set(parents) - found
-    return frozenset(found)
 
 
 @contextmanager
