@@ -309,3 +309,50 @@ def test_revoked_device_is_signed_out_at_its_next_sync(
     assert eva.status().state.value == "signed_out"
     # The cache stays readable after the failure.
     assert eva.store.view("template")
+
+
+def test_every_page_renders_in_both_languages(demo: ServerProcess, page: Page, shots: Path) -> None:
+    sign_in(page, demo.url, "admin", DEMO_PASSWORD)
+    sections = page.locator("header nav a").evaluate_all(
+        "links => links.map(a => a.dataset.section)"
+    )
+    assert sections == [
+        "summary", "settings", "users", "groups", "templates",
+        "snippets", "fields", "units", "packages",
+    ]  # fmt: skip
+    headings: dict[str, str] = {}
+    for section in sections:
+        page.click(f"nav a[data-section={section}]")
+        expect(page.locator(f"nav a[data-section={section}]")).to_have_attribute(
+            "aria-current", "page"
+        )
+        headings[section] = page.locator("h1").inner_text()
+        if section in ("groups", "snippets", "fields", "units"):
+            screenshot(page, f"dashboard-{section}", shots)
+    page.click("#switch-language")
+    for section in sections:
+        page.click(f"nav a[data-section={section}]")
+        english = page.locator("h1").inner_text()
+        assert english != headings[section], section
+    page.click("#switch-language")
+
+
+def test_an_org_user_sees_what_concerns_units(demo: ServerProcess, page: Page) -> None:
+    sign_in(page, demo.url, "org", DEMO_PASSWORD)
+    sections = page.locator("header nav a").evaluate_all(
+        "links => links.map(a => a.dataset.section)"
+    )
+    assert sections == ["summary", "units", "fields"]
+    expect(page.locator("#clients")).to_have_count(0)  # the clients are the Sys's
+    page.click("nav a[data-section=units]")
+    expect(page.locator("h1")).to_have_text("Organisationseinheiten")
+    # The company logo (an image field) is shown as the picture, served to the visitor.
+    logo = page.locator("img.thumb").first
+    expect(logo).to_be_visible()
+    assert logo.evaluate("img => img.complete && img.naturalWidth > 0")
+    source = logo.get_attribute("src") or ""
+    assert page.request.get(f"{demo.url}{source}").headers["content-type"].startswith("image/")
+    anonymous = httpx.get(f"{demo.url}{source}", trust_env=False)
+    assert anonymous.status_code == 303, "only for a signed-in visitor"
+    answer = page.goto(f"{demo.url}/dashboard/users")
+    assert answer is not None and answer.status == 403

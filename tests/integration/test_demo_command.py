@@ -14,6 +14,7 @@ def test_demo_seeds_once_and_serves(tmp_path: Path) -> None:
     demo.start(timeout=60)
     try:
         assert "Seeded the demo content" in demo.log_text()
+        assert f"{demo.url}/dashboard" in demo.log_text()
         for account in ("admin", "layouter", "org", "anna", "ben", "clara", "david", "eva"):
             assert account in demo.log_text()
         anna = login(demo.url, "anna", "demo")

@@ -62,3 +62,13 @@ def test_the_chart_scales_to_the_busiest_hour() -> None:
     assert chart.total == 6 and chart.peak == 4
     heights = [bar.height for bar in chart.bars]
     assert len(heights) == 2 and heights[0] == 2 * heights[1]
+
+
+def test_only_raster_images_are_served_as_images() -> None:
+    from docshelf.server.dashboard.pages.files import image_type
+
+    assert image_type(b"\x89PNG\r\n\x1a\n....") == "image/png"
+    assert image_type(b"\xff\xd8\xff\xe0") == "image/jpeg"
+    assert image_type(b"RIFF\x00\x00\x00\x00WEBPVP8 ") == "image/webp"
+    assert image_type(b"<svg xmlns='http://www.w3.org/2000/svg'>") is None
+    assert image_type(b"<html><script>") is None

@@ -59,8 +59,13 @@ def demo(data_dir: Path, host: str, port: int) -> None:
         highlight=False,
     )
     console.print(describe(state), highlight=False)
+    base = f"http://{host}:{port}"
     console.print(
-        f"\nOpen http://{host}:{port}/api/v1/docs  —  demo accounts (password: {DEMO_PASSWORD!r}):"
+        f"\nDashboard: {base}/dashboard  (sign in as admin, or org for the units)"
+        f"\nAPI:       {base}/api/v1/docs"
+        f"\nDesktop:   docshelf --home /tmp/anna desktop  (server {base}, user anna)"
+        f"\nDemo accounts (password: {DEMO_PASSWORD!r}):",
+        highlight=False,
     )
     for login, role, what in DEMO_ACCOUNTS:
         console.print(f"  {login:<9} {role:<9} {what}", highlight=False)

@@ -18,6 +18,7 @@ from starlette.responses import Response
 from docshelf.domain.errors import DocshelfError
 from docshelf.server.dashboard.pages import (
     fields,
+    files,
     groups,
     packages,
     settings,
@@ -35,7 +36,19 @@ from docshelf.server.dashboard.texts import TEXTS
 STATIC = Path(__file__).parent / "static"
 # The dashboard's one large form: the package upload, limited like the API's.
 PACKAGE_UPLOAD_PATH = f"{PATH}/packages/preview"
-PAGES = (signin, summary, settings, packages, users, groups, templates, snippets, fields, units)
+PAGES = (
+    files,
+    signin,
+    summary,
+    settings,
+    packages,
+    users,
+    groups,
+    templates,
+    snippets,
+    fields,
+    units,
+)
 
 
 def _is_dashboard(request: Request) -> bool:

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, select, true, update
+from sqlalchemy import BindParameter, bindparam, select, true, update
 from sqlalchemy.orm import Session
 
 from docshelf.domain.accounts import Actor, normalize_login, parse_roles
@@ -132,7 +132,7 @@ def login(
 _devices = Device.__table__
 _users = User.__table__
 _members = GroupMember.__table__
-_TOKEN = bindparam("token_hash")
+_TOKEN: BindParameter[str] = bindparam("token_hash")
 # The caller's groups, direct and every group above them (groups nest), walked by the
 # database itself: one round trip however deep the nesting. UNION, not UNION ALL, so that
 # even a cycle (which group edits refuse) would end.

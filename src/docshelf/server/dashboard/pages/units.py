@@ -13,7 +13,7 @@ from starlette.datastructures import FormData
 
 from docshelf.domain import units as dunits
 from docshelf.domain.errors import DocshelfError, NotFound
-from docshelf.domain.fields import FieldDef, FieldScope
+from docshelf.domain.fields import FieldDef, FieldScope, FieldType
 from docshelf.domain.trees import chain_to_root
 from docshelf.server.dashboard.forms import (
     confirmed,
@@ -41,7 +41,7 @@ SECTION = "units"
 class Node:
     id: str
     title: str
-    fields: list[tuple[str, str]]  # (label, value) of the unit's own values
+    fields: list[tuple[str, str, bool]]  # (label, value, is an image) of its own values
     children: list[Node] = field(default_factory=list)
 
 
@@ -56,8 +56,13 @@ def _unit_defs(session: Session) -> list[FieldDef]:
 
 def _tree(rows: list[Unit], defs: list[FieldDef], language: str) -> list[Node]:
     labels = {d.key: localized(d.labels, language, d.key) for d in defs}
+    images = {d.key for d in defs if d.type is FieldType.IMAGE}
     nodes = {
-        r.id: Node(r.id, r.title, [(labels[k], str(v)) for k, v in r.fields.items() if k in labels])
+        r.id: Node(
+            r.id,
+            r.title,
+            [(labels[k], str(v), k in images) for k, v in r.fields.items() if k in labels],
+        )
         for r in sorted(rows, key=lambda r: (r.order, r.title.lower(), r.id))
     }
     roots: list[Node] = []
