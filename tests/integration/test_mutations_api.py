@@ -675,3 +675,16 @@ def test_the_server_checks_every_value_a_client_may_set(kind: EditKind, attribut
     path = f"{attribute}.de" if EDITABLE[kind].get(attribute) is Shape.MAPPING else attribute
     with pytest.raises(InvalidInput, match=attribute):
         checked(Edit(kind, Op.CREATE, "x", set={path: {"not": ["a", "value"]}}))
+
+
+def test_missing_files_never_tell_whether_someone_elses_file_exists(live: LiveServer) -> None:
+    owner, _ = live.new_user()
+    other, _ = live.new_user()
+    secret = secrets.token_bytes(5_000)
+    sha = owner.upload(secret)
+    assert owner.ok("POST", "/blobs/missing", json={"sha256": [sha]})["missing"] == []
+    # Stored, but not the other user's to know about: as missing as an unknown hash.
+    assert other.ok("POST", "/blobs/missing", json={"sha256": [sha]})["missing"] == [sha]
+    # Sending the bytes proves they hold the content; then it is theirs to use too.
+    other.upload(secret)
+    assert other.ok("POST", "/blobs/missing", json={"sha256": [sha]})["missing"] == []

@@ -58,9 +58,19 @@ class UploadState(BaseModel):
 
 @router.post("/missing", operation_id="missing_blobs", response_model=MissingBlobs)
 def missing_blobs(body: MissingBlobsRequest, actor: CurrentActor, state: State) -> MissingBlobs:
-    """Which of these files does the server lack? Upload only those."""
+    """Which of these files must the caller upload before using them? Those the server
+    lacks, and those stored but neither sent by the caller nor readable by them: whether
+    somebody else's file exists is nobody else's business."""
     with state.db.read() as session:
-        return MissingBlobs(missing=files.missing(session, body.sha256))
+        absent = set(files.missing(session, body.sha256))
+        wanted = sorted(set(body.sha256))
+        return MissingBlobs(
+            missing=[
+                sha
+                for sha in wanted
+                if sha in absent or uploads.may_use(session, actor, sha) is None
+            ]
+        )
 
 
 @router.put(
