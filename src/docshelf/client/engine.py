@@ -12,6 +12,7 @@ import logging
 import random
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
@@ -114,8 +115,10 @@ class SyncEngine:
         self._sleep = sleep
         self._rnd = rnd or random.Random()
         self._max_busy_wait = max_busy_wait
-        # 1: one file after the other, in a fixed order (the seeded simulation needs that).
+        # 1: one file after the other, in a fixed order (the seeded simulation needs that),
+        # and no page asked for before the last one is stored.
         self._downloads = Downloader(files, remote.fetch_file, self._busy_retry, parallel_downloads)
+        self._prefetch = parallel_downloads > 1
 
     # --- the cycle -----------------------------------------------------------------------
 
@@ -146,25 +149,36 @@ class SyncEngine:
         # A new cache, or a pull that stopped before its clean-up, owes a full one.
         owed = self.store.get(FILES_CLEAN) is None
         self._phase(Phase.CONNECTING, progress)
-        while True:
-            reconcile = self.store.get_json(RECONCILE)
-            if reconcile is not None:
-                self._reconcile(reconcile, result, progress, image_keys)
-                image_keys = image_field_keys(self.store.records("field"))
-                continue
-            page = self._busy_retry(
-                lambda: self.remote.changes(self.store.get(CURSOR), self.page_size)
-            )
-            result.pages += 1
-            if page.reset:
-                log.info("reconciling", extra={"event": "reset", "reason": page.reset_reason})
-                self._start_reconcile(page)
-                continue
-            image_keys = self._apply_page(page, result, progress, image_keys)
-            if not page.has_more:
-                break
+        # While a page's files download and the page is stored, the next page is already
+        # being asked for: the server builds it meanwhile instead of waiting for the client.
+        # It is committed only after this one, so a crash costs at most these two pages.
+        ahead: Future[ChangesPage] | None = None
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="docshelf-next-page") as pool:
+            while True:
+                reconcile = self.store.get_json(RECONCILE)
+                if reconcile is not None:
+                    self._reconcile(reconcile, result, progress, image_keys)
+                    image_keys = image_field_keys(self.store.records("field"))
+                    continue
+                if ahead is not None:
+                    page, ahead = ahead.result(), None
+                else:
+                    page = self._next_page(self.store.get(CURSOR))
+                result.pages += 1
+                if page.reset:
+                    log.info("reconciling", extra={"event": "reset", "reason": page.reset_reason})
+                    self._start_reconcile(page)
+                    continue
+                if page.has_more and self._prefetch:
+                    ahead = pool.submit(self._next_page, page.cursor)
+                image_keys = self._apply_page(page, result, progress, image_keys)
+                if not page.has_more:
+                    break
         self._phase(Phase.CLEANING, progress)
         self._clean_files(owed or result.reconciled or self._fields_changed)
+
+    def _next_page(self, cursor: str | None) -> ChangesPage:
+        return self._busy_retry(lambda: self.remote.changes(cursor, self.page_size))
 
     def _clean_files(self, everything: bool) -> None:
         """Delete the files no record needs any more.
