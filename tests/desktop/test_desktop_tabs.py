@@ -15,6 +15,7 @@ from docshelf.client.outbox import EditState
 from docshelf.client.paths import Home
 from docshelf.desktop.app import DesktopApp
 from docshelf.desktop.organisation_tab import INHERITED, OVERRIDDEN
+from docshelf.desktop.snippet_dialog import SnippetAnswer
 from docshelf.desktop.worker import close_client
 from docshelf.server.demo.files import docx_bytes
 from support.api import PASSWORD, LiveServer
@@ -193,7 +194,8 @@ def test_a_new_snippet_is_queued_and_listed_at_once(
     app = apps(client)
     _loaded(app)
     org = app.window.organisation
-    org.prompts.snippet = lambda *_args: (f"Gruss {tag}", "Freundliche Grüsse")  # type: ignore[method-assign]
+    answer = SnippetAnswer(title=f"Gruss {tag}", body="Freundliche Grüsse")
+    org.prompts.snippet = lambda *_args: answer  # type: ignore[method-assign]
     loads: list[bool] = []
     app.library_loaded.connect(lambda: loads.append(True))
 

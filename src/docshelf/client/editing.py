@@ -140,10 +140,15 @@ class Editor:
         shared: bool = False,
         group: str | None = None,
         template: str | None = None,
+        read: list[str] | None = None,
+        write: list[str] | None = None,
     ) -> Queued:
-        if template is not None and (shared or group):
+        """``read``/``write``: principals as :meth:`template_rights` takes them (``*``,
+        ``group:NAME``, ``user:LOGIN``, ids too); either makes the snippet shared."""
+        if template is not None and (shared or group or read or write):
             raise InvalidInput("A snippet belongs to a template or is shared, not both.")
-        kind = SnippetKind.SHARED if shared or group else SnippetKind.PERSONAL
+        shared = bool(shared or group or read or write)
+        kind = SnippetKind.SHARED if shared else SnippetKind.PERSONAL
         values: dict[str, Any] = {}
         parent = None
         if template is not None:
@@ -165,9 +170,15 @@ class Editor:
                 "body_format": body_format.value,
             }
         )
-        edit_add: dict[str, list[str]] = {}
+        readers = [self._principal(p) for p in read or []]
         if group is not None:
-            edit_add["read_rights"] = [group_principal(self._group(group)["id"])]
+            readers.append(group_principal(self._group(group)["id"]))
+        writers = [self._principal(p) for p in write or []]
+        edit_add: dict[str, list[str]] = {}
+        if readers:
+            edit_add["read_rights"] = sorted(set(readers))
+        if writers:
+            edit_add["write_rights"] = sorted(set(writers))
         target = new_id()
         edit = Edit(kind=EditKind.SNIPPET, op=Op.CREATE, target=target, set=values, add=edit_add)
         return self._queue(edit, f"new {kind.value} snippet {values['title']!r}", files=[sha])
@@ -187,6 +198,27 @@ class Editor:
             files.append(sha)
         what = f"snippet {snippet['title']!r} edited"
         return self._update(EditKind.SNIPPET, snippet, values, what, files=files)
+
+    def snippet_rights(self, ident: str, right: str, add: list[str], remove: list[str]) -> Queued:
+        """Grant or withdraw the read or write right of a shared snippet, like
+        :meth:`template_rights` (additions and removals, which never conflict)."""
+        snippet = self._snippet(ident)
+        if snippet["kind"] != SnippetKind.SHARED.value:
+            raise InvalidInput("Only shared snippets carry read and write rights.")
+        if right not in ("read", "write"):
+            raise InvalidInput(f"{right!r} is not a snippet right; use read or write.")
+        attribute = f"{right}_rights"
+        held = set(snippet.get(attribute) or [])
+        # A member no longer in the local copy (a deleted group) can still be withdrawn.
+        gone = [p if p in held else self._principal(p) for p in remove]
+        edit = Edit(
+            kind=EditKind.SNIPPET,
+            op=Op.UPDATE,
+            target=snippet["id"],
+            add={attribute: [self._principal(p) for p in add]} if add else {},
+            remove={attribute: gone} if remove else {},
+        )
+        return self._queue(edit, f"{right} rights of snippet {snippet['title']!r} changed")
 
     def snippet_rm(self, ident: str) -> Queued:
         snippet = self._snippet(ident)

@@ -20,11 +20,12 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QSystemTrayIcon
 
 from docshelf.client.app import Client
 from docshelf.client.engine import SyncResult
+from docshelf.client.errors import MissingFile
 from docshelf.client.scheduler import soon_delay
 from docshelf.client.status import Status, SyncState
 from docshelf.desktop import prefs
 from docshelf.desktop.conflicts import ConflictsDialog
-from docshelf.desktop.documents import create_document
+from docshelf.desktop.documents import create_document, open_snippet_copy
 from docshelf.desktop.footer import needs_sign_in
 from docshelf.desktop.i18n import Texts, language_for_locale
 from docshelf.desktop.instance import Instance
@@ -326,9 +327,29 @@ class DesktopApp(QObject):
         self.edit(lambda editor: editor.resolve(ident, keep))
 
     def read_text(self, sha: str, done: Callable[[str], None]) -> None:
-        self.tasks.run(
-            lambda: self.client.files.path(sha).read_text(encoding="utf-8"), on_done=done
+        files, missing = self.client.files, self.texts("org.snippet_missing")
+
+        def read() -> str:
+            if not files.has(sha):
+                raise MissingFile(missing)
+            return files.path(sha).read_text(encoding="utf-8")
+
+        self.tasks.run(read, on_done=done)
+
+    def open_snippet(self, sha: str, title: str) -> None:
+        """A Word snippet: a copy in the documents folder, opened like "Create document"."""
+        files, folder, missing = (
+            self.client.files,
+            self.documents,
+            self.texts("org.snippet_missing"),
         )
+
+        def copy() -> Path:
+            if not files.has(sha):
+                raise MissingFile(missing)
+            return open_snippet_copy(files, sha, title, folder)
+
+        self.tasks.run(copy, on_done=self._created)
 
     def create_document(self, template_id: str, lang: str) -> None:
         folder, ui = self.documents, self.texts.language

@@ -1,4 +1,5 @@
-""" "Create document": a copy of a template's file, under a fresh name, in the documents folder.
+""" "Create document": a copy of a template's file, under a fresh name, in the documents folder;
+"Open" of a Word snippet: the same for the snippet's file.
 
 Runs on the task thread (it reads and writes files). The copy is made with an exclusive
 create, so two documents made in the same minute never overwrite each other.
@@ -41,9 +42,24 @@ def create_document(
         )
     record = store.view_record("template", template_id) or {}
     title = reading.title_of(record, ui_lang) or Path(filename).stem
+    return _copy_fresh(source, folder, title, Path(filename).suffix)
+
+
+def open_snippet_copy(files: FileStore, sha: str, title: str, folder: Path) -> Path:
+    """A Word snippet's file copied to the documents folder as ``<title> <date>.docx``,
+    to be opened with the system's application (the stored file stays untouched)."""
+    source = files.path(sha)
+    if not source.is_file():
+        raise MissingFile(
+            "The file of this snippet is not downloaded yet; synchronise, then try again."
+        )
+    return _copy_fresh(source, folder, title, ".docx")
+
+
+def _copy_fresh(source: Path, folder: Path, title: str, suffix: str) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     while True:
-        target = fresh_path(folder, title, Path(filename).suffix)
+        target = fresh_path(folder, title, suffix)
         try:
             with source.open("rb") as src, target.open("xb") as out:
                 shutil.copyfileobj(src, out)

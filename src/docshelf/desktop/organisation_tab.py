@@ -34,6 +34,9 @@ from docshelf.client.editing import Editor, Queued
 from docshelf.desktop.i18n import Texts
 from docshelf.desktop.library import Library
 from docshelf.desktop.prompts import Prompts
+from docshelf.desktop.snippet_dialog import Principal, SnippetAnswer, SnippetForm
+from docshelf.domain.accounts import EVERYONE, Role, group_principal, user_principal
+from docshelf.domain.snippets import SnippetKind
 from docshelf.domain.trees import would_create_cycle
 
 ID_ROLE = Qt.ItemDataRole.UserRole
@@ -47,6 +50,8 @@ class Actions(Protocol):
     def edit(self, change: Change) -> None: ...
 
     def read_text(self, sha: str, done: Callable[[str], None]) -> None: ...
+
+    def open_snippet(self, sha: str, title: str) -> None: ...
 
     def refuse(self, message: str) -> None: ...
 
@@ -81,7 +86,7 @@ class OrganisationTab(QWidget):
         self.fields.itemSelectionChanged.connect(self._enable)
         self.fields.itemDoubleClicked.connect(lambda _item: self.edit_field())
         self.snippets.currentItemChanged.connect(lambda *_: self._enable())
-        self.snippets.itemDoubleClicked.connect(lambda _item: self.edit_snippet())
+        self.snippets.itemDoubleClicked.connect(lambda _item: self._activate_snippet())
         self.units.currentItemChanged.connect(lambda *_: self._enable())
         self.set_texts(texts)
 
@@ -130,6 +135,8 @@ class OrganisationTab(QWidget):
                 self._button("org.snippet_new", self.new_snippet),
                 self._button("org.snippet_edit", self.edit_snippet),
                 self._button("org.snippet_delete", self.delete_snippet),
+                self._button("org.snippet_replace", self.replace_snippet_file),
+                self._button("org.snippet_open", self.open_snippet),
             ],
         )
         units = self._box(
@@ -185,13 +192,7 @@ class OrganisationTab(QWidget):
         self.library = library
         texts = self.texts
         _refill(self.profiles, [(self._profile_title(p), p["id"]) for p in library.profiles])
-        _refill(
-            self.snippets,
-            [
-                (f"{s['title']} ({texts('org.snippet.' + s['kind'])})", s["id"])
-                for s in library.snippets
-            ],
-        )
+        _refill(self.snippets, [(self._snippet_label(s), s["id"]) for s in library.snippets])
         self._fill_units()
         self.boxes["org.units"].setVisible(library.may_manage_units)
         self.pending.setText(
@@ -273,6 +274,11 @@ class OrganisationTab(QWidget):
     def _enable(self) -> None:
         profile, field, snippet, unit = self.profile(), self.field(), self.snippet(), self.unit()
         mine = profile is not None and self.library.owns(profile)
+        word = (
+            snippet is not None
+            and snippet.get("body_format") == "docx"
+            and bool(snippet.get("body_sha256"))
+        )
         enabled = {
             "org.share": mine,
             "org.unshare": mine and bool((profile or {}).get("shared_with")),
@@ -282,6 +288,8 @@ class OrganisationTab(QWidget):
             "org.snippet_new": self.library.user_id is not None,
             "org.snippet_edit": snippet is not None and self.library.may_change_snippet(snippet),
             "org.snippet_delete": snippet is not None and self.library.may_change_snippet(snippet),
+            "org.snippet_replace": word and self.library.may_change_snippet(snippet or {}),
+            "org.snippet_open": word,
             "org.unit_new": self.library.may_manage_units,
             "org.unit_rename": unit is not None,
             "org.unit_move": unit is not None and len(self.library.units) > 1,
@@ -354,48 +362,174 @@ class OrganisationTab(QWidget):
 
     # --- snippets ------------------------------------------------------------------------
 
-    def _snippet_labels(self) -> tuple[str, str]:
-        return self.texts("org.snippet_title"), self.texts("org.snippet_body")
+    def _snippet_label(self, snippet: dict[str, Any]) -> str:
+        kind = self.texts("org.snippet." + snippet["kind"])
+        body_format = snippet.get("body_format") or "text"
+        if body_format != "text":
+            kind = f"{kind} · {self.texts('org.snippet.' + body_format)}"
+        return f"{snippet['title']} ({kind})"
+
+    def _author(self) -> frozenset[str]:
+        """The write right the server gives whoever shares a snippet (Sys always may)."""
+        library = self.library
+        if library.user_id is None or Role.SYS.value in library.roles:
+            return frozenset()
+        return frozenset({user_principal(library.user_id)})
+
+    def _principals(self, held: frozenset[str] = frozenset()) -> tuple[Principal, ...]:
+        """Everyone, the groups and the colleagues of the local copy, and whatever else
+        ``held`` names (a group the copy no longer has stays visible, so it isn't lost)."""
+        library, texts = self.library, self.texts
+        offered = [Principal(EVERYONE, texts("snippet.everyone"))]
+        for ident, name in sorted(library.group_names.items(), key=lambda g: g[1].casefold()):
+            offered.append(Principal(group_principal(ident), texts("snippet.group", name=name)))
+        for user in sorted(library.users.values(), key=lambda u: str(u["login"]).casefold()):
+            login = str(user["login"])
+            if user["id"] == library.user_id:
+                label = texts("snippet.me", login=login)
+            else:
+                display = user.get("display_name")
+                label = f"{login} ({display})" if display and display != login else login
+            offered.append(Principal(user_principal(user["id"]), label))
+        known = {p.value for p in offered}
+        offered += [Principal(p, library.principal_name(p)) for p in sorted(held - known)]
+        return tuple(offered)
 
     def new_snippet(self) -> None:
-        answer = self.prompts.snippet(self.texts("org.snippets"), self._snippet_labels())
-        if answer is not None:
-            title, body = answer
-            self.ops.edit(lambda editor: _with_body(body, lambda p: editor.snippet_new(title, p)))
-
-    def edit_snippet(self) -> None:
-        snippet = self.snippet()
-        if snippet is None or not self.library.may_change_snippet(snippet):
+        if self.library.user_id is None:
             return
-        sha = snippet.get("body_sha256")
-        if sha and snippet.get("body_format", "text") == "text":
-            self.ops.read_text(sha, lambda body: self._edit_snippet(snippet, body))
-        else:
-            self._edit_snippet(snippet, None)
-
-    def _edit_snippet(self, snippet: dict[str, Any], body: str | None) -> None:
-        answer = self.prompts.snippet(
-            self.texts("org.snippets"), self._snippet_labels(), (snippet["title"], body or "")
+        author = self._author()
+        form = SnippetForm(
+            creating=True,
+            may_share=self.library.may_share_snippets,
+            principals=self._principals(),
+            write=author,
+            fixed=author,
         )
-        if answer is None:
+        answer = self.prompts.snippet(self.texts, form)
+        if answer is None or not self._usable(answer, creating=True):
             return
-        title, new_body = answer
-        sid = snippet["id"]
-        changed_title = title if title != snippet["title"] else None
-        # Formatted bodies (HTML, Word) are not edited here: only their title changes.
-        if body is None or new_body == body:
-            if changed_title is not None:
-                self.ops.edit(lambda editor: editor.snippet_edit(sid, changed_title, None))
+        title = answer.title
+        if not answer.shared:
+            self.ops.edit(lambda editor: _with_body(answer, lambda p: editor.snippet_new(title, p)))
             return
+        # As the server does it: nobody chosen to read means everyone; the author writes.
+        read = sorted(answer.read) or [EVERYONE]
+        write = sorted(answer.write | author)
         self.ops.edit(
             lambda editor: _with_body(
-                new_body, lambda p: editor.snippet_edit(sid, changed_title, p)
+                answer, lambda p: editor.snippet_new(title, p, read=read, write=write)
             )
         )
 
+    def _usable(self, answer: SnippetAnswer, *, creating: bool) -> bool:
+        """Refuse, with a message, what the editor (or the server) would refuse anyway."""
+        problem = None
+        if not answer.title:
+            problem = self.texts("org.snippet_empty_title")
+        elif creating and answer.shared and not self.library.may_share_snippets:
+            problem = self.texts("org.snippet_no_share")
+        elif answer.body_format == "docx" and answer.file is None and creating:
+            problem = self.texts("org.snippet_no_file")
+        elif answer.file is not None and answer.file.suffix.lower() != ".docx":
+            problem = self.texts("org.snippet_not_docx", name=answer.file.name)
+        if problem is not None:
+            self.ops.refuse(problem)
+        return problem is None
+
+    def _changeable(self, snippet: dict[str, Any]) -> bool:
+        if self.library.may_change_snippet(snippet):
+            return True
+        self.ops.refuse(self.texts("org.snippet_no_change", title=snippet["title"]))
+        return False
+
+    def edit_snippet(self) -> None:
+        snippet = self.snippet()
+        if snippet is None or not self._changeable(snippet):
+            return
+        sha = snippet.get("body_sha256")
+        if sha and snippet.get("body_format", "text") in ("text", "html"):
+            self.ops.read_text(sha, lambda body: self._edit_snippet(snippet, body))
+        else:
+            self._edit_snippet(snippet, "")
+
+    def _edit_snippet(self, snippet: dict[str, Any], body: str) -> None:
+        shared = snippet["kind"] == SnippetKind.SHARED.value
+        read = frozenset(snippet.get("read_rights") or ())
+        write = frozenset(snippet.get("write_rights") or ())
+        form = SnippetForm(
+            title=snippet["title"],
+            body_format=snippet.get("body_format") or "text",
+            body=body,
+            creating=False,
+            shared=shared,
+            principals=self._principals(read | write) if shared else (),
+            read=read,
+            write=write,
+        )
+        answer = self.prompts.snippet(self.texts, form)
+        if answer is None or not self._usable(answer, creating=False):
+            return
+        sid = snippet["id"]
+        title = answer.title if answer.title != snippet["title"] else None
+        new_body = answer.body is not None and answer.body != body
+        changes: list[Change] = []
+        if title is not None or new_body or answer.file is not None:
+            if new_body or answer.file is not None:
+                changes.append(
+                    lambda editor: _with_body(answer, lambda p: editor.snippet_edit(sid, title, p))
+                )
+            else:
+                changes.append(lambda editor: editor.snippet_edit(sid, title, None))
+        if shared:
+            for right, before, after in (
+                ("read", read, answer.read),
+                ("write", write, answer.write),
+            ):
+                add, remove = sorted(after - before), sorted(before - after)
+                if add or remove:
+                    changes.append(_rights_change(sid, right, add, remove))
+        if changes:
+            self.ops.edit(lambda editor: _each(editor, changes))
+
+    def replace_snippet_file(self) -> None:
+        snippet = self.snippet()
+        if snippet is None or snippet.get("body_format") != "docx":
+            return
+        if not self._changeable(snippet):
+            return
+        path = self.prompts.open_file(
+            self.texts("org.snippet_choose_file"), self.texts("snippet.word_filter")
+        )
+        if path is None:
+            return
+        if path.suffix.lower() != ".docx":
+            self.ops.refuse(self.texts("org.snippet_not_docx", name=path.name))
+            return
+        sid = snippet["id"]
+        self.ops.edit(lambda editor: editor.snippet_edit(sid, None, path))
+
+    def open_snippet(self) -> None:
+        snippet = self.snippet()
+        sha = (snippet or {}).get("body_sha256")
+        if snippet is not None and sha and snippet.get("body_format") == "docx":
+            self.ops.open_snippet(str(sha), str(snippet["title"]))
+
+    def _activate_snippet(self) -> None:
+        """Double-click: edit what may be changed, open a Word snippet one may only use."""
+        snippet = self.snippet()
+        if snippet is None:
+            return
+        if snippet.get("body_format") == "docx" and not self.library.may_change_snippet(snippet):
+            self.open_snippet()
+        else:
+            self.edit_snippet()
+
     def delete_snippet(self) -> None:
         snippet = self.snippet()
-        if snippet is not None and self.prompts.confirm(
+        if snippet is None or not self._changeable(snippet):
+            return
+        if self.prompts.confirm(
             self.texts("org.snippets"), self.texts("org.confirm_delete", what=snippet["title"])
         ):
             sid = snippet["id"]
@@ -472,14 +606,28 @@ class OrganisationTab(QWidget):
             self.ops.edit(lambda editor: editor.unit_rm(uid))
 
 
-def _with_body(body: str, use: Callable[[Path], Queued]) -> Queued:
-    """Hand a snippet's text to the editor as the file it expects (it copies it in)."""
+def _with_body(answer: SnippetAnswer, use: Callable[[Path], Queued]) -> Queued:
+    """Hand a snippet's body to the editor as the file it expects (it copies it in): the
+    Word file chosen, or the text or HTML written to a file whose suffix says its format."""
     import tempfile
 
+    if answer.file is not None:
+        return use(answer.file)
+    suffix = ".html" if answer.body_format == "html" else ".txt"
     with tempfile.TemporaryDirectory(prefix="docshelf-snippet-") as folder:
-        path = Path(folder) / "body.txt"
-        path.write_text(body, encoding="utf-8")
+        path = Path(folder) / f"body{suffix}"
+        path.write_text(answer.body or "", encoding="utf-8")
         return use(path)
+
+
+def _rights_change(sid: str, right: str, add: list[str], remove: list[str]) -> Change:
+    return lambda editor: editor.snippet_rights(sid, right, add, remove)
+
+
+def _each(editor: Editor, changes: list[Change]) -> Queued:
+    """Several edits of one dialog, queued one after the other; one message for all."""
+    done = [change(editor) for change in changes]
+    return Queued(done[-1].id, " ".join(q.message for q in done))
 
 
 def _refill(widget: QListWidget, rows: list[tuple[str, str]]) -> None:

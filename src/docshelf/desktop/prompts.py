@@ -9,15 +9,15 @@ from pathlib import Path
 
 from PySide6.QtWidgets import (
     QDialog,
-    QDialogButtonBox,
     QFileDialog,
-    QFormLayout,
     QInputDialog,
     QLineEdit,
     QMessageBox,
-    QPlainTextEdit,
     QWidget,
 )
+
+from docshelf.desktop.i18n import Texts
+from docshelf.desktop.snippet_dialog import SnippetAnswer, SnippetDialog, SnippetForm
 
 
 class Prompts:
@@ -43,26 +43,16 @@ class Prompts:
         answer = QMessageBox.question(self.parent, title, text, buttons)
         return answer == QMessageBox.StandardButton.Yes
 
-    def open_file(self, title: str) -> Path | None:
-        name, _filter = QFileDialog.getOpenFileName(self.parent, title)
+    def open_file(self, title: str, pattern: str = "") -> Path | None:
+        name, _filter = QFileDialog.getOpenFileName(self.parent, title, "", pattern)
         return Path(name) if name else None
 
-    def snippet(
-        self, title: str, labels: tuple[str, str], value: tuple[str, str] = ("", "")
-    ) -> tuple[str, str] | None:
-        dialog = QDialog(self.parent)
-        dialog.setWindowTitle(title)
-        name = QLineEdit(value[0])
-        body = QPlainTextEdit(value[1])
-        form = QFormLayout(dialog)
-        form.addRow(labels[0], name)
-        form.addRow(labels[1], body)
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
-        )
-        buttons.accepted.connect(dialog.accept)
-        buttons.rejected.connect(dialog.reject)
-        form.addRow(buttons)
-        if dialog.exec() != QDialog.DialogCode.Accepted:
-            return None
-        return name.text(), body.toPlainText()
+    def snippet(self, texts: Texts, form: SnippetForm) -> SnippetAnswer | None:
+        """The snippet dialog (title, body in its format, personal or shared, rights)."""
+        dialog = SnippetDialog(texts, form, self.parent)
+        try:
+            if dialog.exec() != QDialog.DialogCode.Accepted:
+                return None
+            return dialog.answer()
+        finally:
+            dialog.deleteLater()
