@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import operator
 from dataclasses import dataclass
-from functools import reduce
+from functools import lru_cache, reduce
 from typing import Any, cast
 
 from sqlalchemy import (
+    BindParameter,
     ColumnElement,
+    Row,
+    Select,
     SQLColumnExpression,
     and_,
     bindparam,
@@ -29,7 +32,7 @@ from sqlalchemy.orm import Session
 from docshelf.domain.accounts import Actor
 from docshelf.protocol.cursor import KINDS, Cursor
 from docshelf.protocol.sync import Change, Kind
-from docshelf.server.db.models import Tombstone
+from docshelf.server.db.models import TemplateFile, Tombstone
 from docshelf.server.sync.history import History, nonce_of
 from docshelf.server.sync.view import SPECS, View
 
@@ -57,21 +60,63 @@ class Page:
     remaining: int
 
 
+# The cursor's values are bound parameters: each statement below is built and compiled
+# once per cursor shape (where inside a change the cursor stands) and page size, then
+# reused, instead of being put together and cache-keyed anew for every page.
+_SEQ: BindParameter[int] = bindparam("seq")
+_SPLIT: BindParameter[int] = bindparam("split")
+_ITEM: BindParameter[str] = bindparam("item")
+_HIGH: BindParameter[int] = bindparam("high")
+
+
+def _shape(cursor: Cursor) -> int | None:
+    """The kind a split change stopped in, or None for a cursor at a change boundary."""
+    return None if cursor.kind is None or cursor.item is None else cursor.kind
+
+
+def _params(cursor: Cursor, high: int) -> dict[str, Any]:
+    return {"seq": cursor.seq, "split": cursor.seq + 1, "item": cursor.item or "", "high": high}
+
+
 def _after(
-    cursor: Cursor,
+    shape: int | None,
     kind_index: int,
     seq_col: SQLColumnExpression[int],
     id_col: SQLColumnExpression[str],
 ) -> ColumnElement[bool]:
-    """Rows of one kind that come after the cursor."""
-    if cursor.kind is None or cursor.item is None:
-        return seq_col > cursor.seq
-    split = cursor.seq + 1
-    if kind_index < cursor.kind:
-        return seq_col > split
-    if kind_index == cursor.kind:
-        return or_(seq_col > split, and_(seq_col == split, id_col > cursor.item))
-    return seq_col >= split
+    """Rows of one kind that come after the cursor, and not after the newest change."""
+    newest = seq_col <= _HIGH
+    if shape is None:
+        return and_(seq_col > _SEQ, newest)
+    if kind_index < shape:
+        return and_(seq_col > _SPLIT, newest)
+    if kind_index == shape:
+        return and_(or_(seq_col > _SPLIT, and_(seq_col == _SPLIT, id_col > _ITEM)), newest)
+    return and_(seq_col >= _SPLIT, newest)
+
+
+@lru_cache(maxsize=128)
+def _candidates_statement(shape: int | None, limit: int) -> Select[Any]:
+    parts = []
+    for index, kind in enumerate(KINDS):
+        model = SPECS[kind].model
+        live = (
+            select(model.seq, literal(index).label("kind"), model.id, literal(True).label("live"))
+            .where(_after(shape, index, model.seq, model.id))
+            .order_by(model.seq, model.id)
+            .limit(limit + 1)
+            .subquery()
+        )
+        gone = (
+            select(Tombstone.seq, literal(index), Tombstone.id, literal(False))
+            .where(Tombstone.kind == kind, _after(shape, index, Tombstone.seq, Tombstone.id))
+            .order_by(Tombstone.seq, Tombstone.id)
+            .limit(limit + 1)
+            .subquery()
+        )
+        parts += [select(*live.c), select(*gone.c)]
+    merged = union_all(*parts).subquery()
+    return select(*merged.c).order_by(merged.c.seq, merged.c.kind, merged.c.id).limit(limit + 1)
 
 
 def _candidates(session: Session, cursor: Cursor, high: int, limit: int) -> list[Item]:
@@ -80,33 +125,27 @@ def _candidates(session: Session, cursor: Cursor, high: int, limit: int) -> list
     One statement: each kind's first ``limit + 1`` keys (an index range each), merged and
     cut in the database. Only keys are read; the page's rows are loaded once it is cut.
     """
-    parts = []
-    for index, kind in enumerate(KINDS):
-        model = SPECS[kind].model
-        live = (
-            select(model.seq, literal(index).label("kind"), model.id, literal(True).label("live"))
-            .where(_after(cursor, index, model.seq, model.id), model.seq <= high)
-            .order_by(model.seq, model.id)
-            .limit(limit + 1)
-            .subquery()
-        )
-        gone = (
-            select(Tombstone.seq, literal(index), Tombstone.id, literal(False))
-            .where(
-                Tombstone.kind == kind,
-                _after(cursor, index, Tombstone.seq, Tombstone.id),
-                Tombstone.seq <= high,
-            )
-            .order_by(Tombstone.seq, Tombstone.id)
-            .limit(limit + 1)
-            .subquery()
-        )
-        parts += [select(*live.c), select(*gone.c)]
-    merged = union_all(*parts).subquery()
-    rows = session.execute(
-        select(*merged.c).order_by(merged.c.seq, merged.c.kind, merged.c.id).limit(limit + 1)
-    )
+    statement = _candidates_statement(_shape(cursor), limit)
+    rows = session.execute(statement, _params(cursor, high))
     return [Item(seq, index, ident, bool(live)) for seq, index, ident, live in rows]
+
+
+class _Loaded:
+    """A row read with Core, not the ORM, offering the converters what they read of an
+    entity: its columns, and for a template its files. Loading a page of 500 ORM entities
+    cost more than everything else the page needs."""
+
+    __slots__ = ("_row", "files")
+
+    def __init__(self, row: Row[Any], files: list[Row[Any]] | None = None) -> None:
+        self._row = row
+        self.files = files or []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._row, name)
+
+
+_FILES = TemplateFile.__table__
 
 
 def _rows_of(session: Session, page: list[Item]) -> dict[tuple[int, str], Any]:
@@ -117,13 +156,26 @@ def _rows_of(session: Session, page: list[Item]) -> dict[tuple[int, str], Any]:
             wanted.setdefault(item.kind_index, []).append(item.id)
     rows: dict[tuple[int, str], Any] = {}
     for index, ids in wanted.items():
-        model = SPECS[KINDS[index]].model
+        table = SPECS[KINDS[index]].model.__table__
         # One expanding parameter: SQLAlchemy need not build and cache-key 500 literals.
-        query = select(model).where(model.id.in_(bindparam("ids", expanding=True)))
+        query = select(table).where(table.c.id.in_(bindparam("ids", expanding=True)))
         for start in range(0, len(ids), _IN_BATCH):
-            for row in session.scalars(query, {"ids": ids[start : start + _IN_BATCH]}):
-                rows[(index, row.id)] = row
+            batch = ids[start : start + _IN_BATCH]
+            found = session.execute(query, {"ids": batch}).all()
+            files = _files_of(session, batch) if KINDS[index] == "template" else {}
+            for row in found:
+                rows[(index, row.id)] = _Loaded(row, files.get(row.id))
     return rows
+
+
+_FILES_OF = select(_FILES).where(_FILES.c.template_id.in_(bindparam("ids", expanding=True)))
+
+
+def _files_of(session: Session, template_ids: list[str]) -> dict[str, list[Row[Any]]]:
+    found: dict[str, list[Row[Any]]] = {}
+    for row in session.execute(_FILES_OF, {"ids": template_ids}):
+        found.setdefault(row.template_id, []).append(row)
+    return found
 
 
 def _cut(items: list[Item], limit: int) -> tuple[list[Item], bool]:
@@ -137,29 +189,31 @@ def _cut(items: list[Item], limit: int) -> tuple[list[Item], bool]:
     return (whole or taken), True
 
 
-def remaining_after(session: Session, cursor: Cursor, high: int) -> int:
-    """How many items are still to come (live rows and tombstones): for progress."""
+@lru_cache(maxsize=16)
+def _remaining_statement(shape: int | None) -> Select[Any]:
     counts: list[Any] = []
     for index, kind in enumerate(KINDS):
         model = SPECS[kind].model
         counts.append(
             select(func.count())
             .select_from(model)
-            .where(_after(cursor, index, model.seq, model.id), model.seq <= high)
+            .where(_after(shape, index, model.seq, model.id))
             .scalar_subquery()
         )
         counts.append(
             select(func.count())
             .select_from(Tombstone)
-            .where(
-                Tombstone.kind == kind,
-                _after(cursor, index, Tombstone.seq, Tombstone.id),
-                Tombstone.seq <= high,
-            )
+            .where(Tombstone.kind == kind, _after(shape, index, Tombstone.seq, Tombstone.id))
             .scalar_subquery()
         )
     # One statement for all of them: a page costs few round trips, whatever the kinds.
-    return int(session.scalar(select(reduce(operator.add, counts))) or 0)
+    return select(reduce(operator.add, counts))
+
+
+def remaining_after(session: Session, cursor: Cursor, high: int) -> int:
+    """How many items are still to come (live rows and tombstones): for progress."""
+    statement = _remaining_statement(_shape(cursor))
+    return int(session.scalar(statement, _params(cursor, high)) or 0)
 
 
 def _to_change(view: View, item: Item, row: Any, initial: bool) -> Change | None:
