@@ -6,7 +6,7 @@ DEMO_DIR ?= .docshelf-demo
 HOST   ?= 127.0.0.1
 PORT   ?= 8470
 
-.PHONY: demo test lint typecheck pytest system-packages venv-demo venv-dev clean
+.PHONY: demo test lint typecheck pytest e2e system-packages venv-demo venv-dev clean
 
 ## demo: install into .venv, seed the demo content (once) and run the server
 demo: venv-demo
@@ -14,7 +14,7 @@ demo: venv-demo
 	$(BIN)/docshelf demo --data-dir $(DEMO_DIR) --host $(HOST) --port $(PORT)
 
 ## test: install what the tests need (system packages too) and run lint, types and tests
-test: system-packages venv-dev lint typecheck pytest
+test: system-packages venv-dev lint typecheck pytest e2e
 
 lint: venv-dev
 	$(BIN)/ruff check src tests
@@ -25,6 +25,11 @@ typecheck: venv-dev
 
 pytest: venv-dev
 	VENV_BIN=$(BIN) scripts/run-pytest.sh $(PYTEST_ARGS)
+
+## e2e: the desktop app under Xvfb, driven with xdotool (tests/e2e/desktop.sh; skipped
+## when its system packages are missing and cannot be installed)
+e2e: venv-dev
+	VENV_BIN=$(BIN) tests/e2e/desktop.sh $(E2E_ARGS)
 
 system-packages:
 	scripts/system-packages.sh

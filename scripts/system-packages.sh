@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Install the system packages docshelf needs, when missing (via apt-get when root).
-# Groups (default: all of them):
+# Groups (default: all but e2e):
 #   postgres  the PostgreSQL server binaries: the tests start a throw-away cluster with
 #             initdb/pg_ctl;
 #   qt        the libraries Qt (the desktop app, PySide6) loads, also for its offscreen
 #             platform that the desktop tests use, and a font to draw text with;
 #   browser   Debian's Chromium, which the dashboard tests drive through Playwright
-#             (launched by its path; Playwright downloads no browser).
+#             (launched by its path; Playwright downloads no browser);
+#   e2e       for tests/e2e/desktop.sh, which asks for this group itself:
+#             Xvfb, a window manager with a system tray (jwm), xdotool, and the
+#             libraries of Qt's X11 (xcb) platform.
 set -euo pipefail
 
 groups=("$@")
@@ -37,6 +40,21 @@ qt_libs=(
   "libX11.so.6:libx11-6"
 )
 
+# Qt's xcb platform plugin (PySide6 wheels): what a minimal system lacks.
+e2e_libs=(
+  "libX11-xcb.so.1:libx11-xcb1"
+  "libxcb-cursor.so.0:libxcb-cursor0"
+  "libxcb-icccm.so.4:libxcb-icccm4"
+  "libxcb-image.so.0:libxcb-image0"
+  "libxcb-keysyms.so.1:libxcb-keysyms1"
+  "libxcb-randr.so.0:libxcb-randr0"
+  "libxcb-render-util.so.0:libxcb-render-util0"
+  "libxcb-shape.so.0:libxcb-shape0"
+  "libxcb-util.so.1:libxcb-util1"
+  "libxcb-xkb.so.1:libxcb-xkb1"
+  "libxkbcommon-x11.so.0:libxkbcommon-x11-0"
+)
+
 missing=()
 for group in "${groups[@]}"; do
   case "$group" in
@@ -47,8 +65,16 @@ for group in "${groups[@]}"; do
       done
       compgen -G "/usr/share/fonts/truetype/dejavu/*.ttf" >/dev/null || missing+=(fonts-dejavu-core)
       ;;
+    e2e)
+      command -v Xvfb >/dev/null 2>&1 || missing+=(xvfb)
+      command -v xdotool >/dev/null 2>&1 || missing+=(xdotool)
+      command -v jwm >/dev/null 2>&1 || missing+=(jwm)
+      for entry in "${e2e_libs[@]}"; do
+        have_lib "${entry%%:*}" || missing+=("${entry#*:}")
+      done
+      ;;
     browser) command -v chromium >/dev/null 2>&1 || missing+=(chromium) ;;
-    *) echo "unknown group $group (known: postgres, qt, browser)" >&2; exit 2 ;;
+    *) echo "unknown group $group (known: postgres, qt, browser, e2e)" >&2; exit 2 ;;
   esac
 done
 

@@ -49,6 +49,8 @@ def test_templates_tab_lists_filters_and_creates_a_document(
     tab = app.window.templates
 
     assert {f"Offerte {tag}", f"Memo {tag}"} <= set(_titles(app))
+    listed = _titles(app)  # "All templates": alphabetical, whatever their groups
+    assert listed == sorted(listed, key=str.casefold)
     tab.search.setText(f"offerte {tag}")  # as one types: case does not matter
     assert _titles(app) == [f"Offerte {tag}"]
     assert tab.heading.text() == f"Offerte {tag}"

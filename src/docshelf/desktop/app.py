@@ -215,7 +215,10 @@ class DesktopApp(QObject):
 
     def quit(self) -> None:
         self.shutdown()
-        QApplication.quit()
+        # QApplication.quit() first asks every window to close, and the window only hides
+        # into the tray, which would cancel the quit: exit() ends the event loop as asked.
+        self.window.keep_in_tray = False
+        QApplication.exit(0)
 
     def shutdown(self) -> None:
         if self._stopped:

@@ -32,15 +32,22 @@ class ClickableLabel(QLabel):
     clicked = Signal(object)  # the keyboard modifiers held
     double_clicked = Signal(object)
 
+    _ends_double_click = False
+
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
-        if event.button() == Qt.MouseButton.LeftButton and self.rect().contains(
-            event.position().toPoint()
+        # The release that ends a double-click is not a click of its own.
+        ends_double_click, self._ends_double_click = self._ends_double_click, False
+        if (
+            event.button() == Qt.MouseButton.LeftButton
+            and not ends_double_click
+            and self.rect().contains(event.position().toPoint())
         ):
             self.clicked.emit(event.modifiers())
         super().mouseReleaseEvent(event)
 
     def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
         if event.button() == Qt.MouseButton.LeftButton:
+            self._ends_double_click = True
             self.double_clicked.emit(event.modifiers())
         super().mouseDoubleClickEvent(event)
 

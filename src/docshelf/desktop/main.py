@@ -33,7 +33,7 @@ def run(home: Home) -> int:
     # SIGTERM/Ctrl+C quit cleanly (socket removed, sync thread stopped). Python handles
     # signals only when it runs, so a timer hands it control now and then.
     for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: app.quit())
+        signal.signal(signum, lambda *_: desktop.quit())
     ticker = QTimer()
     ticker.timeout.connect(lambda: None)
     ticker.start(300)

@@ -165,6 +165,9 @@ class TemplatesTab(QWidget):
             elif group != ALL and template.get("group_id") != group:
                 continue
             found.append(template)
+        if needle or group == ALL:
+            # Across groups the groups' own order means nothing: alphabetical, as listed.
+            found.sort(key=lambda t: title(t, self.texts.language).casefold())
         return found
 
     def _fill_list(self) -> None:
