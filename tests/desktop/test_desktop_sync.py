@@ -16,6 +16,7 @@ from desktop_support import Apps, wait_until
 from forwarding import Forwarder
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
+from pytestqt.qtbot import QtBot
 
 from docshelf.client import handover
 from docshelf.client.app import Client
@@ -78,40 +79,43 @@ def test_footer_says_last_update_in_german_and_english_before_and_after_a_sync(
 
 
 def test_click_opens_the_popup_and_its_entry_synchronises(
-    live: LiveServer, tmp_path: Path, apps: Apps
+    live: LiveServer, tmp_path: Path, apps: Apps, qtbot: QtBot
 ) -> None:
     client = client_for(live, tmp_path / "home", _user(live))
     app = apps(client)
     app.window.show()
     footer = app.window.footer
+    assert footer.label.text() == "Letzte Aktualisierung: —"
 
-    QTest.mouseClick(footer.label, Qt.MouseButton.LeftButton)
-    wait_until(footer.menu.isVisible, what="the pop-up")
+    qtbot.mouseClick(footer.label, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(footer.menu.isVisible)
     assert [a.text() for a in footer.menu.actions()] == ["Synchronisieren"]
 
-    result = _synced(app, footer.sync_action.trigger)
-    assert result.status == "ok"
-    assert client.last_update() is not None
+    with qtbot.waitSignal(app.sync_finished, timeout=60_000) as finished:
+        footer.sync_action.trigger()
+    assert finished.args is not None and finished.args[0].status == "ok"
+    new_time = _when(client.last_update(), "%d.%m.%Y %H:%M")
+    qtbot.waitUntil(lambda: footer.label.text() == f"Letzte Aktualisierung: {new_time}")
 
 
 def test_ctrl_double_click_synchronises_at_once_without_the_popup(
-    live: LiveServer, tmp_path: Path, apps: Apps
+    live: LiveServer, tmp_path: Path, apps: Apps, qtbot: QtBot
 ) -> None:
     client = client_for(live, tmp_path / "home", _user(live))
     app = apps(client)
     app.window.show()
     footer = app.window.footer
 
-    result = _synced(
-        app,
-        lambda: QTest.mouseDClick(
+    with qtbot.waitSignal(app.sync_finished, timeout=60_000) as finished:
+        qtbot.mouseDClick(
             footer.label, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.ControlModifier
-        ),
-    )
+        )
 
-    assert result.status == "ok"
+    assert finished.args is not None and finished.args[0].status == "ok"
+    new_time = _when(client.last_update(), "%d.%m.%Y %H:%M")
+    qtbot.waitUntil(lambda: footer.label.text() == f"Letzte Aktualisierung: {new_time}")
     assert not footer.menu.isVisible()
-    QTest.qWait(50)  # past the double-click interval, no late pop-up either
+    qtbot.wait(50)  # past the double-click interval, no late pop-up either
     wait_until(lambda: not footer._pending_click.isActive(), what="the click timer")
     assert not footer.menu.isVisible()
 
