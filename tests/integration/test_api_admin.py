@@ -104,6 +104,22 @@ def test_unit_fields_are_validated_against_definitions(live: LiveServer) -> None
     assert reset["fields"] == {}
 
 
+def test_a_unit_stays_editable_after_one_of_its_fields_was_deleted(live: LiveServer) -> None:
+    gone, kept = (f"f{secrets.token_hex(3)}" for _ in range(2))
+    for key in (gone, kept):
+        live.admin.ok("POST", "/admin/fields", json={"key": key, "scope": "unit"})
+    unit = live.admin.ok(
+        "POST", "/admin/units", json={"title": "U", "fields": {gone: "old", kept: "x"}}
+    )
+    field = next(f for f in live.admin.ok("GET", "/admin/fields") if f["key"] == gone)
+    live.admin.ok("DELETE", f"/admin/fields/{field['id']}")
+
+    edited = live.admin.ok("PATCH", f"/admin/units/{unit['id']}", json={"fields": {kept: "y"}})
+    assert edited["fields"] == {kept: "y"}  # the deleted field's value went with the edit
+    refused = live.admin.patch(f"/admin/units/{unit['id']}", json={"fields": {gone: "again"}})
+    assert refused.status_code == 422
+
+
 def test_unit_with_profiles_or_children_is_not_deleted(live: LiveServer) -> None:
     parent = live.admin.ok("POST", "/admin/units", json={"title": "P"})
     child = live.admin.ok("POST", "/admin/units", json={"title": "C", "parent_id": parent["id"]})

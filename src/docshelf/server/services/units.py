@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -36,6 +38,13 @@ def check_fields(session: Session, values: dict[str, str], scope: FieldScope) ->
         if defs[key].type is FieldType.IMAGE and value:
             require_blob(session, value)
     return checked
+
+
+def _still_defined(session: Session, values: dict[str, Any]) -> dict[str, Any]:
+    """A unit's stored values without those of fields deleted since: they would make every
+    later edit of the unit fail validation (a caller still can't *set* an unknown field)."""
+    defs = definitions(session)
+    return {k: v for k, v in values.items() if k in defs and defs[k].scope is FieldScope.UNIT}
 
 
 def create_unit(
@@ -90,7 +99,7 @@ def update_unit(
     if title is not None:
         row.title = check_title(title)
     if fields is not None:
-        merged = merge_values(row.fields, fields)
+        merged = merge_values(_still_defined(session, row.fields), fields)
         row.fields = check_fields(session, merged, FieldScope.UNIT)
     if inherit_assignable_by:
         row.assignable_by = None
