@@ -6,23 +6,24 @@ from being shown (or a form from being taken) by someone whose roles don't inclu
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from fastapi import Request
-from fastapi.responses import RedirectResponse
+from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from docshelf.domain.accounts import EVERYONE
-from docshelf.domain.errors import DocshelfError, InvalidInput
+from docshelf.domain.errors import DocshelfError, InvalidInput, NotFound
 from docshelf.domain.fields import FieldDef, FieldType
 from docshelf.domain.permissions import can_see_section
 from docshelf.server.dashboard.render import redirect
-from docshelf.server.dashboard.session import PageForbidden, Visitor
+from docshelf.server.dashboard.session import PageForbidden, Visitor, state_of
 from docshelf.server.dashboard.texts import Translator
+from docshelf.server.db.engine import Change
 from docshelf.server.db.models import Group, User
 
 CONFIRM_FIELD = "confirm"
@@ -70,6 +71,29 @@ def error_status(exc: DocshelfError) -> int:
 
 def refuse(to: str, message: str, request: Request) -> RedirectResponse:
     return redirect(to, flash=message, kind="error", request=request)
+
+
+def delete_confirmed(
+    request: Request,
+    who: Visitor,
+    form: FormData,
+    *,
+    page_url: str,
+    delete: Callable[[Change], tuple[str, str]],
+) -> Response:
+    """A destructive action behind the "I understand" box: refused without it, run in one
+    change, its refusal shown on ``page_url``. ``delete`` does the work and returns the
+    message and the page to go to afterwards."""
+    if not confirmed(form):
+        return refuse(page_url, who.t("confirm.missing"), request)
+    try:
+        with state_of(request).db.change(who.actor.login) as change:
+            flash, target = delete(change)
+    except NotFound:
+        raise
+    except DocshelfError as exc:
+        return refuse(page_url, exc.message, request)
+    return redirect(target, flash=flash, request=request)
 
 
 def localized(values: Mapping[str, Any] | None, language: str, fallback: str = "") -> str:

@@ -12,10 +12,9 @@ from docshelf.domain.errors import DocshelfError, NotFound
 from docshelf.domain.fields import FieldScope, FieldType
 from docshelf.domain.permissions import can_manage_field_definitions
 from docshelf.server.dashboard.forms import (
-    confirmed,
+    delete_confirmed,
     error_status,
     number,
-    refuse,
     require_section,
     text,
     version,
@@ -23,6 +22,7 @@ from docshelf.server.dashboard.forms import (
 from docshelf.server.dashboard.render import page, redirect
 from docshelf.server.dashboard.session import PATH, CheckedForm, CurrentVisitor, state_of
 from docshelf.server.dashboard.texts import Translator
+from docshelf.server.db.engine import Change
 from docshelf.server.db.models import FieldDefinition
 from docshelf.server.services import fields as field_service
 from docshelf.server.services.common import get_or_404
@@ -177,16 +177,10 @@ def delete_field(
     request: Request, who: CurrentVisitor, form: CheckedForm, field_id: str
 ) -> Response:
     require_section(who, SECTION)
-    if not confirmed(form):
-        return refuse(_field_url(field_id), who.t("confirm.missing"), request)
-    try:
-        with state_of(request).db.change(who.actor.login) as change:
-            row = get_or_404(change.session, FieldDefinition, field_id, "field")
-            key = row.key
-            field_service.delete_field(change, who.actor, row)
-    except NotFound:
-        raise
-    except DocshelfError as exc:
-        return refuse(_field_url(field_id), exc.message, request)
-    flash = who.t("fields.deleted", name=key)
-    return redirect(f"{PATH}/fields", flash=flash, request=request)
+
+    def delete(change: Change) -> tuple[str, str]:
+        row = get_or_404(change.session, FieldDefinition, field_id, "field")
+        field_service.delete_field(change, who.actor, row)
+        return who.t("fields.deleted", name=row.key), f"{PATH}/fields"
+
+    return delete_confirmed(request, who, form, page_url=_field_url(field_id), delete=delete)

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from docshelf.domain.accounts import group_principal, user_principal
 from docshelf.domain.errors import DocshelfError, InvalidInput, NotFound
 from docshelf.server.dashboard.forms import (
-    confirmed,
+    delete_confirmed,
     error_status,
     refuse,
     require_section,
@@ -254,16 +254,10 @@ def delete_group(
     request: Request, who: CurrentVisitor, form: CheckedForm, group_id: str
 ) -> Response:
     require_section(who, SECTION)
-    if not confirmed(form):
-        return refuse(_group_url(group_id), who.t("confirm.missing"), request)
-    try:
-        with state_of(request).db.change(who.actor.login) as change:
-            group = get_or_404(change.session, Group, group_id, "group")
-            name = group.name
-            accounts.delete_group(change, who.actor, group)
-    except NotFound:
-        raise
-    except DocshelfError as exc:
-        return refuse(_group_url(group_id), exc.message, request)
-    flash = who.t("groups.deleted", name=name)
-    return redirect(f"{PATH}/groups", flash=flash, request=request)
+
+    def delete(change: Change) -> tuple[str, str]:
+        group = get_or_404(change.session, Group, group_id, "group")
+        accounts.delete_group(change, who.actor, group)
+        return who.t("groups.deleted", name=group.name), f"{PATH}/groups"
+
+    return delete_confirmed(request, who, form, page_url=_group_url(group_id), delete=delete)

@@ -15,20 +15,20 @@ from sqlalchemy.orm import Session
 
 from docshelf.domain import permissions as rules
 from docshelf.domain.accounts import Actor
-from docshelf.domain.errors import DocshelfError, NotFound
+from docshelf.domain.errors import NotFound
 from docshelf.domain.snippets import SnippetFormat, SnippetKind
 from docshelf.server import convert
 from docshelf.server.blobs import BlobStore
 from docshelf.server.dashboard.forms import (
     PrincipalNames,
-    confirmed,
+    delete_confirmed,
     localized,
-    refuse,
     require_section,
 )
-from docshelf.server.dashboard.render import page, redirect
+from docshelf.server.dashboard.render import page
 from docshelf.server.dashboard.session import PATH, CheckedForm, CurrentVisitor, state_of
 from docshelf.server.dashboard.texts import Translator
+from docshelf.server.db.engine import Change
 from docshelf.server.db.models import Blob, Snippet, Template
 from docshelf.server.services import snippets as snippet_service
 
@@ -147,16 +147,10 @@ def delete_snippet(
     request: Request, who: CurrentVisitor, form: CheckedForm, snippet_id: str
 ) -> Response:
     require_section(who, SECTION)
-    if not confirmed(form):
-        return refuse(_snippet_url(snippet_id), who.t("confirm.missing"), request)
-    try:
-        with state_of(request).db.change(who.actor.login) as change:
-            row = _get(change.session, who.actor, snippet_id)
-            title = row.title
-            snippet_service.delete_snippet(change, who.actor, row)
-    except NotFound:
-        raise
-    except DocshelfError as exc:
-        return refuse(_snippet_url(snippet_id), exc.message, request)
-    flash = who.t("snippets.deleted", title=title)
-    return redirect(f"{PATH}/snippets", flash=flash, request=request)
+
+    def delete(change: Change) -> tuple[str, str]:
+        row = _get(change.session, who.actor, snippet_id)
+        snippet_service.delete_snippet(change, who.actor, row)
+        return who.t("snippets.deleted", title=row.title), f"{PATH}/snippets"
+
+    return delete_confirmed(request, who, form, page_url=_snippet_url(snippet_id), delete=delete)

@@ -16,7 +16,7 @@ from docshelf.domain.errors import DocshelfError, NotFound
 from docshelf.domain.fields import FieldDef, FieldScope, FieldType
 from docshelf.domain.trees import chain_to_root
 from docshelf.server.dashboard.forms import (
-    confirmed,
+    delete_confirmed,
     error_status,
     field_inputs,
     localized,
@@ -28,6 +28,7 @@ from docshelf.server.dashboard.forms import (
 )
 from docshelf.server.dashboard.render import page, redirect
 from docshelf.server.dashboard.session import PATH, CheckedForm, CurrentVisitor, state_of
+from docshelf.server.db.engine import Change
 from docshelf.server.db.models import Unit
 from docshelf.server.services import units as unit_service
 from docshelf.server.services.common import get_or_404
@@ -193,16 +194,11 @@ def update_unit(request: Request, who: CurrentVisitor, form: CheckedForm, unit_i
 @router.post("/units/{unit_id}/delete", response_model=None)
 def delete_unit(request: Request, who: CurrentVisitor, form: CheckedForm, unit_id: str) -> Response:
     require_section(who, SECTION)
-    if not confirmed(form):
-        return refuse(_unit_url(unit_id), who.t("confirm.missing"), request)
-    try:
-        with state_of(request).db.change(who.actor.login) as change:
-            row = get_or_404(change.session, Unit, unit_id, "unit")
-            title, parent_id = row.title, row.parent_id
-            unit_service.delete_unit(change, who.actor, row)
-    except NotFound:
-        raise
-    except DocshelfError as exc:
-        return refuse(_unit_url(unit_id), exc.message, request)
-    back = _unit_url(parent_id) if parent_id else f"{PATH}/units"
-    return redirect(back, flash=who.t("units.deleted", title=title), request=request)
+
+    def delete(change: Change) -> tuple[str, str]:
+        row = get_or_404(change.session, Unit, unit_id, "unit")
+        unit_service.delete_unit(change, who.actor, row)
+        back = _unit_url(row.parent_id) if row.parent_id else f"{PATH}/units"
+        return who.t("units.deleted", title=row.title), back
+
+    return delete_confirmed(request, who, form, page_url=_unit_url(unit_id), delete=delete)
