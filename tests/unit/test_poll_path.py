@@ -189,3 +189,27 @@ def test_a_hash_in_a_text_field_makes_no_file_readable(db: Database) -> None:
         accounts.update_user(change, system_actor(), user, fields={"note": LOGO})
     with db.read() as session:
         assert not files.may_read(session, _reader(db), LOGO)
+
+
+def test_the_quick_answer_is_only_for_an_up_to_date_poll_that_writes_nothing(
+    db: Database,
+) -> None:
+    _, token = user_with_device(db)
+    assert service.poll(db, token, None, 100, only_if_quick=True) is None  # a first sync
+    cursor = drain(db, token)  # notes the device: nothing is due for a minute
+    with statements(db) as sql:
+        quick = service.poll(db, token, cursor, 100, only_if_quick=True)
+    assert quick is not None and quick.changes == [] and quick.cursor == cursor
+    assert not [s for s in sql if s.lstrip().upper().startswith(("UPDATE", "INSERT"))]
+
+    reported = "2026-11-29T08:00:00+00:00 b29mZmxpbmU="
+    assert service.poll(db, token, cursor, 100, only_if_quick=True, reported_error=reported) is None
+    with db.change("test") as change:
+        templates.create_template(
+            change, system_actor(), kind="docx", titles={"de": "Neu"}, status="released"
+        )
+    assert service.poll(db, token, cursor, 100, only_if_quick=True) is None  # a page to build
+    cursor = drain(db, token, cursor)
+    with db.write() as session:  # "last seen" a while ago: the bookkeeping is due
+        session.execute(update(Device).values(last_seen_at=utcnow() - timedelta(minutes=5)))
+    assert service.poll(db, token, cursor, 100, only_if_quick=True) is None

@@ -17,7 +17,7 @@ log = logging.getLogger("docshelf.server")
 
 def prepare(settings: ServerSettings) -> ServerState:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    logs.setup(settings.log_path)
+    logs.setup(settings.log_path, background=True)
     db = open_database(settings.resolved_database_url())
     return ServerState.build(settings, db=db)
 

@@ -87,6 +87,7 @@ def changes(
     """The page after ``token`` for a caller authenticated already."""
     with db.snapshot() as session:
         page, done = _changes(session, actor, token, limit)
+    assert page is not None  # only a current_only read answers with none
     if done is not None:
         _note_device(db, device_id, done)
     return page
@@ -100,22 +101,31 @@ def poll(
     *,
     activity: SyncCounter | None = None,
     reported_error: str | None = None,
-) -> ChangesPage:
+    only_if_quick: bool = False,
+) -> ChangesPage | None:
     """``GET /sync/changes``: authenticate and read the page in one transaction.
 
     The device row read to authenticate also says whether its bookkeeping is due, so an
     up-to-date poll within the minute writes nothing and reads no more than it must.
     ``reported_error`` is the client's header about its last failed sync, if it sent one.
+    ``only_if_quick``: answer only an up-to-date poll that writes nothing, else None (the
+    caller may then run the poll where slow work doesn't hold others up).
     """
     now = utcnow()
     with db.snapshot() as session:
         caller = signed_in(session, device_token)
-        page, done = _changes(session, caller.actor, token, limit)
-    if done is not None and activity is not None:
-        activity.record(now)
+        if only_if_quick and (reported_error or caller.seen_is_due(now)):
+            return None
+        page, done = _changes(session, caller.actor, token, limit, current_only=only_if_quick)
+    if page is None:
+        return None
     sync_due = done is not None and not _sync_noted(
         caller.last_sync_at, caller.last_sync_seq, done, now
     )
+    if only_if_quick and sync_due:
+        return None
+    if done is not None and activity is not None:
+        activity.record(now)
     error = client_error.decode(reported_error, now) if reported_error else None
     if sync_due or error is not None or caller.seen_is_due(now):
         note_device(
@@ -129,10 +139,11 @@ def poll(
 
 
 def _changes(
-    session: Session, actor: Actor, token: str | None, limit: int
-) -> tuple[ChangesPage, int | None]:
+    session: Session, actor: Actor, token: str | None, limit: int, *, current_only: bool = False
+) -> tuple[ChangesPage | None, int | None]:
     """The answer, and the change number the caller is now up to date with (None while
-    pages or a reconciliation are still to come)."""
+    pages or a reconciliation are still to come). With ``current_only`` no answer (None)
+    unless the cursor is up to date."""
     given = None if token is None else Cursor.decode(token)
     seq = 0 if given is None else given.seq
     row = session.execute(_STANDING, {"seq": seq}).one()
@@ -140,10 +151,14 @@ def _changes(
     stored = zip(_SYNC_SETTINGS, row[len(STANDING) :], strict=True)
     settings = _sync_settings(effective_settings({k: v for k, v in stored if v is not None}))
     if given is None:
+        if current_only:
+            return None, None
         cursor = start_cursor(history, actor)
     else:
         cursor = given
         reason = _reason(history, cursor, actor, stored_nonce)
+        if current_only and (reason is not None or not _is_current(cursor, history)):
+            return None, None
         if reason is not None:
             reset = ChangesPage(
                 protocol=PROTOCOL_VERSION,
@@ -168,6 +183,10 @@ def _changes(
         server_time=utcnow(),
     )
     return answer, None if page.has_more else page.cursor.seq
+
+
+def _is_current(cursor: Cursor, history: History) -> bool:
+    return cursor.kind is None and cursor.seq == history.seq
 
 
 def _reason(history: History, cursor: Cursor, actor: Actor, stored_nonce: str | None) -> str | None:
