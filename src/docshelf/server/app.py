@@ -18,10 +18,12 @@ from starlette.types import Scope
 import docshelf
 from docshelf.protocol import API_PREFIX
 from docshelf.protocol.problems import PROBLEM_MEDIA_TYPE, Problem
+from docshelf.protocol.sync import ChangesPage
 from docshelf.server import dashboard
 from docshelf.server.api import errors
 from docshelf.server.api.admission import HeavyRequestLimit
 from docshelf.server.api.middleware import BodyLimit, RequestLog
+from docshelf.server.api.quick_poll import QuickPoll
 from docshelf.server.api.routes import (
     auth,
     blobs,
@@ -43,6 +45,7 @@ from docshelf.server.maintenance import (
     purge_tombstones,
 )
 from docshelf.server.state import ServerState
+from docshelf.server.sync.service import poll
 
 _PROBLEMS = {
     400: "Malformed request",
@@ -134,8 +137,16 @@ def create_app(settings: ServerSettings, state: ServerState | None = None) -> Fa
     _add_problem_schema(app)
     app.add_middleware(HeavyRequestLimit, limit=settings.max_heavy_requests)
     app.add_middleware(BodyLimit, limit_for=limit_for)
+    if state.db.dialect == "sqlite":
+        # Polls that find nothing new, before routing; see api/quick_poll.py. On a database
+        # across the network the route runs them on a worker thread instead.
+        app.add_middleware(QuickPoll, answer=partial(_quick_poll, state))
     app.add_middleware(RequestLog)
     return app
+
+
+def _quick_poll(state: ServerState, token: str, cursor: str, limit: int) -> ChangesPage | None:
+    return poll(state.db, token, cursor, limit, activity=state.activity, only_if_quick=True)
 
 
 HOUSEKEEPING_EVERY_S = 3600

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Annotated
 
-import anyio
 from fastapi import APIRouter, Header, Query, Response
 
 from docshelf.domain.permissions import can_manage_accounts, require
@@ -45,7 +43,7 @@ ReportedError = Annotated[
 
 
 @router.get("/sync/changes", operation_id="sync_changes", response_model=ChangesPage)
-async def sync_changes(
+def sync_changes(
     token: Token,
     state: State,
     cursor: CursorParam = None,
@@ -54,26 +52,12 @@ async def sync_changes(
 ) -> Response:
     """Changes after ``cursor`` (everything the caller may see when omitted), one page."""
     # Every client polls here: authentication, the page and its JSON are one call, and the
-    # model is not validated again by FastAPI.
-    poll = partial(
-        service.poll,
-        state.db,
-        token,
-        cursor,
-        limit,
-        activity=state.activity,
-        reported_error=reported_error,
+    # model is not validated again by FastAPI. On SQLite the polls that find nothing new
+    # are answered before routing (api/quick_poll.py).
+    page = service.poll(
+        state.db, token, cursor, limit, activity=state.activity, reported_error=reported_error
     )
-    page = None
-    if state.db.dialect == "sqlite" and cursor is not None:
-        # Most polls find nothing new: on a local SQLite file that answer is two indexed
-        # reads, well under a millisecond, cheaper on the event loop than the hop to a
-        # worker thread and back. Anything more (a page to build, a write) and every poll
-        # on a database across the network goes to the thread.
-        page = poll(only_if_quick=True)
-    if page is None:
-        page = await anyio.to_thread.run_sync(poll)
-    assert page is not None
+    assert page is not None  # only a poll asked for a quick answer may get none
     return Response(page.model_dump_json(), media_type="application/json")
 
 
