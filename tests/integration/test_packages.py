@@ -29,6 +29,7 @@ from support.packages import (
     Broken,
     PackageBuilder,
     broken_packages,
+    load_broken,
     office_file,
     oversized,
     sample,
@@ -63,8 +64,9 @@ def live(backend_url: str | None, tmp_path_factory: pytest.TempPathFactory) -> I
 
 
 @pytest.fixture(scope="module")
-def broken(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Broken]:
-    return {b.name: b for b in broken_packages(tmp_path_factory.mktemp("broken"))}
+def broken() -> dict[str, Broken]:
+    """The broken packages kept under tests/data/packages/broken."""
+    return {b.name: b for b in load_broken()}
 
 
 def send(
@@ -305,6 +307,16 @@ def test_layouters_import_templates_but_not_units_and_users_nothing(
 
 def test_every_kind_of_broken_package_is_covered(broken: dict[str, Broken]) -> None:
     assert list(broken) == list(BROKEN_NAMES)
+
+
+def test_the_kept_broken_packages_are_what_the_generator_makes(
+    broken: dict[str, Broken], tmp_path: Path
+) -> None:
+    made = {b.name: b.expect for b in broken_packages(tmp_path)}
+    assert made == {name: case.expect for name, case in broken.items()}, (
+        "tests/data/packages is out of date: python tests/support/packages.py --write-data"
+    )
+    assert all(case.path.is_file() for case in broken.values())
 
 
 @pytest.mark.parametrize("name", BROKEN_NAMES)

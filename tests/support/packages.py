@@ -381,13 +381,61 @@ def oversized(folder: Path, size: int) -> tuple[Path, frozenset[str]]:
     return path, frozenset(builder.hashes())
 
 
+# The broken packages the tests send, kept in the repository so that they can be looked
+# at and tried by hand; made by broken_packages() and written anew with
+#   python tests/support/packages.py --write-data
+DATA = Path(__file__).resolve().parents[1] / "data" / "packages"
+
+
+def write_data(folder: Path = DATA) -> None:
+    broken = folder / "broken"
+    if broken.exists():
+        for old in broken.iterdir():
+            old.unlink()
+    cases = broken_packages(broken)
+    (broken / "whole.zip").unlink(missing_ok=True)  # only the source of truncated_zip
+    index = [
+        {
+            "name": case.name,
+            "file": case.path.name,
+            "expect": case.expect,
+            "hashes": sorted(case.hashes),
+            "status": case.status,
+            "needs_server": case.needs_server,
+        }
+        for case in cases
+    ]
+    (broken / "index.json").write_text(json.dumps(index, indent=2, ensure_ascii=False) + "\n")
+    sample().build(folder / "good.zip")
+
+
+def load_broken(folder: Path = DATA) -> list[Broken]:
+    """The broken packages kept under tests/data, as broken_packages() made them."""
+    index = json.loads((folder / "broken" / "index.json").read_text())
+    return [
+        Broken(
+            name=entry["name"],
+            path=folder / "broken" / entry["file"],
+            expect=entry["expect"],
+            hashes=frozenset(entry["hashes"]),
+            status=entry["status"],
+            needs_server=entry["needs_server"],
+        )
+        for entry in index
+    ]
+
+
 if __name__ == "__main__":
-    # To look at them, or to try them against a server by hand:
-    #   python tests/support/packages.py DIR
     import sys
 
-    out = Path(sys.argv[1] if len(sys.argv) > 1 else "packages")
-    out.mkdir(parents=True, exist_ok=True)
-    print(f"{sample().build(out / 'good.zip')}: a good package")
-    for case in broken_packages(out / "broken"):
-        print(f"{case.path}: {case.expect}")
+    if sys.argv[1:] == ["--write-data"]:
+        write_data()
+        print(f"written to {DATA}")
+    else:
+        # To look at them, or to try them against a server by hand:
+        #   python tests/support/packages.py DIR
+        out = Path(sys.argv[1] if len(sys.argv) > 1 else "packages")
+        out.mkdir(parents=True, exist_ok=True)
+        print(f"{sample().build(out / 'good.zip')}: a good package")
+        for case in broken_packages(out / "broken"):
+            print(f"{case.path}: {case.expect}")
