@@ -305,3 +305,18 @@ def test_settings_a_sync_brings_take_effect_without_a_restart(
         wait_until(lambda: "1 min" in app.window.about.interval.text(), what="the docshelf tab")
     finally:
         live.admin.ok("PATCH", "/admin/settings", json={"values": defaults})
+
+
+def test_qts_own_buttons_follow_the_apps_language(tmp_path: Path, apps: Apps) -> None:
+    from PySide6.QtCore import QCoreApplication
+
+    def cancel() -> str:
+        return QCoreApplication.translate("QPlatformTheme", "Cancel")
+
+    app = apps(Client(Home(tmp_path / "home")), language="de")
+    assert cancel() == "Abbrechen"
+    app.set_language("en")
+    assert cancel() == "Cancel"
+    app.set_language("de")
+    assert cancel() == "Abbrechen"
+    app.set_language("en")  # as the other tests expect Qt's texts

@@ -32,6 +32,7 @@ from docshelf.desktop.instance import Instance
 from docshelf.desktop.library import Library, load
 from docshelf.desktop.login import FirstSyncDialog, LoginDialog
 from docshelf.desktop.organisation_tab import Change
+from docshelf.desktop.qt_texts import QtTexts
 from docshelf.desktop.tray import Tray
 from docshelf.desktop.wake import WakeWatch
 from docshelf.desktop.window import MainWindow
@@ -76,6 +77,8 @@ class DesktopApp(QObject):
         self.client = client
         chosen = language or prefs.load_language(client.home)
         self.texts = Texts(chosen or language_for_locale(QLocale.system().name()))
+        self.qt_texts = QtTexts()
+        self.qt_texts.use(self.texts.language)
         self.documents = documents or _default_documents()
         self.opener = opener
         self.instance = instance
@@ -224,6 +227,7 @@ class DesktopApp(QObject):
         if self._stopped:
             return
         self._stopped = True
+        self.qt_texts.use("en")  # takes its translator off the application again
         self.wake.stop()
         self._soon.stop()
         self.runner.stop()
@@ -368,6 +372,7 @@ class DesktopApp(QObject):
 
     def set_language(self, language: str) -> None:
         self.texts = Texts(language)
+        self.qt_texts.use(language)
         home = self.client.home
         self.tasks.run(lambda: prefs.save_language(home, language))
         self.window.set_texts(self.texts)
