@@ -294,7 +294,7 @@ class DesktopApp(QObject):
         self.library = library
         self.window.render_library(library)
         if self.conflicts_dialog is not None:
-            self.conflicts_dialog.show_conflicts(library.conflicts)
+            self._fill_conflicts(self.conflicts_dialog, library)
         self.library_loaded.emit()
 
     def edit(self, change: Change) -> None:
@@ -325,9 +325,14 @@ class DesktopApp(QObject):
         if self.conflicts_dialog is None:
             self.conflicts_dialog = ConflictsDialog(self.texts, self.window)
             self.conflicts_dialog.resolve_requested.connect(self.resolve)
-        self.conflicts_dialog.show_conflicts(self.library.conflicts)
+        self._fill_conflicts(self.conflicts_dialog, self.library)
         self.conflicts_dialog.open()
         self.reload()
+
+    @staticmethod
+    def _fill_conflicts(dialog: ConflictsDialog, library: Library) -> None:
+        dialog.field_labels = {f["key"]: f.get("labels") or {} for f in library.fields}
+        dialog.show_conflicts(library.conflicts)
 
     def resolve(self, ident: str, keep: str) -> None:
         """Keep mine or take theirs: the editor's resolve, as `docshelf conflicts resolve`."""

@@ -9,6 +9,7 @@ exactly as ``docshelf conflicts resolve`` does.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
@@ -37,11 +38,22 @@ def shown_value(value: Any, texts: Texts) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
+def shown_path(path: str, labels: Mapping[str, Mapping[str, str]], language: str) -> str:
+    """What an edit's path names, as people read it: a field's label for the path of a
+    field value ("overrides.phone" -> "Telefon direkt"), any other path as it is."""
+    names = labels.get(path.rsplit(".", 1)[-1])
+    if not names:
+        return path
+    return names.get(language) or next(iter(names.values()), path)
+
+
 class ConflictsDialog(QDialog):
     resolve_requested = Signal(str, str)  # upload id, "mine" or "theirs"
 
     def __init__(self, texts: Texts, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        # Field key -> its labels by language, from the local copy (see shown_path).
+        self.field_labels: dict[str, dict[str, str]] = {}
         self.texts = texts
         self.conflicts: list[dict[str, Any]] = []
         self.intro = QLabel()
@@ -103,7 +115,7 @@ class ConflictsDialog(QDialog):
             paths = sorted(theirs)
             cells = [
                 conflict["summary"],
-                "\n".join(paths),
+                "\n".join(shown_path(p, self.field_labels, texts.language) for p in paths),
                 "\n".join(shown_value(mine.get(p), texts) for p in paths),
                 "\n".join(shown_value(theirs[p], texts) for p in paths),
             ]
