@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,7 +14,8 @@ import httpx
 import pytest
 
 from docshelf.server.demo.files import docx_bytes
-from support.api import PASSWORD, LiveServer
+from support.api import FAST_HASHING, PASSWORD, LiveServer, start_live
+from support.server import MakeServer
 
 CSRF_RE = re.compile(r'name="csrf" value="([^"]+)"')
 FLASH_RE = re.compile(r'<p class="flash (\w+)" role="(?:status|alert)">([^<]*)</p>')
@@ -557,3 +559,34 @@ def test_words_the_pages_choose_at_run_time_exist_in_both_languages() -> None:
     missing = [p + v for p, values in families.items() for v in values if p + v not in TEXTS]
     assert not missing
     assert all(len(pair) == 2 and all(pair) for pair in TEXTS.values())
+
+
+# --- sessions --------------------------------------------------------------------------
+
+
+def test_a_session_is_only_a_dashboard_sign_in_and_only_for_its_time(
+    make_server: MakeServer,
+) -> None:
+    # 0.001 h = 3.6 s: long enough to sign in and look, short enough to wait out.
+    server = make_server(None, env={**FAST_HASHING, "DOCSHELF_DASHBOARD_SESSION_HOURS": "0.001"})
+    live = start_live(server)
+    try:
+        dashboard = Dashboard(live.url, "root")
+        summary = dashboard.page("/dashboard").text
+        # Dashboard sessions are devices too, but not among the clients.
+        assert 'id="clients"' in summary and "Dashboard (" not in summary
+        # A sync client's device token is no dashboard session.
+        as_cookie = httpx.get(
+            f"{live.url}/dashboard", cookies={"docshelf_session": live.admin.token or ""}
+        )
+        assert as_cookie.status_code == 303 and "/dashboard/login" in as_cookie.headers["location"]
+
+        token = dashboard.http.cookies["docshelf_session"]
+        time.sleep(4)
+        # The browser forgets the cookie (its max-age); the server refuses it anyway.
+        expired = httpx.get(f"{live.url}/dashboard", cookies={"docshelf_session": token})
+        assert expired.status_code == 303
+        assert "reason=login.expired" in expired.headers["location"]
+        dashboard.close()
+    finally:
+        live.close()

@@ -22,7 +22,7 @@ from docshelf.domain.fields import FieldDef, FieldType
 from docshelf.domain.permissions import can_see_section
 from docshelf.server.dashboard.render import redirect
 from docshelf.server.dashboard.session import PageForbidden, Visitor, state_of
-from docshelf.server.dashboard.texts import Translator
+from docshelf.server.dashboard.texts import Translator, localized
 from docshelf.server.db.engine import Change
 from docshelf.server.db.models import Group, User
 
@@ -94,13 +94,6 @@ def delete_confirmed(
     except DocshelfError as exc:
         return refuse(page_url, exc.message, request)
     return redirect(target, flash=flash, request=request)
-
-
-def localized(values: Mapping[str, Any] | None, language: str, fallback: str = "") -> str:
-    """A title or label in the visitor's language, else in any language there is."""
-    values = values or {}
-    chosen = values.get(language) or next((v for v in values.values() if v), None)
-    return str(chosen) if chosen else fallback
 
 
 class PrincipalNames:

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from docshelf.domain.fields import FieldType
+from docshelf.server.dashboard.texts import localized
 from docshelf.server.db.models import (
     Blob,
     Commit,
@@ -158,7 +159,7 @@ def clients(session: Session) -> list[ClientRow]:
     ]
 
 
-def reach(session: Session) -> Reach | None:
+def reach(session: Session, language: str) -> Reach | None:
     """The newest package import or template change, and how many of the clients whose
     user may see it have synced past it."""
     template = session.scalar(
@@ -179,14 +180,9 @@ def reach(session: Session) -> Reach | None:
     else:
         assert template is not None
         targets, seq, at = [template], template.seq, template.updated_at
-        what, title = "template", _title(template)
+        what, title = "template", localized(template.titles, language, template.id)
     have, total = _clients_with(session, targets, seq)
     return Reach(what=what, title=title, seq=seq, at=at, have=have, total=total)
-
-
-def _title(template: Template) -> str:
-    titles = template.titles or {}
-    return str(titles.get("de") or next(iter(titles.values()), template.id))
 
 
 def _clients_with(session: Session, targets: list[Template], seq: int) -> tuple[int, int]:

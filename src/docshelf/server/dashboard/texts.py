@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 LANGUAGES = ("de", "en")
 DEFAULT_LANGUAGE = "de"
@@ -500,6 +501,13 @@ TEXTS: Mapping[str, tuple[str, str]] = {
     ),
     "units.deleted": ("Einheit «{title}» gelöscht.", "Unit “{title}” deleted."),
 }
+
+
+def localized(values: Mapping[str, Any] | None, language: str, fallback: str = "") -> str:
+    """A title or label in the visitor's language, else in any language there is."""
+    values = values or {}
+    chosen = values.get(language) or next((v for v in values.values() if v), None)
+    return str(chosen) if chosen else fallback
 
 
 def check_language(value: str | None) -> str | None:

@@ -29,6 +29,7 @@ from docshelf.protocol.packages import PACKAGE_MEDIA_TYPE
 from docshelf.server.dashboard.forms import require_section
 from docshelf.server.dashboard.render import page, redirect
 from docshelf.server.dashboard.session import PATH, CheckedForm, CurrentVisitor, state_of
+from docshelf.server.dashboard.texts import localized
 from docshelf.server.db.models import Snippet, Template, TemplateGroup
 from docshelf.server.packages import service
 from docshelf.server.packages.export import Selection, require_may_export
@@ -42,22 +43,17 @@ STAGE_MAX_AGE_S = 3600
 _CHUNK = 1024 * 1024
 
 
-def _title(titles: dict[str, str] | None, fallback: str, lang: str) -> str:
-    titles = titles or {}
-    return str(titles.get(lang) or next(iter(titles.values()), fallback))
-
-
 @router.get("/packages", response_class=HTMLResponse)
 def packages(request: Request, who: CurrentVisitor) -> HTMLResponse:
     require_section(who, "packages")
     lang = who.t.language
     with state_of(request).db.read() as session:
         groups = [
-            (g.id, _title(g.titles, g.id, lang))
+            (g.id, localized(g.titles, lang, g.id))
             for g in session.scalars(select(TemplateGroup).order_by(TemplateGroup.order))
         ]
         templates = [
-            (t.id, _title(t.titles, t.id, lang), t.group_id)
+            (t.id, localized(t.titles, lang, t.id), t.group_id)
             for t in session.scalars(
                 select(Template).where(Template.active.is_(True)).order_by(Template.order)
             )
@@ -108,6 +104,8 @@ def _stage(state: ServerState, upload: UploadFile, owner: str) -> tuple[str, str
             size += len(chunk)
             out.write(chunk)
     (folder / "owner").write_text(owner)
+    # What the upload hashed to as it was copied: the import needn't read it again.
+    (folder / "sha256").write_text(f"{digest.hexdigest()} {size}")
     return folder.name.removeprefix(STAGE_PREFIX), digest.hexdigest(), size
 
 
@@ -135,12 +133,11 @@ def _upload_of(form: FormData, who: CurrentVisitor) -> UploadFile:
 
 
 def _read_staged(state: ServerState, folder: Path) -> ExtractedPackage:
-    archive = folder / "upload.zip"
-    sha = hashlib.sha256(archive.read_bytes()).hexdigest()
+    sha, size = (folder / "sha256").read_text().split()
     unpacked = folder / "unpacked"
     shutil.rmtree(unpacked, ignore_errors=True)
     unpacked.mkdir()
-    return service.read(state, archive, unpacked, sha, archive.stat().st_size)
+    return service.read(state, folder / "upload.zip", unpacked, sha, int(size))
 
 
 @router.post("/packages/preview", response_model=None)

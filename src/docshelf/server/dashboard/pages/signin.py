@@ -17,14 +17,15 @@ from docshelf.server.dashboard.session import (
     LOGIN_COOKIE,
     PATH,
     SESSION_COOKIE,
+    CheckedForm,
     CsrfRefused,
+    CurrentVisitor,
     check_origin,
     csrf_for,
     new_login_csrf,
     safe_next,
     state_of,
     translator,
-    visitor,
 )
 from docshelf.server.dashboard.texts import Translator, check_language
 from docshelf.server.db.models import Device
@@ -149,15 +150,8 @@ def login(
 
 
 @router.post("/logout", response_model=None)
-async def logout(request: Request) -> Response:
-    check_origin(request)
-    who = visitor(request)
-    form = await request.form()
-    sent = form.get(CSRF_FIELD)
-    if not isinstance(sent, str) or not hmac.compare_digest(sent, who.csrf):
-        raise CsrfRefused(who.t("csrf.refused"))
-    state = state_of(request)
-    with state.db.write() as session:
+def logout(request: Request, who: CurrentVisitor, form: CheckedForm) -> Response:
+    with state_of(request).db.write() as session:
         row = session.get(Device, who.caller.device_id)
         if row is not None:
             auth.revoke(session, row)

@@ -22,12 +22,11 @@ from docshelf.server.blobs import BlobStore
 from docshelf.server.dashboard.forms import (
     PrincipalNames,
     delete_confirmed,
-    localized,
     require_section,
 )
 from docshelf.server.dashboard.render import page
 from docshelf.server.dashboard.session import PATH, CheckedForm, CurrentVisitor, state_of
-from docshelf.server.dashboard.texts import Translator
+from docshelf.server.dashboard.texts import Translator, localized
 from docshelf.server.db.engine import Change
 from docshelf.server.db.models import Blob, Snippet, Template
 from docshelf.server.services import snippets as snippet_service

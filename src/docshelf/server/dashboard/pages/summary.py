@@ -26,7 +26,7 @@ def summary(request: Request, who: CurrentVisitor) -> HTMLResponse:
         counts = stats.counts(session)
         storage = stats.storage(session) if everything else None
         clients = stats.clients(session) if everything else []
-        reach = stats.reach(session) if everything else None
+        reach = stats.reach(session, who.t.language) if everything else None
         points = syncs_per_hour(session, state.activity, utcnow(), WEEK_HOURS)
     day_format = "%d.%m." if who.t.language == "de" else "%d/%m"
     return page(

@@ -19,13 +19,13 @@ from docshelf.domain.templates import FILE_KINDS, PublicationStatus
 from docshelf.server import convert
 from docshelf.server.dashboard.forms import (
     confirmed,
-    localized,
     principal_names,
     refuse,
     require_section,
 )
 from docshelf.server.dashboard.render import page, redirect
 from docshelf.server.dashboard.session import PATH, CheckedForm, CurrentVisitor, state_of
+from docshelf.server.dashboard.texts import localized
 from docshelf.server.db.engine import Change
 from docshelf.server.db.models import Template, TemplateGroup
 from docshelf.server.services import templates as template_service

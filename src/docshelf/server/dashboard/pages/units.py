@@ -19,7 +19,6 @@ from docshelf.server.dashboard.forms import (
     delete_confirmed,
     error_status,
     field_inputs,
-    localized,
     posted_fields,
     refuse,
     require_section,
@@ -28,6 +27,7 @@ from docshelf.server.dashboard.forms import (
 )
 from docshelf.server.dashboard.render import page, redirect
 from docshelf.server.dashboard.session import PATH, CheckedForm, CurrentVisitor, state_of
+from docshelf.server.dashboard.texts import localized
 from docshelf.server.db.engine import Change
 from docshelf.server.db.models import Unit
 from docshelf.server.services import units as unit_service
