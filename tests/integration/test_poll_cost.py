@@ -8,11 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from docshelf.domain.accounts import Actor, system_actor
+from docshelf.domain.accounts import system_actor
+from docshelf.protocol.sync import ChangesPage
 from docshelf.server.db.engine import Database
 from docshelf.server.db.migrate import upgrade
+from docshelf.server.db.models import Device
 from docshelf.server.services import accounts, templates
-from docshelf.server.services.accounts import actor_of
+from docshelf.server.services.passwords import new_token, token_hash
 from docshelf.server.sync import service
 from support.postgres import PostgresCluster
 from support.statements import statements, tables_read
@@ -37,20 +39,34 @@ def _db(database_url: str | None, tmp_path: Path) -> Database:
     return db
 
 
-def _seed(db: Database, templates_count: int) -> Actor:
+def _seed(db: Database, templates_count: int) -> str:
+    """A reader with a signed-in device, and templates; returns the device token."""
     with db.change("test") as change:
-        accounts.create_user(change, system_actor(), login="reader")
+        reader = accounts.create_user(change, system_actor(), login="reader")
         for i in range(templates_count):
             templates.create_template(
                 change, system_actor(), kind="docx", titles={"de": f"T{i}"}, status="released"
             )
-    with db.read() as session:
-        return actor_of(session, accounts.find_user(session, "reader"))
+        reader_id = reader.id
+    token = new_token()
+    with db.write() as session:
+        session.add(
+            Device(
+                id="reader-laptop", user_id=reader_id, name="laptop", token_hash=token_hash(token)
+            )
+        )
+    return token
 
 
-def _drain(db: Database, actor: Actor, cursor: str | None = None) -> str:
+def _poll(db: Database, token: str, cursor: str | None) -> ChangesPage:
+    page = service.poll(db, token, cursor, 100)
+    assert page is not None
+    return page
+
+
+def _drain(db: Database, token: str, cursor: str | None = None) -> str:
     while True:
-        page = service.changes(db, actor, "no-device", cursor, 100)
+        page = _poll(db, token, cursor)
         cursor = page.cursor
         if not page.has_more:
             return cursor
@@ -59,12 +75,17 @@ def _drain(db: Database, actor: Actor, cursor: str | None = None) -> str:
 def test_a_poll_without_changes_reads_no_content(database_url: str | None, tmp_path: Path) -> None:
     db = _db(database_url, tmp_path)
     try:
-        actor = _seed(db, 30)
-        cursor = _drain(db, actor)
+        token = _seed(db, 30)
+        cursor = _drain(db, token)
         with statements(db) as sql:
-            page = service.changes(db, actor, "no-device", cursor, 100)
+            page = _poll(db, token, cursor)
         assert page.changes == [] and not page.has_more
-        assert not tables_read(sql) & CONTENT_TABLES, tables_read(sql)
+        # Authentication reads the caller's own user row (and groups); nothing else may.
+        auth = [q for q in sql if q.lstrip().upper().startswith("WITH RECURSIVE ANCESTRY")]
+        assert len(auth) == 1, sql
+        rest = [q for q in sql if q not in auth]
+        assert not tables_read(rest) & CONTENT_TABLES, tables_read(rest)
+        assert tables_read(auth) & CONTENT_TABLES <= {"users", "groups"}
     finally:
         db.dispose()
 
@@ -87,8 +108,8 @@ def test_delta_cost_follows_changes_not_data(
         db = Database(url)
         try:
             upgrade(db)
-            actor = _seed(db, size)
-            cursor = _drain(db, actor)
+            token = _seed(db, size)
+            cursor = _drain(db, token)
             with db.change("test") as change:
                 for i in range(10):
                     templates.create_template(
@@ -99,7 +120,7 @@ def test_delta_cost_follows_changes_not_data(
                         status="released",
                     )
             with statements(db) as sql:
-                page = service.changes(db, actor, "no-device", cursor, 100)
+                page = _poll(db, token, cursor)
             assert len(page.changes) == 10 and not page.has_more
             counts.append(len(sql))
         finally:

@@ -26,7 +26,7 @@ from docshelf.protocol.sync import (
     SyncSettings,
 )
 from docshelf.server.db.engine import Database
-from docshelf.server.db.models import Device, utcnow
+from docshelf.server.db.models import utcnow
 from docshelf.server.services import settings as settings_service
 from docshelf.server.services.auth import note_device, signed_in
 from docshelf.server.sync.activity import SyncCounter
@@ -79,18 +79,6 @@ def _reset_cursor(session: Session, history: History, actor: Actor) -> Cursor:
         scope=scope_fingerprint(actor),
         reset_to=history.seq,
     )
-
-
-def changes(
-    db: Database, actor: Actor, device_id: str, token: str | None, limit: int
-) -> ChangesPage:
-    """The page after ``token`` for a caller authenticated already."""
-    with db.snapshot() as session:
-        page, done = _changes(session, actor, token, limit)
-    assert page is not None  # only a current_only read answers with none
-    if done is not None:
-        _note_device(db, device_id, done)
-    return page
 
 
 def poll(
@@ -251,13 +239,3 @@ def records(db: Database, actor: Actor, refs: list[RecordRef]) -> RecordsAnswer:
 
 def _sync_noted(last_at: datetime | None, last_seq: int | None, seq: int, now: datetime) -> bool:
     return last_at is not None and now - last_at < _DEVICE_PRECISION and last_seq == seq
-
-
-def _note_device(db: Database, device_id: str, seq: int) -> None:
-    """Remember how far the device got, for the dashboard (at most once a minute if idle)."""
-    now = utcnow()
-    with db.read() as session:
-        device = session.get(Device, device_id)
-        if device is None or _sync_noted(device.last_sync_at, device.last_sync_seq, seq, now):
-            return
-    note_device(db, device_id, seen_at=now, synced_seq=seq)
