@@ -14,8 +14,9 @@ from typing import Any
 
 from desktop_support import Apps, wait_until
 from forwarding import Forwarder
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from docshelf.client import handover
@@ -320,3 +321,15 @@ def test_qts_own_buttons_follow_the_apps_language(tmp_path: Path, apps: Apps) ->
     app.set_language("de")
     assert cancel() == "Abbrechen"
     app.set_language("en")  # as the other tests expect Qt's texts
+
+
+def test_quit_ends_the_app_though_its_window_only_hides_into_the_tray(
+    tmp_path: Path, apps: Apps, qapp: QApplication
+) -> None:
+    app = apps(Client(Home(tmp_path / "home")), tray=True)
+    assert app.window.keep_in_tray
+    app.window.show()
+    app.tray.menu.aboutToShow.emit()
+    QTimer.singleShot(0, app.tray.action("Beenden").trigger)
+    QTimer.singleShot(10_000, lambda: qapp.exit(1))  # the quit was cancelled
+    assert qapp.exec() == 0

@@ -67,8 +67,8 @@ app_pid="" wm_pid="" xvfb_pid="" server_pid=""
 screen_w=1280 screen_h=800
 
 stop() {
-  # TERM (twice: the app may answer the first by closing its window to the tray), then
-  # KILL what is still there after 5 seconds.
+  # TERM (twice, for a server or window manager that is slow to go), then KILL what is
+  # still there after 5 seconds.
   local pid=$1 i
   [ -n "$pid" ] || return 0
   kill -TERM "$pid" 2>/dev/null || return 0
@@ -322,6 +322,16 @@ xdotool key Return
 expect_manual_sync "footer pop-up → Synchronisieren" "$before"
 
 kill -0 "$app_pid" 2>/dev/null || fail "docshelf desktop exited"
+# One SIGTERM ends the app, although its window only hides into the tray when closed.
+kill -TERM "$app_pid"
+for _ in $(seq 50); do
+  kill -0 "$app_pid" 2>/dev/null || break
+  sleep 0.1
+done
+kill -0 "$app_pid" 2>/dev/null && fail "docshelf desktop did not end on SIGTERM"
+wait "$app_pid" 2>/dev/null || true
+app_pid=""
+say "ok: SIGTERM ended the app"
 if [ "$update" -eq 1 ]; then
   mkdir -p "$root/docs/screenshots"
   for name in desktop-window desktop-popup desktop-tray-menu; do
