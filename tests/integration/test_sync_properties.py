@@ -255,20 +255,27 @@ def test_heavy_requests_beyond_the_cap_get_503_and_clients_wait(
     holder = httpx.Client(base_url=server.url, timeout=30, trust_env=False)
     headers = {"Authorization": f"Bearer {live.admin.token}"}
     with holder.stream("GET", f"/api/v1/blobs/{sha}", headers=headers) as held:
-        next(held.iter_bytes(1024))  # the download is in flight: the one heavy slot is taken
+        # The download is in flight: the one heavy slot is taken. The iterator must be kept:
+        # collected, it would close the connection (a reset, as bytes are still unread) and
+        # the server would see the client go away.
+        chunks = held.iter_bytes(1024)
+        next(chunks)
         refused = live.admin.get("/sync/changes")  # no cursor: an initial sync is heavy
         assert refused.status_code == 503
         assert 2 <= int(refused.headers["Retry-After"]) <= 10
         # A poll with a cursor is cheap and always admitted.
         live.admin.ok("GET", "/sync/changes", params={"cursor": cursor})
+        del chunks
     _, user = live.new_user()
     client = client_for(live, tmp_path / "c", user["login"])
     results = []
     with holder.stream("GET", f"/api/v1/blobs/{sha}", headers=headers) as held:
-        next(held.iter_bytes(1024))
+        chunks = held.iter_bytes(1024)
+        next(chunks)
         worker = threading.Thread(target=lambda: results.append(client.sync()))
         worker.start()
         time.sleep(1.5)  # the client is turned away meanwhile and waits
+        del chunks
     worker.join(timeout=60)
     assert results and results[0].status == "ok", results
     holder.close()
