@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from docshelf.domain import fields as dfields
 from docshelf.domain import profiles as dprofiles
 from docshelf.domain import snippets as dsnippets
@@ -72,97 +74,137 @@ def field_def(row: m.FieldDefinition) -> dfields.FieldDef:
     )
 
 
+# --- wire records ----------------------------------------------------------------------
+#
+# Each kind's record as the sync feed sends it: a plain dict in the shape of its model in
+# protocol.records (tests/unit/test_wire_records.py holds them to it). The feed builds
+# thousands per page, and building and dumping a validated model cost more than the rest
+# of the page; the admin API gets the same dicts as validated models (*_record below).
+
+
+def user_wire(row: m.User) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "version": row.version,
+        "login": row.login,
+        "display_name": row.display_name,
+        "fields": dict(row.fields),
+        "roles": sorted(row.roles),
+        "active": row.active,
+    }
+
+
+def group_wire(row: m.Group) -> dict[str, Any]:
+    return {"id": row.id, "version": row.version, "name": row.name, "description": row.description}
+
+
+def field_def_wire(row: m.FieldDefinition) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "version": row.version,
+        "key": row.key,
+        "scope": row.scope,
+        "type": row.type,
+        "labels": dict(row.labels),
+        "order": row.order,
+    }
+
+
+def unit_wire(row: m.Unit) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "version": row.version,
+        "parent_id": row.parent_id,
+        "title": row.title,
+        "fields": dict(row.fields),
+        "assignable_by": list(row.assignable_by) if row.assignable_by is not None else None,
+        "order": row.order,
+    }
+
+
+def profile_wire(row: m.Profile) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "version": row.version,
+        "owner_id": row.owner_id,
+        "unit_id": row.unit_id,
+        "title": row.title,
+        "overrides": dict(row.overrides),
+        "shared_with": sorted(row.shared_with),
+    }
+
+
+def template_group_wire(row: m.TemplateGroup) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "version": row.version,
+        "parent_id": row.parent_id,
+        "titles": dict(row.titles),
+        "order": row.order,
+    }
+
+
+def template_wire(row: m.Template) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "version": row.version,
+        "group_id": row.group_id,
+        "kind": row.kind,
+        "status": row.status,
+        "active": row.active,
+        "titles": dict(row.titles),
+        "descriptions": dict(row.descriptions),
+        "use_rights": sorted(row.use_rights),
+        "change_rights": sorted(row.change_rights),
+        "files": {
+            f.lang: {"sha256": f.sha256, "size": f.size, "filename": f.filename} for f in row.files
+        },
+        "order": row.order,
+    }
+
+
+def snippet_wire(row: m.Snippet) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "version": row.version,
+        "kind": row.kind,
+        "title": row.title,
+        "owner_id": row.owner_id,
+        "template_id": row.template_id,
+        "read_rights": sorted(row.read_rights),
+        "write_rights": sorted(row.write_rights),
+        "body_sha256": row.body_sha256,
+        "body_format": row.body_format,
+    }
+
+
 def user_record(row: m.User) -> r.UserRecord:
-    return r.UserRecord(
-        id=row.id,
-        version=row.version,
-        login=row.login,
-        display_name=row.display_name,
-        fields=dict(row.fields),
-        roles=sorted(row.roles),
-        active=row.active,
-    )
+    return r.UserRecord.model_validate(user_wire(row))
 
 
 def group_record(row: m.Group) -> r.GroupRecord:
-    return r.GroupRecord(id=row.id, version=row.version, name=row.name, description=row.description)
+    return r.GroupRecord.model_validate(group_wire(row))
 
 
 def field_def_record(row: m.FieldDefinition) -> r.FieldDefRecord:
-    return r.FieldDefRecord(
-        id=row.id,
-        version=row.version,
-        key=row.key,
-        scope=row.scope,
-        type=row.type,
-        labels=dict(row.labels),
-        order=row.order,
-    )
+    return r.FieldDefRecord.model_validate(field_def_wire(row))
 
 
 def unit_record(row: m.Unit) -> r.UnitRecord:
-    return r.UnitRecord(
-        id=row.id,
-        version=row.version,
-        parent_id=row.parent_id,
-        title=row.title,
-        fields=dict(row.fields),
-        assignable_by=list(row.assignable_by) if row.assignable_by is not None else None,
-        order=row.order,
-    )
+    return r.UnitRecord.model_validate(unit_wire(row))
 
 
 def profile_record(row: m.Profile) -> r.ProfileRecord:
-    return r.ProfileRecord(
-        id=row.id,
-        version=row.version,
-        owner_id=row.owner_id,
-        unit_id=row.unit_id,
-        title=row.title,
-        overrides=dict(row.overrides),
-        shared_with=sorted(row.shared_with),
-    )
+    return r.ProfileRecord.model_validate(profile_wire(row))
 
 
 def template_group_record(row: m.TemplateGroup) -> r.TemplateGroupRecord:
-    return r.TemplateGroupRecord(
-        id=row.id,
-        version=row.version,
-        parent_id=row.parent_id,
-        titles=dict(row.titles),
-        order=row.order,
-    )
+    return r.TemplateGroupRecord.model_validate(template_group_wire(row))
 
 
 def template_record(row: m.Template) -> r.TemplateRecord:
-    return r.TemplateRecord(
-        id=row.id,
-        version=row.version,
-        group_id=row.group_id,
-        kind=row.kind,
-        status=row.status,
-        active=row.active,
-        titles=dict(row.titles),
-        descriptions=dict(row.descriptions),
-        use_rights=sorted(row.use_rights),
-        change_rights=sorted(row.change_rights),
-        files={
-            f.lang: r.FileRef(sha256=f.sha256, size=f.size, filename=f.filename) for f in row.files
-        },
-        order=row.order,
-    )
+    return r.TemplateRecord.model_validate(template_wire(row))
 
 
 def snippet_record(row: m.Snippet) -> r.SnippetRecord:
-    return r.SnippetRecord(
-        id=row.id,
-        version=row.version,
-        kind=row.kind,
-        title=row.title,
-        owner_id=row.owner_id,
-        template_id=row.template_id,
-        read_rights=sorted(row.read_rights),
-        write_rights=sorted(row.write_rights),
-        body_sha256=row.body_sha256,
-        body_format=row.body_format,
-    )
+    return r.SnippetRecord.model_validate(snippet_wire(row))

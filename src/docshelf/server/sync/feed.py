@@ -131,9 +131,9 @@ def _candidates(session: Session, cursor: Cursor, high: int, limit: int) -> list
 
 
 class _Loaded:
-    """A row read with Core, not the ORM, offering the converters what they read of an
-    entity: its columns, and for a template its files. Loading a page of 500 ORM entities
-    cost more than everything else the page needs."""
+    """A template row read with Core, not the ORM, with its files, as the converters read an
+    entity. (Rows of other kinds go to the converters as they are: their attributes are the
+    columns.) Loading a page of 500 ORM entities cost more than everything else it needs."""
 
     __slots__ = ("_row", "files")
 
@@ -156,16 +156,30 @@ def _rows_of(session: Session, page: list[Item]) -> dict[tuple[int, str], Any]:
             wanted.setdefault(item.kind_index, []).append(item.id)
     rows: dict[tuple[int, str], Any] = {}
     for index, ids in wanted.items():
-        table = SPECS[KINDS[index]].model.__table__
-        # One expanding parameter: SQLAlchemy need not build and cache-key 500 literals.
-        query = select(table).where(table.c.id.in_(bindparam("ids", expanding=True)))
+        query = _rows_statement(KINDS[index])
         for start in range(0, len(ids), _IN_BATCH):
             batch = ids[start : start + _IN_BATCH]
             found = session.execute(query, {"ids": batch}).all()
-            files = _files_of(session, batch) if KINDS[index] == "template" else {}
+            if KINDS[index] != "template":
+                rows.update(((index, row.id), row) for row in found)
+                continue
+            files = _files_of(session, batch)
             for row in found:
                 rows[(index, row.id)] = _Loaded(row, files.get(row.id))
     return rows
+
+
+# Kept in the database, never sent: timestamps cost a conversion per row and a password
+# hash is nobody's business.
+_NOT_SENT = frozenset({"updated_at", "created_at", "deactivated_at", "password_hash"})
+
+
+@lru_cache(maxsize=len(KINDS))
+def _rows_statement(kind: str) -> Select[Any]:
+    table = SPECS[kind].model.__table__
+    columns = [column for column in table.c if column.name not in _NOT_SENT]
+    # One expanding parameter: SQLAlchemy need not build and cache-key 500 literals.
+    return select(*columns).where(table.c.id.in_(bindparam("ids", expanding=True)))
 
 
 _FILES_OF = select(_FILES).where(_FILES.c.template_id.in_(bindparam("ids", expanding=True)))
@@ -223,7 +237,10 @@ def _to_change(view: View, item: Item, row: Any, initial: bool) -> Change | None
         return None if initial else Change(kind=kind, id=item.id, op="remove")
     if view.visible(kind, row):
         record = view.record(kind, row)
-        return Change(kind=kind, id=item.id, op="upsert", version=row.version, record=record)
+        # From a dict: pydantic's validator builds it faster than the keyword constructor.
+        return Change.model_validate(
+            {"kind": kind, "id": item.id, "op": "upsert", "version": row.version, "record": record}
+        )
     if initial or not view.could_have_seen(kind, row):
         return None
     return Change(kind=kind, id=item.id, op="remove")

@@ -6,7 +6,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from docshelf.domain import permissions as rules
@@ -21,20 +20,21 @@ from docshelf.server.db import models as m
 class KindSpec:
     name: str
     model: type[Any]
-    record: Callable[[Any], BaseModel]
+    # The record as the feed sends it (convert.*_wire).
+    wire: Callable[[Any], dict[str, Any]]
 
 
 SPECS: dict[str, KindSpec] = {
     spec.name: spec
     for spec in (
-        KindSpec("field", m.FieldDefinition, convert.field_def_record),
-        KindSpec("unit", m.Unit, convert.unit_record),
-        KindSpec("user", m.User, convert.user_record),
-        KindSpec("group", m.Group, convert.group_record),
-        KindSpec("template_group", m.TemplateGroup, convert.template_group_record),
-        KindSpec("template", m.Template, convert.template_record),
-        KindSpec("snippet", m.Snippet, convert.snippet_record),
-        KindSpec("profile", m.Profile, convert.profile_record),
+        KindSpec("field", m.FieldDefinition, convert.field_def_wire),
+        KindSpec("unit", m.Unit, convert.unit_wire),
+        KindSpec("user", m.User, convert.user_wire),
+        KindSpec("group", m.Group, convert.group_wire),
+        KindSpec("template_group", m.TemplateGroup, convert.template_group_wire),
+        KindSpec("template", m.Template, convert.template_wire),
+        KindSpec("snippet", m.Snippet, convert.snippet_wire),
+        KindSpec("profile", m.Profile, convert.profile_wire),
     )
 }
 
@@ -83,4 +83,4 @@ class View:
 
     @staticmethod
     def record(kind: str, row: Any) -> dict[str, Any]:
-        return SPECS[kind].record(row).model_dump(mode="json")
+        return SPECS[kind].wire(row)
