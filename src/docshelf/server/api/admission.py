@@ -23,6 +23,7 @@ _HEAVY_PREFIXES = (
     f"{API_PREFIX}/admin/packages/",
 )
 _BLOBS = f"{API_PREFIX}/blobs/"
+_PACK = f"{API_PREFIX}/blobs/pack"
 _CHANGES = f"{API_PREFIX}/sync/changes"
 
 
@@ -32,7 +33,10 @@ def is_heavy(scope: Scope) -> bool:
     if path.startswith(_HEAVY_PREFIXES):
         return True
     if path.startswith(_BLOBS):
-        # Moving a file's bytes either way is heavy; asking how far an upload got is not.
+        # Moving files' bytes either way is heavy; asking how far an upload got, or which
+        # files are missing, is not.
+        if method == "POST":
+            return path == _PACK
         return method == "PUT" or (method == "GET" and not path.endswith("/upload"))
     # A pull without a cursor is a whole initial sync.
     return path == _CHANGES and b"cursor=" not in scope.get("query_string", b"")

@@ -2,23 +2,28 @@
 
 from __future__ import annotations
 
+import os
 import re
+from collections.abc import Iterator
+from pathlib import Path as PathType
 from stat import S_ISREG
 from typing import Annotated
 
 import anyio
 from fastapi import APIRouter, Header, Path, Request, Response
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 from pydantic import BaseModel
 from starlette.requests import ClientDisconnect
 
 from docshelf.domain.accounts import Actor
 from docshelf.domain.errors import InvalidInput, NotFound, PayloadTooLarge
+from docshelf.protocol import pack
 from docshelf.protocol.admin import MissingBlobsRequest
 from docshelf.protocol.problems import Problem
 from docshelf.protocol.records import BlobInfo
 from docshelf.server.api.deps import CurrentActor, State, Token
 from docshelf.server.api.errors import problem_response
+from docshelf.server.api.quick_blob import IMMUTABLE, OpenedBlob, open_range
 from docshelf.server.blobs import OffsetMismatch
 from docshelf.server.services import auth, files, uploads
 from docshelf.server.state import ServerState
@@ -26,7 +31,6 @@ from docshelf.server.state import ServerState
 router = APIRouter(prefix="/blobs", tags=["files"])
 
 Sha = Annotated[str, Path(pattern=r"^[0-9a-f]{64}$", description="SHA-256, lower-case hex")]
-IMMUTABLE = "private, max-age=31536000, immutable"
 ContentRange = Annotated[
     str | None,
     Header(
@@ -180,21 +184,59 @@ def upload_state(sha256: Sha, actor: CurrentActor, state: State) -> UploadState:
     return UploadState(sha256=sha256, offset=offset, complete=False)
 
 
+@router.post(
+    "/pack",
+    operation_id="download_pack",
+    response_class=StreamingResponse,
+    responses={200: {"content": {pack.MEDIA_TYPE: {}}, "description": "The files, framed"}},
+)
+def download_pack(body: pack.PackRequest, token: Token, state: State) -> StreamingResponse:
+    """Several files in one answer, in the order asked; see protocol/pack.py for the frames.
+
+    A file the caller may not read, or that isn't stored, comes as "not served": the client
+    fetches it alone and learns why there.
+    """
+    with auth.authenticated(state.db, token) as (session, caller):
+        allowed = [sha for sha in body.files if files.may_read(session, caller.actor, sha)]
+    paths = {sha: state.blobs.path(sha) for sha in allowed}
+    return StreamingResponse(_frames(body.files, paths), media_type=pack.MEDIA_TYPE)
+
+
+def _frames(wanted: list[str], paths: dict[str, PathType]) -> Iterator[bytes]:
+    """Each file's header and bytes; read on a worker thread, a MiB at a time (a small file
+    goes out with its header in one piece)."""
+    for sha in wanted:
+        path = paths.get(sha)
+        try:
+            file = path.open("rb") if path is not None else None
+        except OSError:
+            file = None
+        if file is None:
+            yield pack.header(sha, None)
+            continue
+        with file:
+            size = os.fstat(file.fileno()).st_size
+            data = file.read(BlobResponse.chunk_size)
+            piece, sent = pack.header(sha, size) + data, len(data)
+            while True:
+                yield piece
+                if sent >= size:
+                    break
+                piece = file.read(min(BlobResponse.chunk_size, size - sent))
+                if not piece:
+                    # Stored files never change; one that shrank ends the answer, and the
+                    # client, missing bytes, fetches the file alone.
+                    raise OSError(f"file {sha} ended {size - sent} bytes early")
+                sent += len(piece)
+
+
 @router.get("/{sha256}", operation_id="download_blob", response_class=FileResponse)
 def download_blob(sha256: Sha, request: Request, token: Token, state: State) -> Response:
-    """A file you may see; supports ``Range`` and ``If-None-Match``; cacheable for ever."""
-    # An initial sync downloads hundreds of files: authentication and the permission check
-    # share one transaction and this one worker-thread call (a dependency would take another).
-    with auth.authenticated(state.db, token) as (session, caller):
-        allowed = files.may_read(session, caller.actor, sha256)
-    path = state.blobs.path(sha256)
-    try:
-        # Handed to the response, which would otherwise stat the file again in a thread.
-        info = path.stat() if allowed else None
-    except FileNotFoundError:
-        info = None
-    if info is None or not S_ISREG(info.st_mode):
-        raise NotFound(f"There is no file {sha256} that you may read.")
+    """A file you may see; supports ``Range`` and ``If-None-Match``; cacheable for ever.
+
+    Plain downloads are usually served by api/quick_blob.py before they reach this route.
+    """
+    path, info = readable(state, token, sha256)
     etag = f'"{sha256}"'
     headers = {"ETag": etag, "Cache-Control": IMMUTABLE}
     if etag in request.headers.get("if-none-match", ""):
@@ -202,3 +244,33 @@ def download_blob(sha256: Sha, request: Request, token: Token, state: State) -> 
     return BlobResponse(
         path, media_type="application/octet-stream", headers=headers, stat_result=info
     )
+
+
+def readable(state: ServerState, token: str, sha256: str) -> tuple[PathType, os.stat_result]:
+    """The stored file and its ``stat`` if the caller may read it; else NotFound.
+
+    Authentication, the permission check and the ``stat`` share one transaction, called on
+    one worker thread: an initial sync downloads hundreds of files.
+    """
+    with auth.authenticated(state.db, token) as (session, caller):
+        allowed = files.may_read(session, caller.actor, sha256)
+    path = state.blobs.path(sha256)
+    try:
+        info = path.stat() if allowed else None
+    except FileNotFoundError:
+        info = None
+    if info is None or not S_ISREG(info.st_mode):
+        raise NotFound(f"There is no file {sha256} that you may read.")
+    return path, info
+
+
+def open_readable(
+    state: ServerState, token: str, sha256: str, wanted: tuple[int, int | None] | None
+) -> OpenedBlob | None:
+    """For api/quick_blob.py: the file opened at the wanted range, its first chunk read."""
+    path, info = readable(state, token, sha256)
+    try:
+        file = path.open("rb")
+    except FileNotFoundError:
+        return None
+    return open_range(file, info.st_size, info.st_mtime, wanted)
