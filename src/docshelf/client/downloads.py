@@ -1,12 +1,13 @@
 """Downloading the files a page needs, several at a time.
 
 A page commits only once every file it needs is downloaded, verified and fsynced
-(architecture properties 4 and 6); :meth:`Downloader.download` returns only then. One file
-after the other, the client and the server took turns and both waited for every fsync:
-with a few downloads in flight the network, the server and the client's hashing and
-writing overlap. Each download has its own partial file in the :class:`FileStore`, so
-downloads in parallel never touch the same file, and a process killed in the middle leaves
-each of them to be resumed by ``Range``.
+(architecture properties 4 and 6); :meth:`Batch.wait` returns only then. One file after the
+other, the client and the server took turns and both waited for every fsync: with a few
+downloads in flight the network, the server and the client's hashing and writing overlap.
+The engine queues the next page's files before it waits for the current page's, so the
+downloads don't pause while a page is planned and stored. Each download has its own
+partial file in the :class:`FileStore`, so downloads in parallel never touch the same file,
+and a process killed in the middle leaves each of them to be resumed by ``Range``.
 
 Worker threads only move bytes. Progress is reported, and errors are raised, in the calling
 thread. With ``parallel=1`` the files are fetched in the calling thread in sorted order: the
@@ -19,16 +20,34 @@ import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
+from typing import Any, Protocol, TypeVar
 
-from docshelf.client.files import Fetch, FileStore, as_context
+from docshelf.client.errors import RemoteError
+from docshelf.client.files import Fetch, FileStore, Received, as_context
+from docshelf.protocol import pack
+from docshelf.protocol.pack import Frame
 
-__all__ = ["PARALLEL_DOWNLOADS", "Downloader", "Retry"]
+__all__ = ["PARALLEL_DOWNLOADS", "Batch", "Downloader", "Retry"]
 
 log = logging.getLogger("docshelf.client.sync")
 
-Retry = Callable[[Callable[[], int]], int]
-"""Runs a call again while the server says it is busy (the engine's ``_busy_retry``)."""
+T = TypeVar("T")
+
+
+FetchPack = Callable[[list[str]], AbstractContextManager[Iterator[Frame]]]
+"""``fetch_pack(hashes)``: the frames of one pack answer (``Remote.fetch_pack``)."""
+
+
+class Retry(Protocol):
+    """Runs a call again while the server says it is busy (the engine's ``_busy_retry``)."""
+
+    def __call__(self, call: Callable[[], T], /) -> T: ...
+
+
+# Flushing a file to disk waits for the disk, not for the network: done on threads of its
+# own while the downloads go on.
+_FLUSHERS = 2
 
 # Enough to keep the network, the server and this computer's hashing and fsyncs busy at
 # once, and few of the server's slots for heavy requests (DOCSHELF_MAX_HEAVY_REQUESTS).
@@ -59,11 +78,31 @@ class _Bytes:
 
 
 class Downloader:
-    def __init__(self, files: FileStore, fetch: Fetch, retry: Retry, parallel: int = 1) -> None:
+    """Downloads files on a few worker threads that live until :meth:`close`.
+
+    :meth:`start` queues a batch (a page's files) and returns at once; :meth:`Batch.wait`
+    blocks until that batch is stored. Batches run in the order they were started, so the
+    engine can plan and queue the next page's files while the current page's are still
+    coming, and commit the pages in order.
+    """
+
+    def __init__(
+        self,
+        files: FileStore,
+        fetch: Fetch,
+        retry: Retry,
+        parallel: int = 1,
+        fetch_pack: FetchPack | None = None,
+    ) -> None:
         self.files = files
         self.fetch = fetch
         self.retry = retry
         self.parallel = max(1, parallel)
+        # Several small files in one request (protocol/pack.py); None: one file a request.
+        self.fetch_pack = fetch_pack
+        self._pool: ThreadPoolExecutor | None = None
+        self._flushing: ThreadPoolExecutor | None = None
+        self._stop = threading.Event()
 
     def download(
         self,
@@ -83,9 +122,57 @@ class Downloader:
         wanted = sorted(set(hashes))
         if self.parallel == 1 or len(wanted) < 2:
             return self._one_by_one(wanted, sizes, on_bytes, skip)
-        # Largest first: a large file started last would end the page on its own.
-        wanted.sort(key=lambda sha: sizes.get(sha, 0), reverse=True)
-        return self._in_parallel(wanted, sizes, on_bytes, skip)
+        # Threads of its own, ended before this returns.
+        workers = min(self.parallel, len(wanted))
+        with ThreadPoolExecutor(workers, thread_name_prefix="docshelf-download") as pool:
+            return self._queue(pool, threading.Event(), wanted, sizes, skip).wait(on_bytes)
+
+    def start(
+        self,
+        hashes: Iterable[str],
+        sizes: Mapping[str, int],
+        *,
+        skip: Callable[[Exception], bool] | None = None,
+    ) -> Batch:
+        """Queue these files behind the batches started before, on worker threads that
+        stay until :meth:`close`; see :meth:`download`."""
+        if self._stop.is_set():
+            # The batches before failed and were stopped; this one starts afresh.
+            self._stop = threading.Event()
+        if self._pool is None or self._flushing is None:
+            self._pool = ThreadPoolExecutor(self.parallel, thread_name_prefix="docshelf-download")
+            self._flushing = ThreadPoolExecutor(_FLUSHERS, thread_name_prefix="docshelf-flush")
+        wanted = sorted(set(hashes))
+        return self._queue(self._pool, self._stop, wanted, sizes, skip, self._flushing)
+
+    def _queue(
+        self,
+        pool: ThreadPoolExecutor,
+        stop: threading.Event,
+        wanted: list[str],
+        sizes: Mapping[str, int],
+        skip: Callable[[Exception], bool] | None,
+        flushing: ThreadPoolExecutor | None = None,
+    ) -> Batch:
+        """Submit the files, small ones several to a request; with ``flushing``, each file is
+        installed on one of its threads while the download thread goes on."""
+        requests = _Requests(self, stop, sizes, skip, flushing)
+        groups = _groups(wanted, sizes, self.files.partial_size, packs=self.fetch_pack is not None)
+        futures = [pool.submit(requests.run, group) for group in groups]
+        return Batch(futures, requests.moved, stop, skip)
+
+    def close(self) -> None:
+        """Give up what is still queued or running (its partial files stay) and end the
+        worker threads; the next :meth:`start` begins afresh."""
+        pool, self._pool = self._pool, None
+        flushing, self._flushing = self._flushing, None
+        if pool is not None:
+            self._stop.set()
+            pool.shutdown(wait=True, cancel_futures=True)
+        if flushing is not None:
+            # Files verified but not flushed yet stay in their part files for the next sync.
+            flushing.shutdown(wait=True, cancel_futures=True)
+        self._stop = threading.Event()
 
     def _one_by_one(
         self,
@@ -109,43 +196,147 @@ class Downloader:
             stored += 1
         return stored
 
-    def _in_parallel(
+
+class _Requests:
+    """The requests of one batch, run on the download threads. Each returns, per file,
+    nothing more to wait for or the future of its flush to disk."""
+
+    def __init__(
         self,
-        wanted: Sequence[str],
+        downloader: Downloader,
+        stop: threading.Event,
         sizes: Mapping[str, int],
-        on_bytes: Callable[[int], None] | None,
         skip: Callable[[Exception], bool] | None,
-    ) -> int:
-        moved = _Bytes()
-        stop = threading.Event()
-        fetch = _stoppable(self.fetch, stop)
+        flushing: ThreadPoolExecutor | None,
+    ) -> None:
+        self.files = downloader.files
+        self.retry = downloader.retry
+        self.fetch_pack = downloader.fetch_pack
+        self.fetch = _stoppable(downloader.fetch, stop)
+        self.stop = stop
+        self.sizes = sizes
+        self.skip = skip
+        self.flushing = flushing
+        self.moved = _Bytes()
 
-        def one(sha: str) -> int:
-            return self.retry(lambda: self.files.download(sha, fetch, sizes.get(sha), moved.add))
-
-        stored = 0
-        failure: BaseException | None = None
-        workers = min(self.parallel, len(wanted))
-        with ThreadPoolExecutor(workers, thread_name_prefix="docshelf-download") as pool:
-            running: set[Future[int]] = {pool.submit(one, sha) for sha in wanted}
-            try:
-                while running:
-                    done, running = wait(
-                        running, timeout=_PROGRESS_EVERY_S, return_when=FIRST_COMPLETED
-                    )
-                    _report(moved, on_bytes)
-                    stored += sum(1 for f in done if not f.cancelled() and not f.exception())
-                    failure = failure or _first_failure(done, skip)
-                    if failure is not None:
-                        _stop(stop, running)
-            except BaseException:
-                # Interrupted here (Ctrl+C): don't wait for the downloads to end on their own.
-                _stop(stop, running)
+    def run(self, group: list[str]) -> list[Future[None] | None]:
+        if len(group) == 1:
+            return [self._alone(group[0])]
+        try:
+            stored, alone = self.retry(lambda: self._packed(group))
+        except RemoteError as exc:
+            if exc.http_status not in (404, 405):
                 raise
-        _report(moved, on_bytes)
+            stored, alone = [], group  # a server from before packs: one request per file
+        # Only once the pack's answer is over: its heavy-request slot is free again.
+        for sha in alone:
+            stored.extend(_unless_skipped(self.skip, self._alone, sha))
+        return stored
+
+    def _alone(self, sha: str) -> Future[None] | None:
+        size = self.sizes.get(sha)
+        return self._store(
+            self.retry(lambda: self.files.receive(sha, self.fetch, size, self.moved.add))
+        )
+
+    def _packed(self, shas: list[str]) -> tuple[list[Future[None] | None], list[str]]:
+        """The files received from one pack, and those to fetch alone: not served in it
+        (the server says why when asked for the file alone) or left out."""
+        assert self.fetch_pack is not None
+        wanted = [sha for sha in shas if not self.files.has(sha)]
+        stored: list[Future[None] | None] = [None] * (len(shas) - len(wanted))
+        if not wanted:
+            return stored, []
+        left = set(wanted)
+        alone: list[str] = []
+        with self.fetch_pack(wanted) as frames:
+            for frame in frames:
+                if self.stop.is_set():
+                    raise _Stopped
+                sha = frame.sha256
+                if sha not in left:
+                    raise pack.malformed(f"file {sha[:12]}… not asked for, or twice")
+                left.remove(sha)
+                if frame.size is None:
+                    alone.append(sha)
+                    continue
+                # A frame is the server's whole file: shorter than the record says, it is
+                # wrong, not cut short; longer, the download stops at the record's size.
+                size = min(frame.size, self.sizes.get(sha, frame.size))
+                fetch = _from_offset(_until(frame.chunks, self.stop))
+                stored.append(self._store(self.files.receive(sha, fetch, size, self.moved.add)))
+        return stored, alone + sorted(left)
+
+    def _store(self, received: Received | None) -> Future[None] | None:
+        if received is None:
+            return None
+        if self.flushing is None:
+            self.files.install(received)
+            return None
+        return self.flushing.submit(self.files.install, received)
+
+
+class Batch:
+    """Files queued by :meth:`Downloader.start`.
+
+    A request (one file, or a pack of several) yields for each file, once received, either
+    nothing more to wait for or the future of its flush to disk; the batch is done when
+    every file is stored under its name.
+    """
+
+    def __init__(
+        self,
+        futures: list[Future[list[Future[None] | None]]],
+        moved: _Bytes,
+        stop: threading.Event,
+        skip: Callable[[Exception], bool] | None,
+    ) -> None:
+        self._running: set[Future[Any]] = set(futures)
+        self._moved = moved
+        self._stop = stop
+        self._skip = skip
+        self._stored = 0
+
+    def __len__(self) -> int:
+        return len(self._running)
+
+    def wait(self, on_bytes: Callable[[int], None] | None = None) -> int:
+        """Block until every file of the batch is stored; returns how many are.
+
+        The first error that ``skip`` doesn't excuse stops every download of every batch
+        (they keep their partial files) and is raised once none is running any more.
+        Progress is reported from the calling thread.
+        """
+        failure: BaseException | None = None
+        try:
+            while self._running:
+                done, self._running = wait(
+                    self._running, timeout=_PROGRESS_EVERY_S, return_when=FIRST_COMPLETED
+                )
+                _report(self._moved, on_bytes)
+                for future in done:
+                    if future.cancelled() or future.exception() is not None:
+                        continue
+                    result = future.result()
+                    if result is None:  # a flush to disk: that file is stored now
+                        self._stored += 1
+                        continue
+                    for flushed in result:  # a request's files
+                        if isinstance(flushed, Future):
+                            self._running.add(flushed)
+                        else:
+                            self._stored += 1
+                failure = failure or _first_failure(done, self._skip)
+                if failure is not None:
+                    _stop(self._stop, self._running)
+        except BaseException:
+            # Interrupted here (Ctrl+C): don't wait for the downloads to end on their own.
+            _stop(self._stop, self._running)
+            raise
+        _report(self._moved, on_bytes)
         if failure is not None:
             raise failure
-        return stored
+        return self._stored
 
 
 def _report(moved: _Bytes, on_bytes: Callable[[int], None] | None) -> None:
@@ -154,7 +345,7 @@ def _report(moved: _Bytes, on_bytes: Callable[[int], None] | None) -> None:
 
 
 def _first_failure(
-    done: Iterable[Future[int]], skip: Callable[[Exception], bool] | None
+    done: Iterable[Future[Any]], skip: Callable[[Exception], bool] | None
 ) -> BaseException | None:
     for future in done:
         error = None if future.cancelled() else future.exception()
@@ -169,7 +360,7 @@ def _skipped(error: BaseException, skip: Callable[[Exception], bool] | None) -> 
     return isinstance(error, Exception) and skip is not None and skip(error)
 
 
-def _stop(stop: threading.Event, running: set[Future[int]]) -> None:
+def _stop(stop: threading.Event, running: set[Future[Any]]) -> None:
     """Give up the other downloads: those not started never start, the others stop at their
     next chunk and keep what they have for the next sync."""
     stop.set()
@@ -193,3 +384,64 @@ def _until(chunks: Iterable[bytes], stop: threading.Event) -> Iterator[bytes]:
         if stop.is_set():
             raise _Stopped
         yield chunk
+
+
+# A file goes alone if it is larger than this (a pack would wait for it), if its size is
+# unknown, or if part of it is here already (resumed with Range).
+PACK_FILE_LIMIT = 4 * 1024 * 1024
+# What one pack request asks for at most.
+PACK_BYTES = 8 * 1024 * 1024
+PACK_FILES = 64
+
+
+def _groups(
+    wanted: list[str], sizes: Mapping[str, int], partial: Callable[[str], int], *, packs: bool
+) -> list[list[str]]:
+    """The requests for these files: largest first (a large file started last would end the
+    batch on its own), small files several to a pack."""
+    ordered = sorted(wanted, key=lambda sha: sizes.get(sha, 0), reverse=True)
+    groups: list[list[str]] = []
+    pack: list[str] = []
+    pack_bytes = 0
+    for sha in ordered:
+        size = sizes.get(sha)
+        if not packs or size is None or size > PACK_FILE_LIMIT or partial(sha):
+            groups.append([sha])
+            continue
+        if pack and (pack_bytes + size > PACK_BYTES or len(pack) >= PACK_FILES):
+            groups.append(pack)
+            pack, pack_bytes = [], 0
+        pack.append(sha)
+        pack_bytes += size
+    if pack:
+        groups.append(pack)
+    return groups
+
+
+def _unless_skipped(
+    skip: Callable[[Exception], bool] | None,
+    fetch: Callable[[str], Future[None] | None],
+    sha: str,
+) -> list[Future[None] | None]:
+    """One file's download; none if ``skip`` excuses its error (the file is left out)."""
+    try:
+        return [fetch(sha)]
+    except Exception as exc:
+        if skip is None or not skip(exc):
+            raise
+        return []
+
+
+def _from_offset(chunks: Iterable[bytes]) -> Fetch:
+    """A pack's frame as a fetch for the file store: the store asks from where its part
+    file ends, so the bytes it holds already are skipped."""
+
+    def fetch(_sha: str, offset: int) -> Iterator[bytes]:
+        for chunk in chunks:
+            if offset >= len(chunk):
+                offset -= len(chunk)
+                continue
+            yield chunk[offset:] if offset else chunk
+            offset = 0
+
+    return fetch

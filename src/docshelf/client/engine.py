@@ -17,12 +17,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
-from docshelf.client.downloads import PARALLEL_DOWNLOADS, Downloader
+from docshelf.client.downloads import PARALLEL_DOWNLOADS, Batch, Downloader
 from docshelf.client.errors import ProtocolMismatch, RemoteError, ServerBusy, SyncRestart
 from docshelf.client.files import FileStore
 from docshelf.client.outbox import Outbox
 from docshelf.client.planner import (
     Key,
+    Local,
     PagePlan,
     Upsert,
     image_field_keys,
@@ -93,6 +94,33 @@ class _Progress:
     sizes: dict[str, int] = field(default_factory=dict)
 
 
+@dataclass
+class _Staged:
+    """A page planned, its files queued, not stored yet."""
+
+    page: ChangesPage
+    plan: PagePlan
+    local: dict[Key, Local]  # what the cache held of its records when it was planned
+    image_keys: set[str]  # the image fields known once it is stored
+    new_image_keys: set[str]  # of those, the ones it brought
+    files: set[str]  # the files it waits for
+    batch: Batch | None
+
+    def finish_files(self, result: SyncResult, on_bytes: Callable[[int], None]) -> None:
+        """Wait until the page's files are stored."""
+        if self.batch is not None:
+            batch, self.batch = self.batch, None
+            result.files += batch.wait(on_bytes)
+
+    def lay_over(self, local: dict[Key, Local], keys: set[Key]) -> None:
+        """What a later page's records will find in the cache once this page is stored."""
+        for upsert in self.plan.upserts:
+            if upsert.key in keys:
+                local[upsert.key] = Local(upsert.version, upsert.hash)
+        for key in self.plan.removes:
+            local.pop(key, None)
+
+
 class SyncEngine:
     def __init__(
         self,
@@ -117,7 +145,13 @@ class SyncEngine:
         self._max_busy_wait = max_busy_wait
         # 1: one file after the other, in a fixed order (the seeded simulation needs that),
         # and no page asked for before the last one is stored.
-        self._downloads = Downloader(files, remote.fetch_file, self._busy_retry, parallel_downloads)
+        self._downloads = Downloader(
+            files,
+            remote.fetch_file,
+            self._busy_retry,
+            parallel_downloads,
+            fetch_pack=remote.fetch_pack if parallel_downloads > 1 else None,
+        )
         self._prefetch = parallel_downloads > 1
 
     # --- the cycle -----------------------------------------------------------------------
@@ -149,31 +183,56 @@ class SyncEngine:
         # A new cache, or a pull that stopped before its clean-up, owes a full one.
         owed = self.store.get(FILES_CLEAN) is None
         self._phase(Phase.CONNECTING, progress)
-        # While a page's files download and the page is stored, the next page is already
-        # being asked for: the server builds it meanwhile instead of waiting for the client.
-        # It is committed only after this one, so a crash costs at most these two pages.
+        # Two pages are on their way while one is stored: the next page is asked for while
+        # the current one's files download (the server builds it meanwhile), and the next
+        # page's files are queued before the current page is stored (the downloads never
+        # pause). Pages are stored in order, each once its files are, so a crash costs at
+        # most these two uncommitted pages, never a committed one.
         ahead: Future[ChangesPage] | None = None
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="docshelf-next-page") as pool:
-            while True:
-                reconcile = self.store.get_json(RECONCILE)
-                if reconcile is not None:
-                    self._reconcile(reconcile, result, progress, image_keys)
-                    image_keys = image_field_keys(self.store.records("field"))
-                    continue
-                if ahead is not None:
-                    page, ahead = ahead.result(), None
-                else:
-                    page = self._next_page(self.store.get(CURSOR))
-                result.pages += 1
-                if page.reset:
-                    log.info("reconciling", extra={"event": "reset", "reason": page.reset_reason})
-                    self._start_reconcile(page)
-                    continue
-                if page.has_more and self._prefetch:
-                    ahead = pool.submit(self._next_page, page.cursor)
-                image_keys = self._apply_page(page, result, progress, image_keys)
-                if not page.has_more:
-                    break
+        pending: _Staged | None = None
+        try:
+            with ThreadPoolExecutor(1, thread_name_prefix="docshelf-next-page") as pool:
+                while True:
+                    reconcile = self.store.get_json(RECONCILE)
+                    if reconcile is not None:
+                        self._reconcile(reconcile, result, progress, image_keys)
+                        image_keys = image_field_keys(self.store.records("field"))
+                        continue
+                    if ahead is not None:
+                        page, ahead = ahead.result(), None
+                    else:
+                        page = self._next_page(self.store.get(CURSOR))
+                    result.pages += 1
+                    if page.reset:
+                        log.info(
+                            "reconciling", extra={"event": "reset", "reason": page.reset_reason}
+                        )
+                        self._store(pending, result, progress)
+                        pending = None
+                        self._start_reconcile(page)
+                        continue
+                    if page.has_more and self._prefetch:
+                        ahead = pool.submit(self._next_page, page.cursor)
+                    staged = self._stage(page, pending, result, progress, image_keys)
+                    if staged.new_image_keys:
+                        # Held records may use these fields: they must be stored to be read,
+                        # and this page's files be in (the catch-up may want the same ones).
+                        self._store(pending, result, progress)
+                        pending = None
+                        staged.finish_files(result, self._on_bytes(result, progress))
+                        self._catch_up_files(staged.new_image_keys, result, progress)
+                    image_keys = staged.image_keys
+                    self._store(pending, result, progress)
+                    pending = None
+                    if self._prefetch and page.has_more:
+                        pending = staged
+                    else:
+                        self._store(staged, result, progress)
+                    if not page.has_more:
+                        break
+        finally:
+            # After a failure: stop what is still queued; its partial files stay for later.
+            self._downloads.close()
         self._phase(Phase.CLEANING, progress)
         self._clean_files(owed or result.reconciled or self._fields_changed)
 
@@ -198,23 +257,51 @@ class SyncEngine:
         if self.store.get(FILES_CLEAN) is None:
             self.store.put(FILES_CLEAN, "1")
 
-    def _apply_page(
-        self, page: ChangesPage, result: SyncResult, progress: _Progress, image_keys: set[str]
-    ) -> set[str]:
+    def _stage(
+        self,
+        page: ChangesPage,
+        pending: _Staged | None,
+        result: SyncResult,
+        progress: _Progress,
+        image_keys: set[str],
+    ) -> _Staged:
+        """Plan a page against the cache as it will be once ``pending`` is stored, and queue
+        the files it needs (or download them now, with one download at a time)."""
         keys = [(c.kind, c.id) for c in page.changes]
         local = self.store.local(keys)
-        plan = plan_page(page.changes, local, self.files.has, image_keys)
-        progress.items_total = progress.items_done + len(page.changes) + page.remaining
+        coming: set[str] = set()
+        if pending is not None:
+            pending.lay_over(local, set(keys))
+            coming = pending.files
+
+        def have(sha: str) -> bool:
+            return sha in coming or self.files.has(sha)
+
+        plan = plan_page(page.changes, local, have, image_keys)
+        waiting = len(pending.page.changes) if pending is not None else 0
+        progress.items_total = progress.items_done + waiting + len(page.changes) + page.remaining
         self._phase(Phase.CHANGES, progress)
-        self._download(plan.files, plan.upserts, result, progress)
-        self._catch_up_files(_new_image_keys(plan) - image_keys, result, progress)
+        files = self._queue_files(plan.files, plan.upserts, progress)
+        batch = None
+        if files and self._prefetch:
+            batch = self._downloads.start(files, _known_sizes(plan.upserts))
+        elif files:
+            self._fetch_now(files, plan.upserts, result, progress)
+        added = _new_image_keys(plan) - image_keys
+        return _Staged(page, plan, local, image_keys | added, added, set(files), batch)
+
+    def _store(self, staged: _Staged | None, result: SyncResult, progress: _Progress) -> None:
+        """Wait for a staged page's files, then store the page with the cursor after it."""
+        if staged is None:
+            return
+        staged.finish_files(result, self._on_bytes(result, progress))
+        plan, local, page = staged.plan, staged.local, staged.page
         changed = [key for key in [u.key for u in plan.upserts] + plan.removes if key in local]
-        new_image_keys = image_keys | _new_image_keys(plan)
         fields = any(kind == "field" for kind, _ in [u.key for u in plan.upserts] + plan.removes)
         self._fields_changed |= fields
         with self.store.transaction() as db:
             released = LocalStore.files_of(db, changed)
-            LocalStore.write_upserts(db, plan.upserts, image_keys=new_image_keys)
+            LocalStore.write_upserts(db, plan.upserts, image_keys=staged.image_keys)
             LocalStore.write_removes(db, plan.removes)
             self.store.put(CURSOR, page.cursor, db)
             self.store.put_json(SETTINGS, page.settings.model_dump(), db)
@@ -224,8 +311,7 @@ class SyncEngine:
         result.downloaded += len(plan.upserts)
         result.deleted += len(plan.removes)
         progress.items_done += len(page.changes)
-        self._phase(Phase.CHANGES, progress)
-        return new_image_keys
+        self._phase(Phase.CHANGES, progress, force=False)
 
     # --- reconciliation ------------------------------------------------------------------
 
@@ -322,9 +408,17 @@ class SyncEngine:
         progress: _Progress,
         skip: Callable[[Exception], bool] | None = None,
     ) -> None:
+        wanted = self._queue_files(hashes, upserts, progress)
+        if wanted:
+            self._fetch_now(wanted, upserts, result, progress, skip)
+
+    def _queue_files(
+        self, hashes: Iterable[str], upserts: list[Upsert], progress: _Progress
+    ) -> list[str]:
+        """Note files about to be downloaded; returns them sorted."""
         wanted = sorted(set(hashes))
         if not wanted:
-            return
+            return wanted
         # Killed after a download, before its page commits, the file would lack a record:
         # say so durably first, and check it at the end of this pull.
         if self.store.get(FILES_CLEAN) is not None:
@@ -333,13 +427,27 @@ class SyncEngine:
         sizes = _known_sizes(upserts)
         progress.bytes_total += sum(sizes.get(h, 0) for h in wanted)
         self._phase(Phase.FILES, progress)
+        return wanted
 
+    def _fetch_now(
+        self,
+        wanted: list[str],
+        upserts: list[Upsert],
+        result: SyncResult,
+        progress: _Progress,
+        skip: Callable[[Exception], bool] | None = None,
+    ) -> None:
+        on_bytes = self._on_bytes(result, progress)
+        sizes = _known_sizes(upserts)
+        result.files += self._downloads.download(wanted, sizes, on_bytes=on_bytes, skip=skip)
+
+    def _on_bytes(self, result: SyncResult, progress: _Progress) -> Callable[[int], None]:
         def on_bytes(n: int) -> None:
             progress.bytes_done += n
             result.bytes += n
             self._phase(Phase.FILES, progress, force=False)
 
-        result.files += self._downloads.download(wanted, sizes, on_bytes=on_bytes, skip=skip)
+        return on_bytes
 
     def _catch_up_files(self, keys: set[str], result: SyncResult, progress: _Progress) -> None:
         """Download what held units and users name under image fields only now learnt of.
@@ -375,6 +483,9 @@ class SyncEngine:
                 attempt += 1
 
     def _phase(self, phase: Phase, progress: _Progress, force: bool = True) -> None:
+        # The status file is rewritten at once when the phase changes, else a few times a
+        # second at most (every page used to cost several rewrites).
+        force = force and phase != self.board.status.phase
         self.board.update(
             state=SyncState.SYNCING,
             phase=phase,

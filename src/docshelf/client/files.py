@@ -20,13 +20,14 @@ import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager, suppress
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Protocol
 
 from docshelf.client.errors import DownloadIncomplete, LocalStoreError, MissingFile
 from docshelf.domain.errors import HashMismatch, InvalidInput
 
-__all__ = ["Chunks", "Fetch", "FileStore", "as_context"]
+__all__ = ["Chunks", "Fetch", "FileStore", "Received", "as_context"]
 
 Chunks = AbstractContextManager[Iterable[bytes]] | Iterable[bytes]
 """What a fetch returns: byte chunks, optionally wrapped in a context manager."""
@@ -117,6 +118,15 @@ def _hash_of(path: Path) -> tuple[_Hasher, int]:
     return hasher, size
 
 
+@dataclass(frozen=True)
+class Received:
+    """A downloaded, verified file in its part file, waiting for :meth:`FileStore.install`."""
+
+    sha: str
+    part: Path
+    transferred: int
+
+
 class FileStore:
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -162,8 +172,27 @@ class FileStore:
         Wrong content raises :class:`HashMismatch` and discards the part file, so a
         retry starts from 0.
         """
-        if self.has(sha):
+        received = self.receive(sha, fetch, expected_size, on_bytes)
+        if received is None:
             return 0
+        self.install(received)
+        return received.transferred
+
+    def receive(
+        self,
+        sha: str,
+        fetch: Fetch,
+        expected_size: int | None = None,
+        on_bytes: Callable[[int], None] | None = None,
+    ) -> Received | None:
+        """The first half of :meth:`download`: the verified bytes in the part file, not yet
+        on disk for sure nor under their name; None if the file is stored already.
+
+        :meth:`install` finishes it. Split so that a download need not wait for the disk:
+        the next one can come in while this one is flushed.
+        """
+        if self.has(sha):
+            return None
         part = self._part_path(sha)
         with _local_io("create", self.partial_dir):
             self.partial_dir.mkdir(parents=True, exist_ok=True)
@@ -177,8 +206,13 @@ class FileStore:
             chunks = fetch(sha, offset)
             transferred = self._append(part, offset, chunks, hasher, expected_size, on_bytes)
         self._verify(sha, part, hasher.hexdigest())
-        self._install(part, self.path(sha))
-        return transferred
+        return Received(sha, part, transferred)
+
+    def install(self, received: Received) -> None:
+        """Flush a received file to disk and only then give it its name (and flush that)."""
+        with _local_io("write to", received.part), received.part.open("rb") as part:
+            os.fsync(part.fileno())
+        self._install(received.part, self.path(received.sha))
 
     def put_bytes(self, data: bytes) -> str:
         """Store bytes made locally (an edit); returns their SHA-256."""
@@ -257,9 +291,6 @@ class FileStore:
                 transferred += len(chunk)
                 if on_bytes is not None:
                     on_bytes(len(chunk))
-            with _local_io("write to", part):
-                out.flush()
-                os.fsync(out.fileno())
         if expected_size is not None and written < expected_size:
             # Kept on disk: the next download resumes from here.
             raise DownloadIncomplete(

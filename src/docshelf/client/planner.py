@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from docshelf.protocol.sync import Change, ManifestEntry, record_hash
+from docshelf.protocol.sync import Change, ManifestEntry, canonical_hash, canonical_json
 
 Key = tuple[str, str]  # (kind, id)
 
@@ -30,6 +30,8 @@ class Upsert:
     version: int
     hash: str
     record: dict[str, Any]
+    # The record's canonical JSON, made for its hash and stored as it is (None: encode it).
+    data: str | None = None
 
     @property
     def key(self) -> Key:
@@ -79,12 +81,14 @@ def plan_page(
         record = change.record or {}
         if change.kind == "field" and record.get("type") == "image":
             keys.add(record["key"])  # fields come before the records that use them
-        digest = record_hash(record)
+        data = canonical_json(record)
+        digest = canonical_hash(data)
         held = local.get(key)
         if held is not None and held.hash == digest and held.version == change.version:
             plan.unchanged += 1
             continue
-        plan.upserts.append(Upsert(change.kind, change.id, change.version or 0, digest, record))
+        upsert = Upsert(change.kind, change.id, change.version or 0, digest, record, data)
+        plan.upserts.append(upsert)
     for upsert in plan.upserts:
         plan.files |= {
             h for h in referenced_files(upsert.kind, upsert.record, keys) if not have_file(h)

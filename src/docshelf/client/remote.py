@@ -22,7 +22,8 @@ from docshelf.client.errors import (
     SignedOut,
     SyncRestart,
 )
-from docshelf.protocol import API_PREFIX, PROTOCOL_VERSION, client_error
+from docshelf.client.transport import StdlibTransport
+from docshelf.protocol import API_PREFIX, PROTOCOL_VERSION, client_error, pack
 from docshelf.protocol.auth import LoginResponse, Me
 from docshelf.protocol.mutations import MutationsAnswer
 from docshelf.protocol.sync import ChangesPage, ManifestPage, RecordRef, RecordsAnswer
@@ -52,7 +53,9 @@ class Remote:
         headers = {"User-Agent": USER_AGENT}
         if token:
             headers["Authorization"] = f"Bearer {token}"
-        self._http = http or httpx.Client(timeout=timeout, follow_redirects=False)
+        self._http = http or httpx.Client(
+            timeout=timeout, follow_redirects=False, transport=StdlibTransport()
+        )
         self._http.headers.update(headers)
         self._base = self.server_url + API_PREFIX
         # The last failed sync's header value (protocol.client_error), sent with the next poll.
@@ -138,7 +141,23 @@ class Remote:
                     raise _error_for(response, self.server_url)
                 if offset and response.status_code != 206:
                     raise ProtocolMismatch("The server ignored a resumed download's Range.")
-                yield response.iter_bytes(CHUNK)
+                yield response.iter_bytes()
+        except httpx.TransportError as exc:
+            raise ServerUnreachable(
+                f"The connection to {self.server_url} broke during a download; the next sync"
+                " resumes it."
+            ) from exc
+
+    @contextmanager
+    def fetch_pack(self, hashes: list[str]) -> Iterator[Iterator[pack.Frame]]:
+        """Several files in one answer (protocol/pack.py), each to be read before the next."""
+        url = f"{self._base}/blobs/pack"
+        try:
+            with self._http.stream("POST", url, json={"files": hashes}) as response:
+                if response.status_code >= 400:
+                    response.read()
+                    raise _error_for(response, self.server_url)
+                yield pack.read_frames(response.iter_bytes())
         except httpx.TransportError as exc:
             raise ServerUnreachable(
                 f"The connection to {self.server_url} broke during a download; the next sync"

@@ -243,7 +243,10 @@ class LocalStore:
             "INSERT INTO records (kind, id, version, hash, data, seen) VALUES (?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (kind, id) DO UPDATE SET version = excluded.version,"
             " hash = excluded.hash, data = excluded.data, seen = max(seen, excluded.seen)",
-            [(u.kind, u.id, u.version, u.hash, json.dumps(u.record), seen) for u in upserts],
+            [
+                (u.kind, u.id, u.version, u.hash, u.data or json.dumps(u.record), seen)
+                for u in upserts
+            ],
         )
         with_files = [u for u in upserts if u.kind in _FILE_KINDS]
         db.executemany(

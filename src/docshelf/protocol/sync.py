@@ -84,5 +84,14 @@ def record_hash(record: dict[str, Any]) -> str:
 
     Server and client compute it alike to tell whether a cached record is current.
     """
-    canonical = json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return canonical_hash(canonical_json(record))
+
+
+def canonical_json(record: dict[str, Any]) -> str:
+    """The record's JSON that its hash is taken of (keys sorted, no spaces)."""
+    return json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def canonical_hash(canonical: str) -> str:
+    """:func:`record_hash` of a record whose :func:`canonical_json` is at hand."""
     return hashlib.sha256(canonical.encode()).hexdigest()[:32]
