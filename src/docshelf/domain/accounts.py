@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
 
 from docshelf.domain.errors import InvalidInput
 from docshelf.domain.ids import check_id
@@ -134,8 +135,9 @@ class Actor:
     roles: frozenset[Role] = field(default_factory=lambda: frozenset({Role.USER}))
     groups: frozenset[str] = frozenset()
 
-    @property
+    @cached_property
     def principals(self) -> frozenset[str]:
+        # Cached: the change feed asks once per row it checks.
         return frozenset(
             {EVERYONE, user_principal(self.user_id)} | {group_principal(g) for g in self.groups}
         )
