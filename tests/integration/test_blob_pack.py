@@ -20,8 +20,7 @@ import pytest
 from docshelf.client.downloads import PACK_FILE_LIMIT
 from docshelf.client.remote import Remote
 from docshelf.protocol import pack
-from support.api import API, FAST_HASHING, Api, LiveServer, start_live
-from support.server import MakeServer
+from support.api import API, Api, LiveServer
 from support.sync import client_for, make_template, sync
 
 MiB = 1024 * 1024
@@ -221,16 +220,6 @@ def test_only_post_is_a_pack(files: Files) -> None:
 
 
 # --- admission: a pack is a heavy request ----------------------------------------------------
-
-
-@pytest.fixture
-def one_slot(make_server: MakeServer) -> Iterator[LiveServer]:
-    server = make_server(None, env={**FAST_HASHING, "DOCSHELF_MAX_HEAVY_REQUESTS": "1"})
-    live = start_live(server)
-    try:
-        yield live
-    finally:
-        live.close()
 
 
 def _until_admitted(request: Callable[[], httpx.Response], seconds: float = 5) -> httpx.Response:

@@ -12,14 +12,13 @@ import hashlib
 import re
 import secrets
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import httpx
 import pytest
 
-from support.api import FAST_HASHING, Api, LiveServer, start_live
-from support.server import MakeServer
+from support.api import Api, LiveServer
 from support.sync import make_template
 
 MiB = 1024 * 1024
@@ -388,16 +387,6 @@ def _poll_until_admitted(live: LiveServer, seconds: float) -> tuple[httpx.Respon
         if response.status_code != 503 or waited > seconds:
             return response, waited
         time.sleep(0.05)
-
-
-@pytest.fixture
-def one_slot(make_server: MakeServer) -> Iterator[LiveServer]:
-    server = make_server(None, env={**FAST_HASHING, "DOCSHELF_MAX_HEAVY_REQUESTS": "1"})
-    live = start_live(server)
-    try:
-        yield live
-    finally:
-        live.close()
 
 
 def test_a_download_holds_the_slot_and_a_client_going_away_frees_it(
