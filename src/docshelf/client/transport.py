@@ -34,6 +34,10 @@ _IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS"})
 Origin = tuple[str, str, int]
 
 
+class _SendAgain(Exception):
+    """The request didn't reach the server; sending it once more is safe."""
+
+
 class StdlibTransport(httpx.BaseTransport):
     def __init__(self, *, max_idle: int = _MAX_IDLE) -> None:
         self._idle: dict[Origin, list[http.client.HTTPConnection]] = {}
@@ -46,20 +50,13 @@ class StdlibTransport(httpx.BaseTransport):
         timeouts = request.extensions.get("timeout", {})
         conn, reused = self._connection(origin, timeouts)
         try:
-            response = self._exchange(conn, request, timeouts)
-        except _CLOSED_BY_SERVER as exc:
-            conn.close()
             # A kept-alive connection the server closed just as it was reused: the request
             # never reached it. Sent once more on a new connection if that is safe.
-            if not reused or request.method not in _IDEMPOTENT:
-                raise httpx.RemoteProtocolError(
-                    f"The server closed the connection ({type(exc).__name__})."
-                ) from exc
+            again = reused and request.method in _IDEMPOTENT
+            response = self._exchange_or_close(conn, request, timeouts, again)
+        except _SendAgain:
             conn, _ = self._connection(origin, timeouts, fresh=True)
-            response = self._exchange_or_close(conn, request, timeouts)
-        except BaseException:
-            conn.close()
-            raise
+            response = self._exchange_or_close(conn, request, timeouts, False)
         headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.getheaders()]
 
         def finished(reusable: bool) -> None:
@@ -80,11 +77,16 @@ class StdlibTransport(httpx.BaseTransport):
         conn: http.client.HTTPConnection,
         request: httpx.Request,
         timeouts: dict[str, float | None],
+        again: bool,
     ) -> http.client.HTTPResponse:
+        """The answer's head; on any failure the connection is closed. ``again``: a
+        connection the server closed raises _SendAgain instead of an error."""
         try:
             return self._exchange(conn, request, timeouts)
         except _CLOSED_BY_SERVER as exc:
             conn.close()
+            if again:
+                raise _SendAgain from exc
             raise httpx.RemoteProtocolError(
                 f"The server closed the connection ({type(exc).__name__})."
             ) from exc
