@@ -183,11 +183,11 @@ class SyncEngine:
         # A new cache, or a pull that stopped before its clean-up, owes a full one.
         owed = self.store.get(FILES_CLEAN) is None
         self._phase(Phase.CONNECTING, progress)
-        # Two pages are on their way while one is stored: the next page is asked for while
-        # the current one's files download (the server builds it meanwhile), and the next
-        # page's files are queued before the current page is stored (the downloads never
-        # pause). Pages are stored in order, each once its files are, so a crash costs at
-        # most these two uncommitted pages, never a committed one.
+        # Pages are pipelined: while one is stored (its files downloaded), the next one is
+        # planned with its files queued (the downloads never pause) and the one after that
+        # is asked for (the server builds it meanwhile). Pages are stored in order, each
+        # once its files are, so a kill costs at most these three uncommitted pages, never
+        # a committed one.
         ahead: Future[ChangesPage] | None = None
         pending: _Staged | None = None
         try:
