@@ -1,13 +1,17 @@
-"""Downloading the files a page needs, several at a time.
+"""Downloading the files a page needs, several at a time, small ones several to a request.
 
 A page commits only once every file it needs is downloaded, verified and fsynced
 (architecture properties 4 and 6); :meth:`Batch.wait` returns only then. One file after the
 other, the client and the server took turns and both waited for every fsync: with a few
-downloads in flight the network, the server and the client's hashing and writing overlap.
-The engine queues the next page's files before it waits for the current page's, so the
-downloads don't pause while a page is planned and stored. Each download has its own
-partial file in the :class:`FileStore`, so downloads in parallel never touch the same file,
-and a process killed in the middle leaves each of them to be resumed by ``Range``.
+requests in flight the network, the server and the client's hashing and writing overlap.
+A download thread receives and verifies a file into its part file; flush threads fsync it
+and give it its name (:meth:`FileStore.install`) while the download thread goes on. Small
+files of known size come in packs (``POST /blobs/pack``, protocol/pack.py): one request
+cost more than the bytes of a typical template. The engine queues the next page's files
+before it waits for the current page's, so the downloads don't pause while a page is
+planned and stored. Each file has its own partial file in the :class:`FileStore`, so
+downloads in parallel never touch the same file, and a process killed in the middle leaves
+each of them to be resumed by ``Range``.
 
 Worker threads only move bytes. Progress is reported, and errors are raised, in the calling
 thread. With ``parallel=1`` the files are fetched in the calling thread in sorted order: the

@@ -6,6 +6,9 @@ in ten templates are one file, downloaded once. Downloads go to
 are verified against the SHA-256, fsynced and only then renamed into place, so a
 name in the store always means verified content.
 
+A download is two steps, :meth:`FileStore.receive` (bytes in, verified) and
+:meth:`FileStore.install` (flushed, named), which may run on different threads.
+
 The store does no networking. :meth:`FileStore.download` is handed a ``fetch``
 callable by the HTTP adapter (the seam tests replace with a fake). The store
 assumes one writer per home at a time, which the sync lock guarantees.

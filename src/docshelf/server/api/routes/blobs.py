@@ -41,6 +41,8 @@ ContentRange = Annotated[
     ),
 ]
 _RANGE_RE = re.compile(r"^bytes (\d+)-(\d+)/(\d+)$")
+# A pack answer goes out in pieces of about this size (small files joined).
+_PACK_PIECE = 4 * 1024 * 1024
 
 
 class BlobResponse(FileResponse):
@@ -216,9 +218,6 @@ def _frames(wanted: list[str], paths: dict[str, PathType]) -> Iterator[bytes]:
                 piece, size_of_piece = [], 0
     if piece:
         yield b"".join(piece)
-
-
-_PACK_PIECE = 4 * 1024 * 1024
 
 
 def _frame(sha: str, path: PathType | None) -> Iterator[bytes]:
