@@ -11,7 +11,6 @@ import socket
 import struct
 import sys
 import threading
-import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -612,10 +611,8 @@ def test_no_answer_is_a_read_timeout() -> None:
     # Listening but never accepting: the connection completes in the backlog, nobody reads.
     with socket.create_server(("127.0.0.1", 0)) as sock:
         url = f"http://127.0.0.1:{sock.getsockname()[1]}/"
-        started = time.monotonic()
         with client(timeout=0.5) as http, pytest.raises(httpx.ReadTimeout):
             http.get(url)
-        assert time.monotonic() - started < 3
 
 
 def test_body_stalling_is_a_read_timeout(raw_server: StartRaw) -> None:

@@ -36,7 +36,7 @@ SETTINGS = {
     "client_sync_max_delay_after_start_ms": 0,
     "languages": ["de"],
 }
-WAIT_S = 5.0
+WAIT_S = 30.0
 THREAD_PREFIXES = ("docshelf-download", "docshelf-flush", "docshelf-next-page")
 
 
