@@ -32,6 +32,22 @@ def wait_until(condition: Callable[[], Any], timeout: float = 30.0, what: str = 
         time.sleep(0.01)
 
 
+def loaded(app: DesktopApp) -> None:
+    """Reload the window from the local copy and wait until it shows it."""
+    loads: list[bool] = []
+    app.library_loaded.connect(lambda: loads.append(True))
+    app.reload()
+    wait_until(lambda: loads and app.tasks.pending == 0, what="the local copy to load")
+
+
+def after_edit(app: DesktopApp, action: Callable[[], Any]) -> None:
+    """Run a GUI action that queues an edit and wait until the window shows it."""
+    loads: list[bool] = []
+    app.library_loaded.connect(lambda: loads.append(True))
+    action()
+    wait_until(lambda: loads and app.tasks.pending == 0, what="the edit to show")
+
+
 class Apps:
     """Makes desktop apps for a test and shuts every one down at its end."""
 

@@ -7,7 +7,7 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from desktop_support import Apps, wait_until
+from desktop_support import Apps, loaded, wait_until
 from PySide6.QtCore import Qt
 from PySide6.QtNetwork import QNetworkInformation
 from PySide6.QtTest import QTest
@@ -25,13 +25,6 @@ from support.sync import client_for, make_template, sync
 def _titles(app: DesktopApp) -> list[str]:
     items = app.window.templates.list
     return [items.item(i).text() for i in range(items.count())]
-
-
-def _loaded(app: DesktopApp) -> None:
-    loads: list[bool] = []
-    app.library_loaded.connect(lambda: loads.append(True))
-    app.reload()
-    wait_until(lambda: loads and app.tasks.pending == 0, what="the local copy to load")
 
 
 def _login_dialog(app: DesktopApp) -> LoginDialog:
@@ -68,11 +61,11 @@ def test_sign_out_then_sign_in_as_another_user_shows_only_their_content(
     client = client_for(live, tmp_path / "home", anna["login"])
     sync(client)
     app = apps(client)
-    _loaded(app)
+    loaded(app)
     assert f"Annas Brief {tag}" in _titles(app)
     # An edit of anna's waits in the outbox: nobody else may sign in until it is up.
     client.editor().profile_new(f"Anna privat {tag}", None)
-    _loaded(app)
+    loaded(app)
 
     about = app.window.about
     assert about.account_button.text() == "Abmelden"

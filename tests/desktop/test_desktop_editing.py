@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from desktop_support import Apps, wait_until
+from desktop_support import Apps, after_edit, loaded, wait_until
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QTreeWidget
@@ -19,21 +19,6 @@ from docshelf.desktop.template_admin import STATUSES
 from docshelf.server.demo.files import docx_bytes
 from support.api import LiveServer
 from support.sync import client_for, sync
-
-
-def _loaded(app: DesktopApp) -> None:
-    loads: list[bool] = []
-    app.library_loaded.connect(lambda: loads.append(True))
-    app.reload()
-    wait_until(lambda: loads and app.tasks.pending == 0, what="the local copy to load")
-
-
-def _after(app: DesktopApp, action: Callable[[], Any]) -> None:
-    """Run a GUI action that queues an edit and wait until the window shows it."""
-    loads: list[bool] = []
-    app.library_loaded.connect(lambda: loads.append(True))
-    action()
-    wait_until(lambda: loads and app.tasks.pending == 0, what="the edit to show")
 
 
 def _synced(app: DesktopApp, trigger: Callable[[], Any]) -> Any:
@@ -80,13 +65,13 @@ def test_assigning_a_unit_and_moving_units_reach_the_server(
     client = client_for(live, tmp_path / "home", user["login"])
     sync(client)
     app = apps(client)
-    _loaded(app)
+    loaded(app)
     org = app.window.organisation
     assert org.profile() is not None and org.profile()["id"] == profile["id"]  # type: ignore[index]
 
     # Assign: offered by path, so units of the same name stay apart.
     org.prompts.choice = _answer(f"Filiale {tag} / Team {tag}")  # type: ignore[method-assign]
-    _after(app, org.buttons["org.assign_unit"].click)
+    after_edit(app, org.buttons["org.assign_unit"].click)
     assert org.unit_label.text() == f"Einheit: Team {tag}"
 
     # Move a unit below its own child: refused with a clear message, nothing queued.
@@ -100,7 +85,7 @@ def test_assigning_a_unit_and_moving_units_reach_the_server(
     # Move the child to the top instead.
     _select(org.units, f"Team {tag}")
     org.prompts.choice = _answer("(oberste Ebene)")  # type: ignore[method-assign]
-    _after(app, org.buttons["org.unit_move"].click)
+    after_edit(app, org.buttons["org.unit_move"].click)
     assert org.units.findItems(f"Team {tag}", Qt.MatchFlag.MatchExactly, 0)  # a top item now
 
     assert _synced(app, app.sync_now).uploaded == 2
@@ -153,10 +138,10 @@ def test_conflicts_from_two_devices_are_resolved_in_the_gui_both_ways(
 
     pick(phone)
     assert dialog.table.item(dialog.table.currentRow(), 2).text() == "+41 44 111 11 11"
-    _after(app, dialog.keep_mine.click)
+    after_edit(app, dialog.keep_mine.click)
     assert dialog.table.rowCount() == 1
     pick(email)
-    _after(app, dialog.take_theirs.click)
+    after_edit(app, dialog.take_theirs.click)
     assert dialog.table.rowCount() == 0 and not dialog.keep_mine.isEnabled()
     wait_until(lambda: "Konflikt" not in footer.problem.text(), what="the footer to clear")
     assert org.conflicts.isHidden()
@@ -199,7 +184,7 @@ def test_a_layouter_administers_templates_and_distributes_them(
     client = client_for(live, tmp_path / "home", layouter["login"])
     sync(client)
     app = apps(client)
-    _loaded(app)
+    loaded(app)
     tab = app.window.templates
     admin = tab.admin
     assert not tab.admin_mode.isHidden() and admin.isHidden()
@@ -214,19 +199,19 @@ def test_a_layouter_administers_templates_and_distributes_them(
 
     admin.title.setText(f"Offerte {tag}")
     admin.status.setCurrentIndex(STATUSES.index("released"))
-    _after(app, admin.buttons["admin.save"].click)
+    after_edit(app, admin.buttons["admin.save"].click)
     assert tab.list.item(0).text() == f"Offerte {tag} [freigegeben]"
 
     admin.prompts.choice = lambda *_args: "Verwenden" if "Recht?" in _args[1] else "alle"  # type: ignore[method-assign]
-    _after(app, admin.buttons["admin.grant"].click)
+    after_edit(app, admin.buttons["admin.grant"].click)
     admin.prompts.choice = _answer(f"Gr {tag}")  # type: ignore[method-assign]
-    _after(app, admin.buttons["admin.move"].click)
+    after_edit(app, admin.buttons["admin.move"].click)
     new_file = tmp_path / "neu.docx"
     new_data = docx_bytes(f"Offerte {tag}", ["neu"])
     new_file.write_bytes(new_data)
     admin.prompts.choice = lambda *_args: "de"  # type: ignore[method-assign]
     admin.prompts.open_file = lambda _title: new_file  # type: ignore[method-assign]
-    _after(app, admin.buttons["admin.replace_file"].click)
+    after_edit(app, admin.buttons["admin.replace_file"].click)
     assert "Queued" in tab.message.text()
 
     assert _synced(app, admin.distribute.click).uploaded == 4
@@ -243,6 +228,6 @@ def test_plain_users_get_no_administration(live: LiveServer, tmp_path: Path, app
     client = client_for(live, tmp_path / "home", user["login"])
     sync(client)
     app = apps(client)
-    _loaded(app)
+    loaded(app)
     assert app.window.templates.admin_mode.isHidden()
     assert not app.window.templates.administering()

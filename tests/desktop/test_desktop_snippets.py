@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from desktop_support import Apps, wait_until
+from desktop_support import Apps, after_edit, loaded, wait_until
 from PySide6.QtGui import QTextCursor
 
 from docshelf.client import reading
@@ -21,21 +21,6 @@ from docshelf.desktop.snippet_dialog import SnippetAnswer, SnippetDialog, Snippe
 from docshelf.server.demo.files import docx_bytes
 from support.api import LiveServer
 from support.sync import client_for, sync
-
-
-def _loaded(app: DesktopApp) -> None:
-    loads: list[bool] = []
-    app.library_loaded.connect(lambda: loads.append(True))
-    app.reload()
-    wait_until(lambda: loads and app.tasks.pending == 0, what="the local copy to load")
-
-
-def _after(app: DesktopApp, action: Callable[[], Any]) -> None:
-    """Run a GUI action that queues an edit and wait until the window shows it."""
-    loads: list[bool] = []
-    app.library_loaded.connect(lambda: loads.append(True))
-    action()
-    wait_until(lambda: loads and app.tasks.pending == 0, what="the edit to show")
 
 
 def _synced(app: DesktopApp) -> Any:
@@ -88,7 +73,7 @@ def test_html_and_shared_snippets_reach_the_server_and_only_the_group(
     client = client_for(live, tmp_path / "home", layouter["login"])
     sync(client)
     app = apps(client)
-    _loaded(app)
+    loaded(app)
     org = app.window.organisation
     answers: list[SnippetAnswer] = []
 
@@ -108,7 +93,7 @@ def test_html_and_shared_snippets_reach_the_server_and_only_the_group(
         return answers[-1]
 
     org.prompts.snippet = _dialog(formatted)  # type: ignore[method-assign]
-    _after(app, org.buttons["org.snippet_new"].click)
+    after_edit(app, org.buttons["org.snippet_new"].click)
     html = answers[-1].body
     assert html is not None and "font-weight:700" in html and "Fett und normal" not in html
     assert _snippet(org, f"Fett {tag}")["body_format"] == "html"
@@ -126,7 +111,7 @@ def test_html_and_shared_snippets_reach_the_server_and_only_the_group(
         return dialog.answer()
 
     org.prompts.snippet = _dialog(shared)  # type: ignore[method-assign]
-    _after(app, org.buttons["org.snippet_new"].click)
+    after_edit(app, org.buttons["org.snippet_new"].click)
     listed = _snippet(org, f"Geteilt {tag}")
     assert listed["kind"] == "shared" and listed["read_rights"] == [f"group:{group['id']}"]
     assert org.buttons["org.snippet_edit"].isEnabled()
@@ -167,7 +152,7 @@ def test_html_and_shared_snippets_reach_the_server_and_only_the_group(
 
     _snippet(org, f"Geteilt {tag}")
     org.prompts.snippet = _dialog(widen)  # type: ignore[method-assign]
-    _after(app, org.buttons["org.snippet_edit"].click)
+    after_edit(app, org.buttons["org.snippet_edit"].click)
     assert _synced(app).uploaded == 1
     server = live.admin.ok("GET", f"/admin/snippets/{team['id']}")
     assert sorted(server["read_rights"]) == sorted(
@@ -185,7 +170,7 @@ def test_a_word_snippet_is_created_opened_and_its_file_replaced(
     client = client_for(live, tmp_path / "home", user["login"])
     sync(client)
     app = apps(client)
-    _loaded(app)
+    loaded(app)
     org = app.window.organisation
     first, second = tmp_path / "alt.docx", tmp_path / "neu.docx"
     first.write_bytes(docx_bytes(f"Brief {tag}", ["alt"]))
@@ -200,7 +185,7 @@ def test_a_word_snippet_is_created_opened_and_its_file_replaced(
         return dialog.answer()
 
     org.prompts.snippet = _dialog(word)  # type: ignore[method-assign]
-    _after(app, org.buttons["org.snippet_new"].click)
+    after_edit(app, org.buttons["org.snippet_new"].click)
     snippet = _snippet(org, f"Brief {tag}")
     assert snippet["body_format"] == "docx"
     assert org.buttons["org.snippet_open"].isEnabled()
@@ -221,7 +206,7 @@ def test_a_word_snippet_is_created_opened_and_its_file_replaced(
     assert len(client.store.outbox.entries([EditState.PENDING])) == 1
 
     org.prompts.open_file = lambda *_args: second  # type: ignore[method-assign]
-    _after(app, org.buttons["org.snippet_replace"].click)
+    after_edit(app, org.buttons["org.snippet_replace"].click)
     assert _synced(app).uploaded == 2
     record = api.ok("GET", f"/admin/snippets/{snippet['id']}")
     assert record["body_format"] == "docx"
@@ -237,7 +222,7 @@ def test_without_the_role_there_is_no_shared_option(
     client = client_for(live, tmp_path / "home", user["login"])
     sync(client)
     app = apps(client, language="en")
-    _loaded(app)
+    loaded(app)
     org = app.window.organisation
     seen: list[bool] = []
 

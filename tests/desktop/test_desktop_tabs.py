@@ -6,7 +6,7 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from desktop_support import Apps, wait_until
+from desktop_support import Apps, loaded, wait_until
 from forwarding import Forwarder
 from PySide6.QtGui import QColor
 
@@ -20,13 +20,6 @@ from docshelf.desktop.worker import close_client
 from docshelf.server.demo.files import docx_bytes
 from support.api import PASSWORD, LiveServer
 from support.sync import client_for, make_template, sync
-
-
-def _loaded(app: DesktopApp) -> None:
-    loads: list[bool] = []
-    app.library_loaded.connect(lambda: loads.append(True))
-    app.reload()
-    wait_until(lambda: loads and app.tasks.pending == 0, what="the local copy to load")
 
 
 def _titles(app: DesktopApp) -> list[str]:
@@ -45,7 +38,7 @@ def test_templates_tab_lists_filters_and_creates_a_document(
     client = client_for(live, tmp_path / "home", user["login"])
     sync(client)
     app = apps(client)
-    _loaded(app)
+    loaded(app)
     tab = app.window.templates
 
     assert {f"Offerte {tag}", f"Memo {tag}"} <= set(_titles(app))
@@ -94,7 +87,7 @@ def test_profile_edit_goes_through_the_outbox_and_reaches_the_server(
     client = client_for(live, tmp_path / "home", user["login"])
     sync(client)
     app = apps(client)
-    _loaded(app)
+    loaded(app)
     org = app.window.organisation
     app.window.tabs.setCurrentWidget(org)
     assert org.profile() is not None and org.profile()["id"] == profile["id"]
@@ -194,7 +187,7 @@ def test_a_new_snippet_is_queued_and_listed_at_once(
     client = client_for(live, tmp_path / "home", user["login"])
     sync(client)
     app = apps(client)
-    _loaded(app)
+    loaded(app)
     org = app.window.organisation
     answer = SnippetAnswer(title=f"Gruss {tag}", body="Freundliche Grüsse")
     org.prompts.snippet = lambda *_args: answer  # type: ignore[method-assign]
