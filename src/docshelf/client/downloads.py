@@ -20,7 +20,6 @@ seeded sync simulation replays a run only if its requests come in the same order
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -33,8 +32,6 @@ from docshelf.protocol import pack
 from docshelf.protocol.pack import Frame
 
 __all__ = ["PARALLEL_DOWNLOADS", "Batch", "Downloader", "Retry"]
-
-log = logging.getLogger("docshelf.client.sync")
 
 T = TypeVar("T")
 
@@ -300,9 +297,6 @@ class Batch:
         self._stop = stop
         self._skip = skip
         self._stored = 0
-
-    def __len__(self) -> int:
-        return len(self._running)
 
     def wait(self, on_bytes: Callable[[int], None] | None = None) -> int:
         """Block until every file of the batch is stored; returns how many are.

@@ -134,30 +134,27 @@ class Remote:
         """Stream a file from ``offset`` (``Range``), for the local file store to write."""
         headers = {"Range": f"bytes={offset}-"} if offset else {}
         url = f"{self._base}/blobs/{sha256}"
-        try:
-            with self._http.stream("GET", url, headers=headers) as response:
-                if response.status_code >= 400:
-                    response.read()
-                    raise _error_for(response, self.server_url)
-                if offset and response.status_code != 206:
-                    raise ProtocolMismatch("The server ignored a resumed download's Range.")
-                yield response.iter_bytes()
-        except httpx.TransportError as exc:
-            raise ServerUnreachable(
-                f"The connection to {self.server_url} broke during a download; the next sync"
-                " resumes it."
-            ) from exc
+        with self._download("GET", url, headers=headers) as response:
+            if offset and response.status_code != 206:
+                raise ProtocolMismatch("The server ignored a resumed download's Range.")
+            yield response.iter_bytes()
 
     @contextmanager
     def fetch_pack(self, hashes: list[str]) -> Iterator[Iterator[pack.Frame]]:
         """Several files in one answer (protocol/pack.py), each to be read before the next."""
-        url = f"{self._base}/blobs/pack"
+        with self._download("POST", f"{self._base}/blobs/pack", json={"files": hashes}) as answer:
+            yield pack.read_frames(answer.iter_bytes())
+
+    @contextmanager
+    def _download(self, method: str, url: str, **kwargs: Any) -> Iterator[httpx.Response]:
+        """A streamed answer with files: refused as the server says why, broken off as a
+        download the next sync resumes."""
         try:
-            with self._http.stream("POST", url, json={"files": hashes}) as response:
+            with self._http.stream(method, url, **kwargs) as response:
                 if response.status_code >= 400:
                     response.read()
                     raise _error_for(response, self.server_url)
-                yield pack.read_frames(response.iter_bytes())
+                yield response
         except httpx.TransportError as exc:
             raise ServerUnreachable(
                 f"The connection to {self.server_url} broke during a download; the next sync"
