@@ -8,12 +8,50 @@ obviously forbidden (the server still decides).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Protocol
 
 from docshelf.domain.accounts import Actor, Role
 from docshelf.domain.errors import Forbidden
-from docshelf.domain.profiles import Profile
-from docshelf.domain.snippets import Snippet, SnippetKind
-from docshelf.domain.templates import PublicationStatus, Template
+from docshelf.domain.snippets import SnippetKind
+from docshelf.domain.templates import PublicationStatus
+
+# What the rules read of an entity. The domain entities have these attributes, and so do the
+# server's database rows: the sync feed decides thousands of rows per page and need not
+# build an entity for each. Kinds and statuses are compared by value, so a row's plain
+# string works as well as the enum.
+
+
+class TemplateFacts(Protocol):
+    @property
+    def id(self) -> str: ...
+    @property
+    def active(self) -> bool: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def use_rights(self) -> Iterable[str]: ...
+    @property
+    def change_rights(self) -> Iterable[str]: ...
+
+
+class SnippetFacts(Protocol):
+    @property
+    def kind(self) -> str: ...
+    @property
+    def owner_id(self) -> str | None: ...
+    @property
+    def template_id(self) -> str | None: ...
+    @property
+    def read_rights(self) -> Iterable[str]: ...
+    @property
+    def write_rights(self) -> Iterable[str]: ...
+
+
+class ProfileFacts(Protocol):
+    @property
+    def owner_id(self) -> str: ...
+    @property
+    def shared_with(self) -> Iterable[str]: ...
 
 
 def require(allowed: bool, message: str) -> None:
@@ -24,11 +62,11 @@ def require(allowed: bool, message: str) -> None:
 # --- templates -----------------------------------------------------------------------
 
 
-def holds_change(actor: Actor, template: Template) -> bool:
+def holds_change(actor: Actor, template: TemplateFacts) -> bool:
     return actor.has_role(Role.LAYOUTER) and actor.holds(template.change_rights)
 
 
-def can_see_template(actor: Actor, template: Template) -> bool:
+def can_see_template(actor: Actor, template: TemplateFacts) -> bool:
     """Released templates to holders of Use; unreleased ones to Sys and their layouters.
 
     A deactivated template is visible to nobody's client: deleting deactivates,
@@ -36,16 +74,16 @@ def can_see_template(actor: Actor, template: Template) -> bool:
     """
     if not template.active:
         return False
-    if template.status is PublicationStatus.RELEASED and actor.holds(template.use_rights):
+    if template.status == PublicationStatus.RELEASED and actor.holds(template.use_rights):
         return True
     return actor.is_sys or holds_change(actor, template)
 
 
-def can_change_template(actor: Actor, template: Template) -> bool:
+def can_change_template(actor: Actor, template: TemplateFacts) -> bool:
     return actor.is_sys or holds_change(actor, template)
 
 
-def can_administer_template(actor: Actor, template: Template) -> bool:
+def can_administer_template(actor: Actor, template: TemplateFacts) -> bool:
     """Seeing a template in the administration lists, deactivated ones included."""
     return can_change_template(actor, template)
 
@@ -65,33 +103,39 @@ def can_manage_template_groups(actor: Actor) -> bool:
 # --- snippets ------------------------------------------------------------------------
 
 
-def _own_template(snippet: Snippet, template: Template | None) -> Template | None:
+def _own_template(snippet: SnippetFacts, template: TemplateFacts | None) -> TemplateFacts | None:
     """``template`` if it is the one the template snippet belongs to, else None."""
     if template is None or template.id != snippet.template_id:
         return None
     return template
 
 
-def can_see_snippet(actor: Actor, snippet: Snippet, template: Template | None = None) -> bool:
+def can_see_snippet(
+    actor: Actor, snippet: SnippetFacts, template: TemplateFacts | None = None
+) -> bool:
     """``template`` is the template a template snippet belongs to (None if it is gone)."""
-    if snippet.kind is SnippetKind.PERSONAL:
+    if snippet.kind == SnippetKind.PERSONAL:
         return snippet.owner_id == actor.user_id
-    if snippet.kind is SnippetKind.SHARED:
+    if snippet.kind == SnippetKind.SHARED:
         return actor.is_sys or actor.holds(snippet.read_rights) or actor.holds(snippet.write_rights)
     parent = _own_template(snippet, template)
     return parent is not None and can_see_template(actor, parent)
 
 
-def can_change_snippet(actor: Actor, snippet: Snippet, template: Template | None = None) -> bool:
-    if snippet.kind is SnippetKind.PERSONAL:
+def can_change_snippet(
+    actor: Actor, snippet: SnippetFacts, template: TemplateFacts | None = None
+) -> bool:
+    if snippet.kind == SnippetKind.PERSONAL:
         return snippet.owner_id == actor.user_id
-    if snippet.kind is SnippetKind.SHARED:
+    if snippet.kind == SnippetKind.SHARED:
         return actor.is_sys or actor.holds(snippet.write_rights)
     parent = _own_template(snippet, template)
     return parent is not None and can_change_template(actor, parent)
 
 
-def can_create_snippet(actor: Actor, kind: SnippetKind, template: Template | None = None) -> bool:
+def can_create_snippet(
+    actor: Actor, kind: SnippetKind, template: TemplateFacts | None = None
+) -> bool:
     if kind is SnippetKind.PERSONAL:
         return True
     if kind is SnippetKind.SHARED:
@@ -102,11 +146,11 @@ def can_create_snippet(actor: Actor, kind: SnippetKind, template: Template | Non
 # --- profiles ------------------------------------------------------------------------
 
 
-def can_see_profile(actor: Actor, profile: Profile) -> bool:
+def can_see_profile(actor: Actor, profile: ProfileFacts) -> bool:
     return profile.owner_id == actor.user_id or actor.user_id in profile.shared_with
 
 
-def can_change_profile(actor: Actor, profile: Profile) -> bool:
+def can_change_profile(actor: Actor, profile: ProfileFacts) -> bool:
     """Only the owner edits a profile; colleagues it is shared with use it as it is."""
     return profile.owner_id == actor.user_id or actor.is_sys
 
