@@ -8,6 +8,8 @@ granted to ``group:B`` through nesting. ``u3`` is in no group at all. Rights gra
 from __future__ import annotations
 
 from collections.abc import Iterable
+from enum import StrEnum
+from types import SimpleNamespace
 
 import pytest
 
@@ -620,3 +622,42 @@ def test_assignment_right_is_inherited_down_the_unit_tree() -> None:
     assert rules.can_assign_unit(PLAIN, inherited)
     assert not rules.can_assign_unit(STRANGER, inherited)
     assert rules.can_assign_unit(make_actor(["org"], user_id="u3"), inherited)
+
+
+def _as_row(entity: object) -> SimpleNamespace:
+    """The entity as the server's feed hands it to the rules: a database row, whose kinds and
+    statuses are plain strings and whose rights are lists."""
+    values = {}
+    for name, value in vars(entity).items():
+        if isinstance(value, StrEnum):
+            value = value.value
+        elif isinstance(value, tuple):
+            value = list(value)
+        values[name] = value
+    return SimpleNamespace(**values)
+
+
+@pytest.mark.parametrize(("actor", "tpl", "expected"), SEE_TEMPLATE_CASES)
+def test_template_rules_decide_alike_on_database_rows(
+    actor: Actor, tpl: Template, expected: bool
+) -> None:
+    row = _as_row(tpl)
+    assert type(row.status) is str
+    assert rules.can_see_template(actor, row) is expected
+    assert rules.can_change_template(actor, row) is rules.can_change_template(actor, tpl)
+
+
+@pytest.mark.parametrize(("actor", "snippet", "tpl", "expected"), SEE_SNIPPET_CASES)
+def test_snippet_rules_decide_alike_on_database_rows(
+    actor: Actor, snippet: Snippet, tpl: Template | None, expected: bool
+) -> None:
+    parent = None if tpl is None else _as_row(tpl)
+    assert rules.can_see_snippet(actor, _as_row(snippet), parent) is expected
+
+
+@pytest.mark.parametrize(("actor", "may_see", "may_change"), PROFILE_CASES)
+def test_profile_rules_decide_alike_on_database_rows(
+    actor: Actor, may_see: bool, may_change: bool
+) -> None:
+    assert rules.can_see_profile(actor, _as_row(PROFILE)) is may_see
+    assert rules.can_change_profile(actor, _as_row(PROFILE)) is may_change
