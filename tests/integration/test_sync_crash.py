@@ -22,6 +22,7 @@ from corpus import BENCH_PASSWORD, BENCH_USER, CorpusSpec, build
 
 from docshelf.client.app import Client
 from docshelf.client.paths import Home
+from docshelf.client.read_ahead import PAGES_AHEAD
 from docshelf.protocol.cursor import Cursor
 from support.server import ServerProcess
 from support.sync import View, client_view
@@ -121,10 +122,11 @@ def test_killed_sync_resumes_and_ends_identical(tmp_path: Path, database_url: st
         for sha in victim.store.referenced_files(set()):
             assert victim.files.path(sha).read_bytes() == reference.files.path(sha).read_bytes()
         # Each kill may cost the pages on their way - the one being stored, the next one
-        # planned with its files queued, the one asked for ahead of both - never a committed
-        # one.
+        # planned with its files queued, those read ahead (at most PAGES_AHEAD waiting and
+        # one being read) - never a committed one (the position above never went back).
         pages = len(_requests(server, "/sync/changes")) - start
-        assert pages <= clean_pages + 3 * kills + 1, (pages, clean_pages, kills)
+        on_their_way = PAGES_AHEAD + 3
+        assert pages <= clean_pages + on_their_way * kills + 1, (pages, clean_pages, kills)
         resumed = [e for e in _requests(server, f"/blobs/{resumed_sha}") if e["status"] == 206]
         assert resumed, "the interrupted download was not resumed with a Range request"
         # A complete sync afterwards finds nothing to do.

@@ -121,7 +121,7 @@ class Server:
     fail: set[str] = field(default_factory=set)  # files answered with a 500
     # Files whose answer waits for the event (set by the test).
     hold: dict[str, threading.Event] = field(default_factory=dict)
-    # Set once a file was asked for.
+    # Set once a file (key: its hash) or a page (key: "changes after <cursor>") was asked for.
     asked: dict[str, threading.Event] = field(default_factory=dict)
     served: Counter[str] = field(default_factory=Counter)  # files sent, alone or packed
     ranges: list[tuple[str, int]] = field(default_factory=list)
@@ -143,6 +143,7 @@ class Server:
         if path.endswith("/sync/changes"):
             cursor = request.url.params.get("cursor")
             self.note("changes", cursor)
+            self.asked.setdefault(f"changes after {cursor}", threading.Event()).set()
             return httpx.Response(200, json=self.feed[cursor])
         if path.endswith("/blobs/pack"):
             if not self.packs:
@@ -415,6 +416,23 @@ def test_the_next_page_downloads_while_one_waits_but_commits_after_it(tmp_path: 
     events = server.events
     assert events.index(("changes", "c1")) < events.index(("commit", "c1"))
     assert events.index(("file", F_P2[0])) < events.index(("commit", "c1"))
+    assert leftover_threads() == []
+
+
+def test_the_pages_after_one_are_asked_for_while_it_waits_for_its_file(tmp_path: Path) -> None:
+    server = Server(BLOBS_2)
+    feed = [[template("t1", 1, BLOBS_2, F_P1[0])]] + [[group(f"g{i}", 1)] for i in range(2, 7)]
+    server.serve(pages(*feed))
+    # Page 1's file comes only once the last of six pages has been asked for: the server
+    # builds the pages after it meanwhile, not one or two at a time as the engine stores them.
+    server.hold[F_P1[0]] = server.asked.setdefault("changes after c5", threading.Event())
+    engine = make_engine(tmp_path, server, 3)
+    engine.pull(SyncResult())
+    assert engine.store.get(CURSOR) == "c6"
+    events = server.events
+    assert events.index(("changes", "c5")) < events.index(("commit", "c1"))
+    commits = [cursor for cursor, _ in engine.store.commits]  # type: ignore[attr-defined]
+    assert commits == [f"c{i}" for i in range(1, 7)]
     assert leftover_threads() == []
 
 

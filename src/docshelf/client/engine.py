@@ -12,7 +12,6 @@ import logging
 import random
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
@@ -31,7 +30,8 @@ from docshelf.client.planner import (
     plan_page,
 )
 from docshelf.client.push import Pusher
-from docshelf.client.remote import Remote
+from docshelf.client.read_ahead import ReadAhead
+from docshelf.client.remote import Remote, UnreadPage
 from docshelf.client.status import Phase, StatusBoard, SyncState
 from docshelf.client.store import LocalStore
 from docshelf.protocol.sync import Change, ChangesPage
@@ -184,60 +184,71 @@ class SyncEngine:
         owed = self.store.get(FILES_CLEAN) is None
         self._phase(Phase.CONNECTING, progress)
         # Pages are pipelined: while one is stored (its files downloaded), the next one is
-        # planned with its files queued (the downloads never pause) and the one after that
-        # is asked for (the server builds it meanwhile). Pages are stored in order, each
-        # once its files are, so a kill costs at most these three uncommitted pages, never
-        # a committed one.
-        ahead: Future[ChangesPage] | None = None
+        # planned with its files queued (the downloads never pause), and a few after it are
+        # asked for (read_ahead: the server builds them meanwhile). Pages are stored in
+        # order, each once its files are, so a kill costs at most these uncommitted pages,
+        # never a committed one.
+        reader: ReadAhead | None = None
         pending: _Staged | None = None
         try:
-            with ThreadPoolExecutor(1, thread_name_prefix="docshelf-next-page") as pool:
-                while True:
-                    reconcile = self.store.get_json(RECONCILE)
-                    if reconcile is not None:
-                        self._reconcile(reconcile, result, progress, image_keys)
-                        image_keys = image_field_keys(self.store.records("field"))
-                        continue
-                    if ahead is not None:
-                        page, ahead = ahead.result(), None
-                    else:
-                        page = self._next_page(self.store.get(CURSOR))
-                    result.pages += 1
-                    if page.reset:
-                        log.info(
-                            "reconciling", extra={"event": "reset", "reason": page.reset_reason}
-                        )
-                        self._store(pending, result, progress)
-                        pending = None
-                        self._start_reconcile(page)
-                        continue
-                    if page.has_more and self._prefetch:
-                        ahead = pool.submit(self._next_page, page.cursor)
-                    staged = self._stage(page, pending, result, progress, image_keys)
-                    if staged.new_image_keys:
-                        # Held records may use these fields: they must be stored to be read,
-                        # and this page's files be in (the catch-up may want the same ones).
-                        self._store(pending, result, progress)
-                        pending = None
-                        staged.finish_files(result, self._on_bytes(result, progress))
-                        self._catch_up_files(staged.new_image_keys, result, progress)
-                    image_keys = staged.image_keys
+            while True:
+                reconcile = self.store.get_json(RECONCILE)
+                if reconcile is not None:
+                    self._reconcile(reconcile, result, progress, image_keys)
+                    image_keys = image_field_keys(self.store.records("field"))
+                    continue
+                page, reader = self._read(reader)
+                result.pages += 1
+                if page.reset:
+                    log.info("reconciling", extra={"event": "reset", "reason": page.reset_reason})
                     self._store(pending, result, progress)
                     pending = None
-                    if self._prefetch and page.has_more:
-                        pending = staged
-                    else:
-                        self._store(staged, result, progress)
-                    if not page.has_more:
-                        break
+                    self._start_reconcile(page)
+                    if reader is not None:
+                        # It stopped at the reset; after the reconciliation a new one starts
+                        # from the cursor that reconciliation leaves.
+                        reader.close()
+                        reader = None
+                    continue
+                staged = self._stage(page, pending, result, progress, image_keys)
+                if staged.new_image_keys:
+                    # Held records may use these fields: they must be stored to be read,
+                    # and this page's files be in (the catch-up may want the same ones).
+                    self._store(pending, result, progress)
+                    pending = None
+                    staged.finish_files(result, self._on_bytes(result, progress))
+                    self._catch_up_files(staged.new_image_keys, result, progress)
+                image_keys = staged.image_keys
+                self._store(pending, result, progress)
+                pending = None
+                if self._prefetch and page.has_more:
+                    pending = staged
+                else:
+                    self._store(staged, result, progress)
+                if not page.has_more:
+                    break
         finally:
             # After a failure: stop what is still queued; its partial files stay for later.
+            if reader is not None:
+                reader.close()
             self._downloads.close()
         self._phase(Phase.CLEANING, progress)
         self._clean_files(owed or result.reconciled or self._fields_changed)
 
+    def _read(self, reader: ReadAhead | None) -> tuple[ChangesPage, ReadAhead | None]:
+        """The next page: asked for now, or from the pages read ahead (reading from the
+        cache's cursor on when none are)."""
+        if not self._prefetch:
+            return self._next_page(self.store.get(CURSOR)), None
+        if reader is None:
+            reader = ReadAhead(self._next_unread, self.store.get(CURSOR))
+        return reader.next(), reader
+
     def _next_page(self, cursor: str | None) -> ChangesPage:
         return self._busy_retry(lambda: self.remote.changes(cursor, self.page_size))
+
+    def _next_unread(self, cursor: str | None) -> UnreadPage:
+        return self._busy_retry(lambda: self.remote.changes_unread(cursor, self.page_size))
 
     def _clean_files(self, everything: bool) -> None:
         """Delete the files no record needs any more.

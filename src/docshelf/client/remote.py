@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import IO, Any, TypeVar
 
 import httpx
@@ -26,7 +27,13 @@ from docshelf.client.transport import StdlibTransport
 from docshelf.protocol import API_PREFIX, PROTOCOL_VERSION, client_error, pack
 from docshelf.protocol.auth import LoginResponse, Me
 from docshelf.protocol.mutations import MutationsAnswer
-from docshelf.protocol.sync import ChangesPage, ManifestPage, RecordRef, RecordsAnswer
+from docshelf.protocol.sync import (
+    ChangesPage,
+    ManifestPage,
+    PageHead,
+    RecordRef,
+    RecordsAnswer,
+)
 
 M = TypeVar("M", bound=BaseModel)
 USER_AGENT = f"docshelf-client/{docshelf.__version__}"
@@ -84,13 +91,7 @@ class Remote:
 
     def _json(self, model: type[M], method: str, path: str, **kwargs: Any) -> M:
         response = self._send(method, path, **kwargs)
-        try:
-            return model.model_validate_json(response.content)
-        except ValueError as exc:
-            raise ProtocolMismatch(
-                f"The server at {self.server_url} answered {path} in a form this client does not"
-                " understand; update docshelf or check the server address."
-            ) from exc
+        return _parse(model, response.content, self.server_url, path)
 
     def login(self, login: str, password: str, device_name: str) -> LoginResponse:
         body = {
@@ -108,15 +109,20 @@ class Remote:
         return self._json(Me, "GET", "/me")
 
     def changes(self, cursor: str | None, limit: int = 500) -> ChangesPage:
+        return self.changes_unread(cursor, limit).read()
+
+    def changes_unread(self, cursor: str | None, limit: int = 500) -> UnreadPage:
+        """A page of changes with only its :class:`PageHead` read (see :class:`UnreadPage`)."""
         params: dict[str, Any] = {"limit": limit}
         if cursor:
             params["cursor"] = cursor
         headers = {client_error.HEADER: self.error_to_report} if self.error_to_report else None
-        page = self._json(ChangesPage, "GET", "/sync/changes", params=params, headers=headers)
-        _check_protocol(page.protocol)
+        response = self._send("GET", "/sync/changes", params=params, headers=headers)
+        head = _parse(PageHead, response.content, self.server_url, "/sync/changes")
+        _check_protocol(head.protocol)
         # Told once: the server keeps it for the dashboard.
         self.error_to_report = None
-        return page
+        return UnreadPage(head, response.content, self.server_url)
 
     def manifest(self, cursor: str, limit: int = 1000) -> ManifestPage:
         page = self._json(
@@ -190,6 +196,30 @@ class Remote:
         if size:
             headers["Content-Range"] = f"bytes {offset}-{size - 1}/{size}"
         self._send("PUT", f"/blobs/{sha256}", content=chunks(), headers=headers)
+
+
+@dataclass(frozen=True)
+class UnreadPage:
+    """A page of changes as it came: about a tenth of the memory of the page read (a page of
+    500 records is some 100 KB of JSON, about a megabyte as objects), for pages asked for
+    ahead of the engine."""
+
+    head: PageHead
+    body: bytes
+    server_url: str
+
+    def read(self) -> ChangesPage:
+        return _parse(ChangesPage, self.body, self.server_url, "/sync/changes")
+
+
+def _parse(model: type[M], content: bytes, server_url: str, path: str) -> M:
+    try:
+        return model.model_validate_json(content)
+    except ValueError as exc:
+        raise ProtocolMismatch(
+            f"The server at {server_url} answered {path} in a form this client does not"
+            " understand; update docshelf or check the server address."
+        ) from exc
 
 
 def _check_protocol(version: int) -> None:

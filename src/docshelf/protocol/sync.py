@@ -48,6 +48,17 @@ class ChangesPage(BaseModel):
     server_time: datetime
 
 
+class PageHead(BaseModel):
+    """Where the feed goes on after a :class:`ChangesPage`, read from the page's JSON without
+    its changes: a client asking for pages ahead needs no more, and keeps the rest unread
+    until it takes the page."""
+
+    protocol: int
+    cursor: str
+    has_more: bool
+    reset: bool = False
+
+
 class ManifestEntry(BaseModel):
     kind: Kind
     id: str
