@@ -98,9 +98,13 @@ def record_hash(record: dict[str, Any]) -> str:
     return canonical_hash(canonical_json(record))
 
 
+# One encoder for every record: json.dumps with options builds a new one per call.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def canonical_json(record: dict[str, Any]) -> str:
     """The record's JSON that its hash is taken of (keys sorted, no spaces)."""
-    return json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return _CANONICAL.encode(record)
 
 
 def canonical_hash(canonical: str) -> str:
