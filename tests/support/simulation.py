@@ -53,7 +53,7 @@ import httpx
 from docshelf.client.app import Client
 from docshelf.client.editing import Editor, Queued
 from docshelf.client.engine import CURSOR, RECONCILE, SyncResult
-from docshelf.client.outbox import EditState, OutboxEntry
+from docshelf.client.outbox import FILE_REF_KIND, EditState, OutboxEntry
 from docshelf.client.paths import Home
 from docshelf.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from docshelf.domain.settings import (
@@ -1991,6 +1991,16 @@ class Simulation:
         app = sc.app
         image_keys = {f["key"] for f in app.store.records("field") if f["type"] == "image"}
         needed = app.store.referenced_files(image_keys)
+        # The index of which record needs which file is right at every commit: a clean-up
+        # after a kill trusts it.
+        with contextlib.closing(sqlite3.connect(sc.home / "cache.db")) as db:
+            query = "SELECT DISTINCT sha FROM file_refs WHERE kind != ?"
+            indexed = {sha for (sha,) in db.execute(query, (FILE_REF_KIND,))}
+        self.require(
+            indexed == needed,
+            f"{sc.label}: file index wrong: missing {sorted(needed - indexed)[:3]},"
+            f" extra {sorted(indexed - needed)[:3]}",
+        )
         for sha in sorted(needed):
             path = app.files.path(sha)
             self.require(path.is_file(), f"{sc.label}: file {sha[:12]} referenced, not on disk")

@@ -206,7 +206,8 @@ def test_a_snippet_body_file_is_kept_until_uploaded(
     assert store.still_referenced([sha]) == {sha}
     # A full clean-up of the file store (after a reconciliation) keeps it too.
     with store.transaction() as db:
-        needed = LocalStore.index_files(db, set())
+        LocalStore.index_files(db, set())
+        needed = LocalStore.needed_files(db)
     assert sha in needed
     anna.discard(entry.id)
     assert not anna.files.has(sha)

@@ -7,6 +7,7 @@ order, each only with its files on disk; the final cache is the same as without 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import random
@@ -37,7 +38,7 @@ SETTINGS = {
     "languages": ["de"],
 }
 WAIT_S = 30.0
-THREAD_PREFIXES = ("docshelf-download", "docshelf-flush", "docshelf-next-page")
+THREAD_PREFIXES = ("docshelf-download", "docshelf-flush", "docshelf-read-ahead")
 
 
 # --- content -----------------------------------------------------------------------------
@@ -83,6 +84,18 @@ def group(ident: str, version: int) -> dict[str, Any]:
         "version": version,
         "record": {"id": ident, "version": version, "name": f"{ident} v{version}"},
     }
+
+
+def unit(ident: str, version: int, fields: dict[str, str]) -> dict[str, Any]:
+    record = {"id": ident, "version": version, "parent_id": None, "title": ident}
+    record |= {"fields": fields, "assignable_by": None, "order": 0}
+    return {"kind": "unit", "id": ident, "op": "upsert", "version": version, "record": record}
+
+
+def field_def(ident: str, version: int, key: str, type_: str) -> dict[str, Any]:
+    record = {"id": ident, "version": version, "key": key, "scope": "unit", "type": type_}
+    record |= {"labels": {"de": key}, "order": 0}
+    return {"kind": "field", "id": ident, "op": "upsert", "version": version, "record": record}
 
 
 def remove(kind: str, ident: str) -> dict[str, Any]:
@@ -144,7 +157,7 @@ class Server:
             cursor = request.url.params.get("cursor")
             self.note("changes", cursor)
             self.asked.setdefault(f"changes after {cursor}", threading.Event()).set()
-            return httpx.Response(200, json=self.feed[cursor])
+            return self._page(cursor)
         if path.endswith("/blobs/pack"):
             if not self.packs:
                 return httpx.Response(404, json={"detail": "no packs here"})
@@ -179,6 +192,11 @@ class Server:
                 return httpx.Response(206, content=data[offset:])
             return httpx.Response(200, content=data)
         return httpx.Response(404, json={"detail": f"unexpected {request.method} {path}"})
+
+    def _page(self, cursor: str | None) -> httpx.Response:
+        if cursor not in self.feed:
+            return httpx.Response(500, json={"detail": "the feed broke off here"})
+        return httpx.Response(200, json=self.feed[cursor])
 
     def _wait_for(self, sha: str) -> None:
         self.asked.setdefault(sha, threading.Event()).set()
@@ -629,3 +647,56 @@ def test_the_status_file_is_rewritten_when_the_phase_changes_and_rarely_else(
     assert len(writes) < len(published)
     assert {Phase.CONNECTING, Phase.CHANGES, Phase.FILES, Phase.CLEANING} <= set(published)
     assert writes[-1].phase == Phase.CLEANING
+
+
+# --- image fields: which unit fields hold files ------------------------------------------
+
+F_LOGO = blob("logo", 600)
+BLOBS_IMG = dict([F_LOGO])
+
+
+def file_refs(engine: SyncEngine) -> set[tuple[str, str, str]]:
+    with contextlib.closing(sqlite3.connect(engine.store.path)) as db:
+        return set(db.execute("SELECT sha, kind, id FROM file_refs"))
+
+
+@pytest.mark.parametrize("parallel", [1, 3])
+def test_an_image_field_learnt_after_its_units_is_indexed_in_the_same_commit(
+    tmp_path: Path, parallel: int
+) -> None:
+    server = Server(BLOBS_IMG)
+    # The field was touched after the unit: it comes on a later page. The feed breaks off
+    # after it, so the pull ends without its clean-up, as a killed one would.
+    unit_page = [unit("u1", 1, {"logo": F_LOGO[0], "city": "Bern"})]
+    field_page = [field_def("f1", 1, "logo", "image")]
+    server.serve(pages(unit_page, field_page, [group("g1", 1)])[:2])
+    engine = make_engine(tmp_path, server, parallel)
+    with pytest.raises(RemoteError, match="broke off"):
+        engine.pull(SyncResult())
+    assert engine.store.get(CURSOR) == "c2"
+    assert engine.files.has(F_LOGO[0])  # caught up when the field came
+    # The index that clean-ups trust says the unit needs its logo.
+    assert file_refs(engine) == {(F_LOGO[0], "unit", "u1")}
+    # The next pull finishes and cleans the whole file store up: the logo stays.
+    server.serve(pages(unit_page, field_page, [group("g1", 1)]))
+    engine.pull(SyncResult())
+    assert engine.store.get(CURSOR) == "c3"
+    assert engine.files.has(F_LOGO[0])
+    assert file_refs(engine) == {(F_LOGO[0], "unit", "u1")}
+    assert leftover_threads() == []
+
+
+@pytest.mark.parametrize("parallel", [1, 3])
+def test_an_image_field_turned_to_text_lets_its_files_go(tmp_path: Path, parallel: int) -> None:
+    server = Server(BLOBS_IMG)
+    server.serve(pages([field_def("f1", 1, "logo", "image"), unit("u1", 1, {"logo": F_LOGO[0]})]))
+    engine = make_engine(tmp_path, server, parallel)
+    engine.pull(SyncResult())
+    assert engine.files.has(F_LOGO[0])
+    assert file_refs(engine) == {(F_LOGO[0], "unit", "u1")}
+    server.serve(pages([field_def("f1", 2, "logo", "text")], [group("g1", 1)], prefix="d"), "c1")
+    engine.pull(SyncResult())
+    assert engine.store.get(CURSOR) == "d2"
+    assert file_refs(engine) == set()
+    assert not engine.files.has(F_LOGO[0])
+    assert leftover_threads() == []

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import random
+import sqlite3
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -180,6 +181,8 @@ class SyncEngine:
         # Files this pull may leave unneeded: old versions' files and the ones it downloads.
         self._loose: set[str] = set()
         self._fields_changed = False
+        # The image fields file_refs follow (kept so at every commit: see _store).
+        self._indexed_keys = image_keys
         # A new cache, or a pull that stopped before its clean-up, owes a full one.
         owed = self.store.get(FILES_CLEAN) is None
         self._phase(Phase.CONNECTING, progress)
@@ -197,7 +200,7 @@ class SyncEngine:
                     self._reconcile(reconcile, result, progress, image_keys)
                     image_keys = image_field_keys(self.store.records("field"))
                     continue
-                page, reader = self._read(reader)
+                page, reader = self._read(reader, pending, result, progress)
                 result.pages += 1
                 if page.reset:
                     log.info("reconciling", extra={"event": "reset", "reason": page.reset_reason})
@@ -233,16 +236,36 @@ class SyncEngine:
                 reader.close()
             self._downloads.close()
         self._phase(Phase.CLEANING, progress)
-        self._clean_files(owed or result.reconciled or self._fields_changed)
+        self._clean_files(
+            owed or result.reconciled or self._fields_changed, reindex=result.reconciled
+        )
 
-    def _read(self, reader: ReadAhead | None) -> tuple[ChangesPage, ReadAhead | None]:
+    def _read(
+        self,
+        reader: ReadAhead | None,
+        pending: _Staged | None,
+        result: SyncResult,
+        progress: _Progress,
+    ) -> tuple[ChangesPage, ReadAhead | None]:
         """The next page: asked for now, or from the pages read ahead (reading from the
-        cache's cursor on when none are)."""
-        if not self._prefetch:
-            return self._next_page(self.store.get(CURSOR)), None
-        if reader is None:
-            reader = ReadAhead(self._next_unread, self.store.get(CURSOR))
-        return reader.next(), reader
+        cache's cursor on when none are).
+
+        If it fails, the page before it is stored first when its files come: it is whole,
+        and the next sync goes on after it.
+        """
+        try:
+            if not self._prefetch:
+                return self._next_page(self.store.get(CURSOR)), None
+            if reader is None:
+                reader = ReadAhead(self._next_unread, self.store.get(CURSOR))
+            return reader.next(), reader
+        except Exception:
+            if pending is not None:
+                try:
+                    self._store(pending, result, progress)
+                except Exception:  # the first failure is the one to report
+                    log.info("page before a failure not stored", exc_info=True)
+            raise
 
     def _next_page(self, cursor: str | None) -> ChangesPage:
         return self._busy_retry(lambda: self.remote.changes(cursor, self.page_size))
@@ -250,18 +273,21 @@ class SyncEngine:
     def _next_unread(self, cursor: str | None) -> UnreadPage:
         return self._busy_retry(lambda: self.remote.changes_unread(cursor, self.page_size))
 
-    def _clean_files(self, everything: bool) -> None:
+    def _clean_files(self, everything: bool, reindex: bool) -> None:
         """Delete the files no record needs any more.
 
         Normally only the files this pull may have orphaned are looked up (in file_refs), so
-        a delta costs what it changed, not what the cache holds. All records are read when the
-        bookkeeping can't be relied on: a new cache, an interrupted pull, a reconciliation,
-        or changed fields (they decide which unit and user fields hold files).
+        a delta costs what it changed, not what the cache holds. The whole file store is
+        compared with file_refs when files may have been left behind otherwise: a new cache,
+        an interrupted pull, a reconciliation, changed fields (they decide which unit and
+        user fields hold files). The index itself is rebuilt from every record only after a
+        reconciliation (its pages store records in an order of their own).
         """
         if everything:
-            image_keys = image_field_keys(self.store.records("field"))
             with self.store.transaction() as db:
-                needed = LocalStore.index_files(db, image_keys)
+                if reindex:
+                    LocalStore.index_files(db, image_field_keys(self.store.records("field")))
+                needed = LocalStore.needed_files(db)
             self.files.remove_unreferenced(needed)
         elif self._loose:
             self.files.remove(self._loose - self.store.still_referenced(self._loose))
@@ -314,6 +340,8 @@ class SyncEngine:
             released = LocalStore.files_of(db, changed)
             LocalStore.write_upserts(db, plan.upserts, image_keys=staged.image_keys)
             LocalStore.write_removes(db, plan.removes)
+            if fields or staged.image_keys != self._indexed_keys:
+                self._reindex_images(db, staged.image_keys)
             self.store.put(CURSOR, page.cursor, db)
             self.store.put_json(SETTINGS, page.settings.model_dump(), db)
             if released or fields:
@@ -323,6 +351,20 @@ class SyncEngine:
         result.deleted += len(plan.removes)
         progress.items_done += len(page.changes)
         self._phase(Phase.CHANGES, progress, force=False)
+
+    def _reindex_images(self, db: sqlite3.Connection, written_with: set[str]) -> None:
+        """Keep file_refs right in the transaction of a page that changed the image fields
+        (or dropped some, as the end of a reconciliation may).
+
+        Units and users written earlier were indexed with the fields as they were, and this
+        page's (or a page planned before the fields changed) with ``written_with``. Right at
+        every commit, the index is what a clean-up can trust even after a kill, and the end
+        of a pull need not read every record again.
+        """
+        keys = image_field_keys(self.store.records("field"))
+        if keys != self._indexed_keys or keys != written_with:
+            LocalStore.index_files(db, keys, kinds=("unit", "user"))
+        self._indexed_keys = keys
 
     # --- reconciliation ------------------------------------------------------------------
 
@@ -375,6 +417,7 @@ class SyncEngine:
                 self.store.put(CURSOR, manifest.cursor, db)
                 self.store.put_json(RECONCILE, None, db)
             self.store.put_json(SETTINGS, manifest.settings.model_dump(), db)
+            self._reindex_images(db, image_keys)
         result.downloaded += len(files.upserts)
         result.deleted += len(gone)
         progress.items_done += len(manifest.entries)

@@ -20,7 +20,7 @@ from docshelf.client.errors import LocalStoreError
 from docshelf.client.outbox import FILE_REF_KIND, Outbox, overlay
 from docshelf.client.planner import Key, Local, Upsert, image_field_keys, referenced_files
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
     kind TEXT NOT NULL,
@@ -58,7 +58,8 @@ class LocalStore:
         self._guard = threading.Lock()
         self._connect().executescript(SCHEMA + outbox_module.SCHEMA)
         if self.get("schema") != str(SCHEMA_VERSION):
-            # New, or from before file_refs: index what the cache holds, once.
+            # New, or from before file_refs or before they were kept right at every commit
+            # (schema 4): index what the cache holds, once.
             with self.transaction() as db:
                 self.index_files(db, image_field_keys(self.records("field")))
                 self.put("schema", str(SCHEMA_VERSION), db)
@@ -212,23 +213,28 @@ class LocalStore:
         return found
 
     @staticmethod
-    def index_files(db: sqlite3.Connection, image_keys: set[str]) -> set[str]:
-        """Rebuild file_refs from all records (a new schema, changed image fields, a doubt);
-        returns every file some record needs."""
-        db.execute("DELETE FROM file_refs WHERE kind != ?", (FILE_REF_KIND,))
-        rows = db.execute(
-            "SELECT kind, id, data FROM records WHERE kind IN ('template','snippet','unit','user')"
-        )
+    def index_files(
+        db: sqlite3.Connection, image_keys: set[str], kinds: Iterable[str] = _FILE_KINDS
+    ) -> None:
+        """Rebuild file_refs from the records of these kinds: a new schema, changed image
+        fields (they decide which unit and user fields hold files), a reconciliation."""
+        kinds = [kind for kind in kinds if kind in _FILE_KINDS]
+        marks = ", ".join("?" for _ in kinds)
+        db.execute(f"DELETE FROM file_refs WHERE kind IN ({marks})", kinds)
+        rows = db.execute(f"SELECT kind, id, data FROM records WHERE kind IN ({marks})", kinds)
         # Row by row: holding every record at once would make memory grow with the cache.
-        refs = [
+        refs = (
             (sha, kind, ident)
             for kind, ident, data in rows
             for sha in referenced_files(kind, json.loads(data), image_keys)
-        ]
+        )
         db.executemany("INSERT OR IGNORE INTO file_refs (sha, kind, id) VALUES (?, ?, ?)", refs)
-        # The outbox's files count too: an edit's new file is kept until the server has it.
-        queued = db.execute("SELECT sha FROM file_refs WHERE kind = ?", (FILE_REF_KIND,))
-        return {sha for sha, _, _ in refs} | {sha for (sha,) in queued}
+
+    @staticmethod
+    def needed_files(db: sqlite3.Connection) -> set[str]:
+        """Every file some record or a queued edit needs (an edit's new file is kept until
+        the server has it), from file_refs."""
+        return {sha for (sha,) in db.execute("SELECT DISTINCT sha FROM file_refs")}
 
     @staticmethod
     def write_upserts(
