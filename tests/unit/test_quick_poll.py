@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,7 +28,12 @@ PAGE = ChangesPage(
 
 
 def _run(
-    answer: Any, *, path: str = PATH, query: bytes = b"cursor=abc", headers: Any = None
+    answer: Any,
+    *,
+    path: str = PATH,
+    query: bytes = b"cursor=abc",
+    headers: Any = None,
+    in_thread: bool = False,
 ) -> tuple[list[dict[str, Any]], list[tuple[str, str, int]], bool]:
     asked: list[tuple[str, str, int]] = []
     passed: list[bool] = []
@@ -53,7 +59,7 @@ def _run(
         "query_string": query,
         "headers": headers if headers is not None else [(b"authorization", b"Bearer tok")],
     }
-    asyncio.run(QuickPoll(app, recording)(scope, receive, send))
+    asyncio.run(QuickPoll(app, recording, in_thread=in_thread)(scope, receive, send))
     return sent, asked, bool(passed)
 
 
@@ -97,3 +103,19 @@ def _refuse(*_: Any) -> ChangesPage:
 def test_everything_else_goes_to_the_application(answer: Any, kwargs: dict[str, Any]) -> None:
     sent, _asked, passed = _run(answer, **kwargs)
     assert passed and sent == []
+
+
+@pytest.mark.parametrize("in_thread", [False, True], ids=["on-the-loop", "on-a-worker-thread"])
+def test_a_database_across_the_network_is_asked_off_the_event_loop(in_thread: bool) -> None:
+    threads: list[threading.Thread] = []
+
+    def answer(*_: Any) -> ChangesPage:
+        threads.append(threading.current_thread())
+        return PAGE
+
+    sent, _asked, passed = _run(answer, in_thread=in_thread)
+    assert sent[1]["body"] == PAGE.model_dump_json().encode() and not passed
+    assert (threads[0] is threading.main_thread()) is not in_thread
+    # A refusal on the worker thread goes to the route as on the loop.
+    _sent, _asked, passed = _run(_refuse, in_thread=in_thread)
+    assert passed

@@ -140,10 +140,10 @@ def create_app(settings: ServerSettings, state: ServerState | None = None) -> Fa
     app.add_middleware(QuickBlob, open_blob=partial(blobs.open_readable, state))
     app.add_middleware(HeavyRequestLimit, limit=settings.max_heavy_requests)
     app.add_middleware(BodyLimit, limit_for=limit_for)
-    if state.db.dialect == "sqlite":
-        # Polls that find nothing new, before routing; see api/quick_poll.py. On a database
-        # across the network the route runs them on a worker thread instead.
-        app.add_middleware(QuickPoll, answer=partial(_quick_poll, state))
+    # Polls that find nothing new, before routing; see api/quick_poll.py.
+    app.add_middleware(
+        QuickPoll, answer=partial(_quick_poll, state), in_thread=state.db.dialect != "sqlite"
+    )
     app.add_middleware(RequestLog)
     return app
 

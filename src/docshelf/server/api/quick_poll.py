@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable
 from urllib.parse import parse_qsl
 
+import anyio.to_thread
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from docshelf.domain.errors import DocshelfError
@@ -64,19 +65,24 @@ def _query(scope: Scope) -> tuple[str, int] | None:
 
 
 class QuickPoll:
-    def __init__(self, app: ASGIApp, answer: QuickAnswer) -> None:
+    """``in_thread``: ask the database on a worker thread (a server across the network must
+    not hold up the event loop; SQLite answers from the page cache sooner than a thread hop).
+    """
+
+    def __init__(self, app: ASGIApp, answer: QuickAnswer, *, in_thread: bool = False) -> None:
         self.app = app
         self.answer = answer
+        self.in_thread = in_thread
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         page = None
         if scope["type"] == "http" and scope.get("method") == "GET" and scope["path"] == PATH:
             token, query = _token(scope), _query(scope)
             if token is not None and query is not None:
-                try:
-                    page = self.answer(token, *query)
-                except DocshelfError:
-                    page = None  # signed out, a bad cursor, ...: the route says why
+                if self.in_thread:
+                    page = await anyio.to_thread.run_sync(self._answer, token, *query)
+                else:
+                    page = self._answer(token, *query)
         if page is None:
             await self.app(scope, receive, send)
             return
@@ -92,3 +98,9 @@ class QuickPoll:
             }
         )
         await send({"type": "http.response.body", "body": body})
+
+    def _answer(self, token: str, cursor: str, limit: int) -> ChangesPage | None:
+        try:
+            return self.answer(token, cursor, limit)
+        except DocshelfError:
+            return None  # signed out, a bad cursor, ...: the route says why
