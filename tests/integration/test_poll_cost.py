@@ -10,6 +10,9 @@ import pytest
 
 from docshelf.domain.accounts import system_actor
 from docshelf.protocol.sync import ChangesPage
+from docshelf.server.api.quick_poll import QuickPoll
+from docshelf.server.app import create_app
+from docshelf.server.config import ServerSettings
 from docshelf.server.db.engine import Database
 from docshelf.server.db.migrate import upgrade
 from docshelf.server.db.models import Device
@@ -126,3 +129,16 @@ def test_delta_cost_follows_changes_not_data(
         finally:
             db.dispose()
     assert counts[0] == counts[1], counts
+
+
+def test_up_to_date_polls_are_answered_before_routing_on_either_database(
+    database_url: str | None, tmp_path: Path
+) -> None:
+    """SQLite is asked on the event loop (a page-cache read); a database across the network
+    on a worker thread, so that it never holds the loop up."""
+    app = create_app(ServerSettings(data_dir=tmp_path, database_url=database_url))
+    try:
+        [quick] = [m for m in app.user_middleware if m.cls is QuickPoll]
+        assert quick.kwargs["in_thread"] is (database_url is not None)
+    finally:
+        app.state.docshelf.db.dispose()
