@@ -14,7 +14,7 @@ from docshelf.domain.accounts import Actor, system_actor
 from docshelf.domain.errors import NotAuthenticated
 from docshelf.server.db.engine import Database
 from docshelf.server.db.migrate import upgrade
-from docshelf.server.db.models import Device, utcnow
+from docshelf.server.db.models import Device, TemplateFile, utcnow
 from docshelf.server.services import accounts, fields, files, templates, units
 from docshelf.server.services.auth import signed_in
 from docshelf.server.services.passwords import new_token, token_hash
@@ -179,6 +179,26 @@ def test_a_logo_in_an_image_field_is_readable_by_everyone(db: Database) -> None:
     with db.read() as session:
         assert files.may_read(session, _reader(db), LOGO)
         assert not files.may_read(session, _reader(db), "cd" * 32)
+
+
+def test_a_template_file_is_judged_by_the_templates_using_it_in_one_statement(
+    db: Database,
+) -> None:
+    user_with_device(db)
+    with db.change("test") as change:
+        files.register_blob(change.session, LOGO, 100)
+        letter = templates.create_template(
+            change, system_actor(), kind="docx", titles={"de": "Brief"}, status="released"
+        )
+        change.session.add(
+            TemplateFile(template_id=letter.id, lang="de", sha256=LOGO, size=100, filename="b.docx")
+        )
+    reader = _reader(db)
+    with db.read() as session, statements(db) as sql:
+        assert files.may_read(session, reader, LOGO)
+    # The rules read the template row itself: its list of files is not loaded to decide.
+    selects = [q for q in sql if q.lstrip().upper().startswith("SELECT")]
+    assert len(selects) == 1, sql
 
 
 def test_a_hash_in_a_text_field_makes_no_file_readable(db: Database) -> None:

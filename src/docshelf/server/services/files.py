@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from sqlalchemy import or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from docshelf.domain.accounts import Actor
 from docshelf.domain.errors import InvalidInput
@@ -18,7 +18,6 @@ from docshelf.domain.permissions import (
     can_see_snippet,
     can_see_template,
 )
-from docshelf.server import convert
 from docshelf.server.blobs import BlobStore
 from docshelf.server.db.models import (
     Blob,
@@ -67,22 +66,20 @@ def missing(session: Session, hashes: Iterable[str]) -> list[str]:
 
 
 def may_read(session: Session, actor: Actor, sha256: str) -> bool:
-    """A file may be read by whoever may see something that uses it."""
+    """A file may be read by whoever may see something that uses it.
+
+    The rules read the rows themselves (permissions.TemplateFacts and its siblings): an
+    entity built per row would load each template's files too, one more query per file.
+    """
     if actor.is_sys:
         return True
-    for template in session.scalars(
-        select(Template).join(TemplateFile).where(TemplateFile.sha256 == sha256)
-    ):
-        as_template = convert.template(template)
-        if can_see_template(actor, as_template) or can_administer_template(actor, as_template):
+    using = select(Template).join(TemplateFile).where(TemplateFile.sha256 == sha256)
+    for template in session.scalars(using.options(lazyload(Template.files))):
+        if can_see_template(actor, template) or can_administer_template(actor, template):
             return True
     for snippet in session.scalars(select(Snippet).where(Snippet.body_sha256 == sha256)):
         parent = session.get(Template, snippet.template_id) if snippet.template_id else None
-        domain_parent = convert.template(parent) if parent is not None else None
-        as_snippet = convert.snippet(snippet)
-        if can_see_snippet(actor, as_snippet, domain_parent) or can_change_snippet(
-            actor, as_snippet, domain_parent
-        ):
+        if can_see_snippet(actor, snippet, parent) or can_change_snippet(actor, snippet, parent):
             return True
     # Images in unit and user fields (logos, signatures) are visible to every signed-in user.
     return _used_in_fields(session, sha256)
