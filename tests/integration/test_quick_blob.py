@@ -289,18 +289,21 @@ def test_if_range_goes_to_the_route(files: Files) -> None:
     assert stale.content == files.small
 
 
-def test_head_is_answered_by_the_route(files: Files) -> None:
-    # download_blob is a GET route and FastAPI adds no HEAD to it: HEAD is not allowed.
-    # (Starlette names the methods of the first route on the path, the upload: PUT.)
-    head = files.reader.request("HEAD", f"/blobs/{files.small_sha}")
-    assert head.status_code == 405
-    assert head.headers["allow"] == "PUT"
+def test_head_is_answered_by_the_route_as_get_without_the_bytes(files: Files) -> None:
+    path = f"/blobs/{files.small_sha}"
+    get, head = files.reader.get(path), files.reader.request("HEAD", path)
+    assert head.status_code == 200
     assert head.content == b""
-    assert "etag" not in head.headers and "content-range" not in head.headers
-    ranged = files.reader.request(
-        "HEAD", f"/blobs/{files.small_sha}", headers={"Range": "bytes=0-9"}
-    )
-    assert ranged.status_code == 405
+    assert _headers(head) == _headers(get)
+    assert head.headers["content-length"] == str(len(files.small))
+    ranged = files.reader.request("HEAD", path, headers={"Range": "bytes=0-9"})
+    assert ranged.status_code == 206
+    assert ranged.headers["content-range"] == f"bytes 0-9/{len(files.small)}"
+    assert ranged.content == b""
+    cached = files.reader.request("HEAD", path, headers={"If-None-Match": f'"{files.small_sha}"'})
+    assert cached.status_code == 304
+    unknown = files.reader.request("HEAD", f"/blobs/{'0' * 64}")
+    assert unknown.status_code == 404 and unknown.content == b""
 
 
 # --- refusals -------------------------------------------------------------------------------

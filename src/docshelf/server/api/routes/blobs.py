@@ -258,6 +258,13 @@ def download_blob(sha256: Sha, request: Request, token: Token, state: State) -> 
     )
 
 
+@router.head("/{sha256}", operation_id="blob_head", response_class=FileResponse)
+def blob_head(sha256: Sha, request: Request, token: Token, state: State) -> Response:
+    """What ``GET`` would answer (size, ``ETag``, caching, ``Range``), without the bytes."""
+    # FastAPI gives a GET route no HEAD; the file response leaves the body out for HEAD.
+    return download_blob(sha256, request, token, state)
+
+
 def readable(state: ServerState, token: str, sha256: str) -> tuple[PathType, os.stat_result]:
     """The stored file and its ``stat`` if the caller may read it; else NotFound.
 
