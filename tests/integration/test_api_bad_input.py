@@ -184,3 +184,16 @@ def test_duplicate_login_is_a_conflict(live: LiveServer) -> None:
 def test_unknown_endpoint_and_method(live: LiveServer) -> None:
     _assert_problem(live.admin.get("/no/such/thing"), 404, "/no/such/thing")
     _assert_problem(live.admin.request("PUT", "/me"), 405, "PUT")
+
+
+def test_an_administrator_cannot_lock_themselves_out(live: LiveServer) -> None:
+    me = live.admin.ok("GET", "/me")
+    dropped = live.admin.patch(f"/admin/users/{me['id']}", json={"roles": ["layouter"]})
+    _assert_problem(dropped, 422, "your own account", "another system administrator")
+    deactivated = live.admin.post(f"/admin/users/{me['id']}/deactivate")
+    _assert_problem(deactivated, 422, "your own account")
+    assert "sys" in live.admin.ok("GET", "/me")["roles"]
+    # Other roles of one's own may change, as long as sys stays.
+    kept = live.admin.ok("PATCH", f"/admin/users/{me['id']}", json={"roles": ["sys", "org"]})
+    assert {"org", "sys"} <= set(kept["roles"])
+    live.admin.ok("PATCH", f"/admin/users/{me['id']}", json={"roles": me["roles"]})

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from docshelf.domain.accounts import (
     Actor,
     Membership,
+    Role,
     creates_group_cycle,
     group_principal,
     normalize_login,
@@ -132,7 +133,14 @@ def update_user(
     if display_name is not None:
         user.display_name = check_title(display_name, "Display name")
     if roles is not None:
-        user.roles = sorted(r.value for r in parse_roles(roles))
+        new_roles = parse_roles(roles)
+        if user.id == actor.user_id and Role.SYS not in new_roles:
+            # Else the last administrator could lock everyone out of administration.
+            raise InvalidInput(
+                "You cannot remove the system administrator role from your own account;"
+                " another system administrator can."
+            )
+        user.roles = sorted(r.value for r in new_roles)
     if fields is not None:
         user.fields = _check_user_fields(change.session, fields)
     return change.touch(user)
