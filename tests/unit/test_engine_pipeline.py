@@ -700,3 +700,33 @@ def test_an_image_field_turned_to_text_lets_its_files_go(tmp_path: Path, paralle
     assert file_refs(engine) == set()
     assert not engine.files.has(F_LOGO[0])
     assert leftover_threads() == []
+
+
+def test_pages_after_an_image_field_is_dropped_are_indexed_without_it_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server = Server(BLOBS_IMG)
+    server.serve(pages([field_def("f1", 1, "logo", "image"), unit("u1", 1, {"logo": F_LOGO[0]})]))
+    engine = make_engine(tmp_path, server, 3)
+    engine.pull(SyncResult())
+    reindexed: list[tuple[str, ...]] = []
+    index_files = LocalStore.index_files
+
+    def counting(db: sqlite3.Connection, keys: set[str], kinds: Any = ("all",)) -> None:
+        reindexed.append(tuple(kinds))
+        if kinds == ("all",):
+            index_files(db, keys)
+        else:
+            index_files(db, keys, kinds)
+
+    monkeypatch.setattr(LocalStore, "index_files", staticmethod(counting))
+    # The field turns to text on the first page; the pages after it were planned while it
+    # was still an image field (pipelined), and carry units with values under its key.
+    after = [[unit(f"u{i}", 1, {"logo": F_LOGO[0]})] for i in range(2, 6)]
+    feed = pages([field_def("f1", 2, "logo", "text")], *after, prefix="d")
+    server.serve(feed, "c1")
+    engine.pull(SyncResult())
+    assert engine.store.get(CURSOR) == "d5"
+    assert file_refs(engine) == set()
+    assert reindexed == [("unit", "user")]  # once, by the page that changed the field
+    assert leftover_threads() == []

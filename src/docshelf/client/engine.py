@@ -338,10 +338,13 @@ class SyncEngine:
         self._fields_changed |= fields
         with self.store.transaction() as db:
             released = LocalStore.files_of(db, changed)
-            LocalStore.write_upserts(db, plan.upserts, image_keys=staged.image_keys)
+            # A page that leaves the fields alone is indexed with the fields as they are (it
+            # may have been planned before an earlier page dropped an image field).
+            keys = staged.image_keys if fields else self._indexed_keys
+            LocalStore.write_upserts(db, plan.upserts, image_keys=keys)
             LocalStore.write_removes(db, plan.removes)
-            if fields or staged.image_keys != self._indexed_keys:
-                self._reindex_images(db, staged.image_keys)
+            if fields:
+                self._reindex_images(db, keys)
             self.store.put(CURSOR, page.cursor, db)
             self.store.put_json(SETTINGS, page.settings.model_dump(), db)
             if released or fields:
