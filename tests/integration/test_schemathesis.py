@@ -35,6 +35,10 @@ from docshelf.server.app import create_app
 from docshelf.server.config import ServerSettings
 from support.api import LiveServer
 
+_FRAMING = frozenset(
+    {"transfer-encoding", "content-length", "connection", "host", "te", "trailer", "upgrade"}
+)
+
 # Signing out revokes the token that every other request is sent with.
 EXCLUDED_OPERATIONS = ["logout"]
 
@@ -129,6 +133,11 @@ def _harms_the_signed_in_admin(case: schemathesis.Case, protected: frozenset[str
 def test_no_request_makes_the_server_fail(case: schemathesis.Case, target: FuzzTarget) -> None:
     if _harms_the_signed_in_admin(case, target.protected_ids):
         return
+    if case.headers:
+        # How a request is framed is the HTTP server's business (uvicorn): a generated
+        # Transfer-Encoding such as "0l_D)N:MH4" gets its plain-text 400 before the
+        # application sees the request, so these headers are not the API's to document.
+        case.headers = {k: v for k, v in case.headers.items() if k.lower() not in _FRAMING}
     case.call_and_validate(
         base_url=target.base_url,
         session=target.http,
