@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
-import pydantic_core
 from sqlalchemy import Engine, create_engine, event, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -40,13 +39,8 @@ def make_engine(url: str) -> Engine:
 
 
 def _sqlite_engine(url: str) -> Engine:
-    engine = create_engine(
-        url,
-        connect_args={"check_same_thread": False, "timeout": 30},
-        # JSON columns are text in SQLite: decoded by pydantic's parser, several times as
-        # fast as the json module's (a page of the change feed decodes thousands).
-        json_deserializer=pydantic_core.from_json,
-    )
+    # JSON columns are decoded by their type (models.Json), not by the engine.
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:

@@ -67,10 +67,11 @@ def _json_value(value: Any) -> Any:
 
 
 class Json(TypeDecorator[Any]):
-    """JSON, decoded from SQLite's text in one step.
+    """JSON, decoded from SQLite's text in one step by pydantic's parser.
 
-    SQLAlchemy's SQLite JSON type decodes through three Python layers per value; the change
-    feed decodes thousands per page. Other databases decode as SQLAlchemy does.
+    SQLAlchemy's SQLite JSON type decodes through three Python layers per value, with the
+    json module's parser; the change feed decodes thousands per page. Other databases
+    decode as SQLAlchemy does.
     """
 
     impl = JSON
