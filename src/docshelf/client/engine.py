@@ -236,9 +236,7 @@ class SyncEngine:
                 reader.close()
             self._downloads.close()
         self._phase(Phase.CLEANING, progress)
-        self._clean_files(
-            owed or result.reconciled or self._fields_changed, reindex=result.reconciled
-        )
+        self._clean_files(owed or result.reconciled or self._fields_changed)
 
     def _read(
         self,
@@ -273,20 +271,18 @@ class SyncEngine:
     def _next_unread(self, cursor: str | None) -> UnreadPage:
         return self._busy_retry(lambda: self.remote.changes_unread(cursor, self.page_size))
 
-    def _clean_files(self, everything: bool, reindex: bool) -> None:
+    def _clean_files(self, everything: bool) -> None:
         """Delete the files no record needs any more.
 
         Normally only the files this pull may have orphaned are looked up (in file_refs), so
         a delta costs what it changed, not what the cache holds. The whole file store is
         compared with file_refs when files may have been left behind otherwise: a new cache,
         an interrupted pull, a reconciliation, changed fields (they decide which unit and
-        user fields hold files). The index itself is rebuilt from every record only after a
-        reconciliation (its pages store records in an order of their own).
+        user fields hold files). file_refs itself is right at every commit (_store,
+        _reconcile, _reindex_images), so no record is read here.
         """
         if everything:
             with self.store.transaction() as db:
-                if reindex:
-                    LocalStore.index_files(db, image_field_keys(self.store.records("field")))
                 needed = LocalStore.needed_files(db)
             self.files.remove_unreferenced(needed)
         elif self._loose:

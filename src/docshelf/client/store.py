@@ -217,7 +217,7 @@ class LocalStore:
         db: sqlite3.Connection, image_keys: set[str], kinds: Iterable[str] = _FILE_KINDS
     ) -> None:
         """Rebuild file_refs from the records of these kinds: a new schema, changed image
-        fields (they decide which unit and user fields hold files), a reconciliation."""
+        fields (they decide which unit and user fields hold files)."""
         kinds = [kind for kind in kinds if kind in _FILE_KINDS]
         marks = ", ".join("?" for _ in kinds)
         db.execute(f"DELETE FROM file_refs WHERE kind IN ({marks})", kinds)
