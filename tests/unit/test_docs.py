@@ -48,7 +48,12 @@ def test_every_client_setting_is_documented_with_its_default(key: str) -> None:
     spec = SETTINGS[key]
     row = next((line for line in text.splitlines() if line.startswith(f"| `{key}`")), "")
     assert row, f"{key} missing in settings.md"
-    default = ",".join(spec.default) if isinstance(spec.default, list) else str(spec.default)
+    if isinstance(spec.default, bool):
+        default = "true" if spec.default else "false"
+    elif isinstance(spec.default, list):
+        default = ",".join(spec.default)
+    else:
+        default = str(spec.default)
     assert default in row
     if spec.minimum is not None:
         assert str(spec.minimum) in row and str(spec.maximum) in row

@@ -201,7 +201,13 @@ LANGS = spec_for(LANGUAGES)
 
 
 def test_registry_holds_exactly_the_known_settings() -> None:
-    assert set(SETTINGS) == {"ClientSyncInterval", "ClientSyncMaxDelayAfterStart", "Languages"}
+    assert set(SETTINGS) == {
+        "ClientSyncInterval",
+        "ClientSyncMaxDelayAfterStart",
+        "ClientHintMaxDelay",
+        "ClientHintsEnabled",
+        "Languages",
+    }
     assert all(spec.key == key for key, spec in SETTINGS.items())
 
 
@@ -336,7 +342,8 @@ def test_spec_for_unknown_key_lists_known_keys() -> None:
         spec_for("ClientSyncIntervall")
     assert str(caught.value) == (
         "There is no setting 'ClientSyncIntervall'; known settings are"
-        " ClientSyncInterval, ClientSyncMaxDelayAfterStart, Languages."
+        " ClientSyncInterval, ClientSyncMaxDelayAfterStart, ClientHintMaxDelay,"
+        " ClientHintsEnabled, Languages."
     )
 
 
@@ -349,8 +356,20 @@ def test_effective_settings_fills_defaults() -> None:
     assert effective_settings({}) == {
         CLIENT_SYNC_INTERVAL: 900_000,
         CLIENT_SYNC_MAX_DELAY_AFTER_START: MAX_DELAY.default,
+        "ClientHintMaxDelay": 5_000,
+        "ClientHintsEnabled": True,
         LANGUAGES: ["de", "en"],
     }
+
+
+def test_boolean_setting_parses_words_and_refuses_others() -> None:
+    spec = SETTINGS["ClientHintsEnabled"]
+    assert spec.parse("off") is False
+    assert spec.parse(" True ") is True
+    with pytest.raises(InvalidInput, match="true or false"):
+        spec.parse("maybe")
+    with pytest.raises(InvalidInput, match="true or false"):
+        spec.validate(1)
 
 
 def test_effective_settings_stored_values_win_and_unknown_keys_are_dropped() -> None:

@@ -46,6 +46,8 @@ from docshelf.client.status import Listener, Status, StatusBoard, SyncState, rea
 from docshelf.client.store import LocalStore
 from docshelf.domain.errors import DocshelfError
 from docshelf.domain.settings import (
+    CLIENT_HINT_MAX_DELAY,
+    CLIENT_HINTS_ENABLED,
     CLIENT_SYNC_INTERVAL,
     CLIENT_SYNC_MAX_DELAY_AFTER_START,
 )
@@ -304,6 +306,12 @@ class Client:
                     "client_sync_max_delay_after_start_ms",
                     SETTING_SPECS[CLIENT_SYNC_MAX_DELAY_AFTER_START].default,
                 )
+            ),
+            CLIENT_HINT_MAX_DELAY: int(
+                stored.get("client_hint_max_delay_ms", SETTING_SPECS[CLIENT_HINT_MAX_DELAY].default)
+            ),
+            CLIENT_HINTS_ENABLED: bool(
+                stored.get("client_hints_enabled", SETTING_SPECS[CLIENT_HINTS_ENABLED].default)
             ),
         }
 

@@ -22,7 +22,7 @@ class SettingSpec:
     key: str
     default: Any
     description: str
-    kind: str  # "duration_ms" or "languages"
+    kind: str  # "duration_ms", "languages" or "boolean"
     minimum: int | None = None
     maximum: int | None = None
     sent_to_clients: bool = True
@@ -30,6 +30,8 @@ class SettingSpec:
     def validate(self, value: Any) -> Any:
         if self.kind == "duration_ms":
             return _check_duration(self, value)
+        if self.kind == "boolean":
+            return _check_boolean(self, value)
         return _check_languages(self, value)
 
     def parse(self, text: str) -> Any:
@@ -43,6 +45,11 @@ class SettingSpec:
                 ) from None
             # Outside the try: InvalidInput is a ValueError and its range message must survive.
             return self.validate(number)
+        if self.kind == "boolean":
+            word = text.strip().lower()
+            if word not in _BOOLEAN_WORDS:
+                raise InvalidInput(f"{self.key} takes true or false, not {text!r}.")
+            return _BOOLEAN_WORDS[word]
         return self.validate([part.strip() for part in text.split(",") if part.strip()])
 
 
@@ -58,6 +65,24 @@ def _check_duration(spec: SettingSpec, value: Any) -> int:
     return value
 
 
+_BOOLEAN_WORDS = {
+    "true": True,
+    "on": True,
+    "yes": True,
+    "1": True,
+    "false": False,
+    "off": False,
+    "no": False,
+    "0": False,
+}
+
+
+def _check_boolean(spec: SettingSpec, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise InvalidInput(f"{spec.key} takes true or false, not {value!r}.")
+    return value
+
+
 def _check_languages(spec: SettingSpec, value: Any) -> list[str]:
     if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
         raise InvalidInput(f"{spec.key} takes a non-empty list of language codes such as de,en.")
@@ -70,6 +95,8 @@ def _check_languages(spec: SettingSpec, value: Any) -> list[str]:
 CLIENT_SYNC_INTERVAL = "ClientSyncInterval"
 CLIENT_SYNC_MAX_DELAY_AFTER_START = "ClientSyncMaxDelayAfterStart"
 LANGUAGES = "Languages"
+CLIENT_HINT_MAX_DELAY = "ClientHintMaxDelay"
+CLIENT_HINTS_ENABLED = "ClientHintsEnabled"
 
 SETTINGS: Mapping[str, SettingSpec] = {
     s.key: s
@@ -92,6 +119,24 @@ SETTINGS: Mapping[str, SettingSpec] = {
             kind="duration_ms",
             minimum=0,
             maximum=2 * 60 * MINUTE_MS,
+        ),
+        SettingSpec(
+            CLIENT_HINT_MAX_DELAY,
+            default=5_000,
+            description="Upper bound, in ms, of the random delay a client waits after a change"
+            " hint before it syncs, so that a change seen by many clients spreads their syncs"
+            " over a window instead of arriving in one second. The server widens the window"
+            " when a change wakes many clients at once.",
+            kind="duration_ms",
+            minimum=0,
+            maximum=10 * MINUTE_MS,
+        ),
+        SettingSpec(
+            CLIENT_HINTS_ENABLED,
+            default=True,
+            description="Whether online clients hold a hint connection and learn of a change"
+            " within seconds; off, every client syncs on ClientSyncInterval alone.",
+            kind="boolean",
         ),
         SettingSpec(
             LANGUAGES,

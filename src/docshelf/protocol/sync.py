@@ -21,6 +21,9 @@ class SyncSettings(BaseModel):
     client_sync_interval_ms: int
     client_sync_max_delay_after_start_ms: int
     languages: list[str]
+    # Defaults: what a client assumes when an older server sends neither.
+    client_hint_max_delay_ms: int = 5_000
+    client_hints_enabled: bool = True
 
 
 class Change(BaseModel):

@@ -11,6 +11,8 @@ from sqlalchemy.orm import Session
 from docshelf.domain.accounts import Actor
 from docshelf.domain.errors import Conflict
 from docshelf.domain.settings import (
+    CLIENT_HINT_MAX_DELAY,
+    CLIENT_HINTS_ENABLED,
     CLIENT_SYNC_INTERVAL,
     CLIENT_SYNC_MAX_DELAY_AFTER_START,
     LANGUAGES,
@@ -52,7 +54,13 @@ class RestartSync(Conflict):
     default_title = "Synchronisation must start over"
 
 
-_SYNC_SETTINGS = (CLIENT_SYNC_INTERVAL, CLIENT_SYNC_MAX_DELAY_AFTER_START, LANGUAGES)
+_SYNC_SETTINGS = (
+    CLIENT_SYNC_INTERVAL,
+    CLIENT_SYNC_MAX_DELAY_AFTER_START,
+    LANGUAGES,
+    CLIENT_HINT_MAX_DELAY,
+    CLIENT_HINTS_ENABLED,
+)
 # What every answer needs besides its page, in one statement: where the history stands,
 # whether the cursor's change belongs to it, and the settings the clients receive.
 _STANDING = select(*STANDING, *(settings_service.stored_value(k) for k in _SYNC_SETTINGS))
@@ -67,6 +75,8 @@ def _sync_settings(values: dict[str, Any]) -> SyncSettings:
         client_sync_interval_ms=values[CLIENT_SYNC_INTERVAL],
         client_sync_max_delay_after_start_ms=values[CLIENT_SYNC_MAX_DELAY_AFTER_START],
         languages=values[LANGUAGES],
+        client_hint_max_delay_ms=values[CLIENT_HINT_MAX_DELAY],
+        client_hints_enabled=values[CLIENT_HINTS_ENABLED],
     )
 
 
