@@ -16,7 +16,7 @@ from docshelf.server.db.engine import Database
 from docshelf.server.db.migrate import upgrade
 from docshelf.server.db.models import Device, TemplateFile, utcnow
 from docshelf.server.services import accounts, fields, files, templates, units
-from docshelf.server.services.auth import signed_in
+from docshelf.server.services.auth import API, signed_in
 from docshelf.server.services.passwords import new_token, token_hash
 from docshelf.server.sync import service
 from support.statements import statements, tables_read
@@ -122,7 +122,7 @@ def test_groups_come_with_their_parents(db: Database) -> None:
         accounts.add_member(change, system_actor(), outer, member_group=inner)
         expected = {inner.id, outer.id, other.id}
     with db.read() as session:
-        caller = signed_in(session, token)
+        caller = signed_in(session, token, API)
         assert caller.actor.groups == expected
         assert caller.actor.groups == accounts.groups_of(session, user_id)
         assert caller.device_id == "d-reader"

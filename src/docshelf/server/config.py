@@ -71,6 +71,12 @@ class ServerSettings(BaseSettings):
         gt=0,
         description="How long a sign-in to the web dashboard lasts before it asks again (hours).",
     )
+    dashboard_idle_minutes: float = Field(
+        default=60,
+        gt=0,
+        description="How long a sign-in to the web dashboard may go unused before it asks"
+        " again (minutes).",
+    )
     activity_flush_seconds: float = Field(
         default=10,
         gt=0,

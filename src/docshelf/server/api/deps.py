@@ -9,7 +9,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from docshelf.domain.accounts import Actor
 from docshelf.domain.errors import NotAuthenticated
-from docshelf.server.services.auth import Caller, authenticate
+from docshelf.server.services.auth import API, Caller, authenticate
 from docshelf.server.state import ServerState
 
 _bearer = HTTPBearer(auto_error=False, description="The device token from /auth/login.")
@@ -39,7 +39,7 @@ Token = Annotated[str, Depends(get_token)]
 
 
 def get_caller(state: State, token: Token) -> Caller:
-    return authenticate(state.db, token)
+    return authenticate(state.db, token, API)
 
 
 async def get_actor(caller: Annotated[Caller, Depends(get_caller)]) -> Actor:

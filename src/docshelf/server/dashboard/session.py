@@ -3,7 +3,9 @@
 A dashboard sign-in is a device of kind ``dashboard``: the same token machinery as the
 sync clients (hashed in the database, revocable, read on every request), kept in an
 HttpOnly, SameSite=Strict cookie that scripts can't read and other sites don't send.
-It lasts ``dashboard_session_hours``.
+It lasts ``dashboard_session_hours`` and ends sooner when unused for
+``dashboard_idle_minutes``; an expired session is revoked. Only dashboard sessions are
+accepted here, and they are refused on the API (see services/auth.py ``Purpose``).
 
 Every form carries a CSRF token derived from the session token with HMAC, so it needs no
 storage and dies with the session; the sign-in form, which has no session yet, uses a
@@ -16,7 +18,6 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Annotated
 from urllib.parse import urlsplit
 
@@ -31,8 +32,7 @@ from docshelf.server.dashboard.texts import (
     check_language,
     from_accept_language,
 )
-from docshelf.server.db.models import utcnow
-from docshelf.server.services.auth import Caller, signed_in
+from docshelf.server.services.auth import Caller, authenticate, dashboard_purpose
 from docshelf.server.state import ServerState
 
 SESSION_COOKIE = "docshelf_session"
@@ -122,15 +122,12 @@ def _session_of(request: Request) -> tuple[Caller, str] | None:
     if not token:
         return None
     state = state_of(request)
+    settings = state.settings
+    purpose = dashboard_purpose(settings.dashboard_session_hours, settings.dashboard_idle_minutes)
     try:
-        with state.db.read() as session:
-            caller = signed_in(session, token)
+        # Notes "last seen" (the idle timeout counts from it) and revokes an expired session.
+        caller = authenticate(state.db, token, purpose)
     except NotAuthenticated:
-        return None
-    lifetime = timedelta(hours=state.settings.dashboard_session_hours)
-    if caller.kind != "dashboard" or caller.created_at is None:
-        return None
-    if utcnow() - caller.created_at > lifetime:
         return None
     return caller, token
 

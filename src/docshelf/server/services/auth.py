@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Literal
 
 from sqlalchemy import BindParameter, bindparam, select, true, update
 from sqlalchemy.orm import Session
@@ -23,10 +24,54 @@ DEACTIVATED = "Your account is deactivated; ask your administrator."
 # Don't write "last seen" on every poll; once a minute is precise enough for the dashboard.
 _SEEN_PRECISION = timedelta(seconds=60)
 
+# What a device token was issued for: a sync client ("client", the API) or a browser
+# session of the web dashboard ("dashboard", its cookie). A token serves only its own kind.
+DeviceKind = Literal["client", "dashboard"]
+
+
+@dataclass(frozen=True)
+class Purpose:
+    """What a token is being used for, and so which tokens may serve: their kind, and for
+    dashboard sessions how long they last (``max_age``) and may sit unused (``max_idle``)."""
+
+    kind: DeviceKind
+    max_age: timedelta | None = None
+    max_idle: timedelta | None = None
+
+    @property
+    def seen_precision(self) -> timedelta:
+        # "Last seen" measures idleness: it must be written well within the idle timeout.
+        if self.max_idle is None:
+            return _SEEN_PRECISION
+        return min(_SEEN_PRECISION, self.max_idle / 10)
+
+
+# Every API path (routes, the quick poll and the quick download before routing).
+API = Purpose("client")
+
+
+def dashboard_purpose(session_hours: float, idle_minutes: float) -> Purpose:
+    return Purpose(
+        "dashboard",
+        max_age=timedelta(hours=session_hours),
+        max_idle=timedelta(minutes=idle_minutes),
+    )
+
 
 class LoginFailed(NotAuthenticated):
     code = "login_failed"
     default_title = "Sign-in failed"
+
+
+class SessionExpired(NotAuthenticated):
+    """A dashboard session past its lifetime or idle timeout; ``device_id`` to revoke it."""
+
+    code = "session_expired"
+    default_title = "Session expired"
+
+    def __init__(self, device_id: str) -> None:
+        super().__init__("Your sign-in has expired. Sign in again.")
+        self.device_id = device_id
 
 
 @dataclass(frozen=True)
@@ -54,8 +99,8 @@ class Caller:
     kind: str = "client"
     created_at: datetime | None = None
 
-    def seen_is_due(self, now: datetime) -> bool:
-        return self.last_seen_at is None or now - self.last_seen_at > _SEEN_PRECISION
+    def seen_is_due(self, now: datetime, precision: timedelta = _SEEN_PRECISION) -> bool:
+        return self.last_seen_at is None or now - self.last_seen_at > precision
 
 
 def _throttle_key(login: str) -> str:
@@ -94,7 +139,7 @@ def login(
     password: str,
     device_name: str,
     client_version: str | None = None,
-    kind: str = "client",
+    kind: DeviceKind = "client",
 ) -> tuple[str, Device, User]:
     """Check a password and register a device; returns the new token (shown only once)."""
     key = _throttle_key(login_name)
@@ -133,6 +178,7 @@ _devices = Device.__table__
 _users = User.__table__
 _members = GroupMember.__table__
 _TOKEN: BindParameter[str] = bindparam("token_hash")
+_KIND: BindParameter[str] = bindparam("kind")
 # The caller's groups, direct and every group above them (groups nest), walked by the
 # database itself: one round trip however deep the nesting. UNION, not UNION ALL, so that
 # even a cycle (which group edits refuse) would end.
@@ -161,22 +207,34 @@ _SIGNED_IN = (
     )
     .join_from(_devices, _users, _users.c.id == _devices.c.user_id)
     .outerjoin(_ancestry, true())
-    .where(_devices.c.token_hash == _TOKEN)
+    # A token of another kind is not found at all: refused exactly like an unknown one.
+    .where(_devices.c.token_hash == _TOKEN, _devices.c.kind == _KIND)
 )
 
 
-def signed_in(session: Session, token: str) -> Caller:
-    """The caller a device token stands for, read in the caller's transaction.
+def signed_in(
+    session: Session, token: str, purpose: Purpose, now: datetime | None = None
+) -> Caller:
+    """The caller a device token stands for, read in the caller's transaction, if the token
+    may serve ``purpose``: the one place that decides it, for every path.
 
     Read from the database on every request, never cached: a revoked token or a deactivated
-    account fails at once, in every server process sharing the database.
+    account fails at once, in every server process sharing the database. A session past
+    its lifetime or idle timeout raises SessionExpired (the caller revokes it).
     """
-    rows = session.execute(_SIGNED_IN, {"token_hash": token_hash(token)}).all()
+    params = {"token_hash": token_hash(token), "kind": purpose.kind}
+    rows = session.execute(_SIGNED_IN, params).all()
     if not rows or rows[0].revoked_at is not None:
         raise NotAuthenticated(SIGNED_OUT)
     row = rows[0]
     if not row.active:
         raise NotAuthenticated(DEACTIVATED)
+    now = now or utcnow()
+    if purpose.max_age is not None and now - row.created_at > purpose.max_age:
+        raise SessionExpired(row.id)
+    last_used = row.last_seen_at or row.created_at
+    if purpose.max_idle is not None and now - last_used > purpose.max_idle:
+        raise SessionExpired(row.id)
     actor = Actor(
         user_id=row.user_id,
         login=row.login,
@@ -195,20 +253,24 @@ def signed_in(session: Session, token: str) -> Caller:
 
 
 @contextmanager
-def authenticated(db: Database, token: str) -> Iterator[tuple[Session, Caller]]:
+def authenticated(db: Database, token: str, purpose: Purpose) -> Iterator[tuple[Session, Caller]]:
     """A read transaction that starts by authenticating the caller, so that a request's
     reads share one transaction (and one worker-thread call); "last seen" is written
-    after it, when due."""
+    after it, when due. An expired session is revoked on the way out."""
     now = utcnow()
-    with db.read() as session:
-        caller = signed_in(session, token)
-        yield session, caller
-    if caller.seen_is_due(now):
+    try:
+        with db.read() as session:
+            caller = signed_in(session, token, purpose, now)
+            yield session, caller
+    except SessionExpired as exc:
+        revoke_device(db, exc.device_id)
+        raise
+    if caller.seen_is_due(now, purpose.seen_precision):
         note_device(db, caller.device_id, seen_at=now)
 
 
-def authenticate(db: Database, token: str) -> Caller:
-    with authenticated(db, token) as (_session, caller):
+def authenticate(db: Database, token: str, purpose: Purpose) -> Caller:
+    with authenticated(db, token, purpose) as (_session, caller):
         return caller
 
 
@@ -235,3 +297,13 @@ def note_device(
 def revoke(session: Session, device: Device) -> None:
     if device.revoked_at is None:
         device.revoked_at = utcnow()
+
+
+def revoke_device(db: Database, device_id: str) -> None:
+    """Revoke a device by its id, in a transaction of its own (a no-op if it already is)."""
+    with db.write() as session:
+        session.execute(
+            update(Device)
+            .where(Device.id == device_id, Device.revoked_at.is_(None))
+            .values(revoked_at=utcnow())
+        )

@@ -30,7 +30,7 @@ from docshelf.protocol.sync import (
 from docshelf.server.db.engine import Database
 from docshelf.server.db.models import utcnow
 from docshelf.server.services import settings as settings_service
-from docshelf.server.services.auth import note_device, signed_in
+from docshelf.server.services.auth import API, note_device, signed_in
 from docshelf.server.sync.activity import SyncCounter
 from docshelf.server.sync.feed import read_page
 from docshelf.server.sync.history import (
@@ -115,7 +115,7 @@ def poll(
     # isolation level costs it more round trips than its queries.
     reading = db.read() if only_if_quick else db.snapshot()
     with reading as session:
-        caller = signed_in(session, device_token)
+        caller = signed_in(session, device_token, API, now)
         if only_if_quick and (reported_error or caller.seen_is_due(now)):
             return None
         page, done = _changes(session, caller.actor, token, limit, current_only=only_if_quick)

@@ -198,7 +198,7 @@ def download_pack(body: pack.PackRequest, token: Token, state: State) -> Streami
     A file the caller may not read, or that isn't stored, comes as "not served": the client
     fetches it alone and learns why there.
     """
-    with auth.authenticated(state.db, token) as (session, caller):
+    with auth.authenticated(state.db, token, auth.API) as (session, caller):
         allowed = [sha for sha in body.files if files.may_read(session, caller.actor, sha)]
     paths = {sha: state.blobs.path(sha) for sha in allowed}
     return StreamingResponse(_frames(body.files, paths), media_type=pack.MEDIA_TYPE)
@@ -271,7 +271,7 @@ def readable(state: ServerState, token: str, sha256: str) -> tuple[PathType, os.
     Authentication, the permission check and the ``stat`` share one transaction, called on
     one worker thread: an initial sync downloads hundreds of files.
     """
-    with auth.authenticated(state.db, token) as (session, caller):
+    with auth.authenticated(state.db, token, auth.API) as (session, caller):
         allowed = files.may_read(session, caller.actor, sha256)
     path = state.blobs.path(sha256)
     try:
