@@ -441,3 +441,17 @@ def test_the_command_line_exports_and_imports(live: LiveServer, tmp_path: Path) 
     assert not [
         d for d in devices if d["name"].startswith("docshelf package") and not d.get("revoked_at")
     ]
+
+
+def test_the_command_line_refuses_a_deeply_nested_manifest_with_its_reason(
+    live: LiveServer, broken: dict[str, Broken], tmp_path: Path
+) -> None:
+    case = broken["deeply_nested"]
+    before, _ = head(live.admin)
+    sign_in = ["--server", live.url, "--user", "root", "--password-stdin"]
+    refused = docshelf("package", "import", str(case.path), *sign_in, "--yes", home=tmp_path)
+    assert refused.returncode == 1, refused.stdout + refused.stderr
+    assert "manifest.json: is nested deeper than 64 levels" in refused.stderr, refused.stderr
+    assert "Internal error" not in refused.stderr
+    assert head(live.admin)[0] == before
+    assert missing(live.admin, case.hashes) == set(case.hashes)

@@ -262,6 +262,7 @@ BROKEN_NAMES = (
     "damaged_member",
     "bad_manifest",
     "manifest_not_json",
+    "deeply_nested",
     "no_manifest",
     "wrong_hash",
     "unknown_format_version",
@@ -332,6 +333,9 @@ def broken_packages(folder: Path, *, bomb_bytes: int = 3 * 1024 * 1024) -> list[
     del bad["templates"][0]["kind"]
     add("bad_manifest", "templates[0]: 'kind' is a required property", schema, manifest=bad)
     add("manifest_not_json", "is not valid JSON", sample(), manifest=b"{not json")
+    # Valid JSON, but beyond the parser's recursion limit (it used to crash the import).
+    deep = b"[" * 100_000 + b"]" * 100_000
+    add("deeply_nested", "manifest.json: is nested deeper than 64 levels", sample(), manifest=deep)
     no_manifest = sample()
     path = folder / "no_manifest.zip"
     with zipfile.ZipFile(path, "w") as zf:

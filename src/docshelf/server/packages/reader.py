@@ -37,6 +37,7 @@ from docshelf.domain.packages import (
     parse_manifest,
     use_problem,
 )
+from docshelf.domain.json_text import MAX_DEPTH, NestedTooDeep, parse_json
 from docshelf.server.packages import schema
 
 CHUNK = 256 * 1024
@@ -135,9 +136,16 @@ def _manifest(
     raw = bytearray()
     _read_member(zf, info, budget, raw.extend, limits.max_manifest_bytes)
     try:
-        data = json.loads(raw.decode("utf-8-sig"))
+        data = parse_json(raw.decode("utf-8-sig"), MANIFEST_NAME)
     except UnicodeDecodeError:
         raise package_invalid([f"{MANIFEST_NAME}: is not UTF-8 text"]) from None
+    except NestedTooDeep:
+        raise package_invalid(
+            [
+                f"{MANIFEST_NAME}: is nested deeper than {MAX_DEPTH} levels of arrays and"
+                " objects, which no package manifest is; export it again"
+            ]
+        ) from None
     except json.JSONDecodeError as exc:
         raise package_invalid(
             [
