@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import secrets
 from typing import Any
 
+import httpx
 import pytest
 
 from support.api import LiveServer
@@ -197,3 +199,46 @@ def test_an_administrator_cannot_lock_themselves_out(live: LiveServer) -> None:
     kept = live.admin.ok("PATCH", f"/admin/users/{me['id']}", json={"roles": ["sys", "org"]})
     assert {"org", "sys"} <= set(kept["roles"])
     live.admin.ok("PATCH", f"/admin/users/{me['id']}", json={"roles": me["roles"]})
+
+
+# A hundred thousand levels: far beyond any parser's recursion limit.
+DEEP = 100_000
+
+
+@pytest.mark.parametrize(
+    ("path", "content"),
+    [
+        ("/admin/groups", b"[" * DEEP),
+        ("/admin/groups", b'{"name": ' + b"[" * DEEP + b"]" * DEEP + b"}"),
+        ("/sync/records", b'{"records": ' + b"[" * DEEP),
+        ("/sync/mutations", b"{" + b'"a":{' * DEEP + b"}" * (DEEP + 1)),
+        ("/blobs/missing", b"[" * DEEP + b"]" * DEEP),
+        ("/blobs/pack", b"[" * DEEP),
+    ],
+)
+def test_a_deeply_nested_body_is_refused_with_its_reason(
+    live: LiveServer, path: str, content: bytes
+) -> None:
+    before = _seq_probe(live)
+    response = live.admin.post(path, content=content, headers={"content-type": "application/json"})
+    _assert_problem(response, 422, "nested deeper than")
+    assert _seq_probe(live) == before
+
+
+def test_a_deeply_nested_body_is_refused_before_signing_in(live: LiveServer) -> None:
+    anonymous = httpx.post(
+        live.url + "/api/v1/auth/login",
+        content=b"[" * DEEP,
+        headers={"content-type": "application/json"},
+        timeout=60,
+        trust_env=False,
+    )
+    _assert_problem(anonymous, 422, "nested deeper than")
+
+
+@pytest.mark.parametrize("path", ["/sync/changes", "/sync/manifest"])
+def test_a_deeply_nested_cursor_is_refused_as_damaged(live: LiveServer, path: str) -> None:
+    # Deeper than the parser's recursion limit, within the 2000 characters a cursor may have.
+    cursor = base64.urlsafe_b64encode(b"[" * 1400).decode().rstrip("=")
+    response = live.admin.get(path, params={"cursor": cursor})
+    _assert_problem(response, 422, "sync cursor is damaged")

@@ -22,6 +22,7 @@ from docshelf.protocol.sync import ChangesPage
 from docshelf.server import dashboard
 from docshelf.server.api import errors
 from docshelf.server.api.admission import HeavyRequestLimit
+from docshelf.server.api.json_depth import JsonDepth
 from docshelf.server.api.middleware import BodyLimit, RequestLog
 from docshelf.server.api.quick_blob import QuickBlob
 from docshelf.server.api.quick_poll import QuickPoll
@@ -136,6 +137,8 @@ def create_app(settings: ServerSettings, state: ServerState | None = None) -> Fa
         return settings.max_json_bytes
 
     _add_problem_schema(app)
+    # Innermost: reads JSON bodies only once admitted and within the body limit.
+    app.add_middleware(JsonDepth)
     # Plain file downloads, before routing but after admission; see api/quick_blob.py.
     app.add_middleware(QuickBlob, open_blob=partial(blobs.open_readable, state))
     app.add_middleware(HeavyRequestLimit, limit=settings.max_heavy_requests)
