@@ -20,6 +20,7 @@ import json
 from dataclasses import asdict, dataclass
 
 from docshelf.domain.errors import InvalidInput
+from docshelf.domain.json_text import NestedTooDeep, parse_json
 
 KINDS: tuple[str, ...] = (
     # Parents before children: a record only ever refers to kinds listed before it
@@ -57,12 +58,13 @@ class Cursor:
     def decode(cls, token: str) -> Cursor:
         try:
             padded = token + "=" * (-len(token) % 4)
-            data = json.loads(base64.urlsafe_b64decode(padded.encode()))
+            data = parse_json(base64.urlsafe_b64decode(padded.encode()), "The sync cursor")
             cursor = cls(**data)
             _check(cursor)
             return cursor
         except (ValueError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
-            if isinstance(exc, InvalidInput):
+            # Too deep is damaged like any other garbage; _check's own messages stand.
+            if isinstance(exc, InvalidInput) and not isinstance(exc, NestedTooDeep):
                 raise
             raise InvalidInput(
                 "The sync cursor is damaged; the client should start a full synchronisation."
