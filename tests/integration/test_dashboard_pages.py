@@ -590,3 +590,12 @@ def test_a_session_is_only_a_dashboard_sign_in_and_only_for_its_time(
         dashboard.close()
     finally:
         live.close()
+
+
+def test_a_deeply_nested_flash_cookie_is_ignored(live: LiveServer) -> None:
+    # Deeper than the JSON parser's recursion limit, within what a cookie header may carry.
+    cookies = {"docshelf_flash": "[" * 3000}
+    with httpx.Client(base_url=live.url, trust_env=False, timeout=60, cookies=cookies) as http:
+        page = http.get("/dashboard/login")
+    assert page.status_code == 200, page.text
+    assert _flash(page.text) == ("", "")

@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from docshelf.domain.accounts import Actor
+from docshelf.domain.json_text import parse_json
 from docshelf.domain.permissions import dashboard_sections
 from docshelf.server.dashboard.session import (
     CSRF_FIELD,
@@ -58,7 +59,7 @@ def _flash_of(request: Request) -> dict[str, str] | None:
     if not raw:
         return None
     try:
-        value = json.loads(unquote(raw))
+        value = parse_json(unquote(raw), "The flash cookie")
     except ValueError:
         return None
     if not isinstance(value, dict):
