@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from docshelf.domain.json_text import MAX_DEPTH, NestedTooDeep, parse_json
 from docshelf.domain.packages import (
     HEAD_BYTES,
     MANIFEST_NAME,
@@ -37,7 +38,6 @@ from docshelf.domain.packages import (
     parse_manifest,
     use_problem,
 )
-from docshelf.domain.json_text import MAX_DEPTH, NestedTooDeep, parse_json
 from docshelf.server.packages import schema
 
 CHUNK = 256 * 1024
