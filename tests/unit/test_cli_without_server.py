@@ -58,3 +58,38 @@ def test_titles_are_shown_as_typed_not_as_markup(tmp_path: Path) -> None:
     store.close()
     done = docshelf(home, "templates")
     assert "Offerte [Entwurf]" in done.stdout, done.stdout
+
+
+DEEP = 100_000
+
+
+def _no_crash(done: subprocess.CompletedProcess[str]) -> str:
+    output = done.stdout + done.stderr
+    assert "Traceback" not in output and "RecursionError" not in output, output
+    return output
+
+
+def test_a_deeply_nested_config_file_is_told_as_damaged(tmp_path: Path) -> None:
+    home = tmp_path / "h"
+    home.mkdir()
+    (home / "config.json").write_text("[" * DEEP + "]" * DEEP)
+    done = docshelf(home, "status")
+    assert done.returncode != 0
+    output = _no_crash(done)
+    assert "config.json cannot be read" in output and "nested deeper than 64" in output, output
+
+
+def test_a_deeply_nested_record_in_the_cache_is_told_as_damaged(tmp_path: Path) -> None:
+    home = tmp_path / "h"
+    home.mkdir()
+    store = LocalStore(home / "cache.db")
+    with store.transaction() as db:
+        db.execute(
+            "INSERT INTO records (kind, id, version, hash, data) VALUES (?, ?, ?, ?, ?)",
+            ("template", "t1", 1, "h", "[" * DEEP + "]" * DEEP),
+        )
+    store.close()
+    done = docshelf(home, "templates")
+    assert done.returncode != 0
+    output = _no_crash(done)
+    assert "cache.db is damaged" in output and "nested deeper than 64" in output, output

@@ -137,6 +137,14 @@ def test_a_damaged_file_says_what_to_do(file_store: CredentialStore, home: Home)
         file_store.load(SERVER, "anna")
 
 
+def test_a_deeply_nested_file_is_damaged_too(file_store: CredentialStore, home: Home) -> None:
+    home.ensure()
+    home.credentials_file.write_text("{" + '"a": {' * 100_000)
+    home.credentials_file.chmod(0o600)
+    with pytest.raises(CredentialsError, match="is damaged. Delete it and sign in again"):
+        file_store.load(SERVER, "anna")
+
+
 # --- choosing the backend ---------------------------------------------------------------
 
 

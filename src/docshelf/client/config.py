@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from docshelf.client.errors import LocalStoreError
+from docshelf.domain.json_text import parse_json
 
 
 @dataclass(frozen=True)
@@ -23,13 +24,15 @@ class ClientConfig:
 
 def load_config(path: Path) -> ClientConfig | None:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = parse_json(path.read_text(encoding="utf-8"), "The file")
     except FileNotFoundError:
         return None
     except (OSError, ValueError) as exc:
         raise LocalStoreError(
             f"The client configuration {path} cannot be read ({exc}); sign in again."
         ) from exc
+    if not isinstance(data, dict):
+        raise LocalStoreError(f"The client configuration {path} is damaged; sign in again.")
     known = set(ClientConfig.__dataclass_fields__)
     return ClientConfig(**{k: v for k, v in data.items() if k in known})
 

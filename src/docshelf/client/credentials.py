@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from docshelf.client.errors import CredentialsError, InsecureCredentials
 from docshelf.client.paths import Home
+from docshelf.domain.json_text import parse_json
 
 if TYPE_CHECKING:
     from keyring.backend import KeyringBackend
@@ -169,8 +170,8 @@ def _check_private(path: Path, mode: int) -> None:
 
 def _parse(path: Path, raw: bytes) -> dict[str, str]:
     try:
-        tokens = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError):
+        tokens = parse_json(raw, str(path))
+    except ValueError:  # not UTF-8, not JSON, or nested too deep: damaged all the same
         tokens = None
     if not isinstance(tokens, dict) or not all(
         isinstance(k, str) and isinstance(v, str) for k, v in tokens.items()

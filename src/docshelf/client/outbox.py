@@ -27,6 +27,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from docshelf.client.local_json import load_cached
 from docshelf.domain.edits import Edit, EditKind, Op, apply
 from docshelf.domain.errors import NotFound
 
@@ -130,7 +131,7 @@ def _edit_json(edit: Edit) -> str:
 def _entry(row: sqlite3.Row | tuple[Any, ...]) -> OutboxEntry:
     (seq, ident, kind, op, target, edit, files, summary, state, version, code, reason, theirs,
      created, updated) = row  # fmt: skip
-    body = json.loads(edit)
+    body = load_cached(edit)
     return OutboxEntry(
         seq=seq,
         id=ident,
@@ -143,13 +144,13 @@ def _entry(row: sqlite3.Row | tuple[Any, ...]) -> OutboxEntry:
             add=body["add"],
             remove=body["remove"],
         ),
-        files=tuple(json.loads(files)),
+        files=tuple(load_cached(files)),
         summary=summary,
         state=EditState(state),
         version=version,
         code=code,
         reason=reason,
-        theirs=json.loads(theirs) if theirs else {},
+        theirs=load_cached(theirs) if theirs else {},
         created_at=datetime.fromisoformat(created),
         updated_at=datetime.fromisoformat(updated),
     )

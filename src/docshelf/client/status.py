@@ -19,6 +19,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from docshelf.domain.json_text import parse_json
+
 
 class SyncState(StrEnum):
     NOT_SIGNED_IN = "not_signed_in"
@@ -121,6 +123,6 @@ def write_status_file(path: Path, status: Status) -> None:
 
 def read_status_file(path: Path) -> Status | None:
     try:
-        return Status.from_json(json.loads(path.read_text(encoding="utf-8")))
+        return Status.from_json(parse_json(path.read_text(encoding="utf-8"), str(path)))
     except (OSError, ValueError, TypeError):
         return None

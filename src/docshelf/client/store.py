@@ -17,6 +17,7 @@ from typing import Any
 
 from docshelf.client import outbox as outbox_module
 from docshelf.client.errors import LocalStoreError
+from docshelf.client.local_json import load_cached
 from docshelf.client.outbox import FILE_REF_KIND, Outbox, overlay
 from docshelf.client.planner import Key, Local, Upsert, image_field_keys, referenced_files
 
@@ -126,7 +127,7 @@ class LocalStore:
 
     def get_json(self, key: str) -> Any:
         raw = self.get(key)
-        return None if raw is None else json.loads(raw)
+        return None if raw is None else load_cached(raw, self.path)
 
     def put_json(self, key: str, value: Any, db: sqlite3.Connection | None = None) -> None:
         self.put(key, None if value is None else json.dumps(value), db)
@@ -154,13 +155,13 @@ class LocalStore:
 
     def records(self, kind: str) -> list[dict[str, Any]]:
         rows = self._db.execute("SELECT data FROM records WHERE kind = ? ORDER BY id", (kind,))
-        return [json.loads(data) for (data,) in rows]
+        return [load_cached(data, self.path) for (data,) in rows]
 
     def record(self, kind: str, ident: str) -> dict[str, Any] | None:
         row = self._db.execute(
             "SELECT data FROM records WHERE kind = ? AND id = ?", (kind, ident)
         ).fetchone()
-        return None if row is None else dict(json.loads(row[0]))
+        return None if row is None else dict(load_cached(row[0], self.path))
 
     def view(self, kind: str, me: str | None = None) -> list[dict[str, Any]]:
         """The records of a kind as the user sees them: with their own edits laid over."""
@@ -185,7 +186,7 @@ class LocalStore:
             "SELECT kind, data FROM records WHERE kind IN ('template','snippet','unit','user')"
         )
         for kind, data in rows:
-            needed |= referenced_files(kind, json.loads(data), image_keys)
+            needed |= referenced_files(kind, load_cached(data, self.path), image_keys)
         return needed
 
     def still_referenced(self, hashes: Iterable[str]) -> set[str]:
@@ -226,7 +227,7 @@ class LocalStore:
         refs = (
             (sha, kind, ident)
             for kind, ident, data in rows
-            for sha in referenced_files(kind, json.loads(data), image_keys)
+            for sha in referenced_files(kind, load_cached(data), image_keys)
         )
         db.executemany("INSERT OR IGNORE INTO file_refs (sha, kind, id) VALUES (?, ?, ?)", refs)
 
