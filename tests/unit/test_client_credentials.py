@@ -141,7 +141,7 @@ def test_a_deeply_nested_file_is_damaged_too(file_store: CredentialStore, home: 
     home.ensure()
     home.credentials_file.write_text("{" + '"a": {' * 100_000)
     home.credentials_file.chmod(0o600)
-    with pytest.raises(CredentialsError, match="is damaged. Delete it and sign in again"):
+    with pytest.raises(CredentialsError, match=r"is damaged\. Delete it and sign in again"):
         file_store.load(SERVER, "anna")
 
 

@@ -26,7 +26,7 @@ def test_a_deeply_nested_status_file_reads_as_no_status(tmp_path: Path) -> None:
 def test_a_deeply_nested_sync_state_is_told_as_a_damaged_cache(tmp_path: Path) -> None:
     store = LocalStore(tmp_path / "cache.db")
     store.put("deep", DEEP_JSON)
-    with pytest.raises(LocalStoreError, match="cache.db is damaged .*nested deeper than 64"):
+    with pytest.raises(LocalStoreError, match=r"cache\.db is damaged .*nested deeper than 64"):
         store.get_json("deep")
     store.close()
 
@@ -36,6 +36,6 @@ def test_a_deeply_nested_queued_edit_is_told_as_a_damaged_cache(tmp_path: Path) 
     with store.transaction():
         ident = store.outbox.add(Edit(EditKind.SNIPPET, Op.CREATE, "s1", set={}), "new snippet")
     store._db.execute("UPDATE outbox SET edit = ? WHERE id = ?", (DEEP_JSON, ident))
-    with pytest.raises(LocalStoreError, match="The local cache is damaged .*nested deeper"):
+    with pytest.raises(LocalStoreError, match=r"The local cache is damaged .*nested deeper"):
         store.outbox.entries()
     store.close()

@@ -15,7 +15,7 @@ def is_json(scope: Scope) -> bool:
     raw = dict(scope.get("headers") or []).get(b"content-type")
     if raw is None:
         return False
-    media = raw.split(b";", 1)[0].strip().lower()
+    media = bytes(raw).split(b";", 1)[0].strip().lower()
     return media == b"application/json" or (
         media.startswith(b"application/") and media.endswith(b"+json")
     )
