@@ -7,7 +7,6 @@ without them they act as the account this client's home is signed in with.
 
 from __future__ import annotations
 
-import json
 import os
 import platform
 import sys
@@ -28,6 +27,7 @@ from docshelf.cli.output import console, errors
 from docshelf.client.errors import NotSignedIn, RemoteError, ServerUnreachable
 from docshelf.client.remote import normalize_server_url
 from docshelf.domain.errors import DocshelfError
+from docshelf.domain.json_text import parse_json
 from docshelf.protocol import API_PREFIX
 from docshelf.protocol.packages import (
     PACKAGE_MEDIA_TYPE,
@@ -101,9 +101,10 @@ class Api:
         size = archive.stat().st_size
         headers = {"Content-Type": PACKAGE_MEDIA_TYPE, "Content-Length": str(size)}
         with archive.open("rb") as source:
-            return self.send(
+            response = self.send(
                 "POST", path, content=_chunks(source), headers=headers, params=params
-            ).json()
+            )
+        return _answer(response)
 
     def _unreachable(self, exc: Exception) -> ServerUnreachable:
         return ServerUnreachable(
@@ -117,9 +118,22 @@ def _chunks(source: IO[bytes]) -> Iterator[bytes]:
         yield chunk
 
 
+def _answer(response: httpx.Response) -> Any:
+    try:
+        return parse_json(response.content, "The server's answer")
+    except ValueError as exc:  # not JSON, or nested too deep
+        raise RemoteError(
+            f"The server's answer cannot be read ({str(exc).rstrip('.')}); check the server"
+            " address, or update docshelf.",
+            title="Answer not understood",
+            status=response.status_code,
+            code="",
+        ) from None
+
+
 def _refusal(response: httpx.Response) -> RemoteError:
     try:
-        problem = response.json()
+        problem = parse_json(response.content, "The problem")
     except ValueError:
         problem = {}
     if not isinstance(problem, dict):
@@ -153,7 +167,7 @@ def connect(
         api = Api(http, server_url)
         device = f"docshelf package ({platform.node() or 'cli'})"
         body = {"login": login, "password": password, "device_name": device[:200]}
-        token = api.send("POST", "/auth/login", json=body).json()["token"]
+        token = _answer(api.send("POST", "/auth/login", json=body))["token"]
         http.headers["Authorization"] = f"Bearer {token}"
         try:
             yield api
@@ -245,7 +259,7 @@ def export(
 
 def _contents(archive: Path) -> str:
     with zipfile.ZipFile(archive) as zf:
-        manifest = json.loads(zf.read("manifest.json"))
+        manifest = parse_json(zf.read("manifest.json"), "manifest.json")
     counts = [
         (len(manifest.get(key) or []), name)
         for key, name in (

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from docshelf.client.paths import Home
+from docshelf.domain.json_text import parse_json
 
 
 def socket_path(home: Home) -> Path:
@@ -53,7 +54,7 @@ def request(home: Home, command: str, timeout: float = 5.0) -> Iterator[dict[str
         conn.sendall(json.dumps({"command": command}).encode() + b"\n")
         with conn.makefile("rb") as answers:
             for line in answers:
-                message = json.loads(line)
+                message = parse_json(line, "The running client's message")
                 yield message
                 if message.get("event") in ("ok", "done", "error"):
                     return

@@ -24,6 +24,7 @@ from docshelf.client.errors import (
     SyncRestart,
 )
 from docshelf.client.transport import StdlibTransport
+from docshelf.domain.json_text import parse_json
 from docshelf.protocol import API_PREFIX, PROTOCOL_VERSION, client_error, pack
 from docshelf.protocol.auth import LoginResponse, Me
 from docshelf.protocol.mutations import MutationsAnswer
@@ -176,7 +177,8 @@ class Remote:
 
         ``complete`` only when the server holds the file *and* we may use it: knowing a
         hash is not enough, so a file someone else uploaded must still come from us."""
-        answer = self._send("GET", f"/blobs/{sha256}/upload").json()
+        path = f"/blobs/{sha256}/upload"
+        answer = _parse_object(self._send("GET", path).content, self.server_url, path)
         return int(answer.get("offset", 0)), bool(answer.get("complete", False))
 
     def upload_file(self, sha256: str, source: IO[bytes], size: int, offset: int = 0) -> None:
@@ -222,6 +224,19 @@ def _parse(model: type[M], content: bytes, server_url: str, path: str) -> M:
         ) from exc
 
 
+def _parse_object(content: bytes, server_url: str, path: str) -> dict[str, Any]:
+    try:
+        answer = parse_json(content, "The answer")
+    except ValueError:
+        answer = None
+    if not isinstance(answer, dict):
+        raise ProtocolMismatch(
+            f"The server at {server_url} answered {path} in a form this client does not"
+            " understand; update docshelf or check the server address."
+        )
+    return answer
+
+
 def _check_protocol(version: int) -> None:
     if version != PROTOCOL_VERSION:
         raise ProtocolMismatch(
@@ -232,8 +247,8 @@ def _check_protocol(version: int) -> None:
 
 def _problem(response: httpx.Response) -> dict[str, Any]:
     try:
-        body = response.json()
-    except ValueError:
+        body = parse_json(response.content, "The problem")
+    except ValueError:  # not JSON, or nested too deep: the status tells enough
         return {}
     return body if isinstance(body, dict) else {}
 

@@ -20,6 +20,7 @@ from PySide6.QtNetwork import QLocalServer, QLocalSocket
 from docshelf.client import handover
 from docshelf.client.paths import Home
 from docshelf.client.status import Status
+from docshelf.domain.json_text import parse_json
 
 LOCK_NAME = "desktop.lock"
 
@@ -70,7 +71,7 @@ class Instance(QObject):
         while conn.canReadLine():
             raw = bytes(conn.readLine().data())
             try:
-                command = json.loads(raw).get("command")
+                command = parse_json(raw, "The request").get("command")
             except (ValueError, AttributeError):
                 command = None
             if command == "activate":

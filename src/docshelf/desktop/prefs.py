@@ -8,6 +8,7 @@ import tempfile
 from pathlib import Path
 
 from docshelf.client.paths import Home
+from docshelf.domain.json_text import parse_json
 
 FILENAME = "desktop.json"
 
@@ -19,7 +20,7 @@ def _path(home: Home) -> Path:
 def load_language(home: Home) -> str | None:
     """The UI language the user chose on the docshelf tab; None: follow the system."""
     try:
-        value = json.loads(_path(home).read_text(encoding="utf-8")).get("language")
+        value = parse_json(_path(home).read_text(encoding="utf-8"), "The file").get("language")
     except (OSError, ValueError, AttributeError):
         return None
     return value if isinstance(value, str) else None
