@@ -15,8 +15,9 @@ Three kinds of transaction:
 
 from __future__ import annotations
 
+import logging
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -25,9 +26,13 @@ from typing import Any, TypeVar
 from sqlalchemy import Engine, create_engine, event, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from docshelf.server.db import audience
 from docshelf.server.db.models import Commit, Counter, Synced, Tombstone, utcnow
 
 CHANGE_COUNTER = "change_seq"
+# PostgreSQL channel on which every change announces its number, once, at commit.
+CHANGES_CHANNEL = "docshelf_changes"
+log = logging.getLogger("docshelf.server.db")
 S = TypeVar("S", bound=Synced)
 R = TypeVar("R")
 
@@ -69,6 +74,8 @@ class Change:
     seq: int
     actor: str
     now: datetime = field(default_factory=utcnow)
+    # What this change wrote, for its audience (see db/audience.py).
+    written: audience.Written = field(default_factory=audience.Written)
 
     def add(self, row: S, kind: str) -> S:
         """Insert a new entity (clearing a tombstone a re-created id may have left)."""
@@ -76,6 +83,7 @@ class Change:
         row.seq = self.seq
         row.updated_at = self.now
         self.session.add(row)
+        self.written.added.append(row)
         stale = self.session.get(Tombstone, (kind, row.id))
         if stale is not None:
             self.session.delete(stale)
@@ -88,10 +96,12 @@ class Change:
             target.version = target.version + 1
             target.seq = self.seq
         target.updated_at = self.now
+        self.written.touched.append(row)
         return row
 
     def delete(self, row: Synced, kind: str) -> None:
         """Delete an entity for good, leaving a tombstone that clients pull."""
+        self.written.deleted.append(row)
         self.session.delete(row)
         self.session.merge(Tombstone(kind=kind, id=row.id, seq=self.seq, deleted_at=self.now))
 
@@ -104,6 +114,10 @@ class Database:
         self._write_sessions = sessionmaker(
             self.engine.execution_options(docshelf_write=True), expire_on_commit=False
         )
+        # Called with the change number after each change this process commits (the change
+        # hints on SQLite; on PostgreSQL a NOTIFY reaches every process instead).
+        self.after_change: list[Callable[[int], None]] = []
+        audience.install()
 
     @property
     def dialect(self) -> str:
@@ -133,7 +147,22 @@ class Database:
     @contextmanager
     def change(self, actor: str) -> Iterator[Change]:
         with self.write() as session:
-            yield Change(session=session, seq=allocate_seq(session, actor), actor=actor)
+            seq = allocate_seq(session, actor)
+            change = Change(session=session, seq=seq, actor=actor)
+            yield change
+            _note_audience(change)
+            if self.dialect == "postgresql":
+                # Delivered by PostgreSQL at commit, once, to every listening process.
+                session.execute(
+                    text("SELECT pg_notify(:channel, :seq)"),
+                    {"channel": CHANGES_CHANNEL, "seq": str(seq)},
+                )
+        for callback in list(self.after_change):
+            try:
+                callback(seq)
+            except Exception:
+                # The change is committed; a hint is best effort and must not fail it.
+                log.exception("after-change callback failed", extra={"event": "hint_error"})
 
     def ping(self) -> None:
         with self.engine.connect() as conn:
@@ -141,6 +170,16 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _note_audience(change: Change) -> None:
+    session = change.session
+    session.flush()
+    commit = session.get(Commit, change.seq)
+    if commit is None:  # pragma: no cover - allocate_seq added it
+        return
+    commit.audience = audience.compute(session, change.written)
+    commit.scope_changed = change.written.touches_scope()
 
 
 def allocate_seq(session: Session, actor: str) -> int:

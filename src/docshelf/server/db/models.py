@@ -27,6 +27,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
 )
+from sqlalchemy import false as sa_false
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -124,6 +125,10 @@ class Commit(Base):
     nonce: Mapped[str] = mapped_column(String(32))
     committed_at: Mapped[datetime] = mapped_column(default=utcnow)
     actor: Mapped[str] = mapped_column(String(64))
+    # Whom the change may concern (db/audience.py); NULL: anyone.
+    audience: Mapped[list[Any] | None] = mapped_column(Json(), default=None)
+    # It touched users or groups: held hint streams may know a stale scope.
+    scope_changed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
 
 
 class Tombstone(Base):
