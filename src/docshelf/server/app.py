@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from functools import partial
@@ -31,6 +31,7 @@ from docshelf.server.api.routes import (
     blobs,
     groups,
     health,
+    hints,
     mutations,
     organisation,
     packages,
@@ -41,6 +42,7 @@ from docshelf.server.api.routes import (
 )
 from docshelf.server.api.routes import settings as settings_routes
 from docshelf.server.config import ServerSettings
+from docshelf.server.hints.source import PgListener, check_counter, read_counter
 from docshelf.server.maintenance import (
     purge_applied_mutations,
     purge_partial_uploads,
@@ -79,13 +81,16 @@ def create_app(settings: ServerSettings, state: ServerState | None = None) -> Fa
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        stop_hints = await _start_hints(state)
         tasks = [
             asyncio.create_task(_housekeeping(state)),
             asyncio.create_task(_count_syncs(state)),
+            asyncio.create_task(check_counter(state.db, state.hints)),
         ]
         yield
         for task in tasks:
             task.cancel()
+        await stop_hints()
         await asyncio.to_thread(_flush_activity, state)
         state.db.dispose()
 
@@ -107,6 +112,7 @@ def create_app(settings: ServerSettings, state: ServerState | None = None) -> Fa
     # /blobs, so those come first and a poll doesn't test thirty other paths.
     for module in (
         sync,
+        hints,
         blobs,
         auth,
         users,
@@ -149,6 +155,24 @@ def create_app(settings: ServerSettings, state: ServerState | None = None) -> Fa
     )
     app.add_middleware(RequestLog)
     return app
+
+
+async def _start_hints(state: ServerState) -> Callable[[], Awaitable[None]]:
+    """Start this process's hint hub and what feeds it; returns how to stop them."""
+    hub, db = state.hints, state.db
+    await hub.start(await asyncio.to_thread(read_counter, db))
+    db.after_change.append(hub.heard_threadsafe)
+    listener = PgListener(db.url, hub.heard_threadsafe) if db.dialect == "postgresql" else None
+    if listener is not None:
+        listener.start()
+
+    async def stop() -> None:
+        db.after_change.remove(hub.heard_threadsafe)
+        await hub.stop("shutdown")
+        if listener is not None:
+            await asyncio.to_thread(listener.stop)
+
+    return stop
 
 
 def _quick_poll(state: ServerState, token: str, cursor: str, limit: int) -> ChangesPage | None:

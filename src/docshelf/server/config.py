@@ -83,6 +83,31 @@ class ServerSettings(BaseSettings):
         description="How often a server process adds its count of completed syncs to the"
         " database, for the dashboard's chart (seconds).",
     )
+    hint_heartbeat_seconds: float = Field(
+        default=20,
+        gt=0,
+        description="How often a held change-hint stream carries a keepalive, so proxies keep"
+        " it open and both ends notice a dead peer (seconds).",
+    )
+    hint_stream_seconds: float = Field(
+        default=300,
+        gt=0,
+        description="How long a change-hint stream is held (give or take 10 %) before the"
+        " server ends it and the client reconnects, so rights and load balancing stay"
+        " fresh (seconds).",
+    )
+    hint_syncs_per_second: float = Field(
+        default=100,
+        gt=0,
+        description="The pace of syncs a change hint may bring to one process: a change that"
+        " concerns many clients spreads their syncs over a window this rate fills.",
+    )
+    max_hint_streams: int = Field(
+        default=10000,
+        ge=0,
+        description="Change-hint streams one process holds at most; beyond, 503 with"
+        " Retry-After (clients then sync at their interval).",
+    )
     password_time_cost: int = Field(default=3, ge=1, description="argon2id iterations.")
     password_memory_kib: int = Field(default=65536, ge=16, description="argon2id memory (KiB).")
 

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from docshelf.server.blobs import BlobStore
 from docshelf.server.config import ServerSettings
 from docshelf.server.db.engine import Database
+from docshelf.server.hints.hub import Hub
+from docshelf.server.hints.source import batch_reader
 from docshelf.server.services.auth import Throttle
 from docshelf.server.services.passwords import Passwords
 from docshelf.server.sync.activity import SyncCounter
@@ -20,6 +22,13 @@ class ServerState:
     passwords: Passwords
     throttle: Throttle
     activity: SyncCounter = field(default_factory=SyncCounter)
+    # The change hints' streams of this process (server/hints).
+    hints: Hub = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.hints = Hub(
+            batch_reader(self.db), syncs_per_second=self.settings.hint_syncs_per_second
+        )
 
     @classmethod
     def build(cls, settings: ServerSettings, db: Database | None = None) -> ServerState:

@@ -11,6 +11,7 @@ a mid-transaction flush has already dropped the attribute history.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,8 +51,12 @@ def profile_facts(row: Profile) -> Facts:
     return {"owner_id": row.owner_id, "shared_with": sorted(row.shared_with or [])}
 
 
-_FACTS = {Template: template_facts, Snippet: snippet_facts, Profile: profile_facts}
-_KINDS = {Template: "template", Snippet: "snippet", Profile: "profile"}
+_FACTS: dict[type, Callable[[Any], Facts]] = {
+    Template: template_facts,
+    Snippet: snippet_facts,
+    Profile: profile_facts,
+}
+_KINDS: dict[type, str] = {Template: "template", Snippet: "snippet", Profile: "profile"}
 
 
 def _on_load(target: Any, _context: Any) -> None:
