@@ -244,3 +244,24 @@ def test_a_change_through_one_process_wakes_a_stream_held_by_another(
         for server in servers:
             server.stop()
         pg_cluster.drop_database(name)
+
+
+def test_stopping_the_server_says_bye(
+    make_server: Any, database_url: str | None, readers: list[HintReader]
+) -> None:
+    server = make_server(database_url, env=FAST_HASHING)
+    created = admin_cli(
+        ["create-user", "root", "--role", "sys", "--password-stdin"],
+        data_dir=str(server.data_dir),
+        database_url=database_url,
+        stdin=PASSWORD + "\n",
+    )
+    assert created.returncode == 0, created.stderr
+    root = login(server.url, "root")
+    stream = hints_of(readers, server.url, root, drain(root))
+    stream.expect("ready")
+    stopping = threading.Thread(target=server.stop)
+    stopping.start()
+    assert stream.expect("bye")["reason"] == "shutdown"
+    stopping.join()
+    root.close()
