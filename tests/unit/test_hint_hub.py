@@ -116,12 +116,25 @@ def test_scope_changes_and_switching_off_end_every_stream() -> None:
         anna = Stream("d1", ANNA, 10)
         hub.register(anna)
         hub.dispatch(batch(CommitAudience(11, None, scope_changed=True)))
-        assert drained(anna) == [Hint(11, 5000), Bye("scope")]
+        assert drained(anna) == [Hint(11, 5000), Bye("scope", 5000)]
         assert hub.count == 0
         bert = Stream("d2", BERT, 11)
         hub.register(bert)
         hub.dispatch(batch(enabled=False))
         assert drained(bert) == [Bye("off")]
+
+    run(check)
+
+
+def test_a_scope_change_spreads_the_reconnections_like_the_syncs() -> None:
+    def check(hub: Hub) -> None:
+        hub.syncs_per_second = 10
+        streams = [Stream(f"d{i}", ANNA, 10) for i in range(200)]
+        for stream in streams:
+            hub.register(stream)
+        hub.dispatch(batch(CommitAudience(11, None, scope_changed=True)))
+        # 200 streams at 10 per second: a 20 s window for the syncs and the reconnections.
+        assert drained(streams[0]) == [Hint(11, 20_000), Bye("scope", 20_000)]
 
     run(check)
 

@@ -51,6 +51,8 @@ class Hint:
 @dataclass(frozen=True)
 class Bye:
     reason: str  # lifetime | scope | off | shutdown
+    # The window the client draws its reconnection delay from (None: the reason's default).
+    reconnect_ms: int | None = None
 
 
 # Ends a stream without a word: a newer stream of the same device replaced it.
@@ -118,9 +120,9 @@ class Hub:
             self._task = None
         self._loop = None
 
-    def close_all(self, reason: str) -> None:
+    def close_all(self, reason: str, reconnect_ms: int | None = None) -> None:
         for stream in list(self._streams.values()):
-            stream.put(Bye(reason))
+            stream.put(Bye(reason, reconnect_ms))
         self._streams.clear()
 
     def close_all_threadsafe(self, reason: str) -> None:
@@ -205,8 +207,10 @@ class Hub:
                 extra={"event": "hinted", "seq": self.last_hinted[0], "streams": len(due)},
             )
         if any(c.scope_changed for c in commits):
-            # The streams' idea of roles and groups may be stale: they reconnect anew.
-            self.close_all("scope")
+            # The streams' idea of roles and groups may be stale: they reconnect anew, spread
+            # like the syncs a hint brings, so that every stream does not come back at once.
+            window = herd_window_ms(batch.hint_max_delay_ms, self.count, self.syncs_per_second)
+            self.close_all("scope", max(1000, window))
 
     @staticmethod
     def _due(commits: list[CommitAudience], streams: Iterable[Stream]) -> list[tuple[Stream, int]]:

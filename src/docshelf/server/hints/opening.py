@@ -15,7 +15,7 @@ from docshelf.protocol.cursor import Cursor
 from docshelf.server.db.engine import Database
 from docshelf.server.db.models import Commit
 from docshelf.server.hints.match import concerns
-from docshelf.server.services.auth import signed_in
+from docshelf.server.services.auth import API, signed_in
 from docshelf.server.sync.history import nonce_of, read_history, reset_reason
 from docshelf.server.sync.service import sync_settings
 
@@ -43,7 +43,7 @@ class Opening:
 def open_stream(db: Database, token: str, cursor_token: str | None) -> Opening:
     given = None if cursor_token is None else Cursor.decode(cursor_token)
     with db.read() as session:
-        caller = signed_in(session, token)
+        caller = signed_in(session, token, API)
         settings = sync_settings(session)
         if not settings.client_hints_enabled:
             raise HintsOff(

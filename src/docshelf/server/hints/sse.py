@@ -104,7 +104,7 @@ class HintStream(Response):
             if isinstance(item, Hint):
                 await _body(send, _hint(item))
             elif isinstance(item, Bye):
-                await _body(send, bye(item.reason))
+                await _body(send, bye(item.reason, item.reconnect_ms))
                 return
             elif item is CLOSE:
                 return
