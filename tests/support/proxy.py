@@ -1,6 +1,8 @@
 """A loopback TCP proxy that can hold one HTTP exchange, so a test can kill a real client
-process at an exact moment: before its request reaches the server, or after the server
-answered but before the client heard it."""
+process at an exact moment: before its request reaches the server, after the server
+answered but before the client heard it, or part-way through an answer. A held request can
+also be let through (:meth:`HoldingProxy.release`), for a test to change the server's data
+while the client waits."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ class Hold(Enum):
     NOTHING = "nothing"
     REQUEST = "request"  # the matching request never reaches the server
     RESPONSE = "response"  # the server answers, the client never hears
+    PART_OF_RESPONSE = "part"  # the client hears the first ``pass_bytes`` of the answer
 
 
 class HoldingProxy:
@@ -23,6 +26,8 @@ class HoldingProxy:
         self._marker = marker
         self.hold = Hold.NOTHING
         self.held = threading.Event()  # set once an exchange is being held
+        self.pass_bytes = 0  # with Hold.PART_OF_RESPONSE: the answer's bytes let through
+        self._released = threading.Event()
         self._listener = socket.create_server(("127.0.0.1", 0))
         self.port = self._listener.getsockname()[1]
         self._closed = False
@@ -56,24 +61,40 @@ class HoldingProxy:
                 target=self._pump, args=(upstream, client, state, False), daemon=True
             ).start()
 
-    def _hold(self) -> None:
-        """Keep the connection open and silent: the client waits until it is killed."""
+    def release(self) -> None:
+        """Let a held request go on to the server, and hold nothing from now on."""
+        self.hold = Hold.NOTHING
+        self._released.set()
+
+    def _hold(self) -> bool:
+        """Keep the connection open and silent until :meth:`release` (True: go on) or the
+        proxy closes (False); the client waits meanwhile, or is killed."""
         self.held.set()
-        self._stop.wait()
+        while not self._stop.is_set():
+            if self._released.wait(0.05):
+                return True
+        return False
 
     def _pump(
         self, source: socket.socket, target: socket.socket, state: dict[str, bool], outbound: bool
     ) -> None:
+        passed = 0
         try:
             while data := source.recv(65536):
                 if outbound and self._marker in data:
                     state["matched"] = True
-                    if self.hold is Hold.REQUEST:
-                        self._hold()  # the server never sees this request
+                    # Held, the server doesn't see this request (until released).
+                    if self.hold is Hold.REQUEST and not self._hold():
                         return
                 if not outbound and state["matched"] and self.hold is Hold.RESPONSE:
                     self._hold()  # the server answered; the client never hears it
                     return
+                if not outbound and state["matched"] and self.hold is Hold.PART_OF_RESPONSE:
+                    if passed + len(data) >= self.pass_bytes:
+                        target.sendall(data[: self.pass_bytes - passed])
+                        self._hold()  # the client has part of the answer, and waits
+                        return
+                    passed += len(data)
                 target.sendall(data)
         except OSError:
             pass

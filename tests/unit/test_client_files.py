@@ -221,3 +221,22 @@ def test_remove_unreferenced_keeps_only_what_is_referenced(store: FileStore) -> 
     assert not stale.exists()
     assert fresh.exists()
     assert not any(store.path(sha).parent.exists() for sha in dropped)  # no empty folders
+
+
+def test_partials_are_listed_and_removed_by_hash_however_fresh(store: FileStore) -> None:
+    lost, wanted = sha_of(b"lost template"), sha_of(b"still wanted")
+    store.partial_dir.mkdir(parents=True)
+    for sha in (lost, wanted):
+        (store.partial_dir / f"{sha}.part").write_bytes(b"half")
+    edit = store.partial_dir / "edit.tmp"  # a local edit on its way in: not a download
+    edit.write_bytes(b"mine")
+
+    assert store.partial_hashes() == {lost, wanted}
+    assert store.remove_partials([lost, sha_of(b"never begun")]) == 1
+    assert store.partial_hashes() == {wanted}
+    assert store.partial_size(wanted) == 4
+    assert edit.exists()
+
+
+def test_no_partial_folder_no_partials(store: FileStore) -> None:
+    assert store.partial_hashes() == set()

@@ -730,3 +730,27 @@ def test_pages_after_an_image_field_is_dropped_are_indexed_without_it_once(
     assert file_refs(engine) == set()
     assert reindexed == [("unit", "user")]  # once, by the page that changed the field
     assert leftover_threads() == []
+
+
+# --- 7. partial files ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("parallel", [1, 3])
+def test_a_partial_no_record_needs_is_removed_at_the_end_of_the_pull(
+    tmp_path: Path, parallel: int
+) -> None:
+    """A download stopped half-way, then its template left the user's view: the part file
+    goes with the next complete pull (confidentiality), however fresh it is."""
+    server = Server(BLOBS_1)
+    engine = make_engine(tmp_path, server, parallel)
+    engine.files.partial_dir.mkdir(parents=True)
+    for sha, data in (F_GONE, F_A):  # t-gone's was stopped, t-a's is still wanted
+        (engine.files.partial_dir / f"{sha}.part").write_bytes(data[: len(data) // 2])
+    server.serve(pages([template("t-a", 1, BLOBS_1, F_A[0])], [remove("template", "t-gone")]))
+    engine.pull(SyncResult())
+    assert engine.store.get(CURSOR) == "c2"
+    assert engine.files.has(F_A[0])
+    assert server.ranges == [(F_A[0], len(F_A[1]) // 2)]  # resumed, not fetched again
+    assert not engine.files.has(F_GONE[0])
+    assert engine.files.partial_size(F_GONE[0]) == 0, "the lost template's partial stayed"
+    assert not any(engine.files.partial_dir.glob("*.part"))

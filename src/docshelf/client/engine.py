@@ -287,6 +287,12 @@ class SyncEngine:
             self.files.remove_unreferenced(needed)
         elif self._loose:
             self.files.remove(self._loose - self.store.still_referenced(self._loose))
+        # A download stopped half-way leaves a part file; once no record needs that file (the
+        # user lost the template, say), its bytes go now, not a day later with the stale
+        # ones. After a whole pull no page is still to come that could need it.
+        parts = self.files.partial_hashes()
+        if parts:
+            self.files.remove_partials(parts - self.store.still_referenced(parts))
         if self.store.get(FILES_CLEAN) is None:
             self.store.put(FILES_CLEAN, "1")
 

@@ -257,6 +257,26 @@ class FileStore:
                 self._rmdir_if_empty(path.parent.parent)
         return removed + self._remove_stale_parts()
 
+    def partial_hashes(self) -> set[str]:
+        """The files with a part file: downloads begun and not finished."""
+        if not self.partial_dir.is_dir():
+            return set()
+        return {
+            path.stem
+            for path in self.partial_dir.glob("*.part")
+            if path.is_file() and _SHA256.fullmatch(path.stem)
+        }
+
+    def remove_partials(self, hashes: Iterable[str]) -> int:
+        """Delete the part files of these files, if there: their content is no longer for
+        this user's eyes, however long ago the download stopped."""
+        removed = 0
+        for sha in hashes:
+            part = self._part_path(sha)
+            if part.is_file():
+                removed += self._unlink(part)
+        return removed
+
     def _remove_stale_parts(self) -> int:
         removed = 0
         cutoff = time.time() - _STALE_PART_S
