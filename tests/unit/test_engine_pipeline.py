@@ -25,7 +25,7 @@ import pytest
 
 from docshelf.client import status as status_module
 from docshelf.client.engine import CURSOR, SyncEngine, SyncResult
-from docshelf.client.errors import RemoteError
+from docshelf.client.errors import OutdatedFiles, RemoteError
 from docshelf.client.files import FileStore
 from docshelf.client.remote import Remote
 from docshelf.client.status import Phase, Status, StatusBoard
@@ -754,3 +754,102 @@ def test_a_partial_no_record_needs_is_removed_at_the_end_of_the_pull(
     assert not engine.files.has(F_GONE[0])
     assert engine.files.partial_size(F_GONE[0]) == 0, "the lost template's partial stayed"
     assert not any(engine.files.partial_dir.glob("*.part"))
+
+
+# --- 8. files that turn outdated between a page and their download -------------------------
+
+F_OUT = blob("outdated", 600)
+F_NEW = blob("newer", 700)
+F_SIB = blob("sibling", 800)
+BLOBS_OUT = dict([F_OUT, F_NEW, F_SIB])
+
+
+def _pull_in_thread(engine: SyncEngine) -> tuple[threading.Thread, list[BaseException]]:
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            engine.pull(SyncResult())
+        except BaseException as exc:
+            errors.append(exc)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread, errors
+
+
+def _outdate_while_held(
+    tmp_path: Path, parallel: int, newer: dict[str, Any]
+) -> tuple[SyncEngine, Server, list[BaseException]]:
+    """A page lists t1 (file F_OUT) and t2 (F_SIB); while F_OUT's request is held, the
+    server stops serving it and its feed gets ``newer`` after the page."""
+    server = Server(dict(BLOBS_OUT))
+    server.hold[F_OUT[0]] = threading.Event()
+    server.serve(
+        pages([template("t1", 1, BLOBS_OUT, F_OUT[0]), template("t2", 1, BLOBS_OUT, F_SIB[0])])
+    )
+    engine = make_engine(tmp_path, server, parallel)
+    thread, errors = _pull_in_thread(engine)
+    wait_until(lambda: F_OUT[0] in server.asked and server.asked[F_OUT[0]].is_set(), "F_OUT")
+    del server.blobs[F_OUT[0]]
+    server.serve(pages([newer], prefix="d"), after="c1")
+    server.hold[F_OUT[0]].set()
+    thread.join(WAIT_S)
+    assert not thread.is_alive()
+    return engine, server, errors
+
+
+@pytest.mark.parametrize("parallel", [1, 3])
+def test_a_file_outdated_before_its_download_brings_the_newer_record(
+    tmp_path: Path, parallel: int
+) -> None:
+    engine, _server, errors = _outdate_while_held(
+        tmp_path, parallel, template("t1", 2, BLOBS_OUT, F_NEW[0])
+    )
+    assert errors == []
+    assert engine.store.get(CURSOR) == "d1"
+    assert engine.store.record("template", "t1")["files"]["de"]["sha256"] == F_NEW[0]  # type: ignore[index]
+    assert engine.store.record("template", "t2") is not None
+    assert stored_files(engine, BLOBS_OUT) == {F_NEW[0], F_SIB[0]}
+    assert engine.store.get("owed") is None
+    assert leftover_threads() == []
+
+
+@pytest.mark.parametrize("parallel", [1, 3])
+def test_a_template_gone_before_its_file_came_is_not_stored(tmp_path: Path, parallel: int) -> None:
+    engine, _server, errors = _outdate_while_held(tmp_path, parallel, remove("template", "t1"))
+    assert errors == []
+    assert engine.store.get(CURSOR) == "d1"
+    assert engine.store.record("template", "t1") is None
+    assert engine.store.record("template", "t2") is not None
+    assert stored_files(engine, BLOBS_OUT) == {F_SIB[0]}
+    assert engine.store.get("owed") is None
+
+
+@pytest.mark.parametrize("parallel", [1, 3])
+def test_an_outdated_file_with_no_newer_record_fails_the_pull_but_stores_nothing_half(
+    tmp_path: Path, parallel: int
+) -> None:
+    server = Server(dict(BLOBS_OUT))
+    del server.blobs[F_OUT[0]]  # a server that lists a file it won't serve
+    server.serve(
+        pages([template("t1", 1, BLOBS_OUT, F_OUT[0]), template("t2", 1, BLOBS_OUT, F_SIB[0])])
+    )
+    server.feed["c1"] = pages([], prefix="e")[0] | {"cursor": "c1"}  # nothing after it
+    engine = make_engine(tmp_path, server, parallel)
+    with pytest.raises(OutdatedFiles, match="template t1"):
+        engine.pull(SyncResult())
+    # The rest of the page is stored; t1 is not, and stays owed for the next pull.
+    assert engine.store.get(CURSOR) == "c1"
+    assert engine.store.record("template", "t1") is None
+    assert engine.store.record("template", "t2") is not None
+    assert engine.store.get_json("owed") == [["template", "t1"]]
+    assert leftover_threads() == []
+
+    # Later the template changes on the server: the next pull settles what it owed.
+    server.blobs[F_NEW[0]] = F_NEW[1]
+    server.serve(pages([template("t1", 2, BLOBS_OUT, F_NEW[0])], prefix="d"), after="c1")
+    engine.pull(SyncResult())
+    assert engine.store.get(CURSOR) == "d1"
+    assert engine.store.record("template", "t1") is not None
+    assert engine.store.get("owed") is None

@@ -18,7 +18,13 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from docshelf.client.downloads import PARALLEL_DOWNLOADS, Batch, Downloader
-from docshelf.client.errors import ProtocolMismatch, RemoteError, ServerBusy, SyncRestart
+from docshelf.client.errors import (
+    OutdatedFiles,
+    ProtocolMismatch,
+    RemoteError,
+    ServerBusy,
+    SyncRestart,
+)
 from docshelf.client.files import FileStore
 from docshelf.client.outbox import Outbox
 from docshelf.client.planner import (
@@ -29,6 +35,7 @@ from docshelf.client.planner import (
     image_field_keys,
     plan_manifest,
     plan_page,
+    referenced_files,
 )
 from docshelf.client.push import Pusher
 from docshelf.client.read_ahead import ReadAhead
@@ -51,6 +58,13 @@ FILES_CLEAN = "files_clean"
 RECORDS_BATCH = 500
 # The last failed sync, not yet told to the server (protocol.client_error's header value).
 UNREPORTED_ERROR = "unreported_error"
+# Records a page listed but left out because the server no longer serves their files,
+# waiting for a newer version of them in the feed (see SyncEngine._store).
+OWED = "owed"
+# How often a pull polls the feed again, after its end, for the newer versions of records
+# whose files turned outdated. The change that made a file unreadable is committed before
+# the server refuses the file, so the first poll brings it; the others are a margin.
+OWED_POLLS = 3
 
 
 @dataclass
@@ -154,6 +168,7 @@ class SyncEngine:
             fetch_pack=remote.fetch_pack if parallel_downloads > 1 else None,
         )
         self._prefetch = parallel_downloads > 1
+        self._owed = _Owed()
 
     # --- the cycle -----------------------------------------------------------------------
 
@@ -185,7 +200,24 @@ class SyncEngine:
         self._indexed_keys = image_keys
         # A new cache, or a pull that stopped before its clean-up, owes a full one.
         owed = self.store.get(FILES_CLEAN) is None
+        # Left out by an earlier pull that was interrupted before the newer versions came.
+        self._owed = _load_owed(self.store.get_json(OWED))
         self._phase(Phase.CONNECTING, progress)
+        self._pull_feed(result, progress, image_keys)
+        for _ in range(OWED_POLLS):
+            if not self._owed.keys:
+                break
+            # Files turned outdated during this pull: their records' newer versions are in
+            # the feed after the cursor now (see _store); read it again to its end.
+            log.info("polling again for outdated files", extra={"event": "owed_poll"})
+            self._pull_feed(result, progress, image_field_keys(self.store.records("field")))
+        self._phase(Phase.CLEANING, progress)
+        self._clean_files(owed or result.reconciled or self._fields_changed)
+        if self._owed.keys:
+            raise _unresolved(self._owed.keys)
+
+    def _pull_feed(self, result: SyncResult, progress: _Progress, image_keys: set[str]) -> None:
+        """Store the feed's pages from the cache's cursor to the feed's end."""
         # Pages are pipelined: while one is stored (its files downloaded), the next one is
         # planned with its files queued (the downloads never pause), and a few after it are
         # asked for (read_ahead: the server builds them meanwhile). Pages are stored in
@@ -235,8 +267,6 @@ class SyncEngine:
             if reader is not None:
                 reader.close()
             self._downloads.close()
-        self._phase(Phase.CLEANING, progress)
-        self._clean_files(owed or result.reconciled or self._fields_changed)
 
     def _read(
         self,
@@ -322,40 +352,79 @@ class SyncEngine:
         self._phase(Phase.CHANGES, progress)
         files = self._queue_files(plan.files, plan.upserts, progress)
         batch = None
+        # A file that turned outdated since the page was built is left out; so are the
+        # records needing it, when the page is stored (_store).
         if files and self._prefetch:
-            batch = self._downloads.start(files, _known_sizes(plan.upserts))
+            batch = self._downloads.start(files, _known_sizes(plan.upserts), skip=_outdated)
         elif files:
-            self._fetch_now(files, plan.upserts, result, progress)
+            self._fetch_now(files, plan.upserts, result, progress, _outdated)
         added = _new_image_keys(plan) - image_keys
         return _Staged(page, plan, local, image_keys | added, added, set(files), batch)
 
     def _store(self, staged: _Staged | None, result: SyncResult, progress: _Progress) -> None:
-        """Wait for a staged page's files, then store the page with the cursor after it."""
+        """Wait for a staged page's files, then store the page with the cursor after it.
+
+        A record is stored only with every file it needs on disk. A file the server no
+        longer serves (404: an administrator set the template to ``in_test``, gave it
+        another file or took the user's access after the page was built) is skipped by the
+        downloads; the records needing it are left out of the page, and the cache keeps
+        what it had of them: older, but whole. The page is stored all the same, so the rest
+        of the feed goes on: the change that made the file unreadable was committed before
+        the refusal, so it is in the feed after this page's cursor, and its page (in this
+        pull, or in the poll after the feed's end) supersedes what was left out. The keys
+        left out are kept durably (``OWED``) with the page's commit, and each later page
+        that lists one of them (upsert or remove) settles it. If none does, even after
+        polling again, the pull fails with :class:`OutdatedFiles` rather than claim a
+        cache that matches the server.
+        """
         if staged is None:
             return
         staged.finish_files(result, self._on_bytes(result, progress))
         plan, local, page = staged.plan, staged.local, staged.page
-        changed = [key for key in [u.key for u in plan.upserts] + plan.removes if key in local]
         fields = any(kind == "field" for kind, _ in [u.key for u in plan.upserts] + plan.removes)
+        # A page that leaves the fields alone is indexed with the fields as they are (it
+        # may have been planned before an earlier page dropped an image field).
+        keys = staged.image_keys if fields else self._indexed_keys
+        upserts, left_out = self._whole(plan.upserts, keys)
+        changed = [key for key in [u.key for u in upserts] + plan.removes if key in local]
         self._fields_changed |= fields
+        owed = self._owed.after(page, left_out)
         with self.store.transaction() as db:
             released = LocalStore.files_of(db, changed)
-            # A page that leaves the fields alone is indexed with the fields as they are (it
-            # may have been planned before an earlier page dropped an image field).
-            keys = staged.image_keys if fields else self._indexed_keys
-            LocalStore.write_upserts(db, plan.upserts, image_keys=keys)
+            LocalStore.write_upserts(db, upserts, image_keys=keys)
             LocalStore.write_removes(db, plan.removes)
             if fields:
                 self._reindex_images(db, keys)
             self.store.put(CURSOR, page.cursor, db)
             self.store.put_json(SETTINGS, page.settings.model_dump(), db)
+            if owed != self._owed:
+                self.store.put_json(OWED, owed.to_json(), db)
             if released or fields:
                 self.store.put(FILES_CLEAN, None, db)
+        self._owed = owed
         self._loose |= released
-        result.downloaded += len(plan.upserts)
+        result.downloaded += len(upserts)
         result.deleted += len(plan.removes)
         progress.items_done += len(page.changes)
         self._phase(Phase.CHANGES, progress, force=False)
+
+    def _whole(self, upserts: list[Upsert], image_keys: set[str]) -> tuple[list[Upsert], set[Key]]:
+        """The upserts whose files are all on disk, and the keys of the others (a file of
+        theirs turned outdated: see _store)."""
+        whole: list[Upsert] = []
+        left_out: set[Key] = set()
+        for upsert in upserts:
+            needed = referenced_files(upsert.kind, upsert.record, image_keys)
+            if all(self.files.has(sha) for sha in needed):
+                whole.append(upsert)
+            else:
+                left_out.add(upsert.key)
+        if left_out:
+            log.info(
+                "records with outdated files left out",
+                extra={"event": "left_out", "count": len(left_out)},
+            )
+        return whole, left_out
 
     def _reindex_images(self, db: sqlite3.Connection, written_with: set[str]) -> None:
         """Keep file_refs right in the transaction of a page that changed the image fields
@@ -379,8 +448,11 @@ class SyncEngine:
             self.store.put(GENERATION, str(generation), db)
             self.store.put_json(RECONCILE, {"generation": generation, "cursor": page.cursor}, db)
             self.store.put_json(SETTINGS, page.settings.model_dump(), db)
+            # The reconciliation compares every record with the server's: nothing is owed.
+            self.store.put_json(OWED, None, db)
             # It may drop records anywhere: the clean-up after it looks at every file.
             self.store.put(FILES_CLEAN, None, db)
+        self._owed = _Owed()
 
     def _reconcile(
         self,
@@ -558,8 +630,8 @@ class SyncEngine:
 
 
 def _outdated(error: Exception) -> bool:
-    """A file the server no longer serves: the record naming it changed since (see
-    _catch_up_files)."""
+    """A file the server no longer serves: the record naming it changed since (see _store
+    and _catch_up_files)."""
     if isinstance(error, RemoteError) and error.http_status == 404:
         log.info("file of an outdated record skipped", extra={"event": "skip_file"})
         return True
@@ -585,3 +657,36 @@ def _files_of(upserts: list[Upsert], image_keys: set[str], have: Callable[[str],
 
 def _new_image_keys(plan: PagePlan) -> set[str]:
     return image_field_keys(u.record for u in plan.upserts if u.kind == "field")
+
+
+@dataclass(frozen=True)
+class _Owed:
+    """Records left out of stored pages for files the server no longer serves (see
+    SyncEngine._store), waiting for a later page to list them again."""
+
+    keys: frozenset[Key] = frozenset()
+
+    def after(self, page: ChangesPage, left_out: set[Key]) -> _Owed:
+        """What is owed once this page is stored: the keys it lists are settled (a newer
+        version, or their removal), except those it had to leave out again."""
+        listed = {(change.kind, change.id) for change in page.changes}
+        return _Owed((self.keys - listed) | left_out)
+
+    def to_json(self) -> list[list[str]] | None:
+        return sorted([kind, ident] for kind, ident in self.keys) or None
+
+
+def _load_owed(value: Any) -> _Owed:
+    if not value:
+        return _Owed()
+    return _Owed(frozenset((str(kind), str(ident)) for kind, ident in value))
+
+
+def _unresolved(keys: frozenset[Key]) -> OutdatedFiles:
+    shown = ", ".join(f"{kind} {ident}" for kind, ident in sorted(keys)[:5])
+    more = f" and {len(keys) - 5} more" if len(keys) > 5 else ""
+    return OutdatedFiles(
+        f"The server listed {shown}{more} but no longer serves their files, and sent no newer"
+        " version of them; they stay as they were on this computer. Sync again in a moment;"
+        " if this repeats, tell your administrator."
+    )

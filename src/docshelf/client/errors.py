@@ -10,6 +10,7 @@ A downloaded file that does not match its SHA-256 raises the domain's
         ├── LocalStoreError          the local cache or file store cannot be read or written
         │   └── MissingFile          a file is not (yet) in the local file store
         ├── DownloadIncomplete       a download ended early; the next sync resumes it
+        ├── OutdatedFiles            records listed whose files the server no longer serves
         ├── SyncBusy                 another sync holds this home's lock
         └── CredentialsError         the saved sign-in cannot be read or written
             └── InsecureCredentials  the credentials file is readable by others
@@ -38,6 +39,14 @@ class MissingFile(LocalStoreError):
 class DownloadIncomplete(ClientError):
     code = "download_incomplete"
     default_title = "Download interrupted"
+
+
+class OutdatedFiles(ClientError):
+    """Records the server listed but whose files it no longer serves, with no newer version
+    of them in its feed: they stay as the cache had them (see SyncEngine._store)."""
+
+    code = "outdated_files"
+    default_title = "Files no longer served"
 
 
 class SyncBusy(ClientError):
