@@ -22,6 +22,7 @@ from docshelf.protocol.sync import ChangesPage
 from docshelf.server import dashboard
 from docshelf.server.api import errors
 from docshelf.server.api.admission import HeavyRequestLimit
+from docshelf.server.api.body_pace import BodyPace
 from docshelf.server.api.json_depth import JsonDepth
 from docshelf.server.api.middleware import BodyLimit, RequestLog
 from docshelf.server.api.quick_blob import QuickBlob
@@ -48,6 +49,7 @@ from docshelf.server.maintenance import (
     purge_partial_uploads,
     purge_tombstones,
 )
+from docshelf.server.services import auth as auth_service
 from docshelf.server.state import ServerState
 from docshelf.server.sync.service import poll
 
@@ -147,8 +149,21 @@ def create_app(settings: ServerSettings, state: ServerState | None = None) -> Fa
     app.add_middleware(JsonDepth)
     # Plain file downloads, before routing but after admission; see api/quick_blob.py.
     app.add_middleware(QuickBlob, open_blob=partial(blobs.open_readable, state))
-    app.add_middleware(HeavyRequestLimit, limit=settings.max_heavy_requests)
+    # Admission checks the token before it takes a slot; see api/admission.py.
+    app.add_middleware(
+        HeavyRequestLimit,
+        limit=settings.max_heavy_requests,
+        identify=partial(_device_of, state),
+        in_thread=state.db.dialect != "sqlite",
+    )
     app.add_middleware(BodyLimit, limit_for=limit_for)
+    # Outside admission and the routes: a body that stalls gives its slot back; see
+    # api/body_pace.py.
+    app.add_middleware(
+        BodyPace,
+        idle_seconds=settings.body_timeout_seconds,
+        min_rate=settings.min_body_bytes_per_second,
+    )
     # Polls that find nothing new, before routing; see api/quick_poll.py.
     app.add_middleware(
         QuickPoll, answer=partial(_quick_poll, state), in_thread=state.db.dialect != "sqlite"
@@ -173,6 +188,11 @@ async def _start_hints(state: ServerState) -> Callable[[], Awaitable[None]]:
             await asyncio.to_thread(listener.stop)
 
     return stop
+
+
+def _device_of(state: ServerState, token: str) -> str:
+    with state.db.read() as session:
+        return auth_service.signed_in(session, token, auth_service.API).device_id
 
 
 def _quick_poll(state: ServerState, token: str, cursor: str, limit: int) -> ChangesPage | None:

@@ -54,6 +54,18 @@ class ServerSettings(BaseSettings):
         ge=1,
         description="Concurrent initial syncs and file downloads per process before 503.",
     )
+    body_timeout_seconds: float = Field(
+        default=30,
+        gt=0,
+        description="Longest wait for the next part of a request body, and the grace before"
+        " min_body_bytes_per_second applies; a slower client gets 408 (seconds).",
+    )
+    min_body_bytes_per_second: float = Field(
+        default=4096,
+        ge=0,
+        description="Slowest average pace a request body may arrive at after the grace;"
+        " a slower client gets 408 (bytes per second, 0: no minimum).",
+    )
     tombstone_retention_days: float = Field(
         default=90,
         ge=0,
