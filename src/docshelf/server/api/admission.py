@@ -160,12 +160,11 @@ async def _signed_out(send: Send, exc: NotAuthenticated) -> None:
 
 
 async def _answer(send: Send, problem: Problem, header: tuple[bytes, bytes]) -> None:
-    await send(
-        {
-            "type": "http.response.start",
-            "status": problem.status,
-            "headers": [(b"content-type", PROBLEM_MEDIA_TYPE.encode()), header],
-        }
-    )
-    body = problem.model_dump_json(exclude_none=True)
-    await send({"type": "http.response.body", "body": body.encode()})
+    body = problem.model_dump_json(exclude_none=True).encode()
+    headers = [
+        (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
+        (b"content-length", str(len(body)).encode()),
+        header,
+    ]
+    await send({"type": "http.response.start", "status": problem.status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

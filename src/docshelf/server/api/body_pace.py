@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from docshelf.protocol.problems import PROBLEM_MEDIA_TYPE, Problem
@@ -36,7 +37,12 @@ class BodyPace:
             await self.app(scope, receive, send)
             return
         paced = _PacedRequest(receive, send, self.idle_seconds, self.min_rate)
-        await self.app(scope, paced.receive, paced.send)
+        try:
+            await self.app(scope, paced.receive, paced.send)
+        except ClientDisconnect:
+            # A route that doesn't expect the client to go away: answered already.
+            if not paced.cut_off:
+                raise
 
 
 class _PacedRequest:
@@ -50,17 +56,17 @@ class _PacedRequest:
         self._received = 0
         self._complete = False
         self._responding = False
-        self._cut_off = False
+        self.cut_off = False
 
     async def receive(self) -> Message:
         if self._complete:
             return await self._receive()
-        if self._cut_off:
+        if self.cut_off:
             return {"type": "http.disconnect"}
         try:
             message = await asyncio.wait_for(self._receive(), timeout=self._wait())
         except TimeoutError:
-            self._cut_off = True
+            self.cut_off = True
             if not self._responding:
                 await _too_slow(self._send)
             return {"type": "http.disconnect"}
@@ -77,26 +83,28 @@ class _PacedRequest:
         return max(wait, 0.0)
 
     async def send(self, message: Message) -> None:
-        if self._cut_off:
+        if self.cut_off:
             return  # the application's answer to a client it thinks went away
         self._responding = self._responding or message["type"] == "http.response.start"
         await self._send(message)
 
 
 async def _too_slow(send: Send) -> None:
-    body = Problem(
-        title="Request too slow",
-        status=408,
-        detail="The request body arrived too slowly or stopped arriving; send it again.",
-        code="request_timeout",
-    ).model_dump_json(exclude_none=True)
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 408,
-            # The rest of the body may still come: the connection can't carry another
-            # request.
-            "headers": [(b"content-type", PROBLEM_MEDIA_TYPE.encode()), (b"connection", b"close")],
-        }
+    body = (
+        Problem(
+            title="Request too slow",
+            status=408,
+            detail="The request body arrived too slowly or stopped arriving; send it again.",
+            code="request_timeout",
+        )
+        .model_dump_json(exclude_none=True)
+        .encode()
     )
-    await send({"type": "http.response.body", "body": body.encode()})
+    headers = [
+        (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
+        (b"content-length", str(len(body)).encode()),
+        # The rest of the body may still come: the connection can't carry another request.
+        (b"connection", b"close"),
+    ]
+    await send({"type": "http.response.start", "status": 408, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
