@@ -24,6 +24,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from docshelf.domain.errors import DocshelfError, NotAuthenticated
 from docshelf.protocol import API_PREFIX
 from docshelf.protocol.problems import PROBLEM_MEDIA_TYPE, Problem
+from docshelf.server.api.middleware import request_id
 
 _HEAVY_PREFIXES = (
     f"{API_PREFIX}/sync/manifest",
@@ -111,11 +112,11 @@ class HeavyRequestLimit:
                 f"This device already has {held} large downloads or uploads running; wait"
                 " for them to finish."
             )
-            await self._refuse(send, 429, "Too many requests", detail, "too_many_requests")
+            await self._refuse(scope, send, 429, "Too many requests", detail, "too_many_requests")
             return
         if self.in_flight >= self.limit:
             detail = "The server is serving many downloads at the moment; try again shortly."
-            await self._refuse(send, 503, "Server busy", detail, "unavailable")
+            await self._refuse(scope, send, 503, "Server busy", detail, "unavailable")
             return
         self.in_flight += 1
         self.by_client[client] = held + 1
@@ -133,29 +134,42 @@ class HeavyRequestLimit:
         """The key of the signed-in device, or None after answering the request."""
         token = bearer_token(scope)
         if token is None:
-            await _signed_out(send, NotAuthenticated(NO_TOKEN))
+            await _signed_out(scope, send, NotAuthenticated(NO_TOKEN))
             return None
         try:
             if self.in_thread:
                 return await anyio.to_thread.run_sync(self.identify, token)
             return self.identify(token)
         except NotAuthenticated as exc:
-            await _signed_out(send, exc)
+            await _signed_out(scope, send, exc)
         except (DocshelfError, OperationalError):
             detail = "The database is not reachable or busy; try again shortly."
-            await self._refuse(send, 503, "Server busy", detail, "unavailable")
+            await self._refuse(scope, send, 503, "Server busy", detail, "unavailable")
         return None
 
-    async def _refuse(self, send: Send, status: int, title: str, detail: str, code: str) -> None:
+    async def _refuse(
+        self, scope: Scope, send: Send, status: int, title: str, detail: str, code: str
+    ) -> None:
         retry_after = self._rnd.randint(2, 10)
         problem = Problem(
-            title=title, status=status, detail=detail, code=code, retry_after=retry_after
+            title=title,
+            status=status,
+            detail=detail,
+            code=code,
+            retry_after=retry_after,
+            request_id=request_id(scope),
         )
         await _answer(send, problem, (b"retry-after", str(retry_after).encode()))
 
 
-async def _signed_out(send: Send, exc: NotAuthenticated) -> None:
-    problem = Problem(title=exc.title, status=401, detail=exc.message, code=exc.code)
+async def _signed_out(scope: Scope, send: Send, exc: NotAuthenticated) -> None:
+    problem = Problem(
+        title=exc.title,
+        status=401,
+        detail=exc.message,
+        code=exc.code,
+        request_id=request_id(scope),
+    )
     await _answer(send, problem, (b"www-authenticate", b"Bearer"))
 
 

@@ -24,6 +24,7 @@ from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from docshelf.protocol.problems import PROBLEM_MEDIA_TYPE, Problem
+from docshelf.server.api.middleware import request_id
 
 
 class BodyPace:
@@ -37,6 +38,7 @@ class BodyPace:
             await self.app(scope, receive, send)
             return
         paced = _PacedRequest(receive, send, self.idle_seconds, self.min_rate)
+        paced.request_id = request_id(scope)
         try:
             await self.app(scope, paced.receive, paced.send)
         except ClientDisconnect:
@@ -57,6 +59,7 @@ class _PacedRequest:
         self._complete = False
         self._responding = False
         self.cut_off = False
+        self.request_id: str | None = None
 
     async def receive(self) -> Message:
         if self._complete:
@@ -68,7 +71,7 @@ class _PacedRequest:
         except TimeoutError:
             self.cut_off = True
             if not self._responding:
-                await _too_slow(self._send)
+                await _too_slow(self._send, self.request_id)
             return {"type": "http.disconnect"}
         if message["type"] == "http.request":
             self._received += len(message.get("body", b""))
@@ -89,13 +92,14 @@ class _PacedRequest:
         await self._send(message)
 
 
-async def _too_slow(send: Send) -> None:
+async def _too_slow(send: Send, request_id: str | None) -> None:
     body = (
         Problem(
             title="Request too slow",
             status=408,
             detail="The request body arrived too slowly or stopped arriving; send it again.",
             code="request_timeout",
+            request_id=request_id,
         )
         .model_dump_json(exclude_none=True)
         .encode()

@@ -77,6 +77,12 @@ async def _too_large(send: Send, limit: int) -> None:
     await send({"type": "http.response.body", "body": body.encode()})
 
 
+def request_id(scope: Scope) -> str | None:
+    """The id RequestLog gave the request, for a problem answered before the routes."""
+    value = scope.get("state", {}).get("request_id")
+    return value if isinstance(value, str) else None
+
+
 class RequestLog:
     """Give every request an id (echoed in errors) and log one structured line per request."""
 
