@@ -58,6 +58,7 @@ _PROBLEMS = {
     401: "Signed out: no, unknown or revoked device token",
     403: "Not allowed for the caller's roles and rights",
     404: "No such object, or not visible to the caller",
+    408: "The request body arrived too slowly or stopped arriving",
     409: "Clashes with the current state (e.g. an outdated expected_version)",
     413: "Request body over the limit",
     422: "Invalid input; `errors` names the fields",
