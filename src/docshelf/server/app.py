@@ -19,7 +19,7 @@ import docshelf
 from docshelf.protocol import API_PREFIX
 from docshelf.protocol.problems import PROBLEM_MEDIA_TYPE, Problem
 from docshelf.protocol.sync import ChangesPage
-from docshelf.server import dashboard
+from docshelf.server import dashboard, processes
 from docshelf.server.api import errors
 from docshelf.server.api.admission import HeavyRequestLimit
 from docshelf.server.api.body_pace import BodyPace
@@ -43,6 +43,7 @@ from docshelf.server.api.routes import (
 )
 from docshelf.server.api.routes import settings as settings_routes
 from docshelf.server.config import ServerSettings
+from docshelf.server.db.models import utcnow
 from docshelf.server.hints.source import PgListener, check_counter, read_counter
 from docshelf.server.maintenance import (
     purge_applied_mutations,
@@ -85,16 +86,19 @@ def create_app(settings: ServerSettings, state: ServerState | None = None) -> Fa
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         stop_hints = await _start_hints(state)
+        this = processes.ThisProcess.new()
         tasks = [
             asyncio.create_task(_housekeeping(state)),
             asyncio.create_task(_count_syncs(state)),
             asyncio.create_task(check_counter(state.db, state.hints)),
+            asyncio.create_task(_report_process(state, this)),
         ]
         yield
         for task in tasks:
             task.cancel()
         await stop_hints()
         await asyncio.to_thread(_flush_activity, state)
+        await asyncio.to_thread(_forget_process, state, this)
         state.db.dispose()
 
     app = FastAPI(
@@ -237,6 +241,25 @@ async def _count_syncs(state: ServerState) -> None:
     while True:
         await asyncio.sleep(state.settings.activity_flush_seconds)
         await asyncio.to_thread(_flush_activity, state)
+
+
+async def _report_process(state: ServerState, this: processes.ThisProcess) -> None:
+    """Write how many hint streams this process holds, at start and then regularly."""
+    while True:
+        try:
+            await asyncio.to_thread(processes.report, state.db, this, state.hints.count, utcnow())
+        except Exception:
+            # Tried again at the next round: a statistic must never stop the server.
+            log.exception("reporting the process failed", extra={"event": "process_report_error"})
+        await asyncio.sleep(state.settings.hint_report_seconds)
+
+
+def _forget_process(state: ServerState, this: processes.ThisProcess) -> None:
+    try:
+        processes.forget(state.db, this)
+    except Exception:
+        # Its row goes stale and the dashboard leaves it out.
+        log.exception("removing the process report failed", extra={"event": "process_report_error"})
 
 
 def _add_problem_schema(app: FastAPI) -> None:

@@ -114,6 +114,13 @@ class ServerSettings(BaseSettings):
         description="The pace of syncs a change hint may bring to one process: a change that"
         " concerns many clients spreads their syncs over a window this rate fills.",
     )
+    hint_report_seconds: float = Field(
+        default=15,
+        gt=0,
+        description="How often a server process writes the number of change-hint streams it"
+        " holds into the database, for the dashboard (seconds); the dashboard counts the"
+        " processes that reported within four times this, at least a minute.",
+    )
     max_hint_streams: int = Field(
         default=10000,
         ge=0,

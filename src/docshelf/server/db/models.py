@@ -245,6 +245,8 @@ class Device(Base):
     last_error_at: Mapped[datetime | None] = mapped_column(default=None)
     # "client" (a sync client) or "dashboard" (a browser session of the web dashboard).
     kind: Mapped[str] = mapped_column(String(16), default="client", server_default="client")
+    # When a completed sync first reached ``last_sync_seq``: how fast changes spread.
+    reached_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class SyncActivity(Base):
@@ -254,6 +256,19 @@ class SyncActivity(Base):
     __tablename__ = "sync_activity"
     hour: Mapped[datetime] = mapped_column(primary_key=True)
     syncs: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class ServerProcess(Base):
+    """A running server process and how many change-hint streams it holds, reported every
+    few seconds, so the dashboard can add up what each process keeps in memory."""
+
+    __tablename__ = "server_processes"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    host: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    hint_streams: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class LoginThrottle(Base):

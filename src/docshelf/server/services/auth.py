@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from sqlalchemy import BindParameter, bindparam, select, true, update
+from sqlalchemy import BindParameter, bindparam, case, select, true, update
 from sqlalchemy.orm import Session
 
 from docshelf.domain.accounts import Actor, normalize_login, parse_roles
@@ -283,11 +283,17 @@ def note_device(
     error: tuple[datetime, str] | None = None,
 ) -> None:
     """Write a device's bookkeeping: when it was last seen, after a completed sync how far
-    it got, and the failure it reported. One statement, in a transaction of its own (no
-    content is touched)."""
+    it got (and when it first got there), and the failure it reported. One statement, in
+    a transaction of its own (no content is touched)."""
     values: dict[str, object] = {"last_seen_at": seen_at}
     if synced_seq is not None:
-        values.update(last_sync_at=seen_at, last_sync_seq=synced_seq)
+        # Decided by the row itself, not by what this request read: a concurrent sync of
+        # the same device can't make it forget when the number was first reached.
+        first_reached = case(
+            (Device.last_sync_seq.is_distinct_from(synced_seq), seen_at),
+            else_=Device.reached_at,
+        )
+        values.update(last_sync_at=seen_at, last_sync_seq=synced_seq, reached_at=first_reached)
     if error is not None:
         values.update(last_error_at=error[0], last_error=error[1])
     with db.write() as session:
