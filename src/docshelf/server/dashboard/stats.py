@@ -1,4 +1,5 @@
-"""What the summary page shows: counts, storage, sync activity, clients and reach.
+"""What the summary page shows: counts, storage, sync activity, clients and reach, and
+how fast the newest change spread (computed in spread.py).
 
 Reads only; every function takes an open session so the page is one snapshot.
 """
@@ -12,12 +13,20 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from docshelf.domain.fields import FieldType
+from docshelf.server.dashboard.spread import (
+    CommitRow,
+    DeviceState,
+    Spread,
+    actors,
+    newest_spread,
+)
 from docshelf.server.dashboard.texts import localized
 from docshelf.server.db.models import (
     Blob,
     Commit,
     Device,
     FieldDefinition,
+    GroupMember,
     Snippet,
     Template,
     TemplateFile,
@@ -205,3 +214,40 @@ def _clients_with(session: Session, targets: list[Template], seq: int) -> tuple[
             total += 1
             have += int(last_seq is not None and last_seq >= seq)
     return have, total
+
+
+# How far back the summary looks for a change some client may see.
+RECENT_COMMITS = 50
+
+
+def hint_spread(session: Session) -> Spread | None:
+    """How far and how fast the newest change some client may see has spread: a few
+    queries, the matching in memory (spread.py)."""
+    commits = [
+        CommitRow(seq, at, audience)
+        for seq, at, audience in session.execute(
+            select(Commit.seq, Commit.committed_at, Commit.audience)
+            .order_by(Commit.seq.desc())
+            .limit(RECENT_COMMITS)
+        )
+    ]
+    if not commits:
+        return None
+    rows = session.execute(
+        select(Device.user_id, Device.last_sync_seq, Device.reached_at)
+        .join(User, User.id == Device.user_id)
+        .where(Device.kind == "client", Device.revoked_at.is_(None), User.active.is_(True))
+    ).all()
+    if not rows:
+        return None
+    users = session.execute(select(User.id, User.login, User.roles).where(User.active.is_(True)))
+    edges = session.execute(
+        select(GroupMember.group_id, GroupMember.user_id, GroupMember.member_group_id)
+    )
+    actor_of_user = actors(users.tuples(), edges.tuples())
+    devices = [
+        DeviceState(actor_of_user[user_id], last_seq, reached_at)
+        for user_id, last_seq, reached_at in rows
+        if user_id in actor_of_user
+    ]
+    return newest_spread(commits, devices)

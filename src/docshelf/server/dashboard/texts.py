@@ -7,7 +7,7 @@ template uses a key that isn't here. Placeholders are ``str.format`` fields.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 LANGUAGES = ("de", "en")
@@ -111,6 +111,23 @@ TEXTS: Mapping[str, tuple[str, str]] = {
     "summary.reach_package": ("Paketimport von {name}", "Package import by {name}"),
     "summary.reach_template": ("Vorlage «{title}»", "Template “{title}”"),
     "summary.at": ("am {at}", "at {at}"),
+    "summary.hints": ("Änderungshinweise", "Change hints"),
+    "summary.held": ("Gehaltene Verbindungen", "Held connections"),
+    "summary.held_processes": (
+        "gemeldet von {n} Serverprozessen",
+        "as reported by {n} server processes",
+    ),
+    "summary.spread": ("Neueste Änderung Nr. {seq}", "Newest change no. {seq}"),
+    "summary.spread_text": (
+        "{have} von {total} Clients, die sie sehen dürfen ({percent} %), haben sie.",
+        "{have} of {total} clients that may see it ({percent} %) have it.",
+    ),
+    "summary.spread_took": ("{share} % erreicht nach", "{share} % reached after"),
+    "summary.not_yet": ("noch nicht", "not yet"),
+    "summary.spread_none": (
+        "Noch keine Änderung, die ein Client sehen darf.",
+        "No change yet that a client may see.",
+    ),
     "status.released": ("freigegeben", "released"),
     "status.in_test": ("im Test", "in test"),
     "status.deactivated": ("deaktiviert", "deactivated"),
@@ -503,6 +520,10 @@ TEXTS: Mapping[str, tuple[str, str]] = {
 }
 
 
+def _pair(big: int, big_unit: str, small: int, small_unit: str) -> str:
+    return f"{big} {big_unit} {small} {small_unit}" if small else f"{big} {big_unit}"
+
+
 def localized(values: Mapping[str, Any] | None, language: str, fallback: str = "") -> str:
     """A title or label in the visitor's language, else in any language there is."""
     values = values or {}
@@ -544,6 +565,25 @@ class Translator:
     def __call__(self, key: str, /, **values: object) -> str:
         text = TEXTS[key][self._index]
         return text.format(**values) if values else text
+
+    def duration(self, value: object) -> str:
+        """A span of time the way people say it: "3,2 s", "1 min 5 s", "2 h 10 min"."""
+        if not isinstance(value, timedelta):
+            return TEXTS["common.none"][self._index]
+        seconds = max(0.0, value.total_seconds())
+        if seconds < 9.95:  # what still shows as one digit before the comma
+            text = f"{seconds:.1f} s"
+            return text.replace(".", ",") if self.language == "de" else text
+        whole = round(seconds)
+        if whole < 60:
+            return f"{whole} s"
+        if whole < 3600:
+            return _pair(whole // 60, "min", whole % 60, "s")
+        minutes = round(seconds / 60)
+        if minutes < 48 * 60:
+            return _pair(minutes // 60, "h", minutes % 60, "min")
+        hours = round(seconds / 3600)
+        return _pair(hours // 24, "d", hours % 24, "h")
 
     def date_time(self, value: object) -> str:
         """A moment in the server's local time, in the language's usual format."""

@@ -1,4 +1,5 @@
-"""The summary: counts, storage, sync activity, the clients, and the newest change's reach."""
+"""The summary: counts, storage, sync activity, the clients, the newest change's reach, and
+the change hints (held connections, how fast the newest change spread)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from docshelf.server.dashboard.chart import hourly_chart
 from docshelf.server.dashboard.render import page
 from docshelf.server.dashboard.session import CurrentVisitor, state_of
 from docshelf.server.db.models import utcnow
+from docshelf.server.processes import freshness, held_streams
 from docshelf.server.sync.activity import syncs_per_hour
 
 router = APIRouter()
@@ -27,7 +29,11 @@ def summary(request: Request, who: CurrentVisitor) -> HTMLResponse:
         storage = stats.storage(session) if everything else None
         clients = stats.clients(session) if everything else []
         reach = stats.reach(session, who.t.language) if everything else None
-        points = syncs_per_hour(session, state.activity, utcnow(), WEEK_HOURS)
+        now = utcnow()
+        fresh = freshness(state.settings.hint_report_seconds)
+        held = held_streams(session, now, fresh) if everything else None
+        spread = stats.hint_spread(session) if everything else None
+        points = syncs_per_hour(session, state.activity, now, WEEK_HOURS)
     day_format = "%d.%m." if who.t.language == "de" else "%d/%m"
     return page(
         request,
@@ -38,6 +44,8 @@ def summary(request: Request, who: CurrentVisitor) -> HTMLResponse:
         storage=storage,
         clients=clients,
         reach=reach,
+        held=held,
+        spread=spread,
         chart=hourly_chart(points, day_format),
         everything=everything,
     )
