@@ -71,9 +71,7 @@ def test_everyone_may_see_an_organisation_wide_change() -> None:
     assert found.took == {50: s(4), 95: None}
 
 
-def test_a_device_reached_before_the_record_existed_counts_as_having_it_at_unknown_time() -> (
-    None
-):
+def test_a_device_reached_before_the_record_existed_counts_as_having_it_at_unknown_time() -> None:
     found = spread(CommitRow(7, AT, None), [device(ANNA, 7, None), device(BERT, 7, 2)])
     assert found is not None
     assert (found.have, found.total) == (2, 2)
