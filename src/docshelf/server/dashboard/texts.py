@@ -114,8 +114,8 @@ TEXTS: Mapping[str, tuple[str, str]] = {
     "summary.hints": ("Änderungshinweise", "Change hints"),
     "summary.held": ("Gehaltene Verbindungen", "Held connections"),
     "summary.held_processes": (
-        "gemeldet von {n} Serverprozessen",
-        "as reported by {n} server processes",
+        "Serverprozesse, die gemeldet haben: {n}",
+        "Server processes reporting: {n}",
     ),
     "summary.spread": ("Neueste Änderung Nr. {seq}", "Newest change no. {seq}"),
     "summary.spread_text": (
