@@ -2,7 +2,9 @@
 process at an exact moment: before its request reaches the server, after the server
 answered but before the client heard it, or part-way through an answer. A held request can
 also be let through (:meth:`HoldingProxy.release`), for a test to change the server's data
-while the client waits."""
+while the client waits. With :meth:`HoldingProxy.hold_after` it lets a number of matching
+exchanges through first, so a client is stopped at the same point of its work however fast
+the machine is."""
 
 from __future__ import annotations
 
@@ -27,7 +29,9 @@ class HoldingProxy:
         self.hold = Hold.NOTHING
         self.held = threading.Event()  # set once an exchange is being held
         self.pass_bytes = 0  # with Hold.PART_OF_RESPONSE: the answer's bytes let through
-        self._released = threading.Event()
+        self._lock = threading.Lock()
+        self._let_through = 0  # matching exchanges still to pass before the next is held
+        self._released = threading.Event()  # lets go of the exchange being held
         self._listener = socket.create_server(("127.0.0.1", 0))
         self.port = self._listener.getsockname()[1]
         self._closed = False
@@ -37,6 +41,18 @@ class HoldingProxy:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    def hold_after(self, count: int, hold: Hold = Hold.REQUEST) -> None:
+        """Let ``count`` more matching exchanges through, then hold the next one.
+
+        An exchange held before is let go (its client was killed meanwhile).
+        """
+        with self._lock:
+            self._released.set()
+            self._released = threading.Event()
+            self._let_through = count
+            self.held.clear()
+            self.hold = hold
 
     def close(self) -> None:
         self._closed = True
@@ -66,12 +82,21 @@ class HoldingProxy:
         self.hold = Hold.NOTHING
         self._released.set()
 
+    def _claim(self) -> bool:
+        """Whether a matching exchange just seen is one to hold (once the hold is on)."""
+        with self._lock:
+            if self._let_through > 0:
+                self._let_through -= 1
+                return False
+            return True
+
     def _hold(self) -> bool:
-        """Keep the connection open and silent until :meth:`release` (True: go on) or the
-        proxy closes (False); the client waits meanwhile, or is killed."""
+        """Keep the connection open and silent until :meth:`release` or :meth:`hold_after`
+        (True: go on) or the proxy closes (False); the client waits meanwhile, or is killed."""
+        released = self._released
         self.held.set()
         while not self._stop.is_set():
-            if self._released.wait(0.05):
+            if released.wait(0.05):
                 return True
         return False
 
@@ -82,9 +107,9 @@ class HoldingProxy:
         try:
             while data := source.recv(65536):
                 if outbound and self._marker in data:
-                    state["matched"] = True
+                    state["matched"] = self.hold is Hold.NOTHING or self._claim()
                     # Held, the server doesn't see this request (until released).
-                    if self.hold is Hold.REQUEST and not self._hold():
+                    if self.hold is Hold.REQUEST and state["matched"] and not self._hold():
                         return
                 if not outbound and state["matched"] and self.hold is Hold.RESPONSE:
                     self._hold()  # the server answered; the client never hears it
