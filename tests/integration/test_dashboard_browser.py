@@ -15,7 +15,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, Route, expect
 
 from docshelf.client.app import Client
 from docshelf.client.paths import Home
@@ -344,12 +344,26 @@ def test_an_org_user_sees_what_concerns_units(demo: ServerProcess, page: Page) -
     )
     assert sections == ["summary", "units", "fields"]
     expect(page.locator("#clients")).to_have_count(0)  # the clients are the Sys's
+    # The pictures are held back until the page is shown, as a busy server may be late
+    # with them: the test must wait for the picture, never assume it is there already.
+    held: list[Route] = []
+
+    def hold(route: Route) -> None:
+        held.append(route)
+
+    page.route("**/dashboard/files/**", hold)
     page.click("nav a[data-section=units]")
     expect(page.locator("h1")).to_have_text("Organisationseinheiten")
     # The company logo (an image field) is shown as the picture, served to the visitor.
     logo = page.locator("img.thumb").first
     expect(logo).to_be_visible()
-    assert logo.evaluate("img => img.complete && img.naturalWidth > 0")
+    assert held, "the page asked for no picture"
+    assert logo.evaluate("img => img.complete") is False
+    for route in held:
+        route.continue_()
+    page.unroute("**/dashboard/files/**")
+    expect(logo).to_have_js_property("complete", True)
+    assert logo.evaluate("img => img.naturalWidth") > 0, "the picture did not decode"
     source = logo.get_attribute("src") or ""
     assert page.request.get(f"{demo.url}{source}").headers["content-type"].startswith("image/")
     anonymous = httpx.get(f"{demo.url}{source}", trust_env=False)
