@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import random
 import secrets
 import shutil
@@ -241,6 +242,17 @@ def test_a_poll_without_changes_is_tiny(live: LiveServer, tmp_path: Path) -> Non
 # --- property 8: the server protects itself -----------------------------------------------
 
 
+def _refused_pulls(server: ServerProcess) -> int:
+    """How many pulls of the change feed the server has turned away with 503 so far."""
+    count = 0
+    for line in (server.data_dir / "logs" / "server.log").read_text().splitlines():
+        if line.startswith("{"):
+            entry = json.loads(line)
+            if entry.get("event") == "request" and entry.get("status") == 503:
+                count += str(entry.get("path", "")).endswith("/sync/changes")
+    return count
+
+
 def test_heavy_requests_beyond_the_cap_get_503_and_clients_wait(
     make_server: MakeServer, tmp_path: Path
 ) -> None:
@@ -274,11 +286,17 @@ def test_heavy_requests_beyond_the_cap_get_503_and_clients_wait(
     with holder.stream("GET", f"/api/v1/blobs/{sha}", headers=headers) as held:
         chunks = held.iter_bytes(1024)
         next(chunks)
+        refused_before = _refused_pulls(server)
         worker = threading.Thread(target=lambda: results.append(client.sync()))
         worker.start()
-        time.sleep(1.5)  # the client is turned away meanwhile and waits
+        # The client is turned away meanwhile (seen in the server's log) and waits.
+        deadline = time.monotonic() + 60
+        while _refused_pulls(server) == refused_before:
+            assert time.monotonic() < deadline, "the client's sync was never turned away"
+            assert worker.is_alive(), results
+            time.sleep(0.05)
         del chunks
-    worker.join(timeout=60)
+    worker.join(timeout=120)
     assert results and results[0].status == "ok", results
     holder.close()
     live.close()
