@@ -222,7 +222,7 @@ def test_only_post_is_a_pack(files: Files) -> None:
 # --- admission: a pack is a heavy request ----------------------------------------------------
 
 
-def _until_admitted(request: Callable[[], httpx.Response], seconds: float = 20) -> httpx.Response:
+def _until_admitted(request: Callable[[], httpx.Response], seconds: float = 60) -> httpx.Response:
     deadline = time.monotonic() + seconds
     while True:
         response = request()
