@@ -207,7 +207,7 @@ def test_template_files_are_content_addressed_and_deduplicated(live: LiveServer)
         )
     record = live.admin.ok("GET", f"/admin/templates/{first['id']}")
     assert record["files"]["de"] == {"sha256": sha, "size": len(data), "filename": "brief.docx"}
-    stored = list((live.process.data_dir / "blobs").rglob(sha))
+    stored = list((live.data_dir / "blobs").rglob(sha))
     assert len(stored) == 1 and stored[0].read_bytes() == data
     missing = live.admin.ok("POST", "/blobs/missing", json={"sha256": [sha, "0" * 64]})
     assert missing["missing"] == ["0" * 64]

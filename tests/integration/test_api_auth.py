@@ -10,7 +10,7 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
-from support.api import PASSWORD, Api, LiveServer
+from support.api import PASSWORD, LiveServer
 
 
 def _login(live: LiveServer, login: str, password: str) -> httpx.Response:
@@ -26,7 +26,7 @@ def test_login_returns_a_token_that_authenticates(live: LiveServer) -> None:
     body = response.json()
     assert body["user"]["login"] == user["login"]
     assert body["device"]["name"] == "pc"
-    me = Api(live.url, body["token"]).ok("GET", "/me")
+    me = live.api(body["token"]).ok("GET", "/me")
     assert me["display_name"] == "Anna Muster"
 
 
@@ -79,7 +79,7 @@ def test_requests_without_or_with_a_bad_token_are_refused(live: LiveServer) -> N
     assert anonymous.status_code == 401
     assert anonymous.headers["content-type"] == "application/problem+json"
     assert anonymous.headers["WWW-Authenticate"] == "Bearer"
-    forged = Api(live.url, "forged-token").get("/me")
+    forged = live.api("forged-token").get("/me")
     assert forged.status_code == 401
     assert forged.json()["code"] == "signed_out"
 
@@ -113,7 +113,7 @@ def test_users_cannot_revoke_other_peoples_devices(live: LiveServer) -> None:
 def test_tokens_are_stored_only_as_hashes(live: LiveServer) -> None:
     client, user = live.new_user()
     assert client.token
-    url = live.database_url or f"sqlite:///{live.process.data_dir / 'docshelf.db'}"
+    url = live.database_url or f"sqlite:///{live.data_dir / 'docshelf.db'}"
     engine = create_engine(url)
     with engine.connect() as conn:
         stored = conn.execute(
@@ -138,5 +138,5 @@ def test_me_lists_groups_gained_through_nesting(live: LiveServer) -> None:
 
 @pytest.mark.parametrize("path", ["/healthz", "/readyz"])
 def test_health_endpoints_need_no_token(live: LiveServer, path: str) -> None:
-    response = httpx.get(live.url + path, trust_env=False)
+    response = live.anonymous().http.get(live.url + path)
     assert response.status_code == 200

@@ -93,7 +93,7 @@ def test_upload_with_wrong_hash_stores_nothing(live: LiveServer) -> None:
     assert live.admin.ok("POST", "/blobs/missing", json={"sha256": [claimed, real]})[
         "missing"
     ] == sorted([claimed, real])
-    blob_dir = live.process.data_dir / "blobs"
+    blob_dir = live.data_dir / "blobs"
     assert not list(blob_dir.rglob(real)) and not list(blob_dir.rglob(claimed))
     assert not [p for p in (blob_dir / "tmp").iterdir()]
 

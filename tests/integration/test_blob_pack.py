@@ -178,14 +178,12 @@ def test_without_a_valid_token_a_pack_is_401(live: LiveServer, files: Files) -> 
         "unknown": {"Authorization": "Bearer not-a-token"},
         "revoked": {"Authorization": f"Bearer {signed_out.token}"},
     }
-    with httpx.Client(base_url=live.url + API, trust_env=False, timeout=30) as anonymous:
-        for name, auth in tokens.items():
-            response = anonymous.post(
-                "/blobs/pack", json={"files": sorted(files.data)}, headers=auth
-            )
-            body = _problem(response, 401)
-            assert body["code"] == "signed_out", name
-            assert not any(data in response.content for data in files.data.values())
+    anonymous = live.anonymous()
+    for name, auth in tokens.items():
+        response = anonymous.post("/blobs/pack", json={"files": sorted(files.data)}, headers=auth)
+        body = _problem(response, 401)
+        assert body["code"] == "signed_out", name
+        assert not any(data in response.content for data in files.data.values())
 
 
 @pytest.mark.parametrize(

@@ -193,7 +193,7 @@ def test_answers_are_forgotten_after_the_retention_window(live: LiveServer) -> N
     pid = _new_profile(client)
     edit = _mutation("profile", "update", pid, set={"title": "Late"}, base={"title": "Work"})
     assert _one(client, edit)["version"] == 2
-    db = Database(live.database_url or f"sqlite:///{live.process.data_dir / 'docshelf.db'}")
+    db = Database(live.database_url or f"sqlite:///{live.data_dir / 'docshelf.db'}")
     try:
         assert purge_applied_mutations(db, timedelta(days=1)) == 0
         assert purge_applied_mutations(db, timedelta(0)) >= 1
@@ -534,7 +534,7 @@ def test_an_upload_resumes_where_it_broke_off(live: LiveServer) -> None:
     )
     assert used["outcome"] == "applied"
     assert client.get(f"/blobs/{sha}").content == data
-    assert not list((live.process.data_dir / "blobs" / ".uploads").glob(f"{user['id']}-*"))
+    assert not list((live.data_dir / "blobs" / ".uploads").glob(f"{user['id']}-*"))
 
 
 def test_an_upload_in_pieces_with_the_wrong_hash_is_dropped(live: LiveServer) -> None:
@@ -548,7 +548,7 @@ def test_an_upload_in_pieces_with_the_wrong_hash_is_dropped(live: LiveServer) ->
     assert last.status_code == 422 and last.json()["code"] == "hash_mismatch"
     assert client.ok("GET", f"/blobs/{claimed}/upload")["offset"] == 0
     assert client.ok("POST", "/blobs/missing", json={"sha256": [claimed]})["missing"] == [claimed]
-    assert not list((live.process.data_dir / "blobs" / ".uploads").glob(f"{user['id']}-*"))
+    assert not list((live.data_dir / "blobs" / ".uploads").glob(f"{user['id']}-*"))
 
 
 def test_bad_content_ranges_are_refused(live: LiveServer) -> None:
@@ -599,7 +599,7 @@ def test_unfinished_uploads_are_dropped_after_a_week(live: LiveServer) -> None:
     data = secrets.token_bytes(1000)
     sha = hashlib.sha256(data).hexdigest()
     assert _put_piece(client, sha, data[:400], 0, len(data)).status_code == 202
-    blobs = BlobStore(live.process.data_dir / "blobs")
+    blobs = BlobStore(live.data_dir / "blobs")
     part = blobs.partial_path(user["id"], sha)
     assert part.stat().st_size == 400
 

@@ -333,12 +333,12 @@ def test_without_a_valid_token_the_route_answers_401(
         "other-scheme": {"Authorization": f"Basic {files.reader.token}"},
         "revoked": {"Authorization": f"Bearer {signed_out.token}"},
     }
-    with httpx.Client(trust_env=False, timeout=30) as anonymous:
-        for name, auth in tokens.items():
-            response = anonymous.get(path, headers={**auth, **extra})
-            body = _problem(response, 401, "signed_out")
-            assert body["detail"], name
-            assert body["request_id"] == response.headers["x-request-id"], name
+    anonymous = live.anonymous().http
+    for name, auth in tokens.items():
+        response = anonymous.get(path, headers={**auth, **extra})
+        body = _problem(response, 401, "signed_out")
+        assert body["detail"], name
+        assert body["request_id"] == response.headers["x-request-id"], name
 
 
 @pytest.mark.parametrize("order", ["bad-then-reader", "outsider-then-reader"])
@@ -351,10 +351,10 @@ def test_two_authorization_headers_are_judged_as_the_route_does(
         ("Authorization", f"Bearer {files.reader.token}"),
     ]
     url = f"{live.url}/api/v1/blobs/{files.small_sha}"
-    with httpx.Client(trust_env=False, timeout=30) as raw:
-        route = raw.get(url, headers=[*headers, *TO_THE_ROUTE.items()])
-        assert route.status_code in (401, 404)
-        quick = raw.get(url, headers=headers)
+    raw = live.anonymous().http
+    route = raw.get(url, headers=[*headers, *TO_THE_ROUTE.items()])
+    assert route.status_code in (401, 404)
+    quick = raw.get(url, headers=headers)
     assert quick.status_code == route.status_code
 
 

@@ -11,9 +11,7 @@ from support.sync import assert_client_matches_server, client_for, ids, make_tem
 
 
 def _cli(live: LiveServer, *args: str) -> None:
-    done = admin_cli(
-        list(args), data_dir=str(live.process.data_dir), database_url=live.database_url
-    )
+    done = admin_cli(list(args), data_dir=str(live.data_dir), database_url=live.database_url)
     assert done.returncode == 0, done.stderr
 
 

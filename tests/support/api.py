@@ -5,7 +5,8 @@ from __future__ import annotations
 import secrets
 import subprocess
 import sys
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -18,15 +19,23 @@ PASSWORD = "pw-test-1234"
 FAST_HASHING = {"DOCSHELF_PASSWORD_TIME_COST": "1", "DOCSHELF_PASSWORD_MEMORY_KIB": "8192"}
 
 
+# Makes the HTTP client of one Api from its base URL and headers: over the network, or
+# in-process to an app (support.app).
+Connect = Callable[[str, dict[str, str]], httpx.Client]
+
+
+def network(base_url: str, headers: dict[str, str]) -> httpx.Client:
+    # trust_env=False: an HTTP(S)_PROXY in the environment must not capture loopback calls.
+    return httpx.Client(base_url=base_url, headers=headers, timeout=60, trust_env=False)
+
+
 class Api:
     """An HTTP client for one signed-in device (or anonymous without token)."""
 
-    def __init__(self, base_url: str, token: str | None = None) -> None:
+    def __init__(self, base_url: str, token: str | None = None, connect: Connect = network) -> None:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         self.token = token
-        self.http = httpx.Client(
-            base_url=base_url + API, headers=headers, timeout=60, trust_env=False
-        )
+        self.http = connect(base_url + API, headers)
 
     def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         return self.http.request(method, path, **kwargs)
@@ -63,13 +72,19 @@ class Api:
         self.http.close()
 
 
-def login(base_url: str, login_name: str, password: str = PASSWORD, device: str = "test") -> Api:
-    with httpx.Client(base_url=base_url + API, trust_env=False, timeout=60) as anon:
+def login(
+    base_url: str,
+    login_name: str,
+    password: str = PASSWORD,
+    device: str = "test",
+    connect: Connect = network,
+) -> Api:
+    with connect(base_url + API, {}) as anon:
         response = anon.post(
             "/auth/login", json={"login": login_name, "password": password, "device_name": device}
         )
     assert response.status_code == 200, response.text
-    return Api(base_url, response.json()["token"])
+    return Api(base_url, response.json()["token"], connect)
 
 
 def admin_cli(
@@ -87,26 +102,35 @@ def admin_cli(
     )
 
 
-@dataclass
-class LiveServer:
-    """A running server with a signed-in system administrator."""
+class ApiServer:
+    """A docshelf server with a signed-in system administrator, reached through ``connect``."""
 
-    process: ServerProcess
-    database_url: str | None
-    admin: Api
-    _clients: list[Api] = field(default_factory=list)
+    def __init__(
+        self,
+        url: str,
+        data_dir: Path,
+        database_url: str | None,
+        admin: Api,
+        connect: Connect = network,
+    ) -> None:
+        self.url = url
+        self.data_dir = data_dir  # the server's: files in blobs/, SQLite's database, logs/
+        self.database_url = database_url
+        self.admin = admin
+        self.connect = connect
+        self._clients: list[Api] = []
 
-    @property
-    def url(self) -> str:
-        return self.process.url
-
-    def anonymous(self) -> Api:
-        client = Api(self.url)
+    def api(self, token: str | None = None) -> Api:
+        """A client with this token (anonymous without), closed with the server."""
+        client = Api(self.url, token, self.connect)
         self._clients.append(client)
         return client
 
+    def anonymous(self) -> Api:
+        return self.api()
+
     def login(self, login_name: str, password: str = PASSWORD, device: str = "test") -> Api:
-        client = login(self.url, login_name, password, device)
+        client = login(self.url, login_name, password, device, self.connect)
         self._clients.append(client)
         return client
 
@@ -126,6 +150,14 @@ class LiveServer:
         for client in self._clients:
             client.close()
         self.admin.close()
+
+
+class LiveServer(ApiServer):
+    """A running server process with a signed-in system administrator."""
+
+    def __init__(self, process: ServerProcess, database_url: str | None, admin: Api) -> None:
+        super().__init__(process.url, process.data_dir, database_url, admin)
+        self.process = process
 
 
 def start_live(server: ServerProcess) -> LiveServer:

@@ -9,7 +9,7 @@ from docshelf.client.app import Client
 from docshelf.client.engine import SyncResult
 from docshelf.client.paths import Home
 from docshelf.protocol.cursor import Cursor
-from support.api import PASSWORD, LiveServer
+from support.api import PASSWORD, ApiServer, LiveServer
 
 View = dict[tuple[str, str], tuple[int, str]]
 
@@ -70,7 +70,7 @@ def ids(client: Client, kind: str) -> set[str]:
 
 
 def make_template(
-    live: LiveServer,
+    live: ApiServer,
     title: str,
     *,
     status: str = "released",
