@@ -6,7 +6,7 @@ DEMO_DIR ?= .docshelf-demo
 HOST   ?= 127.0.0.1
 PORT   ?= 8470
 
-.PHONY: demo test lint typecheck pytest e2e system-packages venv-demo venv-dev clean
+.PHONY: demo test test-fast lint typecheck pytest e2e system-packages venv-demo venv-dev clean
 
 ## demo: install into .venv, seed the demo content (once) and run the server
 demo: venv-demo
@@ -15,6 +15,12 @@ demo: venv-demo
 
 ## test: install what the tests need (system packages too) and run lint, types and tests
 test: system-packages venv-dev lint typecheck pytest e2e
+
+## test-fast: the inner loop, a minute or two: unit tests and route tests against the app
+## in process (tests/routes); no lint, no server processes, PostgreSQL or browser. `make
+## test` runs these too, with everything else.
+test-fast: venv-dev
+	$(BIN)/python -m pytest -n $(or $(PYTEST_WORKERS),2) --dist loadfile tests/unit tests/routes $(PYTEST_ARGS)
 
 lint: venv-dev
 	$(BIN)/ruff check src tests
