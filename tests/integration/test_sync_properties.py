@@ -275,7 +275,7 @@ def test_heavy_requests_beyond_the_cap_get_503_and_clients_wait(
         chunks = held.iter_bytes(1024)
         next(chunks)
         refused = live.admin.get("/sync/changes")  # no cursor: an initial sync is heavy
-        assert refused.status_code == 503
+        assert refused.status_code == 503, refused.text
         assert 2 <= int(refused.headers["Retry-After"]) <= 10
         # A poll with a cursor is cheap and always admitted.
         live.admin.ok("GET", "/sync/changes", params={"cursor": cursor})
