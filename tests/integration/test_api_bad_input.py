@@ -7,7 +7,6 @@ import hashlib
 import secrets
 from typing import Any
 
-import httpx
 import pytest
 
 from support.api import LiveServer
@@ -226,12 +225,8 @@ def test_a_deeply_nested_body_is_refused_with_its_reason(
 
 
 def test_a_deeply_nested_body_is_refused_before_signing_in(live: LiveServer) -> None:
-    anonymous = httpx.post(
-        live.url + "/api/v1/auth/login",
-        content=b"[" * DEEP,
-        headers={"content-type": "application/json"},
-        timeout=60,
-        trust_env=False,
+    anonymous = live.anonymous().post(
+        "/auth/login", content=b"[" * DEEP, headers={"content-type": "application/json"}
     )
     _assert_problem(anonymous, 422, "nested deeper than")
 
