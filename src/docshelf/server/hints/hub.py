@@ -202,10 +202,16 @@ class Hub:
             for stream, seq in due:
                 self._hint(stream, seq, window)
             self.last_hinted = (max(seq for _s, seq in due), len(due))
-            log.info(
-                "hinted",
-                extra={"event": "hinted", "seq": self.last_hinted[0], "streams": len(due)},
-            )
+        # One line per dispatch, also when it woke nobody: how far the hints have got.
+        log.info(
+            "hints dispatched",
+            extra={
+                "event": "hints_dispatched",
+                "through": self.last_dispatched,
+                "streams": len(due),
+                "held": len(self._streams),
+            },
+        )
         if any(c.scope_changed for c in commits):
             # The streams' idea of roles and groups may be stale: they reconnect anew, spread
             # like the syncs a hint brings, so that every stream does not come back at once.
