@@ -719,3 +719,65 @@ def test_header_value_with_newline_is_an_httpx_error(server: Server) -> None:
     with client() as http, pytest.raises(httpx.LocalProtocolError):
         http.get(server.url + "/hello", headers={"X-Bad": "a\r\nInjected: 1"})
     assert server.seen == []
+
+
+# --- endless answers (the change-hint stream) -----------------------------------------------
+
+
+def _endless(first: bytes) -> tuple[Serve, threading.Event]:
+    """A chunked answer that sends ``first`` and then nothing until the test ends."""
+    more = threading.Event()
+
+    def serve(conn: socket.socket, stop: threading.Event) -> None:
+        read_request_head(conn)
+        head = b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+        conn.sendall(head + b"Transfer-Encoding: chunked\r\n\r\n")
+        conn.sendall(b"%X\r\n%s\r\n" % (len(first), first))
+        more.wait(10)
+        conn.sendall(b"5\r\nmore\n\r\n")
+        stop.wait(10)
+
+    return serve, more
+
+
+def test_endless_body_arrives_piece_by_piece(raw_server: StartRaw) -> None:
+    serve, more = _endless(b"event: ready\n\n")
+    srv = raw_server(serve)
+    with client() as http, http.stream("GET", srv.url + "/") as response:
+        pieces = response.iter_bytes()
+        # The first piece comes while the server still holds the rest back.
+        assert next(pieces) == b"event: ready\n\n"
+        more.set()
+        assert next(pieces) == b"more\n"
+
+
+def test_closing_an_endless_body_from_another_thread_ends_the_read(raw_server: StartRaw) -> None:
+    """A listener thread blocked in a read must end when another thread closes the answer
+    (the daemon stopping), not at the next keepalive or read timeout."""
+    serve, _ = _endless(b"event: ready\n\n")
+    srv = raw_server(serve)
+    outcome: list[BaseException | None] = []
+    opened = threading.Event()
+    with client(timeout=httpx.Timeout(5.0, read=None)) as http:
+        response_box: list[httpx.Response] = []
+
+        def read() -> None:
+            try:
+                with http.stream("GET", srv.url + "/") as response:
+                    response_box.append(response)
+                    pieces = response.iter_bytes()
+                    next(pieces)
+                    opened.set()
+                    for _ in pieces:
+                        pass
+                outcome.append(None)
+            except BaseException as exc:
+                outcome.append(exc)
+
+        reader = threading.Thread(target=read, daemon=True)
+        reader.start()
+        assert opened.wait(10)
+        response_box[0].close()
+        reader.join(10)
+        assert not reader.is_alive(), "the read did not end when the answer was closed"
+    assert outcome and (outcome[0] is None or isinstance(outcome[0], httpx.TransportError))

@@ -13,8 +13,10 @@ Connections are kept alive in a small pool per origin and shared by the download
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import select
+import socket
 import ssl
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -68,7 +70,7 @@ class StdlibTransport(httpx.BaseTransport):
         return httpx.Response(
             status_code=response.status,
             headers=headers,
-            stream=_Body(response, finished),
+            stream=_Body(response, finished, conn.sock),
             extensions={"http_version": b"HTTP/1.1"},
         )
 
@@ -181,13 +183,22 @@ class StdlibTransport(httpx.BaseTransport):
 class _Body(httpx.SyncByteStream):
     """A response body read straight into a buffer. ``finished(True)`` hands the connection
     back for the next request once the body was read to its end; a body left half-read, or
-    a connection the server announced it will close, is closed instead."""
+    a connection the server announced it will close, is closed instead.
+
+    :meth:`close` may come from another thread while a read blocks (an endless answer such
+    as the change-hint stream being given up): the socket is shut down first, which ends
+    the blocked read at once; closing alone would leave it waiting for the next bytes."""
 
     def __init__(
-        self, response: http.client.HTTPResponse, finished: Callable[[bool], None]
+        self,
+        response: http.client.HTTPResponse,
+        finished: Callable[[bool], None],
+        sock: socket.socket | None = None,
     ) -> None:
         self._response = response
         self._finished: Callable[[bool], None] | None = finished
+        self._sock = sock
+        self._lock = threading.Lock()
 
     def __iter__(self) -> Iterator[bytes]:
         with _mapped(httpx.ReadTimeout, httpx.ReadError):
@@ -195,7 +206,14 @@ class _Body(httpx.SyncByteStream):
                 try:
                     # What has arrived, up to READ_SIZE: progress as the bytes come in.
                     piece = self._response.read1(READ_SIZE)
+                except (AttributeError, ValueError) as exc:
+                    if self._finished is not None:
+                        raise
+                    # Closed by another thread meanwhile (http.client drops its file).
+                    raise httpx.ReadError("The answer was closed while being read.") from exc
                 except http.client.IncompleteRead as exc:
+                    if self._finished is None:
+                        raise httpx.ReadError("The answer was closed while being read.") from exc
                     raise httpx.RemoteProtocolError(
                         "The server closed the connection in the middle of an answer."
                     ) from exc
@@ -210,7 +228,8 @@ class _Body(httpx.SyncByteStream):
                 yield piece
 
     def close(self) -> None:
-        finished, self._finished = self._finished, None
+        with self._lock:
+            finished, self._finished = self._finished, None
         if finished is None:
             return
         response = self._response
@@ -218,6 +237,10 @@ class _Body(httpx.SyncByteStream):
         # to the end of a chunked body (which does).
         done = response.length == 0 or response.isclosed()
         reusable = done and not response.will_close
+        if not done and self._sock is not None:
+            # Before close(): that waits for a read blocked in another thread to return.
+            with contextlib.suppress(OSError):
+                self._sock.shutdown(socket.SHUT_RDWR)
         response.close()
         finished(reusable)
 
