@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 
 import pytest
@@ -10,12 +11,15 @@ from hypothesis import strategies as st
 
 from docshelf.client.scheduler import (
     BACKOFF_BASE_S,
+    HINT_BACKOFF_CEILING_S,
     RETRY_AFTER_CEILING_S,
     SOON_MAX_S,
     SOON_MIN_S,
     Scheduler,
     SleepDetector,
     backoff_delay,
+    bye_delay,
+    hint_backoff_delay,
     interval_wait,
     start_delay,
 )
@@ -426,3 +430,172 @@ def test_sleep_detector_ignores_drift_and_clocks_set_back() -> None:
         wall += 10.0 + (0.5 if step % 2 else -0.3)  # NTP slewing, timer jitter
         assert not detector.feed(mono, wall)
     assert not detector.feed(mono + 10, wall - 3600)  # wall clock set back an hour
+
+
+# --- change hints ----------------------------------------------------------------------------
+
+
+class Fixed:
+    """A random source that returns the numbers it was given, in order."""
+
+    def __init__(self, *values: float) -> None:
+        self.values = list(values)
+
+    def __call__(self) -> float:
+        return self.values.pop(0)
+
+
+def test_hint_plans_a_sync_within_its_window() -> None:
+    for seed in SEEDS:
+        sched, _ = started(seed)
+        assert sched.on_hint(5000)
+        assert 0.0 <= sched.due_in() <= 5.0  # type: ignore[operator]
+
+
+def test_hint_draws_the_delay_from_zero_to_max() -> None:
+    clock = FakeClock()
+    sched = Scheduler(clock=clock, rnd=Fixed(0.0, 0.0, 0.25))
+    sched.start(cache_empty=True, interval_ms=INTERVAL_MS, max_delay_ms=MAX_DELAY_MS)
+    sched.on_success()
+    assert sched.on_hint(8000)
+    assert sched.due_in() == pytest.approx(2.0)
+
+
+def test_hints_coalesce_into_the_sync_planned_first() -> None:
+    for seed in SEEDS:
+        sched, clock = started(seed)
+        sched.on_hint(5000)
+        first = sched.next_due_at()
+        for _ in range(20):
+            clock.advance(0.01)
+            sched.on_hint(5000)
+            assert sched.next_due_at() <= first  # type: ignore[operator]
+        # Whatever came last, one sync is planned, within the first hint's window.
+        assert sched.next_due_at() <= first  # type: ignore[operator]
+
+
+def test_hint_does_not_postpone_a_sooner_sync() -> None:
+    sched, clock = started()
+    clock.advance(INTERVAL_MS / 1000.0)  # the interval sync is due now
+    assert not sched.on_hint(5000)
+    assert sched.due_in() == 0.0
+
+
+def test_after_the_hints_sync_the_interval_follows() -> None:
+    for seed in SEEDS:
+        sched, clock = started(seed)
+        sched.on_hint(5000)
+        clock.advance(sched.due_in())  # type: ignore[arg-type]
+        sched.on_sync_started()
+        sched.on_success()
+        due = sched.due_in()
+        assert INTERVAL_MS / 1000.0 * 0.9 <= due <= INTERVAL_MS / 1000.0  # type: ignore[operator]
+
+
+def test_hint_during_a_sync_plans_one_more_sync_after_it() -> None:
+    for seed in SEEDS:
+        sched, clock = started(seed)
+        clock.advance(INTERVAL_MS / 1000.0)
+        sched.on_sync_started()
+        # Several hints while the sync runs: one more sync, not one per hint.
+        assert not sched.on_hint(5000)
+        assert not sched.on_hint(5000)
+        clock.advance(3.0)
+        sched.on_success()
+        assert 0.0 <= sched.due_in() <= 5.0  # type: ignore[operator]
+        clock.advance(sched.due_in())  # type: ignore[arg-type]
+        sched.on_sync_started()
+        sched.on_success()
+        # ... and then the interval again.
+        assert sched.due_in() >= INTERVAL_MS / 1000.0 * 0.9  # type: ignore[operator]
+
+
+def test_no_hint_during_a_sync_means_no_extra_sync() -> None:
+    sched, clock = started()
+    clock.advance(INTERVAL_MS / 1000.0)
+    sched.on_sync_started()
+    sched.on_success()
+    assert sched.due_in() >= INTERVAL_MS / 1000.0 * 0.9  # type: ignore[operator]
+
+
+def test_hint_during_a_failed_sync_leaves_the_backoff() -> None:
+    sched, clock = started()
+    clock.advance(INTERVAL_MS / 1000.0)
+    sched.on_sync_started()
+    sched.on_hint(5000)
+    sched.on_failure(retry_after_s=120.0)
+    assert sched.due_in() >= 120.0  # type: ignore[operator]
+
+
+def test_hint_never_pulls_a_sync_before_retry_after() -> None:
+    sched, clock = started()
+    clock.advance(INTERVAL_MS / 1000.0)
+    sched.on_failure(retry_after_s=600.0)
+    sched.on_hint(5000)
+    assert sched.due_in() >= 600.0  # type: ignore[operator]
+
+
+def test_hint_before_start_plans_nothing() -> None:
+    sched, _ = make()
+    assert not sched.on_hint(5000)
+    assert sched.due_in() is None
+
+
+def test_hint_plan_survives_a_settings_update() -> None:
+    sched, _ = started()
+    sched.on_hint(5000)
+    planned = sched.next_due_at()
+    sched.update_settings(INTERVAL_MS * 2, MAX_DELAY_MS)
+    assert sched.next_due_at() == planned
+
+
+def test_hint_while_paused_is_due_on_resume() -> None:
+    sched, clock = started()
+    sched.pause()
+    sched.on_hint(1000)
+    assert sched.due_in() is None
+    clock.advance(2.0)
+    sched.resume()
+    assert sched.due_in() == 0.0
+
+
+def test_zero_max_delay_syncs_at_once() -> None:
+    sched, _ = started()
+    assert sched.on_hint(0)
+    assert sched.due_in() == 0.0
+
+
+@pytest.mark.parametrize("bad", [-1.0, math.inf, math.nan])
+def test_hint_refuses_a_broken_window(bad: float) -> None:
+    sched, _ = started()
+    with pytest.raises(ValueError):
+        sched.on_hint(bad)
+
+
+# --- reconnecting the hint stream -------------------------------------------------------------
+
+
+@given(st.integers(min_value=0, max_value=100), st.floats(min_value=0.0, max_value=0.999))
+def test_hint_backoff_is_full_jitter_capped_at_five_minutes(failures: int, u: float) -> None:
+    window = min(HINT_BACKOFF_CEILING_S, 2.0**failures)
+    assert hint_backoff_delay(failures, lambda: u) == pytest.approx(window * u)
+
+
+def test_hint_backoff_doubles_then_stops_at_the_ceiling() -> None:
+    almost = 0.999999
+    windows = [hint_backoff_delay(f, lambda: almost) / almost for f in range(12)]
+    assert windows[:9] == pytest.approx([1, 2, 4, 8, 16, 32, 64, 128, 256])
+    assert windows[9:] == pytest.approx([HINT_BACKOFF_CEILING_S] * 3)
+    assert hint_backoff_delay(3, lambda: 0.0) == 0.0
+
+
+def test_hint_backoff_refuses_negative_failures() -> None:
+    with pytest.raises(ValueError):
+        hint_backoff_delay(-1, random.Random(0))
+
+
+def test_bye_delay_is_zero_to_reconnect_ms() -> None:
+    assert bye_delay(1000, lambda: 0.5) == pytest.approx(0.5)
+    assert bye_delay(0, lambda: 0.9) == 0.0
+    for seed in SEEDS:
+        assert 0.0 <= bye_delay(1000, random.Random(seed)) < 1.0

@@ -20,6 +20,8 @@ from enum import Enum
 
 __all__ = [
     "BACKOFF_BASE_S",
+    "HINT_BACKOFF_BASE_S",
+    "HINT_BACKOFF_CEILING_S",
     "INTERVAL_JITTER",
     "RETRY_AFTER_CEILING_S",
     "SOON_MAX_S",
@@ -28,6 +30,8 @@ __all__ = [
     "Scheduler",
     "SleepDetector",
     "backoff_delay",
+    "bye_delay",
+    "hint_backoff_delay",
     "interval_wait",
     "soon_delay",
     "start_delay",
@@ -49,6 +53,9 @@ RETRY_AFTER_CEILING_S = 24 * 3600.0
 # arrive in the same second.
 SOON_MIN_S = 1.0
 SOON_MAX_S = 5.0
+# Reconnecting the change-hint stream after a failure: 1 s, 2 s, 4 s, … up to 5 minutes.
+HINT_BACKOFF_BASE_S = 1.0
+HINT_BACKOFF_CEILING_S = 300.0
 # 2**32 windows of 30 s are far beyond any interval cap; stops the power from overflowing.
 _MAX_DOUBLINGS = 32
 
@@ -134,6 +141,25 @@ def soon_delay(rnd: RandomSource) -> float:
     return SOON_MIN_S + (SOON_MAX_S - SOON_MIN_S) * _draw(rnd)
 
 
+def hint_backoff_delay(failures: int, rnd: RandomSource) -> float:
+    """Seconds before reconnecting the hint stream after ``failures`` failed attempts in a
+    row (0 = none yet): full jitter, 0..min(300 s, 1 s × 2^failures).
+
+    Full jitter here, unlike the sync's equal jitter: a reconnect costs the server next to
+    nothing, and after a server restart thousands of streams must not return in step.
+    """
+    if failures < 0:
+        raise ValueError(f"failures cannot be negative, got {failures}")
+    window = min(HINT_BACKOFF_CEILING_S, HINT_BACKOFF_BASE_S * 2.0 ** min(failures, _MAX_DOUBLINGS))
+    return window * _draw(rnd)
+
+
+def bye_delay(reconnect_ms: float, rnd: RandomSource) -> float:
+    """Seconds before reconnecting after the server's ``bye``: 0..reconnect_ms."""
+    _check_max_delay(reconnect_ms)
+    return reconnect_ms / 1000.0 * _draw(rnd)
+
+
 class _Kind(Enum):
     """Which rule produced the current plan, so a settings change can recompute it."""
 
@@ -141,6 +167,7 @@ class _Kind(Enum):
     INTERVAL = "interval"
     BACKOFF = "backoff"
     SOON = "soon"
+    HINT = "hint"
 
 
 class Scheduler:
@@ -181,6 +208,10 @@ class Scheduler:
         self._u = 0.0
         # Retry-After turned into an absolute time: nothing may pull the sync before it.
         self._not_before = -math.inf
+        # A scheduled sync is running (between on_sync_started and its report), and the
+        # window of a hint that came meanwhile: it asks for one more sync after that one.
+        self._running = False
+        self._hint_during_sync: float | None = None
 
     # --- reading the plan -------------------------------------------------------------
 
@@ -218,23 +249,58 @@ class Scheduler:
         self._interval_ms, self._max_delay_ms = interval_ms, max_delay_ms
         self._cache_empty = cache_empty
         self._failures, self._retry_after_s, self._not_before = 0, None, -math.inf
+        self._running, self._hint_during_sync = False, None
         self._plan(_Kind.START, self._clock(), _draw(self._rnd))
 
+    def on_sync_started(self) -> None:
+        """A scheduled sync begins: a hint from now on may concern data it has already read
+        past or not, so it plans one more sync after this one (see :meth:`on_hint`)."""
+        self._require_started()
+        self._running, self._hint_during_sync = True, None
+
     def on_success(self) -> None:
-        """A scheduled sync succeeded: forget failures, wait one (jittered) interval."""
+        """A scheduled sync succeeded: forget failures, wait one (jittered) interval.
+
+        A hint that came during the sync then plans one more sync within its window."""
         self._require_started()
         self._failures, self._retry_after_s, self._not_before = 0, None, -math.inf
         self._cache_empty = False
         self._plan(_Kind.INTERVAL, self._clock(), _draw(self._rnd))
+        hint, self._running, self._hint_during_sync = self._hint_during_sync, False, None
+        if hint is not None:
+            self._plan_hint(hint)
 
     def on_failure(self, retry_after_s: float | None = None) -> None:
-        """A scheduled sync failed: back off; never retry before the server's Retry-After."""
+        """A scheduled sync failed: back off; never retry before the server's Retry-After.
+
+        A hint that came during the failed sync is dropped: the backoff's retry brings
+        the change anyway, and a failing server should not be asked sooner because of it.
+        """
         self._require_started()
         now = self._clock()
         self._failures += 1
         self._retry_after_s = retry_after_s
         self._not_before = now + _clean_retry_after(retry_after_s)
+        self._running, self._hint_during_sync = False, None
         self._plan(_Kind.BACKOFF, now, _draw(self._rnd))
+
+    def on_hint(self, max_delay_ms: float) -> bool:
+        """The server hinted at a change this client may see: sync within ``max_delay_ms``.
+
+        Plans a sync at now + random(0, max_delay_ms) unless one is planned sooner, so
+        hints coalesce into one sync; never before a Retry-After. While a scheduled sync
+        runs, the hint is kept for one more sync after it. The interval plan follows that
+        sync as after any other. True if the plan moved earlier (the caller's loop should
+        wake up). Before :meth:`start` there is nothing to move: the first sync comes.
+        """
+        _check_max_delay(max_delay_ms)
+        if self._planned is None:
+            return False
+        if self._running:
+            earlier = self._hint_during_sync
+            self._hint_during_sync = max_delay_ms if earlier is None else min(earlier, max_delay_ms)
+            return False
+        return self._plan_hint(max_delay_ms)
 
     def update_settings(self, interval_ms: float, max_delay_ms: float) -> None:
         """Take the settings a sync brought, at once.
@@ -247,7 +313,7 @@ class Scheduler:
         _check_interval(interval_ms)
         _check_max_delay(max_delay_ms)
         self._interval_ms, self._max_delay_ms = interval_ms, max_delay_ms
-        if self._planned is None or self._kind is _Kind.SOON:
+        if self._planned is None or self._kind in (_Kind.SOON, _Kind.HINT):
             return  # nothing planned yet, or a catch-up sync that no setting governs
         if self._planned <= self._clock():
             return
@@ -287,6 +353,14 @@ class Scheduler:
             self._planned = soon
             self._kind = _Kind.SOON
 
+    def _plan_hint(self, max_delay_ms: float) -> bool:
+        assert self._planned is not None
+        at = max(self._clock() + max_delay_ms / 1000.0 * _draw(self._rnd), self._not_before)
+        if at >= self._planned:
+            return False  # a sync is planned sooner: it brings the change too
+        self._planned, self._kind = at, _Kind.HINT
+        return True
+
     def _plan(self, kind: _Kind, anchor: float, u: float) -> None:
         self._kind, self._anchor, self._u = kind, anchor, u
         self._planned = max(anchor + self._wait(kind, u), self._not_before)
@@ -298,7 +372,7 @@ class Scheduler:
             return _interval_wait_at(self._interval_ms, u)
         if kind is _Kind.BACKOFF:
             return _backoff_delay_at(self._failures, self._interval_ms, u, self._retry_after_s)
-        raise AssertionError(f"no wait rule for {kind}")  # SOON plans are set directly
+        raise AssertionError(f"no wait rule for {kind}")  # SOON/HINT plans are set directly
 
     def _require_started(self) -> None:
         if self._planned is None:
