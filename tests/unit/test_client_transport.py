@@ -724,16 +724,19 @@ def test_header_value_with_newline_is_an_httpx_error(server: Server) -> None:
 # --- endless answers (the change-hint stream) -----------------------------------------------
 
 
-def _endless(first: bytes) -> tuple[Serve, threading.Event]:
+def _endless(first: bytes, closing: bool = False) -> tuple[Serve, threading.Event]:
     """A chunked answer that sends ``first`` and then nothing until the test ends."""
     more = threading.Event()
 
     def serve(conn: socket.socket, stop: threading.Event) -> None:
         read_request_head(conn)
         head = b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+        if closing:
+            head += b"Connection: close\r\n"
         conn.sendall(head + b"Transfer-Encoding: chunked\r\n\r\n")
         conn.sendall(b"%X\r\n%s\r\n" % (len(first), first))
-        more.wait(10)
+        while not (more.wait(0.05) or stop.is_set()):
+            pass
         conn.sendall(b"5\r\nmore\n\r\n")
         stop.wait(10)
 
@@ -751,10 +754,13 @@ def test_endless_body_arrives_piece_by_piece(raw_server: StartRaw) -> None:
         assert next(pieces) == b"more\n"
 
 
-def test_closing_an_endless_body_from_another_thread_ends_the_read(raw_server: StartRaw) -> None:
+@pytest.mark.parametrize("closing", [False, True], ids=["keep-alive", "connection-close"])
+def test_closing_an_endless_body_from_another_thread_ends_the_read(
+    raw_server: StartRaw, closing: bool
+) -> None:
     """A listener thread blocked in a read must end when another thread closes the answer
     (the daemon stopping), not at the next keepalive or read timeout."""
-    serve, _ = _endless(b"event: ready\n\n")
+    serve, _ = _endless(b"event: ready\n\n", closing)
     srv = raw_server(serve)
     outcome: list[BaseException | None] = []
     opened = threading.Event()

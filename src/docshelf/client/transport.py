@@ -51,6 +51,8 @@ class StdlibTransport(httpx.BaseTransport):
         origin = _origin(request.url)
         timeouts = request.extensions.get("timeout", {})
         conn, reused = self._connection(origin, timeouts)
+        # Taken now: http.client forgets it once an answer says the connection will close.
+        sock = conn.sock
         try:
             # A kept-alive connection the server closed just as it was reused: the request
             # never reached it. Sent once more on a new connection if that is safe.
@@ -58,6 +60,7 @@ class StdlibTransport(httpx.BaseTransport):
             response = self._exchange_or_close(conn, request, timeouts, again)
         except _SendAgain:
             conn, _ = self._connection(origin, timeouts, fresh=True)
+            sock = conn.sock
             response = self._exchange_or_close(conn, request, timeouts, False)
         headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.getheaders()]
 
@@ -70,7 +73,7 @@ class StdlibTransport(httpx.BaseTransport):
         return httpx.Response(
             status_code=response.status,
             headers=headers,
-            stream=_Body(response, finished, conn.sock),
+            stream=_Body(response, finished, sock),
             extensions={"http_version": b"HTTP/1.1"},
         )
 
