@@ -93,6 +93,18 @@ class Client:
     def _remote(self, server_url: str, token: str | None = None) -> Remote:
         return Remote(server_url, token, http=self._http() if self._http else None)
 
+    def open_remote(self) -> Remote:
+        """The signed-in server, for requests outside a sync (the change-hint stream)."""
+        config = self._require_config()
+        token = self.credentials.load(config.server_url, config.login)
+        if not token:
+            raise NotSignedIn("This device has no saved sign-in; run `docshelf login` again.")
+        return self._remote(config.server_url, token)
+
+    def cursor(self) -> str | None:
+        """Where the local copy stands in the server's history (None before the first sync)."""
+        return self.store.get(CURSOR)
+
     def login(
         self, server_url: str, login: str, password: str, device_name: str | None = None
     ) -> ClientConfig:
@@ -322,6 +334,7 @@ class Client:
             status = replace(status, state=SyncState.IDLE, phase=None)
         if self.config is None:
             status = replace(status, state=SyncState.NOT_SIGNED_IN)
+        status = status.with_live_hints()
         return replace(status, last_update=self.last_update(), log_path=str(self.home.log_file))
 
     def has_cache(self) -> bool:
@@ -340,6 +353,8 @@ class Client:
             "client_sync_interval_ms": settings[CLIENT_SYNC_INTERVAL],
             "client_sync_max_delay_after_start_ms": settings[CLIENT_SYNC_MAX_DELAY_AFTER_START],
             "next_sync": status.next_sync.isoformat() if status.next_sync else None,
+            "hints": status.hints,
+            "last_hint_at": status.last_hint_at.isoformat() if status.last_hint_at else None,
             # From the outbox itself: edits made since the last sync count at once.
             "pending_uploads": uploads["pending"],
             "conflicts": uploads["conflict"],

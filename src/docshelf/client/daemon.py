@@ -4,6 +4,8 @@ The loop is small on purpose: the :class:`Scheduler` decides *when*, the
 :class:`Client` does the sync. The loop wakes at least every few seconds to notice
 that the machine slept (the wall clock jumped) and, while offline, whether the
 server answers again — both make a sync happen soon instead of at the next interval.
+A :class:`HintListener` thread holds the server's change-hint stream; a hint plans a
+sync through the scheduler and wakes the loop at once (:attr:`Daemon.wake`).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from datetime import datetime, timedelta
 import httpx
 
 from docshelf.client.app import Client
+from docshelf.client.hints import HintListener
 from docshelf.client.scheduler import Scheduler, SleepDetector
 from docshelf.client.status import SyncState
 from docshelf.domain.settings import CLIENT_SYNC_INTERVAL, CLIENT_SYNC_MAX_DELAY_AFTER_START
@@ -44,9 +47,16 @@ class Daemon:
         wall: Callable[[], float] = time.time,
         rnd: random.Random | None = None,
         probe: Callable[[str], bool] = server_answers,
+        wake: threading.Event | None = None,
+        hints: bool = True,
     ) -> None:
         self.client = client
         self.scheduler = Scheduler(clock=clock, rnd=rnd or random.Random())
+        # The scheduler is not thread-safe; the hint listener's thread plans syncs too.
+        self._plan = threading.RLock()
+        # Set when a hint planned a sync: whoever runs the loop waits on it.
+        self.wake = wake or threading.Event()
+        self.listener: HintListener | None = HintListener(client, self.hint) if hints else None
         self._clock = clock
         self._wall = wall
         self._probe = probe
@@ -56,42 +66,80 @@ class Daemon:
 
     def start(self) -> None:
         settings = self.client.settings()
-        self.scheduler.start(
-            cache_empty=not self.client.has_cache(),
-            interval_ms=settings[CLIENT_SYNC_INTERVAL],
-            max_delay_ms=settings[CLIENT_SYNC_MAX_DELAY_AFTER_START],
-        )
+        with self._plan:
+            self.scheduler.start(
+                cache_empty=not self.client.has_cache(),
+                interval_ms=settings[CLIENT_SYNC_INTERVAL],
+                max_delay_ms=settings[CLIENT_SYNC_MAX_DELAY_AFTER_START],
+            )
         self._publish_next()
+        if self.listener is not None:
+            self.listener.start()
+
+    def stop(self) -> None:
+        """End the hint listener (its held stream too); the loop's owner ends the loop."""
+        if self.listener is not None:
+            self.listener.stop()
+        self.wake.set()
+
+    def hint(self, max_delay_ms: float) -> None:
+        """The server hinted at a change (called on the listener's thread)."""
+        with self._plan:
+            moved = self.scheduler.on_hint(max_delay_ms)
+        if moved:
+            self._publish_next()
+            self.wake.set()
 
     def step(self) -> float:
         """Run a sync if one is due; returns how long to wait before the next step."""
         if self._sleep.feed(self._clock(), self._wall()):
             log.info("machine woke up", extra={"event": "wake"})
-            self.scheduler.on_wake()
+            with self._plan:
+                self.scheduler.on_wake()
+            if self.listener is not None:
+                self.listener.reconnect_now()
         self._probe_if_offline()
-        due = self.scheduler.due_in()
+        with self._plan:
+            due = self.scheduler.due_in()
         if due is not None and due <= 0:
             self._sync()
-            due = self.scheduler.due_in()
+            with self._plan:
+                due = self.scheduler.due_in()
         return TICK_S if due is None else max(0.05, min(due, TICK_S))
 
     def run(self, stop: threading.Event) -> None:
+        """Until ``stop`` is set; set :attr:`wake` with it to end the wait at once."""
         self.start()
-        while not stop.is_set():
-            stop.wait(self.step())
+        try:
+            while not stop.is_set():
+                wait = self.step()
+                if not stop.is_set():
+                    self.wake.wait(wait)
+                self.wake.clear()
+        finally:
+            self.stop()
 
     def _sync(self) -> None:
+        with self._plan:
+            self.scheduler.on_sync_started()
         result = self.client.sync(wait=True)
         self.syncs += 1
-        if result.status == "ok":
-            self.scheduler.on_success()
-        else:
-            self.scheduler.on_failure(result.retry_after)
         settings = self.client.settings()
-        self.scheduler.update_settings(
-            settings[CLIENT_SYNC_INTERVAL], settings[CLIENT_SYNC_MAX_DELAY_AFTER_START]
-        )
+        with self._plan:
+            if result.status == "ok":
+                self.scheduler.on_success()
+            else:
+                self.scheduler.on_failure(result.retry_after)
+            self.scheduler.update_settings(
+                settings[CLIENT_SYNC_INTERVAL], settings[CLIENT_SYNC_MAX_DELAY_AFTER_START]
+            )
         self._publish_next()
+        self.settings_changed(result.status == "ok")
+
+    def settings_changed(self, sync_ok: bool) -> None:
+        """A sync (scheduled or manual) finished: the listener re-reads the settings."""
+        if self.listener is not None and self.listener.running:
+            self.listener.sync_done(sync_ok)
 
     def _probe_if_offline(self) -> None:
         config = self.client.config
@@ -103,11 +151,15 @@ class Daemon:
         self._last_probe = now
         if self._probe(config.server_url):
             log.info("server reachable again", extra={"event": "network_back"})
-            self.scheduler.on_network_back()
+            with self._plan:
+                self.scheduler.on_network_back()
             self._publish_next()
+            if self.listener is not None:
+                self.listener.reconnect_now()
 
     def _publish_next(self) -> None:
-        due = self.scheduler.due_in()
+        with self._plan:
+            due = self.scheduler.due_in()
         next_sync = None
         if due is not None:
             next_sync = datetime.now().astimezone() + timedelta(seconds=due)

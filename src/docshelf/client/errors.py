@@ -102,6 +102,20 @@ class SyncRestart(ClientError):
     default_title = "Synchronisation restarts"
 
 
+class HintsUnsupported(ClientError):
+    """The server has no change-hint stream (an older server): the interval sync goes on."""
+
+    code = "hints_unsupported"
+    default_title = "Change hints not supported"
+
+
+class HintsOff(ClientError):
+    """The administrator turned change hints off (ClientHintsEnabled)."""
+
+    code = "hints_off"
+    default_title = "Change hints turned off"
+
+
 class RemoteError(ClientError):
     """The server refused a request; ``http_status`` and ``remote_code`` come from its answer."""
 

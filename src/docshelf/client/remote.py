@@ -16,6 +16,8 @@ from pydantic import BaseModel
 
 import docshelf
 from docshelf.client.errors import (
+    HintsOff,
+    HintsUnsupported,
     ProtocolMismatch,
     RemoteError,
     ServerBusy,
@@ -23,6 +25,7 @@ from docshelf.client.errors import (
     SignedOut,
     SyncRestart,
 )
+from docshelf.client.sse import Event, SseParser
 from docshelf.client.transport import StdlibTransport
 from docshelf.domain.json_text import parse_json
 from docshelf.protocol import API_PREFIX, PROTOCOL_VERSION, client_error, pack
@@ -168,6 +171,44 @@ class Remote:
                 " resumes it."
             ) from exc
 
+    @contextmanager
+    def hints(self, cursor: str | None, read_timeout_s: float) -> Iterator[HintStream]:
+        """The change-hint stream (Server-Sent Events), open until closed or broken off.
+
+        ``read_timeout_s`` applies to each read, so a stream whose keepalives stop arriving
+        counts as broken (about three heartbeats). Refusals raise: :class:`SignedOut`
+        (401), :class:`HintsUnsupported` (an older server: 404/405), :class:`HintsOff`
+        (503 ``hints_off``), :class:`ServerBusy` with the server's Retry-After (429/503).
+        """
+        params = {"cursor": cursor} if cursor else {}
+        headers = {"Accept": "text/event-stream", "Cache-Control": "no-cache"}
+        timeout = httpx.Timeout(30.0, read=read_timeout_s)
+        url = f"{self._base}/sync/hints"
+        try:
+            with self._http.stream(
+                "GET", url, params=params, headers=headers, timeout=timeout
+            ) as response:
+                if response.status_code >= 400:
+                    response.read()
+                    raise _hint_error(response, self.server_url)
+                content_type = response.headers.get("content-type", "")
+                if response.status_code != 200 or not content_type.startswith("text/event-stream"):
+                    raise ProtocolMismatch(
+                        f"The server at {self.server_url} answered the change-hint stream with"
+                        f" {response.status_code} {content_type or 'no content type'};"
+                        " update docshelf or check the server address."
+                    )
+                yield HintStream(response, self.server_url)
+        except httpx.TimeoutException as exc:
+            raise ServerUnreachable(
+                f"The change-hint stream of {self.server_url} went silent; reconnecting."
+            ) from exc
+        except httpx.TransportError as exc:
+            raise ServerUnreachable(
+                f"The change-hint stream of {self.server_url} broke off"
+                f" ({type(exc).__name__}); reconnecting."
+            ) from exc
+
     def mutations(self, mutations: list[dict[str, Any]]) -> MutationsAnswer:
         """Upload edits; the answer has one result per edit, in order."""
         return self._json(MutationsAnswer, "POST", "/sync/mutations", json={"mutations": mutations})
@@ -198,6 +239,31 @@ class Remote:
         if size:
             headers["Content-Range"] = f"bytes {offset}-{size - 1}/{size}"
         self._send("PUT", f"/blobs/{sha256}", content=chunks(), headers=headers)
+
+
+class HintStream:
+    """An open change-hint stream: its events as they arrive, and a :meth:`close` another
+    thread may call to end a read that blocks (the transport shuts the socket down)."""
+
+    def __init__(self, response: httpx.Response, server_url: str) -> None:
+        self._response = response
+        self.server_url = server_url
+        self.parser = SseParser()
+        self._closed = False
+
+    def events(self) -> Iterator[Event]:
+        """Events until the server ends the stream; a broken stream raises (see hints()),
+        one closed by :meth:`close` just ends."""
+        try:
+            for piece in self._response.iter_bytes():
+                yield from self.parser.feed(piece)
+        except httpx.HTTPError:
+            if not self._closed:
+                raise
+
+    def close(self) -> None:
+        self._closed = True
+        self._response.close()
 
 
 @dataclass(frozen=True)
@@ -258,6 +324,21 @@ def _retry_after(response: httpx.Response) -> float:
         return max(0.0, float(response.headers.get("Retry-After", "5")))
     except ValueError:
         return 5.0
+
+
+def _hint_error(response: httpx.Response, server_url: str) -> Exception:
+    status = response.status_code
+    if status in (404, 405):
+        return HintsUnsupported(
+            f"The server at {server_url} sends no change hints (an older version);"
+            " syncing on the interval."
+        )
+    if status == 503 and _problem(response).get("code") == "hints_off":
+        return HintsOff(
+            f"Change hints are turned off on {server_url} (ClientHintsEnabled);"
+            " syncing on the interval."
+        )
+    return _error_for(response, server_url)
 
 
 def _error_for(response: httpx.Response, server_url: str) -> Exception:

@@ -31,6 +31,15 @@ class SyncState(StrEnum):
     ERROR = "error"
 
 
+class HintState(StrEnum):
+    """The change-hint stream of a running daemon or desktop app (client/hints.py)."""
+
+    CONNECTING = "connecting"
+    CONNECTED = "connected"
+    OFF = "off"  # hints turned off, not signed in, or no daemon/app running
+    UNSUPPORTED = "unsupported"  # the server has no hint stream
+
+
 class Phase(StrEnum):
     CONNECTING = "connecting"
     UPLOADING = "uploading edits"
@@ -55,12 +64,17 @@ class Status:
     next_sync: datetime | None = None
     pending_uploads: int = 0
     conflicts: int = 0
+    hints: str = HintState.OFF.value
+    last_hint_at: datetime | None = None
+    # The process whose hint listener set ``hints``: the status file may be written last by
+    # another one (``docshelf sync``), and a listener's state dies with its process.
+    hints_pid: int | None = None
     pid: int | None = None  # who published it (a status from a dead process is stale)
     updated_at: float = field(default_factory=time.time)
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
-        for key in ("last_update", "offline_since", "next_sync"):
+        for key in _DATETIMES:
             value = data[key]
             data[key] = value.isoformat() if value is not None else None
         return data
@@ -68,13 +82,47 @@ class Status:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Status:
         values = dict(data)
-        for key in ("last_update", "offline_since", "next_sync"):
+        for key in _DATETIMES:
             if values.get(key):
                 values[key] = datetime.fromisoformat(values[key])
         values["state"] = SyncState(values.get("state", SyncState.NOT_SIGNED_IN))
         values["phase"] = Phase(values["phase"]) if values.get("phase") else None
+        if values.get("hints") not in _HINT_STATES:
+            values["hints"] = HintState.OFF.value
         known = set(cls.__dataclass_fields__)
         return cls(**{k: v for k, v in values.items() if k in known})
+
+    def hint_fields(self) -> dict[str, Any]:
+        """What a fresh status must carry over from this one: the hint listener's part."""
+        return {
+            "hints": self.hints,
+            "last_hint_at": self.last_hint_at,
+            "hints_pid": self.hints_pid,
+        }
+
+    def with_live_hints(self) -> Status:
+        """This status, with hints ``off`` if the process that set them no longer runs."""
+        if self.hints == HintState.OFF or _alive(self.hints_pid):
+            return self
+        return replace(self, hints=HintState.OFF.value)
+
+
+_DATETIMES = ("last_update", "offline_since", "next_sync", "last_hint_at")
+_HINT_STATES = {state.value for state in HintState}
+
+
+def _alive(pid: int | None) -> bool:
+    if pid is None or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # exists, but belongs to someone else
+    except OSError:
+        return False
+    return True
 
 
 Listener = Callable[[Status], None]
@@ -99,8 +147,17 @@ class StatusBoard:
         return lambda: self._listeners.remove(listener)
 
     def publish(self, status: Status, *, force_write: bool = True) -> Status:
-        status = replace(status, pid=os.getpid(), updated_at=time.time())
+        """Publish ``status`` as a whole, except its hint fields: those belong to the hint
+        listener (:meth:`update` only), so a sync's fresh status never undoes them."""
+        return self._publish(lambda current: replace(status, **current.hint_fields()), force_write)
+
+    def update(self, *, force_write: bool = False, **changes: Any) -> Status:
+        return self._publish(lambda current: replace(current, **changes), force_write)
+
+    def _publish(self, make: Callable[[Status], Status], force_write: bool) -> Status:
         with self._lock:
+            # Made under the lock: threads (sync, hint listener) publish at the same time.
+            status = replace(make(self._status), pid=os.getpid(), updated_at=time.time())
             self._status = status
             # Progress comes many times a second; the file needs it a few times at most.
             if self.path is not None and (force_write or time.time() - self._written_at > 0.3):
@@ -109,9 +166,6 @@ class StatusBoard:
         for listener in list(self._listeners):
             listener(status)
         return status
-
-    def update(self, *, force_write: bool = False, **changes: Any) -> Status:
-        return self.publish(replace(self._status, **changes), force_write=force_write)
 
 
 def write_status_file(path: Path, status: Status) -> None:

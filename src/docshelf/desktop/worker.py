@@ -40,12 +40,14 @@ class AppDaemon(Daemon):
         if self.after_sync is not None:
             self.after_sync(None)
 
-    def take_settings(self) -> None:
+    def take_settings(self, sync_ok: bool = True) -> None:
         settings = self.client.settings()
-        self.scheduler.update_settings(
-            settings[CLIENT_SYNC_INTERVAL], settings[CLIENT_SYNC_MAX_DELAY_AFTER_START]
-        )
+        with self._plan:
+            self.scheduler.update_settings(
+                settings[CLIENT_SYNC_INTERVAL], settings[CLIENT_SYNC_MAX_DELAY_AFTER_START]
+            )
         self._publish_next()
+        self.settings_changed(sync_ok)
 
 
 class SyncRunner:
@@ -74,6 +76,8 @@ class SyncRunner:
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._manual = threading.Event()
+        # A change hint wakes this thread like a request does; the daemon plans the sync.
+        self.daemon.wake = self._wake
         self._jobs: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self.running_manual = False
@@ -98,6 +102,7 @@ class SyncRunner:
     def stop(self, timeout: float = 10.0) -> None:
         self._stop.set()
         self._wake.set()
+        self.daemon.stop()
         if self._thread is not None:
             # A sync in flight ends at its next request; the thread is a daemon thread,
             # so a server that hangs cannot keep the app from quitting.
@@ -156,7 +161,7 @@ class SyncRunner:
         finally:
             self.running_manual = False
         if self._scheduled and self.daemon.scheduler.planned_at() is not None:
-            self.daemon.take_settings()
+            self.daemon.take_settings(result is not None and result.status == "ok")
         if self._on_finished is not None:
             self._on_finished(result)
 
