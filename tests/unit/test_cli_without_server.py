@@ -6,9 +6,11 @@ import json
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 from docshelf.client.planner import Upsert
+from docshelf.client.status import Status, write_status_file
 from docshelf.client.store import LocalStore
 
 
@@ -93,3 +95,41 @@ def test_a_deeply_nested_record_in_the_cache_is_told_as_damaged(tmp_path: Path) 
     assert done.returncode != 0
     output = _no_crash(done)
     assert "cache.db is damaged" in output and "nested deeper than 64" in output, output
+
+
+def _status_file(home: Path, **fields: object) -> None:
+    home.mkdir(exist_ok=True)
+    write_status_file(home / "status.json", Status(**fields))  # type: ignore[arg-type]
+
+
+def test_status_shows_hints_off_without_a_daemon(tmp_path: Path) -> None:
+    done = docshelf(tmp_path / "h", "status", "--json")
+    answer = json.loads(done.stdout)
+    assert answer["hints"] == "off" and answer["last_hint_at"] is None
+    text = docshelf(tmp_path / "h", "status").stdout
+    assert "Hints:" in text and "off — syncing every 15 min" in text
+
+
+def test_status_reports_the_hints_of_a_running_listener(tmp_path: Path) -> None:
+
+    home = tmp_path / "h"
+    last = datetime(2026, 1, 2, 11, 3, 4, tzinfo=UTC)
+    # This test's process stands in for the daemon whose listener wrote the state.
+    _status_file(home, hints="connected", last_hint_at=last, hints_pid=os.getpid())
+    answer = json.loads(docshelf(home, "status", "--json").stdout)
+    assert answer["hints"] == "connected"
+    assert datetime.fromisoformat(answer["last_hint_at"]) == last
+    text = docshelf(home, "status").stdout
+    assert f"connected (last hint {last.astimezone():%H:%M:%S})" in text
+
+
+def test_status_reports_hints_off_when_the_listener_is_gone(tmp_path: Path) -> None:
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    home = tmp_path / "h"
+    _status_file(home, hints="connected", hints_pid=int(gone.stdout))
+    assert json.loads(docshelf(home, "status", "--json").stdout)["hints"] == "off"

@@ -9,7 +9,10 @@ Everything waits on events with generous deadlines; timing comes from injected c
 from __future__ import annotations
 
 import json
+import os
 import queue
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -411,9 +414,6 @@ def test_status_round_trip_keeps_the_hint_fields() -> None:
 
 
 def test_hints_of_a_process_that_is_gone_read_as_off() -> None:
-    import subprocess
-    import sys
-
     done = subprocess.run(
         [sys.executable, "-c", "import os; print(os.getpid())"],
         check=True,
@@ -422,8 +422,6 @@ def test_hints_of_a_process_that_is_gone_read_as_off() -> None:
     )
     gone = int(done.stdout)
     assert Status(hints="connected", hints_pid=gone).with_live_hints().hints == "off"
-    import os
-
     alive = Status(hints="connected", hints_pid=os.getpid())
     assert alive.with_live_hints().hints == "connected"
 

@@ -212,7 +212,7 @@ def _report(result: SyncResult, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.pass_context
 def status(ctx: click.Context, as_json: bool) -> None:
-    """Show server, user, state, last update, settings in force and the next sync."""
+    """Show server, user, state, last update, settings in force, the next sync and hints."""
     client = open_client(ctx)
     summary = client.summary()
     if as_json:
@@ -238,6 +238,7 @@ def status(ctx: click.Context, as_json: bool) -> None:
             "Next sync",
             local_time(datetime.fromisoformat(next_sync)) if next_sync else "— (no daemon running)",
         ),
+        ("Hints", _hints_line(summary)),
         ("Pending uploads", str(summary["pending_uploads"])),
         ("Conflicts", _with_hint(summary["conflicts"], "docshelf conflicts")),
         ("Rejected uploads", _with_hint(summary["rejected_uploads"], "docshelf uploads")),
@@ -253,6 +254,17 @@ def status(ctx: click.Context, as_json: bool) -> None:
         console.print(Text(line), highlight=False, soft_wrap=True)
 
 
+def _hints_line(summary: dict[str, Any]) -> str:
+    hints = summary["hints"]
+    last = summary["last_hint_at"]
+    if hints == "off":
+        minutes = summary["client_sync_interval_ms"] / 60000
+        return f"off — syncing every {minutes:g} min"
+    if hints == "connected" and last:
+        return f"connected (last hint {datetime.fromisoformat(last).astimezone():%H:%M:%S})"
+    return str(hints)
+
+
 def _with_hint(count: int, command: str) -> str:
     return f"{count} (see `{command}`)" if count else "0"
 
@@ -265,6 +277,8 @@ _STATUS_KEYS = (
     "client_sync_interval_ms",
     "client_sync_max_delay_after_start_ms",
     "next_sync",
+    "hints",
+    "last_hint_at",
     "pending_uploads",
     "conflicts",
     "rejected_uploads",
@@ -279,14 +293,16 @@ def daemon(ctx: click.Context) -> None:
     if client.config is None:
         raise click.ClickException("Not signed in: run `docshelf login` first.")
     stop = threading.Event()
+    runner = Daemon(client)
 
     def stop_now(signum: int, _frame: FrameType | None) -> None:
         stop.set()
+        runner.wake.set()
 
     signal.signal(signal.SIGTERM, stop_now)
     signal.signal(signal.SIGINT, stop_now)
     console.print(
         f"docshelf daemon running; log: {client.home.log_file}", highlight=False, soft_wrap=True
     )
-    Daemon(client).run(stop)
+    runner.run(stop)
     console.print("docshelf daemon stopped.")
