@@ -54,6 +54,8 @@ STATUS_KEYS = {
     "client_sync_interval_ms",
     "client_sync_max_delay_after_start_ms",
     "next_sync",
+    "hints",
+    "last_hint_at",
     "pending_uploads",
     "conflicts",
     "rejected_uploads",
@@ -381,9 +383,11 @@ def test_status_json_shows_the_server_settings_received_with_the_sync(
     assert has_utc_offset(status["last_update"])
     assert status["client_sync_interval_ms"] == SYNC_INTERVAL_MS
     assert status["next_sync"] is None  # no daemon runs for this home
+    assert status["hints"] == "off" and status["last_hint_at"] is None  # nor its hints
     assert status["pending_uploads"] == 0
     rows = dict(line.split(":", 1) for line in human.stdout.splitlines())
-    assert {"Last update", "Log file"} <= set(rows)
+    assert {"Last update", "Log file", "Hints"} <= set(rows)
+    assert rows["Hints"].strip().startswith("off")
     assert rows["Log file"].strip() == str(library.home / "logs" / "client.log")
 
 

@@ -327,6 +327,7 @@ def test_a_changed_interval_reaches_the_client_and_drives_its_schedule(
         assert due is not None and 108 <= due <= 120, due
         assert client.status().next_sync is not None
     finally:
+        daemon.stop()
         live.admin.ok(
             "PATCH",
             "/admin/settings",
