@@ -32,6 +32,8 @@ class HoldingProxy:
         self._lock = threading.Lock()
         self._let_through = 0  # matching exchanges still to pass before the next is held
         self._released = threading.Event()  # lets go of the exchange being held
+        self.connections_made = 0
+        self._open: list[socket.socket] = []
         self._listener = socket.create_server(("127.0.0.1", 0))
         self.port = self._listener.getsockname()[1]
         self._closed = False
@@ -41,6 +43,13 @@ class HoldingProxy:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    def cut(self) -> None:
+        """Drop every connection open now, as a proxy or a NAT that forgets them would."""
+        opened, self._open = self._open, []
+        for sock in opened:
+            with suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
 
     def hold_after(self, count: int, hold: Hold = Hold.REQUEST) -> None:
         """Let ``count`` more matching exchanges through, then hold the next one.
@@ -69,6 +78,8 @@ class HoldingProxy:
             except OSError:
                 return
             upstream = socket.create_connection(("127.0.0.1", self._upstream))
+            self.connections_made += 1
+            self._open += [client, upstream]
             state = {"matched": False}
             threading.Thread(
                 target=self._pump, args=(client, upstream, state, True), daemon=True
