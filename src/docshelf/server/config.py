@@ -129,6 +129,13 @@ class ServerSettings(BaseSettings):
     )
     password_time_cost: int = Field(default=3, ge=1, description="argon2id iterations.")
     password_memory_kib: int = Field(default=65536, ge=16, description="argon2id memory (KiB).")
+    max_password_checks: int = Field(
+        default=4,
+        ge=1,
+        description="Password checks (sign-ins) one process runs at once; beyond, a sign-in"
+        " gets 429 with Retry-After at once, so a flood of sign-ins holds no worker thread"
+        " and no memory that signed-in clients need.",
+    )
 
     def resolved_database_url(self) -> str:
         if self.database_url:

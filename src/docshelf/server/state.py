@@ -36,6 +36,10 @@ class ServerState:
             settings=settings,
             db=db or Database(settings.resolved_database_url()),
             blobs=BlobStore(settings.resolved_blob_dir()),
-            passwords=Passwords(settings.password_time_cost, settings.password_memory_kib),
+            passwords=Passwords(
+                settings.password_time_cost,
+                settings.password_memory_kib,
+                settings.max_password_checks,
+            ),
             throttle=Throttle(settings.login_free_failures, settings.login_max_lockout_seconds),
         )
