@@ -187,7 +187,11 @@ def test_tray_menu_is_built_from_the_status_and_synchronises(
     tray.menu.aboutToShow.emit()
     status_line = tray.entries()[0]
     assert status_line == app.window.footer.label.text() != "Letzte Aktualisierung: —"
-    assert tray.icon.toolTip() == f"docshelf — {status_line}"
+    assert tray.icon.toolTip().splitlines()[0] == f"docshelf — {status_line}"
+    # Without its schedule (these tests' apps) the app holds no hint connection.
+    assert tray.icon.toolTip().splitlines()[-1] == (
+        "Änderungen kommen mit der nächsten Synchronisierung"
+    )
 
     app.set_language("en")
     tray.menu.aboutToShow.emit()
@@ -306,6 +310,46 @@ def test_settings_a_sync_brings_take_effect_without_a_restart(
         wait_until(lambda: "1 min" in app.window.about.interval.text(), what="the docshelf tab")
     finally:
         live.admin.ok("PATCH", "/admin/settings", json={"values": defaults})
+
+
+def test_an_idle_app_shows_a_central_change_within_seconds_without_a_click(
+    live: LiveServer, tmp_path: Path, apps: Apps
+) -> None:
+    """The layouter saves a template; the app, idle, shows it and a new "Letzte
+    Aktualisierung" with the interval at 15 minutes: the change hint brought it."""
+    values = {INTERVAL: 15 * 60_000, DELAY: 0, "ClientHintMaxDelay": 0}
+    live.admin.ok("PATCH", "/admin/settings", json={"values": values})
+    try:
+        client = client_for(live, tmp_path / "home", _user(live))
+        app = apps(client, scheduled=True)
+        _synced(app, app.sync_now)  # the first sync; the app then runs its schedule
+        tray = app.tray
+        wait_until(
+            lambda: tray.icon.toolTip().endswith("Änderungen kommen sofort an"),
+            timeout=60,
+            what="the hint connection",
+        )
+        before = client.last_update()
+        title = f"Zentral {secrets.token_hex(3)}"
+        make_template(live, title, use=["*"])
+        items = app.window.templates.list
+        wait_until(
+            lambda: title in [items.item(i).text() for i in range(items.count())],
+            timeout=60,
+            what="the new template in the window",
+        )
+        wait_until(lambda: (client.last_update() or before) > before, what="a new last update")
+        german = _when(client.last_update(), "%d.%m.%Y %H:%M")
+        wait_until(
+            lambda: app.window.footer.label.text() == f"Letzte Aktualisierung: {german}",
+            what="the footer to show it",
+        )
+    finally:
+        live.admin.ok(
+            "PATCH",
+            "/admin/settings",
+            json={"values": {INTERVAL: SETTINGS[INTERVAL].default, DELAY: SETTINGS[DELAY].default}},
+        )
 
 
 def test_qts_own_buttons_follow_the_apps_language(tmp_path: Path, apps: Apps) -> None:

@@ -57,6 +57,15 @@ _TEXTS: dict[str, tuple[str, str]] = {
         "{n} edit(s) are in conflict. «Resolve conflicts…» shows both sides.",
     ),
     "tray.synced": ("Aktuell, Stand {when}", "Up to date as of {when}"),
+    "hints.connected": ("Änderungen kommen sofort an", "Changes arrive at once"),
+    "hints.connecting": (
+        "Verbindung für sofortige Änderungen wird aufgebaut",
+        "Connecting for changes at once",
+    ),
+    "hints.interval": (
+        "Änderungen kommen mit der nächsten Synchronisierung",
+        "Changes arrive with the next synchronisation",
+    ),
     "notify.error": ("docshelf: Synchronisierung fehlgeschlagen", "docshelf: sync failed"),
     "notify.conflict": ("docshelf: Konflikt", "docshelf: conflict"),
     # Login and first sync

@@ -60,6 +60,15 @@ def status_line(status: Status, texts: Texts) -> str:
     return texts("footer.last_update", when=texts.when(status.last_update))
 
 
+def hints_line(status: Status, texts: Texts) -> str:
+    """How changes reach this desk: at once over the hint connection, or at the interval."""
+    if status.hints == "connected":
+        return texts("hints.connected")
+    if status.hints == "connecting":
+        return texts("hints.connecting")
+    return texts("hints.interval")
+
+
 class Tray(QObject):
     sync_requested = Signal()
     sign_in_requested = Signal()
@@ -91,7 +100,9 @@ class Tray(QObject):
         previous, self.status = self.status, status
         if previous.state is not status.state or not self._rendered_once:
             self.icon.setIcon(state_icon(status.state))
-        self.icon.setToolTip(f"docshelf — {status_line(status, self.texts)}")
+        self.icon.setToolTip(
+            f"docshelf — {status_line(status, self.texts)}\n{hints_line(status, self.texts)}"
+        )
         if self._rendered_once:
             self._notify_if_needed(previous, status)
         self._rendered_once = True

@@ -195,6 +195,7 @@ class Tasks(QObject):
         self._finished.connect(self._deliver)
         self.pending = 0
         self.on_error = on_error
+        self._closed = False
 
     def run(
         self,
@@ -202,6 +203,11 @@ class Tasks(QObject):
         on_done: Callable[[Any], None] | None = None,
         on_error: Callable[[Exception], None] | None = None,
     ) -> None:
+        if self._closed:
+            # A sync the schedule or a change hint started can end after the app shut
+            # down; what it would have shown has nobody to show it to.
+            log.debug("task after shutdown dropped", extra={"event": "task_dropped"})
+            return
         self._pool.submit(self.job(work, on_done, on_error))
 
     def job(
@@ -233,6 +239,7 @@ class Tasks(QObject):
         callback(error if error is not None else result)
 
     def shutdown(self) -> None:
+        self._closed = True
         self._pool.shutdown(wait=True)
 
 
