@@ -314,7 +314,11 @@ def test_a_changed_interval_reaches_the_client_and_drives_its_schedule(
     _cli(live, "settings", "set", "ClientSyncInterval", "120000")
     _cli(live, "settings", "set", "ClientSyncMaxDelayAfterStart", "0")
     now = [1000.0]
-    daemon = Daemon(client, clock=lambda: now[0], wall=time.time, probe=lambda _url: True)
+    # Without the hint listener: the settings changes above would hint a sync in seconds,
+    # and this test is about the interval's schedule.
+    daemon = Daemon(
+        client, clock=lambda: now[0], wall=time.time, probe=lambda _url: True, hints=False
+    )
     try:
         daemon.start()
         # A filled cache waits a random part of the (old, default) delay after start.

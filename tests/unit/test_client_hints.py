@@ -237,6 +237,19 @@ def test_connects_with_cursor_and_token_and_says_connected(
     assert status is not None and status.hints == "connected"
 
 
+def test_before_the_first_sync_it_waits_for_that_sync(harness: Harness, server: HintServer) -> None:
+    client = harness.listener.client
+    client.store.put(CURSOR, None)
+    server.stream(READY)
+    harness.listener.start()
+    assert harness.wait_state(HintState.CONNECTING)
+    assert server.requests == []  # a stream now would only hint at once: a second full sync
+    client.store.put(CURSOR, "cursor-42")
+    harness.listener.sync_done(True)
+    assert harness.wait_state(HintState.CONNECTED)
+    assert len(server.requests) == 1
+
+
 def test_a_hint_reaches_the_owner_with_its_window(harness: Harness, server: HintServer) -> None:
     answer = server.stream(READY)
     harness.listener.start()

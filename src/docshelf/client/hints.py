@@ -147,15 +147,27 @@ class HintListener:
                 break
             self._poke.wait(None if wait == FOREVER else wait)
 
-    def _attempt(self) -> float:
-        """One connection; how long to wait before the next (FOREVER: until poked)."""
+    def _not_now(self) -> float | None:
+        """Why no connection is tried now, as the wait before the next look; None: try."""
         if not self.client.settings()[CLIENT_HINTS_ENABLED] or self._wait_for_sync:
             self._set_state(HintState.OFF)
+            return FOREVER
+        if self.client.cursor() is None:
+            # Before the first sync every change is news: a stream would only hint at once
+            # and bring a second, needless full sync. The first sync's end pokes this.
+            self._set_state(HintState.CONNECTING)
             return FOREVER
         left = self._unsupported_until - self._clock()
         if left > 0:
             self._set_state(HintState.UNSUPPORTED)
             return left
+        return None
+
+    def _attempt(self) -> float:
+        """One connection; how long to wait before the next (FOREVER: until poked)."""
+        wait = self._not_now()
+        if wait is not None:
+            return wait
         try:
             remote = self.client.open_remote()
         except NotSignedIn:
