@@ -12,8 +12,9 @@ PACKAGE = Path(__file__).resolve().parents[2] / "src" / "docshelf"
 ALLOWED = {
     "domain": set(),
     "protocol": {"domain"},
-    "server": {"domain", "protocol"},
-    "client": {"domain", "protocol"},
+    "documents": {"domain"},
+    "server": {"domain", "protocol", "documents"},
+    "client": {"domain", "protocol", "documents"},
     "desktop": {"domain", "protocol", "client"},
     "cli": {"domain", "protocol", "server", "client"},
 }

@@ -1,0 +1,59 @@
+"""Documents from templates: the tags a template's content controls carry, and a new
+document filled from a profile's data.
+
+Pure transformations of a file's bytes (no disk, no network), used by the client (a new
+document, offline) and by the server (the tags a layouter's template uses). Word files are
+read with python-docx for the package and its parts and lxml for the XML; the filling of
+content controls, data-bound ones included, is our own (no library does it): see
+docs/documents.md for the convention.
+
+Errors are :class:`DocumentError` (an ``InvalidInput``) with a message a person can act on.
+"""
+
+from __future__ import annotations
+
+from docshelf.documents.model import (
+    MAX_CONTROLS,
+    DocumentError,
+    FillData,
+    Filled,
+    SnippetBody,
+    Tag,
+    TagKind,
+    parse_tag,
+    unknown_tags,
+)
+
+__all__ = [
+    "MAX_CONTROLS",
+    "DocumentError",
+    "FillData",
+    "Filled",
+    "SnippetBody",
+    "Tag",
+    "TagKind",
+    "fill",
+    "parse_tag",
+    "tags_of",
+    "unknown_tags",
+]
+
+
+def tags_of(data: bytes, filename: str) -> list[Tag]:
+    """Every distinct tag the file's content controls (Word) or defined names (Excel)
+    carry, in document order; PowerPoint and other files carry none.
+
+    Raises :class:`DocumentError` for a file that can't be read as what its name says.
+    """
+    from docshelf.documents.scan import tags_of as scan
+
+    return scan(data, filename)
+
+
+def fill(data: bytes, filename: str, values: FillData) -> Filled:
+    """A new document from the template ``data`` (named ``filename``), filled from
+    ``values``. From a .dotx/.dotm the result is a .docx/.docm document. Never a partial
+    result: on any problem :class:`DocumentError` is raised."""
+    from docshelf.documents.filling import fill as fill_file
+
+    return fill_file(data, filename, values)
