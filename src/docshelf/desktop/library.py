@@ -44,6 +44,9 @@ class Library:
     pending_uploads: int = 0
     conflicts: list[dict[str, Any]] = field(default_factory=list)
     log_file: str = ""
+    # template id -> its files and what its tags need are here (a document can be made offline)
+    offline_ready: dict[str, bool] = field(default_factory=dict)
+    last_profile: str | None = None  # the profile the last document was made with
 
     @property
     def signed_in(self) -> bool:
@@ -117,12 +120,13 @@ def load(client: Client, lang: str) -> Library:
     store = client.store
     user = store.record("user", me) if me else None
     counts = store.outbox.counts()
+    templates = reading.templates(store, lang)
     return Library(
         user_id=me,
         login=config.login,
         server=config.server_url,
         roles=frozenset((user or {}).get("roles", [])) | {Role.USER.value},
-        templates=reading.templates(store, lang),
+        templates=templates,
         groups=reading.template_groups(store),
         profiles=reading.profiles(store, me, lang),
         snippets=reading.snippets(store, me),
@@ -134,6 +138,8 @@ def load(client: Client, lang: str) -> Library:
         pending_uploads=counts[EditState.PENDING.value],
         conflicts=[e.to_json() for e in store.outbox.entries([EditState.CONFLICT])],
         log_file=str(client.home.log_file),
+        offline_ready={t["id"]: client.offline_ready(t) for t in templates},
+        last_profile=client.last_profile(),
     )
 
 
