@@ -65,3 +65,39 @@ def test_create_document_fills_with_the_chosen_profile_and_preselects_the_last_o
     again = apps(Client(Home(client.home.root)))
     loaded(again)
     assert again.window.templates.profile.currentData() == profiles["Einkauf"]["id"]
+
+
+def test_the_administration_view_lists_a_templates_tags_and_the_unknown_ones(
+    live: LiveServer, tmp_path: Path, apps: Apps
+) -> None:
+    tag = secrets.token_hex(3)
+    phone = f"phone_{tag}"
+    live.admin.ok("POST", "/admin/fields", json={"key": phone, "scope": "user"})
+    _, layouter = live.new_user("layouter", login_name=f"lt{tag}")
+    title = f"Memo {tag}"
+    tags = [f"field:{phone}", f"field:telefon{tag}"]
+    template = live.admin.ok(
+        "POST",
+        "/admin/templates",
+        json={
+            "kind": "docx",
+            "titles": {"de": title},
+            "status": "released",
+            "change_rights": [f"user:{layouter['id']}"],
+        },
+    )
+    live.admin.ok(
+        "PUT",
+        f"/admin/templates/{template['id']}/files/de",
+        json={"sha256": live.admin.upload(tagged_docx(title, tags)), "filename": "Memo.docx"},
+    )
+    client = client_for(live, tmp_path / "home", layouter["login"])
+    sync(client)
+    app = apps(client)
+    loaded(app)
+    tab = app.window.templates
+    tab.admin_mode.setChecked(True)
+    tab.search.setText(title)
+    shown = tab.admin.tags.text()
+    assert f"Tags: field:{phone}, field:telefon{tag}" in shown
+    assert f"1 unbekannte(s) Tag(s): field:telefon{tag}" in shown

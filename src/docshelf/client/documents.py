@@ -220,6 +220,27 @@ def all_missing_files(store: LocalStore, files: FileStore, user_id: str | None) 
     return missing
 
 
+def tag_report(
+    store: LocalStore, files: FileStore, template: dict[str, Any], user_id: str | None
+) -> tuple[list[str], list[str]]:
+    """For layouters: the tags the template's files use, and those naming no field, image
+    field or snippet of the local copy ("field:telefon")."""
+    tags = list(
+        dict.fromkeys(
+            tag for ref in (template.get("files") or {}).values() for tag in tags_of(files, ref)
+        )
+    )
+    fields = store.records("field")
+    images = image_field_keys(fields)
+    unknown = documents.unknown_tags(
+        tags,
+        field_keys=[f["key"] for f in fields if f["key"] not in images],
+        image_keys=images,
+        snippets=[(s["id"], s["title"]) for s in store.view("snippet", user_id)],
+    )
+    return [tag.text for tag in tags], [tag.text for tag in unknown]
+
+
 # --- making a document ---------------------------------------------------------------------
 
 

@@ -103,6 +103,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "templates.rights": ("Verwenden: {use} · Ändern: {change}", "Use: {use} · Change: {change}"),
     "templates.created": ("Erstellt: {path}", "Created: {path}"),
     "templates.profile": ("Profil", "Profile"),
+    "admin.tags": ("Tags: {tags}", "Tags: {tags}"),
     "templates.no_profile": ("(eigene Angaben)", "(my own details)"),
     "templates.not_offline": (
         "{title} (nicht offline bereit)",
