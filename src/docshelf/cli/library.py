@@ -35,13 +35,19 @@ def templates(ctx: click.Context, as_json: bool, lang: str) -> None:
     client = open_client(ctx)
     groups = {g["id"]: reading.title_of(g, lang) for g in reading.template_groups(client.store)}
     rows = [
-        {**t, "title": reading.title_of(t, lang), "group": groups.get(t.get("group_id") or "")}
+        {
+            **t,
+            "title": reading.title_of(t, lang),
+            "group": groups.get(t.get("group_id") or ""),
+            # Its files and what its tags need (logos, Word snippets) are all here.
+            "offline_ready": client.offline_ready(t),
+        }
         for t in reading.templates(client.store, lang)
     ]
     if not _emit(rows, as_json):
         table(
             "Templates",
-            ["id", "title", "group", "type", "status", "languages"],
+            ["id", "title", "group", "type", "status", "languages", "offline"],
             (
                 (
                     r["id"],
@@ -50,6 +56,7 @@ def templates(ctx: click.Context, as_json: bool, lang: str) -> None:
                     r["kind"],
                     r["status"],
                     ",".join(sorted(r["files"])),
+                    "ready" if r["offline_ready"] else "sync needed",
                 )
                 for r in rows
             ),

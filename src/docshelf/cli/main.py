@@ -31,6 +31,7 @@ COMMANDS = {
     "profiles": "docshelf.cli.library:profiles",
     "units": "docshelf.cli.library:units",
     "template": "docshelf.cli.library:template",
+    "document": "docshelf.cli.document:document",
     "profile": "docshelf.cli.edits:profile",
     "snippet": "docshelf.cli.edits:snippet",
     "unit": "docshelf.cli.edits:unit",

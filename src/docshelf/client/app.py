@@ -14,10 +14,12 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, replace
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
 
+from docshelf.client import documents
 from docshelf.client.config import ClientConfig, forget_config, load_config, save_config
 from docshelf.client.credentials import CredentialStore
 from docshelf.client.downloads import PARALLEL_DOWNLOADS
@@ -59,6 +61,8 @@ from docshelf.protocol import client_error
 log = logging.getLogger("docshelf.client")
 # The account the cache belongs to after `logout` (config.json is gone then).
 SIGNED_OUT_ACCOUNT = "signed_out_account"
+# The profile the last new document was filled with.
+LAST_PROFILE = "last_profile"
 
 
 class Client:
@@ -236,6 +240,11 @@ class Client:
             engine.push(result)
             engine.pull(result)
             engine.forget_applied()
+            # What templates' tags need (a logo reached only through a profile, a Word
+            # snippet only named by a tag) must be here offline even if no record changed.
+            engine.fetch_missing(
+                documents.all_missing_files(self.store, self.files, config.user_id), result
+            )
         except DocshelfError as exc:
             self._failed(result, exc)
         finally:
@@ -364,3 +373,47 @@ class Client:
             "sync_running": self.lock.holder(),
             "records": self.store.count(),
         }
+
+    # --- documents -----------------------------------------------------------------------
+
+    def new_document(
+        self,
+        template: str,
+        *,
+        profile: str | None = None,
+        lang: str | None = None,
+        output: Path | None = None,
+        folder: Path | None = None,
+        ui_lang: str = "de",
+    ) -> documents.NewDocument:
+        """A new document from ``template`` (id or title) filled with ``profile``'s data (id
+        or title; default: the one used last, else the only one), from the local copy alone.
+        Written to ``output``, or under a fresh name from the template's title in ``folder``
+        (default: the current folder)."""
+        config = self.config
+        made = documents.new_document(
+            self.store,
+            self.files,
+            config.user_id if config else None,
+            template=template,
+            profile=profile,
+            remembered_profile=self.last_profile(),
+            lang=lang,
+            output=output,
+            folder=folder,
+            ui_lang=ui_lang,
+        )
+        if made.profile_id is not None:
+            self.store.put(LAST_PROFILE, made.profile_id)
+        return made
+
+    def last_profile(self) -> str | None:
+        """The profile the last document was made with (preselected next time)."""
+        return self.store.get(LAST_PROFILE)
+
+    def offline_ready(self, template: dict[str, Any]) -> bool:
+        """Its files and everything its tags need are in the local copy."""
+        config = self.config
+        return documents.offline_ready(
+            self.store, self.files, template, config.user_id if config else None
+        )

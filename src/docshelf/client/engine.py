@@ -543,6 +543,22 @@ class SyncEngine:
         if wanted:
             self._fetch_now(wanted, upserts, result, progress, skip)
 
+    def fetch_missing(self, hashes: Iterable[str], result: SyncResult) -> None:
+        """Download files the cache's records need but the file store lacks (what the
+        templates' tags need: see client/documents.py). Each is named by some record, so the
+        clean-up keeps it; one the server no longer serves belongs to an outdated record."""
+        wanted = sorted(h for h in set(hashes) if not self.files.has(h))
+        if not wanted:
+            return
+        progress = _Progress()
+        self._phase(Phase.FILES, progress)
+        try:
+            result.files += self._downloads.download(
+                wanted, {}, on_bytes=self._on_bytes(result, progress), skip=_outdated
+            )
+        finally:
+            self._downloads.close()
+
     def _queue_files(
         self, hashes: Iterable[str], upserts: list[Upsert], progress: _Progress
     ) -> list[str]:

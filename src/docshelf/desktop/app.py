@@ -19,13 +19,14 @@ from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QApplication, QMessageBox, QSystemTrayIcon
 
 from docshelf.client.app import Client
+from docshelf.client.documents import NewDocument
 from docshelf.client.engine import SyncResult
 from docshelf.client.errors import MissingFile
 from docshelf.client.scheduler import soon_delay
 from docshelf.client.status import Status, SyncState
 from docshelf.desktop import prefs
 from docshelf.desktop.conflicts import ConflictsDialog
-from docshelf.desktop.documents import create_document, open_snippet_copy
+from docshelf.desktop.documents import open_snippet_copy
 from docshelf.desktop.footer import needs_sign_in
 from docshelf.desktop.i18n import Texts, language_for_locale
 from docshelf.desktop.instance import Instance
@@ -363,13 +364,26 @@ class DesktopApp(QObject):
 
         self.tasks.run(copy, on_done=self._created)
 
-    def create_document(self, template_id: str, lang: str) -> None:
-        folder, ui = self.documents, self.texts.language
-        store, files = self.client.store, self.client.files
-        self.tasks.run(
-            lambda: create_document(store, files, template_id, lang, folder, ui),
-            on_done=self._created,
-        )
+    def create_document(self, template_id: str, lang: str, profile_id: str = "") -> None:
+        """Fill the template with the profile's data into the documents folder and open it;
+        what could not be filled, or why nothing was made, shows in the Templates tab."""
+        folder, ui, client = self.documents, self.texts.language, self.client
+        tab = self.window.templates
+
+        def make() -> NewDocument:
+            return client.new_document(
+                template_id, profile=profile_id or None, lang=lang, folder=folder, ui_lang=ui
+            )
+
+        def failed(error: Exception) -> None:
+            tab.show_failure(describe(error))
+            self.show_error(error)
+
+        self.tasks.run(make, on_done=self._made, on_error=failed)
+
+    def _made(self, made: NewDocument) -> None:
+        self.window.templates.show_created(made)
+        self._created(made.path)
 
     def _created(self, path: Path) -> None:
         self.created.append(path)

@@ -1,48 +1,20 @@
-""" "Create document": a copy of a template's file, under a fresh name, in the documents folder;
-"Open" of a Word snippet: the same for the snippet's file.
+""" "Open" of a Word snippet: a copy of the snippet's file, under a fresh name, in the
+documents folder ("Create document" fills a template: client/documents.py).
 
 Runs on the task thread (it reads and writes files). The copy is made with an exclusive
-create, so two documents made in the same minute never overwrite each other.
+create, so two copies made in the same minute never overwrite each other.
 """
 
 from __future__ import annotations
 
-import re
 import shutil
-from datetime import datetime
 from pathlib import Path
 
-from docshelf.client import reading
+from docshelf.client.documents import fresh_path
 from docshelf.client.errors import MissingFile
 from docshelf.client.files import FileStore
-from docshelf.client.store import LocalStore
 
-_UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')
-
-
-def fresh_path(folder: Path, title: str, suffix: str, now: datetime | None = None) -> Path:
-    """``<title> <date>.<suffix>``, with `` (2)``, `` (3)`` … until the name is free."""
-    stamp = (now or datetime.now().astimezone()).strftime("%Y-%m-%d")
-    base = _UNSAFE.sub("_", title).strip(" .") or "document"
-    candidate = folder / f"{base} {stamp}{suffix}"
-    number = 2
-    while candidate.exists():
-        candidate = folder / f"{base} {stamp} ({number}){suffix}"
-        number += 1
-    return candidate
-
-
-def create_document(
-    store: LocalStore, files: FileStore, template_id: str, lang: str, folder: Path, ui_lang: str
-) -> Path:
-    source, filename = reading.template_file(store, files, template_id, lang)
-    if not source.is_file():
-        raise MissingFile(
-            f"The {lang} file of this template is not downloaded yet; synchronise, then try again."
-        )
-    record = store.view_record("template", template_id) or {}
-    title = reading.title_of(record, ui_lang) or Path(filename).stem
-    return _copy_fresh(source, folder, title, Path(filename).suffix)
+__all__ = ["fresh_path", "open_snippet_copy"]
 
 
 def open_snippet_copy(files: FileStore, sha: str, title: str, folder: Path) -> Path:

@@ -111,6 +111,28 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "templates.status": ("Status: {status}", "Status: {status}"),
     "templates.rights": ("Verwenden: {use} · Ändern: {change}", "Use: {use} · Change: {change}"),
     "templates.created": ("Erstellt: {path}", "Created: {path}"),
+    "templates.profile": ("Profil", "Profile"),
+    "admin.tags": ("Tags: {tags}", "Tags: {tags}"),
+    "templates.no_profile": ("(eigene Angaben)", "(my own details)"),
+    "templates.not_offline": (
+        "{title} (nicht offline bereit)",
+        "{title} (not ready offline)",
+    ),
+    "templates.offline_missing": (
+        "Nicht offline bereit: synchronisieren, damit alles Nötige (Datei, Logos, Textbausteine)"
+        " auf diesem Computer ist.",
+        "Not ready offline: synchronise so that everything it needs (file, logos, snippets) is"
+        " on this computer.",
+    ),
+    "templates.missing": (
+        "{n} Feld(er) ohne Wert: {labels}",
+        "{n} field(s) without a value: {labels}",
+    ),
+    "templates.unknown": ("{n} unbekannte(s) Tag(s): {tags}", "{n} unknown tag(s): {tags}"),
+    "templates.copied": (
+        "Nichts ausgefüllt: diese Datei hat keine Felder.",
+        "Nothing filled: this file has no fields.",
+    ),
     "templates.none": ("Keine Vorlage gewählt", "No template selected"),
     "templates.admin": ("Verwaltung", "Administration"),
     "templates.with_status": ("{title} [{status}]", "{title} [{status}]"),

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from docshelf.client import reading
+from docshelf.client import documents, reading
 from docshelf.client.app import Client
 from docshelf.client.outbox import EditState
 from docshelf.domain.accounts import Actor, Role
@@ -44,6 +44,11 @@ class Library:
     pending_uploads: int = 0
     conflicts: list[dict[str, Any]] = field(default_factory=list)
     log_file: str = ""
+    # template id -> its files and what its tags need are here (a document can be made offline)
+    offline_ready: dict[str, bool] = field(default_factory=dict)
+    last_profile: str | None = None  # the profile the last document was made with
+    # For layouters: template id -> (its tags, those that name nothing)
+    template_tags: dict[str, tuple[list[str], list[str]]] = field(default_factory=dict)
 
     @property
     def signed_in(self) -> bool:
@@ -117,12 +122,15 @@ def load(client: Client, lang: str) -> Library:
     store = client.store
     user = store.record("user", me) if me else None
     counts = store.outbox.counts()
+    templates = reading.templates(store, lang)
+    roles = frozenset((user or {}).get("roles", [])) | {Role.USER.value}
+    layouter = bool({Role.LAYOUTER.value, Role.SYS.value} & roles)
     return Library(
         user_id=me,
         login=config.login,
         server=config.server_url,
-        roles=frozenset((user or {}).get("roles", [])) | {Role.USER.value},
-        templates=reading.templates(store, lang),
+        roles=roles,
+        templates=templates,
         groups=reading.template_groups(store),
         profiles=reading.profiles(store, me, lang),
         snippets=reading.snippets(store, me),
@@ -134,6 +142,13 @@ def load(client: Client, lang: str) -> Library:
         pending_uploads=counts[EditState.PENDING.value],
         conflicts=[e.to_json() for e in store.outbox.entries([EditState.CONFLICT])],
         log_file=str(client.home.log_file),
+        offline_ready={t["id"]: client.offline_ready(t) for t in templates},
+        last_profile=client.last_profile(),
+        template_tags=(
+            {t["id"]: documents.tag_report(store, client.files, t, me) for t in templates}
+            if layouter
+            else {}
+        ),
     )
 
 

@@ -63,6 +63,8 @@ class TemplateAdmin(QWidget):
             self.status.addItem("", status)
         self.rights = QLabel()
         self.rights.setWordWrap(True)
+        self.tags = QLabel()
+        self.tags.setWordWrap(True)
         self.buttons: dict[str, QPushButton] = {}
         self.labels: dict[str, QLabel] = {}
         self.template_box = QGroupBox()
@@ -106,6 +108,7 @@ class TemplateAdmin(QWidget):
         box.addWidget(self.rights)
         box.addLayout(rights_row)
         box.addLayout(more_row)
+        box.addWidget(self.tags)
         groups = QHBoxLayout(self.group_box)
         for key, handler in (
             ("admin.group_new", self.new_group),
@@ -155,6 +158,7 @@ class TemplateAdmin(QWidget):
             if template is not None:
                 self.status.setCurrentIndex(max(0, STATUSES.index(template["status"])))
         self.rights.setText(self._rights_text())
+        self.tags.setText(self._tags_text())
         changeable = template is not None
         for key in ("admin.save", "admin.grant", "admin.withdraw", "admin.replace_file"):
             self.buttons[key].setEnabled(changeable)
@@ -166,6 +170,16 @@ class TemplateAdmin(QWidget):
         self.buttons["admin.group_rename"].setEnabled(group)
         self.buttons["admin.group_move"].setEnabled(group)
         self.buttons["admin.group_delete"].setEnabled(group)
+
+    def _tags_text(self) -> str:
+        """The tags the template uses and those that name no field, image field or snippet."""
+        if self.template is None:
+            return ""
+        tags, unknown = self.library.template_tags.get(self.template["id"], ([], []))
+        lines = [self.texts("admin.tags", tags=", ".join(tags) or "—")]
+        if unknown:
+            lines.append(self.texts("templates.unknown", n=len(unknown), tags=", ".join(unknown)))
+        return "\n".join(lines)
 
     def _languages(self) -> list[str]:
         template = self.template or {}

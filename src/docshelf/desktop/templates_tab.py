@@ -1,5 +1,7 @@
 """The Templates tab: groups as a tree, the group's templates, a search, the details, and
-"Create document" (the window copies the file and opens it, off the GUI thread).
+"Create document" with the profile whose data fill it (the one used last preselected) and
+the language (the window fills the template and opens it, off the GUI thread). Templates
+that can't be made offline yet are marked.
 
 Layouters also get the administration view (:mod:`~docshelf.desktop.template_admin`):
 switched on, the list holds every template they may change, marked by its status.
@@ -26,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from docshelf.client.documents import NewDocument
 from docshelf.desktop.i18n import Texts
 from docshelf.desktop.library import Library, title
 from docshelf.desktop.organisation_tab import Actions
@@ -37,7 +40,7 @@ ALL = ""  # the tree's root item: every template
 
 
 class TemplatesTab(QWidget):
-    create_requested = Signal(str, str)  # template id, language
+    create_requested = Signal(str, str, str)  # template id, language, profile id ("": none)
 
     def __init__(self, texts: Texts, actions: Actions, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -64,6 +67,8 @@ class TemplatesTab(QWidget):
         self.facts.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.language = QComboBox()
         self.language_label = QLabel()
+        self.profile = QComboBox()
+        self.profile_label = QLabel()
         self.create_button = QPushButton()
         self._layout()
         self.groups.currentItemChanged.connect(lambda *_: self._fill_list())
@@ -88,6 +93,8 @@ class TemplatesTab(QWidget):
         details_layout.addWidget(self.facts)
         details_layout.addStretch(1)
         row = QHBoxLayout()
+        row.addWidget(self.profile_label)
+        row.addWidget(self.profile)
         row.addWidget(self.language_label)
         row.addWidget(self.language)
         row.addStretch(1)
@@ -108,6 +115,7 @@ class TemplatesTab(QWidget):
         self.search.setPlaceholderText(texts("templates.search"))
         self.create_button.setText(texts("templates.create"))
         self.language_label.setText(texts("templates.language"))
+        self.profile_label.setText(texts("templates.profile"))
         self.admin_mode.setText(texts("templates.admin"))
         self.admin.set_texts(texts)
         self.show_library(self.library)
@@ -119,6 +127,7 @@ class TemplatesTab(QWidget):
         # Shown only to layouters, from the cached user record's roles (the editor and
         # the server check again).
         self.admin_mode.setVisible(library.is_layouter)
+        self._fill_profiles()
         if not library.is_layouter:
             self.admin_mode.setChecked(False)
         selected_group = self._current_id(self.groups.currentItem(), ALL)
@@ -180,6 +189,8 @@ class TemplatesTab(QWidget):
             if self.administering():
                 status = self.texts(f"status.{template['status']}")
                 text = self.texts("templates.with_status", title=text, status=status)
+            if not self.library.offline_ready.get(template["id"], True):
+                text = self.texts("templates.not_offline", title=text)
             item = QListWidgetItem(text)
             item.setData(ID_ROLE, template["id"])
             self.list.addItem(item)
@@ -226,6 +237,8 @@ class TemplatesTab(QWidget):
                     change=self._principals(template.get("change_rights") or []),
                 )
             )
+        if not self.library.offline_ready.get(template["id"], True):
+            facts.append(texts("templates.offline_missing"))
         self.facts.setText("\n".join(facts))
         self.language.addItems(languages)
         if lang in languages:
@@ -244,10 +257,44 @@ class TemplatesTab(QWidget):
         names = [everyone if r == "*" else self.library.principal_name(r) for r in rights]
         return ", ".join(names) or "—"
 
+    def _fill_profiles(self) -> None:
+        """The user's profiles; the one chosen now, else the one used last, stays chosen."""
+        chosen = self.profile.currentData() or self.library.last_profile
+        self.profile.blockSignals(True)
+        self.profile.clear()
+        for profile in self.library.profiles:
+            self.profile.addItem(profile["title"], profile["id"])
+        if not self.library.profiles:
+            self.profile.addItem(self.texts("templates.no_profile"), "")
+        index = self.profile.findData(chosen) if chosen else -1
+        self.profile.setCurrentIndex(max(index, 0))
+        self.profile.blockSignals(False)
+
     def _create(self) -> None:
         template = self.selected()
         if template is not None and self.language.currentText():
-            self.create_requested.emit(template["id"], self.language.currentText())
+            self.message.clear()
+            profile = self.profile.currentData() or ""
+            self.create_requested.emit(template["id"], self.language.currentText(), profile)
+
+    def show_created(self, made: NewDocument) -> None:
+        """What the new document holds: created where, fields without a value, unknown tags."""
+        texts = self.texts
+        lines = [texts("templates.created", path=str(made.path))]
+        if not made.fillable:
+            lines.append(texts("templates.copied"))
+        if made.missing:
+            lines.append(
+                texts("templates.missing", n=len(made.missing), labels=", ".join(made.missing))
+            )
+        if made.unknown:
+            lines.append(
+                texts("templates.unknown", n=len(made.unknown), tags=", ".join(made.unknown))
+            )
+        self.message.setText("\n".join(lines))
+
+    def show_failure(self, message: str) -> None:
+        self.message.setText(message)
 
     @staticmethod
     def _current_id(item: QTreeWidgetItem | QListWidgetItem | None, default: Any) -> Any:
