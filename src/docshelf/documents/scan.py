@@ -1,9 +1,61 @@
-"""Reading a template's tags (to be written: Word content controls, Excel defined names)."""
+"""Reading a template's tags: Word content controls, Excel defined names."""
 
 from __future__ import annotations
 
-from docshelf.documents.model import DocumentError, Tag
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import PurePath
+
+from lxml import etree
+
+from docshelf.documents import excel, wordml
+from docshelf.documents.model import MAX_CONTROLS, DocumentError, Tag, parse_tag
+from docshelf.documents.wordml import w
+
+WORD_SUFFIXES = {".docx", ".docm", ".dotx", ".dotm"}
+EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xltx", ".xltm"}
+
+
+def suffix_of(filename: str) -> str:
+    return PurePath(filename).suffix.lower()
+
+
+@dataclass(frozen=True)
+class Control:
+    """A content control that carries one of our tags."""
+
+    sdt: etree._Element
+    raw: str  # the tag as written in the template
+    tag: Tag
+
+
+def controls(roots: Iterable[etree._Element], filename: str) -> Iterator[Control]:
+    """Every content control with one of our tags, in document order; refuses a template
+    with more than MAX_CONTROLS controls before anything is filled."""
+    sdts = [sdt for root in roots for sdt in root.iter(w("sdt"))]
+    if len(sdts) > MAX_CONTROLS:
+        raise DocumentError(
+            f"{filename} has {len(sdts)} content controls; docshelf fills at most "
+            f"{MAX_CONTROLS}. Remove the controls the template doesn't need or split it."
+        )
+    for sdt in sdts:
+        raw = sdt.find(f"{w('sdtPr')}/{w('tag')}")
+        value = raw.get(w("val"), "") if raw is not None else ""
+        tag = parse_tag(value)
+        if tag is not None:
+            yield Control(sdt, value.strip(), tag)
+
+
+def distinct(tags: Iterable[Tag]) -> list[Tag]:
+    return list(dict.fromkeys(tags))
 
 
 def tags_of(data: bytes, filename: str) -> list[Tag]:
-    raise DocumentError(f"Reading the tags of {filename} is not built yet.")
+    suffix = suffix_of(filename)
+    if suffix in WORD_SUFFIXES:
+        package, _ = wordml.open_package(data, filename)
+        roots = [story.root for story in wordml.stories(package, filename)]
+        return distinct(control.tag for control in controls(roots, filename))
+    if suffix in EXCEL_SUFFIXES:
+        return distinct(tag for tag, _ in excel.named_cells(excel.load(data, filename)))
+    return []
