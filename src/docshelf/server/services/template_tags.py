@@ -28,6 +28,17 @@ class Known:
     image_keys: frozenset[str]
     snippets: tuple[tuple[str, str], ...]
 
+    def adding(
+        self, fields: Iterable[tuple[str, bool]], snippets: Iterable[tuple[str, str]]
+    ) -> Known:
+        """Also these (key, is an image field) and snippets: what a package brings along."""
+        pairs = list(fields)
+        return Known(
+            field_keys=self.field_keys | {key for key, image in pairs if not image},
+            image_keys=self.image_keys | {key for key, image in pairs if image},
+            snippets=(*self.snippets, *snippets),
+        )
+
     def unknown(self, tags: Iterable[Tag]) -> list[Tag]:
         return unknown_tags(
             tags, field_keys=self.field_keys, image_keys=self.image_keys, snippets=self.snippets
@@ -41,6 +52,12 @@ class FileTags:
     tags: list[Tag]
     unknown: list[Tag]
     error: str | None = None  # why the file's tags could not be read
+
+
+def unknown_text(unknown: list[Tag]) -> str:
+    """``1 unknown tag: field:telefon`` (English: for logs, the API and the CLI)."""
+    noun = "tag" if len(unknown) == 1 else "tags"
+    return f"{len(unknown)} unknown {noun}: {', '.join(tag.text for tag in unknown)}"
 
 
 def known_names(session: Session) -> Known:
