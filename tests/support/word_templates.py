@@ -49,11 +49,11 @@ def inline(
     plc = "<w:showingPlcHdr/>" if showing else ""
     style = '<w:rStyle w:val="PlaceholderText"/>' if showing else ""
     return (
-        f"<w:p {NS}><w:r><w:t xml:space=\"preserve\">Before </w:t></w:r><w:sdt><w:sdtPr>"
-        f"<w:rPr>{rpr}</w:rPr><w:tag w:val={quoteattr(tag)}/><w:id w:val=\"1\"/>{plc}{bound}"
+        f'<w:p {NS}><w:r><w:t xml:space="preserve">Before </w:t></w:r><w:sdt><w:sdtPr>'
+        f'<w:rPr>{rpr}</w:rPr><w:tag w:val={quoteattr(tag)}/><w:id w:val="1"/>{plc}{bound}'
         f"{kind}</w:sdtPr><w:sdtContent><w:r><w:rPr>{style}{rpr}</w:rPr>"
         f"<w:t>{escape(placeholder)}</w:t></w:r></w:sdtContent></w:sdt>"
-        f"<w:r><w:t xml:space=\"preserve\"> after</w:t></w:r></w:p>"
+        f'<w:r><w:t xml:space="preserve"> after</w:t></w:r></w:p>'
     )
 
 
