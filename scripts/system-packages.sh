@@ -7,13 +7,16 @@
 #             platform that the desktop tests use, and a font to draw text with;
 #   browser   Debian's Chromium, which the dashboard tests drive through Playwright
 #             (launched by its path; Playwright downloads no browser);
+#   office    LibreOffice Writer without its GUI (soffice --headless converts the filled
+#             demo documents to PDF) and poppler-utils (pdftotext, pdfimages read the PDF
+#             back), for the documents tests; a font to lay the text out with;
 #   e2e       for tests/e2e/desktop.sh, which asks for this group itself:
 #             Xvfb, a window manager with a system tray (jwm), xdotool, and the
 #             libraries of Qt's X11 (xcb) platform.
 set -euo pipefail
 
 groups=("$@")
-[ ${#groups[@]} -eq 0 ] && groups=(postgres qt browser)
+[ ${#groups[@]} -eq 0 ] && groups=(postgres qt browser office)
 
 have_pg() {
   command -v pg_ctl >/dev/null 2>&1 && command -v initdb >/dev/null 2>&1 && return 0
@@ -74,7 +77,13 @@ for group in "${groups[@]}"; do
       done
       ;;
     browser) command -v chromium >/dev/null 2>&1 || missing+=(chromium) ;;
-    *) echo "unknown group $group (known: postgres, qt, browser, e2e)" >&2; exit 2 ;;
+    office)
+      # The -nogui flavour is the smallest Writer that converts .docx to PDF headless.
+      command -v soffice >/dev/null 2>&1 || missing+=(libreoffice-writer-nogui)
+      command -v pdftotext >/dev/null 2>&1 || missing+=(poppler-utils)
+      compgen -G "/usr/share/fonts/truetype/dejavu/*.ttf" >/dev/null || missing+=(fonts-dejavu-core)
+      ;;
+    *) echo "unknown group $group (known: postgres, qt, browser, office, e2e)" >&2; exit 2 ;;
   esac
 done
 

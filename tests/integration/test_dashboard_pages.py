@@ -4,9 +4,11 @@ databases. What each page changes is checked through the API."""
 
 from __future__ import annotations
 
+import io
 import re
 import secrets
 import time
+import zipfile
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,6 +18,7 @@ import pytest
 from docshelf.server.demo.files import docx_bytes
 from support.api import FAST_HASHING, PASSWORD, LiveServer, start_live
 from support.server import MakeServer
+from support.word_templates import block, word
 
 CSRF_RE = re.compile(r'name="csrf" value="([^"]+)"')
 FLASH_RE = re.compile(r'<p class="flash (\w+)" role="(?:status|alert)">([^<]*)</p>')
@@ -300,6 +303,68 @@ def test_template_details_and_deactivate_restore_purge(
     location, kind, _ = sys_dashboard.done(f"{where}/purge", {"confirm": "yes"})
     assert location == "/dashboard/templates" and kind == "info"
     assert live.admin.get(f"/admin/templates/{template['id']}").status_code == 404
+
+
+def _broken_word(data: bytes) -> bytes:
+    """A Word file whose main part is not XML any more (a bad export)."""
+    source = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with source, zipfile.ZipFile(out, "w") as target:
+        for info in source.infolist():
+            body = source.read(info)
+            target.writestr(info, b"<w:document" if info.filename == "word/document.xml" else body)
+    return out.getvalue()
+
+
+def _tags_cells(page: str) -> dict[str, str]:
+    """language -> the page's tag check for that file."""
+    rows = re.findall(
+        r'<tr data-tags="(\w+)">.*?<td data-tags-summary[^>]*>([^<]*)</td>', page, re.S
+    )
+    return dict(rows)
+
+
+def test_template_page_lists_the_tags_and_the_ones_that_name_nothing(
+    live: LiveServer, sys_dashboard: Dashboard
+) -> None:
+    key = f"room_{secrets.token_hex(3)}"
+    live.admin.ok("POST", "/admin/fields", json={"key": key, "scope": "user", "labels": {}})
+    closing = live.admin.ok(
+        "POST", "/admin/snippets", json={"kind": "shared", "title": _name("Gruss"), "body": "x"}
+    )
+    template = live.admin.ok(
+        "POST", "/admin/templates", json={"kind": "docx", "titles": {"de": "Brief"}}
+    )
+    files = {
+        "de": word(
+            block(f"field:{key}"),
+            block("field:telefon"),
+            block(f"snippet:{closing['title']}"),
+            pictures=("image:nope",),
+        ),
+        "en": word(block(f"field:{key}")),
+        "fr": _broken_word(word(block(f"field:{key}"))),
+    }
+    for lang, data in files.items():
+        live.admin.ok(
+            "PUT",
+            f"/admin/templates/{template['id']}/files/{lang}",
+            json={"sha256": live.admin.upload(data), "filename": f"brief-{lang}.docx"},
+        )
+
+    page = sys_dashboard.page(f"/dashboard/templates/{template['id']}").text
+
+    assert f'data-tag="field:{key}"' in page and 'data-tag="image:nope"' in page
+    assert 'data-tag="field:telefon" class="warn" data-unknown="1"' in page
+    assert f'data-tag="snippet:{closing["title"]}">' in page  # known: not marked
+    checks = _tags_cells(page)  # German unless the browser asks for another language
+    assert checks["de"] == "2 unbekannte Tags: field:telefon, image:nope"
+    assert checks["en"] == "Alle Tags benennen ein Feld, ein Bildfeld oder einen Textbaustein."
+    assert checks["fr"].startswith("Datei nicht lesbar: brief-fr.docx is damaged")
+    english = sys_dashboard.http.get(
+        f"/dashboard/templates/{template['id']}", headers={"Accept-Language": "en"}
+    )
+    assert _tags_cells(english.text)["de"] == "2 unknown tags: field:telefon, image:nope"
 
 
 # --- snippets --------------------------------------------------------------------------

@@ -30,12 +30,14 @@ from support.packages import (
     PackageBuilder,
     broken_packages,
     load_broken,
+    new_id,
     office_file,
     oversized,
     sample,
 )
 from support.server import ServerProcess
 from support.sync import client_for, sync
+from support.word_templates import block, word
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 # Small, so that "too large" costs little: packages up to 1 MiB, unpacked up to 4 MiB.
@@ -243,6 +245,40 @@ def test_units_fields_and_their_images_travel_in_a_package(
     again = ok(send(live.admin, exported.content, "import"))
     assert again["applied"] is False
     assert ("unit", root) in keys(again["unchanged"])
+
+
+def test_a_preview_warns_of_template_tags_that_name_nothing_here_or_in_the_package(
+    live: LiveServer, tmp_path: Path
+) -> None:
+    builder = PackageBuilder()
+    room, badge = f"room_{new_id()}", f"badge_{new_id()}"
+    builder.field(room, scope="user")
+    builder.field(badge, type="image")
+    closing = f"Gruss {new_id()}"
+    builder.snippet(closing, f"Grüsse {new_id()}")
+    title = f"Brief {new_id()}"
+    builder.template(
+        title,
+        files={
+            "de": word(
+                block(f"field:{room}"),
+                block("field:telefon"),
+                block(f"snippet:{closing}"),
+                pictures=(f"image:{badge}",),
+            ),
+            "en": word(block("field:first_name_missing"), block(f"field:{room}")),
+            "fr": word(block(f"snippet:{closing}")),
+        },
+    )
+
+    preview = ok(send(live.admin, builder.build(tmp_path / "tags.zip")))
+
+    tags = sorted(w for w in preview["warnings"] if "unknown tag" in w)
+    assert tags == [
+        f"templates[0].files.de ({title!r}, {title}.docx): 1 unknown tag: field:telefon.",
+        f"templates[0].files.en ({title!r}, {title}.docx): 1 unknown tag:"
+        " field:first_name_missing.",
+    ]
 
 
 def test_an_import_confirmed_on_a_stale_preview_changes_nothing(

@@ -96,7 +96,15 @@ def reading(filename: str) -> Iterator[None]:
 
 def open_package(data: bytes, filename: str) -> tuple[Package, Part]:
     with reading(filename):
-        package = Package.open(io.BytesIO(data))
+        try:
+            package = Package.open(io.BytesIO(data))
+        except (AttributeError, TypeError, ValueError) as exc:
+            # python-docx's answer to a [Content_Types].xml or relationships part that is
+            # not what OPC says (only around opening: elsewhere these would be our bugs).
+            raise DocumentError(
+                f"{filename} is not a Word file docshelf can read ({exc}). Open it in Word, "
+                "save it as a Word document or template and upload it anew."
+            ) from exc
         main = package.main_document_part
     if main.content_type not in MAIN_TYPES:
         raise DocumentError(

@@ -389,6 +389,24 @@ TEXTS: Mapping[str, tuple[str, str]] = {
     "templates.size": ("Grösse", "Size"),
     "templates.sha256": ("SHA-256", "SHA-256"),
     "templates.no_files": ("Noch keine Dateien.", "No files yet."),
+    "templates.tags": ("Tags der Inhaltssteuerelemente", "Content control tags"),
+    "templates.tags_help": (
+        "Was ein neues Dokument aus dem Profil erhält: field:, image: und snippet:.",
+        "What a new document gets from the profile: field:, image: and snippet:.",
+    ),
+    "templates.tags_list": ("Tags", "Tags"),
+    "templates.tags_check": ("Prüfung", "Check"),
+    "templates.no_tags": (
+        "Keine Tags: ein neues Dokument ist eine Kopie der Datei.",
+        "No tags: a new document is a copy of the file.",
+    ),
+    "templates.tags_known": (
+        "Alle Tags benennen ein Feld, ein Bildfeld oder einen Textbaustein.",
+        "Every tag names a field, an image field or a snippet.",
+    ),
+    "templates.unknown_tag": ("{n} unbekannter Tag: {tags}", "{n} unknown tag: {tags}"),
+    "templates.unknown_tags": ("{n} unbekannte Tags: {tags}", "{n} unknown tags: {tags}"),
+    "templates.tags_unreadable": ("Datei nicht lesbar: {reason}", "File cannot be read: {reason}"),
     "templates.actions": ("Löschen und Wiederherstellen", "Delete and restore"),
     "templates.deactivate": ("Deaktivieren", "Deactivate"),
     "templates.deactivate_help": (

@@ -18,6 +18,7 @@ from docshelf.server.blobs import BlobStore
 from docshelf.server.db.engine import Change, Database
 from docshelf.server.db.models import Group, Template, User
 from docshelf.server.demo.files import logo_png, office_bytes
+from docshelf.server.demo.word import Letter, letter_bytes
 from docshelf.server.services import accounts, profiles, snippets, templates, units
 from docshelf.server.services.fields import create_field
 from docshelf.server.services.files import store_bytes
@@ -273,8 +274,9 @@ _TEMPLATE_BY_KEY = {spec.key: spec for spec in _TEMPLATES}
 # The body of each file after its description, by template group and language.
 _BODIES: dict[str, dict[str, list[str]]] = {
     "letters": {
-        "de": ["Sehr geehrte Damen und Herren", "[Text]", "Freundliche Grüsse"],
-        "en": ["Dear Sir or Madam", "[Text]", "Kind regards"],
+        # The closing formula is a snippet's content control (_CLOSINGS).
+        "de": ["Sehr geehrte Damen und Herren", "[Text]"],
+        "en": ["Dear Sir or Madam", "[Text]"],
     },
     "notes": {
         "de": ["Datum:", "Anwesend:", "Traktanden:", "Beschlüsse:", "Pendenzen:"],
@@ -299,6 +301,13 @@ _BODIES: dict[str, dict[str, list[str]]] = {
         "en": ["Date", "Description", "Amount CHF", "Total"],
     },
 }  # fmt: skip
+
+# Every Word template has the letterhead (logo, address); these groups add the sender block.
+_SENDER_GROUPS = {"letters", "notes"}
+# Templates whose sender block is bound to a custom XML part; the others' is plain.
+_BOUND_SENDER = {"letter", "offer", "memo"}
+# The shared snippet with the closing formula, by language (see _SHARED_SNIPPETS).
+_CLOSINGS = {"de": "Grussformel", "en": "Closing (EN)"}
 
 # owner login, title, body
 _PERSONAL_SNIPPETS = [
@@ -498,7 +507,21 @@ def _attach_files(seed: _Seed, layouter: Actor, row: Template, spec: _TemplateSp
 def _file_bytes(spec: _TemplateSpec, lang: str) -> bytes:
     index = _LANG_INDEX[lang]
     body = [spec.about[index], *_BODIES[spec.group][lang]]
+    if spec.kind in ("docx", "dotx"):
+        return letter_bytes(
+            spec.titles[index], lang, body, _letter(spec, lang), template=spec.kind == "dotx"
+        )
     return office_bytes(spec.kind, spec.titles[index], lang, body)
+
+
+def _letter(spec: _TemplateSpec, lang: str) -> Letter:
+    labels = {key: label[_LANG_INDEX[lang]] for key, _, _, *label in _FIELDS}
+    return Letter(
+        labels,
+        sender=spec.group in _SENDER_GROUPS,
+        bound=spec.key in _BOUND_SENDER,
+        closing=_CLOSINGS[lang] if spec.group == "letters" else None,
+    )
 
 
 def _seed_snippets(seed: _Seed) -> None:

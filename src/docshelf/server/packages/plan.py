@@ -7,8 +7,9 @@ import itself, so what is applied is what the database holds at that moment.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import select
@@ -63,6 +64,7 @@ from docshelf.server.db.models import (
 )
 from docshelf.server.packages.reader import ExtractedPackage
 from docshelf.server.services.fields import definitions
+from docshelf.server.services.template_tags import file_tags, known_names, unknown_text
 
 M = TypeVar("M")
 _BATCH = 500
@@ -124,7 +126,11 @@ def make_plan(session: Session, actor: Actor, package: ExtractedPackage) -> Plan
         suffix = f" (and {more} more)" if more > 0 else ""
         raise Forbidden(f"You may not import this package: {shown}{suffix}.")
     items = [step.item for step in steps]
-    warnings = [*package.warnings, *planner.unknown_principals()]
+    warnings = [
+        *package.warnings,
+        *planner.unknown_principals(),
+        *planner.unknown_tags(package.files),
+    ]
     return Plan(steps, plan_digest(package.sha256, items), warnings)
 
 
@@ -377,6 +383,30 @@ class _Planner:
                 f"{principal} ({shown}) is not a user or group on this server; nobody holds the"
                 " rights granted to it here."
             )
+        return warnings
+
+    def unknown_tags(self, files: Mapping[str, Path]) -> list[str]:
+        """Template files whose tags name no field, image field or snippet, neither on this
+        server nor in the package: filling would leave those controls as they are."""
+        if not self.manifest.templates:
+            return []
+        image = FieldType.IMAGE.value
+        known = known_names(self.session).adding(
+            ((f.key, f.type == image) for f in self.manifest.fields),
+            ((s.id, s.title) for s in self.manifest.snippets),
+        )
+        warnings = []
+        for entry in self.manifest.templates:
+            for lang, f in sorted(entry.files.items()):
+                path = files.get(f.file.sha256)
+                if path is None:  # not in the archive: the server's copy was checked before
+                    continue
+                found = file_tags(path.read_bytes(), lang, f.filename, known)
+                where = f"{entry.where}.files.{lang} ({title_of(entry)!r}, {f.filename})"
+                if found.error is not None:
+                    warnings.append(f"{where}: {found.error}")
+                elif found.unknown:
+                    warnings.append(f"{where}: {unknown_text(found.unknown)}.")
         return warnings
 
     def _rights(self) -> Iterable[tuple[str, tuple[str, ...]]]:

@@ -25,10 +25,11 @@ from docshelf.server.dashboard.forms import (
 )
 from docshelf.server.dashboard.render import page, redirect
 from docshelf.server.dashboard.session import PATH, CheckedForm, CurrentVisitor, state_of
-from docshelf.server.dashboard.texts import localized
+from docshelf.server.dashboard.texts import Translator, localized
 from docshelf.server.db.engine import Change
 from docshelf.server.db.models import Template, TemplateGroup
 from docshelf.server.services import templates as template_service
+from docshelf.server.services.template_tags import FileTags, template_tags
 
 router = APIRouter()
 SECTION = "templates"
@@ -62,6 +63,43 @@ class Row:
     active: bool
     version: int
     updated_at: datetime
+
+
+@dataclass(frozen=True)
+class TagsRow:
+    """One file's tags as the page shows them."""
+
+    lang: str
+    filename: str
+    tags: list[str]
+    unknown: list[str]
+    summary: str  # "1 unknown tag: field:telefon", or that all are known, or why unreadable
+    warn: bool  # unknown tags or an unreadable file: the layouter has something to fix
+
+
+def tags_summary(t: Translator, found: FileTags) -> str:
+    if found.error is not None:
+        return t("templates.tags_unreadable", reason=found.error)
+    if not found.tags:
+        return t("templates.no_tags")
+    if not found.unknown:
+        return t("templates.tags_known")
+    key = "templates.unknown_tag" if len(found.unknown) == 1 else "templates.unknown_tags"
+    return t(key, n=len(found.unknown), tags=", ".join(tag.text for tag in found.unknown))
+
+
+def _tags_rows(t: Translator, found: list[FileTags]) -> list[TagsRow]:
+    return [
+        TagsRow(
+            lang=f.lang,
+            filename=f.filename,
+            tags=[tag.text for tag in f.tags],
+            unknown=[tag.text for tag in f.unknown],
+            summary=tags_summary(t, f),
+            warn=bool(f.unknown) or f.error is not None,
+        )
+        for f in found
+    ]
 
 
 def _template_url(template_id: str) -> str:
@@ -142,6 +180,7 @@ def show_template(request: Request, who: CurrentVisitor, template_id: str) -> HT
         use = principal_names(session, row.use_rights, who.t)
         change = principal_names(session, row.change_rights, who.t)
         files = list(row.files)
+        tags = _tags_rows(who.t, template_tags(session, state_of(request).blobs, row))
     languages = sorted(set(row.titles) | set(row.descriptions))
     return page(
         request,
@@ -153,6 +192,7 @@ def show_template(request: Request, who: CurrentVisitor, template_id: str) -> HT
         group=localized(group.titles, language, group.id) if group else "",
         languages=languages,
         files=files,
+        tags=tags,
         use_rights=use,
         change_rights=change,
     )
