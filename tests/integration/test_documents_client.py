@@ -141,11 +141,11 @@ def test_a_sync_fetches_the_logo_a_template_needs_even_when_no_record_changed(
     client = synced_home(home, live.url, seeded.login)
     template_id = seeded.template["id"]
     try:
-        assert client.offline_ready(seeded.template)
+        assert client.offline_ready([seeded.template])[template_id]
         # The logo is lost from the local file store (a clean-up, a restored backup): no
         # record changes, yet the template can't be made offline until it is back.
         client.files.path(seeded.logo_sha).unlink()
-        assert not client.offline_ready(seeded.template)
+        assert not client.offline_ready([seeded.template])[template_id]
     finally:
         client.close()
     assert readiness(home)[template_id] is False

@@ -34,15 +34,17 @@ def templates(ctx: click.Context, as_json: bool, lang: str) -> None:
     """Templates in the local copy (works offline)."""
     client = open_client(ctx)
     groups = {g["id"]: reading.title_of(g, lang) for g in reading.template_groups(client.store)}
+    listed = reading.templates(client.store, lang)
+    # Its files and what its tags need (logos, Word snippets) are all here.
+    ready = client.offline_ready(listed)
     rows = [
         {
             **t,
             "title": reading.title_of(t, lang),
             "group": groups.get(t.get("group_id") or ""),
-            # Its files and what its tags need (logos, Word snippets) are all here.
-            "offline_ready": client.offline_ready(t),
+            "offline_ready": ready[t["id"]],
         }
-        for t in reading.templates(client.store, lang)
+        for t in listed
     ]
     if not _emit(rows, as_json):
         table(

@@ -411,9 +411,8 @@ class Client:
         """The profile the last document was made with (preselected next time)."""
         return self.store.get(LAST_PROFILE)
 
-    def offline_ready(self, template: dict[str, Any]) -> bool:
-        """Its files and everything its tags need are in the local copy."""
+    def offline_ready(self, templates: list[dict[str, Any]]) -> dict[str, bool]:
+        """By template id: its files and everything its tags need are in the local copy."""
         config = self.config
-        return documents.offline_ready(
-            self.store, self.files, template, config.user_id if config else None
-        )
+        user_id = config.user_id if config else None
+        return documents.offline_states(self.store, self.files, templates, user_id)

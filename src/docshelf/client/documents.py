@@ -20,7 +20,6 @@ import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +29,7 @@ from docshelf.client.errors import MissingFile
 from docshelf.client.files import FileStore
 from docshelf.client.planner import image_field_keys
 from docshelf.client.store import LocalStore
-from docshelf.documents import FillData, SnippetBody, Tag, TagKind
+from docshelf.documents import FillData, SnippetBody, Tag, TagKind, parse_tag
 from docshelf.domain.errors import InvalidInput, NotFound
 
 _UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')
@@ -128,22 +127,29 @@ def find_profile(
 # --- tags and the files they need ----------------------------------------------------------
 
 
-@lru_cache(maxsize=1024)
-def _tags_of_file(path: Path, filename: str) -> tuple[Tag, ...]:
-    # Keyed by the content-addressed path: the same path always holds the same bytes.
-    return tuple(documents.tags_of(path.read_bytes(), filename))
+# Tags of a stored file, kept in the cache's state by its hash (the same hash always holds
+# the same bytes): reading them means unzipping and parsing the file, and every sync asks
+# for every template's tags to know what they need offline.
+_TAGS_KEY = "tags:"
 
 
-def tags_of(files: FileStore, ref: dict[str, Any]) -> list[Tag]:
+def tags_of(files: FileStore, ref: dict[str, Any], store: LocalStore | None = None) -> list[Tag]:
     """The tags of a stored template file (``ref``: its sha256 and filename); none while
     the file is not here or can't be read (making the document says why then)."""
-    path = files.path(ref["sha256"])
+    sha = ref["sha256"]
+    known = store.get_json(_TAGS_KEY + sha) if store is not None else None
+    if isinstance(known, list):
+        return [tag for raw in known if isinstance(raw, str) and (tag := parse_tag(raw))]
+    path = files.path(sha)
     if not path.is_file():
         return []
     try:
-        return list(_tags_of_file(path, ref["filename"]))
+        found = documents.tags_of(path.read_bytes(), ref["filename"])
     except (documents.DocumentError, OSError):
-        return []
+        found = []
+    if store is not None:
+        store.put_json(_TAGS_KEY + sha, [tag.text for tag in found])
+    return found
 
 
 def _owner_fields(store: LocalStore, user_id: str | None, lang: str) -> list[dict[str, Any]]:
@@ -167,56 +173,98 @@ def _fields_of(
     return profile["fields"] if profile is not None else _owner_fields(store, user_id, lang)
 
 
-def _snippets_named(
-    store: LocalStore, user_id: str | None, tags: Iterable[Tag]
-) -> list[dict[str, Any]]:
-    names = {tag.name for tag in tags if tag.kind is TagKind.SNIPPET}
-    if not names:
-        return []
-    return [s for s in store.view("snippet", user_id) if s["id"] in names or s["title"] in names]
+class _Needs:
+    """What tags can need, read from the cache once for a pass over many templates: the
+    image files of the user's profiles (and own fields) by field key, the snippets."""
+
+    def __init__(self, store: LocalStore, user_id: str | None) -> None:
+        self.store = store
+        self.user_id = user_id
+        self._images: dict[str, set[str]] | None = None
+        self._snippets: list[dict[str, Any]] | None = None
+
+    def images(self, key: str) -> set[str]:
+        if self._images is None:
+            self._images = {}
+            profiles: list[dict[str, Any] | None] = [
+                *user_profiles(self.store, self.user_id, "de"),
+                None,
+            ]
+            for profile in profiles:
+                for field in _fields_of(self.store, self.user_id, profile, "de"):
+                    if field["value"]:
+                        self._images.setdefault(field["key"], set()).add(field["value"])
+        return self._images.get(key, set())
+
+    def snippets(self, tags: Iterable[Tag]) -> list[dict[str, Any]]:
+        names = {tag.name for tag in tags if tag.kind is TagKind.SNIPPET}
+        if not names:
+            return []
+        if self._snippets is None:
+            self._snippets = self.store.view("snippet", self.user_id)
+        return [s for s in self._snippets if s["id"] in names or s["title"] in names]
 
 
 def needed_files(
-    store: LocalStore, files: FileStore, template: dict[str, Any], user_id: str | None
+    store: LocalStore,
+    files: FileStore,
+    template: dict[str, Any],
+    user_id: str | None,
+    needs: _Needs | None = None,
 ) -> set[str]:
     """Every file the template needs to be made into a document offline, for any profile
     of the user: its files, the images its image tags name, the snippets' bodies."""
+    needs = needs or _Needs(store, user_id)
     refs = list((template.get("files") or {}).values())
     needed = {ref["sha256"] for ref in refs}
-    tags = {tag for ref in refs for tag in tags_of(files, ref)}
-    images = {tag.name for tag in tags if tag.kind is TagKind.IMAGE}
-    if images:
-        profiles: list[dict[str, Any] | None] = [*user_profiles(store, user_id, "de"), None]
-        for profile in profiles:
-            for field in _fields_of(store, user_id, profile, "de"):
-                if field["key"] in images and field["value"]:
-                    needed.add(field["value"])
-    for snippet in _snippets_named(store, user_id, tags):
+    tags = {tag for ref in refs for tag in tags_of(files, ref, store)}
+    for tag in tags:
+        if tag.kind is TagKind.IMAGE:
+            needed |= needs.images(tag.name)
+    for snippet in needs.snippets(tags):
         if snippet.get("body_sha256"):
             needed.add(snippet["body_sha256"])
     return needed
 
 
 def missing_files(
-    store: LocalStore, files: FileStore, template: dict[str, Any], user_id: str | None
+    store: LocalStore,
+    files: FileStore,
+    template: dict[str, Any],
+    user_id: str | None,
+    needs: _Needs | None = None,
 ) -> set[str]:
-    return {sha for sha in needed_files(store, files, template, user_id) if not files.has(sha)}
+    needed = needed_files(store, files, template, user_id, needs)
+    return {sha for sha in needed if not files.has(sha)}
 
 
 def offline_ready(
-    store: LocalStore, files: FileStore, template: dict[str, Any], user_id: str | None
+    store: LocalStore,
+    files: FileStore,
+    template: dict[str, Any],
+    user_id: str | None,
+    needs: _Needs | None = None,
 ) -> bool:
     """Its file in each language and everything its tags need are in the local copy."""
     if not template.get("files"):
         return False
-    return not missing_files(store, files, template, user_id)
+    return not missing_files(store, files, template, user_id, needs)
+
+
+def offline_states(
+    store: LocalStore, files: FileStore, templates: Iterable[dict[str, Any]], user_id: str | None
+) -> dict[str, bool]:
+    """:func:`offline_ready` of many templates, reading what tags need once."""
+    needs = _Needs(store, user_id)
+    return {t["id"]: offline_ready(store, files, t, user_id, needs) for t in templates}
 
 
 def all_missing_files(store: LocalStore, files: FileStore, user_id: str | None) -> set[str]:
     """What the user's templates need and the file store lacks (fetched by the sync)."""
+    needs = _Needs(store, user_id)
     missing: set[str] = set()
     for template in store.view("template", user_id):
-        missing |= missing_files(store, files, template, user_id)
+        missing |= missing_files(store, files, template, user_id, needs)
     return missing
 
 
@@ -227,7 +275,9 @@ def tag_report(
     field or snippet of the local copy ("field:telefon")."""
     tags = list(
         dict.fromkeys(
-            tag for ref in (template.get("files") or {}).values() for tag in tags_of(files, ref)
+            tag
+            for ref in (template.get("files") or {}).values()
+            for tag in tags_of(files, ref, store)
         )
     )
     fields = store.records("field")
@@ -268,7 +318,7 @@ def fill_data(
         elif value is not None and value != "":
             values[key] = value
     snippets: dict[str, SnippetBody] = {}
-    for snippet in _snippets_named(store, user_id, tags):
+    for snippet in _Needs(store, user_id).snippets(tags):
         if not snippet.get("body_sha256"):
             continue
         body = SnippetBody(

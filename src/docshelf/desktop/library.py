@@ -142,7 +142,7 @@ def load(client: Client, lang: str) -> Library:
         pending_uploads=counts[EditState.PENDING.value],
         conflicts=[e.to_json() for e in store.outbox.entries([EditState.CONFLICT])],
         log_file=str(client.home.log_file),
-        offline_ready={t["id"]: client.offline_ready(t) for t in templates},
+        offline_ready=client.offline_ready(templates),
         last_profile=client.last_profile(),
         template_tags=(
             {t["id"]: documents.tag_report(store, client.files, t, me) for t in templates}
