@@ -334,7 +334,8 @@ def test_an_idle_app_shows_a_central_change_within_seconds_without_a_click(
         make_template(live, title, use=["*"])
         items = app.window.templates.list
         wait_until(
-            lambda: title in [items.item(i).text() for i in range(items.count())],
+            # (marked as not offline-ready: this template has no file)
+            lambda: any(title in items.item(i).text() for i in range(items.count())),
             timeout=60,
             what="the new template in the window",
         )
