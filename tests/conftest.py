@@ -153,3 +153,19 @@ def live(backend_url: str | None, tmp_path_factory: pytest.TempPathFactory) -> I
     finally:
         server.close()
         process.stop()
+
+
+@pytest.fixture
+def own_database_url(live: LiveServer, request: pytest.FixtureRequest) -> Iterator[str | None]:
+    """A database of its own on the module's backend, for a server the test may stop
+    (SQLite: None, the server's own file)."""
+    if live.database_url is None:
+        yield None
+        return
+    cluster = request.getfixturevalue("pg_cluster")
+    name = f"docshelf_own_{uuid.uuid4().hex[:12]}"
+    url: str = cluster.create_database(name)
+    try:
+        yield url
+    finally:
+        cluster.drop_database(name)

@@ -15,8 +15,7 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -493,21 +492,6 @@ def test_template_get_writes_the_uploaded_file_byte_for_byte(
 
 
 # --- when the server is away or says no --------------------------------------------------
-
-
-@pytest.fixture
-def own_database_url(live: LiveServer, request: pytest.FixtureRequest) -> Iterator[str | None]:
-    """A database of its own on the module's backend, for a server this test may stop."""
-    if live.database_url is None:
-        yield None
-        return
-    cluster = request.getfixturevalue("pg_cluster")
-    name = f"docshelf_cli_{uuid.uuid4().hex[:12]}"
-    url: str = cluster.create_database(name)
-    try:
-        yield url
-    finally:
-        cluster.drop_database(name)
 
 
 def test_offline_sync_exits_3_and_the_local_copy_stays_readable(

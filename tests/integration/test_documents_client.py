@@ -14,14 +14,11 @@ import os
 import secrets
 import subprocess
 import sys
-import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import docx
-import pytest
 from docx.oxml.ns import qn
 
 from docshelf.client.app import Client
@@ -158,21 +155,6 @@ def test_a_sync_fetches_the_logo_a_template_needs_even_when_no_record_changed(
         assert restored.files.has(seeded.logo_sha)
     finally:
         restored.close()
-
-
-@pytest.fixture
-def own_database_url(live: LiveServer, request: pytest.FixtureRequest) -> Iterator[str | None]:
-    """A database of its own on the module's backend, for a server this test stops."""
-    if live.database_url is None:
-        yield None
-        return
-    cluster = request.getfixturevalue("pg_cluster")
-    name = f"docshelf_doc_{uuid.uuid4().hex[:12]}"
-    url: str = cluster.create_database(name)
-    try:
-        yield url
-    finally:
-        cluster.drop_database(name)
 
 
 def test_document_new_fills_the_template_offline_with_the_server_stopped(
