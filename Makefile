@@ -6,20 +6,20 @@ DEMO_DIR ?= .docshelf-demo
 HOST   ?= 127.0.0.1
 PORT   ?= 8470
 
-.PHONY: demo test test-fast lint typecheck pytest e2e system-packages venv-demo venv-dev clean
+.PHONY: demo test test-fast lint typecheck pytest e2e system-packages venv-demo venv-dev catalogues compiled clean
 
 ## demo: install into .venv, seed the demo content (once) and run the server
-demo: venv-demo
+demo: venv-demo compiled
 	scripts/system-packages.sh qt
 	$(BIN)/docshelf demo --data-dir $(DEMO_DIR) --host $(HOST) --port $(PORT)
 
 ## test: install what the tests need (system packages too) and run lint, types and tests
-test: system-packages venv-dev lint typecheck pytest e2e
+test: system-packages venv-dev compiled lint typecheck pytest e2e
 
 ## test-fast: the inner loop, a minute or two: unit tests and route tests against the app
 ## in process (tests/routes); no lint, no server processes, PostgreSQL or browser. `make
 ## test` runs these too, with everything else.
-test-fast: venv-dev
+test-fast: venv-dev compiled
 	$(BIN)/python -m pytest -n $(or $(PYTEST_WORKERS),2) --dist loadfile tests/unit tests/routes $(PYTEST_ARGS)
 
 lint: venv-dev
@@ -54,6 +54,19 @@ venv-dev: $(VENV)/.dev-installed
 $(VENV)/.dev-installed: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev,desktop]'
 	touch $@ $(VENV)/.demo-installed
+
+## catalogues: after changing texts in the code, bring the German and English catalogues
+## (src/docshelf/i18n/locale) up to date, translate what is new there, then compile
+catalogues: venv-dev
+	$(BIN)/python -m docshelf.i18n.tools update
+	$(BIN)/python -m docshelf.i18n.tools compile
+
+# The compiled catalogues (not in git): one per language, from all its .po files.
+LOCALE   := src/docshelf/i18n/locale
+MO_FILES := $(LOCALE)/de/LC_MESSAGES/docshelf.mo $(LOCALE)/en/LC_MESSAGES/docshelf.mo
+compiled: $(MO_FILES)
+$(MO_FILES) &: $(wildcard $(LOCALE)/*/LC_MESSAGES/*.po) | $(VENV)/.demo-installed
+	$(BIN)/python -m docshelf.i18n.tools compile
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build src/*.egg-info

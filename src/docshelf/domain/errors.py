@@ -24,11 +24,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+from docshelf.i18n import N_, tr
+
 
 class DocshelfError(Exception):
     status: ClassVar[int] = 500
     code: ClassVar[str] = "error"
-    default_title: ClassVar[str] = "Something went wrong"
+    default_title: ClassVar[str] = N_("Something went wrong")
 
     def __init__(
         self,
@@ -39,7 +41,7 @@ class DocshelfError(Exception):
     ) -> None:
         super().__init__(message)
         self.message = message
-        self.title = title or self.default_title
+        self.title = title or tr(self.default_title)
         self.details: dict[str, Any] = dict(details or {})
 
     def __str__(self) -> str:
@@ -51,42 +53,42 @@ class InvalidInput(DocshelfError, ValueError):
 
     status = 422
     code = "invalid"
-    default_title = "Invalid input"
+    default_title = N_("Invalid input")
 
 
 class HashMismatch(InvalidInput):
     code = "hash_mismatch"
-    default_title = "File damaged in transit"
+    default_title = N_("File damaged in transit")
 
 
 class NotAuthenticated(DocshelfError):
     status = 401
     code = "signed_out"
-    default_title = "Signed out"
+    default_title = N_("Signed out")
 
 
 class Forbidden(DocshelfError):
     status = 403
     code = "forbidden"
-    default_title = "Not allowed"
+    default_title = N_("Not allowed")
 
 
 class NotFound(DocshelfError):
     status = 404
     code = "not_found"
-    default_title = "Not found"
+    default_title = N_("Not found")
 
 
 class Conflict(DocshelfError):
     status = 409
     code = "conflict"
-    default_title = "Conflict"
+    default_title = N_("Conflict")
 
 
 class PayloadTooLarge(DocshelfError):
     status = 413
     code = "too_large"
-    default_title = "Too large"
+    default_title = N_("Too large")
 
 
 class _RetryLater(DocshelfError):
@@ -98,16 +100,16 @@ class _RetryLater(DocshelfError):
 class TooManyRequests(_RetryLater):
     status = 429
     code = "too_many_requests"
-    default_title = "Too many requests"
+    default_title = N_("Too many requests")
 
 
 class ServiceUnavailable(_RetryLater):
     status = 503
     code = "unavailable"
-    default_title = "Server busy"
+    default_title = N_("Server busy")
 
 
 class ConfigurationError(DocshelfError):
     status = 500
     code = "configuration"
-    default_title = "Configuration problem"
+    default_title = N_("Configuration problem")
