@@ -100,3 +100,11 @@ def test_numbers_sizes_and_dates_follow_the_language() -> None:
         assert format_number(1234.5, 1) == "1,234.5"
         assert format_percent(3, 2) == "100%"
         assert format_datetime(when) == "28/11/2026 19:05"
+
+
+def test_english_leftovers_finds_untranslated_texts_by_whole_words() -> None:
+    from docshelf.i18n.tools import english_leftovers
+
+    assert english_leftovers("Fehler: Not found (Datei x)") == ["Not found"]
+    assert english_leftovers("Nicht gefunden") == []
+    assert english_leftovers("NotFoundation") == []
