@@ -126,7 +126,7 @@ mkdir -p "$tmp/user" "$tmp/run"
 chmod 700 "$tmp/run"
 clean=(env -i "PATH=$PATH" "HOME=$tmp/user" "XDG_RUNTIME_DIR=$tmp/run"
   "DBUS_SESSION_BUS_ADDRESS=unix:path=$tmp/no-bus" "DOCSHELF_KEYRING=0"
-  "LANG=$locale" "TZ=UTC")
+  "LANG=$locale" "TZ=UTC" ${PYTHONPATH:+"PYTHONPATH=$PYTHONPATH"})
 ds() { "${clean[@]}" "$bin/docshelf" --home "$home" "$@"; }
 
 wait_for() { # SECONDS WHAT COMMAND...: until COMMAND succeeds
