@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QApplication
 from docshelf.client.app import Client
 from docshelf.desktop.app import DesktopApp
 from docshelf.desktop.worker import close_client
+from docshelf.i18n import DEFAULT_LANGUAGE, set_default_language
 
 
 def wait_until(condition: Callable[[], Any], timeout: float = 30.0, what: str = "condition") -> Any:
@@ -73,3 +74,4 @@ class Apps:
             app.window.deleteLater()
             close_client(client)
         QApplication.processEvents()
+        set_default_language(DEFAULT_LANGUAGE)  # the apps set the process's language

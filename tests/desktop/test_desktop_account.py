@@ -75,7 +75,7 @@ def test_sign_out_then_sign_in_as_another_user_shows_only_their_content(
     dialog = _login_dialog(app)
     wait_until(lambda: app.tasks.pending == 0, what="the sign-out")
 
-    assert "1 Änderung(en)" in asked[0]  # the question said what waits
+    assert "1 Änderung ist noch nicht hochgeladen" in asked[0]  # the question said what waits
     assert client.config is None
     assert _titles(app) == [] and app.window.organisation.profiles.count() == 0
     assert about.user.text() == "Benutzer: —"

@@ -59,7 +59,7 @@ def test_create_document_fills_with_the_chosen_profile_and_preselects_the_last_o
     assert created.parent == apps.documents and created.name.startswith(title)
     assert "044 222 22 22" in _text(created)
     assert apps.opened == [created]
-    assert "1 Feld(er) ohne Wert: Fax" in tab.message.text()
+    assert "1 Feld ohne Wert: Fax" in tab.message.text()
 
     # A new window on the same home preselects the profile used last.
     again = apps(Client(Home(client.home.root)))
@@ -100,4 +100,4 @@ def test_the_administration_view_lists_a_templates_tags_and_the_unknown_ones(
     tab.search.setText(title)
     shown = tab.admin.tags.text()
     assert f"Tags: field:{phone}, field:telefon{tag}" in shown
-    assert f"1 unbekannte(s) Tag(s): field:telefon{tag}" in shown
+    assert f"1 unbekanntes Tag: field:telefon{tag}" in shown

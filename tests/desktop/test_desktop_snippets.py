@@ -16,7 +16,6 @@ from docshelf.client import reading
 from docshelf.client.app import Client
 from docshelf.client.outbox import EditState
 from docshelf.desktop.app import DesktopApp
-from docshelf.desktop.i18n import Texts
 from docshelf.desktop.snippet_dialog import SnippetAnswer, SnippetDialog, SnippetForm
 from docshelf.server.demo.files import docx_bytes
 from support.api import LiveServer
@@ -36,8 +35,8 @@ def _dialog(fill: Callable[[SnippetDialog, SnippetForm], SnippetAnswer | None]) 
     """A stand-in for ``Prompts.snippet``: builds the real dialog, lets ``fill`` use it and
     answers what it answers (``dialog.answer()`` for what the widgets hold)."""
 
-    def ask(texts: Texts, form: SnippetForm) -> SnippetAnswer | None:
-        dialog = SnippetDialog(texts, form)
+    def ask(form: SnippetForm) -> SnippetAnswer | None:
+        dialog = SnippetDialog(form)
         try:
             return fill(dialog, form)
         finally:

@@ -353,19 +353,28 @@ def test_an_idle_app_shows_a_central_change_within_seconds_without_a_click(
         )
 
 
-def test_qts_own_buttons_follow_the_apps_language(tmp_path: Path, apps: Apps) -> None:
+def test_qts_own_buttons_speak_the_apps_language_with_one_spelling(
+    tmp_path: Path, apps: Apps
+) -> None:
     from PySide6.QtCore import QCoreApplication
 
-    def cancel() -> str:
-        return QCoreApplication.translate("QPlatformTheme", "Cancel")
+    def qt(text: str) -> str:
+        return QCoreApplication.translate("QPlatformTheme", text)
 
     app = apps(Client(Home(tmp_path / "home")), language="de")
-    assert cancel() == "Abbrechen"
+    # Ours, not Qt's catalogue: "Schliessen" as everywhere else in the app, never "Schließen".
+    assert (qt("Cancel"), qt("Close"), qt("&Yes")) == ("Abbrechen", "Schliessen", "Ja")
+    app.window.footer.show_details()
+    details = app.window.footer.details
+    assert details is not None
+    shown = [b.text() for b in details.buttons() if b.isVisible()]
+    assert "Schliessen" in shown and "Anmelden…" in shown  # signed out: it offers to sign in
     app.set_language("en")
-    assert cancel() == "Cancel"
+    assert qt("Cancel") == "Cancel"
+    app.window.footer.show_details()
+    assert "Close" in [b.text() for b in details.buttons() if b.isVisible()]
     app.set_language("de")
-    assert cancel() == "Abbrechen"
-    app.set_language("en")  # as the other tests expect Qt's texts
+    assert qt("Cancel") == "Abbrechen"
 
 
 def test_quit_ends_the_app_though_its_window_only_hides_into_the_tray(

@@ -7,10 +7,12 @@
 #   manual sync must have happened (`docshelf status`: new last update, schedule as it
 #   was). Screenshots of the window, the footer's pop-up and the tray menu on the way.
 #
-# Usage: tests/e2e/desktop.sh [--screenshots DIR] [--update-screenshots]
+# Usage: tests/e2e/desktop.sh [--screenshots DIR] [--update-screenshots] [--language de|en]
 #   --screenshots DIR     where to save the screenshots (also DOCSHELF_E2E_SCREENSHOTS;
 #                         default: a new temporary folder, kept)
 #   --update-screenshots  also copy them into docs/screenshots/ (the README shows them)
+#   --language de|en      the system's language the app starts in (default de); the
+#                         English screenshots are named desktop-*-en.png
 #
 # System packages: `scripts/system-packages.sh qt e2e` installs them when root. Without
 # root and with packages missing, it says what is missing, prints "SKIPPED" and exits 0.
@@ -23,18 +25,24 @@ bin=${VENV_BIN:-$root/.venv/bin}
 case "$bin" in /*) ;; *) bin=$root/$bin ;; esac
 shots=${DOCSHELF_E2E_SCREENSHOTS:-}
 update=0
+language=de
 
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --screenshots) [ $# -ge 2 ] || { usage >&2; exit 2; }; shots=$2; shift ;;
     --update-screenshots) update=1 ;;
+    --language) [ $# -ge 2 ] && [[ "$2" =~ ^(de|en)$ ]] || { usage >&2; exit 2; }; language=$2; shift ;;
     -h | --help) usage; exit 0 ;;
     *) usage >&2; exit 2 ;;
   esac
   shift
 done
 
+case "$language" in
+  de) locale=de_CH.UTF-8 suffix="" ;;
+  *) locale=en_GB.UTF-8 suffix="-en" ;;
+esac
 started=$SECONDS
 unset DISPLAY # nothing here may touch the display this was started from
 say() { echo "desktop e2e [$((SECONDS - started)) s]: $*"; }
@@ -112,12 +120,13 @@ fail() {
 
 # A clean environment: no proxies (only 127.0.0.1 is contacted), no session bus (the tray
 # icon must go to this X server's tray, not to a desktop's StatusNotifier host), a home
-# and runtime folder of its own, the token in a file instead of a keyring, German.
+# and runtime folder of its own, the token in a file instead of a keyring, the language
+# asked for (German by default).
 mkdir -p "$tmp/user" "$tmp/run"
 chmod 700 "$tmp/run"
 clean=(env -i "PATH=$PATH" "HOME=$tmp/user" "XDG_RUNTIME_DIR=$tmp/run"
   "DBUS_SESSION_BUS_ADDRESS=unix:path=$tmp/no-bus" "DOCSHELF_KEYRING=0"
-  "LANG=de_CH.UTF-8" "TZ=UTC")
+  "LANG=$locale" "TZ=UTC" ${PYTHONPATH:+"PYTHONPATH=$PYTHONPATH"})
 ds() { "${clean[@]}" "$bin/docshelf" --home "$home" "$@"; }
 
 wait_for() { # SECONDS WHAT COMMAND...: until COMMAND succeeds
@@ -275,7 +284,7 @@ read -r win_x win_y <<<"$(origin "$main")"
 read -r _ _ win_w win_h <<<"$(geometry "$main")"
 away
 sleep 0.5 # let the window finish drawing
-grab desktop-window "$win_x" "$win_y" "$win_w" "$win_h"
+grab "desktop-window$suffix" "$win_x" "$win_y" "$win_w" "$win_h"
 
 # 1. Tray icon: right-click, "Synchronisieren" (the first enabled entry, below the status).
 before=$(snapshot)
@@ -288,7 +297,7 @@ xdotool key Down
 sleep 0.4
 read -r m_x m_y _ _ <<<"$(geometry "$menu")"
 x0=$((m_x > 40 ? m_x - 40 : 0)) y0=$((m_y > 40 ? m_y - 40 : 0))
-grab desktop-tray-menu "$x0" "$y0" $((screen_w - x0)) $((screen_h - y0))
+grab "desktop-tray-menu$suffix" "$x0" "$y0" $((screen_w - x0)) $((screen_h - y0))
 xdotool key Return
 expect_manual_sync "tray menu → Synchronisieren" "$before"
 
@@ -317,7 +326,7 @@ x0=$((win_x + win_w - 460)) y0=$((p_y - 60))
 [ "$x0" -le $((p_x - 20)) ] || x0=$((p_x - 20))
 [ "$x0" -ge "$win_x" ] || x0=$win_x
 [ "$y0" -ge "$win_y" ] || y0=$win_y
-grab desktop-popup "$x0" "$y0" $((win_x + win_w - x0)) $((win_y + win_h - y0))
+grab "desktop-popup$suffix" "$x0" "$y0" $((win_x + win_w - x0)) $((win_y + win_h - y0))
 xdotool key Return
 expect_manual_sync "footer pop-up → Synchronisieren" "$before"
 
@@ -334,7 +343,7 @@ app_pid=""
 say "ok: SIGTERM ended the app"
 if [ "$update" -eq 1 ]; then
   mkdir -p "$root/docs/screenshots"
-  for name in desktop-window desktop-popup desktop-tray-menu; do
+  for name in desktop-window$suffix desktop-popup$suffix desktop-tray-menu$suffix; do
     size=$(wc -c <"$shots/$name.png")
     [ "$size" -lt 150000 ] || fail "$name.png is $size bytes, too big to keep"
     cp "$shots/$name.png" "$root/docs/screenshots/$name.png"

@@ -1,4 +1,4 @@
-"""The desktop app's words and formats, without a window."""
+"""The desktop app's words and formats, without a window: from the catalogue, per language."""
 
 from __future__ import annotations
 
@@ -9,19 +9,12 @@ import pytest
 
 from docshelf.client.status import Phase, Status, SyncState
 from docshelf.desktop.documents import fresh_path
-from docshelf.desktop.footer import problem_text, progress_text
-from docshelf.desktop.i18n import Texts, known_texts, language_for_locale
+from docshelf.desktop.footer import last_update_text, problem_text, progress_text
+from docshelf.desktop.language import FALLBACK, choose
+from docshelf.i18n import using
 
 WHEN = datetime(2026, 11, 28, 19, 5, tzinfo=timezone(timedelta(hours=1)))
-
-
-def test_every_text_exists_in_both_languages_with_the_same_placeholders() -> None:
-    import string
-
-    for key, (german, english) in known_texts().items():
-        fields = [{f for _, f, _, _ in string.Formatter().parse(t) if f} for t in (german, english)]
-        assert german and english, key
-        assert fields[0] == fields[1], key
+MB = 1024 * 1024
 
 
 @pytest.mark.parametrize(
@@ -29,39 +22,61 @@ def test_every_text_exists_in_both_languages_with_the_same_placeholders() -> Non
     [("de", "Letzte Aktualisierung: 28.11.2026 19:05"), ("en", "Last update: 28/11/2026 19:05")],
 )
 def test_last_update_as_users_know_it(language: str, expected: str) -> None:
-    texts = Texts(language)
     local = datetime(2026, 11, 28, 19, 5).astimezone()  # 19:05 on this machine's clock
-    assert texts("footer.last_update", when=texts.when(local)) == expected
-    assert texts("footer.last_update", when=texts.when(None)).endswith(": —")
+    with using(language):
+        assert last_update_text(Status(last_update=local)) == expected
+        assert last_update_text(Status()).endswith(": —")
 
 
 @pytest.mark.parametrize(
-    ("locale", "language"), [("de_CH", "de"), ("de-DE", "de"), ("en_GB", "en"), ("fr_CH", "en")]
+    ("saved", "environ", "language"),
+    [
+        ("en", {"LANG": "de_CH.UTF-8"}, "en"),  # the user's choice wins
+        (None, {"LANG": "de_CH.UTF-8"}, "de"),
+        (None, {"LC_ALL": "en_GB.UTF-8"}, "en"),
+        (None, {"LANG": "fr_CH.UTF-8"}, FALLBACK),  # no French: German
+        (None, {}, FALLBACK),
+        ("xx", {"LANG": "en_US"}, "en"),  # an unknown saved value counts as none
+    ],
 )
-def test_language_follows_the_system_locale(locale: str, language: str) -> None:
-    assert language_for_locale(locale) == language
+def test_language_is_the_users_choice_else_the_systems_else_german(
+    saved: str | None, environ: dict[str, str], language: str
+) -> None:
+    assert FALLBACK == "de"
+    assert choose(saved, environ) == language
 
 
-def test_progress_says_phase_n_of_m_and_bytes() -> None:
-    status = Status(
+def test_progress_says_phase_done_of_total_and_a_percentage() -> None:
+    files = Status(
         state=SyncState.SYNCING,
         phase=Phase.FILES,
         items_done=3,
         items_total=10,
-        bytes_done=1_500_000,
+        bytes_done=int(188.5 * MB),
+        bytes_total=int(314.6 * MB),
     )
-    assert progress_text(status, Texts("de")) == "Dateien laden 3 von 10 · 1,5 MB"
-    assert progress_text(status, Texts("en")) == "Downloading files 3 of 10 · 1.5 MB"
-    by_bytes = Status(state=SyncState.SYNCING, phase=Phase.FILES, bytes_done=50, bytes_total=200)
-    assert progress_text(by_bytes, Texts("en")) == "Downloading files 25% · 50 B"
+    with using("de"):
+        assert progress_text(files) == "Dateien laden 188,5 von 314,6 MB · 59 %"
+    with using("en"):
+        assert progress_text(files) == "Downloading files 188.5 of 314.6 MB · 59%"
+    changes = Status(state=SyncState.SYNCING, phase=Phase.CHANGES, items_done=3, items_total=10)
+    with using("de"):
+        assert progress_text(changes) == "Änderungen laden 3 von 10 · 30 %"
+    mixed = Status(state=SyncState.SYNCING, phase=Phase.FILES, bytes_done=900, bytes_total=2 * MB)
+    with using("en"):
+        assert progress_text(mixed) == "Downloading files 900 B of 2.0 MB · 0%"
 
 
-def test_problems_say_what_happened() -> None:
+def test_problems_say_what_happened_with_plurals() -> None:
     offline = Status(state=SyncState.OFFLINE, offline_since=WHEN)
-    assert problem_text(offline, Texts("de")).startswith("Offline seit ")
+    with using("de"):
+        assert problem_text(offline).startswith("Offline seit ")
+        assert problem_text(Status(state=SyncState.IDLE, conflicts=1)) == "1 Konflikt"
+        assert problem_text(Status(state=SyncState.IDLE, conflicts=2)) == "2 Konflikte"
     error = Status(state=SyncState.ERROR, message="Server refused: no", conflicts=2)
-    assert problem_text(error, Texts("en")) == "Error: Server refused · 2 conflict(s)"
-    assert problem_text(Status(state=SyncState.IDLE), Texts("en")) == ""
+    with using("en"):
+        assert problem_text(error) == "Error: Server refused · 2 conflicts"
+        assert problem_text(Status(state=SyncState.IDLE)) == ""
 
 
 def test_fresh_names_never_reuse_an_existing_file(tmp_path: Path) -> None:

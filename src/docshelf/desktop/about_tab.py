@@ -18,9 +18,11 @@ from PySide6.QtWidgets import (
 
 import docshelf
 from docshelf.client.status import Status
-from docshelf.desktop.i18n import LANGUAGES, Texts
+from docshelf.desktop.language import when
 from docshelf.desktop.library import Library
 from docshelf.desktop.prompts import Prompts
+from docshelf.i18n import LANGUAGES, current_language, ntr, tr
+from docshelf.i18n.formats import format_number
 
 
 class AboutTab(QWidget):
@@ -28,9 +30,8 @@ class AboutTab(QWidget):
     sign_out_requested = Signal()
     sign_in_requested = Signal()
 
-    def __init__(self, texts: Texts, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.texts = texts
         self.library = Library()
         self.status = Status()
         self.account = QGroupBox()
@@ -75,43 +76,64 @@ class AboutTab(QWidget):
             layout.addWidget(label)
         layout.addStretch(1)
         self.language.currentIndexChanged.connect(self._language_chosen)
-        self.set_texts(texts)
+        self.retranslate()
 
-    def set_texts(self, texts: Texts) -> None:
-        self.texts = texts
-        self.account.setTitle(texts("about.account"))
-        self.sync.setTitle(texts("about.sync"))
-        self.language_box.setTitle(texts("about.language"))
+    def retranslate(self) -> None:
+        self.account.setTitle(tr("Account"))
+        self.sync.setTitle(tr("Synchronisation"))
+        self.language_box.setTitle(tr("Language of the interface"))
         self.language.blockSignals(True)
-        self.language.setCurrentIndex(self.language.findData(texts.language))
+        self.language.setCurrentIndex(self.language.findData(current_language()))
         self.language.blockSignals(False)
-        self.version.setText(texts("about.version", version=docshelf.__version__))
-        self.help.setText(texts("about.help"))
+        self.version.setText(tr("Version {version}", version=docshelf.__version__))
+        self.help.setText(
+            tr(
+                "Help: docshelf synchronises by itself. To synchronise now: click «Last update»"
+                " at the bottom right and choose «Synchronise», Ctrl + double-click it, or use"
+                " the menu of the icon in the notification area."
+            )
+        )
         self.show_state(self.library, self.status)
 
     def show_state(self, library: Library, status: Status) -> None:
         self.library, self.status = library, status
-        texts = self.texts
-        self.user.setText(texts("about.user", user=library.login or "—"))
-        self.server.setText(texts("about.server", server=library.server or "—"))
-        self.interval.setText(texts("about.interval", minutes=_minutes(library.interval_ms)))
-        self.delay.setText(texts("about.delay", minutes=_minutes(library.max_delay_ms)))
-        self.next.setText(texts("about.next", when=texts.when(status.next_sync)))
-        self.log.setText(texts("about.log", path=library.log_file or status.log_path or "—"))
-        key = "about.sign_out" if library.signed_in else "action.sign_in"
-        self.account_button.setText(texts(key))
+        self.user.setText(tr("User: {user}", user=library.login or "—"))
+        self.server.setText(tr("Server: {server}", server=library.server or "—"))
+        self.interval.setText(
+            tr(
+                "Interval (ClientSyncInterval): {minutes} min",
+                minutes=_minutes(library.interval_ms),
+            )
+        )
+        self.delay.setText(
+            tr(
+                "Delay after start (ClientSyncMaxDelayAfterStart): up to {minutes} min",
+                minutes=_minutes(library.max_delay_ms),
+            )
+        )
+        self.next.setText(tr("Next sync: {when}", when=when(status.next_sync)))
+        self.log.setText(tr("Log file: {path}", path=library.log_file or status.log_path or "—"))
+        self.account_button.setText(tr("Sign out") if library.signed_in else tr("Sign in…"))
 
     def _account_clicked(self) -> None:
-        library, texts = self.library, self.texts
+        library = self.library
         if not library.signed_in:
             self.sign_in_requested.emit()
             return
-        question = texts("about.sign_out_confirm", user=library.login or "?")
+        user = library.login or "?"
+        question = tr(
+            "Sign {user} out? This device loses its access until you sign in again.", user=user
+        )
         if library.pending_uploads:
-            question += "\n\n" + texts(
-                "about.sign_out_pending", n=library.pending_uploads, user=library.login or "?"
+            question += "\n\n" + ntr(
+                "{n} edit is not uploaded yet. It stays here and goes up once {user} signs in"
+                " again; other users can sign in only after that.",
+                "{n} edits are not uploaded yet. They stay here and go up once {user} signs in"
+                " again; other users can sign in only after that.",
+                library.pending_uploads,
+                user=user,
             )
-        if self.prompts.confirm(texts("about.sign_out"), question):
+        if self.prompts.confirm(tr("Sign out"), question):
             self.sign_out_requested.emit()
 
     def _language_chosen(self, index: int) -> None:
@@ -119,4 +141,4 @@ class AboutTab(QWidget):
 
 
 def _minutes(ms: int) -> str:
-    return f"{ms / 60000:g}"
+    return format_number(round(ms / 60000, 2))

@@ -14,7 +14,7 @@ import random
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QLocale, QObject, QStandardPaths, QTimer, QUrl, Signal
+from PySide6.QtCore import QObject, QStandardPaths, QTimer, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QApplication, QMessageBox, QSystemTrayIcon
 
@@ -28,17 +28,18 @@ from docshelf.desktop import prefs
 from docshelf.desktop.conflicts import ConflictsDialog
 from docshelf.desktop.documents import open_snippet_copy
 from docshelf.desktop.footer import needs_sign_in
-from docshelf.desktop.i18n import Texts, language_for_locale
 from docshelf.desktop.instance import Instance
+from docshelf.desktop.language import choose, speak
 from docshelf.desktop.library import Library, load
 from docshelf.desktop.login import FirstSyncDialog, LoginDialog
 from docshelf.desktop.organisation_tab import Change
-from docshelf.desktop.qt_texts import QtTexts
+from docshelf.desktop.qt_words import QtWords
 from docshelf.desktop.tray import Tray
 from docshelf.desktop.wake import WakeWatch
 from docshelf.desktop.window import MainWindow
 from docshelf.desktop.worker import StatusBridge, SyncRunner, Tasks
 from docshelf.domain.errors import DocshelfError
+from docshelf.i18n import current_language, tr
 
 log = logging.getLogger("docshelf.desktop")
 
@@ -48,8 +49,9 @@ def _default_documents() -> Path:
     return Path(location or Path.home())
 
 
-def _open_with_system(path: Path) -> None:
-    QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
+def _open_with_system(path: Path) -> bool:
+    """False when the system has no application for the file or could not start it."""
+    return QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
 
 
 def describe(error: Exception) -> str:
@@ -70,16 +72,17 @@ class DesktopApp(QObject):
         scheduled: bool = True,
         tray: bool | None = None,
         documents: Path | None = None,
-        opener: Callable[[Path], None] = _open_with_system,
+        opener: Callable[[Path], bool] = _open_with_system,
         instance: Instance | None = None,
         watch_network: bool = True,
     ) -> None:
         super().__init__()
         self.client = client
-        chosen = language or prefs.load_language(client.home)
-        self.texts = Texts(chosen or language_for_locale(QLocale.system().name()))
-        self.qt_texts = QtTexts()
-        self.qt_texts.use(self.texts.language)
+        # The user's choice, else the system's locale, else German; for the whole process,
+        # so that the client's errors speak it too.
+        speak(choose(language or prefs.load_language(client.home)))
+        self.qt_words = QtWords()
+        self.qt_words.install()
         self.documents = documents or _default_documents()
         self.opener = opener
         self.instance = instance
@@ -98,8 +101,8 @@ class DesktopApp(QObject):
         self.bridge = StatusBridge(client)
         self.runner = SyncRunner(client, scheduled=scheduled, on_finished=self.sync_finished.emit)
         in_tray = QSystemTrayIcon.isSystemTrayAvailable() if tray is None else tray
-        self.tray = Tray(self.texts, show=in_tray)
-        self.window = MainWindow(self.texts, self, keep_in_tray=in_tray)
+        self.tray = Tray(show=in_tray)
+        self.window = MainWindow(self, keep_in_tray=in_tray)
         self.wake = WakeWatch(network=watch_network)
         self._soon = QTimer(self, singleShot=True)
         self._soon.timeout.connect(self.sync_now)
@@ -154,7 +157,7 @@ class DesktopApp(QObject):
         server, login = (config.server_url, config.login) if config else self._last_account
         # At first start there is no window yet to belong to.
         parent = None if first else self.window
-        self.login_dialog = LoginDialog(self.texts, self._sign_in, server, parent)
+        self.login_dialog = LoginDialog(self._sign_in, server, parent)
         self.login_dialog.user.setText(login)
         if first:
             self.login_dialog.signed_in.connect(lambda: self._first_sync(request=False))
@@ -181,7 +184,7 @@ class DesktopApp(QObject):
         self.runner.run_between_syncs(job)
 
     def _first_sync(self, *, request: bool = True) -> None:
-        self.first_sync = FirstSyncDialog(self.texts)
+        self.first_sync = FirstSyncDialog()
         self.first_sync.retry.connect(self.runner.request_sync)
         self.first_sync.rejected.connect(self.quit)
         self.first_sync.open()
@@ -228,7 +231,7 @@ class DesktopApp(QObject):
         if self._stopped:
             return
         self._stopped = True
-        self.qt_texts.use("en")  # takes its translator off the application again
+        self.qt_words.remove()  # takes its translator off the application again
         self.wake.stop()
         self._soon.stop()
         self.runner.stop()
@@ -288,7 +291,7 @@ class DesktopApp(QObject):
     # --- the local copy ------------------------------------------------------------------
 
     def reload(self) -> None:
-        language = self.texts.language
+        language = current_language()
         self.tasks.run(lambda: load(self.client, language), on_done=self._loaded)
 
     def _loaded(self, library: Library) -> None:
@@ -324,7 +327,7 @@ class DesktopApp(QObject):
 
     def show_conflicts(self) -> None:
         if self.conflicts_dialog is None:
-            self.conflicts_dialog = ConflictsDialog(self.texts, self.window)
+            self.conflicts_dialog = ConflictsDialog(self.window)
             self.conflicts_dialog.resolve_requested.connect(self.resolve)
         self._fill_conflicts(self.conflicts_dialog, self.library)
         self.conflicts_dialog.open()
@@ -340,7 +343,7 @@ class DesktopApp(QObject):
         self.edit(lambda editor: editor.resolve(ident, keep))
 
     def read_text(self, sha: str, done: Callable[[str], None]) -> None:
-        files, missing = self.client.files, self.texts("org.snippet_missing")
+        files, missing = self.client.files, _not_downloaded()
 
         def read() -> str:
             if not files.has(sha):
@@ -351,23 +354,19 @@ class DesktopApp(QObject):
 
     def open_snippet(self, sha: str, title: str) -> None:
         """A Word snippet: a copy in the documents folder, opened like "Create document"."""
-        files, folder, missing = (
-            self.client.files,
-            self.documents,
-            self.texts("org.snippet_missing"),
-        )
+        files, folder, missing = self.client.files, self.documents, _not_downloaded()
 
         def copy() -> Path:
             if not files.has(sha):
                 raise MissingFile(missing)
             return open_snippet_copy(files, sha, title, folder)
 
-        self.tasks.run(copy, on_done=self._created)
+        self.tasks.run(copy, on_done=self._open_copy)
 
     def create_document(self, template_id: str, lang: str, profile_id: str = "") -> None:
         """Fill the template with the profile's data into the documents folder and open it;
         what could not be filled, or why nothing was made, shows in the Templates tab."""
-        folder, ui, client = self.documents, self.texts.language, self.client
+        folder, ui, client = self.documents, current_language(), self.client
         tab = self.window.templates
 
         def make() -> NewDocument:
@@ -383,21 +382,37 @@ class DesktopApp(QObject):
 
     def _made(self, made: NewDocument) -> None:
         self.window.templates.show_created(made)
-        self._created(made.path)
+        if not self._open(made.path):
+            self.window.templates.show_failure(
+                self.window.templates.message.text() + "\n" + _cannot_open(made.path)
+            )
 
-    def _created(self, path: Path) -> None:
+    def _open_copy(self, path: Path) -> None:
+        self._open(path)
+
+    def _open(self, path: Path) -> bool:
+        """Open a new document with the system's application; say so when that fails."""
         self.created.append(path)
-        self.opener(path)
+        try:
+            opened = self.opener(path) is not False
+        except OSError as error:
+            log.warning("open failed", extra={"event": "open_failed", "error": str(error)})
+            opened = False
+        if not opened:
+            self._show_message(_cannot_open(path))
+        return opened
 
     def set_language(self, language: str) -> None:
-        self.texts = Texts(language)
-        self.qt_texts.use(language)
+        chosen = speak(language)
         home = self.client.home
-        self.tasks.run(lambda: prefs.save_language(home, language))
-        self.window.set_texts(self.texts)
-        self.tray.set_texts(self.texts)
+        self.tasks.run(lambda: prefs.save_language(home, chosen))
+        # Taken off and put back: Qt re-words what it showed (a language change event).
+        self.qt_words.remove()
+        self.qt_words.install()
+        self.window.retranslate()
+        self.tray.retranslate()
         if self.conflicts_dialog is not None:
-            self.conflicts_dialog.set_texts(self.texts)
+            self.conflicts_dialog.retranslate()
         self.reload()
 
     def show_error(self, error: Exception) -> None:
@@ -409,6 +424,22 @@ class DesktopApp(QObject):
         if self.error_box is None:
             self.error_box = QMessageBox(self.window)
             self.error_box.setIcon(QMessageBox.Icon.Warning)
-        self.error_box.setWindowTitle(self.texts("error.title"))
+            self.error_box.addButton(QMessageBox.StandardButton.Ok)
+        self.error_box.setWindowTitle("docshelf")
         self.error_box.setText(self.last_error)
+        ok = self.error_box.button(QMessageBox.StandardButton.Ok)
+        if ok is not None:
+            ok.setText(tr("OK"))
         self.error_box.open()
+
+
+def _not_downloaded() -> str:
+    return tr("The file of this snippet is not downloaded yet; synchronise, then try again.")
+
+
+def _cannot_open(path: Path) -> str:
+    return tr(
+        "Could not open «{path}»: no application opens this kind of file, or it did not"
+        " start. The file is there; open it from its folder.",
+        path=str(path),
+    )

@@ -24,15 +24,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from docshelf.desktop.i18n import Texts
+from docshelf.i18n import current_language, ntr, tr
 
 ID_ROLE = Qt.ItemDataRole.UserRole
 MINE, THEIRS = "mine", "theirs"
 
 
-def shown_value(value: Any, texts: Texts) -> str:
+def shown_value(value: Any) -> str:
     if value is None:
-        return texts("conflicts.empty")
+        return tr("(empty)")
     if isinstance(value, str):
         return value
     return json.dumps(value, ensure_ascii=False)
@@ -50,11 +50,10 @@ def shown_path(path: str, labels: Mapping[str, Mapping[str, str]], language: str
 class ConflictsDialog(QDialog):
     resolve_requested = Signal(str, str)  # upload id, "mine" or "theirs"
 
-    def __init__(self, texts: Texts, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         # Field key -> its labels by language, from the local copy (see shown_path).
         self.field_labels: dict[str, dict[str, str]] = {}
-        self.texts = texts
         self.conflicts: list[dict[str, Any]] = []
         self.intro = QLabel()
         self.intro.setWordWrap(True)
@@ -83,31 +82,21 @@ class ConflictsDialog(QDialog):
         layout.addWidget(self.table, 1)
         layout.addLayout(row)
         self.resize(760, 360)
-        self.set_texts(texts)
+        self.retranslate()
 
-    def set_texts(self, texts: Texts) -> None:
-        self.texts = texts
-        self.setWindowTitle(texts("conflicts.title"))
-        self.keep_mine.setText(texts("conflicts.keep_mine"))
-        self.take_theirs.setText(texts("conflicts.take_theirs"))
-        self.close_button.setText(texts("conflicts.close"))
-        self.table.setHorizontalHeaderLabels(
-            [
-                texts("conflicts.edit"),
-                texts("conflicts.field"),
-                texts("conflicts.mine"),
-                texts("conflicts.theirs"),
-            ]
-        )
+    def retranslate(self) -> None:
+        self.setWindowTitle(tr("Conflicts"))
+        self.keep_mine.setText(tr("Keep mine"))
+        self.take_theirs.setText(tr("Take theirs"))
+        self.close_button.setText(tr("Close"))
+        self.table.setHorizontalHeaderLabels([tr("Edit"), tr("Field"), tr("Mine"), tr("Theirs")])
         self.show_conflicts(self.conflicts)
 
     def show_conflicts(self, conflicts: list[dict[str, Any]]) -> None:
         selected = self.selected()
         self.conflicts = conflicts
-        texts = self.texts
-        self.intro.setText(
-            texts("conflicts.intro", n=len(conflicts)) if conflicts else texts("conflicts.none")
-        )
+        self.intro.setText(_intro(len(conflicts)) if conflicts else tr("No conflicts."))
+        language = current_language()
         self.table.setRowCount(len(conflicts))
         for row, conflict in enumerate(conflicts):
             theirs: dict[str, Any] = conflict.get("theirs") or {}
@@ -115,9 +104,9 @@ class ConflictsDialog(QDialog):
             paths = sorted(theirs)
             cells = [
                 conflict["summary"],
-                "\n".join(shown_path(p, self.field_labels, texts.language) for p in paths),
-                "\n".join(shown_value(mine.get(p), texts) for p in paths),
-                "\n".join(shown_value(theirs[p], texts) for p in paths),
+                "\n".join(shown_path(p, self.field_labels, language) for p in paths),
+                "\n".join(shown_value(mine.get(p)) for p in paths),
+                "\n".join(shown_value(theirs[p]) for p in paths),
             ]
             for column, text in enumerate(cells):
                 item = QTableWidgetItem(text)
@@ -146,3 +135,13 @@ class ConflictsDialog(QDialog):
             self.keep_mine.setEnabled(False)
             self.take_theirs.setEnabled(False)
             self.resolve_requested.emit(ident, keep)
+
+
+def _intro(count: int) -> str:
+    return ntr(
+        "{n} edit met someone else's change. Choose for each: keep your version (it goes up"
+        " at the next sync) or take theirs (yours is dropped).",
+        "{n} edits met someone else's change. Choose for each: keep your version (it goes up"
+        " at the next sync) or take theirs (yours is dropped).",
+        count,
+    )

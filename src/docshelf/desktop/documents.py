@@ -13,6 +13,7 @@ from pathlib import Path
 from docshelf.client.documents import fresh_path
 from docshelf.client.errors import MissingFile
 from docshelf.client.files import FileStore
+from docshelf.i18n import tr
 
 __all__ = ["fresh_path", "open_snippet_copy"]
 
@@ -23,7 +24,7 @@ def open_snippet_copy(files: FileStore, sha: str, title: str, folder: Path) -> P
     source = files.path(sha)
     if not source.is_file():
         raise MissingFile(
-            "The file of this snippet is not downloaded yet; synchronise, then try again."
+            tr("The file of this snippet is not downloaded yet; synchronise, then try again.")
         )
     return _copy_fresh(source, folder, title, ".docx")
 

@@ -21,8 +21,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from docshelf.client.status import Status, SyncState
-from docshelf.desktop.i18n import Texts
+from docshelf.client.status import Phase, Status, SyncState
+from docshelf.desktop.language import amounts, percent, phase_text, when
+from docshelf.i18n import ntr, tr
+from docshelf.i18n.formats import format_number, format_size
 
 PROGRESS_COLOR = "#1a7f37"  # green
 PROBLEM_COLOR = "#c62828"  # red
@@ -52,36 +54,53 @@ class ClickableLabel(QLabel):
         super().mouseDoubleClickEvent(event)
 
 
-def progress_text(status: Status, texts: Texts) -> str:
-    """Phase and n of m (or a percentage of the bytes), and the bytes so far."""
-    phase = texts.phase(status.phase)
-    if status.items_total:
-        text = texts(
-            "progress.items", phase=phase, done=status.items_done, total=status.items_total
-        )
-    elif status.bytes_total:
-        percent = min(100, round(100 * status.bytes_done / status.bytes_total))
-        text = texts("progress.percent", phase=phase, percent=percent)
-    elif status.items_done:
-        text = texts("progress.count", phase=phase, done=status.items_done)
+def progress_text(status: Status) -> str:
+    """Phase, n of m and a percentage (of the bytes when known, else of the items)."""
+    phase = phase_text(status.phase)
+    if status.bytes_total:
+        done, total = amounts(status.bytes_done, status.bytes_total, sizes=True)
+        share = percent(status.bytes_done, status.bytes_total)
+    elif status.items_total:
+        done, total = amounts(status.items_done, status.items_total, sizes=False)
+        share = percent(status.items_done, status.items_total)
     else:
         text = phase
-    if status.bytes_done:
-        text += f" · {texts.size(status.bytes_done)}"
-    return text
+        if status.items_done:
+            text = tr("{phase} {done}", phase=phase, done=format_number(status.items_done))
+        if status.bytes_done:
+            text = tr("{progress} · {size}", progress=text, size=format_size(status.bytes_done))
+        return text
+    return tr(
+        "{phase} {done} of {total} · {percent}", phase=phase, done=done, total=total, percent=share
+    )
 
 
-def problem_text(status: Status, texts: Texts) -> str:
+def widest_progress() -> str:
+    """The longest progress text the footer may show: its width keeps the label still."""
+    samples = [
+        tr(
+            "{phase} {done} of {total} · {percent}",
+            phase=phase_text(phase),
+            done=format_number(888.8, 1),
+            total=format_size(888.8 * 1024**2),
+            percent=percent(100, 100),
+        )
+        for phase in Phase
+    ]
+    return max(samples, key=len)
+
+
+def problem_text(status: Status) -> str:
     parts = []
     if status.state is SyncState.OFFLINE:
-        parts.append(texts("footer.offline", when=texts.when(status.offline_since)))
+        parts.append(tr("Offline since {when}", when=when(status.offline_since)))
     elif status.state is SyncState.SIGNED_OUT:
-        parts.append(texts("footer.signed_out"))
+        parts.append(tr("Signed out: please sign in again"))
     elif status.state is SyncState.ERROR:
         reason = (status.message or "").split(": ", 1)[0] or "?"
-        parts.append(texts("footer.error", reason=reason))
+        parts.append(tr("Error: {reason}", reason=reason))
     if status.conflicts:
-        parts.append(texts("footer.conflicts", n=status.conflicts))
+        parts.append(ntr("{n} conflict", "{n} conflicts", status.conflicts))
     return " · ".join(parts)
 
 
@@ -89,14 +108,26 @@ def needs_sign_in(status: Status) -> bool:
     return status.state in (SyncState.SIGNED_OUT, SyncState.NOT_SIGNED_IN)
 
 
-def details_text(status: Status, texts: Texts) -> str:
-    lines = [problem_text(status, texts)]
+def conflicts_text(count: int) -> str:
+    return ntr(
+        "{n} edit is in conflict. «Resolve conflicts…» shows both sides.",
+        "{n} edits are in conflict. «Resolve conflicts…» shows both sides.",
+        count,
+    )
+
+
+def last_update_text(status: Status) -> str:
+    return tr("Last update: {when}", when=when(status.last_update))
+
+
+def details_text(status: Status) -> str:
+    lines = [problem_text(status)]
     if status.message:
         lines.append(status.message)
     if status.conflicts:
-        lines.append(texts("details.conflicts", n=status.conflicts))
-    lines.append(texts("details.last_update", when=texts.when(status.last_update)))
-    lines.append(texts("details.log", path=status.log_path or "—"))
+        lines.append(conflicts_text(status.conflicts))
+    lines.append(last_update_text(status))
+    lines.append(tr("Log: {path}", path=status.log_path or "—"))
     return "\n\n".join(line for line in lines if line)
 
 
@@ -106,9 +137,8 @@ class Footer(QWidget):
     conflicts_requested = Signal()
     rendered = Signal()  # after each render: lets tests see every state shown
 
-    def __init__(self, texts: Texts, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.texts = texts
         self.status = Status()
         self.label = ClickableLabel()
         self.label.setCursor(Qt.CursorShape.PointingHandCursor)
@@ -134,30 +164,34 @@ class Footer(QWidget):
         self.details: QMessageBox | None = None
         self.details_sign_in: QPushButton | None = None
         self.details_conflicts: QPushButton | None = None
+        self.details_close: QPushButton | None = None
         # A Ctrl+click may be the first half of Ctrl+double-click: wait before the pop-up.
         self._pending_click = QTimer(self, singleShot=True)
         self._pending_click.timeout.connect(self.show_menu)
         self.label.clicked.connect(self._clicked)
         self.label.double_clicked.connect(self._double_clicked)
         self.problem.clicked.connect(lambda _modifiers: self.show_details())
-        self.show_status(self.status)
+        self.retranslate()
 
-    def set_texts(self, texts: Texts) -> None:
-        self.texts = texts
+    def retranslate(self) -> None:
+        # Wide enough for the longest progress of this language: the label never jumps.
+        metrics = self.progress.fontMetrics()
+        self.progress.setMinimumWidth(metrics.horizontalAdvance(widest_progress()) + 8)
         self.show_status(self.status)
 
     def show_status(self, status: Status) -> None:
         self.status = status
-        texts = self.texts
-        self.label.setText(texts("footer.last_update", when=texts.when(status.last_update)))
-        self.label.setToolTip(texts("footer.tooltip"))
-        self.sync_action.setText(texts("action.sync"))
-        self.sign_in_action.setText(texts("action.sign_in"))
-        self.conflicts_action.setText(texts("action.conflicts"))
+        self.label.setText(last_update_text(status))
+        self.label.setToolTip(
+            tr("Click: offer to synchronise · Ctrl + double-click: synchronise now")
+        )
+        self.sync_action.setText(tr("Synchronise"))
+        self.sign_in_action.setText(tr("Sign in…"))
+        self.conflicts_action.setText(tr("Resolve conflicts…"))
         syncing = status.state is SyncState.SYNCING
-        self.progress.setText(progress_text(status, texts) if syncing else "")
+        self.progress.setText(progress_text(status) if syncing else "")
         self.progress.setVisible(syncing)
-        problem = "" if syncing else problem_text(status, texts)
+        problem = "" if syncing else problem_text(status)
         self.problem.setText(problem)
         self.problem.setVisible(bool(problem))
         self.rendered.emit()
@@ -189,17 +223,19 @@ class Footer(QWidget):
         if self.details is None:
             self.details = QMessageBox(self)
             self.details.setIcon(QMessageBox.Icon.Warning)
-            self.details.addButton(QMessageBox.StandardButton.Close)
+            self.details_close = self.details.addButton(QMessageBox.StandardButton.Close)
             role = QMessageBox.ButtonRole.AcceptRole
             self.details_sign_in = self.details.addButton("", role)
             self.details_sign_in.clicked.connect(self.sign_in_requested.emit)
             self.details_conflicts = self.details.addButton("", role)
             self.details_conflicts.clicked.connect(self.conflicts_requested.emit)
         assert self.details_sign_in is not None and self.details_conflicts is not None
-        self.details.setWindowTitle(self.texts("details.title"))
-        self.details.setText(details_text(self.status, self.texts))
-        self.details_sign_in.setText(self.texts("action.sign_in"))
+        assert self.details_close is not None
+        self.details.setWindowTitle(tr("Synchronisation"))
+        self.details.setText(details_text(self.status))
+        self.details_close.setText(tr("Close"))
+        self.details_sign_in.setText(tr("Sign in…"))
         self.details_sign_in.setVisible(needs_sign_in(self.status))
-        self.details_conflicts.setText(self.texts("action.conflicts"))
+        self.details_conflicts.setText(tr("Resolve conflicts…"))
         self.details_conflicts.setVisible(self.status.conflicts > 0)
         self.details.open()

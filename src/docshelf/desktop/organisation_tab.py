@@ -31,19 +31,53 @@ from PySide6.QtWidgets import (
 )
 
 from docshelf.client.editing import Editor, Queued
-from docshelf.desktop.i18n import Texts
 from docshelf.desktop.library import Library
 from docshelf.desktop.prompts import Prompts
-from docshelf.desktop.snippet_dialog import Principal, SnippetAnswer, SnippetForm
+from docshelf.desktop.snippet_dialog import (
+    Principal,
+    SnippetAnswer,
+    SnippetForm,
+    choose_word_text,
+    no_file_text,
+    no_title_text,
+    not_word_text,
+    word_filter_text,
+)
 from docshelf.domain.accounts import EVERYONE, Role, group_principal, user_principal
 from docshelf.domain.snippets import SnippetKind
 from docshelf.domain.trees import would_create_cycle
+from docshelf.i18n import N_, current_language, ntr, tr
 
 ID_ROLE = Qt.ItemDataRole.UserRole
 INHERITED = QColor("#8a8a8a")  # grey: the value comes from the unit or the user
 OVERRIDDEN = QColor("#000000")  # black: the profile sets it
 
 Change = Callable[[Editor], Queued]
+
+# The boxes and buttons, by the names tests and code reach them with.
+WORDS = {
+    "org.profiles": N_("Profiles"),
+    "org.fields": N_("Fields"),
+    "org.snippets": N_("Snippets"),
+    "org.units": N_("Organisational units"),
+    "org.share": N_("Share…"),
+    "org.unshare": N_("Stop sharing…"),
+    "org.edit": N_("Edit…"),
+    "org.reset": N_("Reset to inherited"),
+    "org.assign_unit": N_("Assign unit…"),
+    "org.snippet_new": N_("New…"),
+    "org.snippet_edit": N_("Edit…"),
+    "org.snippet_delete": N_("Delete"),
+    "org.snippet_replace": N_("Replace file…"),
+    "org.snippet_open": N_("Open"),
+    "org.unit_new": N_("New sub-unit…"),
+    "org.unit_rename": N_("Rename…"),
+    "org.unit_move": N_("Move…"),
+    "org.unit_field": N_("Set field…"),
+    "org.unit_delete": N_("Delete"),
+}
+SNIPPET_KINDS = {"personal": N_("personal"), "shared": N_("shared"), "template": N_("template")}
+SNIPPET_FORMATS = {"html": N_("formatted"), "docx": N_("Word")}
 
 
 class Actions(Protocol):
@@ -59,9 +93,8 @@ class Actions(Protocol):
 
 
 class OrganisationTab(QWidget):
-    def __init__(self, texts: Texts, actions: Actions, parent: QWidget | None = None) -> None:
+    def __init__(self, actions: Actions, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.texts = texts
         self.ops = actions
         self.prompts = Prompts(self)
         self.library = Library()
@@ -88,7 +121,7 @@ class OrganisationTab(QWidget):
         self.snippets.currentItemChanged.connect(lambda *_: self._enable())
         self.snippets.itemDoubleClicked.connect(lambda _item: self._activate_snippet())
         self.units.currentItemChanged.connect(lambda *_: self._enable())
-        self.set_texts(texts)
+        self.retranslate()
 
     def _button(self, key: str, handler: Callable[[], None]) -> QPushButton:
         button = QPushButton()
@@ -170,42 +203,43 @@ class OrganisationTab(QWidget):
         status_row.addWidget(self.conflicts)
         layout.addLayout(status_row)
 
-    def set_texts(self, texts: Texts) -> None:
-        self.texts = texts
+    def retranslate(self) -> None:
         for key, box in self.boxes.items():
-            box.setTitle(texts(key))
-        labels = {
-            "org.unshare": "org.unshare",
-            "org.snippet_new": "org.new",
-            "org.snippet_edit": "org.edit",
-            "org.snippet_delete": "org.delete",
-            "org.unit_delete": "org.delete",
-        }
+            box.setTitle(tr(WORDS[key]))
         for key, button in self.buttons.items():
-            button.setText(texts(labels.get(key, key)))
-        self.fields.setHorizontalHeaderLabels([texts("org.field"), texts("org.value")])
+            button.setText(tr(WORDS[key]))
+        self.fields.setHorizontalHeaderLabels([tr("Field"), tr("Value")])
         self.show_library(self.library)
 
     # --- rendering -----------------------------------------------------------------------
 
     def show_library(self, library: Library) -> None:
         self.library = library
-        texts = self.texts
         _refill(self.profiles, [(self._profile_title(p), p["id"]) for p in library.profiles])
         _refill(self.snippets, [(self._snippet_label(s), s["id"]) for s in library.snippets])
         self._fill_units()
         self.boxes["org.units"].setVisible(library.may_manage_units)
         self.pending.setText(
-            texts("org.pending", n=library.pending_uploads) if library.pending_uploads else ""
+            ntr(
+                "{n} edit waits for the next sync",
+                "{n} edits wait for the next sync",
+                library.pending_uploads,
+            )
+            if library.pending_uploads
+            else ""
         )
-        self.conflicts.setText(texts("org.conflicts", n=len(library.conflicts)))
+        self.conflicts.setText(
+            ntr("Resolve {n} conflict…", "Resolve {n} conflicts…", len(library.conflicts))
+        )
         self.conflicts.setVisible(bool(library.conflicts))
         self._show_profile()
 
     def _profile_title(self, profile: dict[str, Any]) -> str:
         if profile.get("shared_with_me"):
-            return self.texts(
-                "org.shared_by", title=profile["title"], owner=profile.get("owner", "?")
+            return tr(
+                "{title} (shared by {owner})",
+                title=profile["title"],
+                owner=profile.get("owner", "?"),
             )
         return str(profile["title"])
 
@@ -249,7 +283,7 @@ class OrganisationTab(QWidget):
         if 0 <= selected_row < len(fields):
             self.fields.selectRow(selected_row)
         unit = (profile or {}).get("unit") or "—"
-        self.unit_label.setText(self.texts("org.unit", unit=unit) if profile else "")
+        self.unit_label.setText(tr("Unit: {unit}", unit=unit) if profile else "")
         self._enable()
 
     def field_key(self) -> str | None:
@@ -307,7 +341,7 @@ class OrganisationTab(QWidget):
             return
         shown = "" if field["value"] is None else str(field["value"])
         value = self.prompts.text(
-            profile["title"], self.texts("org.new_value", field=field["label"]), shown
+            profile["title"], tr("New value for {field}:", field=field["label"]), shown
         )
         if value is not None and value != shown:
             self.set_field(profile["id"], field["key"], value)
@@ -328,7 +362,7 @@ class OrganisationTab(QWidget):
         # By path: two units may share a name in different places of the tree.
         paths = {self.library.unit_path(u["id"]): u["id"] for u in self.library.units}
         chosen = self.prompts.choice(
-            profile["title"], self.texts("org.assign_unit"), sorted(paths, key=str.casefold)
+            profile["title"], tr("Assign unit…"), sorted(paths, key=str.casefold)
         )
         if chosen in paths:
             pid, uid = profile["id"], paths[chosen]
@@ -342,7 +376,7 @@ class OrganisationTab(QWidget):
             str(u["login"]) for u in self.library.users.values() if u["id"] != self.library.user_id
         )
         login = self.prompts.choice(
-            profile["title"], self.texts("org.share_with"), logins, editable=True
+            profile["title"], tr("Share with login:"), logins, editable=True
         )
         if login:
             pid = profile["id"]
@@ -355,7 +389,7 @@ class OrganisationTab(QWidget):
         logins = [
             self.library.principal_name(f"user:{u}") for u in profile.get("shared_with") or []
         ]
-        login = self.prompts.choice(profile["title"], self.texts("org.unshare"), logins)
+        login = self.prompts.choice(profile["title"], tr("Stop sharing…"), logins)
         if login:
             pid = profile["id"]
             self.ops.edit(lambda editor: editor.profile_share(pid, login, share=False))
@@ -363,10 +397,10 @@ class OrganisationTab(QWidget):
     # --- snippets ------------------------------------------------------------------------
 
     def _snippet_label(self, snippet: dict[str, Any]) -> str:
-        kind = self.texts("org.snippet." + snippet["kind"])
+        kind = tr(SNIPPET_KINDS.get(snippet["kind"], snippet["kind"]))
         body_format = snippet.get("body_format") or "text"
-        if body_format != "text":
-            kind = f"{kind} · {self.texts('org.snippet.' + body_format)}"
+        if body_format in SNIPPET_FORMATS:
+            kind = f"{kind} · {tr(SNIPPET_FORMATS[body_format])}"
         return f"{snippet['title']} ({kind})"
 
     def _author(self) -> frozenset[str]:
@@ -379,14 +413,14 @@ class OrganisationTab(QWidget):
     def _principals(self, held: frozenset[str] = frozenset()) -> tuple[Principal, ...]:
         """Everyone, the groups and the colleagues of the local copy, and whatever else
         ``held`` names (a group the copy no longer has stays visible, so it isn't lost)."""
-        library, texts = self.library, self.texts
-        offered = [Principal(EVERYONE, texts("snippet.everyone"))]
+        library = self.library
+        offered = [Principal(EVERYONE, tr("Everyone"))]
         for ident, name in sorted(library.group_names.items(), key=lambda g: g[1].casefold()):
-            offered.append(Principal(group_principal(ident), texts("snippet.group", name=name)))
+            offered.append(Principal(group_principal(ident), tr("Group {name}", name=name)))
         for user in sorted(library.users.values(), key=lambda u: str(u["login"]).casefold()):
             login = str(user["login"])
             if user["id"] == library.user_id:
-                label = texts("snippet.me", login=login)
+                label = tr("{login} (me)", login=login)
             else:
                 display = user.get("display_name")
                 label = f"{login} ({display})" if display and display != login else login
@@ -406,7 +440,7 @@ class OrganisationTab(QWidget):
             write=author,
             fixed=author,
         )
-        answer = self.prompts.snippet(self.texts, form)
+        answer = self.prompts.snippet(form)
         if answer is None or not self._usable(answer, creating=True):
             return
         title = answer.title
@@ -426,13 +460,13 @@ class OrganisationTab(QWidget):
         """Refuse, with a message, what the editor (or the server) would refuse anyway."""
         problem = None
         if not answer.title:
-            problem = self.texts("org.snippet_empty_title")
+            problem = no_title_text()
         elif creating and answer.shared and not self.library.may_share_snippets:
-            problem = self.texts("org.snippet_no_share")
+            problem = tr("Only layouters create shared snippets. Create a personal one instead.")
         elif answer.body_format == "docx" and answer.file is None and creating:
-            problem = self.texts("org.snippet_no_file")
+            problem = no_file_text()
         elif answer.file is not None and answer.file.suffix.lower() != ".docx":
-            problem = self.texts("org.snippet_not_docx", name=answer.file.name)
+            problem = not_word_text(answer.file.name)
         if problem is not None:
             self.ops.refuse(problem)
         return problem is None
@@ -440,7 +474,7 @@ class OrganisationTab(QWidget):
     def _changeable(self, snippet: dict[str, Any]) -> bool:
         if self.library.may_change_snippet(snippet):
             return True
-        self.ops.refuse(self.texts("org.snippet_no_change", title=snippet["title"]))
+        self.ops.refuse(tr("You may use «{title}» but not change it.", title=snippet["title"]))
         return False
 
     def edit_snippet(self) -> None:
@@ -467,7 +501,7 @@ class OrganisationTab(QWidget):
             read=read,
             write=write,
         )
-        answer = self.prompts.snippet(self.texts, form)
+        answer = self.prompts.snippet(form)
         if answer is None or not self._usable(answer, creating=False):
             return
         sid = snippet["id"]
@@ -498,13 +532,11 @@ class OrganisationTab(QWidget):
             return
         if not self._changeable(snippet):
             return
-        path = self.prompts.open_file(
-            self.texts("org.snippet_choose_file"), self.texts("snippet.word_filter")
-        )
+        path = self.prompts.open_file(choose_word_text(), word_filter_text())
         if path is None:
             return
         if path.suffix.lower() != ".docx":
-            self.ops.refuse(self.texts("org.snippet_not_docx", name=path.name))
+            self.ops.refuse(not_word_text(path.name))
             return
         sid = snippet["id"]
         self.ops.edit(lambda editor: editor.snippet_edit(sid, None, path))
@@ -529,9 +561,7 @@ class OrganisationTab(QWidget):
         snippet = self.snippet()
         if snippet is None or not self._changeable(snippet):
             return
-        if self.prompts.confirm(
-            self.texts("org.snippets"), self.texts("org.confirm_delete", what=snippet["title"])
-        ):
+        if self.prompts.confirm(tr("Snippets"), tr("Delete {what}?", what=snippet["title"])):
             sid = snippet["id"]
             self.ops.edit(lambda editor: editor.snippet_rm(sid))
 
@@ -539,7 +569,7 @@ class OrganisationTab(QWidget):
 
     def new_unit(self) -> None:
         parent = self.unit()
-        title = self.prompts.text(self.texts("org.units"), self.texts("org.unit_title"))
+        title = self.prompts.text(tr("Organisational units"), tr("Title of the unit:"))
         if title:
             parent_id = parent["id"] if parent else None
             self.ops.edit(lambda editor: editor.unit_new(title, parent_id))
@@ -549,7 +579,7 @@ class OrganisationTab(QWidget):
         if unit is None:
             return
         title = self.prompts.text(
-            self.texts("org.units"), self.texts("org.unit_title"), unit["title"]
+            tr("Organisational units"), tr("Title of the unit:"), unit["title"]
         )
         if title and title != unit["title"]:
             uid = unit["id"]
@@ -559,14 +589,14 @@ class OrganisationTab(QWidget):
         unit = self.unit()
         if unit is None:
             return
-        top = self.texts("org.unit_top")
+        top = tr("(top level)")
         paths = {
             self.library.unit_path(u["id"]): u["id"]
             for u in self.library.units
             if u["id"] != unit["id"]
         }
         chosen = self.prompts.choice(
-            unit["title"], self.texts("org.unit_move_to"), [top, *sorted(paths, key=str.casefold)]
+            unit["title"], tr("Move below:"), [top, *sorted(paths, key=str.casefold)]
         )
         if chosen is None or (chosen != top and chosen not in paths):
             return
@@ -574,7 +604,13 @@ class OrganisationTab(QWidget):
         parents = {u["id"]: u.get("parent_id") for u in self.library.units}
         if would_create_cycle(unit["id"], parent_id, parents):
             # The editor refuses this too; said here in the user's language.
-            self.ops.refuse(self.texts("org.unit_cycle", unit=unit["title"], parent=chosen))
+            self.ops.refuse(
+                tr(
+                    "«{unit}» cannot move below «{parent}»: that lies within it.",
+                    unit=unit["title"],
+                    parent=chosen,
+                )
+            )
             return
         uid = unit["id"]
         self.ops.edit(lambda editor: editor.unit_move(uid, parent_id))
@@ -583,16 +619,16 @@ class OrganisationTab(QWidget):
         unit = self.unit()
         if unit is None:
             return
-        lang = self.texts.language
+        lang = current_language()
         labels = {
             (f.get("labels") or {}).get(lang, f["key"]): f["key"] for f in self.library.fields
         }
-        label = self.prompts.choice(unit["title"], self.texts("org.choose_field"), sorted(labels))
+        label = self.prompts.choice(unit["title"], tr("Field:"), sorted(labels))
         if label is None:
             return
         key = labels[label]
         current = str((unit.get("fields") or {}).get(key, ""))
-        value = self.prompts.text(unit["title"], self.texts("org.new_value", field=label), current)
+        value = self.prompts.text(unit["title"], tr("New value for {field}:", field=label), current)
         if value is not None:
             uid = unit["id"]
             self.ops.edit(lambda editor: editor.unit_set(uid, key, value or None))
@@ -600,7 +636,7 @@ class OrganisationTab(QWidget):
     def delete_unit(self) -> None:
         unit = self.unit()
         if unit is not None and self.prompts.confirm(
-            self.texts("org.units"), self.texts("org.confirm_delete", what=unit["title"])
+            tr("Organisational units"), tr("Delete {what}?", what=unit["title"])
         ):
             uid = unit["id"]
             self.ops.edit(lambda editor: editor.unit_rm(uid))

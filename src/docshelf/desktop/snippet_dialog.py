@@ -41,10 +41,39 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from docshelf.desktop.i18n import Texts
+from docshelf.i18n import N_, tr
 
-FORMATS = ("text", "html", "docx")
+FORMATS = {"text": N_("Plain text"), "html": N_("Formatted text"), "docx": N_("Word file")}
+ORDER = list(FORMATS)
 VALUE_ROLE = Qt.ItemDataRole.UserRole
+TOOLS = {
+    "snippet.bold": N_("Bold"),
+    "snippet.italic": N_("Italic"),
+    "snippet.underline": N_("Underline"),
+    "snippet.bullets": N_("• Bullets"),
+    "snippet.numbers": N_("1. Numbering"),
+}
+
+
+# Also said by the Organisation tab, which checks an answer once more before queueing it.
+def no_title_text() -> str:
+    return tr("A snippet needs a title.")
+
+
+def no_file_text() -> str:
+    return tr("A Word snippet needs a Word file: «Choose file…».")
+
+
+def not_word_text(name: str) -> str:
+    return tr("«{name}» is not a Word file (.docx).", name=name)
+
+
+def choose_word_text() -> str:
+    return tr("Choose the Word file")
+
+
+def word_filter_text() -> str:
+    return tr("Word documents (*.docx)")
 
 
 @dataclass(frozen=True)
@@ -89,7 +118,7 @@ class RichTextEditor(QWidget):
     """A QTextEdit with a small tool bar: bold, italic, underline, bulleted and numbered
     lists. Its content is kept as HTML."""
 
-    def __init__(self, texts: Texts, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.edit = QTextEdit()
         self.edit.setAcceptRichText(True)
@@ -102,7 +131,7 @@ class RichTextEditor(QWidget):
             ("snippet.bullets", lambda: self.make_list(QTextListFormat.Style.ListDisc), False),
             ("snippet.numbers", lambda: self.make_list(QTextListFormat.Style.ListDecimal), False),
         ):
-            action = QAction(texts(key), self)
+            action = QAction(tr(TOOLS[key]), self)
             action.setCheckable(checkable)
             action.triggered.connect(lambda _checked=False, run=handler: run())
             self.tools.addAction(action)
@@ -178,20 +207,23 @@ class RightsPicker(QGroupBox):
     """Two check lists of the same principals: who may use (read) and who may change
     (write) the snippet, with a filter for long lists."""
 
-    def __init__(self, texts: Texts, form: SnippetForm, parent: QWidget | None = None) -> None:
-        super().__init__(texts("snippet.rights"), parent)
+    def __init__(self, form: SnippetForm, parent: QWidget | None = None) -> None:
+        super().__init__(tr("Rights"), parent)
         self.filter = QLineEdit()
-        self.filter.setPlaceholderText(texts("snippet.filter"))
+        self.filter.setPlaceholderText(tr("Filter groups and people…"))
         self.filter.setClearButtonEnabled(True)
         self.read = self._list(form, form.read, frozenset())
         self.write = self._list(form, form.write, form.fixed)
-        self.hint = QLabel(texts("snippet.read_hint") if form.creating else "")
+        self.hint = QLabel(tr("Nobody chosen: everyone may use it.") if form.creating else "")
         self.hint.setWordWrap(True)
         self.hint.setVisible(form.creating)
         columns = QHBoxLayout()
-        for key, widget in (("snippet.read", self.read), ("snippet.write", self.write)):
+        for label, widget in (
+            (tr("May use it (read):"), self.read),
+            (tr("May change it (write):"), self.write),
+        ):
             column = QVBoxLayout()
-            column.addWidget(QLabel(texts(key)))
+            column.addWidget(QLabel(label))
             column.addWidget(widget)
             columns.addLayout(column)
         layout = QVBoxLayout(self)
@@ -199,7 +231,7 @@ class RightsPicker(QGroupBox):
         layout.addLayout(columns)
         layout.addWidget(self.hint)
         self.filter.textChanged.connect(self._filter)
-        self._fixed_tip = texts("snippet.author_tip")
+        self._fixed_tip = tr("Whoever shares a snippet may keep changing it.")
         for row in range(self.write.count()):
             item = self.write.item(row)
             if item.data(VALUE_ROLE) in form.fixed:
@@ -250,30 +282,29 @@ class RightsPicker(QGroupBox):
 
 
 class SnippetDialog(QDialog):
-    def __init__(self, texts: Texts, form: SnippetForm, parent: QWidget | None = None) -> None:
+    def __init__(self, form: SnippetForm, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.texts = texts
         self.form = form
         self.file: Path | None = None
-        self.setWindowTitle(texts("snippet.new" if form.creating else "snippet.edit"))
+        self.setWindowTitle(tr("New snippet") if form.creating else tr("Edit snippet"))
         self.setMinimumWidth(560)
         self.name = QLineEdit(form.title)
         self.format = QComboBox()
-        for key in FORMATS:
-            self.format.addItem(texts(f"snippet.format.{key}"), key)
-        self.format.setCurrentIndex(FORMATS.index(form.body_format))
+        for key, label in FORMATS.items():
+            self.format.addItem(tr(label), key)
+        self.format.setCurrentIndex(ORDER.index(form.body_format))
         self.format.setEnabled(form.creating)  # a body keeps its format
         self.plain = QPlainTextEdit(form.body if form.body_format == "text" else "")
-        self.rich = RichTextEditor(texts)
+        self.rich = RichTextEditor()
         if form.body_format == "html":
             self.rich.set_html(form.body)
         self.file_label = QLabel(
-            texts("snippet.no_file") if form.creating else texts("snippet.file_kept")
+            tr("No file chosen")
+            if form.creating
+            else tr("The stored Word file stays until you choose another.")
         )
         self.file_label.setWordWrap(True)
-        self.choose = QPushButton(
-            texts("snippet.choose_file") if form.creating else texts("org.snippet_replace")
-        )
+        self.choose = QPushButton(tr("Choose file…") if form.creating else tr("Replace file…"))
         self.choose.clicked.connect(lambda: self.choose_file())
         word = QWidget()
         word_row = QHBoxLayout(word)
@@ -283,8 +314,8 @@ class SnippetDialog(QDialog):
         for page in (self.plain, self.rich, word):
             self.pages.addWidget(page)
         self.format.currentIndexChanged.connect(lambda _i: self._show_parts())
-        self.personal = QRadioButton(texts("snippet.personal"))
-        self.shared = QRadioButton(texts("snippet.shared"))
+        self.personal = QRadioButton(tr("Personal (for me only)"))
+        self.shared = QRadioButton(tr("Shared"))
         kinds = QButtonGroup(self)
         kinds.addButton(self.personal)
         kinds.addButton(self.shared)
@@ -295,8 +326,8 @@ class SnippetDialog(QDialog):
         row.addWidget(self.personal)
         row.addWidget(self.shared)
         row.addStretch(1)
-        self.kind_label = QLabel(texts("snippet.kind"))
-        self.rights = RightsPicker(texts, form)
+        self.kind_label = QLabel(tr("Kind"))
+        self.rights = RightsPicker(form)
         self.shared.toggled.connect(lambda _on: self._show_parts())
         self.problem = QLabel()
         self.problem.setStyleSheet("color: #b00020")
@@ -305,11 +336,13 @@ class SnippetDialog(QDialog):
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText(tr("OK"))
+        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(tr("Cancel"))
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         form_layout = QFormLayout()
-        form_layout.addRow(texts("org.snippet_title"), self.name)
-        form_layout.addRow(texts("snippet.format"), self.format)
+        form_layout.addRow(tr("Title"), self.name)
+        form_layout.addRow(tr("Format"), self.format)
         form_layout.addRow(self.kind_label, self.kind_row)
         layout = QVBoxLayout(self)
         layout.addLayout(form_layout)
@@ -334,7 +367,7 @@ class SnippetDialog(QDialog):
         return self.form.shared
 
     def _show_parts(self) -> None:
-        self.pages.setCurrentIndex(FORMATS.index(self.body_format()))
+        self.pages.setCurrentIndex(ORDER.index(self.body_format()))
         offered = self.offers_sharing()
         self.kind_label.setVisible(offered)
         self.kind_row.setVisible(offered)
@@ -344,7 +377,7 @@ class SnippetDialog(QDialog):
 
     def choose_file(self) -> None:
         name, _filter = QFileDialog.getOpenFileName(
-            self, self.texts("org.snippet_choose_file"), "", self.texts("snippet.word_filter")
+            self, choose_word_text(), "", word_filter_text()
         )
         if name:
             self.set_file(Path(name))
@@ -358,12 +391,12 @@ class SnippetDialog(QDialog):
     def problem_text(self) -> str | None:
         """What keeps the answer from being usable, in the user's language."""
         if not self.name.text().strip():
-            return self.texts("org.snippet_empty_title")
+            return no_title_text()
         if self.body_format() == "docx":
             if self.file is None and self.form.creating:
-                return self.texts("org.snippet_no_file")
+                return no_file_text()
             if self.file is not None and self.file.suffix.lower() != ".docx":
-                return self.texts("org.snippet_not_docx", name=self.file.name)
+                return not_word_text(self.file.name)
         return None
 
     def accept(self) -> None:

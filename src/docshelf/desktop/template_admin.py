@@ -29,25 +29,39 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from docshelf.desktop.i18n import Texts
+from docshelf.desktop.language import status_text, unknown_tags
 from docshelf.desktop.library import Library
 from docshelf.desktop.organisation_tab import Actions
 from docshelf.desktop.prompts import Prompts
 from docshelf.domain.templates import PublicationStatus
 from docshelf.domain.trees import would_create_cycle
+from docshelf.i18n import N_, current_language, tr
 
 STATUSES = [s.value for s in PublicationStatus]
-RIGHTS = ("use", "change")
+RIGHTS = {"use": N_("Use"), "change": N_("Change")}
+# The buttons and labels, by the names tests and code reach them with.
+WORDS = {
+    "admin.language": N_("Language"),
+    "admin.title": N_("Title"),
+    "admin.description": N_("Description"),
+    "admin.status": N_("Status"),
+    "admin.save": N_("Apply"),
+    "admin.grant": N_("Grant right…"),
+    "admin.withdraw": N_("Withdraw right…"),
+    "admin.replace_file": N_("Replace file…"),
+    "admin.move": N_("Move to group…"),
+    "admin.group_new": N_("New group…"),
+    "admin.group_rename": N_("Rename…"),
+    "admin.group_move": N_("Move…"),
+    "admin.group_delete": N_("Delete"),
+}
 
 
 class TemplateAdmin(QWidget):
     distribute_requested = Signal()
 
-    def __init__(
-        self, texts: Texts, actions: Actions, prompts: Prompts, parent: QWidget | None = None
-    ) -> None:
+    def __init__(self, actions: Actions, prompts: Prompts, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.texts = texts
         self.ops = actions
         self.prompts = prompts
         self.library = Library()
@@ -73,7 +87,7 @@ class TemplateAdmin(QWidget):
         self.distribute.clicked.connect(self.distribute_requested.emit)
         self._layout()
         self.language.currentIndexChanged.connect(lambda _i: self._fill_texts())
-        self.set_texts(texts)
+        self.retranslate()
 
     def _button(self, key: str, handler: Callable[[], None]) -> QPushButton:
         button = QPushButton()
@@ -127,18 +141,17 @@ class TemplateAdmin(QWidget):
         distribute_row.addWidget(self.distribute)
         layout.addLayout(distribute_row)
 
-    def set_texts(self, texts: Texts) -> None:
-        self.texts = texts
+    def retranslate(self) -> None:
         for key, button in self.buttons.items():
-            button.setText(texts(key))
+            button.setText(tr(WORDS[key]))
         for key, label in self.labels.items():
-            label.setText(texts(key))
+            label.setText(tr(WORDS[key]))
         for index, status in enumerate(STATUSES):
-            self.status.setItemText(index, texts(f"status.{status}"))
-        self.template_box.setTitle(texts("admin.template"))
-        self.group_box.setTitle(texts("admin.groups"))
-        self.distribute.setText(texts("admin.distribute"))
-        self.distribute.setToolTip(texts("admin.distribute_tip"))
+            self.status.setItemText(index, status_text(status))
+        self.template_box.setTitle(tr("Edit template"))
+        self.group_box.setTitle(tr("Template groups"))
+        self.distribute.setText(tr("Template distribution"))
+        self.distribute.setToolTip(tr("Upload your changes now (synchronise)"))
         self._shown = None
         self.show_template(self.library, self.template, self.group_id)
 
@@ -176,20 +189,20 @@ class TemplateAdmin(QWidget):
         if self.template is None:
             return ""
         tags, unknown = self.library.template_tags.get(self.template["id"], ([], []))
-        lines = [self.texts("admin.tags", tags=", ".join(tags) or "—")]
+        lines = [tr("Tags: {tags}", tags=", ".join(tags) or "—")]
         if unknown:
-            lines.append(self.texts("templates.unknown", n=len(unknown), tags=", ".join(unknown)))
+            lines.append(unknown_tags(unknown))
         return "\n".join(lines)
 
     def _languages(self) -> list[str]:
         template = self.template or {}
-        found = {self.texts.language, "de", "en"}
+        found = {current_language(), "de", "en"}
         for key in ("titles", "descriptions", "files"):
             found |= set(template.get(key) or {})
         return sorted(found)
 
     def _fill_languages(self) -> None:
-        chosen = self.language.currentText() or self.texts.language
+        chosen = self.language.currentText() or current_language()
         self.language.blockSignals(True)
         self.language.clear()
         self.language.addItems(self._languages())
@@ -205,8 +218,8 @@ class TemplateAdmin(QWidget):
         template = self.template
         if template is None:
             return ""
-        return self.texts(
-            "templates.rights",
+        return tr(
+            "Use: {use} · Change: {change}",
             use=self._names(template.get("use_rights") or []),
             change=self._names(template.get("change_rights") or []),
         )
@@ -216,9 +229,9 @@ class TemplateAdmin(QWidget):
 
     def _principal_label(self, principal: str) -> str:
         if principal == "*":
-            return self.texts("admin.everyone")
+            return tr("everyone")
         if principal.startswith("group:"):
-            return self.texts("admin.group", name=self.library.principal_name(principal))
+            return tr("group {name}", name=self.library.principal_name(principal))
         return self.library.principal_name(principal)
 
     # --- the template --------------------------------------------------------------------
@@ -245,9 +258,8 @@ class TemplateAdmin(QWidget):
         self.ops.edit(lambda editor: editor.template_set(tid, lang=lang, **changes))
 
     def _choose_right(self) -> str | None:
-        names = {self.texts(f"admin.right.{r}"): r for r in RIGHTS}
-        title = self.texts("admin.rights")
-        chosen = self.prompts.choice(title, self.texts("admin.which_right"), list(names))
+        names = {tr(label): right for right, label in RIGHTS.items()}
+        chosen = self.prompts.choice(tr("Rights"), tr("Which right?"), list(names))
         return names.get(chosen or "")
 
     def grant(self) -> None:
@@ -256,13 +268,13 @@ class TemplateAdmin(QWidget):
         if template is None or right is None:
             return
         # Principals as the editor takes them: "*", a login, "group:<id>".
-        candidates = {self.texts("admin.everyone"): "*"}
+        candidates = {tr("everyone"): "*"}
         for user in sorted(self.library.users.values(), key=lambda u: str(u["login"])):
             candidates[str(user["login"])] = str(user["login"])
         for group_id, name in sorted(self.library.group_names.items(), key=lambda g: g[1]):
-            candidates[self.texts("admin.group", name=name)] = f"group:{group_id}"
+            candidates[tr("group {name}", name=name)] = f"group:{group_id}"
         chosen = self.prompts.choice(
-            self.texts("admin.rights"), self.texts("admin.grant_to"), list(candidates), True
+            tr("Rights"), tr("Grant to (login, group or everyone):"), list(candidates), True
         )
         if not chosen:
             return
@@ -277,9 +289,7 @@ class TemplateAdmin(QWidget):
             return
         held = template.get(f"{right}_rights") or []
         labels = {self._principal_label(p): p for p in held}
-        chosen = self.prompts.choice(
-            self.texts("admin.rights"), self.texts("admin.withdraw_from"), list(labels)
-        )
+        chosen = self.prompts.choice(tr("Rights"), tr("Withdraw from:"), list(labels))
         if chosen in labels:
             principal, tid = labels[chosen], template["id"]
             self.ops.edit(lambda editor: editor.template_rights(tid, right, [], [principal]))
@@ -288,13 +298,13 @@ class TemplateAdmin(QWidget):
         template = self.template
         if template is None:
             return
-        languages = sorted((template.get("files") or {}).keys()) or [self.texts.language]
+        languages = sorted((template.get("files") or {}).keys()) or [current_language()]
         lang = self.prompts.choice(
-            self.texts("admin.replace_file"), self.texts("admin.file_language"), languages, True
+            tr("Replace file…"), tr("File of which language?"), languages, True
         )
         if not lang:
             return
-        path = self.prompts.open_file(self.texts("admin.choose_file"))
+        path = self.prompts.open_file(tr("Choose the new file"))
         if path is not None:
             tid = template["id"]
             self.ops.edit(lambda editor: editor.template_set_file(tid, lang, path))
@@ -305,7 +315,7 @@ class TemplateAdmin(QWidget):
             return
         paths = self._group_paths()
         chosen = self.prompts.choice(
-            self.texts("admin.move"), self.texts("admin.move_to"), sorted(paths, key=str.casefold)
+            tr("Move to group…"), tr("Move to:"), sorted(paths, key=str.casefold)
         )
         if chosen in paths:
             tid, gid = template["id"], paths[chosen]
@@ -314,7 +324,7 @@ class TemplateAdmin(QWidget):
     # --- template groups -----------------------------------------------------------------
 
     def _group_paths(self, leave_out: str | None = None) -> dict[str, str]:
-        lang = self.texts.language
+        lang = current_language()
         return {
             self.library.group_path(g["id"], lang): g["id"]
             for g in self.library.groups
@@ -325,20 +335,18 @@ class TemplateAdmin(QWidget):
         return next((g for g in self.library.groups if g["id"] == self.group_id), None)
 
     def new_group(self) -> None:
-        title = self.prompts.text(self.texts("admin.groups"), self.texts("admin.group_title"))
+        title = self.prompts.text(tr("Template groups"), tr("Title of the group:"))
         if title:
-            lang, parent = self.texts.language, self.group_id
+            lang, parent = current_language(), self.group_id
             self.ops.edit(lambda editor: editor.template_group_new(lang, title, parent))
 
     def rename_group(self) -> None:
         group = self._group()
         if group is None:
             return
-        lang = self.texts.language
+        lang = current_language()
         current = (group.get("titles") or {}).get(lang, "")
-        title = self.prompts.text(
-            self.texts("admin.groups"), self.texts("admin.group_title"), current
-        )
+        title = self.prompts.text(tr("Template groups"), tr("Title of the group:"), current)
         if title and title != current:
             gid = group["id"]
             self.ops.edit(
@@ -351,11 +359,11 @@ class TemplateAdmin(QWidget):
         group = self._group()
         if group is None:
             return
-        top = self.texts("admin.group_top")
+        top = tr("(top level)")
         paths = self._group_paths(leave_out=group["id"])
         chosen = self.prompts.choice(
-            self.texts("admin.groups"),
-            self.texts("admin.move_to"),
+            tr("Template groups"),
+            tr("Move to:"),
             [top, *sorted(paths, key=str.casefold)],
         )
         if chosen is None or (chosen != top and chosen not in paths):
@@ -363,8 +371,14 @@ class TemplateAdmin(QWidget):
         parent_id = None if chosen == top else paths[chosen]
         parents = {g["id"]: g.get("parent_id") for g in self.library.groups}
         if would_create_cycle(group["id"], parent_id, parents):
-            name = self.library.group_path(group["id"], self.texts.language)
-            self.ops.refuse(self.texts("admin.group_cycle", group=name, parent=chosen))
+            name = self.library.group_path(group["id"], current_language())
+            self.ops.refuse(
+                tr(
+                    "«{group}» cannot move below «{parent}»: that lies within it.",
+                    group=name,
+                    parent=chosen,
+                )
+            )
             return
         gid = group["id"]
         self.ops.edit(
@@ -377,9 +391,7 @@ class TemplateAdmin(QWidget):
         group = self._group()
         if group is None:
             return
-        name = self.library.group_path(group["id"], self.texts.language)
-        if self.prompts.confirm(
-            self.texts("admin.groups"), self.texts("org.confirm_delete", what=name)
-        ):
+        name = self.library.group_path(group["id"], current_language())
+        if self.prompts.confirm(tr("Template groups"), tr("Delete {what}?", what=name)):
             gid = group["id"]
             self.ops.edit(lambda editor: editor.template_group_rm(gid))

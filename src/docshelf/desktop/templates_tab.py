@@ -29,11 +29,12 @@ from PySide6.QtWidgets import (
 )
 
 from docshelf.client.documents import NewDocument
-from docshelf.desktop.i18n import Texts
+from docshelf.desktop.language import status_text, unknown_tags
 from docshelf.desktop.library import Library, title
 from docshelf.desktop.organisation_tab import Actions
 from docshelf.desktop.prompts import Prompts
 from docshelf.desktop.template_admin import TemplateAdmin
+from docshelf.i18n import current_language, ntr, tr
 
 ID_ROLE = Qt.ItemDataRole.UserRole
 ALL = ""  # the tree's root item: every template
@@ -42,13 +43,12 @@ ALL = ""  # the tree's root item: every template
 class TemplatesTab(QWidget):
     create_requested = Signal(str, str, str)  # template id, language, profile id ("": none)
 
-    def __init__(self, texts: Texts, actions: Actions, parent: QWidget | None = None) -> None:
+    def __init__(self, actions: Actions, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.texts = texts
         self.library = Library()
         self.prompts = Prompts(self)
         self.admin_mode = QCheckBox()
-        self.admin = TemplateAdmin(texts, actions, self.prompts)
+        self.admin = TemplateAdmin(actions, self.prompts)
         self.admin.hide()
         self.message = QLabel()
         self.message.setWordWrap(True)
@@ -77,7 +77,7 @@ class TemplatesTab(QWidget):
         self.list.itemActivated.connect(lambda _item: self._create())
         self.create_button.clicked.connect(self._create)
         self.admin_mode.toggled.connect(lambda _on: self._admin_toggled())
-        self.set_texts(texts)
+        self.retranslate()
 
     def _layout(self) -> None:
         middle = QWidget()
@@ -110,14 +110,13 @@ class TemplatesTab(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(splitter)
 
-    def set_texts(self, texts: Texts) -> None:
-        self.texts = texts
-        self.search.setPlaceholderText(texts("templates.search"))
-        self.create_button.setText(texts("templates.create"))
-        self.language_label.setText(texts("templates.language"))
-        self.profile_label.setText(texts("templates.profile"))
-        self.admin_mode.setText(texts("templates.admin"))
-        self.admin.set_texts(texts)
+    def retranslate(self) -> None:
+        self.search.setPlaceholderText(tr("Search…"))
+        self.create_button.setText(tr("Create document"))
+        self.language_label.setText(tr("Language"))
+        self.profile_label.setText(tr("Profile"))
+        self.admin_mode.setText(tr("Administration"))
+        self.admin.retranslate()
         self.show_library(self.library)
 
     # --- rendering -----------------------------------------------------------------------
@@ -133,7 +132,7 @@ class TemplatesTab(QWidget):
         selected_group = self._current_id(self.groups.currentItem(), ALL)
         self.groups.blockSignals(True)
         self.groups.clear()
-        root = QTreeWidgetItem([self.texts("templates.all")])
+        root = QTreeWidgetItem([tr("All templates")])
         root.setData(0, ID_ROLE, ALL)
         self.groups.addTopLevelItem(root)
         items = {ALL: root}
@@ -145,7 +144,7 @@ class TemplatesTab(QWidget):
                 placed = pending  # orphans (parent not visible to this user) go to the top
             for group in placed:
                 parent = items.get(group.get("parent_id") or ALL, root)
-                item = QTreeWidgetItem(parent, [title(group, self.texts.language)])
+                item = QTreeWidgetItem(parent, [title(group, current_language())])
                 item.setData(0, ID_ROLE, group["id"])
                 items[group["id"]] = item
                 pending.remove(group)
@@ -176,7 +175,7 @@ class TemplatesTab(QWidget):
             found.append(template)
         if needle or group == ALL:
             # Across groups the groups' own order means nothing: alphabetical, as listed.
-            found.sort(key=lambda t: title(t, self.texts.language).casefold())
+            found.sort(key=lambda t: title(t, current_language()).casefold())
         return found
 
     def _fill_list(self) -> None:
@@ -185,12 +184,12 @@ class TemplatesTab(QWidget):
         self.list.clear()
         current = None
         for template in self.visible_templates():
-            text = title(template, self.texts.language)
+            text = title(template, current_language())
             if self.administering():
-                status = self.texts(f"status.{template['status']}")
-                text = self.texts("templates.with_status", title=text, status=status)
+                status = status_text(template["status"])
+                text = tr("{title} [{status}]", title=text, status=status)
             if not self.library.offline_ready.get(template["id"], True):
-                text = self.texts("templates.not_offline", title=text)
+                text = tr("{title} (not ready offline)", title=text)
             item = QListWidgetItem(text)
             item.setData(ID_ROLE, template["id"])
             self.list.addItem(item)
@@ -208,14 +207,14 @@ class TemplatesTab(QWidget):
         return next((t for t in self.library.templates if t["id"] == ident), None)
 
     def _show_details(self) -> None:
-        texts, template = self.texts, self.selected()
-        lang = texts.language
+        template = self.selected()
+        lang = current_language()
         self.language.clear()
         if self.administering():
             group = self._current_id(self.groups.currentItem(), ALL)
             self.admin.show_template(self.library, template, group or None)
         if template is None:
-            self.heading.setText(texts("templates.none"))
+            self.heading.setText(tr("No template selected"))
             self.description.clear()
             self.facts.clear()
             self.create_button.setEnabled(False)
@@ -225,20 +224,25 @@ class TemplatesTab(QWidget):
         self.description.setText(descriptions.get(lang) or next(iter(descriptions.values()), ""))
         languages = sorted((template.get("files") or {}).keys())
         facts = [
-            texts("templates.languages", langs=", ".join(languages) or "—"),
-            texts("templates.type", kind=f".{template.get('kind', '?')}"),
+            tr("Languages: {langs}", langs=", ".join(languages) or "—"),
+            tr("File type: {kind}", kind="." + str(template.get("kind", "?"))),
         ]
         if self.library.is_layouter:
-            facts.append(texts("templates.status", status=texts(f"status.{template['status']}")))
+            facts.append(tr("Status: {status}", status=status_text(template["status"])))
             facts.append(
-                texts(
-                    "templates.rights",
+                tr(
+                    "Use: {use} · Change: {change}",
                     use=self._principals(template.get("use_rights") or []),
                     change=self._principals(template.get("change_rights") or []),
                 )
             )
         if not self.library.offline_ready.get(template["id"], True):
-            facts.append(texts("templates.offline_missing"))
+            facts.append(
+                tr(
+                    "Not ready offline: synchronise so that everything it needs (file, logos,"
+                    " snippets) is on this computer."
+                )
+            )
         self.facts.setText("\n".join(facts))
         self.language.addItems(languages)
         if lang in languages:
@@ -253,8 +257,7 @@ class TemplatesTab(QWidget):
         self._fill_list()
 
     def _principals(self, rights: list[str]) -> str:
-        everyone = "alle" if self.texts.language == "de" else "everyone"
-        names = [everyone if r == "*" else self.library.principal_name(r) for r in rights]
+        names = [tr("everyone") if r == "*" else self.library.principal_name(r) for r in rights]
         return ", ".join(names) or "—"
 
     def _fill_profiles(self) -> None:
@@ -265,7 +268,7 @@ class TemplatesTab(QWidget):
         for profile in self.library.profiles:
             self.profile.addItem(profile["title"], profile["id"])
         if not self.library.profiles:
-            self.profile.addItem(self.texts("templates.no_profile"), "")
+            self.profile.addItem(tr("(my own details)"), "")
         index = self.profile.findData(chosen) if chosen else -1
         self.profile.setCurrentIndex(max(index, 0))
         self.profile.blockSignals(False)
@@ -279,18 +282,20 @@ class TemplatesTab(QWidget):
 
     def show_created(self, made: NewDocument) -> None:
         """What the new document holds: created where, fields without a value, unknown tags."""
-        texts = self.texts
-        lines = [texts("templates.created", path=str(made.path))]
+        lines = [tr("Created: {path}", path=str(made.path))]
         if not made.fillable:
-            lines.append(texts("templates.copied"))
+            lines.append(tr("Nothing filled: this file has no fields."))
         if made.missing:
             lines.append(
-                texts("templates.missing", n=len(made.missing), labels=", ".join(made.missing))
+                ntr(
+                    "{n} field without a value: {labels}",
+                    "{n} fields without a value: {labels}",
+                    len(made.missing),
+                    labels=", ".join(made.missing),
+                )
             )
         if made.unknown:
-            lines.append(
-                texts("templates.unknown", n=len(made.unknown), tags=", ".join(made.unknown))
-            )
+            lines.append(unknown_tags(made.unknown))
         self.message.setText("\n".join(lines))
 
     def show_failure(self, message: str) -> None:

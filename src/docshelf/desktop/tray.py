@@ -1,4 +1,5 @@
-"""The tray icon: the same status as the footer, and the menu Synchronisieren/Öffnen/Beenden.
+"""The tray icon: the footer's state (syncing, up to date, offline, signed out, error,
+conflicts) in its colour and tooltip, and the menu Synchronisieren/Öffnen/Beenden.
 
 The menu is rebuilt from the current status each time it opens, so it never shows a
 stale state. Notifications only for what needs the user: errors and new conflicts,
@@ -6,6 +7,8 @@ never for a routine sync.
 """
 
 from __future__ import annotations
+
+from enum import StrEnum
 
 from PySide6.QtCore import QObject, Qt, Signal, SignalInstance
 from PySide6.QtGui import QAction, QColor, QIcon, QPainter, QPixmap
@@ -15,24 +18,53 @@ from docshelf.client.status import Status, SyncState
 from docshelf.desktop.footer import (
     PROBLEM_COLOR,
     PROGRESS_COLOR,
+    conflicts_text,
+    last_update_text,
     needs_sign_in,
     problem_text,
     progress_text,
 )
-from docshelf.desktop.i18n import Texts
+from docshelf.i18n import tr
+
+
+class TrayState(StrEnum):
+    """What the icon shows: the footer's state, conflicts included (they are no SyncState)."""
+
+    UP_TO_DATE = "up_to_date"
+    SYNCING = "syncing"
+    OFFLINE = "offline"
+    SIGNED_OUT = "signed_out"
+    ERROR = "error"
+    CONFLICTS = "conflicts"
+
 
 # Keyed on the state, never on display text.
 STATE_COLORS = {
-    SyncState.IDLE: "#1565c0",
-    SyncState.SYNCING: PROGRESS_COLOR,
-    SyncState.OFFLINE: "#757575",
-    SyncState.SIGNED_OUT: PROBLEM_COLOR,
-    SyncState.ERROR: PROBLEM_COLOR,
-    SyncState.NOT_SIGNED_IN: "#757575",
+    TrayState.UP_TO_DATE: "#1565c0",  # blue
+    TrayState.SYNCING: PROGRESS_COLOR,  # green, as the footer's progress
+    TrayState.OFFLINE: "#757575",  # grey
+    TrayState.SIGNED_OUT: "#6a1b9a",  # purple: not broken, but needs the user
+    TrayState.ERROR: PROBLEM_COLOR,  # red, as the footer's problems
+    TrayState.CONFLICTS: "#e65100",  # orange
 }
 
 
-def state_icon(state: SyncState) -> QIcon:
+def tray_state(status: Status) -> TrayState:
+    """The footer's state in one word; what needs the user first, conflicts last."""
+    if status.state is SyncState.SYNCING:
+        return TrayState.SYNCING
+    if needs_sign_in(status):
+        return TrayState.SIGNED_OUT
+    if status.state is SyncState.ERROR:
+        return TrayState.ERROR
+    if status.state is SyncState.OFFLINE:
+        return TrayState.OFFLINE
+    if status.conflicts:
+        return TrayState.CONFLICTS
+    return TrayState.UP_TO_DATE
+
+
+def state_icon(state: TrayState) -> QIcon:
     pixmap = QPixmap(32, 32)
     pixmap.fill(Qt.GlobalColor.transparent)
     painter = QPainter(pixmap)
@@ -50,23 +82,20 @@ def state_icon(state: SyncState) -> QIcon:
     return QIcon(pixmap)
 
 
-def status_line(status: Status, texts: Texts) -> str:
+def status_line(status: Status) -> str:
     """One line, the footer's words: what the tooltip and the menu's first entry say."""
     if status.state is SyncState.SYNCING:
-        return progress_text(status, texts)
-    problem = problem_text(status, texts)
-    if problem:
-        return problem
-    return texts("footer.last_update", when=texts.when(status.last_update))
+        return progress_text(status)
+    return problem_text(status) or last_update_text(status)
 
 
-def hints_line(status: Status, texts: Texts) -> str:
+def hints_line(status: Status) -> str:
     """How changes reach this desk: at once over the hint connection, or at the interval."""
     if status.hints == "connected":
-        return texts("hints.connected")
+        return tr("Changes arrive at once")
     if status.hints == "connecting":
-        return texts("hints.connecting")
-    return texts("hints.interval")
+        return tr("Connecting for changes at once")
+    return tr("Changes arrive with the next synchronisation")
 
 
 class Tray(QObject):
@@ -77,13 +106,13 @@ class Tray(QObject):
     quit_requested = Signal()
     notified = Signal(str, str)  # title, text
 
-    def __init__(self, texts: Texts, *, show: bool) -> None:
+    def __init__(self, *, show: bool) -> None:
         super().__init__()
-        self.texts = texts
         self.status = Status()
+        self.shown = tray_state(self.status)
         self._rendered_once = False
         self._last_error: str | None = None
-        self.icon = QSystemTrayIcon(state_icon(SyncState.NOT_SIGNED_IN))
+        self.icon = QSystemTrayIcon(state_icon(self.shown))
         self.menu = QMenu()
         self.menu.aboutToShow.connect(self.rebuild_menu)
         self.icon.setContextMenu(self.menu)
@@ -92,36 +121,35 @@ class Tray(QObject):
         if show:
             self.icon.show()
 
-    def set_texts(self, texts: Texts) -> None:
-        self.texts = texts
+    def retranslate(self) -> None:
         self.show_status(self.status)
 
     def show_status(self, status: Status) -> None:
         previous, self.status = self.status, status
-        if previous.state is not status.state or not self._rendered_once:
-            self.icon.setIcon(state_icon(status.state))
-        self.icon.setToolTip(
-            f"docshelf — {status_line(status, self.texts)}\n{hints_line(status, self.texts)}"
-        )
+        state = tray_state(status)
+        if state is not self.shown or not self._rendered_once:
+            self.shown = state
+            self.icon.setIcon(state_icon(state))
+        self.icon.setToolTip(f"docshelf — {status_line(status)}\n{hints_line(status)}")
         if self._rendered_once:
             self._notify_if_needed(previous, status)
         self._rendered_once = True
 
     def rebuild_menu(self) -> None:
-        texts, status = self.texts, self.status
+        status = self.status
         self.menu.clear()
-        line = self.menu.addAction(status_line(status, texts))
+        line = self.menu.addAction(status_line(status))
         line.setEnabled(False)
         self.menu.addSeparator()
-        sync = self._add(texts("action.sync"), self.sync_requested)
+        sync = self._add(tr("Synchronise"), self.sync_requested)
         sync.setEnabled(status.state is not SyncState.SYNCING and not needs_sign_in(status))
         if needs_sign_in(status):
-            self._add(texts("action.sign_in"), self.sign_in_requested)
+            self._add(tr("Sign in…"), self.sign_in_requested)
         if status.conflicts:
-            self._add(texts("action.conflicts"), self.conflicts_requested)
-        self._add(texts("action.open"), self.open_requested)
+            self._add(tr("Resolve conflicts…"), self.conflicts_requested)
+        self._add(tr("Open"), self.open_requested)
         self.menu.addSeparator()
-        self._add(texts("action.quit"), self.quit_requested)
+        self._add(tr("Quit"), self.quit_requested)
 
     def entries(self) -> list[str]:
         return [a.text() for a in self.menu.actions() if not a.isSeparator()]
@@ -139,17 +167,16 @@ class Tray(QObject):
             self.open_requested.emit()
 
     def _notify_if_needed(self, previous: Status, status: Status) -> None:
-        texts = self.texts
         if status.state in (SyncState.ERROR, SyncState.SIGNED_OUT):
             # A failing sync retries on its own; the same error once is enough.
-            message = status.message or problem_text(status, texts)
+            message = status.message or problem_text(status)
             if message != self._last_error:
                 self._last_error = message
-                self.notify(texts("notify.error"), message)
+                self.notify(tr("docshelf: sync failed"), message)
         elif status.state is SyncState.IDLE:
             self._last_error = None
         if status.conflicts > previous.conflicts:
-            self.notify(texts("notify.conflict"), texts("details.conflicts", n=status.conflicts))
+            self.notify(tr("docshelf: conflict"), conflicts_text(status.conflicts))
 
     def notify(self, title: str, text: str) -> None:
         self.notified.emit(title, text)

@@ -10,10 +10,10 @@ from PySide6.QtWidgets import QMainWindow, QTabWidget, QVBoxLayout, QWidget
 from docshelf.client.status import Status
 from docshelf.desktop.about_tab import AboutTab
 from docshelf.desktop.footer import Footer
-from docshelf.desktop.i18n import Texts
 from docshelf.desktop.library import Library
 from docshelf.desktop.organisation_tab import Actions, OrganisationTab
 from docshelf.desktop.templates_tab import TemplatesTab
+from docshelf.i18n import tr
 
 TEMPLATES, ORGANISATION, DOCSHELF = range(3)
 
@@ -21,17 +21,16 @@ TEMPLATES, ORGANISATION, DOCSHELF = range(3)
 class MainWindow(QMainWindow):
     closed_to_tray = Signal()
 
-    def __init__(self, texts: Texts, actions: Actions, *, keep_in_tray: bool) -> None:
+    def __init__(self, actions: Actions, *, keep_in_tray: bool) -> None:
         super().__init__()
         self.keep_in_tray = keep_in_tray
-        self.texts = texts
         self.tabs = QTabWidget()
-        self.templates = TemplatesTab(texts, actions)
-        self.organisation = OrganisationTab(texts, actions)
-        self.about = AboutTab(texts)
+        self.templates = TemplatesTab(actions)
+        self.organisation = OrganisationTab(actions)
+        self.about = AboutTab()
         for tab in (self.templates, self.organisation, self.about):
             self.tabs.addTab(tab, "")
-        self.footer = Footer(texts)
+        self.footer = Footer()
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.setContentsMargins(4, 4, 4, 0)
@@ -40,17 +39,18 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
         self.tabs.currentChanged.connect(self._tab_changed)
         self.resize(1000, 680)
-        self.set_texts(texts)
+        self.retranslate()
 
-    def set_texts(self, texts: Texts) -> None:
-        self.texts = texts
-        self.setWindowTitle(texts("app.title"))
-        for index, key in enumerate(("tab.templates", "tab.organisation", "tab.docshelf")):
-            self.tabs.setTabText(index, texts(key))
-        self.footer.set_texts(texts)
-        self.templates.set_texts(texts)
-        self.organisation.set_texts(texts)
-        self.about.set_texts(texts)
+    def retranslate(self) -> None:
+        """Every text again, in the language now in force."""
+        self.setWindowTitle("docshelf")
+        self.tabs.setTabText(TEMPLATES, tr("Templates"))
+        self.tabs.setTabText(ORGANISATION, tr("Organisation"))
+        self.tabs.setTabText(DOCSHELF, "docshelf")
+        self.footer.retranslate()
+        self.templates.retranslate()
+        self.organisation.retranslate()
+        self.about.retranslate()
 
     def render_status(self, status: Status) -> None:
         self.footer.show_status(status)
