@@ -44,6 +44,8 @@ SYNC_KEYS = {
     "seconds",
     "last_update",
     "error",
+    "conflicts_waiting",
+    "rejected_waiting",
 }
 STATUS_KEYS = {
     "server",
@@ -58,6 +60,7 @@ STATUS_KEYS = {
     "pending_uploads",
     "conflicts",
     "rejected_uploads",
+    "daemon_running",
 }
 # Not the default (900 000 ms), so that the value must have come from the server.
 SYNC_INTERVAL_MS = 1_260_000
@@ -605,3 +608,41 @@ def test_daemon_syncs_a_fresh_home_at_once_and_stops_on_sigterm(
     assert f"log: {log_file}\n" in out
     events = [json.loads(line) for line in log_file.read_text().splitlines()]
     assert any(e.get("event") == "sync" for e in events)
+
+
+# --- edits that wait ---------------------------------------------------------------------
+
+
+EXIT_EDITS_WAITING = 6
+
+
+def test_a_sync_whose_edit_became_a_conflict_says_so_and_exits_6(
+    live: LiveServer, tmp_path: Path
+) -> None:
+    _, user = new_user(live)
+    profile = live.admin.ok(
+        "POST", "/admin/profiles", json={"owner_id": user["id"], "title": unique("Profil ")}
+    )
+    first = prepared_home(tmp_path / "first", live.url, user["login"], synced=True)
+    second = prepared_home(tmp_path / "second", live.url, user["login"], synced=True)
+    succeeds(first, "profile", "set", profile["id"], "title", "Verkauf Zürich")
+    succeeds(first, "sync")
+    # The second computer still saw the old title: its different one is a conflict.
+    succeeds(second, "profile", "set", profile["id"], "title", "Verkauf Bern")
+    done = docshelf(second, "sync")
+    assert done.returncode == EXIT_EDITS_WAITING, done.stdout + done.stderr
+    assert "1 edit of yours is waiting in conflict" in done.stdout, done.stdout
+    (entry,) = json_of(second, "conflicts")
+    assert f"docshelf conflicts resolve {entry['id']} --keep mine" in done.stdout
+    # Still waiting at the next sync, and said in JSON too (counts of what waits).
+    again = docshelf(second, "sync", "--json", env={"LANG": "de_CH.UTF-8"})
+    assert again.returncode == EXIT_EDITS_WAITING, again.stderr
+    answer = json.loads(again.stdout)
+    assert answer["status"] == "ok" and answer["conflicts_waiting"] == 1
+    assert answer["rejected_waiting"] == 0
+    german = docshelf(second, "sync", env={"LANG": "de_CH.UTF-8", "LANGUAGE": ""})
+    assert german.returncode == EXIT_EDITS_WAITING
+    assert "1 Ihrer Änderungen wartet im Konflikt" in german.stdout, german.stdout
+    # Settled: the sync is plain again.
+    succeeds(second, "conflicts", "resolve", entry["id"], "--keep", "theirs")
+    assert docshelf(second, "sync").returncode == EXIT_OK

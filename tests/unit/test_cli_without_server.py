@@ -9,18 +9,24 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+from docshelf.client.config import ClientConfig, save_config
 from docshelf.client.planner import Upsert
-from docshelf.client.status import Status, write_status_file
+from docshelf.client.status import Status, SyncState, write_status_file
 from docshelf.client.store import LocalStore
 
+ENGLISH = {"LANG": "C", "LANGUAGE": "", "LC_ALL": "", "LC_MESSAGES": ""}
+GERMAN = {"LANG": "de_CH.UTF-8", "LANGUAGE": "", "LC_ALL": "", "LC_MESSAGES": ""}
 
-def docshelf(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+
+def docshelf(
+    home: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "docshelf", "--home", str(home), *args],
         capture_output=True,
         text=True,
         timeout=60,
-        env={**os.environ, "COLUMNS": "200"},
+        env={**os.environ, "COLUMNS": "200", **ENGLISH, **(env or {})},
     )
 
 
@@ -33,8 +39,54 @@ def test_sync_before_login_exits_4_with_one_json_object(tmp_path: Path) -> None:
 
 def test_status_before_login_says_not_signed_in(tmp_path: Path) -> None:
     done = docshelf(tmp_path / "h", "status", "--json")
-    assert done.returncode == 0
-    assert json.loads(done.stdout)["state"] == "not_signed_in"
+    assert done.returncode == 4
+    answer = json.loads(done.stdout)
+    assert answer["state"] == "not_signed_in" and answer["daemon_running"] is False
+
+
+def test_reading_commands_on_a_home_that_never_signed_in_say_so(tmp_path: Path) -> None:
+    for command in ("templates", "snippets", "profiles", "units", "status", "template-groups"):
+        done = docshelf(tmp_path / "h", command)
+        assert done.returncode == 4, (command, done.stdout, done.stderr)
+        assert done.stdout == ""
+        assert (
+            "Not signed in on this computer yet: docshelf login --server URL --user LOGIN"
+            in done.stderr
+        ), done.stderr
+
+
+def test_german_locale_speaks_german_and_c_locale_english(tmp_path: Path) -> None:
+    german = docshelf(tmp_path / "h", "units", env=GERMAN)
+    assert german.returncode == 4
+    assert "Auf diesem Computer noch nicht angemeldet" in german.stderr, german.stderr
+    assert german.stderr.startswith("Fehler:")
+    english = docshelf(tmp_path / "h", "units")
+    assert english.stderr.startswith("Error: Not signed in on this computer yet")
+    help_de = docshelf(tmp_path / "h", "--help", env=GERMAN)
+    assert "Exit-Codes:" in help_de.stdout and "6  synchronisiert, aber" in help_de.stdout
+    help_en = docshelf(tmp_path / "h", "--help")
+    assert "Exit codes:" in help_en.stdout and "6  synchronised, but edits wait" in help_en.stdout
+
+
+def test_a_server_address_without_scheme_is_refused_with_the_fix(tmp_path: Path) -> None:
+    done = docshelf(
+        tmp_path / "h", "login", "--server", "127.0.0.1:8480", "--user", "anna", "--password-stdin"
+    )
+    assert done.returncode == 1
+    assert "write http://127.0.0.1:8480 or https://127.0.0.1:8480" in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr
+    assert not (tmp_path / "h" / "config.json").exists()
+    german = docshelf(
+        tmp_path / "h",
+        "login",
+        "--server",
+        "127.0.0.1:8480",
+        "--user",
+        "anna",
+        "--password-stdin",
+        env=GERMAN,
+    )
+    assert "Schreiben Sie http://127.0.0.1:8480 oder https://127.0.0.1:8480" in german.stderr
 
 
 def test_titles_are_shown_as_typed_not_as_markup(tmp_path: Path) -> None:
@@ -98,11 +150,50 @@ def test_a_deeply_nested_record_in_the_cache_is_told_as_damaged(tmp_path: Path) 
 
 
 def _status_file(home: Path, **fields: object) -> None:
+    """A signed-in home whose status file says ``fields`` (as a daemon left it)."""
     home.mkdir(exist_ok=True)
+    config = ClientConfig("http://127.0.0.1:9", "anna", "u1", "d1", "cli-test")
+    save_config(home / "config.json", config)
     write_status_file(home / "status.json", Status(**fields))  # type: ignore[arg-type]
 
 
+# Holds a home's daemon lock as a running `docshelf daemon` does, until stdin closes.
+DAEMON_STAND_IN = """
+import sys
+from pathlib import Path
+from docshelf.client.lock import SyncLock
+lock = SyncLock(Path(sys.argv[1]) / "daemon.lock", "docshelf daemon")
+assert lock.try_acquire()
+print("locked", flush=True)
+sys.stdin.read()
+"""
+
+
+def test_status_shows_no_next_sync_once_the_daemon_is_gone(tmp_path: Path) -> None:
+    home = tmp_path / "h"
+    planned = datetime(2030, 1, 2, 11, 3, tzinfo=UTC)
+    # The last words of a daemon that was killed: a next sync nobody will run.
+    _status_file(home, state=SyncState.IDLE, next_sync=planned)
+    answer = json.loads(docshelf(home, "status", "--json").stdout)
+    assert answer["next_sync"] is None and answer["daemon_running"] is False
+    assert "Next sync:" in (text := docshelf(home, "status").stdout)
+    assert "— (no daemon running)" in text
+    with subprocess.Popen(
+        [sys.executable, "-c", DAEMON_STAND_IN, str(home)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    ) as daemon:
+        assert daemon.stdout is not None and daemon.stdout.readline() == "locked\n"
+        answer = json.loads(docshelf(home, "status", "--json").stdout)
+        assert answer["daemon_running"] is True
+        assert datetime.fromisoformat(answer["next_sync"]) == planned
+        assert daemon.stdin is not None
+        daemon.stdin.close()
+
+
 def test_status_shows_hints_off_without_a_daemon(tmp_path: Path) -> None:
+    _status_file(tmp_path / "h")
     done = docshelf(tmp_path / "h", "status", "--json")
     answer = json.loads(done.stdout)
     assert answer["hints"] == "off" and answer["last_hint_at"] is None

@@ -22,6 +22,7 @@ from docshelf.cli.output import console, table
 from docshelf.domain.accounts import group_principal, system_actor, user_principal
 from docshelf.domain.errors import NotFound
 from docshelf.domain.settings import SETTINGS, spec_for
+from docshelf.i18n import N_, ntr, tr
 from docshelf.server.config import ServerSettings
 from docshelf.server.db.connect import open_database
 from docshelf.server.db.engine import Change, Database
@@ -46,7 +47,9 @@ class AdminContext:
     def require_target(self) -> None:
         # Checked when a command runs rather than in the group, so `--help` works everywhere.
         if not self._target_given:
-            raise click.UsageError("Give --data-dir or --database-url (or set DOCSHELF_DATA_DIR).")
+            raise click.UsageError(
+                tr("Give --data-dir or --database-url (or set DOCSHELF_DATA_DIR).")
+            )
 
     @property
     def db(self) -> Database:
@@ -124,7 +127,15 @@ def create_user(
             roles=_roles(roles),
             password_hash=password_hash,
         )
-        console.print(f"Created user {user.login} ({', '.join(user.roles)}), id {user.id}.")
+        console.print(
+            tr(
+                "Created user {login} ({roles}), id {id}.",
+                login=user.login,
+                roles=", ".join(user.roles),
+                id=user.id,
+            ),
+            highlight=False,
+        )
 
 
 @admin.command("set-password")
@@ -138,7 +149,7 @@ def set_password(ctx: AdminContext, login: str, password_stdin: bool) -> None:
     password_hash = ctx.passwords().hash(read_password(password_stdin))
     with ctx.db.write() as session:
         get_or_404(session, User, user_id, "user").password_hash = password_hash
-    console.print(f"Password of {login} set.")
+    console.print(tr("Password of {login} set.", login=login), highlight=False)
 
 
 @admin.command("list-users")
@@ -148,8 +159,8 @@ def list_users(ctx: AdminContext) -> None:
     with ctx.db.read() as session:
         rows = session.scalars(select(User).order_by(User.login))
         table(
-            "Users",
-            ["login", "name", "roles", "active", "id"],
+            N_("Users"),
+            [N_("login"), N_("name"), N_("roles"), N_("active"), N_("id")],
             ((u.login, u.display_name, ",".join(u.roles), u.active, u.id) for u in rows),
         )
 
@@ -167,7 +178,10 @@ def group_create(ctx: AdminContext, name: str, description: str) -> None:
     """Create a group."""
     with ctx.change() as change:
         created = accounts.create_group(change, ACTOR, name, description)
-        console.print(f"Created group {created.name!r}, id {created.id}.")
+        console.print(
+            tr("Created group «{name}», id {id}.", name=created.name, id=created.id),
+            highlight=False,
+        )
 
 
 @group.command("list")
@@ -179,7 +193,7 @@ def group_list(ctx: AdminContext) -> None:
             (g.name, ", ".join(f"{n} ({k})" for k, _i, n in accounts.members(session, g)), g.id)
             for g in session.scalars(select(Group).order_by(Group.name))
         ]
-    table("Groups", ["group", "members", "id"], rows)
+    table(N_("Groups"), [N_("group"), N_("members"), N_("id")], rows)
 
 
 @group.command("add-member")
@@ -198,8 +212,11 @@ def group_add_member(ctx: AdminContext, group_name: str, member: str, group_memb
         else:
             user = accounts.find_user(change.session, member)
             added = accounts.add_member(change, ACTOR, target, user=user)
-    verb = "Added" if added else "Already a member:"
-    console.print(f"{verb} {member} → {target.name}.")
+    if added:
+        line = tr("Added {member} → {group}.", member=member, group=target.name)
+    else:
+        line = tr("Already a member: {member} → {group}.", member=member, group=target.name)
+    console.print(line, highlight=False)
 
 
 @group.command("remove-member")
@@ -218,8 +235,12 @@ def group_remove_member(
         else:
             principal = user_principal(accounts.find_user(change.session, member).id)
         if not accounts.remove_member(change, ACTOR, target, principal):
-            raise NotFound(f"{member} is not a direct member of {target.name}.")
-    console.print(f"Removed {member} from {target.name}.")
+            raise NotFound(
+                tr("{member} is not a direct member of {group}.", member=member, group=target.name)
+            )
+    console.print(
+        tr("Removed {member} from {group}.", member=member, group=target.name), highlight=False
+    )
 
 
 @admin.group("settings")
@@ -234,8 +255,8 @@ def settings_show(ctx: AdminContext) -> None:
     with ctx.db.read() as session:
         values = settings.current(session)
     table(
-        "Settings",
-        ["key", "value", "default", "description"],
+        N_("Settings"),
+        [N_("key"), N_("value"), N_("default"), N_("description")],
         ((k, values[k], s.default, s.description) for k, s in SETTINGS.items()),
     )
 
@@ -250,7 +271,10 @@ def settings_set(ctx: AdminContext, key: str, value: str) -> None:
     parsed = spec.parse(value)
     with ctx.change() as change:
         settings.set_value(change, ACTOR, key, parsed)
-    console.print(f"{key} = {parsed}; clients receive it at their next sync.")
+    console.print(
+        tr("{key} = {value}; clients receive it at their next sync.", key=key, value=parsed),
+        highlight=False,
+    )
 
 
 @admin.group("template")
@@ -265,8 +289,8 @@ def template_list(ctx: AdminContext) -> None:
     with ctx.db.read() as session:
         rows = session.scalars(select(Template).order_by(Template.group_id, Template.order))
         table(
-            "Templates",
-            ["id", "title", "type", "status", "active", "languages"],
+            N_("Templates"),
+            [N_("id"), N_("title"), N_("type"), N_("status"), N_("active"), N_("languages")],
             (
                 (
                     t.id,
@@ -293,8 +317,19 @@ def _template_action(
         else:
             templates.restore(change, ACTOR, row)
         title = next(iter(row.titles.values()), row.id)
-        state = row.status if row.active else f"{row.status}, deactivated"
-    console.print(f"Template {title!r} ({template_id}) is now {state}.")
+        status, active = row.status, row.active
+    if active:
+        line = tr(
+            "Template «{title}» ({id}) is now {status}.", title=title, id=template_id, status=status
+        )
+    else:
+        line = tr(
+            "Template «{title}» ({id}) is now {status}, deactivated.",
+            title=title,
+            id=template_id,
+            status=status,
+        )
+    console.print(line, highlight=False)
 
 
 @template_group.command("release")
@@ -345,4 +380,12 @@ def purge_tombstones_command(ctx: AdminContext, older_than_days: float | None) -
     """
     days = older_than_days if older_than_days is not None else ctx.settings.tombstone_retention_days
     dropped = purge_tombstones(ctx.db, timedelta(days=days))
-    console.print(f"Forgot {dropped} deletions older than {days:g} days.")
+    console.print(
+        ntr(
+            "Forgot {n} deletion older than {days} days.",
+            "Forgot {n} deletions older than {days} days.",
+            dropped,
+            days=format(days, "g"),
+        ),
+        highlight=False,
+    )

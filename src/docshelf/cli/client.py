@@ -8,7 +8,9 @@ import signal
 import sys
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from types import FrameType
 from typing import Any
 
@@ -18,19 +20,53 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
 from rich.text import Text
 
 from docshelf import logs
-from docshelf.cli.options import read_password
+from docshelf.cli.exit_codes import (
+    EXIT_BUSY,
+    EXIT_EDITS_WAITING,
+    EXIT_FAILED,
+    EXIT_OFFLINE,
+    EXIT_SIGNED_OUT,
+)
+from docshelf.cli.options import read_password, require_scheme
 from docshelf.cli.output import console, errors
 from docshelf.client import handover
 from docshelf.client.app import Client
 from docshelf.client.daemon import Daemon
 from docshelf.client.engine import SyncResult
 from docshelf.client.errors import NotSignedIn, SyncBusy
-from docshelf.client.outbox import EditState
+from docshelf.client.lock import SyncLock
+from docshelf.client.outbox import EditState, OutboxEntry
 from docshelf.client.paths import resolve_home
-from docshelf.client.status import Status, SyncState
+from docshelf.client.status import HintState, Phase, Status, SyncState
+from docshelf.i18n import N_, ntr, tr
+from docshelf.i18n.formats import format_datetime, format_number, format_size
 
-# Exit codes scripts can tell apart (documented in docs/client.md).
-EXIT_FAILED, EXIT_OFFLINE, EXIT_SIGNED_OUT, EXIT_BUSY = 1, 3, 4, 5
+# What a person reads for the machine-readable states and phases (never used as keys).
+STATE_NAMES = {
+    SyncState.NOT_SIGNED_IN: N_("not signed in"),
+    SyncState.IDLE: N_("up to date"),
+    SyncState.SYNCING: N_("synchronising"),
+    SyncState.OFFLINE: N_("offline"),
+    SyncState.SIGNED_OUT: N_("signed out"),
+    SyncState.ERROR: N_("error"),
+}
+PHASE_NAMES = {
+    Phase.CONNECTING: N_("connecting"),
+    Phase.UPLOADING: N_("uploading edits"),
+    Phase.CHANGES: N_("downloading changes"),
+    Phase.FILES: N_("downloading files"),
+    Phase.RECONCILING: N_("reconciling"),
+    Phase.CLEANING: N_("cleaning up"),
+}
+NOT_SIGNED_IN_YET = N_(
+    "Not signed in on this computer yet: docshelf login --server URL --user LOGIN"
+)
+HINT_NAMES = {
+    HintState.CONNECTING: N_("connecting"),
+    HintState.CONNECTED: N_("connected"),
+    HintState.OFF: N_("off"),
+    HintState.UNSUPPORTED: N_("not offered by the server"),
+}
 
 
 def open_client(ctx: click.Context) -> Client:
@@ -42,8 +78,23 @@ def open_client(ctx: click.Context) -> Client:
     return client
 
 
+def open_local_copy(ctx: click.Context) -> Client:
+    """The client, for commands that read the local copy: refused on a home that never
+    signed in (an empty list would look like an empty library)."""
+    client = open_client(ctx)
+    if client.config is None and client.store.count() == 0:
+        raise NotSignedIn(tr(NOT_SIGNED_IN_YET))
+    return client
+
+
 def local_time(value: datetime | None) -> str:
-    return value.astimezone().strftime("%Y-%m-%d %H:%M") if value else "—"
+    return format_datetime(value.astimezone()) if value else "—"
+
+
+def _items(done: int, total: int | None) -> str:
+    if total:
+        return ntr("{done} of {n} item", "{done} of {n} items", total, done=format_number(done))
+    return ntr("{n} item", "{n} items", done)
 
 
 @click.command()
@@ -63,12 +114,21 @@ def login(
     ctx: click.Context, server_url: str, login: str, password_stdin: bool, device_name: str | None
 ) -> None:
     """Sign in to a server; the device token is kept in the keyring or a private file."""
+    server_url = require_scheme(server_url)
     client = open_client(ctx)
     password = read_password(password_stdin, confirm=False)
     config = client.login(server_url, login, password, device_name)
     console.print(
-        f"Signed in to {config.server_url} as {config.login} (device {config.device_name!r});"
-        f" token kept in {client.credentials.backend}. Run `docshelf sync` to fetch templates.",
+        Text(
+            tr(
+                "Signed in to {server} as {user} (device «{device}»); token kept in {where}."
+                " Run `docshelf sync` to fetch templates.",
+                server=config.server_url,
+                user=config.login,
+                device=config.device_name,
+                where=client.credentials.backend,
+            )
+        ),
         highlight=False,
     )
 
@@ -79,7 +139,7 @@ def logout(ctx: click.Context) -> None:
     """Revoke this device's sign-in on the server and forget it here."""
     client = open_client(ctx)
     client.logout()
-    console.print("Signed out; the token was revoked and forgotten.")
+    console.print(tr("Signed out; the token was revoked and forgotten."), highlight=False)
 
 
 @click.command()
@@ -87,15 +147,18 @@ def logout(ctx: click.Context) -> None:
 @click.option("--no-wait", is_flag=True, help="If another sync runs, say so and exit (code 5).")
 @click.pass_context
 def sync(ctx: click.Context, as_json: bool, no_wait: bool) -> None:
-    """Synchronise now: fetch what changed (the schedule stays as it is)."""
+    """Synchronise now: send your edits, fetch what changed (the schedule stays as it is).
+
+    Exits with code 6 when the sync went through but edits of yours wait, in conflict
+    or rejected by the server."""
     client = open_client(ctx)
 
     def waiting(message: str) -> None:
-        errors.print(message, highlight=False, soft_wrap=True)
+        errors.print(Text(message), highlight=False, soft_wrap=True)
 
     handed = _sync_in_running_app(client, as_json)
     if handed is not None:
-        _report(handed, as_json)
+        _report(client, handed, as_json)
         return
     try:
         if as_json or not sys.stdout.isatty():
@@ -107,7 +170,7 @@ def sync(ctx: click.Context, as_json: bool, no_wait: bool) -> None:
         # can tell "someone else syncs" (5) and "sign in first" (4) from a failure (1).
         result = SyncResult(status="error", error=exc.message, error_code=exc.code)
         result.last_update = client.last_update()
-    _report(result, as_json)
+    _report(client, result, as_json)
 
 
 def _sync_in_running_app(client: Client, as_json: bool) -> SyncResult | None:
@@ -117,10 +180,12 @@ def _sync_in_running_app(client: Client, as_json: bool) -> SyncResult | None:
     for message in handover.request(client.home, "sync", timeout=_HANDOVER_LINE_TIMEOUT):
         status = message.get("status") or {}
         if message.get("event") == "status" and shown:
-            done, total = status.get("items_done", 0), status.get("items_total")
-            items = f"{done} of {total} items" if total else f"{done} items"
+            items = _items(status.get("items_done", 0), status.get("items_total"))
+            phase = status.get("phase")
+            shown_phase = tr(PHASE_NAMES[Phase(phase)]) if phase in _PHASES else tr("syncing")
             errors.print(
-                f"desktop app: {status.get('phase') or 'syncing'}, {items}", highlight=False
+                Text(tr("desktop app: {phase}, {items}", phase=shown_phase, items=items)),
+                highlight=False,
             )
         if message.get("event") == "done":
             return _result_from_app(message.get("result") or {}, status)
@@ -129,6 +194,7 @@ def _sync_in_running_app(client: Client, as_json: bool) -> SyncResult | None:
 
 # A sync in the app may wait for a running one (scheduled) before it reports again.
 _HANDOVER_LINE_TIMEOUT = 600.0
+_PHASES = {phase.value for phase in Phase}
 
 
 def _result_from_app(answer: dict[str, Any], status: dict[str, Any]) -> SyncResult:
@@ -162,19 +228,16 @@ def _sync_with_progress(
         DownloadColumn(),
     )
     with Progress(*columns, console=console, transient=True) as progress:
-        task = progress.add_task("connecting", total=None, items="")
+        task = progress.add_task(escape(tr("connecting")), total=None, items="")
 
         def show(status: Status) -> None:
             if status.state is not SyncState.SYNCING:
                 return
-            total = status.items_total
-            items = (
-                f"{status.items_done} of {total} items" if total else f"{status.items_done} items"
-            )
+            phase = tr(PHASE_NAMES[status.phase]) if status.phase else tr("syncing")
             progress.update(
                 task,
-                description=str(status.phase.value if status.phase else "syncing"),
-                items=items,
+                description=escape(phase),
+                items=escape(_items(status.items_done, status.items_total)),
                 completed=status.bytes_done,
                 total=status.bytes_total,
             )
@@ -182,19 +245,21 @@ def _sync_with_progress(
         return client.sync(wait=not no_wait, on_wait=waiting, listener=show)
 
 
-def _report(result: SyncResult, as_json: bool) -> None:
+def _report(client: Client, result: SyncResult, as_json: bool) -> None:
+    waiting = Waiting.of(client) if result.status == "ok" else Waiting([], [])
     if as_json:
-        click.echo(json.dumps(result.to_json()))
+        answer = result.to_json()
+        # What waits in the outbox after this sync (``conflicts``/``rejected``: new in it).
+        answer["conflicts_waiting"] = len(waiting.conflicts)
+        answer["rejected_waiting"] = len(waiting.rejected)
+        click.echo(json.dumps(answer, ensure_ascii=False))
     elif result.status == "ok":
-        console.print(
-            f"Up to date as of {local_time(result.last_update)}: {result.downloaded} stored,"
-            f" {result.deleted} removed, {result.bytes} bytes of files in {result.seconds:.1f} s.",
-            highlight=False,
-        )
+        for line in _outcome_lines(result, waiting):
+            console.print(Text(line), highlight=False)
     else:
         # One line however long (a script's log, grep): no wrapping at the console's width.
         errors.print(
-            f"[bold red]Sync failed:[/] {escape(result.error or '')}",
+            Text.assemble((tr("Sync failed:"), "bold red"), " ", result.error or tr("no details")),
             highlight=False,
             soft_wrap=True,
         )
@@ -206,6 +271,80 @@ def _report(result: SyncResult, as_json: bool) -> None:
             "sync_busy": EXIT_BUSY,
         }.get(result.error_code or "", EXIT_FAILED)
         sys.exit(code)
+    if waiting.conflicts or waiting.rejected:
+        sys.exit(EXIT_EDITS_WAITING)
+
+
+@dataclass
+class Waiting:
+    """Edits of this home the server did not take: in conflict, or rejected."""
+
+    conflicts: list[OutboxEntry]
+    rejected: list[OutboxEntry]
+
+    @classmethod
+    def of(cls, client: Client) -> Waiting:
+        entries = client.store.outbox.entries([EditState.CONFLICT, EditState.REJECTED])
+        return cls(
+            [e for e in entries if e.state is EditState.CONFLICT],
+            [e for e in entries if e.state is EditState.REJECTED],
+        )
+
+
+def _outcome_lines(result: SyncResult, waiting: Waiting) -> list[str]:
+    lines = [
+        tr(
+            "Up to date as of {time} ({seconds} s).",
+            time=local_time(result.last_update),
+            seconds=format_number(result.seconds, 1),
+        )
+    ]
+    if result.uploaded:
+        lines.append(ntr("Sent: {n} edit.", "Sent: {n} edits.", result.uploaded))
+    if result.downloaded or result.deleted or result.bytes:
+        lines.append(
+            tr(
+                "Received: {stored}, {removed}, {size} of files.",
+                stored=ntr("{n} record stored", "{n} records stored", result.downloaded),
+                removed=ntr("{n} removed", "{n} removed", result.deleted),
+                size=format_size(result.bytes),
+            )
+        )
+    if not (result.uploaded or result.downloaded or result.deleted):
+        lines.append(tr("Nothing new in either direction."))
+    if waiting.conflicts:
+        lines.append(
+            ntr(
+                "{n} edit of yours is waiting in conflict with someone else's change;"
+                " nothing of it was applied.",
+                "{n} edits of yours are waiting in conflict with someone else's change;"
+                " nothing of them was applied.",
+                len(waiting.conflicts),
+            )
+        )
+        lines.append(
+            tr(
+                "See both sides with `docshelf conflicts`, then settle each with"
+                " `docshelf conflicts resolve {id} --keep mine` (or `--keep theirs`).",
+                id=waiting.conflicts[0].id if len(waiting.conflicts) == 1 else "ID",
+            )
+        )
+    if waiting.rejected:
+        lines.append(
+            ntr(
+                "{n} edit of yours was rejected by the server: {reason}",
+                "{n} edits of yours were rejected by the server, the first: {reason}",
+                len(waiting.rejected),
+                reason=waiting.rejected[0].reason or tr("no reason given"),
+            )
+        )
+        lines.append(
+            tr(
+                "See them with `docshelf uploads`; drop one with `docshelf uploads discard {id}`.",
+                id=waiting.rejected[0].id if len(waiting.rejected) == 1 else "ID",
+            )
+        )
+    return lines
 
 
 @click.command()
@@ -215,58 +354,113 @@ def status(ctx: click.Context, as_json: bool) -> None:
     """Show server, user, state, last update, settings in force, the next sync and hints."""
     client = open_client(ctx)
     summary = client.summary()
+    never_signed_in = client.config is None and client.store.count() == 0
+    # A next sync is only planned while a daemon or the desktop app runs for this home;
+    # the status file keeps the last one's plan after it ended (or was killed).
+    running = scheduler_running(client, summary)
+    if not running:
+        summary["next_sync"] = None
     if as_json:
-        click.echo(json.dumps({k: summary[k] for k in _STATUS_KEYS}))
+        answer = {k: summary[k] for k in _STATUS_KEYS}
+        answer["daemon_running"] = running
+        click.echo(json.dumps(answer, ensure_ascii=False))
+        if never_signed_in:
+            sys.exit(EXIT_SIGNED_OUT)
         return
-    state = summary["state"]
+    if never_signed_in:
+        raise NotSignedIn(tr(NOT_SIGNED_IN_YET))
+    state = SyncState(summary["state"])
     last = client.last_update()
-    if state == SyncState.IDLE.value:
-        state = f"up to date as of {local_time(last)}"
+    shown_state = tr(STATE_NAMES[state])
+    if state is SyncState.IDLE:
+        shown_state = tr("up to date as of {time}", time=local_time(last))
     elif summary["message"]:
-        state = f"{state}: {summary['message']}"
+        shown_state = tr("{state}: {message}", state=shown_state, message=summary["message"])
     interval = summary["client_sync_interval_ms"]
     delay = summary["client_sync_max_delay_after_start_ms"]
     next_sync = summary["next_sync"]
     rows = [
-        ("Server", summary["server"] or "— (not signed in)"),
-        ("User", summary["user"] or "—"),
-        ("State", state),
-        ("Last update", local_time(last)),
-        ("ClientSyncInterval", f"{interval} ms ({interval / 60000:g} min)"),
-        ("ClientSyncMaxDelayAfterStart", f"{delay} ms ({delay / 60000:g} min)"),
+        (tr("Server"), summary["server"] or tr("— (not signed in)")),
+        (tr("User"), summary["user"] or "—"),
+        (tr("State"), shown_state),
+        (tr("Last update"), local_time(last)),
+        ("ClientSyncInterval", _milliseconds(interval)),
+        ("ClientSyncMaxDelayAfterStart", _milliseconds(delay)),
         (
-            "Next sync",
-            local_time(datetime.fromisoformat(next_sync)) if next_sync else "— (no daemon running)",
+            tr("Next sync"),
+            local_time(datetime.fromisoformat(next_sync))
+            if next_sync
+            else tr("— (no daemon running)"),
         ),
-        ("Hints", _hints_line(summary)),
-        ("Pending uploads", str(summary["pending_uploads"])),
-        ("Conflicts", _with_hint(summary["conflicts"], "docshelf conflicts")),
-        ("Rejected uploads", _with_hint(summary["rejected_uploads"], "docshelf uploads")),
-        ("Sync running", summary["sync_running"] or "no"),
-        ("Log file", summary["log_file"]),
+        (tr("Hints"), _hints_line(summary)),
+        (tr("Pending uploads"), format_number(summary["pending_uploads"])),
+        (tr("Conflicts"), _with_hint(summary["conflicts"], "docshelf conflicts")),
+        (tr("Rejected uploads"), _with_hint(summary["rejected_uploads"], "docshelf uploads")),
+        (tr("Sync running"), summary["sync_running"] or tr("no")),
+        (tr("Log file"), summary["log_file"]),
     ]
+    width = max(len(label) for label, _ in rows) + 2
     for label, value in rows:
         # soft_wrap: paths such as the log file stay whole for copying, whatever the width.
-        console.print(f"{label + ':':<30} {value}", highlight=False, soft_wrap=True)
+        console.print(Text(f"{label + ':':<{width}} {value}"), highlight=False, soft_wrap=True)
     for entry in client.store.outbox.entries([EditState.CONFLICT, EditState.REJECTED]):
-        why = entry.reason if entry.state is EditState.REJECTED else "both sides kept"
-        line = f"  {entry.state.value}: {entry.summary} ({why}) [{entry.id}]"
+        if entry.state is EditState.REJECTED:
+            line = tr(
+                "  rejected: {edit} ({reason}) [{id}]",
+                edit=entry.summary,
+                reason=entry.reason or tr("no reason given"),
+                id=entry.id,
+            )
+        else:
+            line = tr(
+                "  in conflict: {edit} (both sides kept) [{id}]", edit=entry.summary, id=entry.id
+            )
         console.print(Text(line), highlight=False, soft_wrap=True)
+
+
+def scheduler_running(client: Client, summary: dict[str, Any]) -> bool:
+    """Does a daemon or the desktop app run for this home (and so plan the next sync)?
+
+    ``docshelf daemon`` holds the home's daemon lock while it runs (the kernel drops it
+    however the process ends); the desktop app is seen by its live change-hint listener
+    (``hints`` reads ``off`` once that process is gone).
+    """
+    if SyncLock(daemon_lock_path(client)).holder() is not None:
+        return True
+    return bool(summary["hints"] != HintState.OFF.value)
+
+
+def daemon_lock_path(client: Client) -> Path:
+    return client.home.root / "daemon.lock"
+
+
+def _milliseconds(value: int) -> str:
+    return tr(
+        "{ms} ms ({minutes} min)",
+        ms=format_number(value),
+        minutes=format_number(round(value / 60000, 2)),
+    )
 
 
 def _hints_line(summary: dict[str, Any]) -> str:
     hints = summary["hints"]
     last = summary["last_hint_at"]
-    if hints == "off":
-        minutes = summary["client_sync_interval_ms"] / 60000
-        return f"off — syncing every {minutes:g} min"
-    if hints == "connected" and last:
-        return f"connected (last hint {datetime.fromisoformat(last).astimezone():%H:%M:%S})"
-    return str(hints)
+    if hints == HintState.OFF.value:
+        minutes = format_number(round(summary["client_sync_interval_ms"] / 60000, 2))
+        return tr("off — syncing every {minutes} min", minutes=minutes)
+    if hints == HintState.CONNECTED.value and last:
+        at = datetime.fromisoformat(last).astimezone()
+        return tr("connected (last hint {time})", time=at.strftime("%H:%M:%S"))
+    return tr(HINT_NAMES[HintState(hints)]) if hints in _HINTS else str(hints)
+
+
+_HINTS = {state.value for state in HintState}
 
 
 def _with_hint(count: int, command: str) -> str:
-    return f"{count} (see `{command}`)" if count else "0"
+    if not count:
+        return "0"
+    return tr("{count} (see `{command}`)", count=format_number(count), command=command)
 
 
 _STATUS_KEYS = (
@@ -291,7 +485,17 @@ def daemon(ctx: click.Context) -> None:
     """Synchronise on the server's schedule until stopped (SIGTERM or Ctrl+C)."""
     client = open_client(ctx)
     if client.config is None:
-        raise click.ClickException("Not signed in: run `docshelf login` first.")
+        raise NotSignedIn(tr(NOT_SIGNED_IN_YET))
+    # Held while this daemon lives: `docshelf status` tells a planned next sync from the
+    # last words of a daemon that was stopped or killed.
+    alive = SyncLock(daemon_lock_path(client), "docshelf daemon")
+    if not alive.try_acquire():
+        raise SyncBusy(
+            tr(
+                "A daemon already runs for this home ({holder}).",
+                holder=alive.holder() or tr("holder unknown"),
+            )
+        )
     stop = threading.Event()
     runner = Daemon(client)
 
@@ -302,7 +506,12 @@ def daemon(ctx: click.Context) -> None:
     signal.signal(signal.SIGTERM, stop_now)
     signal.signal(signal.SIGINT, stop_now)
     console.print(
-        f"docshelf daemon running; log: {client.home.log_file}", highlight=False, soft_wrap=True
+        Text(tr("docshelf daemon running; log: {path}", path=str(client.home.log_file))),
+        highlight=False,
+        soft_wrap=True,
     )
-    runner.run(stop)
-    console.print("docshelf daemon stopped.")
+    try:
+        runner.run(stop)
+    finally:
+        alive.release()
+    console.print(tr("docshelf daemon stopped."), highlight=False)

@@ -6,9 +6,11 @@ import json
 from pathlib import Path
 
 import click
+from rich.text import Text
 
-from docshelf.cli.client import open_client
+from docshelf.cli.client import open_local_copy
 from docshelf.cli.output import console
+from docshelf.i18n import ntr, tr
 
 
 @click.group()
@@ -38,21 +40,37 @@ def document_new(
 ) -> None:
     """Fill TEMPLATE (id or title) with a profile's data and write the new document
     (works offline, from the local copy)."""
-    client = open_client(ctx)
+    client = open_local_copy(ctx)
     made = client.new_document(
         template, profile=profile, lang=lang, output=output, ui_lang=lang or "de"
     )
     if as_json:
         click.echo(json.dumps(made.to_json(), ensure_ascii=False, indent=2))
         return
-    console.print(f"Wrote {made.path}.", highlight=False)
+    console.print(Text(tr("Wrote {path}.", path=str(made.path))), highlight=False)
     if not made.fillable:
-        console.print("Nothing was filled: this kind of file has no fields.", highlight=False)
+        console.print(tr("Nothing was filled: this kind of file has no fields."), highlight=False)
     if made.missing:
-        count = len(made.missing)
-        noun = "field" if count == 1 else "fields"
-        console.print(f"{count} {noun} without a value: {', '.join(made.missing)}", highlight=False)
+        console.print(
+            Text(
+                ntr(
+                    "{n} field without a value: {names}",
+                    "{n} fields without a value: {names}",
+                    len(made.missing),
+                    names=", ".join(made.missing),
+                )
+            ),
+            highlight=False,
+        )
     if made.unknown:
-        count = len(made.unknown)
-        noun = "tag" if count == 1 else "tags"
-        console.print(f"{count} unknown {noun}: {', '.join(made.unknown)}", highlight=False)
+        console.print(
+            Text(
+                ntr(
+                    "{n} unknown tag: {names}",
+                    "{n} unknown tags: {names}",
+                    len(made.unknown),
+                    names=", ".join(made.unknown),
+                )
+            ),
+            highlight=False,
+        )

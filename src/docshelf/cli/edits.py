@@ -19,6 +19,7 @@ from docshelf.cli.output import console, table
 from docshelf.client.app import Client
 from docshelf.client.editing import Editor, Queued
 from docshelf.client.outbox import EditState, OutboxEntry
+from docshelf.i18n import N_, tr
 
 readable_file = click.Path(exists=True, dir_okay=False, readable=True, path_type=Path)
 
@@ -30,7 +31,7 @@ def _editor(ctx: click.Context) -> Editor:
 
 def _done(queued: Queued) -> None:
     console.print(Text(queued.message), highlight=False, soft_wrap=True)
-    console.print(Text(f"Upload id: {queued.id}", style="dim"), highlight=False)
+    console.print(Text(tr("Upload id: {id}", id=queued.id), style="dim"), highlight=False)
 
 
 # --- profiles ------------------------------------------------------------------------------
@@ -202,7 +203,7 @@ def template_rights(
 ) -> None:
     """Grant or withdraw a template's Use or Change right."""
     if not add and not remove:
-        raise click.UsageError("Give --add and/or --remove.")
+        raise click.UsageError(tr("Give --add and/or --remove."))
     _done(_editor(ctx).template_rights(template_id, right, list(add), list(remove)))
 
 
@@ -280,7 +281,7 @@ def unit_set(
 ) -> None:
     """Set FIELD of UNIT to VALUE ("title" renames the unit)."""
     if (value is None) != inherit:
-        raise click.UsageError("Give a VALUE, or --inherit to inherit the field again.")
+        raise click.UsageError(tr("Give a VALUE, or --inherit to inherit the field again."))
     _done(_editor(ctx).unit_set(unit_ref, field, value))
 
 
@@ -304,12 +305,13 @@ def unit_rm(ctx: click.Context, unit_ref: str) -> None:
 # --- what is waiting -------------------------------------------------------------------------
 
 
-def _list(entries: list[OutboxEntry], as_json: bool, title: str) -> None:
+def _list(entries: list[OutboxEntry], as_json: bool, title: str, empty: str) -> None:
+    """``title`` and ``empty`` are marked with ``N_`` by the caller."""
     if as_json:
         click.echo(json.dumps([e.to_json() for e in entries], ensure_ascii=False, indent=2))
         return
     if not entries:
-        console.print(f"No {title.lower()}.")
+        console.print(tr(empty), highlight=False)
         return
     rows: list[list[Any]] = []
     for entry in entries:
@@ -317,12 +319,24 @@ def _list(entries: list[OutboxEntry], as_json: bool, title: str) -> None:
         if entry.state is EditState.CONFLICT:
             data = entry.to_json()
             detail = "; ".join(
-                f"{path}: yours {json.dumps(data['mine'][path], ensure_ascii=False)},"
-                f" theirs {json.dumps(value, ensure_ascii=False)}"
+                tr(
+                    "{field}: yours {mine}, theirs {theirs}",
+                    field=path,
+                    mine=json.dumps(data["mine"][path], ensure_ascii=False),
+                    theirs=json.dumps(value, ensure_ascii=False),
+                )
                 for path, value in data["theirs"].items()
             )
-        rows.append([entry.id, entry.state.value, entry.summary, detail])
-    table(title, ["id", "state", "edit", "details"], rows)
+        rows.append([entry.id, tr(_STATE_NAMES[entry.state]), entry.summary, detail])
+    table(title, [N_("id"), N_("state"), N_("edit"), N_("details")], rows)
+
+
+_STATE_NAMES = {
+    EditState.PENDING: N_("pending"),
+    EditState.CONFLICT: N_("in conflict"),
+    EditState.REJECTED: N_("rejected"),
+    EditState.APPLIED: N_("applied"),
+}
 
 
 @click.group(invoke_without_command=True)
@@ -333,7 +347,9 @@ def uploads(ctx: click.Context, as_json: bool) -> None:
     if ctx.invoked_subcommand is None:
         client = open_client(ctx)
         waiting = [EditState.PENDING, EditState.CONFLICT, EditState.REJECTED]
-        _list(client.store.outbox.entries(waiting), as_json, "Uploads")
+        _list(
+            client.store.outbox.entries(waiting), as_json, N_("Uploads"), N_("No uploads waiting.")
+        )
 
 
 @uploads.command("discard")
@@ -350,7 +366,7 @@ def uploads_discard(ctx: click.Context, upload_id: str) -> None:
 def conflicts(ctx: click.Context, as_json: bool) -> None:
     """Edits someone else's change got in the way of, with both sides."""
     if ctx.invoked_subcommand is None:
-        _list(_editor(ctx).conflicts(), as_json, "Conflicts")
+        _list(_editor(ctx).conflicts(), as_json, N_("Conflicts"), N_("No conflicts."))
 
 
 @conflicts.command("resolve")

@@ -13,8 +13,17 @@ import sys
 import click
 
 import docshelf
+from docshelf.cli.exit_codes import (
+    EXIT_BUSY,
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OFFLINE,
+    EXIT_SIGNED_OUT,
+    exit_code_help,
+)
 from docshelf.cli.output import fail
 from docshelf.domain.errors import DocshelfError
+from docshelf.i18n import DEFAULT_LANGUAGE, set_default_language, system_language, tr
 
 COMMANDS = {
     "server": "docshelf.cli.serve:server",
@@ -31,9 +40,10 @@ COMMANDS = {
     "profiles": "docshelf.cli.library:profiles",
     "units": "docshelf.cli.library:units",
     "template": "docshelf.cli.library:template",
+    "template-groups": "docshelf.cli.library:template_groups",
     "document": "docshelf.cli.document:document",
     "profile": "docshelf.cli.edits:profile",
-    "snippet": "docshelf.cli.edits:snippet",
+    "snippet": "docshelf.cli.library:snippet",
     "unit": "docshelf.cli.edits:unit",
     "template-group": "docshelf.cli.edits:template_group",
     "uploads": "docshelf.cli.edits:uploads",
@@ -55,6 +65,21 @@ class LazyGroup(click.Group):
         assert isinstance(command, click.Command)
         return command
 
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # Written at display time, in the language chosen at start, and not re-wrapped.
+        formatter.write("\n")
+        for line in exit_code_help().splitlines():
+            formatter.write(line + "\n")
+
+
+# Typed errors that mean the same to a script whatever command raised them.
+_EXIT_CODES = {
+    "offline": EXIT_OFFLINE,
+    "not_signed_in": EXIT_SIGNED_OUT,
+    "signed_out": EXIT_SIGNED_OUT,
+    "sync_busy": EXIT_BUSY,
+}
+
 
 @click.group(
     cls=LazyGroup,
@@ -72,22 +97,44 @@ def cli(home: str | None) -> None:
     """docshelf keeps document templates, snippets, profiles and units in sync."""
 
 
+def choose_language() -> str:
+    """The system's locale decides (LANGUAGE, LC_ALL, LC_MESSAGES, LANG), else English."""
+    language = system_language() or DEFAULT_LANGUAGE
+    set_default_language(language)
+    return language
+
+
 def main() -> None:
+    choose_language()
     try:
         cli.main(standalone_mode=False)
     except click.exceptions.Abort:
-        fail("Aborted.", code=130)
+        fail(tr("Aborted."), code=EXIT_INTERRUPTED)
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
     except DocshelfError as exc:
-        fail(f"{exc.title}: {exc.message}")
+        fail(_told(exc), code=_code_of(exc))
     except KeyboardInterrupt:
-        fail("Interrupted.", code=130)
+        fail(tr("Interrupted."), code=EXIT_INTERRUPTED)
     except Exception as exc:
         if os.environ.get("DOCSHELF_DEBUG"):
             raise
         fail(
-            f"Unexpected error ({type(exc).__name__}: {exc}). This is a bug in docshelf;"
-            " run again with DOCSHELF_DEBUG=1 to see where it happened."
+            tr(
+                "Unexpected error ({error}). This is a bug in docshelf; run again with"
+                " DOCSHELF_DEBUG=1 to see where it happened.",
+                error=type(exc).__name__ + ": " + str(exc),
+            )
         )
+
+
+def _told(exc: DocshelfError) -> str:
+    # "Not signed in: Not signed in on this computer yet: …" says the title twice.
+    if exc.message.lower().startswith(exc.title.lower()):
+        return exc.message
+    return tr("{title}: {message}", title=exc.title, message=exc.message)
+
+
+def _code_of(exc: DocshelfError) -> int:
+    return _EXIT_CODES.get(exc.code, EXIT_FAILED)

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from docshelf.domain.errors import InvalidInput
+from docshelf.i18n import tr
 
 data_dir_option = click.option(
     "--data-dir",
@@ -34,12 +35,32 @@ def normalize_database_url(url: str | None) -> str | None:
     return url
 
 
+def require_scheme(server_url: str) -> str:
+    """A server address says how to talk to it: ``127.0.0.1:8480`` could be either."""
+    address = server_url.strip()
+    scheme, sep, rest = address.partition("://")
+    if not sep or scheme.lower() not in ("http", "https") or not rest:
+        shown = rest if sep else address
+        raise InvalidInput(
+            tr(
+                "The server address {address} lacks http:// or https://: write"
+                " http://{bare} or https://{bare}.",
+                address=address,
+                bare=shown,
+            ),
+            title=tr("Server address incomplete"),
+        )
+    return address
+
+
 def read_password(from_stdin: bool, *, confirm: bool = True) -> str:
     if from_stdin:
         line = sys.stdin.readline().rstrip("\r\n")
         if not line:
-            raise InvalidInput("No password on standard input.")
+            raise InvalidInput(tr("No password on standard input."))
         return line
     if not sys.stdin.isatty():
-        raise InvalidInput("No terminal to ask for the password; pass it with --password-stdin.")
-    return str(click.prompt("Password", hide_input=True, confirmation_prompt=confirm))
+        raise InvalidInput(
+            tr("No terminal to ask for the password; pass it with --password-stdin.")
+        )
+    return str(click.prompt(tr("Password"), hide_input=True, confirmation_prompt=confirm))

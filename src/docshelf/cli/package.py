@@ -9,25 +9,27 @@ from __future__ import annotations
 
 import os
 import platform
+import re
 import sys
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, ClassVar
 
 import click
 import httpx
-from pydantic import ValidationError
 from rich.text import Text
 
 import docshelf
-from docshelf.cli.options import read_password
+from docshelf.cli.options import read_password, require_scheme
 from docshelf.cli.output import console, errors
 from docshelf.client.errors import NotSignedIn, RemoteError, ServerUnreachable
 from docshelf.client.remote import normalize_server_url
-from docshelf.domain.errors import DocshelfError
+from docshelf.domain.errors import DocshelfError, InvalidInput
 from docshelf.domain.json_text import parse_json
+from docshelf.i18n import N_, ntr, tr
+from docshelf.i18n.formats import format_size
 from docshelf.protocol import API_PREFIX
 from docshelf.protocol.packages import (
     PACKAGE_MEDIA_TYPE,
@@ -41,11 +43,11 @@ CHUNK = 256 * 1024
 # Unpacking and applying a large package takes a while; connecting must not.
 TIMEOUT = httpx.Timeout(30.0, read=900.0, write=900.0)
 KIND_NAMES = {
-    "field": "field",
-    "unit": "unit",
-    "template_group": "group",
-    "template": "template",
-    "snippet": "snippet",
+    "field": N_("field"),
+    "unit": N_("unit"),
+    "template_group": N_("group"),
+    "template": N_("template"),
+    "snippet": N_("snippet"),
 }
 
 
@@ -108,8 +110,12 @@ class Api:
 
     def _unreachable(self, exc: Exception) -> ServerUnreachable:
         return ServerUnreachable(
-            f"Cannot reach the server at {self.server_url} ({type(exc).__name__}); nothing was"
-            " changed there by this command."
+            tr(
+                "Cannot reach the server at {url} ({error}); nothing was changed there by this"
+                " command.",
+                url=self.server_url,
+                error=type(exc).__name__,
+            )
         )
 
 
@@ -120,12 +126,15 @@ def _chunks(source: IO[bytes]) -> Iterator[bytes]:
 
 def _answer(response: httpx.Response) -> Any:
     try:
-        return parse_json(response.content, "The server's answer")
+        return parse_json(response.content, tr("The server's answer"))
     except ValueError as exc:  # not JSON, or nested too deep
         raise RemoteError(
-            f"The server's answer cannot be read ({str(exc).rstrip('.')}); check the server"
-            " address, or update docshelf.",
-            title="Answer not understood",
+            tr(
+                "The server's answer cannot be read ({error}); check the server address, or"
+                " update docshelf.",
+                error=str(exc).rstrip("."),
+            ),
+            title=tr("Answer not understood"),
             status=response.status_code,
             code="",
         ) from None
@@ -138,10 +147,10 @@ def _refusal(response: httpx.Response) -> RemoteError:
         problem = {}
     if not isinstance(problem, dict):
         problem = {}
-    detail = str(problem.get("detail") or response.reason_phrase or "no details")
+    detail = str(problem.get("detail") or response.reason_phrase or tr("no details"))
     return RemoteError(
         detail,
-        title=str(problem.get("title") or "Server refused"),
+        title=str(problem.get("title") or tr("Server refused")),
         status=response.status_code,
         code=str(problem.get("code") or ""),
     )
@@ -157,11 +166,13 @@ def connect(
         return
     if server_url is None or login is None:
         raise click.UsageError(
-            "Give --server and --user together, or neither to act as the account this client"
-            " is signed in with."
+            tr(
+                "Give --server and --user together, or neither to act as the account this"
+                " client is signed in with."
+            )
         )
+    server_url = normalize_server_url(require_scheme(server_url))
     password = read_password(password_stdin, confirm=False)
-    server_url = normalize_server_url(server_url)
     headers = {"User-Agent": f"docshelf-cli/{docshelf.__version__}"}
     with httpx.Client(base_url=server_url + API_PREFIX, timeout=TIMEOUT, headers=headers) as http:
         api = Api(http, server_url)
@@ -186,7 +197,7 @@ def _home_session(ctx: click.Context) -> Iterator[Api]:
     token = client.credentials.load(config.server_url, config.login) if config else None
     if config is None or token is None:
         raise NotSignedIn(
-            "This client is not signed in: run `docshelf login`, or give --server and --user."
+            tr("This client is not signed in: run `docshelf login`, or give --server and --user.")
         )
     headers = {
         "User-Agent": f"docshelf-cli/{docshelf.__version__}",
@@ -204,7 +215,11 @@ def _home_session(ctx: click.Context) -> Iterator[Api]:
 @server_options
 @click.option("--template", "template_ids", multiple=True, metavar="ID", help="A template.")
 @click.option(
-    "--group", "group_ids", multiple=True, metavar="ID", help="A template group, with all below it."
+    "--group",
+    "group_ids",
+    multiple=True,
+    metavar="ID|TITLE",
+    help="A template group (id or title), with all below it.",
 )
 @click.option("--snippet", "snippet_ids", multiple=True, metavar="ID", help="A snippet.")
 @click.option("--units", is_flag=True, help="Every unit, with the fields they use (Sys).")
@@ -229,21 +244,21 @@ def export(
     fields: bool,
     output: Path,
 ) -> None:
-    """Write a package of chosen templates, template groups, snippets, units and fields."""
-    try:
-        choice = PackageExport(
-            template_ids=list(template_ids),
-            group_ids=list(group_ids),
-            snippet_ids=list(snippet_ids),
-            units=units,
-            fields=fields,
-        )
-    except ValidationError as exc:
-        raise click.BadParameter(str(exc.errors()[0]["msg"]), param_hint="an id") from None
+    """Write a package of chosen templates, template groups, snippets, units and fields.
+
+    Templates, groups and snippets may be named by id or, as in the local copy, by title."""
     if not (template_ids or group_ids or snippet_ids or units or fields):
         raise click.UsageError(
-            "Choose what to export: --template, --group, --snippet, --units or --fields."
+            tr("Choose what to export: --template, --group, --snippet, --units or --fields.")
         )
+    names = LocalNames.of(ctx, server_url)
+    choice = PackageExport(
+        template_ids=[names.id_of("template", ref) for ref in template_ids],
+        group_ids=[names.id_of("template_group", ref) for ref in group_ids],
+        snippet_ids=[names.id_of("snippet", ref) for ref in snippet_ids],
+        units=units,
+        fields=fields,
+    )
     partial = output.with_name(output.name + ".part")
     with connect(ctx, server_url, login, password_stdin) as api:
         body = choice.model_dump()
@@ -254,25 +269,92 @@ def export(
             for chunk in response.iter_bytes(CHUNK):
                 out.write(chunk)
     os.replace(partial, output)
-    console.print(Text(f"Wrote {output}: {_contents(output)}."), highlight=False)
+    console.print(
+        Text(tr("Wrote {path}: {contents}.", path=str(output), contents=_contents(output))),
+        highlight=False,
+    )
 
 
 def _contents(archive: Path) -> str:
     with zipfile.ZipFile(archive) as zf:
         manifest = parse_json(zf.read("manifest.json"), "manifest.json")
-    counts = [
-        (len(manifest.get(key) or []), name)
-        for key, name in (
-            ("template_groups", "template group"),
-            ("templates", "template"),
-            ("snippets", "snippet"),
-            ("units", "unit"),
-            ("fields", "field definition"),
-        )
+
+    def count(key: str) -> int:
+        return len(manifest.get(key) or [])
+
+    parts = [
+        ntr("{n} template group", "{n} template groups", count("template_groups")),
+        ntr("{n} template", "{n} templates", count("templates")),
+        ntr("{n} snippet", "{n} snippets", count("snippets")),
+        ntr("{n} unit", "{n} units", count("units")),
+        ntr("{n} field definition", "{n} field definitions", count("fields")),
     ]
-    size = archive.stat().st_size
-    listed = ", ".join(f"{n} {name}{'' if n == 1 else 's'}" for n, name in counts if n)
-    return f"{listed} ({size} bytes)"
+    keys = ("template_groups", "templates", "snippets", "units", "fields")
+    listed = ", ".join(part for part, key in zip(parts, keys, strict=True) if count(key))
+    return tr("{listed} ({size})", listed=listed, size=format_size(archive.stat().st_size))
+
+
+class LocalNames:
+    """Titles to ids through the local copy, as other commands accept titles. Only when the
+    home is signed in to the server exported from (another server's ids differ)."""
+
+    _KINDS: ClassVar[dict[str, str]] = {
+        "template": N_("Template"),
+        "template_group": N_("Template group"),
+        "snippet": N_("Snippet"),
+    }
+
+    def __init__(self, records: dict[str, list[dict[str, Any]]]) -> None:
+        self.records = records
+
+    @classmethod
+    def of(cls, ctx: click.Context, server_url: str | None) -> LocalNames:
+        from docshelf.cli.client import open_client
+
+        client = open_client(ctx)
+        config = client.config
+        same_server = config is not None and (
+            server_url is None
+            or normalize_server_url(require_scheme(server_url)) == config.server_url
+        )
+        if not same_server:
+            return cls({})
+        user_id = config.user_id if config else None
+        return cls({kind: client.store.view(kind, user_id) for kind in cls._KINDS})
+
+    def id_of(self, kind: str, ref: str) -> str:
+        records = self.records.get(kind, [])
+        if any(r["id"] == ref for r in records):
+            return ref
+        found = [r for r in records if ref in _titles(r)]
+        if len(found) == 1:
+            return str(found[0]["id"])
+        what = tr(self._KINDS[kind])
+        if found:
+            ids = ", ".join(r["id"] for r in found[:5])
+            raise InvalidInput(
+                tr("«{ref}» is the title of several; use an id ({ids}).", ref=ref, ids=ids)
+            )
+        if _ID.fullmatch(ref):
+            return ref  # an id the local copy does not hold: the server decides
+        raise InvalidInput(
+            tr(
+                "{what} «{ref}» is not in the local copy; give its id or its title"
+                " (sync first if it is new).",
+                what=what,
+                ref=ref,
+            )
+        )
+
+
+def _titles(record: dict[str, Any]) -> set[str]:
+    titles = set((record.get("titles") or {}).values())
+    if record.get("title"):
+        titles.add(record["title"])
+    return titles
+
+
+_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 # --- import ----------------------------------------------------------------------------
@@ -300,7 +382,7 @@ def import_(
     Clients receive the import at their next sync. Importing the same package again
     changes nothing."""
     if as_json and not (yes or dry_run):
-        raise click.UsageError("--json needs --yes or --dry-run: there is no one to ask.")
+        raise click.UsageError(tr("--json needs --yes or --dry-run: there is no one to ask."))
     with connect(ctx, server_url, login, password_stdin) as api:
         preview = PackagePreview.model_validate(api.upload("/admin/packages/preview", file))
         if as_json and dry_run:
@@ -326,53 +408,71 @@ def import_(
 def _confirm() -> None:
     if not sys.stdin.isatty():
         raise click.UsageError(
-            "No terminal to confirm the import on; run again with --yes (or --dry-run)."
+            tr("No terminal to confirm the import on; run again with --yes (or --dry-run).")
         )
-    if not click.confirm("Import this package?", default=False):
+    if not click.confirm(tr("Import this package?"), default=False):
         raise click.Abort
 
 
 def _line(sign: str, item: PackageItem) -> Text:
-    kind = KIND_NAMES.get(item.kind, item.kind)
+    kind = tr(KIND_NAMES[item.kind]) if item.kind in KIND_NAMES else item.kind
     changes = f": {', '.join(item.changes)}" if item.changes else ""
     return Text(f"  {sign} {kind:<9} {item.title} [{item.id}]{changes}")
 
 
 def _print_preview(file: Path, preview: PackagePreview) -> None:
     info = preview.package
-    by = f", written by {info.generator}" if info.generator else ""
-    console.print(
-        Text(
-            f"Package {file.name}: {info.files} files, {info.unpacked_bytes} bytes unpacked,"
-            f" format {info.format_version}{by}."
-        ),
-        highlight=False,
-    )
-    for title, sign, items in (
-        ("Added", "+", preview.added),
-        ("Changed", "~", preview.changed),
-    ):
-        if items:
-            console.print(f"{title} ({len(items)}):", highlight=False)
-            for item in items:
-                console.print(_line(sign, item), highlight=False)
-    console.print(f"Unchanged: {len(preview.unchanged)}", highlight=False)
+    fields = {
+        "name": file.name,
+        "files": ntr("{n} file", "{n} files", info.files),
+        "size": format_size(info.unpacked_bytes),
+        "version": info.format_version,
+    }
+    if info.generator:
+        line = tr(
+            "Package {name}: {files}, {size} unpacked, format {version}, written by {generator}.",
+            generator=info.generator,
+            **fields,
+        )
+    else:
+        line = tr("Package {name}: {files}, {size} unpacked, format {version}.", **fields)
+    console.print(Text(line), highlight=False)
+    if preview.added:
+        console.print(ntr("Added ({n}):", "Added ({n}):", len(preview.added)), highlight=False)
+        for item in preview.added:
+            console.print(_line("+", item), highlight=False)
+    if preview.changed:
+        console.print(
+            ntr("Changed ({n}):", "Changed ({n}):", len(preview.changed)), highlight=False
+        )
+        for item in preview.changed:
+            console.print(_line("~", item), highlight=False)
+    console.print(ntr("Unchanged: {n}", "Unchanged: {n}", len(preview.unchanged)), highlight=False)
     for warning in preview.warnings:
-        errors.print(Text(f"Warning: {warning}"), highlight=False)
+        errors.print(Text(tr("Warning: {warning}", warning=warning)), highlight=False)
 
 
 def _print_report(report: PackageReport) -> None:
-    counts = (
-        f"{len(report.added)} added, {len(report.changed)} changed,"
-        f" {len(report.unchanged)} unchanged"
+    counts = tr(
+        "{added} added, {changed} changed, {unchanged} unchanged",
+        added=len(report.added),
+        changed=len(report.changed),
+        unchanged=len(report.unchanged),
     )
     if report.applied:
         console.print(
-            f"Imported as change {report.seq}: {counts}. Clients receive it at their next sync.",
+            tr(
+                "Imported as change {seq}: {counts}. Clients receive it at their next sync.",
+                seq=report.seq,
+                counts=counts,
+            ),
             highlight=False,
         )
     else:
         console.print(
-            f"Nothing to import: everything in the package is on the server already ({counts}).",
+            tr(
+                "Nothing to import: everything in the package is on the server already ({counts}).",
+                counts=counts,
+            ),
             highlight=False,
         )

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import shlex
+import shutil
+import sys
 from pathlib import Path
 
 import click
+from rich.text import Text
 
 from docshelf.cli.options import data_dir_option, database_url_option, normalize_database_url
 from docshelf.cli.output import console
+from docshelf.i18n import tr
 from docshelf.server.config import ServerSettings
 from docshelf.server.runner import describe, prepare, serve
 
@@ -25,7 +30,7 @@ port_option = click.option(
 def server(data_dir: Path | None, database_url: str | None, host: str, port: int) -> None:
     """Run the docshelf server (applies database migrations first)."""
     if data_dir is None:
-        raise click.UsageError("Give --data-dir (or set DOCSHELF_DATA_DIR).")
+        raise click.UsageError(tr("Give --data-dir (or set DOCSHELF_DATA_DIR)."))
     settings = ServerSettings(
         data_dir=data_dir,
         database_url=normalize_database_url(database_url),
@@ -35,6 +40,19 @@ def server(data_dir: Path | None, database_url: str | None, host: str, port: int
     state = prepare(settings)
     console.print(describe(state), highlight=False)
     serve(state)
+
+
+def docshelf_command() -> str:
+    """How to run docshelf as this process was run: ``docshelf`` when that is the one on
+    PATH, else the path it was started by (``.venv/bin/docshelf`` from ``make demo``)."""
+    started = Path(sys.argv[0])
+    if started.name == "docshelf":
+        on_path = shutil.which("docshelf")
+        if on_path and Path(on_path).resolve() == started.resolve():
+            return "docshelf"
+        return shlex.quote(str(started))
+    # python -m docshelf
+    return f"{shlex.quote(sys.executable)} -m docshelf"
 
 
 @click.command()
@@ -55,19 +73,34 @@ def demo(data_dir: Path, host: str, port: int) -> None:
     state = prepare(settings)
     seeded = seed_demo(state.db, state.blobs, state.passwords)
     console.print(
-        "Seeded the demo content." if seeded else "Demo content is there already; kept as is.",
+        tr("Seeded the demo content.")
+        if seeded
+        else tr("Demo content is there already; kept as is."),
         highlight=False,
     )
     console.print(describe(state), highlight=False)
     base = f"http://{host}:{port}"
-    console.print(
-        f"\nDashboard: {base}/dashboard  (sign in as admin, or org for the units)"
-        f"\nAPI:       {base}/api/v1/docs"
-        f"\nDesktop:   docshelf --home /tmp/anna desktop  (server {base}, user anna)"
-        f"\nDemo accounts (password: {DEMO_PASSWORD!r}):",
-        highlight=False,
-    )
+    command = docshelf_command()
+    home = shlex.quote(str(data_dir / "anna"))
+    dashboard, api = base + "/dashboard", base + "/api/v1/docs"
+    desktop = f"{command} --home {home} desktop"
+    lines = [
+        "",
+        tr("Dashboard: {url}  (sign in as admin, or org for the units)", url=dashboard),
+        tr("API:       {url}", url=api),
+        tr(
+            "Desktop:   {command}  (server {url}, user anna)",
+            command=desktop,
+            url=base,
+        ),
+        tr("Command line, as anna (password below):"),
+        f"  {command} --home {home} login --server {base} --user anna",
+        f"  {command} --home {home} sync",
+        f"  {command} --home {home} templates",
+        tr("Demo accounts (password: «{password}»):", password=DEMO_PASSWORD),
+    ]
+    console.print(Text("\n".join(lines)), highlight=False, soft_wrap=True)
     for login, role, what in DEMO_ACCOUNTS:
-        console.print(f"  {login:<9} {role:<9} {what}", highlight=False)
-    console.print("Stop with Ctrl+C.\n")
+        console.print(Text(f"  {login:<9} {role:<9} {what}"), highlight=False)
+    console.print(tr("Stop with Ctrl+C.") + "\n", highlight=False)
     serve(state)
