@@ -8,6 +8,8 @@ next sync only while a daemon plans it, progress in bytes, and names for copies.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -19,6 +21,7 @@ import pytest
 
 from docshelf.client.app import Client, default_device_name
 from docshelf.client.config import ClientConfig, save_config
+from docshelf.client.daemon import Daemon
 from docshelf.client.descriptions import Description, describe
 from docshelf.client.editing import Editor
 from docshelf.client.errors import NoLocalCopy, ServerUnreachable
@@ -310,3 +313,50 @@ def test_a_template_copy_is_named_from_its_title_in_the_files_language(
     assert template_copy(store, files, "t-1", "de").name == "Brief.docx"
     copy = template_copy(store, files, "t-1", "en")
     assert (copy.name, copy.lang, copy.downloaded) == ("Letter.docx", "en", False)
+
+
+def test_a_killed_daemon_leaves_no_next_sync_behind(tmp_path: Path) -> None:
+    client = _signed_in(tmp_path)
+    planned = datetime.now().astimezone() + timedelta(minutes=10)
+    write_status_file(client.home.status_file, Status(state=SyncState.IDLE, next_sync=planned))
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _HOLD_DAEMON_LOCK, str(client.home.daemon_lock_file)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        assert client.summary()["next_sync"] == planned.isoformat()
+        holder.kill()  # no goodbye: the status file still names the next sync
+        holder.wait(timeout=60)
+        summary = client.summary()
+        assert (summary["next_sync"], summary["daemon_running"]) == (None, False)
+    finally:
+        holder.kill()
+        holder.wait(timeout=60)
+        client.close()
+
+
+_HOLD_DAEMON_LOCK = """
+import sys, time
+from pathlib import Path
+from docshelf.client.lock import SyncLock
+lock = SyncLock(Path(sys.argv[1]), what="docshelf daemon")
+assert lock.try_acquire()
+print("held", flush=True)
+time.sleep(600)
+"""
+
+
+def test_a_daemon_that_stops_takes_its_next_sync_with_it(tmp_path: Path) -> None:
+    client = _signed_in(tmp_path)
+    daemon = Daemon(client, hints=False, probe=lambda _url: False)
+    try:
+        daemon.start()
+        running = client.summary()
+        assert running["daemon_running"] is True and running["next_sync"] is not None
+        daemon.stop()
+        stopped = client.summary()
+        assert (stopped["next_sync"], stopped["daemon_running"]) == (None, False)
+    finally:
+        client.close()
