@@ -14,7 +14,8 @@ A downloaded file that does not match its SHA-256 raises the domain's
         ├── SyncBusy                 another sync holds this home's lock
         ├── CredentialsError         the saved sign-in cannot be read or written
         │   └── InsecureCredentials  the credentials file is readable by others
-        └── NoLocalCopy              this home never signed in: there is nothing to read
+        └── NotSignedIn              no sign-in on this computer (and the others below)
+            └── NoLocalCopy          this home never signed in: there is nothing to read
 """
 
 from __future__ import annotations
