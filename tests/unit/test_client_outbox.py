@@ -90,7 +90,7 @@ def _profile(store: LocalStore, ident: str) -> dict[str, Any]:
 
 def test_an_edit_shows_at_once_and_waits_in_the_outbox(store: LocalStore, anna: Editor) -> None:
     queued = anna.profile_set("Anna HQ", "phone", "+41 44 111 11 11")
-    assert "phone" in queued.message
+    assert "Phone" in queued.message  # the field's label, not its key
     assert _profile(store, "p-anna")["overrides"]["phone"] == "+41 44 111 11 11"
     assert store.record("profile", "p-anna")["overrides"].get("phone") is None  # type: ignore[index]
     [entry] = store.outbox.entries([EditState.PENDING])

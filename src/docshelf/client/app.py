@@ -7,6 +7,8 @@ under the home's sync lock, so only one sync runs per cache at a time.
 
 from __future__ import annotations
 
+import getpass
+import hashlib
 import logging
 import platform
 import threading
@@ -33,6 +35,7 @@ from docshelf.client.engine import (
     SyncResult,
 )
 from docshelf.client.errors import (
+    NoLocalCopy,
     NotSignedIn,
     ServerBusy,
     ServerUnreachable,
@@ -56,6 +59,7 @@ from docshelf.domain.settings import (
 from docshelf.domain.settings import (
     SETTINGS as SETTING_SPECS,
 )
+from docshelf.i18n import N_, ntr, tr
 from docshelf.protocol import client_error
 
 log = logging.getLogger("docshelf.client")
@@ -63,6 +67,19 @@ log = logging.getLogger("docshelf.client")
 SIGNED_OUT_ACCOUNT = "signed_out_account"
 # The profile the last new document was filled with.
 LAST_PROFILE = "last_profile"
+_NO_SAVED_SIGN_IN = N_("This device has no saved sign-in; run `docshelf login` again.")
+
+
+def default_device_name(home: Home) -> str:
+    """``<user>@<host> <tag>``: the tag (from the home's path) tells apart the homes of
+    one person on one machine, and stays the same for a home."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # no name for this uid (a container)
+        user = ""
+    host = platform.node() or "device"
+    tag = hashlib.sha256(str(home.root).encode()).hexdigest()[:4]
+    return f"{user}@{host} {tag}" if user else f"{host} {tag}"
 
 
 class Client:
@@ -102,7 +119,7 @@ class Client:
         config = self._require_config()
         token = self.credentials.load(config.server_url, config.login)
         if not token:
-            raise NotSignedIn("This device has no saved sign-in; run `docshelf login` again.")
+            raise NotSignedIn(tr(_NO_SAVED_SIGN_IN))
         return self._remote(config.server_url, token)
 
     def cursor(self) -> str | None:
@@ -115,10 +132,10 @@ class Client:
         server_url = normalize_server_url(server_url)
         remote = self._remote(server_url)
         try:
-            answer = remote.login(login, password, device_name or platform.node() or "device")
+            previous = self.config or self._signed_out_account()
+            answer = remote.login(login, password, device_name or self._device_name(previous))
         finally:
             remote.close()
-        previous = self.config or self._signed_out_account()
         if previous is None or (previous.server_url, previous.user_id) != (
             server_url,
             answer.user.id,
@@ -145,17 +162,46 @@ class Client:
         log.info("signed in", extra={"event": "login", "server": server_url, "user": login})
         return config
 
+    def _device_name(self, previous: ClientConfig | None) -> str:
+        """The name this device is registered under: the one given at an earlier sign-in
+        of this home, else one of its own (see :func:`default_device_name`). A bare host
+        name is what older versions chose: it is shared by every home on the machine."""
+        if previous is not None and previous.device_name not in ("", platform.node()):
+            return previous.device_name
+        return default_device_name(self.home)
+
     def _refuse_with_unsent_edits(self, previous: ClientConfig | None) -> None:
         """Signing in as someone else wipes the cache; edits not yet on the server would
         go with it, so they must be uploaded or discarded first."""
         counts = self.store.outbox.counts()
         waiting = counts["pending"] + counts["conflict"] + counts["rejected"]
-        if waiting:
-            who = f"{previous.login} on {previous.server_url}" if previous else "the previous user"
+        if not waiting:
+            return
+        if previous is None:
             raise UnsentEdits(
-                f"{waiting} edit(s) of {who} are not on the server yet. Sign in as them and"
-                " sync, or discard them (`docshelf uploads`), before signing in as someone else."
+                ntr(
+                    "{n} edit of the previous user is not on the server yet. Sign in as them"
+                    " and sync, or discard it (`docshelf uploads`), before signing in as"
+                    " someone else.",
+                    "{n} edits of the previous user are not on the server yet. Sign in as"
+                    " them and sync, or discard them (`docshelf uploads`), before signing in"
+                    " as someone else.",
+                    waiting,
+                )
             )
+        raise UnsentEdits(
+            ntr(
+                "{n} edit of {login} on {server} is not on the server yet. Sign in as them"
+                " and sync, or discard it (`docshelf uploads`), before signing in as someone"
+                " else.",
+                "{n} edits of {login} on {server} are not on the server yet. Sign in as them"
+                " and sync, or discard them (`docshelf uploads`), before signing in as"
+                " someone else.",
+                waiting,
+                login=previous.login,
+                server=previous.server_url,
+            )
+        )
 
     def editor(self) -> Editor:
         """Make edits (queued in the outbox, uploaded at the next sync)."""
@@ -188,9 +234,24 @@ class Client:
         config = self.config
         if config is None:
             raise NotSignedIn(
-                "Not signed in on this computer: run `docshelf login --server URL --user LOGIN`."
+                tr(
+                    "Not signed in on this computer: run"
+                    " `docshelf login --server URL --user LOGIN`."
+                )
             )
         return config
+
+    def require_local_copy(self) -> None:
+        """Raise :class:`NoLocalCopy` on a home that never signed in: reading its local
+        copy would show nothing and not say why. (Signed out later, the copy stays
+        readable; signed in but not yet synchronised, it is merely empty.)"""
+        if self.config is None and not self.has_cache() and self._signed_out_account() is None:
+            raise NoLocalCopy(
+                tr(
+                    "Not signed in on this computer yet, so there is no local copy: run"
+                    " `docshelf login --server URL --user LOGIN`, then `docshelf sync`."
+                )
+            )
 
     # --- sync ----------------------------------------------------------------------------
 
@@ -205,12 +266,12 @@ class Client:
         config = self._require_config()
         token = self.credentials.load(config.server_url, config.login)
         if not token:
-            raise NotSignedIn("This device has no saved sign-in; run `docshelf login` again.")
+            raise NotSignedIn(tr(_NO_SAVED_SIGN_IN))
         unsubscribe = self.board.subscribe(listener) if listener else None
         # The file lock keeps other processes out; it is re-entrant within this one, so
         # threads of one process (the desktop app's worker and timer) queue here.
         if not self._running.acquire(blocking=wait):
-            raise SyncBusy("A sync is already running in this program.")
+            raise SyncBusy(tr("A sync is already running in this program."))
         try:
             self.lock.acquire(wait=wait, on_wait=on_wait)
             try:
@@ -249,6 +310,9 @@ class Client:
             self._failed(result, exc)
         finally:
             remote.close()
+        waiting = self.store.outbox.counts()
+        result.conflicts_waiting = waiting["conflict"]
+        result.rejected_waiting = waiting["rejected"]
         if remote.error_to_report is None and result.status == "ok":
             self.store.put(UNREPORTED_ERROR, None)
         result.seconds = time.monotonic() - started
@@ -286,6 +350,10 @@ class Client:
         log.warning(
             "sync failed", extra={"event": "sync_failed", "error": exc.message, "code": exc.code}
         )
+        message = f"{exc.title}: {exc.message}"
+        if state is SyncState.OFFLINE and self.has_cache():
+            message = tr("{problem} Working offline with the local copy.", problem=message)
+            result.error = tr("{problem} Working offline with the local copy.", problem=exc.message)
         if state is not SyncState.SIGNED_OUT:
             # A signed-out device can't report; its revocation is on the dashboard already.
             self.store.put(
@@ -295,7 +363,7 @@ class Client:
             Status(
                 state=state,
                 last_update=self.last_update(),
-                message=f"{exc.title}: {exc.message}",
+                message=message,
                 log_path=str(self.home.log_file),
                 offline_since=offline_since,
                 next_sync=previous.next_sync,
@@ -336,11 +404,23 @@ class Client:
             ),
         }
 
+    def daemon_running(self) -> bool:
+        """A daemon (``docshelf daemon`` or the desktop app) plans this home's syncs now:
+        it holds the home's daemon lock, which the kernel drops however it ends."""
+        return SyncLock(self.home.daemon_lock_file).holder() is not None
+
     def status(self) -> Status:
-        """The current status; a 'syncing' left behind by a process that died reads as idle."""
+        """The current status; a 'syncing' left behind by a process that died reads as idle,
+        and a next sync planned by a daemon that no longer runs is not shown."""
         status = read_status_file(self.home.status_file) or self.board.status
         if status.state is SyncState.SYNCING and self.lock.holder() is None:
             status = replace(status, state=SyncState.IDLE, phase=None)
+        running = self.daemon_running()
+        status = replace(
+            status,
+            daemon_running=running,
+            next_sync=status.next_sync if running else None,
+        )
         if self.config is None:
             status = replace(status, state=SyncState.NOT_SIGNED_IN)
         status = status.with_live_hints()
@@ -361,7 +441,9 @@ class Client:
             "last_update": status.last_update.isoformat() if status.last_update else None,
             "client_sync_interval_ms": settings[CLIENT_SYNC_INTERVAL],
             "client_sync_max_delay_after_start_ms": settings[CLIENT_SYNC_MAX_DELAY_AFTER_START],
+            # Only while a daemon runs: one that stopped or was killed syncs no more.
             "next_sync": status.next_sync.isoformat() if status.next_sync else None,
+            "daemon_running": status.daemon_running,
             "hints": status.hints,
             "last_hint_at": status.last_hint_at.isoformat() if status.last_hint_at else None,
             # From the outbox itself: edits made since the last sync count at once.

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from docshelf.client.errors import LocalStoreError
 from docshelf.domain.json_text import parse_json
+from docshelf.i18n import tr
 
 
 @dataclass(frozen=True)
@@ -29,10 +30,16 @@ def load_config(path: Path) -> ClientConfig | None:
         return None
     except (OSError, ValueError) as exc:
         raise LocalStoreError(
-            f"The client configuration {path} cannot be read ({exc}); sign in again."
+            tr(
+                "The client configuration {path} cannot be read ({reason}); sign in again.",
+                path=path,
+                reason=exc,
+            )
         ) from exc
     if not isinstance(data, dict):
-        raise LocalStoreError(f"The client configuration {path} is damaged; sign in again.")
+        raise LocalStoreError(
+            tr("The client configuration {path} is damaged; sign in again.", path=path)
+        )
     known = set(ClientConfig.__dataclass_fields__)
     return ClientConfig(**{k: v for k, v in data.items() if k in known})
 

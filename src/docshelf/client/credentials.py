@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 from docshelf.client.errors import CredentialsError, InsecureCredentials
 from docshelf.client.paths import Home
 from docshelf.domain.json_text import parse_json
+from docshelf.i18n import N_, tr
 
 if TYPE_CHECKING:
     from keyring.backend import KeyringBackend
@@ -43,8 +44,8 @@ class CredentialStore:
     def backend(self) -> str:
         keyring = self._keyring()
         if keyring is None:
-            return f"file {self.home.credentials_file}"
-        return f"system keyring ({keyring.name})"
+            return tr("file {path}", path=self.home.credentials_file)
+        return tr("system keyring ({name})", name=keyring.name)
 
     def save(self, server_url: str, login: str, token: str) -> None:
         key = _key(server_url, login)
@@ -129,8 +130,12 @@ class CredentialStore:
         except OSError as exc:
             tmp.unlink(missing_ok=True)
             raise CredentialsError(
-                f"Could not save the sign-in to {path}: {exc.strerror or exc}. "
-                "Check that the docshelf folder belongs to you and the disk is not full.",
+                tr(
+                    "Could not save the sign-in to {path}: {reason}. Check that the docshelf"
+                    " folder belongs to you and the disk is not full.",
+                    path=path,
+                    reason=exc.strerror or exc,
+                )
             ) from exc
 
 
@@ -163,8 +168,11 @@ def _check_private(path: Path, mode: int) -> None:
     # Windows has no such mode bits; there the keyring is always available anyway.
     if os.name != "nt" and mode & 0o077:
         raise InsecureCredentials(
-            f"{path} can be read by other users, so docshelf will not use it. "
-            f"Run `chmod 600 {path}` if only you ever had access, or sign in again.",
+            tr(
+                "{path} can be read by other users, so docshelf will not use it. Run"
+                " `chmod 600 {path}` if only you ever had access, or sign in again.",
+                path=path,
+            )
         )
 
 
@@ -176,7 +184,7 @@ def _parse(path: Path, raw: bytes) -> dict[str, str]:
     if not isinstance(tokens, dict) or not all(
         isinstance(k, str) and isinstance(v, str) for k, v in tokens.items()
     ):
-        raise CredentialsError(f"{path} is damaged. Delete it and sign in again.")
+        raise CredentialsError(tr("{path} is damaged. Delete it and sign in again.", path=path))
     return tokens
 
 
@@ -189,9 +197,25 @@ def _keyring_errors(action: str) -> Iterator[None]:
         raise _keyring_failed(action, exc) from exc
 
 
+# By action: one whole sentence each (word order differs by language).
+_KEYRING_COULD_NOT = {
+    "save": N_(
+        "The system keyring could not save the docshelf sign-in: {error}. Unlock the keyring"
+        " and try again, or set {variable}=0 to keep the sign-in in a private file instead,"
+        " and sign in again."
+    ),
+    "read": N_(
+        "The system keyring could not read the docshelf sign-in: {error}. Unlock the keyring"
+        " and try again, or set {variable}=0 to keep the sign-in in a private file instead,"
+        " and sign in again."
+    ),
+    "delete": N_(
+        "The system keyring could not delete the docshelf sign-in: {error}. Unlock the"
+        " keyring and try again, or set {variable}=0 to keep the sign-in in a private file"
+        " instead, and sign in again."
+    ),
+}
+
+
 def _keyring_failed(action: str, exc: Exception) -> CredentialsError:
-    return CredentialsError(
-        f"The system keyring could not {action} the docshelf sign-in: {exc}. "
-        f"Unlock the keyring and try again, or set {KEYRING_ENV}=0 to keep the "
-        "sign-in in a private file instead, and sign in again.",
-    )
+    return CredentialsError(tr(_KEYRING_COULD_NOT[action], error=exc, variable=KEYRING_ENV))

@@ -21,6 +21,7 @@ import httpx
 
 from docshelf.client.app import Client
 from docshelf.client.hints import HintListener
+from docshelf.client.lock import SyncLock
 from docshelf.client.scheduler import Scheduler, SleepDetector
 from docshelf.client.status import SyncState
 from docshelf.domain.settings import CLIENT_SYNC_INTERVAL, CLIENT_SYNC_MAX_DELAY_AFTER_START
@@ -63,8 +64,14 @@ class Daemon:
         self._sleep = SleepDetector()
         self._last_probe = 0.0
         self.syncs = 0
+        # Held while this daemon plans syncs: others tell from it that the next sync in
+        # the status will happen (the kernel drops it however the process ends).
+        self.planning = SyncLock(client.home.daemon_lock_file, what="docshelf daemon")
 
     def start(self) -> None:
+        # Another daemon of this home may hold it: both plan, the sync lock keeps their
+        # syncs apart, and the status names a next sync either way.
+        self.planning.try_acquire()
         settings = self.client.settings()
         with self._plan:
             self.scheduler.start(
@@ -80,6 +87,9 @@ class Daemon:
         """End the hint listener (its held stream too); the loop's owner ends the loop."""
         if self.listener is not None:
             self.listener.stop()
+        if self.planning.held:
+            self.planning.release()
+            self.client.board.update(next_sync=None, force_write=True)
         self.wake.set()
 
     def hint(self, max_delay_ms: float) -> None:

@@ -15,7 +15,6 @@ renamed: nobody ever sees half a document.
 from __future__ import annotations
 
 import os
-import re
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -31,8 +30,7 @@ from docshelf.client.planner import image_field_keys
 from docshelf.client.store import LocalStore
 from docshelf.documents import FillData, SnippetBody, Tag, TagKind, parse_tag
 from docshelf.domain.errors import InvalidInput, NotFound
-
-_UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')
+from docshelf.i18n import tr
 
 
 @dataclass(frozen=True)
@@ -58,7 +56,7 @@ class NewDocument:
 def fresh_path(folder: Path, title: str, suffix: str, now: datetime | None = None) -> Path:
     """``<title> <date>.<suffix>``, with `` (2)``, `` (3)`` … until the name is free."""
     stamp = (now or datetime.now().astimezone()).strftime("%Y-%m-%d")
-    base = _UNSAFE.sub("_", title).strip(" .") or "document"
+    base = reading.safe_file_stem(title)
     candidate = folder / f"{base} {stamp}{suffix}"
     number = 2
     while candidate.exists():
@@ -85,10 +83,19 @@ def find_template(store: LocalStore, ref: str) -> dict[str, Any]:
         return found[0]
     if found:
         ids = ", ".join(t["id"] for t in found)
-        raise InvalidInput(f"Several templates are called {ref!r} ({ids}); name one by its id.")
+        raise InvalidInput(
+            tr(
+                "Several templates are called '{ref}' ({ids}); name one by its id.",
+                ref=ref,
+                ids=ids,
+            )
+        )
     raise NotFound(
-        f"There is no template {ref!r} in the local copy; `docshelf templates` lists them"
-        " (sync first if it is new)."
+        tr(
+            "There is no template '{ref}' in the local copy; `docshelf templates` lists them"
+            " (sync first if it is new).",
+            ref=ref,
+        )
     )
 
 
@@ -108,10 +115,22 @@ def find_profile(
         found = by_id or [p for p in profiles if p["title"].casefold() == wanted]
         if len(found) == 1:
             return found[0]
-        names = ", ".join(f"{p['title']} ({p['id']})" for p in profiles) or "none"
+        names = ", ".join(f"{p['title']} ({p['id']})" for p in profiles) or "-"
         if found:
-            raise InvalidInput(f"Several profiles are called {ref!r}; name one by its id: {names}.")
-        raise NotFound(f"There is no profile {ref!r} in the local copy. Your profiles: {names}.")
+            raise InvalidInput(
+                tr(
+                    "Several profiles are called '{ref}'; name one by its id: {names}.",
+                    ref=ref,
+                    names=names,
+                )
+            )
+        raise NotFound(
+            tr(
+                "There is no profile '{ref}' in the local copy. Your profiles: {names}.",
+                ref=ref,
+                names=names,
+            )
+        )
     if remembered is not None:
         for profile in profiles:
             if profile["id"] == remembered:
@@ -121,7 +140,9 @@ def find_profile(
     if len(profiles) == 1:
         return profiles[0]
     names = ", ".join(f"{p['title']} ({p['id']})" for p in profiles)
-    raise InvalidInput(f"You have several profiles; choose one with --profile: {names}.")
+    raise InvalidInput(
+        tr("You have several profiles; choose one with --profile: {names}.", names=names)
+    )
 
 
 # --- tags and the files they need ----------------------------------------------------------
@@ -314,7 +335,15 @@ def fill_data(
         labels[key] = field["label"]
         if key in image_keys:
             if value and key in wanted_images:
-                images[key] = _read(files, value, f"The picture of the field {field['label']!r}")
+                images[key] = _read(
+                    files,
+                    value,
+                    tr(
+                        "The picture of the field '{field}' is not downloaded yet; synchronise,"
+                        " then try again.",
+                        field=field["label"],
+                    ),
+                )
         elif value is not None and value != "":
             values[key] = value
     snippets: dict[str, SnippetBody] = {}
@@ -323,18 +352,25 @@ def fill_data(
             continue
         body = SnippetBody(
             snippet.get("body_format") or "text",
-            _read(files, snippet["body_sha256"], f"The snippet {snippet['title']!r}"),
+            _read(
+                files,
+                snippet["body_sha256"],
+                tr(
+                    "The snippet '{snippet}' is not downloaded yet; synchronise, then try again.",
+                    snippet=snippet["title"],
+                ),
+            ),
         )
         snippets[snippet["id"]] = snippets[snippet["title"]] = body
     return FillData(values=values, labels=labels, images=images, snippets=snippets)
 
 
-def _read(files: FileStore, sha: str, what: str) -> bytes:
+def _read(files: FileStore, sha: str, missing: str) -> bytes:
     path = files.path(sha)
     try:
         return path.read_bytes()
     except FileNotFoundError:
-        raise MissingFile(f"{what} is not downloaded yet; synchronise, then try again.") from None
+        raise MissingFile(missing) from None
 
 
 def new_document(
@@ -356,7 +392,7 @@ def new_document(
     source, filename = reading.template_file(store, files, record["id"], lang)
     if not source.is_file():
         raise MissingFile(
-            "The file of this template is not downloaded yet; synchronise, then try again."
+            tr("The file of this template is not downloaded yet; synchronise, then try again.")
         )
     data = source.read_bytes()
     chosen_lang = lang or next(
@@ -371,7 +407,9 @@ def new_document(
     if output is not None:
         path = _write_over(output, filled.data)
     else:
-        title = reading.title_of(record, ui_lang) or Path(filename).stem
+        # Named as the user knows the template, in the document's language: the file's
+        # name on the server is the layouter's working name.
+        title = reading.title_of(record, chosen_lang) or reading.title_of(record, ui_lang)
         path = write_fresh(folder or Path.cwd(), title, filled.suffix, filled.data)
     return NewDocument(
         path=path,

@@ -20,6 +20,7 @@ seeded sync simulation replays a run only if its requests come in the same order
 
 from __future__ import annotations
 
+import contextvars
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -159,7 +160,10 @@ class Downloader:
         installed on one of its threads while the download thread goes on."""
         requests = _Requests(self, stop, sizes, skip, flushing)
         groups = _groups(wanted, sizes, self.files.partial_size, packs=self.fetch_pack is not None)
-        futures = [pool.submit(requests.run, group) for group in groups]
+        # Each in a copy of the caller's context: its language for requests and errors.
+        futures = [
+            pool.submit(contextvars.copy_context().run, requests.run, group) for group in groups
+        ]
         return Batch(futures, requests.moved, stop, skip)
 
     def close(self) -> None:
@@ -274,7 +278,7 @@ class _Requests:
         if self.flushing is None:
             self.files.install(received)
             return None
-        return self.flushing.submit(self.files.install, received)
+        return self.flushing.submit(contextvars.copy_context().run, self.files.install, received)
 
 
 class Batch:

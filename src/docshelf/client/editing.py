@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from docshelf.client.descriptions import Description, in_current_language, label_of
 from docshelf.client.files import FileStore
 from docshelf.client.outbox import EditState, OutboxEntry
 from docshelf.client.store import LocalStore
@@ -43,9 +44,32 @@ from docshelf.domain.templates import (
 from docshelf.domain.text import check_title
 from docshelf.domain.trees import would_create_cycle
 from docshelf.domain.units import Unit, effective_assignable_by
+from docshelf.i18n import N_, tr
 
 # Profile and unit "fields" that are attributes of the record, not field values.
 _PROFILE_ATTRIBUTES = {"title": "title", "unit": "unit_id"}
+_WHICH_LANGUAGE = N_("Say in which language: --lang de (or en, fr, ...).")
+# What _find says when a name matches several records, or none, by what was looked for.
+_SEVERAL = {
+    "template": N_("Several templates are called '{ref}'; use an id ({ids})."),
+    "template group": N_("Several template groups are called '{ref}'; use an id ({ids})."),
+    "profile": N_("Several profiles are called '{ref}'; use an id ({ids})."),
+    "snippet": N_("Several snippets are called '{ref}'; use an id ({ids})."),
+    "unit": N_("Several units are called '{ref}'; use an id ({ids})."),
+    "user": N_("Several users are called '{ref}'; use an id ({ids})."),
+    "group": N_("Several groups are called '{ref}'; use an id ({ids})."),
+}
+_NONE = {
+    "template": N_("There is no template '{ref}' in the local copy (sync first if it is new)."),
+    "template group": N_(
+        "There is no template group '{ref}' in the local copy (sync first if it is new)."
+    ),
+    "profile": N_("There is no profile '{ref}' in the local copy (sync first if it is new)."),
+    "snippet": N_("There is no snippet '{ref}' in the local copy (sync first if it is new)."),
+    "unit": N_("There is no unit '{ref}' in the local copy (sync first if it is new)."),
+    "user": N_("There is no user '{ref}' in the local copy (sync first if it is new)."),
+    "group": N_("There is no group '{ref}' in the local copy (sync first if it is new)."),
+}
 _BODY_FORMATS = {
     ".html": SnippetFormat.HTML,
     ".htm": SnippetFormat.HTML,
@@ -74,11 +98,15 @@ class Editor:
         if field in _PROFILE_ATTRIBUTES:
             attribute = _PROFILE_ATTRIBUTES[field]
             new: Any = check_title(value) if attribute == "title" else self._assignable(value)
-            what = f"{field} of profile {profile['title']!r} set to {value!r}"
+            shown = new if attribute == "title" else self._unit(new)["title"]
+            what = Description(f"profile_{field}", {"profile": profile["title"], "value": shown})
             return self._update(EditKind.PROFILE, profile, {attribute: new}, what)
         definition = self._field(field)
         checked = check_field_value(definition, value)
-        what = f"{definition.key} of profile {profile['title']!r} set to {checked!r}"
+        what = Description(
+            "profile_field",
+            {"field": _label(definition), "profile": profile["title"], "value": checked},
+        )
         return self._update(
             EditKind.PROFILE, profile, {f"overrides.{definition.key}": checked}, what
         )
@@ -88,38 +116,46 @@ class Editor:
         definition = self._field(field)
         if definition.key not in (profile.get("overrides") or {}):
             raise InvalidInput(
-                f"{definition.key!r} of profile {profile['title']!r} is already inherited."
+                tr(
+                    "{field} of profile '{profile}' is already inherited.",
+                    field=_shown_label(definition),
+                    profile=profile["title"],
+                )
             )
-        what = f"{definition.key} of profile {profile['title']!r} reset to the inherited value"
+        what = Description(
+            "profile_field_reset", {"field": _label(definition), "profile": profile["title"]}
+        )
         return self._update(EditKind.PROFILE, profile, {f"overrides.{definition.key}": None}, what)
 
     def profile_new(self, title: str, unit: str | None) -> Queued:
         values: dict[str, Any] = {"title": check_title(title)}
         if unit is not None:
             values["unit_id"] = self._assignable(unit)
-        return self._create(EditKind.PROFILE, values, f"new profile {values['title']!r}")
+        return self._create(
+            EditKind.PROFILE, values, Description("profile_new", {"title": values["title"]})
+        )
 
     def profile_copy(self, ref: str, title: str | None = None) -> Queued:
         source = self._profile(ref)  # shared profiles may be copied: the copy is mine
         values: dict[str, Any] = {
-            "title": check_title(title or f"{source['title']} (copy)"),
+            "title": check_title(title or tr("{title} (copy)", title=source["title"])),
             "unit_id": source.get("unit_id"),
         }
         for key, value in (source.get("overrides") or {}).items():
             values[f"overrides.{key}"] = value
-        return self._create(
-            EditKind.PROFILE, values, f"copy of profile {source['title']!r} as {values['title']!r}"
-        )
+        what = Description("profile_copy", {"profile": source["title"], "title": values["title"]})
+        return self._create(EditKind.PROFILE, values, what)
 
     def profile_rm(self, ref: str) -> Queued:
         profile = self._own_profile(ref)
-        return self._delete(EditKind.PROFILE, profile, f"profile {profile['title']!r} deleted")
+        what = Description("profile_delete", {"profile": profile["title"]})
+        return self._delete(EditKind.PROFILE, profile, what)
 
     def profile_share(self, ref: str, login: str, share: bool = True) -> Queued:
         profile = self._own_profile(ref)
         user = self._user(login)
         if user["id"] == self.me:
-            raise InvalidInput("A profile is always yours; share it with colleagues.")
+            raise InvalidInput(tr("A profile is always yours; share it with colleagues."))
         members = {"shared_with": [user["id"]]}
         edit = Edit(
             kind=EditKind.PROFILE,
@@ -128,8 +164,11 @@ class Editor:
             add=members if share else {},
             remove={} if share else members,
         )
-        verb = "shared with" if share else "no longer shared with"
-        return self._queue(edit, f"profile {profile['title']!r} {verb} {user['login']}")
+        what = Description(
+            "profile_share" if share else "profile_unshare",
+            {"profile": profile["title"], "login": user["login"]},
+        )
+        return self._queue(edit, what)
 
     # --- snippets ------------------------------------------------------------------------
 
@@ -146,7 +185,7 @@ class Editor:
         """``read``/``write``: principals as :meth:`template_rights` takes them (``*``,
         ``group:NAME``, ``user:LOGIN``, ids too); either makes the snippet shared."""
         if template is not None and (shared or group or read or write):
-            raise InvalidInput("A snippet belongs to a template or is shared, not both.")
+            raise InvalidInput(tr("A snippet belongs to a template or is shared, not both."))
         shared = bool(shared or group or read or write)
         kind = SnippetKind.SHARED if shared else SnippetKind.PERSONAL
         values: dict[str, Any] = {}
@@ -158,8 +197,10 @@ class Editor:
             values["template_id"] = record["id"]
         require(
             can_create_snippet(self._actor(), kind, parent),
-            "Only layouters may create shared snippets, and template snippets only for"
-            " templates they may change; create a personal one instead.",
+            tr(
+                "Only layouters may create shared snippets, and template snippets only for"
+                " templates they may change; create a personal one instead."
+            ),
         )
         sha, body_format = self._import_body(body_file)
         values.update(
@@ -181,12 +222,13 @@ class Editor:
             edit_add["write_rights"] = sorted(set(writers))
         target = new_id()
         edit = Edit(kind=EditKind.SNIPPET, op=Op.CREATE, target=target, set=values, add=edit_add)
-        return self._queue(edit, f"new {kind.value} snippet {values['title']!r}", files=[sha])
+        what = Description(f"snippet_new_{kind.value}", {"title": values["title"]})
+        return self._queue(edit, what, files=[sha])
 
     def snippet_edit(self, ident: str, title: str | None, body_file: Path | None) -> Queued:
         snippet = self._snippet(ident)
         if title is None and body_file is None:
-            raise InvalidInput("Say what to change: --title and/or --body-file.")
+            raise InvalidInput(tr("Say what to change: --title and/or --body-file."))
         values: dict[str, Any] = {}
         files: list[str] = []
         if title is not None:
@@ -196,7 +238,7 @@ class Editor:
             values["body_sha256"] = sha
             values["body_format"] = body_format.value
             files.append(sha)
-        what = f"snippet {snippet['title']!r} edited"
+        what = Description("snippet_edit", {"snippet": snippet["title"]})
         return self._update(EditKind.SNIPPET, snippet, values, what, files=files)
 
     def snippet_rights(self, ident: str, right: str, add: list[str], remove: list[str]) -> Queued:
@@ -204,9 +246,11 @@ class Editor:
         :meth:`template_rights` (additions and removals, which never conflict)."""
         snippet = self._snippet(ident)
         if snippet["kind"] != SnippetKind.SHARED.value:
-            raise InvalidInput("Only shared snippets carry read and write rights.")
+            raise InvalidInput(tr("Only shared snippets carry read and write rights."))
         if right not in ("read", "write"):
-            raise InvalidInput(f"{right!r} is not a snippet right; use read or write.")
+            raise InvalidInput(
+                tr("{right} is not a snippet right; use read or write.", right=right)
+            )
         attribute = f"{right}_rights"
         held = set(snippet.get(attribute) or [])
         # A member no longer in the local copy (a deleted group) can still be withdrawn.
@@ -218,11 +262,14 @@ class Editor:
             add={attribute: [self._principal(p) for p in add]} if add else {},
             remove={attribute: gone} if remove else {},
         )
-        return self._queue(edit, f"{right} rights of snippet {snippet['title']!r} changed")
+        return self._queue(
+            edit, Description(f"snippet_{right}_rights", {"snippet": snippet["title"]})
+        )
 
     def snippet_rm(self, ident: str) -> Queued:
         snippet = self._snippet(ident)
-        return self._delete(EditKind.SNIPPET, snippet, f"snippet {snippet['title']!r} deleted")
+        what = Description("snippet_delete", {"snippet": snippet["title"]})
+        return self._delete(EditKind.SNIPPET, snippet, what)
 
     # --- templates -----------------------------------------------------------------------
 
@@ -239,7 +286,7 @@ class Editor:
         template = self._changeable_template(ident)
         values: dict[str, Any] = {}
         if (title is not None or description is not None) and lang is None:
-            raise InvalidInput("Say in which language: --lang de (or en, fr, ...).")
+            raise InvalidInput(tr(_WHICH_LANGUAGE))
         if title is not None:
             values[f"titles.{lang}"] = check_title(title)
         if description is not None:
@@ -249,9 +296,11 @@ class Editor:
         if group is not None:
             values["group_id"] = self._template_group(group)["id"]
         if not values:
-            raise InvalidInput("Say what to change: --title, --description, --status or --group.")
-        name = _title(template)
-        return self._update(EditKind.TEMPLATE, template, values, f"template {name!r} changed")
+            raise InvalidInput(
+                tr("Say what to change: --title, --description, --status or --group.")
+            )
+        what = Description("template_change", {"template": _title(template)})
+        return self._update(EditKind.TEMPLATE, template, values, what)
 
     def template_rights(self, ident: str, right: str, add: list[str], remove: list[str]) -> Queued:
         template = self._changeable_template(ident)
@@ -263,7 +312,8 @@ class Editor:
             add={attribute: [self._principal(p) for p in add]} if add else {},
             remove={attribute: [self._principal(p) for p in remove]} if remove else {},
         )
-        return self._queue(edit, f"{right} rights of template {_title(template)!r} changed")
+        what = Description(f"template_{right}_rights", {"template": _title(template)})
+        return self._queue(edit, what)
 
     def template_set_file(self, ident: str, lang: str, path: Path) -> Queued:
         template = self._changeable_template(ident)
@@ -272,13 +322,21 @@ class Editor:
         given = FILE_KINDS.get(path.suffix.lower().lstrip("."))
         if given is not None and given.application != expected.application:
             raise InvalidInput(
-                f"Template {_title(template)!r} is a .{expected.extension} ({expected.application})"
-                f" template; {path.name} is a .{given.extension} file. Choose a"
-                f" .{expected.extension} file."
+                tr(
+                    "Template '{template}' is a .{extension} ({application}) template;"
+                    " {name} is a .{given} file. Choose a .{extension} file.",
+                    template=_title(template),
+                    extension=expected.extension,
+                    application=expected.application,
+                    name=path.name,
+                    given=given.extension,
+                )
             )
         sha = self._import(path)
         value = {"sha256": sha, "size": self.files.size(sha), "filename": filename}
-        what = f"{lang} file of template {_title(template)!r} replaced by {filename}"
+        what = Description(
+            "template_file", {"lang": lang, "template": _title(template), "filename": filename}
+        )
         return self._update(EditKind.TEMPLATE, template, {f"files.{lang}": value}, what, [sha])
 
     # --- units ---------------------------------------------------------------------------
@@ -288,20 +346,26 @@ class Editor:
         values: dict[str, Any] = {"title": check_title(title)}
         if parent is not None:
             values["parent_id"] = self._unit(parent)["id"]
-        return self._create(EditKind.UNIT, values, f"new unit {values['title']!r}")
+        return self._create(
+            EditKind.UNIT, values, Description("unit_new", {"title": values["title"]})
+        )
 
     def unit_set(self, ref: str, field: str, value: str | None) -> Queued:
         self._require_org()
         unit = self._unit(ref)
         if field == "title":
             if value is None:
-                raise InvalidInput("A unit always has a title.")
-            what = f"unit {unit['title']!r} renamed to {value!r}"
+                raise InvalidInput(tr("A unit always has a title."))
+            what = Description("unit_rename", {"unit": unit["title"], "value": value})
             return self._update(EditKind.UNIT, unit, {"title": check_title(value)}, what)
         definition = self._field(field)
         checked = None if value is None else check_field_value(definition, value)
-        shown = "inherited" if checked is None else repr(checked)
-        what = f"{definition.key} of unit {unit['title']!r} set to {shown}"
+        named = {"field": _label(definition), "unit": unit["title"]}
+        what = (
+            Description("unit_field_reset", named)
+            if checked is None
+            else Description("unit_field", {**named, "value": checked})
+        )
         return self._update(EditKind.UNIT, unit, {f"fields.{definition.key}": checked}, what)
 
     def unit_move(self, ref: str, parent: str | None) -> Queued:
@@ -310,23 +374,37 @@ class Editor:
         parent_id = None if parent is None else self._unit(parent)["id"]
         parents = {u["id"]: u.get("parent_id") for u in self.store.view("unit", self.me)}
         if would_create_cycle(unit["id"], parent_id, parents):
-            raise InvalidInput(f"Unit {unit['title']!r} cannot move below itself.")
-        where = "to the top" if parent_id is None else f"below {self._unit(parent_id)['title']!r}"
-        what = f"unit {unit['title']!r} moved {where}"
+            raise InvalidInput(tr("Unit '{unit}' cannot move below itself.", unit=unit["title"]))
+        what = (
+            Description("unit_move_top", {"unit": unit["title"]})
+            if parent_id is None
+            else Description(
+                "unit_move_below",
+                {"unit": unit["title"], "parent": self._unit(parent_id)["title"]},
+            )
+        )
         return self._update(EditKind.UNIT, unit, {"parent_id": parent_id}, what)
 
     def unit_rm(self, ref: str) -> Queued:
         self._require_org()
         unit = self._unit(ref)
         if any(u.get("parent_id") == unit["id"] for u in self.store.view("unit", self.me)):
-            raise Conflict(f"Unit {unit['title']!r} has sub-units; move or delete them first.")
+            raise Conflict(
+                tr("Unit '{unit}' has sub-units; move or delete them first.", unit=unit["title"])
+            )
         used = [p for p in self.store.view("profile", self.me) if p.get("unit_id") == unit["id"]]
         if used:
             raise Conflict(
-                f"Unit {unit['title']!r} is used by profile {used[0]['title']!r}; assign"
-                " another unit there first."
+                tr(
+                    "Unit '{unit}' is used by profile '{profile}'; assign another unit there"
+                    " first.",
+                    unit=unit["title"],
+                    profile=used[0]["title"],
+                )
             )
-        return self._delete(EditKind.UNIT, unit, f"unit {unit['title']!r} deleted")
+        return self._delete(
+            EditKind.UNIT, unit, Description("unit_delete", {"unit": unit["title"]})
+        )
 
     # --- template groups -----------------------------------------------------------------
 
@@ -335,7 +413,8 @@ class Editor:
         values: dict[str, Any] = {f"titles.{lang}": check_title(title)}
         if parent is not None:
             values["parent_id"] = self._template_group(parent)["id"]
-        return self._create(EditKind.TEMPLATE_GROUP, values, f"new template group {title!r}")
+        what = Description("template_group_new", {"title": values[f"titles.{lang}"]})
+        return self._create(EditKind.TEMPLATE_GROUP, values, what)
 
     def template_group_set(
         self, ref: str, *, lang: str | None, title: str | None, parent: str | None, top: bool
@@ -345,7 +424,7 @@ class Editor:
         values: dict[str, Any] = {}
         if title is not None:
             if lang is None:
-                raise InvalidInput("Say in which language: --lang de (or en, fr, ...).")
+                raise InvalidInput(tr(_WHICH_LANGUAGE))
             values[f"titles.{lang}"] = check_title(title)
         if top:
             values["parent_id"] = None
@@ -353,27 +432,36 @@ class Editor:
             parent_id = self._template_group(parent)["id"]
             parents = {g["id"]: g.get("parent_id") for g in self.store.view("template_group")}
             if would_create_cycle(group["id"], parent_id, parents):
-                raise InvalidInput(f"Group {_title(group)!r} cannot move below itself.")
+                raise InvalidInput(
+                    tr("Group '{group}' cannot move below itself.", group=_title(group))
+                )
             values["parent_id"] = parent_id
         if not values:
-            raise InvalidInput("Say what to change: --title (with --lang), --parent or --top.")
-        what = f"template group {_title(group)!r} changed"
+            raise InvalidInput(tr("Say what to change: --title (with --lang), --parent or --top."))
+        what = Description("template_group_change", {"group": _title(group)})
         return self._update(EditKind.TEMPLATE_GROUP, group, values, what)
 
     def template_group_rm(self, ref: str) -> Queued:
         self._require_layouter()
         group = self._template_group(ref)
         if any(g.get("parent_id") == group["id"] for g in self.store.view("template_group")):
-            raise Conflict(f"Group {_title(group)!r} has sub-groups; move or delete them first.")
+            raise Conflict(
+                tr(
+                    "Group '{group}' has sub-groups; move or delete them first.",
+                    group=_title(group),
+                )
+            )
         if any(t.get("group_id") == group["id"] for t in self.store.view("template")):
-            raise Conflict(f"Group {_title(group)!r} holds templates; move them first.")
-        what = f"template group {_title(group)!r} deleted"
+            raise Conflict(
+                tr("Group '{group}' holds templates; move them first.", group=_title(group))
+            )
+        what = Description("template_group_delete", {"group": _title(group)})
         return self._delete(EditKind.TEMPLATE_GROUP, group, what)
 
     def _require_layouter(self) -> None:
         require(
             can_manage_template_groups(self._actor()),
-            "Only layouters manage template groups.",
+            tr("Only layouters manage template groups."),
         )
 
     # --- conflicts and rejections --------------------------------------------------------
@@ -383,24 +471,36 @@ class Editor:
         ``theirs`` drops the user's side."""
         entry = self.store.outbox.get(ident)
         if entry.state is not EditState.CONFLICT:
-            raise InvalidInput(f"Upload {entry.id} is {entry.state.value}, not in conflict.")
+            raise InvalidInput(
+                tr(
+                    "Upload {id} is not in conflict ({state}).",
+                    id=entry.id,
+                    state=entry.state.value,
+                )
+            )
         with self.store.transaction():
             box = self.store.outbox  # this thread's connection: inside the transaction
             if keep == "mine":
                 new = box.requeue(entry, entry.theirs)
-                return Queued(new, f"{entry.summary}: your version goes up at the next sync")
+                return Queued(
+                    new, tr("{edit}: your version goes up at the next sync.", edit=entry.summary)
+                )
             released = box.discard(entry.id)
         self._release(released)
-        return Queued(entry.id, f"{entry.summary}: discarded, the server's version stays")
+        return Queued(
+            entry.id, tr("{edit}: discarded, the server's version stays.", edit=entry.summary)
+        )
 
     def discard(self, ident: str) -> Queued:
         entry = self.store.outbox.get(ident)
         if entry.state is EditState.APPLIED:
-            raise InvalidInput(f"Upload {entry.id} was accepted already; nothing to discard.")
+            raise InvalidInput(
+                tr("Upload {id} was accepted already; nothing to discard.", id=entry.id)
+            )
         with self.store.transaction():
             released = self.store.outbox.discard(entry.id)
         self._release(released)
-        return Queued(entry.id, f"{entry.summary}: discarded")
+        return Queued(entry.id, tr("{edit}: discarded.", edit=entry.summary))
 
     def conflicts(self) -> list[OutboxEntry]:
         return self.store.outbox.entries([EditState.CONFLICT])
@@ -412,7 +512,7 @@ class Editor:
         kind: EditKind,
         record: dict[str, Any],
         values: dict[str, Any],
-        what: str,
+        what: Description,
         files: list[str] | None = None,
     ) -> Queued:
         edit = Edit(
@@ -424,20 +524,20 @@ class Editor:
         )
         return self._queue(edit, what, files or [])
 
-    def _create(self, kind: EditKind, values: dict[str, Any], what: str) -> Queued:
+    def _create(self, kind: EditKind, values: dict[str, Any], what: Description) -> Queued:
         edit = Edit(kind=kind, op=Op.CREATE, target=new_id(), set=values)
         return self._queue(edit, what)
 
-    def _delete(self, kind: EditKind, record: dict[str, Any], what: str) -> Queued:
+    def _delete(self, kind: EditKind, record: dict[str, Any], what: Description) -> Queued:
         base = base_of(kind, record, all_paths(kind, record))
         edit = Edit(kind=kind, op=Op.DELETE, target=record["id"], base=base)
         return self._queue(edit, what)
 
-    def _queue(self, edit: Edit, what: str, files: list[str] | None = None) -> Queued:
+    def _queue(self, edit: Edit, what: Description, files: list[str] | None = None) -> Queued:
         check_edit(edit)
         with self.store.transaction():
-            ident = self.store.outbox.add(edit, what, files or [])
-        return Queued(ident, f"Queued: {what}. It goes up at the next sync.")
+            ident = self.store.outbox.add(edit, what.to_json(), files or [])
+        return Queued(ident, tr("Queued: {edit}. It goes up at the next sync.", edit=what.render()))
 
     def _release(self, hashes: list[str]) -> None:
         if hashes:
@@ -447,7 +547,7 @@ class Editor:
         try:
             data = path.read_bytes()
         except OSError as exc:
-            raise InvalidInput(f"Cannot read {path}: {exc.strerror or exc}.") from exc
+            raise InvalidInput(_cannot_read(path, exc)) from exc
         return self.files.put_bytes(data)
 
     def _import_body(self, path: Path) -> tuple[str, SnippetFormat]:
@@ -457,10 +557,13 @@ class Editor:
                 path.read_bytes().decode("utf-8")
             except UnicodeDecodeError as exc:
                 raise InvalidInput(
-                    f"{path} is not UTF-8 text; save it as UTF-8, or as .html or .docx."
+                    tr(
+                        "{path} is not UTF-8 text; save it as UTF-8, or as .html or .docx.",
+                        path=path,
+                    )
                 ) from exc
             except OSError as exc:
-                raise InvalidInput(f"Cannot read {path}: {exc.strerror or exc}.") from exc
+                raise InvalidInput(_cannot_read(path, exc)) from exc
         return self._import(path), body_format
 
     # --- what the cache knows ------------------------------------------------------------
@@ -485,8 +588,8 @@ class Editor:
             return matches[0]
         if matches:
             ids = ", ".join(r["id"] for r in matches[:5])
-            raise InvalidInput(f"Several {what}s are called {ref!r}; use an id ({ids}).")
-        raise NotFound(f"There is no {what} {ref!r} in the local copy (sync first if it is new).")
+            raise InvalidInput(tr(_SEVERAL[what], ref=ref, ids=ids))
+        raise NotFound(tr(_NONE[what], ref=ref))
 
     def _profile(self, ref: str) -> dict[str, Any]:
         return self._find("profile", ref, "profile", "title")
@@ -495,8 +598,11 @@ class Editor:
         profile = self._profile(ref)
         if profile.get("owner_id") != self.me and not self._actor().is_sys:
             raise Forbidden(
-                f"Profile {profile['title']!r} is shared with you; only its owner changes it."
-                " Copy it (`docshelf profile copy`) to make your own."
+                tr(
+                    "Profile '{profile}' is shared with you; only its owner changes it."
+                    " Copy it (`docshelf profile copy`) to make your own.",
+                    profile=profile["title"],
+                )
             )
         return profile
 
@@ -517,7 +623,7 @@ class Editor:
             template = _template(found) if found else None
         require(
             can_change_snippet(self._actor(), snippet, template),
-            f"You may read snippet {record['title']!r} but not change it.",
+            tr("You may read snippet '{snippet}' but not change it.", snippet=record["title"]),
         )
         return record
 
@@ -525,8 +631,11 @@ class Editor:
         record = self._find("template", ident, "template", "titles")
         require(
             can_change_template(self._actor(), _template(record)),
-            f"You may not change template {_title(record)!r}: that needs the layouter role"
-            " and the Change right.",
+            tr(
+                "You may not change template '{template}': that needs the layouter role and"
+                " the Change right.",
+                template=_title(record),
+            ),
         )
         return record
 
@@ -561,8 +670,12 @@ class Editor:
                     labels=record.get("labels") or {},
                     order=record["order"],
                 )
-        known = ", ".join(sorted(r["key"] for r in self.store.records("field"))) or "none"
-        raise NotFound(f"There is no field {key!r}; the fields are: {known}.")
+        known = ", ".join(sorted(r["key"] for r in self.store.records("field")))
+        if not known:
+            raise NotFound(tr("There is no field '{key}'; the local copy has no fields.", key=key))
+        raise NotFound(
+            tr("There is no field '{key}'; the fields are: {known}.", key=key, known=known)
+        )
 
     def _units(self) -> dict[str, Unit]:
         return {
@@ -584,15 +697,27 @@ class Editor:
         allowed = effective_assignable_by(unit["id"], self._units())
         require(
             can_assign_unit(self._actor(), allowed),
-            f"You may not assign unit {unit['title']!r} to a profile.",
+            tr("You may not assign unit '{unit}' to a profile.", unit=unit["title"]),
         )
         return str(unit["id"])
 
     def _require_org(self) -> None:
         require(
             can_manage_units(self._actor()),
-            "Only users with the Org role change organisational units.",
+            tr("Only users with the Org role change organisational units."),
         )
+
+
+def _label(definition: FieldDef) -> dict[str, str] | str:
+    return label_of(definition.labels, definition.key)
+
+
+def _shown_label(definition: FieldDef) -> str:
+    return str(in_current_language(_label(definition)))
+
+
+def _cannot_read(path: Path, exc: OSError) -> str:
+    return tr("Cannot read {path}: {reason}.", path=path, reason=exc.strerror or exc)
 
 
 def _matches(value: Any, ref: str) -> bool:

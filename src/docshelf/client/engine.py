@@ -42,6 +42,7 @@ from docshelf.client.read_ahead import ReadAhead
 from docshelf.client.remote import Remote, UnreadPage
 from docshelf.client.status import Phase, StatusBoard, SyncState
 from docshelf.client.store import LocalStore
+from docshelf.i18n import ntr, tr
 from docshelf.protocol.sync import Change, ChangesPage
 
 log = logging.getLogger("docshelf.client.sync")
@@ -73,8 +74,12 @@ class SyncResult:
     downloaded: int = 0  # records stored, new or changed
     deleted: int = 0
     uploaded: int = 0
-    conflicts: int = 0
-    rejected: int = 0
+    conflicts: int = 0  # edits of this sync that met a conflict
+    rejected: int = 0  # edits of this sync the server refused
+    # Waiting in the outbox after this sync (earlier syncs' too): until the user settles
+    # them (`docshelf conflicts`, `docshelf uploads`), those edits are not on the server.
+    conflicts_waiting: int = 0
+    rejected_waiting: int = 0
     bytes: int = 0
     seconds: float = 0.0
     last_update: datetime | None = None
@@ -93,6 +98,9 @@ class SyncResult:
             "uploaded": self.uploaded,
             "conflicts": self.conflicts,
             "rejected": self.rejected,
+            "conflicts_waiting": self.conflicts_waiting,
+            "rejected_waiting": self.rejected_waiting,
+            "files": self.files,
             "bytes": self.bytes,
             "seconds": round(self.seconds, 3),
             "last_update": self.last_update.isoformat() if self.last_update else None,
@@ -511,8 +519,10 @@ class SyncEngine:
         page = self._busy_retry(lambda: self.remote.changes(state["cursor"], self.page_size))
         if not page.reset:
             raise ProtocolMismatch(
-                "The server continued an interrupted reconciliation instead of restarting it;"
-                " update docshelf on the server or on this computer."
+                tr(
+                    "The server continued an interrupted reconciliation instead of restarting"
+                    " it; update docshelf on the server or on this computer."
+                )
             )
         self._start_reconcile(page)
 
@@ -570,9 +580,16 @@ class SyncEngine:
         # say so durably first, and check it at the end of this pull.
         if self.store.get(FILES_CLEAN) is not None:
             self.store.put(FILES_CLEAN, None)
-        self._loose.update(wanted)
+        # Counted before their first byte comes, each file once, and only what is still to
+        # come of it: a resumed download reports only its new bytes, and the total must
+        # be reached when all is in.
         sizes = _known_sizes(upserts)
-        progress.bytes_total += sum(sizes.get(h, 0) for h in wanted)
+        progress.bytes_total += sum(
+            max(0, sizes.get(h, 0) - self.files.partial_size(h))
+            for h in wanted
+            if h not in self._loose
+        )
+        self._loose.update(wanted)
         self._phase(Phase.FILES, progress)
         return wanted
 
@@ -700,9 +717,17 @@ def _load_owed(value: Any) -> _Owed:
 
 def _unresolved(keys: frozenset[Key]) -> OutdatedFiles:
     shown = ", ".join(f"{kind} {ident}" for kind, ident in sorted(keys)[:5])
-    more = f" and {len(keys) - 5} more" if len(keys) > 5 else ""
+    if len(keys) > 5:
+        shown += ", …"
     return OutdatedFiles(
-        f"The server listed {shown}{more} but no longer serves their files, and sent no newer"
-        " version of them; they stay as they were on this computer. Sync again in a moment;"
-        " if this repeats, tell your administrator."
+        ntr(
+            "The server listed {records} ({n} record) but no longer serves its files, and"
+            " sent no newer version of it; it stays as it was on this computer. Sync again"
+            " in a moment; if this repeats, tell your administrator.",
+            "The server listed {records} ({n} records) but no longer serves their files, and"
+            " sent no newer version of them; they stay as they were on this computer. Sync"
+            " again in a moment; if this repeats, tell your administrator.",
+            len(keys),
+            records=shown,
+        )
     )

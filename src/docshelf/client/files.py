@@ -29,6 +29,8 @@ from typing import IO, Protocol
 
 from docshelf.client.errors import DownloadIncomplete, LocalStoreError, MissingFile
 from docshelf.domain.errors import HashMismatch, InvalidInput
+from docshelf.i18n import N_, tr
+from docshelf.i18n.formats import format_number
 
 __all__ = ["Chunks", "Fetch", "FileStore", "Received", "as_context"]
 
@@ -58,10 +60,38 @@ def check_sha(sha: str) -> str:
     # The hash arrives from the server and becomes a path: refuse anything but hex.
     if not _SHA256.fullmatch(sha):
         raise InvalidInput(
-            f"{sha!r} is not a SHA-256 in lower-case hex; the server sent a bad file reference.",
-            title="Bad file reference",
+            tr(
+                "'{sha}' is not a SHA-256 in lower-case hex; the server sent a bad file reference.",
+                sha=sha,
+            ),
+            title=tr("Bad file reference"),
         )
     return sha
+
+
+# What failed, by action: one whole sentence each (word order differs by language).
+_COULD_NOT = {
+    "read": N_(
+        "Could not read {path}: {reason}. Check free disk space and the permissions of the"
+        " docshelf folder."
+    ),
+    "create": N_(
+        "Could not create {path}: {reason}. Check free disk space and the permissions of the"
+        " docshelf folder."
+    ),
+    "write to": N_(
+        "Could not write to {path}: {reason}. Check free disk space and the permissions of"
+        " the docshelf folder."
+    ),
+    "store": N_(
+        "Could not store {path}: {reason}. Check free disk space and the permissions of the"
+        " docshelf folder."
+    ),
+    "delete": N_(
+        "Could not delete {path}: {reason}. Check free disk space and the permissions of the"
+        " docshelf folder."
+    ),
+}
 
 
 @contextmanager
@@ -71,8 +101,7 @@ def _local_io(action: str, path: Path) -> Iterator[None]:
         yield
     except OSError as exc:
         raise LocalStoreError(
-            f"Could not {action} {path}: {exc.strerror or exc}. "
-            "Check free disk space and the permissions of the docshelf folder.",
+            tr(_COULD_NOT[action], path=path, reason=exc.strerror or exc)
         ) from exc
 
 
@@ -306,7 +335,8 @@ class FileStore:
                 if expected_size is not None and written + len(chunk) > expected_size:
                     # A stream longer than announced cannot verify; stop before filling the disk.
                     self._discard(part)
-                    raise self._mismatch(part.stem, f"more than {expected_size} bytes")
+                    got = tr("more than {size} bytes", size=format_number(expected_size))
+                    raise self._mismatch(part.stem, got)
                 with _local_io("write to", part):
                     out.write(chunk)
                 hasher.update(chunk)
@@ -317,8 +347,13 @@ class FileStore:
         if expected_size is not None and written < expected_size:
             # Kept on disk: the next download resumes from here.
             raise DownloadIncomplete(
-                f"The download of file {part.stem[:12]}… stopped after {written} of "
-                f"{expected_size} bytes. Sync again to resume it.",
+                tr(
+                    "The download of file {file}… stopped after {written} of {size} bytes."
+                    " Sync again to resume it.",
+                    file=part.stem[:12],
+                    written=format_number(written),
+                    size=format_number(expected_size),
+                )
             )
         return transferred
 
@@ -349,9 +384,13 @@ class FileStore:
     @staticmethod
     def _mismatch(sha: str, got: str) -> HashMismatch:
         return HashMismatch(
-            f"The downloaded file {sha[:12]}… did not match its checksum (got {got}) "
-            "and was discarded. Sync again to download it afresh; if this repeats, "
-            "tell your administrator.",
+            tr(
+                "The downloaded file {file}… did not match its checksum (got {got}) and was"
+                " discarded. Sync again to download it afresh; if this repeats, tell your"
+                " administrator.",
+                file=sha[:12],
+                got=got,
+            )
         )
 
     @staticmethod

@@ -8,6 +8,7 @@ from typing import Any
 
 from docshelf.client.errors import LocalStoreError
 from docshelf.domain.json_text import parse_json
+from docshelf.i18n import tr
 
 
 def load_cached(data: str | bytes, path: Path | None = None) -> Any:
@@ -15,8 +16,18 @@ def load_cached(data: str | bytes, path: Path | None = None) -> Any:
     try:
         return parse_json(data, "A value in it")
     except ValueError as exc:  # malformed, nested too deep, or not Unicode
-        where = f"The local cache {path}" if path is not None else "The local cache"
-        raise LocalStoreError(
-            f"{where} is damaged ({str(exc).rstrip('.')}). Move it away; the next sync builds"
-            " a new one."
-        ) from exc
+        reason = str(exc).rstrip(".")
+        if path is None:
+            message = tr(
+                "The local cache is damaged ({reason}). Move it away; the next sync builds a"
+                " new one.",
+                reason=reason,
+            )
+        else:
+            message = tr(
+                "The local cache {path} is damaged ({reason}). Move it away; the next sync"
+                " builds a new one.",
+                path=path,
+                reason=reason,
+            )
+        raise LocalStoreError(message) from exc

@@ -18,6 +18,7 @@ from pathlib import Path
 from types import TracebackType
 
 from docshelf.client.errors import LocalStoreError, SyncBusy
+from docshelf.i18n import tr
 
 __all__ = ["SyncLock"]
 
@@ -49,13 +50,19 @@ class SyncLock:
         """Take the lock; if busy, block until free (``wait``) or raise :class:`SyncBusy`."""
         if self.try_acquire():
             return
-        busy = f"Another sync is running ({self.holder() or 'holder unknown'})"
+        holder = self.holder() or tr("holder unknown")
         if not wait:
             raise SyncBusy(
-                f"{busy}. Wait for it to finish, or stop that process, and try again.",
+                tr(
+                    "Another sync is running ({holder}). Wait for it to finish, or stop that"
+                    " process, and try again.",
+                    holder=holder,
+                )
             )
         if on_wait is not None:
-            on_wait(f"{busy}; waiting for it to finish…")
+            on_wait(
+                tr("Another sync is running ({holder}); waiting for it to finish…", holder=holder)
+            )
         fd = self._open()
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
@@ -105,8 +112,12 @@ class SyncLock:
             return os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         except OSError as exc:
             raise LocalStoreError(
-                f"Could not open the sync lock {self.path}: {exc.strerror or exc}. "
-                "Check that the docshelf folder exists and belongs to you.",
+                tr(
+                    "Could not open the lock {path}: {reason}. Check that the docshelf folder"
+                    " exists and belongs to you.",
+                    path=self.path,
+                    reason=exc.strerror or exc,
+                )
             ) from exc
 
     def _taken(self, fd: int) -> None:
@@ -129,9 +140,9 @@ def _probe(fd: int) -> str | None:
 def _parse(text: str) -> str:
     pid, _, what = text.strip().partition(" ")
     if not pid.isdigit():
-        return "holder unknown"  # it has the lock but not yet written its name
-    return _describe(int(pid), what or "unknown program")
+        return tr("holder unknown")  # it has the lock but not yet written its name
+    return _describe(int(pid), what or tr("unknown program"))
 
 
 def _describe(pid: int, what: str) -> str:
-    return f"pid {pid}, {what}"
+    return tr("pid {pid}, {program}", pid=pid, program=what)

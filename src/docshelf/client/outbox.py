@@ -27,9 +27,11 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from docshelf.client.descriptions import describe
 from docshelf.client.local_json import load_cached
 from docshelf.domain.edits import Edit, EditKind, Op, apply
 from docshelf.domain.errors import NotFound
+from docshelf.i18n import tr
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS outbox (
@@ -68,7 +70,9 @@ class OutboxEntry:
     id: str
     edit: Edit
     files: tuple[str, ...]
-    summary: str
+    # What the edit does, as stored: a Description's JSON (an older entry: an English
+    # sentence). ``summary`` tells it in the current language.
+    description: str
     state: EditState
     created_at: datetime
     updated_at: datetime
@@ -76,6 +80,11 @@ class OutboxEntry:
     code: str | None = None
     reason: str | None = None
     theirs: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def summary(self) -> str:
+        """What the edit does, in the current language (for lists and dialogs)."""
+        return describe(self.description)
 
     def to_wire(self) -> dict[str, Any]:
         """The body of one mutation for ``POST /sync/mutations``."""
@@ -145,7 +154,7 @@ def _entry(row: sqlite3.Row | tuple[Any, ...]) -> OutboxEntry:
             remove=body["remove"],
         ),
         files=tuple(load_cached(files)),
-        summary=summary,
+        description=summary,
         state=EditState(state),
         version=version,
         code=code,
@@ -188,9 +197,9 @@ class Outbox:
             ).fetchall()
             if len(rows) != 1:
                 raise NotFound(
-                    f"There is no upload {ident!r}; `docshelf uploads` lists them."
+                    tr("There is no upload '{id}'; `docshelf uploads` lists them.", id=ident)
                     if not rows
-                    else f"{ident!r} names several uploads; give more of the id."
+                    else tr("'{id}' names several uploads; give more of the id.", id=ident)
                 )
             row = rows[0]
         return _entry(row)
@@ -210,7 +219,8 @@ class Outbox:
 
     # --- writing (inside the caller's transaction) ------------------------------------------
 
-    def add(self, edit: Edit, summary: str, files: Iterable[str] = ()) -> str:
+    def add(self, edit: Edit, description: str, files: Iterable[str] = ()) -> str:
+        """Queue ``edit``; ``description`` is a :class:`Description`'s JSON."""
         ident = new_mutation_id()
         now = _now().isoformat()
         hashes = sorted(set(files))
@@ -224,7 +234,7 @@ class Outbox:
                 edit.target,
                 _edit_json(edit),
                 json.dumps(hashes),
-                summary,
+                description,
                 now,
                 now,
             ),

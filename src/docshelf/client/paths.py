@@ -47,6 +47,11 @@ class Home:
         return self.root / "sync.lock"
 
     @property
+    def daemon_lock_file(self) -> Path:
+        """Held by a running daemon (or desktop app) for as long as it plans syncs."""
+        return self.root / "daemon.lock"
+
+    @property
     def log_file(self) -> Path:
         return self.root / "logs" / "client.log"
 

@@ -20,6 +20,7 @@ from docshelf.client.outbox import EditState, Outbox, OutboxEntry
 from docshelf.client.remote import Remote
 from docshelf.client.status import Phase, StatusBoard, SyncState
 from docshelf.client.store import LocalStore
+from docshelf.i18n import tr
 from docshelf.protocol.mutations import MAX_MUTATIONS, MutationResult, Outcome
 
 log = logging.getLogger("docshelf.client.push")
@@ -72,7 +73,7 @@ class Pusher:
             wire = [entry.to_wire() for entry in batch]
             answer = self._retry(partial(self.remote.mutations, wire))
             if len(answer.results) != len(batch):
-                raise ProtocolMismatch("The server answered a batch of edits incompletely.")
+                raise ProtocolMismatch(tr("The server answered a batch of edits incompletely."))
             self._store_answers(batch, answer.results, counts)
         if pending:
             self._progress(len(pending), len(pending))
@@ -86,8 +87,11 @@ class Pusher:
             if not self.files.has(sha):
                 # Gone from the file store (deleted by hand?): the edit can't go up as made.
                 raise MissingFile(
-                    f"The file {sha[:12]}… of an upload is missing from the local copy;"
-                    " discard that upload (`docshelf uploads`) and make the edit again."
+                    tr(
+                        "The file {file}… of an upload is missing from the local copy; discard"
+                        " that upload (`docshelf uploads`) and make the edit again.",
+                        file=sha[:12],
+                    )
                 )
             sent = self._upload(sha, offset)
             counts.bytes += sent
@@ -119,7 +123,7 @@ class Pusher:
             box = Outbox(db)
             for entry, result in zip(batch, results, strict=True):
                 if result.id != entry.id:
-                    raise ProtocolMismatch("The server answered edits out of order.")
+                    raise ProtocolMismatch(tr("The server answered edits out of order."))
                 if result.outcome is Outcome.APPLIED:
                     box.applied(entry.id, result.version)
                     counts.applied += 1

@@ -10,6 +10,7 @@ asks for them again.
 
 from __future__ import annotations
 
+import contextvars
 import queue
 import threading
 from collections.abc import Callable
@@ -45,8 +46,13 @@ class ReadAhead:
         self._fetch = fetch
         self._pages: queue.Queue[UnreadPage | _Failed] = queue.Queue(maxsize=depth)
         self._stop = threading.Event()
+        # In the caller's context: the language its requests ask answers in (and their
+        # errors are told in) is the caller's.
         self._thread = threading.Thread(
-            target=self._run, args=(cursor,), name="docshelf-read-ahead", daemon=True
+            target=contextvars.copy_context().run,
+            args=(self._run, cursor),
+            name="docshelf-read-ahead",
+            daemon=True,
         )
         self._thread.start()
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +12,7 @@ from docshelf.client.store import LocalStore
 from docshelf.domain.errors import NotFound
 from docshelf.domain.fields import FieldDef, FieldScope, FieldType, resolve_profile_fields
 from docshelf.domain.units import Unit, resolve_unit_fields
+from docshelf.i18n import tr
 
 
 def title_of(record: dict[str, Any], lang: str = "de") -> str:
@@ -33,22 +36,84 @@ def snippets(store: LocalStore, user_id: str | None = None) -> list[dict[str, An
 def template_file(
     store: LocalStore, files: FileStore, template_id: str, lang: str | None
 ) -> tuple[Path, str]:
-    """The cached file of a template in a language (default: the first available)."""
+    """The cached file of a template in a language (default: the first available), and
+    the file's name on the server (the layouter's working name: see :func:`template_copy`
+    for the name a user's copy gets)."""
+    record, chosen = _template_and_language(store, template_id, lang)
+    ref = record["files"][chosen]
+    return files.path(ref["sha256"]), ref["filename"]
+
+
+@dataclass(frozen=True)
+class TemplateCopy:
+    """A template's file in one language, for a copy the user keeps (``template get``)."""
+
+    path: Path  # in the local file store: copy it, never hand it out
+    name: str  # what to call the copy: the template's title, safe, with the file's extension
+    lang: str
+    downloaded: bool  # False: not in the local copy yet (synchronise first)
+
+
+def template_copy(
+    store: LocalStore, files: FileStore, template_id: str, lang: str | None
+) -> TemplateCopy:
+    """Where a template's file is and what a copy of it is called: the template's title in
+    that language (made safe for file systems) and the file's extension."""
+    record, chosen = _template_and_language(store, template_id, lang)
+    ref = record["files"][chosen]
+    title = title_of(record, chosen)
+    path = files.path(ref["sha256"])
+    return TemplateCopy(
+        path=path,
+        name=safe_file_stem(title) + Path(ref["filename"]).suffix.lower(),
+        lang=chosen,
+        downloaded=path.is_file(),
+    )
+
+
+# Characters no file system (Windows' the strictest) takes in a name, and control characters.
+_UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')
+# Names Windows keeps for devices, whatever the extension.
+_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10))}
+_RESERVED |= {f"LPT{i}" for i in range(1, 10)}
+
+
+def safe_file_stem(title: str, fallback: str = "document") -> str:
+    """``title`` as the stem of a file name every file system takes: no path separators or
+    reserved characters, no leading or trailing dots and blanks, not a device name, at
+    most 120 characters (room for a date and an extension)."""
+    stem = _UNSAFE.sub("_", title).strip(" .")[:120].strip(" .")
+    if not stem or stem.upper() in _RESERVED:
+        return f"{stem}_" if stem else fallback
+    return stem
+
+
+def _template_and_language(
+    store: LocalStore, template_id: str, lang: str | None
+) -> tuple[dict[str, Any], str]:
     record = store.view_record("template", template_id)
     if record is None:
         raise NotFound(
-            f"There is no template {template_id!r} in the local copy; `docshelf templates` lists"
-            " them (sync first if it is new)."
+            tr(
+                "There is no template '{ref}' in the local copy; `docshelf templates` lists"
+                " them (sync first if it is new).",
+                ref=template_id,
+            )
         )
     available: dict[str, dict[str, Any]] = record.get("files") or {}
     if not available:
-        raise NotFound(f"Template {template_id!r} has no file yet.")
+        raise NotFound(tr("Template '{ref}' has no file yet.", ref=template_id))
     chosen = lang if lang is not None else sorted(available)[0]
     if chosen not in available:
-        langs = ", ".join(sorted(available))
-        raise NotFound(f"Template {template_id!r} has no {chosen!r} file; it has {langs}.")
-    ref = available[chosen]
-    return files.path(ref["sha256"]), ref["filename"]
+        raise NotFound(
+            tr(
+                "Template '{ref}' has no file in '{lang}'; it has {langs}.",
+                ref=template_id,
+                lang=chosen,
+                langs=", ".join(sorted(available)),
+            )
+        )
+    return record, chosen
 
 
 def _field_defs(store: LocalStore) -> list[FieldDef]:

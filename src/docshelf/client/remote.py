@@ -6,6 +6,7 @@ fails responses; integration tests and users talk to a real server.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -27,7 +28,9 @@ from docshelf.client.errors import (
 )
 from docshelf.client.sse import Event, SseParser
 from docshelf.client.transport import StdlibTransport
+from docshelf.domain.errors import InvalidInput
 from docshelf.domain.json_text import parse_json
+from docshelf.i18n import current_language, tr
 from docshelf.protocol import API_PREFIX, PROTOCOL_VERSION, client_error, pack
 from docshelf.protocol.auth import LoginResponse, Me
 from docshelf.protocol.mutations import MutationsAnswer
@@ -39,15 +42,25 @@ from docshelf.protocol.sync import (
     RecordsAnswer,
 )
 
+log = logging.getLogger("docshelf.client.remote")
 M = TypeVar("M", bound=BaseModel)
 USER_AGENT = f"docshelf-client/{docshelf.__version__}"
 CHUNK = 256 * 1024
 
 
 def normalize_server_url(url: str) -> str:
+    """The server's address without a trailing slash or API prefix. An address without
+    ``http://`` or ``https://`` is refused: guessing one signs in to the wrong port or
+    protocol as often as not, and the error would then speak of something else."""
     url = url.strip().rstrip("/")
-    if not url.startswith(("http://", "https://")):
-        url = "https://" + url
+    if not url.lower().startswith(("http://", "https://")):
+        raise InvalidInput(
+            tr(
+                "The server address {url} lacks its scheme: write http://{url} or https://{url}.",
+                url=url or "''",
+            ),
+            title=tr("Incomplete server address"),
+        )
     return url.removesuffix(API_PREFIX)
 
 
@@ -68,6 +81,11 @@ class Remote:
             timeout=timeout, follow_redirects=False, transport=StdlibTransport()
         )
         self._http.headers.update(headers)
+        # Problem details come back in the language the front end speaks at the time of
+        # each request (it may switch while this remote lives).
+        hooks = self._http.event_hooks.get("request", [])
+        if _accept_language not in hooks:
+            self._http.event_hooks["request"] = [*hooks, _accept_language]
         self._base = self.server_url + API_PREFIX
         # The last failed sync's header value (protocol.client_error), sent with the next poll.
         self.error_to_report: str | None = None
@@ -82,12 +100,13 @@ class Remote:
             response = self._http.request(method, self._base + path, **kwargs)
         except httpx.TimeoutException as exc:
             raise ServerUnreachable(
-                f"The server at {self.server_url} did not answer in time; working offline."
+                tr("The server at {url} did not answer in time.", url=self.server_url)
             ) from exc
         except httpx.TransportError as exc:
+            # Whether a local copy is there to work with is the caller's to say.
+            log.info("server unreachable", extra={"event": "unreachable", "error": repr(exc)})
             raise ServerUnreachable(
-                f"Cannot reach the server at {self.server_url} ({type(exc).__name__});"
-                " working offline with the local copy."
+                tr("Cannot reach the server at {url}.", url=self.server_url)
             ) from exc
         if response.status_code >= 400:
             raise _error_for(response, self.server_url)
@@ -146,7 +165,7 @@ class Remote:
         url = f"{self._base}/blobs/{sha256}"
         with self._download("GET", url, headers=headers) as response:
             if offset and response.status_code != 206:
-                raise ProtocolMismatch("The server ignored a resumed download's Range.")
+                raise ProtocolMismatch(tr("The server ignored a resumed download's Range."))
             yield response.iter_bytes()
 
     @contextmanager
@@ -167,8 +186,10 @@ class Remote:
                 yield response
         except httpx.TransportError as exc:
             raise ServerUnreachable(
-                f"The connection to {self.server_url} broke during a download; the next sync"
-                " resumes it."
+                tr(
+                    "The connection to {url} broke during a download; the next sync resumes it.",
+                    url=self.server_url,
+                )
             ) from exc
 
     @contextmanager
@@ -194,19 +215,26 @@ class Remote:
                 content_type = response.headers.get("content-type", "")
                 if response.status_code != 200 or not content_type.startswith("text/event-stream"):
                     raise ProtocolMismatch(
-                        f"The server at {self.server_url} answered the change-hint stream with"
-                        f" {response.status_code} {content_type or 'no content type'};"
-                        " update docshelf or check the server address."
+                        tr(
+                            "The server at {url} answered the change-hint stream with"
+                            " {status} {content_type}; update docshelf or check the server"
+                            " address.",
+                            url=self.server_url,
+                            status=response.status_code,
+                            content_type=content_type or "-",
+                        )
                     )
                 yield HintStream(response, self.server_url)
         except httpx.TimeoutException as exc:
             raise ServerUnreachable(
-                f"The change-hint stream of {self.server_url} went silent; reconnecting."
+                tr(
+                    "The change-hint stream of {url} went silent; reconnecting.",
+                    url=self.server_url,
+                )
             ) from exc
         except httpx.TransportError as exc:
             raise ServerUnreachable(
-                f"The change-hint stream of {self.server_url} broke off"
-                f" ({type(exc).__name__}); reconnecting."
+                tr("The change-hint stream of {url} broke off; reconnecting.", url=self.server_url)
             ) from exc
 
     def mutations(self, mutations: list[dict[str, Any]]) -> MutationsAnswer:
@@ -284,10 +312,7 @@ def _parse(model: type[M], content: bytes, server_url: str, path: str) -> M:
     try:
         return model.model_validate_json(content)
     except ValueError as exc:
-        raise ProtocolMismatch(
-            f"The server at {server_url} answered {path} in a form this client does not"
-            " understand; update docshelf or check the server address."
-        ) from exc
+        raise ProtocolMismatch(_not_understood(server_url, path)) from exc
 
 
 def _parse_object(content: bytes, server_url: str, path: str) -> dict[str, Any]:
@@ -296,18 +321,31 @@ def _parse_object(content: bytes, server_url: str, path: str) -> dict[str, Any]:
     except ValueError:
         answer = None
     if not isinstance(answer, dict):
-        raise ProtocolMismatch(
-            f"The server at {server_url} answered {path} in a form this client does not"
-            " understand; update docshelf or check the server address."
-        )
+        raise ProtocolMismatch(_not_understood(server_url, path))
     return answer
+
+
+def _not_understood(server_url: str, path: str) -> str:
+    return tr(
+        "The server at {url} answered {path} in a form this client does not understand;"
+        " update docshelf or check the server address.",
+        url=server_url,
+        path=path,
+    )
+
+
+def _accept_language(request: httpx.Request) -> None:
+    request.headers["Accept-Language"] = current_language()
 
 
 def _check_protocol(version: int) -> None:
     if version != PROTOCOL_VERSION:
         raise ProtocolMismatch(
-            f"The server speaks sync protocol {version}, this client {PROTOCOL_VERSION};"
-            " update docshelf."
+            tr(
+                "The server speaks sync protocol {server}, this client {client}; update docshelf.",
+                server=version,
+                client=PROTOCOL_VERSION,
+            )
         )
 
 
@@ -330,30 +368,42 @@ def _hint_error(response: httpx.Response, server_url: str) -> Exception:
     status = response.status_code
     if status in (404, 405):
         return HintsUnsupported(
-            f"The server at {server_url} sends no change hints (an older version);"
-            " syncing on the interval."
+            tr(
+                "The server at {url} sends no change hints (an older version);"
+                " syncing on the interval.",
+                url=server_url,
+            )
         )
     if status == 503 and _problem(response).get("code") == "hints_off":
         return HintsOff(
-            f"Change hints are turned off on {server_url} (ClientHintsEnabled);"
-            " syncing on the interval."
+            tr(
+                "Change hints are turned off on {url} (ClientHintsEnabled);"
+                " syncing on the interval.",
+                url=server_url,
+            )
         )
     return _error_for(response, server_url)
 
 
 def _error_for(response: httpx.Response, server_url: str) -> Exception:
     problem = _problem(response)
-    detail = str(problem.get("detail") or response.reason_phrase or "no details")
+    detail = str(problem.get("detail") or response.reason_phrase or tr("no details"))
     code = str(problem.get("code") or "")
     status = response.status_code
     if status == 401 and code != "login_failed":
         return SignedOut(
-            f"The server at {server_url} signed this device out ({detail}). Run `docshelf login`"
-            " (or sign in again in the app)."
+            tr(
+                "The server at {url} signed this device out ({detail}). Run `docshelf login`"
+                " (or sign in again in the app).",
+                url=server_url,
+                detail=detail,
+            )
         )
     if status in (429, 503):
-        return ServerBusy(f"The server is busy: {detail}", retry_after=_retry_after(response))
+        return ServerBusy(
+            tr("The server is busy: {detail}", detail=detail), retry_after=_retry_after(response)
+        )
     if status == 409 and code == "sync_restart":
         return SyncRestart(detail)
-    title = str(problem.get("title") or "Server refused")
+    title = str(problem.get("title") or tr("Server refused"))
     return RemoteError(detail, title=title, status=status, code=code)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from docshelf.client.errors import ProtocolMismatch
+from docshelf.i18n import tr
 
 __all__ = ["MAX_LINE", "Event", "SseParser"]
 
@@ -58,8 +59,11 @@ class SseParser:
                 events.append(event)
         if len(self._buffer) > MAX_LINE:
             raise ProtocolMismatch(
-                f"The change-hint stream sent a line longer than {MAX_LINE} bytes;"
-                " this is not the stream this client expects."
+                tr(
+                    "The change-hint stream sent a line longer than {size} bytes; this is not"
+                    " the stream this client expects.",
+                    size=MAX_LINE,
+                )
             )
         return events
 
@@ -109,12 +113,19 @@ class SseParser:
             decoded = json.loads(text)
         except ValueError as exc:
             raise ProtocolMismatch(
-                f"The change-hint stream sent a {name!r} event whose data is not JSON;"
-                " update docshelf or check the server address."
+                tr(
+                    "The change-hint stream sent a '{event}' event whose data is not JSON;"
+                    " update docshelf or check the server address.",
+                    event=name,
+                )
             ) from exc
         if not isinstance(decoded, dict):
             raise ProtocolMismatch(
-                f"The change-hint stream sent a {name!r} event whose data is not a JSON object."
+                tr(
+                    "The change-hint stream sent a '{event}' event whose data is not a JSON"
+                    " object.",
+                    event=name,
+                )
             )
         return Event(event=name, data=decoded, id=self._last_id)
 

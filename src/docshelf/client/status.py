@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from docshelf.domain.json_text import parse_json
+from docshelf.i18n import N_, tr
+from docshelf.i18n.formats import format_number, format_percent, format_size
 
 
 class SyncState(StrEnum):
@@ -41,12 +43,29 @@ class HintState(StrEnum):
 
 
 class Phase(StrEnum):
+    """What a sync does now; the values are keys (status.json), :attr:`label` is for people."""
+
     CONNECTING = "connecting"
     UPLOADING = "uploading edits"
     CHANGES = "downloading changes"
     FILES = "downloading files"
     RECONCILING = "reconciling"
     CLEANING = "cleaning up"
+
+    @property
+    def label(self) -> str:
+        """The phase in the current language ("Dateien laden")."""
+        return tr(_PHASE_LABELS[self])
+
+
+_PHASE_LABELS = {
+    Phase.CONNECTING: N_("Connecting"),
+    Phase.UPLOADING: N_("Uploading edits"),
+    Phase.CHANGES: N_("Downloading changes"),
+    Phase.FILES: N_("Downloading files"),
+    Phase.RECONCILING: N_("Reconciling"),
+    Phase.CLEANING: N_("Cleaning up"),
+}
 
 
 @dataclass(frozen=True)
@@ -70,7 +89,41 @@ class Status:
     # another one (``docshelf sync``), and a listener's state dies with its process.
     hints_pid: int | None = None
     pid: int | None = None  # who published it (a status from a dead process is stale)
+    # Filled in by Client.status(): a daemon (or the desktop app) plans syncs now. When
+    # none does, ``next_sync`` is None there, whatever the last daemon wrote.
+    daemon_running: bool = False
     updated_at: float = field(default_factory=time.time)
+
+    @property
+    def percent(self) -> int | None:
+        """How much of the files to download is in, 0–100, if their size is known."""
+        if not self.bytes_total:
+            return None
+        return min(100, self.bytes_done * 100 // self.bytes_total)
+
+    def progress_text(self) -> str | None:
+        """The progress of a running sync for people ("Dateien laden 188,5 von 314,6 MB ·
+        60 %"), or None when no sync runs."""
+        if self.state is not SyncState.SYNCING:
+            return None
+        phase = self.phase.label if self.phase is not None else tr("Synchronising")
+        if self.phase is Phase.FILES and self.bytes_total:
+            total = format_size(self.bytes_total)
+            return tr(
+                "{phase} {done} of {total} · {percent}",
+                phase=phase,
+                done=_in_unit_of(min(self.bytes_done, self.bytes_total), total),
+                total=total,
+                percent=format_percent(self.bytes_done, self.bytes_total),
+            )
+        if self.items_total:
+            return tr(
+                "{phase} {done} of {total}",
+                phase=phase,
+                done=format_number(min(self.items_done, self.items_total)),
+                total=format_number(self.items_total),
+            )
+        return phase
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -105,6 +158,13 @@ class Status:
         if self.hints == HintState.OFF or _alive(self.hints_pid):
             return self
         return replace(self, hints=HintState.OFF.value)
+
+
+def _in_unit_of(size: int, total: str) -> str:
+    """``size`` as a number in the unit ``total`` is written in ("188,5" of "314,6 MB")."""
+    unit = total.rsplit(" ", 1)[-1]
+    power = ("B", "KB", "MB", "GB", "TB").index(unit) if unit in ("KB", "MB", "GB", "TB") else 0
+    return format_number(size / 1024**power, 1 if power else 0)
 
 
 _DATETIMES = ("last_update", "offline_since", "next_sync", "last_hint_at")

@@ -20,6 +20,7 @@ from docshelf.client.errors import LocalStoreError
 from docshelf.client.local_json import load_cached
 from docshelf.client.outbox import FILE_REF_KIND, Outbox, overlay
 from docshelf.client.planner import Key, Local, Upsert, image_field_keys, referenced_files
+from docshelf.i18n import tr
 
 SCHEMA_VERSION = 4
 SCHEMA = """
@@ -81,8 +82,12 @@ class LocalStore:
             conn.execute("PRAGMA synchronous=FULL")
         except sqlite3.DatabaseError as exc:
             raise LocalStoreError(
-                f"The local cache {self.path} cannot be opened ({exc}). Move it away; the next"
-                " sync builds a new one."
+                tr(
+                    "The local cache {path} cannot be opened ({reason}). Move it away; the next"
+                    " sync builds a new one.",
+                    path=self.path,
+                    reason=exc,
+                )
             ) from exc
         self._local.conn = conn
         with self._guard:
