@@ -47,8 +47,6 @@ SYNC_KEYS = {
     "seconds",
     "last_update",
     "error",
-    "conflicts_waiting",
-    "rejected_waiting",
 }
 STATUS_KEYS = {
     "server",

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from docshelf.client.config import ClientConfig, save_config
+from docshelf.client.engine import CURSOR
 from docshelf.client.planner import Upsert
 from docshelf.client.status import Status, SyncState, write_status_file
 from docshelf.client.store import LocalStore
@@ -49,19 +50,20 @@ def test_reading_commands_on_a_home_that_never_signed_in_say_so(tmp_path: Path) 
         done = docshelf(tmp_path / "h", command)
         assert done.returncode == 4, (command, done.stdout, done.stderr)
         assert done.stdout == ""
+        # The client's NoLocalCopy, told once (exit 4 like any missing sign-in).
         assert (
-            "Not signed in on this computer yet: docshelf login --server URL --user LOGIN"
-            in done.stderr
-        ), done.stderr
+            "Not signed in on this computer yet, so there is no local copy: run"
+            " `docshelf login --server URL --user LOGIN`, then `docshelf sync`."
+        ) in done.stderr, done.stderr
 
 
 def test_german_locale_speaks_german_and_c_locale_english(tmp_path: Path) -> None:
     german = docshelf(tmp_path / "h", "units", env=GERMAN)
     assert german.returncode == 4
-    assert "Auf diesem Computer noch nicht angemeldet" in german.stderr, german.stderr
+    assert "Auf diesem Computer hat sich noch niemand angemeldet" in german.stderr, german.stderr
     assert german.stderr.startswith("Fehler:")
     english = docshelf(tmp_path / "h", "units")
-    assert english.stderr.startswith("Error: Not signed in on this computer yet")
+    assert english.stderr.startswith("Error: No local copy yet: Not signed in on this computer yet")
     help_de = docshelf(tmp_path / "h", "--help", env=GERMAN)
     assert "Exit-Codes:" in help_de.stdout and "6  synchronisiert, aber" in help_de.stdout
     help_en = docshelf(tmp_path / "h", "--help")
@@ -109,6 +111,7 @@ def test_titles_are_shown_as_typed_not_as_markup(tmp_path: Path) -> None:
     }
     with store.transaction() as db:
         LocalStore.write_upserts(db, [Upsert("template", "t1", 1, "h", record)])
+    store.put(CURSOR, "c1")  # synchronised once: a local copy to read
     store.close()
     done = docshelf(home, "templates")
     assert "Offerte [Entwurf]" in done.stdout, done.stdout
@@ -142,6 +145,7 @@ def test_a_deeply_nested_record_in_the_cache_is_told_as_damaged(tmp_path: Path) 
             "INSERT INTO records (kind, id, version, hash, data) VALUES (?, ?, ?, ?, ?)",
             ("template", "t1", 1, "h", "[" * DEEP + "]" * DEEP),
         )
+    store.put(CURSOR, "c1")
     store.close()
     done = docshelf(home, "templates")
     assert done.returncode != 0

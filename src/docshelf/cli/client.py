@@ -8,9 +8,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from types import FrameType
 from typing import Any
 
@@ -27,16 +25,16 @@ from docshelf.cli.exit_codes import (
     EXIT_OFFLINE,
     EXIT_SIGNED_OUT,
 )
-from docshelf.cli.options import read_password, require_scheme
+from docshelf.cli.options import read_password
 from docshelf.cli.output import console, errors
 from docshelf.client import handover
 from docshelf.client.app import Client
 from docshelf.client.daemon import Daemon
 from docshelf.client.engine import SyncResult
-from docshelf.client.errors import NotSignedIn, SyncBusy
-from docshelf.client.lock import SyncLock
+from docshelf.client.errors import NoLocalCopy, NotSignedIn, SyncBusy
 from docshelf.client.outbox import EditState, OutboxEntry
 from docshelf.client.paths import resolve_home
+from docshelf.client.remote import normalize_server_url
 from docshelf.client.status import HintState, Phase, Status, SyncState
 from docshelf.i18n import N_, ntr, tr
 from docshelf.i18n.formats import format_datetime, format_number, format_size
@@ -58,9 +56,6 @@ PHASE_NAMES = {
     Phase.RECONCILING: N_("reconciling"),
     Phase.CLEANING: N_("cleaning up"),
 }
-NOT_SIGNED_IN_YET = N_(
-    "Not signed in on this computer yet: docshelf login --server URL --user LOGIN"
-)
 HINT_NAMES = {
     HintState.CONNECTING: N_("connecting"),
     HintState.CONNECTED: N_("connected"),
@@ -82,8 +77,7 @@ def open_local_copy(ctx: click.Context) -> Client:
     """The client, for commands that read the local copy: refused on a home that never
     signed in (an empty list would look like an empty library)."""
     client = open_client(ctx)
-    if client.config is None and client.store.count() == 0:
-        raise NotSignedIn(tr(NOT_SIGNED_IN_YET))
+    client.require_local_copy()
     return client
 
 
@@ -114,7 +108,8 @@ def login(
     ctx: click.Context, server_url: str, login: str, password_stdin: bool, device_name: str | None
 ) -> None:
     """Sign in to a server; the device token is kept in the keyring or a private file."""
-    server_url = require_scheme(server_url)
+    # Checked before the password is asked for: a wrong address fails without typing it.
+    server_url = normalize_server_url(server_url)
     client = open_client(ctx)
     password = read_password(password_stdin, confirm=False)
     config = client.login(server_url, login, password, device_name)
@@ -206,6 +201,9 @@ def _result_from_app(answer: dict[str, Any], status: dict[str, Any]) -> SyncResu
         uploaded=int(answer.get("uploaded", 0)),
         conflicts=int(answer.get("conflicts", 0)),
         rejected=int(answer.get("rejected", 0)),
+        conflicts_waiting=int(answer.get("conflicts_waiting", 0)),
+        rejected_waiting=int(answer.get("rejected_waiting", 0)),
+        files=int(answer.get("files", 0)),
         bytes=int(answer.get("bytes", 0)),
         seconds=float(answer.get("seconds", 0.0)),
         last_update=datetime.fromisoformat(last) if last else None,
@@ -246,15 +244,10 @@ def _sync_with_progress(
 
 
 def _report(client: Client, result: SyncResult, as_json: bool) -> None:
-    waiting = Waiting.of(client) if result.status == "ok" else Waiting([], [])
     if as_json:
-        answer = result.to_json()
-        # What waits in the outbox after this sync (``conflicts``/``rejected``: new in it).
-        answer["conflicts_waiting"] = len(waiting.conflicts)
-        answer["rejected_waiting"] = len(waiting.rejected)
-        click.echo(json.dumps(answer, ensure_ascii=False))
+        click.echo(json.dumps(result.to_json(), ensure_ascii=False))
     elif result.status == "ok":
-        for line in _outcome_lines(result, waiting):
+        for line in _outcome_lines(client, result):
             console.print(Text(line), highlight=False)
     else:
         # One line however long (a script's log, grep): no wrapping at the console's width.
@@ -271,27 +264,11 @@ def _report(client: Client, result: SyncResult, as_json: bool) -> None:
             "sync_busy": EXIT_BUSY,
         }.get(result.error_code or "", EXIT_FAILED)
         sys.exit(code)
-    if waiting.conflicts or waiting.rejected:
+    if result.conflicts_waiting or result.rejected_waiting:
         sys.exit(EXIT_EDITS_WAITING)
 
 
-@dataclass
-class Waiting:
-    """Edits of this home the server did not take: in conflict, or rejected."""
-
-    conflicts: list[OutboxEntry]
-    rejected: list[OutboxEntry]
-
-    @classmethod
-    def of(cls, client: Client) -> Waiting:
-        entries = client.store.outbox.entries([EditState.CONFLICT, EditState.REJECTED])
-        return cls(
-            [e for e in entries if e.state is EditState.CONFLICT],
-            [e for e in entries if e.state is EditState.REJECTED],
-        )
-
-
-def _outcome_lines(result: SyncResult, waiting: Waiting) -> list[str]:
+def _outcome_lines(client: Client, result: SyncResult) -> list[str]:
     lines = [
         tr(
             "Up to date as of {time} ({seconds} s).",
@@ -312,39 +289,47 @@ def _outcome_lines(result: SyncResult, waiting: Waiting) -> list[str]:
         )
     if not (result.uploaded or result.downloaded or result.deleted):
         lines.append(tr("Nothing new in either direction."))
-    if waiting.conflicts:
+    # The counts are the sync's; the outbox only names the one edit a hint can point at.
+    if result.conflicts_waiting:
         lines.append(
             ntr(
                 "{n} edit of yours is waiting in conflict with someone else's change;"
                 " nothing of it was applied.",
                 "{n} edits of yours are waiting in conflict with someone else's change;"
                 " nothing of them was applied.",
-                len(waiting.conflicts),
+                result.conflicts_waiting,
             )
         )
+        first = _first_waiting(client, EditState.CONFLICT)
         lines.append(
             tr(
                 "See both sides with `docshelf conflicts`, then settle each with"
                 " `docshelf conflicts resolve {id} --keep mine` (or `--keep theirs`).",
-                id=waiting.conflicts[0].id if len(waiting.conflicts) == 1 else "ID",
+                id=first.id if first and result.conflicts_waiting == 1 else "ID",
             )
         )
-    if waiting.rejected:
+    if result.rejected_waiting:
+        first = _first_waiting(client, EditState.REJECTED)
         lines.append(
             ntr(
                 "{n} edit of yours was rejected by the server: {reason}",
                 "{n} edits of yours were rejected by the server, the first: {reason}",
-                len(waiting.rejected),
-                reason=waiting.rejected[0].reason or tr("no reason given"),
+                result.rejected_waiting,
+                reason=(first.reason if first else None) or tr("no reason given"),
             )
         )
         lines.append(
             tr(
                 "See them with `docshelf uploads`; drop one with `docshelf uploads discard {id}`.",
-                id=waiting.rejected[0].id if len(waiting.rejected) == 1 else "ID",
+                id=first.id if first and result.rejected_waiting == 1 else "ID",
             )
         )
     return lines
+
+
+def _first_waiting(client: Client, state: EditState) -> OutboxEntry | None:
+    entries = client.store.outbox.entries([state])
+    return entries[0] if entries else None
 
 
 @click.command()
@@ -353,22 +338,16 @@ def _outcome_lines(result: SyncResult, waiting: Waiting) -> list[str]:
 def status(ctx: click.Context, as_json: bool) -> None:
     """Show server, user, state, last update, settings in force, the next sync and hints."""
     client = open_client(ctx)
+    # The summary names a next sync only while a daemon (or the desktop app) plans it.
     summary = client.summary()
-    never_signed_in = client.config is None and client.store.count() == 0
-    # A next sync is only planned while a daemon or the desktop app runs for this home;
-    # the status file keeps the last one's plan after it ended (or was killed).
-    running = scheduler_running(client, summary)
-    if not running:
-        summary["next_sync"] = None
     if as_json:
-        answer = {k: summary[k] for k in _STATUS_KEYS}
-        answer["daemon_running"] = running
-        click.echo(json.dumps(answer, ensure_ascii=False))
-        if never_signed_in:
+        click.echo(json.dumps({k: summary[k] for k in _STATUS_KEYS}, ensure_ascii=False))
+        try:
+            client.require_local_copy()
+        except NoLocalCopy:
             sys.exit(EXIT_SIGNED_OUT)
         return
-    if never_signed_in:
-        raise NotSignedIn(tr(NOT_SIGNED_IN_YET))
+    client.require_local_copy()
     state = SyncState(summary["state"])
     last = client.last_update()
     shown_state = tr(STATE_NAMES[state])
@@ -418,22 +397,6 @@ def status(ctx: click.Context, as_json: bool) -> None:
         console.print(Text(line), highlight=False, soft_wrap=True)
 
 
-def scheduler_running(client: Client, summary: dict[str, Any]) -> bool:
-    """Does a daemon or the desktop app run for this home (and so plan the next sync)?
-
-    ``docshelf daemon`` holds the home's daemon lock while it runs (the kernel drops it
-    however the process ends); the desktop app is seen by its live change-hint listener
-    (``hints`` reads ``off`` once that process is gone).
-    """
-    if SyncLock(daemon_lock_path(client)).holder() is not None:
-        return True
-    return bool(summary["hints"] != HintState.OFF.value)
-
-
-def daemon_lock_path(client: Client) -> Path:
-    return client.home.root / "daemon.lock"
-
-
 def _milliseconds(value: int) -> str:
     return tr(
         "{ms} ms ({minutes} min)",
@@ -471,6 +434,7 @@ _STATUS_KEYS = (
     "client_sync_interval_ms",
     "client_sync_max_delay_after_start_ms",
     "next_sync",
+    "daemon_running",
     "hints",
     "last_hint_at",
     "pending_uploads",
@@ -484,18 +448,7 @@ _STATUS_KEYS = (
 def daemon(ctx: click.Context) -> None:
     """Synchronise on the server's schedule until stopped (SIGTERM or Ctrl+C)."""
     client = open_client(ctx)
-    if client.config is None:
-        raise NotSignedIn(tr(NOT_SIGNED_IN_YET))
-    # Held while this daemon lives: `docshelf status` tells a planned next sync from the
-    # last words of a daemon that was stopped or killed.
-    alive = SyncLock(daemon_lock_path(client), "docshelf daemon")
-    if not alive.try_acquire():
-        raise SyncBusy(
-            tr(
-                "A daemon already runs for this home ({holder}).",
-                holder=alive.holder() or tr("holder unknown"),
-            )
-        )
+    client.require_config()
     stop = threading.Event()
     runner = Daemon(client)
 
@@ -510,8 +463,5 @@ def daemon(ctx: click.Context) -> None:
         highlight=False,
         soft_wrap=True,
     )
-    try:
-        runner.run(stop)
-    finally:
-        alive.release()
+    runner.run(stop)
     console.print(tr("docshelf daemon stopped."), highlight=False)

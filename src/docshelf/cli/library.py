@@ -226,27 +226,35 @@ def template() -> None:
 @click.option(
     "-o",
     "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    required=True,
-    help="Where to write the file.",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Where to write the file, or a folder for it (default: the current folder);"
+    " a folder gets a file named after the template's title.",
 )
 @click.pass_context
-def template_get(ctx: click.Context, template_id: str, lang: str | None, output: Path) -> None:
+def template_get(
+    ctx: click.Context, template_id: str, lang: str | None, output: Path | None
+) -> None:
     """Write a template's file, byte-identical to the server's (works offline)."""
     client = open_local_copy(ctx)
-    source, filename = reading.template_file(client.store, client.files, template_id, lang)
-    if not source.is_file():
+    copy = reading.template_copy(client.store, client.files, template_id, lang)
+    if not copy.downloaded:
         raise NotFound(
             tr(
-                "The file of {id} is not in the local copy yet; run `docshelf sync`.",
+                "The file of {id} is not in the local copy yet; run `docshelf sync` first.",
                 id=template_id,
             )
         )
-    tmp = output.with_name(f".{output.name}.part")
-    shutil.copyfile(source, tmp)
-    tmp.replace(output)
+    target = output if output is not None else Path.cwd()
+    if target.is_dir():
+        target = target / copy.name
+    tmp = target.with_name(f".{target.name}.part")
+    shutil.copyfile(copy.path, tmp)
+    tmp.replace(target)
     console.print(
-        Text(tr("Wrote {name} to {path}.", name=filename, path=str(output))), highlight=False
+        Text(tr("Wrote {name} to {path}.", name=target.name, path=str(target.parent))),
+        highlight=False,
+        soft_wrap=True,
     )
 
 

@@ -76,6 +76,7 @@ class LazyGroup(click.Group):
 _EXIT_CODES = {
     "offline": EXIT_OFFLINE,
     "not_signed_in": EXIT_SIGNED_OUT,
+    "no_local_copy": EXIT_SIGNED_OUT,
     "signed_out": EXIT_SIGNED_OUT,
     "sync_busy": EXIT_BUSY,
 }

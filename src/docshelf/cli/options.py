@@ -35,24 +35,6 @@ def normalize_database_url(url: str | None) -> str | None:
     return url
 
 
-def require_scheme(server_url: str) -> str:
-    """A server address says how to talk to it: ``127.0.0.1:8480`` could be either."""
-    address = server_url.strip()
-    scheme, sep, rest = address.partition("://")
-    if not sep or scheme.lower() not in ("http", "https") or not rest:
-        shown = rest if sep else address
-        raise InvalidInput(
-            tr(
-                "The server address {address} lacks http:// or https://: write"
-                " http://{bare} or https://{bare}.",
-                address=address,
-                bare=shown,
-            ),
-            title=tr("Server address incomplete"),
-        )
-    return address
-
-
 def read_password(from_stdin: bool, *, confirm: bool = True) -> str:
     if from_stdin:
         line = sys.stdin.readline().rstrip("\r\n")

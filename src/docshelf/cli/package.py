@@ -22,7 +22,7 @@ import httpx
 from rich.text import Text
 
 import docshelf
-from docshelf.cli.options import read_password, require_scheme
+from docshelf.cli.options import read_password
 from docshelf.cli.output import console, errors
 from docshelf.client.errors import NotSignedIn, RemoteError, ServerUnreachable
 from docshelf.client.remote import normalize_server_url
@@ -171,7 +171,7 @@ def connect(
                 " client is signed in with."
             )
         )
-    server_url = normalize_server_url(require_scheme(server_url))
+    server_url = normalize_server_url(server_url)
     password = read_password(password_stdin, confirm=False)
     headers = {"User-Agent": f"docshelf-cli/{docshelf.__version__}"}
     with httpx.Client(base_url=server_url + API_PREFIX, timeout=TIMEOUT, headers=headers) as http:
@@ -314,8 +314,7 @@ class LocalNames:
         client = open_client(ctx)
         config = client.config
         same_server = config is not None and (
-            server_url is None
-            or normalize_server_url(require_scheme(server_url)) == config.server_url
+            server_url is None or normalize_server_url(server_url) == config.server_url
         )
         if not same_server:
             return cls({})

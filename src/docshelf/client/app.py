@@ -116,7 +116,7 @@ class Client:
 
     def open_remote(self) -> Remote:
         """The signed-in server, for requests outside a sync (the change-hint stream)."""
-        config = self._require_config()
+        config = self.require_config()
         token = self.credentials.load(config.server_url, config.login)
         if not token:
             raise NotSignedIn(tr(_NO_SAVED_SIGN_IN))
@@ -205,11 +205,11 @@ class Client:
 
     def editor(self) -> Editor:
         """Make edits (queued in the outbox, uploaded at the next sync)."""
-        return Editor(self.store, self.files, self._require_config().user_id)
+        return Editor(self.store, self.files, self.require_config().user_id)
 
     def logout(self) -> None:
         """Revoke this device's token on the server (if reachable) and forget it here."""
-        config = self._require_config()
+        config = self.require_config()
         token = self.credentials.load(config.server_url, config.login)
         if token:
             remote = self._remote(config.server_url, token)
@@ -230,7 +230,8 @@ class Client:
         stored = self.store.get_json(SIGNED_OUT_ACCOUNT)
         return ClientConfig(**stored) if isinstance(stored, dict) else None
 
-    def _require_config(self) -> ClientConfig:
+    def require_config(self) -> ClientConfig:
+        """This home's sign-in, or :class:`NotSignedIn` saying how to sign in."""
         config = self.config
         if config is None:
             raise NotSignedIn(
@@ -263,7 +264,7 @@ class Client:
         listener: Listener | None = None,
     ) -> SyncResult:
         """One cycle now. Never raises for a failed sync: the result and the status say why."""
-        config = self._require_config()
+        config = self.require_config()
         token = self.credentials.load(config.server_url, config.login)
         if not token:
             raise NotSignedIn(tr(_NO_SAVED_SIGN_IN))

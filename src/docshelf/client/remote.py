@@ -53,11 +53,15 @@ def normalize_server_url(url: str) -> str:
     ``http://`` or ``https://`` is refused: guessing one signs in to the wrong port or
     protocol as often as not, and the error would then speak of something else."""
     url = url.strip().rstrip("/")
-    if not url.lower().startswith(("http://", "https://")):
+    scheme, sep, rest = url.partition("://")
+    if not (sep and scheme.lower() in ("http", "https") and rest):
+        # ``ftp://host`` or ``://host``: the fix shown names the host, not the wrong scheme.
+        bare = (rest if sep else url) or "''"
         raise InvalidInput(
             tr(
-                "The server address {url} lacks its scheme: write http://{url} or https://{url}.",
+                "The server address {url} lacks its scheme: write http://{bare} or https://{bare}.",
                 url=url or "''",
+                bare=bare,
             ),
             title=tr("Incomplete server address"),
         )
