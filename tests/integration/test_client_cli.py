@@ -394,6 +394,38 @@ def test_status_json_shows_the_server_settings_received_with_the_sync(
     assert rows["Log file"].strip() == str(library.home / "logs" / "client.log")
 
 
+def test_status_after_a_killed_daemon_shows_no_next_sync(live: LiveServer, tmp_path: Path) -> None:
+    _, user = new_user(live)
+    home = prepared_home(tmp_path / "home", live.url, user["login"], synced=True)
+    status_file = Home(home).status_file
+
+    def planned() -> bool:
+        status = read_status_file(status_file)
+        return status is not None and status.next_sync is not None
+
+    daemon = subprocess.Popen(
+        cli_argv(home, "daemon"),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=cli_env(),
+    )
+    try:
+        wait_until(planned, "the daemon to plan its next sync", timeout=120)
+        running = json.loads(docshelf(home, "status", "--json").stdout)
+        assert running["daemon_running"] is True and running["next_sync"] is not None
+    finally:
+        daemon.send_signal(signal.SIGKILL)  # no goodbye: the status file keeps its plan
+        daemon.wait(timeout=30)
+    assert planned(), "the killed daemon's last words name a next sync"
+    as_json = docshelf(home, "status", "--json")
+    assert as_json.returncode == EXIT_OK, as_json.stderr
+    answer = json.loads(as_json.stdout)
+    assert (answer["next_sync"], answer["daemon_running"]) == (None, False)
+    text = docshelf(home, "status")
+    assert "— (no daemon running)" in text.stdout, text.stdout
+
+
 def test_two_syncs_on_one_home_never_run_at_once(live: LiveServer, tmp_path: Path) -> None:
     _, user = new_user(live)
     home = prepared_home(tmp_path / "home", live.url, user["login"], synced=False)
