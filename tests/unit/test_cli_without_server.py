@@ -52,7 +52,7 @@ def test_reading_commands_on_a_home_that_never_signed_in_say_so(tmp_path: Path) 
         assert done.stdout == ""
         # The client's NoLocalCopy, told once (exit 4 like any missing sign-in).
         assert (
-            "Not signed in on this computer yet, so there is no local copy: run"
+            "Not signed in on this computer yet: run"
             " `docshelf login --server URL --user LOGIN`, then `docshelf sync`."
         ) in done.stderr, done.stderr
 
@@ -60,7 +60,7 @@ def test_reading_commands_on_a_home_that_never_signed_in_say_so(tmp_path: Path) 
 def test_german_locale_speaks_german_and_c_locale_english(tmp_path: Path) -> None:
     german = docshelf(tmp_path / "h", "units", env=GERMAN)
     assert german.returncode == 4
-    assert "Auf diesem Computer hat sich noch niemand angemeldet" in german.stderr, german.stderr
+    assert "Auf diesem Computer noch nicht angemeldet" in german.stderr, german.stderr
     assert german.stderr.startswith("Fehler:")
     english = docshelf(tmp_path / "h", "units")
     assert english.stderr.startswith("Error: No local copy yet: Not signed in on this computer yet")

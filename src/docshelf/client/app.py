@@ -249,7 +249,7 @@ class Client:
         if self.config is None and not self.has_cache() and self._signed_out_account() is None:
             raise NoLocalCopy(
                 tr(
-                    "Not signed in on this computer yet, so there is no local copy: run"
+                    "Not signed in on this computer yet: run"
                     " `docshelf login --server URL --user LOGIN`, then `docshelf sync`."
                 )
             )
