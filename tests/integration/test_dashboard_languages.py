@@ -98,7 +98,7 @@ def _api(demo: ServerProcess, login: str) -> Iterator[httpx.Client]:
 
 def demo_data(demo: ServerProcess) -> set[str]:
     """The demo's own words, some in English on purpose (a field's English label beside
-    its German one, bilingual descriptions): data, not the dashboard's texts."""
+    its German one, bilingual descriptions, file names): data, not the dashboard's texts."""
     found: set[str] = set()
     with _api(demo, "admin") as api:
         for group in api.get("/admin/groups").json():
@@ -108,6 +108,7 @@ def demo_data(demo: ServerProcess) -> set[str]:
         for template in api.get("/admin/templates").json():
             found.update(template["titles"].values())
             found.update(template["descriptions"].values())
+            found.update(file["filename"] for file in template["files"].values())
     return {" ".join(text.split()) for text in found if text}
 
 
@@ -138,14 +139,18 @@ def every_page(demo: ServerProcess, language: str, tmp_path: Path) -> dict[str, 
         "/dashboard/login?reason=login.signed_out"
     ).text
 
-    admin = Visitor(demo.url, language)
+    admin = Visitor(demo.url, "de" if language == "en" else "en")
     assert admin.sign_in("admin").status_code == 303
+    admin.get("/dashboard")
+    # The switch in the navigation, as a visitor chooses.
+    admin.post("/dashboard/language", {"language": language, "next": "/dashboard"})
     _report_a_failed_sync(demo)
     pages["summary.html"] = admin.get("/dashboard").text
     for section in ("users", "groups", "templates", "snippets", "fields", "units"):
         listing = admin.get(f"/dashboard/{section}").text
         pages[f"{section}.html"] = listing
-        for n, link in enumerate(_links(listing, section)[:3]):
+        # Every one: the demo's ids are new with each seed.
+        for n, link in enumerate(_links(listing, section)):
             pages[f"{section.removesuffix('s')}.html ({n})"] = admin.get(link).text
     pages["templates.html (deactivated)"] = admin.get("/dashboard/templates?state=deactivated").text
     pages["settings.html"] = admin.get("/dashboard/settings").text

@@ -13,7 +13,8 @@ from docshelf.i18n.tools import _FIELD, _load
 
 # Attributes a person reads; ``value`` only where it is the words on a button.
 READ_ATTRIBUTES = ("title", "placeholder", "aria-label", "alt")
-HIDDEN = {"script", "style", "code"}
+# Verbatim content (a snippet's text, a tag) is data, in whatever language it was written.
+HIDDEN = {"script", "style", "code", "pre"}
 BUTTON_INPUTS = {"submit", "button", "reset"}
 
 

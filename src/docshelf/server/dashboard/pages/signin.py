@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from docshelf.domain.errors import DocshelfError, NotAuthenticated, TooManyRequests
 from docshelf.domain.permissions import can_use_dashboard
 from docshelf.i18n import normalize, tr
-from docshelf.server.dashboard.language import DEFAULT_LANGUAGE, InVisitorLanguage
+from docshelf.server.dashboard.language import DEFAULT_LANGUAGE, LANGUAGE_COOKIE, InVisitorLanguage
 from docshelf.server.dashboard.render import page, redirect
 from docshelf.server.dashboard.session import (
     CSRF_FIELD,
@@ -188,6 +188,7 @@ async def language(request: Request) -> Response:
     chosen = normalize(str(form.get("language", ""))) or DEFAULT_LANGUAGE
     response = redirect(safe_next(str(form.get("next", PATH))))
     response.set_cookie(
+        LANGUAGE_COOKIE,
         chosen,
         path=PATH,
         max_age=365 * 24 * 3600,
