@@ -22,9 +22,10 @@ from docshelf.client.paths import Home
 from docshelf.client.reading import template_file
 from docshelf.domain.settings import CLIENT_SYNC_INTERVAL
 from support.api import FAST_HASHING
-from support.browser import chromium, screenshot, sign_in
+from support.browser import chromium, in_language, screenshot, screenshots, sign_in
 from support.packages import sample
 from support.server import ServerProcess
+from support.word_templates import word
 
 DEMO_PASSWORD = "demo"
 
@@ -79,7 +80,7 @@ def test_sign_in_shows_the_summary_and_sign_out_ends_the_session(
 ) -> None:
     page.goto(f"{demo.url}/dashboard")
     expect(page).to_have_url(f"{demo.url}/dashboard/login?next=/dashboard")
-    screenshot(page, "dashboard-login", shots)
+    screenshots(page, "dashboard-login", shots)
     page.fill("input[name=login]", "admin")
     page.fill("input[name=password]", "wrong")
     page.click("form.stack button[type=submit]")
@@ -137,7 +138,7 @@ def test_changed_sync_interval_reaches_a_client_at_its_next_sync(
     page.click("#save-settings")
     expect(page.locator(".flash")).to_contain_text("nächsten Synchronisation")
     expect(page.locator("#interval")).to_have_value("20")
-    screenshot(page, "dashboard-settings", shots)
+    screenshots(page, "dashboard-settings", shots)
     synced(anna)
     assert anna.settings()[CLIENT_SYNC_INTERVAL] == 20 * 60_000
     assert anna.summary()["client_sync_interval_ms"] == 20 * 60_000
@@ -151,12 +152,26 @@ def test_imported_package_reaches_a_client_byte_identical(
     demo: ServerProcess, page: Page, tmp_path: Path, shots: Path
 ) -> None:
     builder = sample("Paketbrief Dashboard")
+    for template in builder.templates:  # Word files the server reads: a preview without warnings
+        for entry in template["files"].values():
+            del builder.files[entry["path"]]
+            entry.update(builder.file(word(), "docx"))
     template_id = builder.templates[0]["id"]
     archive = builder.build(tmp_path / "paket.zip")
     ben = client(demo, tmp_path / "ben", "ben")
     synced(ben)
 
     sign_in(page, demo.url, "admin", DEMO_PASSWORD)
+    # First in English, for the screenshots: a preview that is left waiting, unconfirmed.
+    in_language(page, "en")
+    page.click("nav a[data-section=packages]")
+    screenshot(page, "dashboard-packages-en", shots)
+    page.set_input_files("#package-file", str(archive))
+    page.click("#preview-package")
+    expect(page.locator("h1")).to_have_text("Import preview")
+    screenshot(page, "dashboard-package-preview-en", shots)
+    in_language(page, "de")
+
     page.click("nav a[data-section=packages]")
     screenshot(page, "dashboard-packages", shots)
     page.set_input_files("#package-file", str(archive))
@@ -245,16 +260,29 @@ def test_summary_shows_clients_their_lag_errors_and_the_newest_changes_reach(
     failed = clara.sync()
     assert failed.status == "error"
     demo.start(timeout=60)
-    synced(clara)  # tells the server about the failed one
-
     sign_in(page, demo.url, "admin", DEMO_PASSWORD)
+    # A change meanwhile, so that the next sync is recorded as one after the failure (the
+    # server notes a sync to the same change number at most once a minute).
+    page.goto(f"{demo.url}/dashboard/units")
+    page.fill("#new-unit-title", "Empfang")
+    page.click("#create-unit-submit")
+    expect(page.locator("h1")).to_have_text("Empfang")
+    synced(clara)  # tells the server about the failed one
+    page.goto(f"{demo.url}/dashboard")
+
     row = page.locator("#clients tr[data-device='clara-laptop']")
     expect(row).to_contain_text("clara")
     expect(row.locator(".behind")).to_contain_text("aktuell")
-    expect(row.locator(".error-cell")).to_contain_text("reach the server")
+    # The failure in German, the client's own words as the tooltip, and as the past: the
+    # sync after it went through.
+    error = row.locator(".error-cell [data-error]")
+    expect(error).to_contain_text("Der Server war nicht erreichbar")
+    expect(error).to_have_attribute("data-error", "offline")
+    assert "reach the server" in (error.get_attribute("title") or "")
+    expect(row.locator(".error-cell [data-resolved]")).to_have_text("behoben")
     assert int(page.locator("svg.chart").get_attribute("data-total") or 0) >= 1
     expect(page.locator("#reach [data-reach]")).to_be_visible()
-    screenshot(page, "dashboard-summary", shots)
+    screenshots(page, "dashboard-summary", shots)
 
 
 def test_deactivated_template_leaves_a_client_and_returns_when_restored(
@@ -267,7 +295,7 @@ def test_deactivated_template_leaves_a_client_and_returns_when_restored(
 
     sign_in(page, demo.url, "admin", DEMO_PASSWORD)
     page.click("nav a[data-section=templates]")
-    screenshot(page, "dashboard-templates", shots)
+    screenshots(page, "dashboard-templates", shots)
     page.click(f"tr[data-template='{template_id}'] a")
     page.click("#deactivate-template")
     expect(page.locator("#template-deactivated")).to_be_visible()
@@ -278,7 +306,7 @@ def test_deactivated_template_leaves_a_client_and_returns_when_restored(
     page.goto(f"{demo.url}/dashboard/templates?state=deactivated")
     expect(page.locator(f"tr[data-template='{template_id}']")).to_be_visible()
     page.click(f"tr[data-template='{template_id}'] a")
-    screenshot(page, "dashboard-template-deactivated", shots)
+    screenshots(page, "dashboard-template-deactivated", shots)
     page.click("#restore-template")
     expect(page.locator("#template-deactivated")).to_have_count(0)
     synced(david)
@@ -295,13 +323,13 @@ def test_revoked_device_is_signed_out_at_its_next_sync(
 
     sign_in(page, demo.url, "admin", DEMO_PASSWORD)
     page.click("nav a[data-section=users]")
-    screenshot(page, "dashboard-users", shots)
+    screenshots(page, "dashboard-users", shots)
     page.click("a[data-user-link=eva]")
     row = page.locator(f"tr[data-device='{config.device_id}']")
     expect(row.locator("[data-revoked]")).to_have_attribute("data-revoked", "no")
     page.click(f"#revoke-{config.device_id}")
     expect(row.locator("[data-revoked]")).to_have_attribute("data-revoked", "yes")
-    screenshot(page, "dashboard-user", shots)
+    screenshots(page, "dashboard-user", shots)
 
     result = eva.sync()
     assert result.status == "error"
@@ -328,7 +356,7 @@ def test_every_page_renders_in_both_languages(demo: ServerProcess, page: Page, s
         )
         headings[section] = page.locator("h1").inner_text()
         if section in ("groups", "snippets", "fields", "units"):
-            screenshot(page, f"dashboard-{section}", shots)
+            screenshots(page, f"dashboard-{section}", shots)
     page.click("#switch-language")
     for section in sections:
         page.click(f"nav a[data-section={section}]")

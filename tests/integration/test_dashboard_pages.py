@@ -603,29 +603,6 @@ def test_every_page_renders_in_both_languages(
         assert "style=" not in html and "<script" not in html, path
 
 
-def test_words_the_pages_choose_at_run_time_exist_in_both_languages() -> None:
-    from docshelf.domain.accounts import Role
-    from docshelf.domain.fields import FieldScope, FieldType
-    from docshelf.domain.snippets import SnippetFormat
-    from docshelf.domain.templates import PublicationStatus
-    from docshelf.server.dashboard.texts import TEXTS
-
-    families = {
-        "role.": [r.value for r in Role],
-        "status.": [s.value for s in PublicationStatus],
-        "fields.type_": [t.value for t in FieldType],
-        "fields.scope_": [s.value for s in FieldScope],
-        "snippets.format_": [f.value for f in SnippetFormat],
-        "snippets.kind_": ["shared", "template"],
-        "device_kind.": ["client", "dashboard"],
-        "templates.state_": ["active", "deactivated"],
-        "groups.kind_": ["user", "group"],
-    }
-    missing = [p + v for p, values in families.items() for v in values if p + v not in TEXTS]
-    assert not missing
-    assert all(len(pair) == 2 and all(pair) for pair in TEXTS.values())
-
-
 # --- sessions --------------------------------------------------------------------------
 
 

@@ -8,6 +8,7 @@ import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from PIL import Image
 from playwright.sync_api import Browser, Page, sync_playwright
@@ -57,6 +58,25 @@ def sign_in(page: Page, url: str, login: str, password: str) -> None:
     page.fill("input[name=password]", password)
     page.click("form.stack button[type=submit]")
     page.wait_for_url(f"{url}/dashboard")
+
+
+def in_language(page: Page, language: str) -> None:
+    """Choose the dashboard's language as the switch in the navigation does (its cookie)."""
+    host = urlsplit(page.url).hostname or "127.0.0.1"
+    page.context.add_cookies(
+        [{"name": "docshelf_lang", "value": language, "domain": host, "path": "/dashboard"}]
+    )
+
+
+def screenshots(page: Page, name: str, folder: Path) -> None:
+    """The page as shown (German) and once more in English (``<name>-en``), reloaded: for
+    pages a GET shows."""
+    screenshot(page, name, folder)
+    in_language(page, "en")
+    page.reload()
+    screenshot(page, f"{name}-en", folder)
+    in_language(page, "de")
+    page.reload()
 
 
 def screenshot(page: Page, name: str, folder: Path) -> Path:

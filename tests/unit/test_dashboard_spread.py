@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from docshelf.domain.accounts import Actor, Role
+from docshelf.i18n import using
 from docshelf.server.dashboard.spread import (
     CommitRow,
     DeviceState,
@@ -16,7 +17,7 @@ from docshelf.server.dashboard.spread import (
     percentile,
     spread,
 )
-from docshelf.server.dashboard.texts import Translator
+from docshelf.server.dashboard.texts import duration
 
 AT = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 ANNA = Actor(user_id="anna", login="anna")
@@ -110,14 +111,15 @@ def test_actors_have_their_direct_and_nested_groups_and_their_roles() -> None:
 
 
 def test_durations_read_as_people_say_them() -> None:
-    de, en = Translator("de"), Translator("en")
-    assert de.duration(s(3.24)) == "3,2 s"
-    assert en.duration(s(3.24)) == "3.2 s"
-    assert de.duration(s(0)) == "0,0 s"
-    assert de.duration(s(9.97)) == "10 s"
-    assert de.duration(s(42.4)) == "42 s"
-    assert de.duration(s(65)) == "1 min 5 s"
-    assert en.duration(s(120)) == "2 min"
-    assert de.duration(s(2 * 3600 + 10 * 60 + 7)) == "2 h 10 min"
-    assert en.duration(s(3 * 86400 + 4 * 3600)) == "3 d 4 h"
-    assert de.duration(None) == "—"
+    with using("de"):
+        assert duration(s(3.24)) == "3,2 s"
+        assert duration(s(0)) == "0,0 s"
+        assert duration(s(9.97)) == "10 s"
+        assert duration(s(42.4)) == "42 s"
+        assert duration(s(65)) == "1 min 5 s"
+        assert duration(s(2 * 3600 + 10 * 60 + 7)) == "2 h 10 min"
+        assert duration(None) == "—"
+    with using("en"):
+        assert duration(s(3.24)) == "3.2 s"
+        assert duration(s(120)) == "2 min"
+        assert duration(s(3 * 86400 + 4 * 3600)) == "3 d 4 h"

@@ -16,6 +16,8 @@ from fastapi.staticfiles import StaticFiles
 from starlette.responses import Response
 
 from docshelf.domain.errors import DocshelfError
+from docshelf.i18n import tr, using
+from docshelf.server.dashboard.language import language_of
 from docshelf.server.dashboard.pages import (
     fields,
     files,
@@ -30,8 +32,7 @@ from docshelf.server.dashboard.pages import (
     users,
 )
 from docshelf.server.dashboard.render import page, redirect
-from docshelf.server.dashboard.session import PATH, LoginNeeded, translator
-from docshelf.server.dashboard.texts import TEXTS
+from docshelf.server.dashboard.session import PATH, LoginNeeded
 
 STATIC = Path(__file__).parent / "static"
 # The dashboard's one large form: the package upload, limited like the API's.
@@ -66,7 +67,6 @@ def _error_page(request: Request, title: str, message: str, status_code: int) ->
     return page(
         request,
         "error.html",
-        translator(request),
         title=title,
         message=message,
         status_code=status_code,
@@ -93,20 +93,21 @@ def install(app: FastAPI) -> None:
         if isinstance(exc, LoginNeeded):
             return _login_redirect(exc)
         assert isinstance(exc, DocshelfError)
-        t = translator(request)
         status_code = exc.status if 400 <= exc.status < 600 else 400
-        return _error_page(request, t("common.error"), exc.message, status_code)
+        with using(language_of(request)):
+            return _error_page(request, tr("Error"), exc.message, status_code)
 
     async def invalid(request: Request, exc: Exception) -> Any:
         if not _is_dashboard(request):
             return await _delegate(api_invalid, request, exc)
         assert isinstance(exc, RequestValidationError)
         fields = ", ".join(str(e.get("loc", ["?"])[-1]) for e in exc.errors())
-        t = translator(request)
-        return _error_page(request, t("common.error"), f"{t('form.invalid')} {fields}", 422)
+        with using(language_of(request)):
+            message = tr("The form is incomplete or invalid: {fields}", fields=fields)
+            return _error_page(request, tr("Error"), message, 422)
 
     app.add_exception_handler(DocshelfError, docshelf_error)
     app.add_exception_handler(RequestValidationError, invalid)
 
 
-__all__ = ["PACKAGE_UPLOAD_PATH", "PATH", "TEXTS", "install"]
+__all__ = ["PACKAGE_UPLOAD_PATH", "PATH", "install"]

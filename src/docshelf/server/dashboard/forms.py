@@ -20,9 +20,10 @@ from docshelf.domain.accounts import EVERYONE
 from docshelf.domain.errors import DocshelfError, InvalidInput, NotFound
 from docshelf.domain.fields import FieldDef, FieldType
 from docshelf.domain.permissions import can_see_section
+from docshelf.i18n import tr
 from docshelf.server.dashboard.render import redirect
 from docshelf.server.dashboard.session import PageForbidden, Visitor, state_of
-from docshelf.server.dashboard.texts import Translator, localized
+from docshelf.server.dashboard.texts import localized
 from docshelf.server.db.engine import Change
 from docshelf.server.db.models import Group, User
 
@@ -32,7 +33,7 @@ VERSION_FIELD = "version"
 
 def require_section(who: Visitor, section: str) -> None:
     if not can_see_section(who.actor, section):
-        raise PageForbidden(who.t("forbidden"))
+        raise PageForbidden(tr("Your roles do not allow this page."))
 
 
 def text(form: FormData, name: str, *, strip: bool = True) -> str:
@@ -85,7 +86,9 @@ def delete_confirmed(
     change, its refusal shown on ``page_url``. ``delete`` does the work and returns the
     message and the page to go to afterwards."""
     if not confirmed(form):
-        return refuse(page_url, who.t("confirm.missing"), request)
+        return refuse(
+            page_url, tr("Nothing was deleted: first confirm that this cannot be undone."), request
+        )
     try:
         with state_of(request).db.change(who.actor.login) as change:
             flash, target = delete(change)
@@ -100,11 +103,10 @@ class PrincipalNames:
     """Rights as people read them: logins and group names instead of ids. Looks up every
     principal a page needs in two queries, however many rows show rights."""
 
-    def __init__(self, session: Session, principals: Iterable[str], t: Translator) -> None:
+    def __init__(self, session: Session, principals: Iterable[str]) -> None:
         wanted = set(principals)
         user_ids = [p.partition(":")[2] for p in wanted if p.startswith("user:")]
         group_ids = [p.partition(":")[2] for p in wanted if p.startswith("group:")]
-        self._t = t
         logins = select(User.id, User.login).where(User.id.in_(user_ids))
         names = select(Group.id, Group.name).where(Group.id.in_(group_ids))
         self._logins = {ident: login for ident, login in session.execute(logins)}
@@ -116,17 +118,17 @@ class PrincipalNames:
     def _name(self, principal: str) -> str:
         kind, _, ident = principal.partition(":")
         if principal == EVERYONE:
-            return self._t("rights.everyone")
+            return tr("everyone")
         if kind == "user":
             return self._logins.get(ident, principal)
         if kind == "group":
-            return self._t("rights.group", name=self._groups.get(ident, ident))
+            return tr("group {name}", name=self._groups.get(ident, ident))
         return principal
 
 
-def principal_names(session: Session, principals: Iterable[str], t: Translator) -> list[str]:
+def principal_names(session: Session, principals: Iterable[str]) -> list[str]:
     wanted = list(principals)
-    return PrincipalNames(session, wanted, t)(wanted)
+    return PrincipalNames(session, wanted)(wanted)
 
 
 @dataclass(frozen=True)

@@ -13,13 +13,17 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from docshelf.domain.accounts import Actor
 from docshelf.domain.json_text import parse_json
 from docshelf.domain.permissions import dashboard_sections
+from docshelf.i18n import ntr, tr, using
+from docshelf.i18n.formats import format_number, format_size
+from docshelf.server.dashboard import texts
+from docshelf.server.dashboard.client_errors import reported_error
+from docshelf.server.dashboard.language import language_of, other_language
 from docshelf.server.dashboard.session import (
     CSRF_FIELD,
     FLASH_COOKIE,
     PATH,
     Visitor,
 )
-from docshelf.server.dashboard.texts import Translator
 
 _env = Environment(
     loader=PackageLoader("docshelf.server.dashboard", "templates"),
@@ -29,17 +33,20 @@ _env = Environment(
     lstrip_blocks=True,
 )
 
-
-def filesize(value: int | None) -> str:
-    size = float(value or 0)
-    for unit in ("B", "KB", "MB", "GB"):
-        if size < 1024 or unit == "GB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{size:.1f} TB"
-
-
-_env.filters["filesize"] = filesize
+# Every text through the catalogue, in the language of the rendering's context.
+_env.globals.update(
+    tr=tr,
+    ntr=ntr,
+    label=texts.label,
+    attribute_names=texts.attribute_names,
+    reported_error=reported_error,
+    when=texts.when,
+    ago=texts.ago,
+    duration=texts.duration,
+    percent=texts.percent,
+    NONE=texts.NONE,
+)
+_env.filters.update(size=format_size, number=format_number)
 
 SECURITY_HEADERS = {
     # No scripts from elsewhere, no framing, nothing inline but our own small styles.
@@ -70,26 +77,26 @@ def _flash_of(request: Request) -> dict[str, str] | None:
 def page(
     request: Request,
     template: str,
-    t: Translator,
     *,
     visitor: Visitor | None = None,
     status_code: int = 200,
     **context: Any,
 ) -> HTMLResponse:
     actor: Actor | None = visitor.actor if visitor else None
-    html = _env.get_template(template).render(
-        t=t,
-        lang=t.language,
-        when=t.date_time,
-        visitor=visitor,
-        sections=dashboard_sections(actor) if actor else [],
-        csrf_field=CSRF_FIELD,
-        csrf=visitor.csrf if visitor else "",
-        current=request.url.path,
-        flash=_flash_of(request),
-        base=PATH,
-        **context,
-    )
+    language = language_of(request)
+    with using(language):
+        html = _env.get_template(template).render(
+            lang=language,
+            other_language=other_language(language),
+            visitor=visitor,
+            sections=dashboard_sections(actor) if actor else [],
+            csrf_field=CSRF_FIELD,
+            csrf=visitor.csrf if visitor else "",
+            current=request.url.path,
+            flash=_flash_of(request),
+            base=PATH,
+            **context,
+        )
     response = HTMLResponse(html, status_code=status_code, headers=SECURITY_HEADERS)
     if request.cookies.get(FLASH_COOKIE):
         response.delete_cookie(FLASH_COOKIE, path=PATH)

@@ -27,24 +27,25 @@ from starlette.datastructures import FormData
 from docshelf.domain.accounts import Actor
 from docshelf.domain.errors import DocshelfError, NotAuthenticated
 from docshelf.domain.permissions import can_use_dashboard
-from docshelf.server.dashboard.texts import (
-    Translator,
-    check_language,
-    from_accept_language,
-)
+from docshelf.i18n import N_, tr
+from docshelf.server.dashboard.language import language_of
 from docshelf.server.services.auth import Caller, authenticate, dashboard_purpose
 from docshelf.server.state import ServerState
 
 SESSION_COOKIE = "docshelf_session"
 LOGIN_COOKIE = "docshelf_login_csrf"
-LANGUAGE_COOKIE = "docshelf_lang"
 FLASH_COOKIE = "docshelf_flash"
 PATH = "/dashboard"
 CSRF_FIELD = "csrf"
+# Why the sign-in page is shown, as the ``reason`` of its address (a code, not a text).
+REASONS = {
+    "login.expired": N_("Your sign-in has expired; please sign in again."),
+    "login.signed_out": N_("You are signed out."),
+}
 
 
 class LoginNeeded(DocshelfError):
-    """No valid session: the visitor is sent to the sign-in page (``reason`` is a text key)."""
+    """No valid session: the visitor is sent to the sign-in page (``reason``: see REASONS)."""
 
     status = 303
     code = "login_needed"
@@ -58,13 +59,13 @@ class LoginNeeded(DocshelfError):
 class CsrfRefused(DocshelfError):
     status = 403
     code = "csrf"
-    default_title = "Form refused"
+    default_title = N_("Form refused")
 
 
 class PageForbidden(DocshelfError):
     status = 403
     code = "forbidden"
-    default_title = "Not allowed"
+    default_title = N_("Not allowed")
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,7 @@ class Visitor:
 
     caller: Caller
     token: str
-    t: Translator
+    language: str
 
     @property
     def actor(self) -> Actor:
@@ -90,11 +91,6 @@ def csrf_for(token: str) -> str:
 
 def new_login_csrf() -> str:
     return secrets.token_urlsafe(32)
-
-
-def translator(request: Request) -> Translator:
-    chosen = check_language(request.cookies.get(LANGUAGE_COOKIE))
-    return Translator(chosen or from_accept_language(request.headers.get("accept-language")))
 
 
 def state_of(request: Request) -> ServerState:
@@ -139,10 +135,9 @@ def visitor(request: Request) -> Visitor:
         reason = "login.expired" if request.cookies.get(SESSION_COOKIE) else None
         raise LoginNeeded(reason, _here(request) if request.method == "GET" else PATH)
     caller, token = found
-    t = translator(request)
     if not can_use_dashboard(caller.actor):
-        raise PageForbidden(t("login.not_allowed"))
-    return Visitor(caller, token, t)
+        raise PageForbidden(tr("The dashboard is for system and organisation administrators."))
+    return Visitor(caller, token, language_of(request))
 
 
 CurrentVisitor = Annotated[Visitor, Depends(visitor)]
@@ -155,7 +150,9 @@ def check_origin(request: Request) -> None:
         return
     host = request.headers.get("host", "")
     if urlsplit(origin).netloc != host:
-        raise CsrfRefused(translator(request)("csrf.refused"))
+        raise CsrfRefused(
+            tr("The form had expired or did not come from this page; please try again.")
+        )
 
 
 async def checked_form(request: Request, who: CurrentVisitor) -> FormData:
@@ -164,7 +161,9 @@ async def checked_form(request: Request, who: CurrentVisitor) -> FormData:
     form = await request.form()
     sent = form.get(CSRF_FIELD)
     if not isinstance(sent, str) or not hmac.compare_digest(sent, who.csrf):
-        raise CsrfRefused(who.t("csrf.refused"))
+        raise CsrfRefused(
+            tr("The form had expired or did not come from this page; please try again.")
+        )
     return form
 
 

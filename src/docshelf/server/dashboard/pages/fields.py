@@ -11,6 +11,7 @@ from starlette.datastructures import FormData
 from docshelf.domain.errors import DocshelfError, NotFound
 from docshelf.domain.fields import FieldScope, FieldType
 from docshelf.domain.permissions import can_manage_field_definitions
+from docshelf.i18n import tr
 from docshelf.server.dashboard.forms import (
     delete_confirmed,
     error_status,
@@ -19,15 +20,15 @@ from docshelf.server.dashboard.forms import (
     text,
     version,
 )
+from docshelf.server.dashboard.language import InVisitorLanguage
 from docshelf.server.dashboard.render import page, redirect
 from docshelf.server.dashboard.session import PATH, CheckedForm, CurrentVisitor, state_of
-from docshelf.server.dashboard.texts import Translator
 from docshelf.server.db.engine import Change
 from docshelf.server.db.models import FieldDefinition
 from docshelf.server.services import fields as field_service
 from docshelf.server.services.common import get_or_404
 
-router = APIRouter()
+router = APIRouter(route_class=InVisitorLanguage)
 SECTION = "fields"
 SCOPES = tuple(s.value for s in FieldScope)
 TYPES = tuple(t.value for t in FieldType)
@@ -49,8 +50,8 @@ def _labels(form: FormData, current: dict[str, str] | None = None) -> dict[str, 
     return labels
 
 
-def _order(form: FormData, t: Translator) -> int:
-    return number(text(form, "order"), t("fields.order_invalid"))
+def _order(form: FormData) -> int:
+    return number(text(form, "order"), tr("The order must be a whole number."))
 
 
 def _list_page(
@@ -71,7 +72,6 @@ def _list_page(
     return page(
         request,
         "fields.html",
-        who.t,
         visitor=who,
         fields=rows,
         may_edit=can_manage_field_definitions(who.actor),
@@ -102,11 +102,11 @@ def create_field(request: Request, who: CurrentVisitor, form: CheckedForm) -> Re
                 scope=values["scope"],
                 type=values["type"],
                 labels=_labels(form),
-                order=_order(form, who.t),
+                order=_order(form),
             )
     except DocshelfError as exc:
         return _list_page(request, who, values, exc.message, error_status(exc))
-    flash = who.t("fields.created", name=row.key)
+    flash = tr("Field {name} defined.", name=row.key)
     return redirect(f"{PATH}/fields", flash=flash, request=request)
 
 
@@ -130,7 +130,6 @@ def _detail_page(
     return page(
         request,
         "field.html",
-        who.t,
         visitor=who,
         field=row,
         values=values,
@@ -160,7 +159,7 @@ def update_field(
                 who.actor,
                 row,
                 labels=_labels(form, dict(row.labels)),
-                order=_order(form, who.t),
+                order=_order(form),
                 expected_version=version(form),
             )
     except NotFound:
@@ -169,7 +168,7 @@ def update_field(
         return _detail_page(
             request, who, field_id, edited=edited, error=exc.message, status_code=error_status(exc)
         )
-    return redirect(_field_url(field_id), flash=who.t("common.saved"), request=request)
+    return redirect(_field_url(field_id), flash=tr("Saved."), request=request)
 
 
 @router.post("/fields/{field_id}/delete", response_model=None)
@@ -181,6 +180,6 @@ def delete_field(
     def delete(change: Change) -> tuple[str, str]:
         row = get_or_404(change.session, FieldDefinition, field_id, "field")
         field_service.delete_field(change, who.actor, row)
-        return who.t("fields.deleted", name=row.key), f"{PATH}/fields"
+        return tr("Field {name} deleted.", name=row.key), f"{PATH}/fields"
 
     return delete_confirmed(request, who, form, page_url=_field_url(field_id), delete=delete)

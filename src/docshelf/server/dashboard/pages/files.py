@@ -12,10 +12,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse
 
 from docshelf.domain.errors import NotFound
+from docshelf.i18n import tr
+from docshelf.server.dashboard.language import InVisitorLanguage
 from docshelf.server.dashboard.session import CurrentVisitor, state_of
 from docshelf.server.services.files import may_read
 
-router = APIRouter()
+router = APIRouter(route_class=InVisitorLanguage)
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 # Raster images by their first bytes; SVG (which may hold scripts) is not among them.
 _SIGNATURES = (
@@ -39,11 +41,11 @@ def image_type(head: bytes) -> str | None:
 def field_file(sha256: str, request: Request, who: CurrentVisitor) -> FileResponse:
     state = state_of(request)
     if not _SHA256.match(sha256):
-        raise NotFound("No such file.")
+        raise NotFound(tr("No such file."))
     with state.db.read() as session:
         allowed = may_read(session, who.actor, sha256)
     if not allowed or not state.blobs.has(sha256):
-        raise NotFound("No such file, or not visible to you.")
+        raise NotFound(tr("No such file, or not visible to you."))
     path = state.blobs.path(sha256)
     with path.open("rb") as stream:
         media_type = image_type(stream.read(16))

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from docshelf.domain.accounts import group_principal, user_principal
 from docshelf.domain.errors import DocshelfError, InvalidInput, NotFound
+from docshelf.i18n import tr
 from docshelf.server.dashboard.forms import (
     delete_confirmed,
     error_status,
@@ -20,15 +21,15 @@ from docshelf.server.dashboard.forms import (
     text,
     version,
 )
+from docshelf.server.dashboard.language import InVisitorLanguage
 from docshelf.server.dashboard.render import page, redirect
 from docshelf.server.dashboard.session import PATH, CheckedForm, CurrentVisitor, state_of
-from docshelf.server.dashboard.texts import Translator
 from docshelf.server.db.engine import Change
 from docshelf.server.db.models import Group, GroupMember, User
 from docshelf.server.services import accounts
 from docshelf.server.services.common import get_or_404
 
-router = APIRouter()
+router = APIRouter(route_class=InVisitorLanguage)
 SECTION = "groups"
 
 
@@ -75,7 +76,6 @@ def _list_page(
     return page(
         request,
         "groups.html",
-        who.t,
         visitor=who,
         groups=rows,
         values=values or {"name": "", "description": ""},
@@ -99,7 +99,7 @@ def create_group(request: Request, who: CurrentVisitor, form: CheckedForm) -> Re
             group = accounts.create_group(change, who.actor, values["name"], values["description"])
     except DocshelfError as exc:
         return _list_page(request, who, values, exc.message, error_status(exc))
-    flash = who.t("groups.created", name=group.name)
+    flash = tr("Group {name} created.", name=group.name)
     return redirect(_group_url(group.id), flash=flash, request=request)
 
 
@@ -147,7 +147,6 @@ def _detail_page(
     return page(
         request,
         "group.html",
-        who.t,
         visitor=who,
         group=group,
         values=values,
@@ -191,7 +190,7 @@ def update_group(
         return _detail_page(
             request, who, group_id, edited=edited, error=exc.message, status_code=error_status(exc)
         )
-    return redirect(_group_url(group_id), flash=who.t("common.saved"), request=request)
+    return redirect(_group_url(group_id), flash=tr("Saved."), request=request)
 
 
 def _add(change: Change, who: CurrentVisitor, group: Group, principal: str) -> bool:
@@ -203,16 +202,16 @@ def _add(change: Change, who: CurrentVisitor, group: Group, principal: str) -> b
     if kind == "group" and ident:
         sub = get_or_404(session, Group, ident, "group")
         return accounts.add_member(change, who.actor, group, member_group=sub)
-    raise InvalidInput(who.t("groups.choose_member"))
+    raise InvalidInput(tr("Choose a user or a group."))
 
 
-def _member_name(session: Session, principal: str, t: Translator) -> str:
+def _member_name(session: Session, principal: str) -> str:
     kind, _, ident = principal.partition(":")
     row = session.get(User if kind == "user" else Group, ident) if ident else None
     if isinstance(row, User):
         return row.login
     if isinstance(row, Group):
-        return t("rights.group", name=row.name)
+        return tr("group {name}", name=row.name)
     return principal
 
 
@@ -224,10 +223,12 @@ def add_member(request: Request, who: CurrentVisitor, form: CheckedForm, group_i
         with state_of(request).db.change(who.actor.login) as change:
             group = get_or_404(change.session, Group, group_id, "group")
             added = _add(change, who, group, principal)
-            name = _member_name(change.session, principal, who.t)
+            name = _member_name(change.session, principal)
     except DocshelfError as exc:
         return refuse(_group_url(group_id), exc.message, request)
-    flash = who.t("groups.member_added" if added else "groups.already_member", name=name)
+    flash = (
+        tr("{name} added.", name=name) if added else tr("{name} is a member already.", name=name)
+    )
     return redirect(_group_url(group_id), flash=flash, request=request)
 
 
@@ -240,12 +241,12 @@ def remove_member(
     try:
         with state_of(request).db.change(who.actor.login) as change:
             group = get_or_404(change.session, Group, group_id, "group")
-            name = _member_name(change.session, principal, who.t)
+            name = _member_name(change.session, principal)
             if not accounts.remove_member(change, who.actor, group, principal):
-                raise NotFound(who.t("groups.not_member"))
+                raise NotFound(tr("That is not a direct member of this group."))
     except DocshelfError as exc:
         return refuse(_group_url(group_id), exc.message, request)
-    flash = who.t("groups.member_removed", name=name)
+    flash = tr("{name} removed.", name=name)
     return redirect(_group_url(group_id), flash=flash, request=request)
 
 
@@ -258,6 +259,6 @@ def delete_group(
     def delete(change: Change) -> tuple[str, str]:
         group = get_or_404(change.session, Group, group_id, "group")
         accounts.delete_group(change, who.actor, group)
-        return who.t("groups.deleted", name=group.name), f"{PATH}/groups"
+        return tr("Group {name} deleted.", name=group.name), f"{PATH}/groups"
 
     return delete_confirmed(request, who, form, page_url=_group_url(group_id), delete=delete)

@@ -25,8 +25,10 @@ from starlette.datastructures import FormData, UploadFile
 from docshelf.domain.errors import DocshelfError, InvalidInput, NotFound
 from docshelf.domain.permissions import can_package_organisation
 from docshelf.domain.snippets import SnippetKind
+from docshelf.i18n import tr
 from docshelf.protocol.packages import PACKAGE_MEDIA_TYPE
 from docshelf.server.dashboard.forms import require_section
+from docshelf.server.dashboard.language import InVisitorLanguage
 from docshelf.server.dashboard.render import page, redirect
 from docshelf.server.dashboard.session import PATH, CheckedForm, CurrentVisitor, state_of
 from docshelf.server.dashboard.texts import localized
@@ -37,7 +39,7 @@ from docshelf.server.packages.plan import require_may_import
 from docshelf.server.packages.reader import ExtractedPackage
 from docshelf.server.state import ServerState
 
-router = APIRouter()
+router = APIRouter(route_class=InVisitorLanguage)
 STAGE_PREFIX = "dashboard-"
 STAGE_MAX_AGE_S = 3600
 _CHUNK = 1024 * 1024
@@ -46,7 +48,7 @@ _CHUNK = 1024 * 1024
 @router.get("/packages", response_class=HTMLResponse)
 def packages(request: Request, who: CurrentVisitor) -> HTMLResponse:
     require_section(who, "packages")
-    lang = who.t.language
+    lang = who.language
     with state_of(request).db.read() as session:
         groups = [
             (g.id, localized(g.titles, lang, g.id))
@@ -69,7 +71,6 @@ def packages(request: Request, who: CurrentVisitor) -> HTMLResponse:
     return page(
         request,
         "packages.html",
-        who.t,
         visitor=who,
         groups=groups,
         templates=templates,
@@ -112,15 +113,17 @@ def _stage(state: ServerState, upload: UploadFile, owner: str) -> tuple[str, str
 def _staged(state: ServerState, stage: str, owner: str) -> Path:
     """The stage folder of this session's upload, or NotFound."""
     if not stage or not all(c.isalnum() or c in "_-" for c in stage):
-        raise NotFound("No such upload.")
+        raise NotFound(tr("No such upload."))
     folder = state.settings.data_dir / "tmp" / (STAGE_PREFIX + stage)
     try:
         if (folder / "owner").read_text() != owner:
-            raise NotFound("No such upload.")
+            raise NotFound(tr("No such upload."))
     except OSError:
         raise NotFound(
-            "The uploaded package is no longer waiting (imported already, or more than an"
-            " hour old); upload it again."
+            tr(
+                "The uploaded package is no longer waiting (imported already, or more than"
+                " an hour old); upload it again."
+            )
         ) from None
     return folder
 
@@ -128,7 +131,7 @@ def _staged(state: ServerState, stage: str, owner: str) -> Path:
 def _upload_of(form: FormData, who: CurrentVisitor) -> UploadFile:
     upload = form.get("package")
     if not isinstance(upload, UploadFile) or not upload.filename:
-        raise InvalidInput(who.t("packages.choose_file"))
+        raise InvalidInput(tr("Choose a package file (.zip)."))
     return upload
 
 
@@ -162,7 +165,6 @@ async def preview(request: Request, who: CurrentVisitor, form: CheckedForm) -> R
     return page(
         request,
         "packages_preview.html",
-        who.t,
         visitor=who,
         preview=planned,
         stage=stage,
@@ -185,7 +187,7 @@ async def import_package(request: Request, who: CurrentVisitor, form: CheckedFor
             await anyio.to_thread.run_sync(shutil.rmtree, folder, True)
     except DocshelfError as exc:
         return redirect(f"{PATH}/packages", flash=exc.message, kind="error", request=request)
-    return page(request, "packages_report.html", who.t, visitor=who, report=report)
+    return page(request, "packages_report.html", visitor=who, report=report)
 
 
 # --- export --------------------------------------------------------------------------
@@ -202,7 +204,11 @@ def export(request: Request, who: CurrentVisitor, form: CheckedForm) -> Response
         fields=form.get("fields") == "on",
     )
     if selection.empty:
-        return redirect(f"{PATH}/packages", flash=who.t("packages.choose_something"), kind="error")
+        return redirect(
+            f"{PATH}/packages",
+            flash=tr("Choose at least one group, template or snippet."),
+            kind="error",
+        )
     state = state_of(request)
     workdir = service.new_workdir(state)
     target = workdir / "package.zip"

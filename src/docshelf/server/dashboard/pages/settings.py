@@ -14,6 +14,8 @@ from docshelf.domain.settings import (
     MINUTE_MS,
     spec_for,
 )
+from docshelf.i18n import tr
+from docshelf.server.dashboard.language import InVisitorLanguage
 from docshelf.server.dashboard.render import page, redirect
 from docshelf.server.dashboard.session import (
     PATH,
@@ -22,10 +24,9 @@ from docshelf.server.dashboard.session import (
     PageForbidden,
     state_of,
 )
-from docshelf.server.dashboard.texts import Translator
 from docshelf.server.services import settings as settings_service
 
-router = APIRouter()
+router = APIRouter(route_class=InVisitorLanguage)
 _MINUTE_FIELDS = {"interval": CLIENT_SYNC_INTERVAL, "delay": CLIENT_SYNC_MAX_DELAY_AFTER_START}
 
 
@@ -34,21 +35,25 @@ def _minutes(ms: int) -> str:
     return str(int(value)) if value == int(value) else f"{value:g}"
 
 
-def parse_minutes(text: str, key: str, t: Translator) -> int:
+def parse_minutes(text: str, key: str) -> int:
     """Minutes as typed (a comma or a point for decimals) to milliseconds, within the
     setting's bounds."""
     cleaned = text.strip().replace(",", ".")
     try:
         minutes = float(cleaned)
     except ValueError:
-        raise InvalidInput(t("settings.not_a_number", value=text.strip())) from None
+        raise InvalidInput(
+            tr("“{value}” is not a number of minutes.", value=text.strip())
+        ) from None
     if minutes != minutes or minutes in (float("inf"), float("-inf")):
-        raise InvalidInput(t("settings.not_a_number", value=text.strip()))
+        raise InvalidInput(tr("“{value}” is not a number of minutes.", value=text.strip()))
     spec = spec_for(key)
     ms = round(minutes * MINUTE_MS)
     lo, hi = spec.minimum or 0, spec.maximum or 0
     if not lo <= ms <= hi:
-        raise InvalidInput(t("settings.out_of_range", lo=_minutes(lo), hi=_minutes(hi)))
+        raise InvalidInput(
+            tr("Enter a number of minutes between {lo} and {hi}.", lo=_minutes(lo), hi=_minutes(hi))
+        )
     value: int = spec.validate(ms)
     return value
 
@@ -63,7 +68,6 @@ def _form_page(
     return page(
         request,
         "settings.html",
-        who.t,
         visitor=who,
         values=values,
         errors=errors,
@@ -81,7 +85,7 @@ def _form_page(
 @router.get("/settings", response_class=HTMLResponse)
 def settings_form(request: Request, who: CurrentVisitor) -> HTMLResponse:
     if not can_manage_settings(who.actor):
-        raise PageForbidden(who.t("forbidden"))
+        raise PageForbidden(tr("Your roles do not allow this page."))
     with state_of(request).db.read() as session:
         current = settings_service.current(session)
     values = {name: _minutes(current[key]) for name, key in _MINUTE_FIELDS.items()}
@@ -92,13 +96,13 @@ def settings_form(request: Request, who: CurrentVisitor) -> HTMLResponse:
 @router.post("/settings", response_model=None)
 def save_settings(request: Request, who: CurrentVisitor, form: CheckedForm) -> Response:
     if not can_manage_settings(who.actor):
-        raise PageForbidden(who.t("forbidden"))
+        raise PageForbidden(tr("Your roles do not allow this page."))
     values = {name: str(form.get(name, "")) for name in (*_MINUTE_FIELDS, "languages")}
     parsed: dict[str, object] = {}
     errors: dict[str, str] = {}
     for name, key in _MINUTE_FIELDS.items():
         try:
-            parsed[key] = parse_minutes(values[name], key, who.t)
+            parsed[key] = parse_minutes(values[name], key)
         except DocshelfError as exc:
             errors[name] = exc.message
     try:
@@ -112,4 +116,8 @@ def save_settings(request: Request, who: CurrentVisitor, form: CheckedForm) -> R
     with state_of(request).db.change(who.actor.login) as change:
         for key, value in parsed.items():
             settings_service.set_value(change, who.actor, key, value)
-    return redirect(f"{PATH}/settings", flash=who.t("settings.saved"), request=request)
+    return redirect(
+        f"{PATH}/settings",
+        flash=tr("Saved. Clients receive the settings at their next sync."),
+        request=request,
+    )

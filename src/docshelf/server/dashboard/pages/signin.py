@@ -10,12 +10,14 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from docshelf.domain.errors import DocshelfError, NotAuthenticated, TooManyRequests
 from docshelf.domain.permissions import can_use_dashboard
+from docshelf.i18n import normalize, tr
+from docshelf.server.dashboard.language import DEFAULT_LANGUAGE, LANGUAGE_COOKIE, InVisitorLanguage
 from docshelf.server.dashboard.render import page, redirect
 from docshelf.server.dashboard.session import (
     CSRF_FIELD,
-    LANGUAGE_COOKIE,
     LOGIN_COOKIE,
     PATH,
+    REASONS,
     SESSION_COOKIE,
     CheckedForm,
     CsrfRefused,
@@ -25,14 +27,12 @@ from docshelf.server.dashboard.session import (
     new_login_csrf,
     safe_next,
     state_of,
-    translator,
 )
-from docshelf.server.dashboard.texts import Translator, check_language
 from docshelf.server.db.models import Device
 from docshelf.server.services import auth
 from docshelf.server.services.accounts import actor_of
 
-router = APIRouter()
+router = APIRouter(route_class=InVisitorLanguage)
 # Browsers a user may have several of; the name tells them apart in the device list.
 _BROWSER_NAMES = (
     ("Firefox", "Firefox"),
@@ -56,12 +56,10 @@ def _device_name(user_agent: str) -> str:
 def _login_page(
     request: Request, *, error: str | None = None, login_name: str = "", status_code: int = 200
 ) -> HTMLResponse:
-    t = translator(request)
     token = request.cookies.get(LOGIN_COOKIE) or new_login_csrf()
     response = page(
         request,
         "login.html",
-        t,
         status_code=status_code,
         error=error,
         login_name=login_name,
@@ -77,8 +75,7 @@ def _login_page(
 @router.get("/login", response_class=HTMLResponse)
 def login_form(request: Request) -> HTMLResponse:
     reason = request.query_params.get("reason")
-    t = translator(request)
-    error = t(reason) if reason in ("login.expired", "login.signed_out") else None
+    error = tr(REASONS[reason]) if reason in REASONS else None
     return _login_page(request, error=error)
 
 
@@ -91,12 +88,16 @@ def _status(exc: DocshelfError) -> int:
     return exc.status if 400 <= exc.status < 500 else 400
 
 
-def _login_error(exc: DocshelfError, t: Translator) -> str:
+def _login_error(exc: DocshelfError) -> str:
     """The sign-in's own failures in the page's language; anything else as the server says."""
     if isinstance(exc, TooManyRequests):
-        return t("login.throttled", seconds=exc.retry_after)
+        return tr(
+            "Too many failed sign-ins. Try again in {seconds} seconds.", seconds=exc.retry_after
+        )
     if isinstance(exc, NotAuthenticated):
-        return t("login.wrong") if exc.message == auth.WRONG_LOGIN else t("login.deactivated")
+        if exc.message == auth.WRONG_LOGIN:
+            return tr("Login or password is wrong.")
+        return tr("This account is deactivated; ask your administrator.")
     return exc.message
 
 
@@ -109,9 +110,13 @@ def login(
     next: Annotated[str, Form(max_length=2000)] = PATH,
 ) -> Response:
     check_origin(request)
-    t = translator(request)
     if not _login_csrf_ok(request, csrf):
-        return _login_page(request, error=t("csrf.refused"), login_name=login, status_code=403)
+        return _login_page(
+            request,
+            error=tr("The form had expired or did not come from this page; please try again."),
+            login_name=login,
+            status_code=403,
+        )
     state = state_of(request)
     try:
         token, device, user = auth.login(
@@ -125,7 +130,7 @@ def login(
         )
     except DocshelfError as exc:
         return _login_page(
-            request, error=_login_error(exc, t), login_name=login, status_code=_status(exc)
+            request, error=_login_error(exc), login_name=login, status_code=_status(exc)
         )
     with state.db.read() as session:
         allowed = can_use_dashboard(actor_of(session, user))
@@ -134,7 +139,12 @@ def login(
             row = session.get(Device, device.id)
             if row is not None:
                 auth.revoke(session, row)
-        return _login_page(request, error=t("login.not_allowed"), login_name=login, status_code=403)
+        return _login_page(
+            request,
+            error=tr("The dashboard is for system and organisation administrators."),
+            login_name=login,
+            status_code=403,
+        )
     response = RedirectResponse(safe_next(next), status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
@@ -172,8 +182,10 @@ async def language(request: Request) -> Response:
         or (session_token is not None and hmac.compare_digest(sent, csrf_for(session_token)))
     )
     if not ok:
-        raise CsrfRefused(translator(request)("csrf.refused"))
-    chosen = check_language(str(form.get("language", ""))) or "de"
+        raise CsrfRefused(
+            tr("The form had expired or did not come from this page; please try again.")
+        )
+    chosen = normalize(str(form.get("language", ""))) or DEFAULT_LANGUAGE
     response = redirect(safe_next(str(form.get("next", PATH))))
     response.set_cookie(
         LANGUAGE_COOKIE,

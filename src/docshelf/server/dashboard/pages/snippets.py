@@ -17,6 +17,7 @@ from docshelf.domain import permissions as rules
 from docshelf.domain.accounts import Actor
 from docshelf.domain.errors import NotFound
 from docshelf.domain.snippets import SnippetFormat, SnippetKind
+from docshelf.i18n import tr
 from docshelf.server import convert
 from docshelf.server.blobs import BlobStore
 from docshelf.server.dashboard.forms import (
@@ -24,14 +25,15 @@ from docshelf.server.dashboard.forms import (
     delete_confirmed,
     require_section,
 )
+from docshelf.server.dashboard.language import InVisitorLanguage
 from docshelf.server.dashboard.render import page
 from docshelf.server.dashboard.session import PATH, CheckedForm, CurrentVisitor, state_of
-from docshelf.server.dashboard.texts import Translator, localized
+from docshelf.server.dashboard.texts import localized
 from docshelf.server.db.engine import Change
 from docshelf.server.db.models import Blob, Snippet, Template
 from docshelf.server.services import snippets as snippet_service
 
-router = APIRouter()
+router = APIRouter(route_class=InVisitorLanguage)
 SECTION = "snippets"
 KINDS = (SnippetKind.SHARED.value, SnippetKind.TEMPLATE.value)
 PREVIEW_CHARS = 2000
@@ -66,13 +68,13 @@ def _visible(session: Session, actor: Actor, row: Snippet) -> bool:
     )
 
 
-def _rows(session: Session, rows: list[Snippet], t: Translator) -> list[Row]:
+def _rows(session: Session, rows: list[Snippet], language: str) -> list[Row]:
     parent_ids = {r.template_id for r in rows if r.template_id}
     parents = {
-        p.id: localized(p.titles, t.language, p.id)
+        p.id: localized(p.titles, language, p.id)
         for p in session.scalars(select(Template).where(Template.id.in_(parent_ids)))
     }
-    names = PrincipalNames(session, (p for r in rows for p in (*r.read_rights, *r.write_rights)), t)
+    names = PrincipalNames(session, (p for r in rows for p in (*r.read_rights, *r.write_rights)))
     return [
         Row(
             id=row.id,
@@ -97,8 +99,8 @@ def list_snippets(request: Request, who: CurrentVisitor) -> HTMLResponse:
     query = select(Snippet).where(Snippet.kind.in_([kind] if kind else KINDS))
     with state_of(request).db.read() as session:
         found = session.scalars(query.order_by(Snippet.title, Snippet.id))
-        rows = _rows(session, [s for s in found if _visible(session, who.actor, s)], who.t)
-    return page(request, "snippets.html", who.t, visitor=who, snippets=rows, kinds=KINDS, kind=kind)
+        rows = _rows(session, [s for s in found if _visible(session, who.actor, s)], who.language)
+    return page(request, "snippets.html", visitor=who, snippets=rows, kinds=KINDS, kind=kind)
 
 
 def _get(session: Session, actor: Actor, snippet_id: str) -> Snippet:
@@ -127,12 +129,11 @@ def show_snippet(request: Request, who: CurrentVisitor, snippet_id: str) -> HTML
     state = state_of(request)
     with state.db.read() as session:
         row = _get(session, who.actor, snippet_id)
-        details = _rows(session, [row], who.t)[0]
+        details = _rows(session, [row], who.language)[0]
         blob = session.get(Blob, row.body_sha256) if row.body_sha256 else None
     return page(
         request,
         "snippet.html",
-        who.t,
         visitor=who,
         snippet=row,
         details=details,
@@ -150,6 +151,6 @@ def delete_snippet(
     def delete(change: Change) -> tuple[str, str]:
         row = _get(change.session, who.actor, snippet_id)
         snippet_service.delete_snippet(change, who.actor, row)
-        return who.t("snippets.deleted", title=row.title), f"{PATH}/snippets"
+        return tr("Snippet “{title}” deleted.", title=row.title), f"{PATH}/snippets"
 
     return delete_confirmed(request, who, form, page_url=_snippet_url(snippet_id), delete=delete)

@@ -9,13 +9,15 @@ from fastapi.responses import HTMLResponse
 from docshelf.domain.permissions import can_see_section
 from docshelf.server.dashboard import stats
 from docshelf.server.dashboard.chart import hourly_chart
+from docshelf.server.dashboard.language import InVisitorLanguage
 from docshelf.server.dashboard.render import page
 from docshelf.server.dashboard.session import CurrentVisitor, state_of
+from docshelf.server.dashboard.texts import day_format
 from docshelf.server.db.models import utcnow
 from docshelf.server.processes import freshness, held_streams
 from docshelf.server.sync.activity import syncs_per_hour
 
-router = APIRouter()
+router = APIRouter(route_class=InVisitorLanguage)
 WEEK_HOURS = 7 * 24
 
 
@@ -28,17 +30,15 @@ def summary(request: Request, who: CurrentVisitor) -> HTMLResponse:
         counts = stats.counts(session)
         storage = stats.storage(session) if everything else None
         clients = stats.clients(session) if everything else []
-        reach = stats.reach(session, who.t.language) if everything else None
+        reach = stats.reach(session, who.language) if everything else None
         now = utcnow()
         fresh = freshness(state.settings.hint_report_seconds)
         held = held_streams(session, now, fresh) if everything else None
         spread = stats.hint_spread(session) if everything else None
         points = syncs_per_hour(session, state.activity, now, WEEK_HOURS)
-    day_format = "%d.%m." if who.t.language == "de" else "%d/%m"
     return page(
         request,
         "summary.html",
-        who.t,
         visitor=who,
         counts=counts,
         storage=storage,
@@ -46,6 +46,6 @@ def summary(request: Request, who: CurrentVisitor) -> HTMLResponse:
         reach=reach,
         held=held,
         spread=spread,
-        chart=hourly_chart(points, day_format),
+        chart=hourly_chart(points, day_format()),
         everything=everything,
     )

@@ -16,6 +16,7 @@ from docshelf.domain.accounts import Actor
 from docshelf.domain.errors import DocshelfError, NotFound
 from docshelf.domain.permissions import can_administer_template
 from docshelf.domain.templates import FILE_KINDS, PublicationStatus
+from docshelf.i18n import N_, ntr, tr
 from docshelf.server import convert
 from docshelf.server.dashboard.forms import (
     confirmed,
@@ -23,15 +24,16 @@ from docshelf.server.dashboard.forms import (
     refuse,
     require_section,
 )
+from docshelf.server.dashboard.language import InVisitorLanguage
 from docshelf.server.dashboard.render import page, redirect
 from docshelf.server.dashboard.session import PATH, CheckedForm, CurrentVisitor, state_of
-from docshelf.server.dashboard.texts import Translator, localized
+from docshelf.server.dashboard.texts import localized
 from docshelf.server.db.engine import Change
 from docshelf.server.db.models import Template, TemplateGroup
 from docshelf.server.services import templates as template_service
 from docshelf.server.services.template_tags import FileTags, template_tags
 
-router = APIRouter()
+router = APIRouter(route_class=InVisitorLanguage)
 SECTION = "templates"
 STATUSES = tuple(s.value for s in PublicationStatus)
 STATES = ("active", "deactivated")
@@ -77,25 +79,29 @@ class TagsRow:
     warn: bool  # unknown tags or an unreadable file: the layouter has something to fix
 
 
-def tags_summary(t: Translator, found: FileTags) -> str:
+def tags_summary(found: FileTags) -> str:
     if found.error is not None:
-        return t("templates.tags_unreadable", reason=found.error)
+        return tr("File cannot be read: {reason}", reason=found.error)
     if not found.tags:
-        return t("templates.no_tags")
+        return tr("No tags: a new document is a copy of the file.")
     if not found.unknown:
-        return t("templates.tags_known")
-    key = "templates.unknown_tag" if len(found.unknown) == 1 else "templates.unknown_tags"
-    return t(key, n=len(found.unknown), tags=", ".join(tag.text for tag in found.unknown))
+        return tr("Every tag names a field, an image field or a snippet.")
+    return ntr(
+        "{n} unknown tag: {tags}",
+        "{n} unknown tags: {tags}",
+        len(found.unknown),
+        tags=", ".join(tag.text for tag in found.unknown),
+    )
 
 
-def _tags_rows(t: Translator, found: list[FileTags]) -> list[TagsRow]:
+def _tags_rows(found: list[FileTags]) -> list[TagsRow]:
     return [
         TagsRow(
             lang=f.lang,
             filename=f.filename,
             tags=[tag.text for tag in f.tags],
             unknown=[tag.text for tag in f.unknown],
-            summary=tags_summary(t, f),
+            summary=tags_summary(f),
             warn=bool(f.unknown) or f.error is not None,
         )
         for f in found
@@ -130,7 +136,7 @@ def _group_titles(session: Session, language: str) -> dict[str, str]:
 @router.get("/templates", response_class=HTMLResponse)
 def list_templates(request: Request, who: CurrentVisitor) -> HTMLResponse:
     require_section(who, SECTION)
-    language = who.t.language
+    language = who.language
     with state_of(request).db.read() as session:
         groups = _group_titles(session, language)
         chosen = _filters(request, groups)
@@ -151,7 +157,6 @@ def list_templates(request: Request, who: CurrentVisitor) -> HTMLResponse:
     return page(
         request,
         "templates.html",
-        who.t,
         visitor=who,
         templates=rows,
         filters=chosen,
@@ -173,19 +178,18 @@ def _administered(session: Session, actor: Actor, template_id: str) -> Template:
 @router.get("/templates/{template_id}", response_class=HTMLResponse)
 def show_template(request: Request, who: CurrentVisitor, template_id: str) -> HTMLResponse:
     require_section(who, SECTION)
-    language = who.t.language
+    language = who.language
     with state_of(request).db.read() as session:
         row = _administered(session, who.actor, template_id)
         group = session.get(TemplateGroup, row.group_id) if row.group_id else None
-        use = principal_names(session, row.use_rights, who.t)
-        change = principal_names(session, row.change_rights, who.t)
+        use = principal_names(session, row.use_rights)
+        change = principal_names(session, row.change_rights)
         files = list(row.files)
-        tags = _tags_rows(who.t, template_tags(session, state_of(request).blobs, row))
+        tags = _tags_rows(template_tags(session, state_of(request).blobs, row))
     languages = sorted(set(row.titles) | set(row.descriptions))
     return page(
         request,
         "template.html",
-        who.t,
         visitor=who,
         tpl=row,
         title=localized(row.titles, language, row.id),
@@ -201,9 +205,9 @@ def show_template(request: Request, who: CurrentVisitor, template_id: str) -> HT
 Action = Callable[[Change, Actor, Template], object]
 # What each button does, and the sentence that confirms it.
 _ACTIONS: dict[str, tuple[Action, str]] = {
-    "deactivate": (template_service.deactivate, "templates.deactivated"),
-    "restore": (template_service.restore, "templates.restored"),
-    "purge": (template_service.purge, "templates.purged"),
+    "deactivate": (template_service.deactivate, N_("Template “{title}” deactivated.")),
+    "restore": (template_service.restore, N_("Template “{title}” restored.")),
+    "purge": (template_service.purge, N_("Template “{title}” deleted permanently.")),
 }
 
 
@@ -215,7 +219,7 @@ def _act(request: Request, who: CurrentVisitor, template_id: str, action: str) -
     try:
         with state_of(request).db.change(who.actor.login) as change:
             row = _administered(change.session, who.actor, template_id)
-            title = localized(row.titles, who.t.language, row.id)
+            title = localized(row.titles, who.language, row.id)
             apply(change, who.actor, row)
     except NotFound:
         raise
@@ -223,7 +227,7 @@ def _act(request: Request, who: CurrentVisitor, template_id: str, action: str) -
         return refuse(_template_url(template_id), exc.message, request)
     # A purged template has no page left to go back to.
     to = f"{PATH}/templates" if action == "purge" else _template_url(template_id)
-    return redirect(to, flash=who.t(done, title=title), request=request)
+    return redirect(to, flash=tr(done, title=title), request=request)
 
 
 @router.post("/templates/{template_id}/deactivate", response_model=None)
@@ -246,5 +250,9 @@ def purge_template(
 ) -> Response:
     require_section(who, SECTION)
     if not confirmed(form):
-        return refuse(_template_url(template_id), who.t("confirm.missing"), request)
+        return refuse(
+            _template_url(template_id),
+            tr("Nothing was deleted: first confirm that this cannot be undone."),
+            request,
+        )
     return _act(request, who, template_id, "purge")

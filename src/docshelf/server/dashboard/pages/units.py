@@ -15,6 +15,7 @@ from docshelf.domain import units as dunits
 from docshelf.domain.errors import DocshelfError, NotFound
 from docshelf.domain.fields import FieldDef, FieldScope, FieldType
 from docshelf.domain.trees import chain_to_root
+from docshelf.i18n import tr
 from docshelf.server.dashboard.forms import (
     delete_confirmed,
     error_status,
@@ -25,6 +26,7 @@ from docshelf.server.dashboard.forms import (
     text,
     version,
 )
+from docshelf.server.dashboard.language import InVisitorLanguage
 from docshelf.server.dashboard.render import page, redirect
 from docshelf.server.dashboard.session import PATH, CheckedForm, CurrentVisitor, state_of
 from docshelf.server.dashboard.texts import localized
@@ -34,7 +36,7 @@ from docshelf.server.services import units as unit_service
 from docshelf.server.services.common import get_or_404
 from docshelf.server.services.fields import definitions
 
-router = APIRouter()
+router = APIRouter(route_class=InVisitorLanguage)
 SECTION = "units"
 
 
@@ -78,8 +80,8 @@ def list_units(request: Request, who: CurrentVisitor) -> HTMLResponse:
     require_section(who, SECTION)
     with state_of(request).db.read() as session:
         rows = list(session.scalars(select(Unit)))
-        tree = _tree(rows, _unit_defs(session), who.t.language)
-    return page(request, "units.html", who.t, visitor=who, tree=tree, count=len(rows))
+        tree = _tree(rows, _unit_defs(session), who.language)
+    return page(request, "units.html", visitor=who, tree=tree, count=len(rows))
 
 
 @router.post("/units", response_model=None)
@@ -94,7 +96,7 @@ def create_unit(request: Request, who: CurrentVisitor, form: CheckedForm) -> Res
             )
     except DocshelfError as exc:
         return refuse(back, exc.message, request)
-    flash = who.t("units.created", title=row.title)
+    flash = tr("Unit “{title}” created.", title=row.title)
     return redirect(_unit_url(row.id), flash=flash, request=request)
 
 
@@ -128,13 +130,12 @@ def _detail_page(
     return page(
         request,
         "unit.html",
-        who.t,
         visitor=who,
         unit=row,
         path=path[:-1],
         children=children,
         values=values,
-        fields=field_inputs(defs, own, who.t.language, inherited),
+        fields=field_inputs(defs, own, who.language, inherited),
         error=error,
         status_code=status_code,
     )
@@ -188,7 +189,7 @@ def update_unit(request: Request, who: CurrentVisitor, form: CheckedForm, unit_i
         return _detail_page(
             request, who, unit_id, edited=edited, error=exc.message, status_code=error_status(exc)
         )
-    return redirect(_unit_url(unit_id), flash=who.t("common.saved"), request=request)
+    return redirect(_unit_url(unit_id), flash=tr("Saved."), request=request)
 
 
 @router.post("/units/{unit_id}/delete", response_model=None)
@@ -199,6 +200,6 @@ def delete_unit(request: Request, who: CurrentVisitor, form: CheckedForm, unit_i
         row = get_or_404(change.session, Unit, unit_id, "unit")
         unit_service.delete_unit(change, who.actor, row)
         back = _unit_url(row.parent_id) if row.parent_id else f"{PATH}/units"
-        return who.t("units.deleted", title=row.title), back
+        return tr("Unit “{title}” deleted.", title=row.title), back
 
     return delete_confirmed(request, who, form, page_url=_unit_url(unit_id), delete=delete)

@@ -14,6 +14,7 @@ from docshelf.domain.accounts import Role
 from docshelf.domain.errors import DocshelfError, InvalidInput, NotFound
 from docshelf.domain.fields import FieldDef, FieldScope, FieldType
 from docshelf.domain.permissions import can_manage_accounts, require
+from docshelf.i18n import tr
 from docshelf.server.dashboard.forms import (
     error_status,
     field_inputs,
@@ -24,6 +25,7 @@ from docshelf.server.dashboard.forms import (
     texts,
     version,
 )
+from docshelf.server.dashboard.language import InVisitorLanguage
 from docshelf.server.dashboard.render import page, redirect
 from docshelf.server.dashboard.session import PATH, CheckedForm, CurrentVisitor, state_of
 from docshelf.server.db.models import Device, User
@@ -31,7 +33,7 @@ from docshelf.server.services import accounts, auth
 from docshelf.server.services.common import get_or_404
 from docshelf.server.services.fields import definitions
 
-router = APIRouter()
+router = APIRouter(route_class=InVisitorLanguage)
 SECTION = "users"
 # Every account is a plain user; these are the roles an administrator grants on top.
 GRANTABLE_ROLES = (Role.LAYOUTER.value, Role.ORG.value, Role.SYS.value)
@@ -83,7 +85,6 @@ def _list_page(
     return page(
         request,
         "users.html",
-        who.t,
         visitor=who,
         users=rows,
         roles=GRANTABLE_ROLES,
@@ -122,7 +123,7 @@ def create_user(request: Request, who: CurrentVisitor, form: CheckedForm) -> Res
             )
     except DocshelfError as exc:
         return _list_page(request, who, values, exc.message, error_status(exc))
-    flash = who.t("users.created", login=user.login)
+    flash = tr("User {login} created.", login=user.login)
     return redirect(_user_url(user.id), flash=flash, request=request)
 
 
@@ -154,12 +155,11 @@ def _detail_page(
     return page(
         request,
         "user.html",
-        who.t,
         visitor=who,
         user=user,
         values=values,
         roles=GRANTABLE_ROLES,
-        fields=field_inputs(defs, fields, who.t.language),
+        fields=field_inputs(defs, fields, who.language),
         devices=devices,
         error=error,
         status_code=status_code,
@@ -208,7 +208,7 @@ def update_user(request: Request, who: CurrentVisitor, form: CheckedForm, user_i
         return _detail_page(
             request, who, user_id, edited=edited, error=exc.message, status_code=error_status(exc)
         )
-    return redirect(_user_url(user_id), flash=who.t("common.saved"), request=request)
+    return redirect(_user_url(user_id), flash=tr("Saved."), request=request)
 
 
 @router.post("/users/{user_id}/password", response_model=None)
@@ -221,7 +221,7 @@ def set_password(
     try:
         require(can_manage_accounts(who.actor), _ONLY_SYS)
         if password != text(form, "repeat", strip=False):
-            raise InvalidInput(who.t("users.password_mismatch"))
+            raise InvalidInput(tr("The two passwords do not match."))
         password_hash = state.passwords.hash(password)
         # Like the API: a password is no synchronised content, so no change number.
         with state.db.write() as session:
@@ -230,7 +230,11 @@ def set_password(
         raise
     except DocshelfError as exc:
         return refuse(_user_url(user_id), exc.message, request)
-    return redirect(_user_url(user_id), flash=who.t("users.password_set"), request=request)
+    return redirect(
+        _user_url(user_id),
+        flash=tr("New password set; it applies from the next sign-in."),
+        request=request,
+    )
 
 
 def _set_active(request: Request, who: CurrentVisitor, user_id: str, active: bool) -> Response:
@@ -243,7 +247,7 @@ def _set_active(request: Request, who: CurrentVisitor, user_id: str, active: boo
         raise
     except DocshelfError as exc:
         return refuse(_user_url(user_id), exc.message, request)
-    flash = who.t("users.restored" if active else "users.deactivated")
+    flash = tr("Account restored.") if active else tr("Account deactivated.")
     return redirect(_user_url(user_id), flash=flash, request=request)
 
 
@@ -270,12 +274,12 @@ def revoke_device(
     with state_of(request).db.write() as session:
         device = session.get(Device, device_id)
         if device is None or device.user_id != user_id:
-            raise NotFound(who.t("users.no_device"))
+            raise NotFound(tr("There is no such device."))
         require(
             can_manage_accounts(who.actor) or device.user_id == who.actor.user_id,
             "You may revoke only your own devices.",
         )
         name = device.name
         auth.revoke(session, device)
-    flash = who.t("users.revoked", device=name)
+    flash = tr("Sign-in of “{device}” revoked.", device=name)
     return redirect(_user_url(user_id), flash=flash, request=request)
