@@ -346,3 +346,9 @@ def purge_tombstones_command(ctx: AdminContext, older_than_days: float | None) -
     days = older_than_days if older_than_days is not None else ctx.settings.tombstone_retention_days
     dropped = purge_tombstones(ctx.db, timedelta(days=days))
     console.print(f"Forgot {dropped} deletions older than {days:g} days.")
+
+
+# Registered last: cli/blobs.py builds on the context defined above.
+from docshelf.cli.blobs import blobs  # noqa: E402
+
+admin.add_command(blobs)

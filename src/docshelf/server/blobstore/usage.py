@@ -98,3 +98,11 @@ def in_use(session: Session) -> set[str]:
     )
     used.update(image_uses(session))
     return {sha for sha in used if sha}
+
+
+def is_used(session: Session, sha256: str) -> bool:
+    """Does anything refer to this one file? (:func:`in_use`, for one file.)"""
+    for column in (TemplateFile.sha256, Snippet.body_sha256):
+        if session.scalar(select(column).where(column == sha256).limit(1)) is not None:
+            return True
+    return sha256 in image_uses(session)
