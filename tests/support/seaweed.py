@@ -115,6 +115,13 @@ class SeaweedS3:
         return f"http://127.0.0.1:{self._ports['s3.port']}"
 
     @property
+    def pid(self) -> int:
+        """The ``weed`` process (all of SeaweedFS's parts run in it)."""
+        if self._process is None:
+            raise RuntimeError("SeaweedS3 is not running; call start() first")
+        return self._process.pid
+
+    @property
     def log_path(self) -> Path:
         return self.base_dir / "weed.log"
 

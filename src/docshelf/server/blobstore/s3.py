@@ -223,12 +223,8 @@ class S3BlobStore(BlobStore):
         return BlobStat(sha256, int(meta["size"]), meta["last_modified"].timestamp())
 
     def open(self, sha256: str) -> BinaryIO:
-        key = self.key(sha256)
-        try:
-            reader = self._call(lambda: self._ob.open_reader(self._s3, key, buffer_size=CHUNK))
-        except self._missing:
-            raise not_stored(sha256) from None
-        return cast(BinaryIO, io.BufferedReader(_Reader(self, reader), buffer_size=CHUNK))
+        stat = self.stat(sha256)
+        return cast(BinaryIO, io.BufferedReader(_Reader(self, stat), buffer_size=CHUNK))
 
     def iter_range(self, sha256: str, start: int, end: int) -> Iterator[bytes]:
         key = self.key(sha256)
@@ -319,11 +315,16 @@ class S3BlobStore(BlobStore):
 
 
 class _Reader(io.RawIOBase):
-    """obstore's buffered reader as a Python file, for code that wants ``BinaryIO``."""
+    """A stored object as a Python file: one streamed GET from the current position to
+    the end, started again only after a seek (a download reads on in order, and one
+    request per read would cost the store far more)."""
 
-    def __init__(self, store: S3BlobStore, reader: Any) -> None:
+    def __init__(self, store: S3BlobStore, stat: BlobStat) -> None:
         self._store = store
-        self._reader = reader
+        self._stat = stat
+        self._position = 0
+        self._chunks: Iterator[bytes] | None = None
+        self._left = b""
 
     def readable(self) -> bool:
         return True
@@ -333,20 +334,41 @@ class _Reader(io.RawIOBase):
 
     def readinto(self, buffer: Any) -> int:
         view = memoryview(buffer).cast("B")
-        data = self._store._call(lambda: self._reader.read(len(view)))
-        n = len(data)
-        view[:n] = memoryview(data)
+        if not self._left:
+            if self._position >= self._stat.size:
+                return 0
+            if self._chunks is None:
+                end = self._stat.size - 1
+                self._chunks = self._store.iter_range(self._stat.sha256, self._position, end)
+            self._left = next(self._chunks, b"")
+        n = min(len(view), len(self._left))
+        view[:n] = self._left[:n]
+        self._left = self._left[n:]
+        self._position += n
         return n
 
     def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        return int(self._store._call(lambda: self._reader.seek(offset, whence)))
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._position, io.SEEK_END: self._stat.size}
+        target = max(0, base[whence] + offset)
+        if target != self._position:
+            self._drop_stream()
+            self._position = target
+        return self._position
 
     def tell(self) -> int:
-        return int(self._reader.tell())
+        return self._position
+
+    def _drop_stream(self) -> None:
+        if self._chunks is not None:
+            close = getattr(self._chunks, "close", None)
+            if close is not None:
+                close()
+        self._chunks = None
+        self._left = b""
 
     def close(self) -> None:
         if not self.closed:
-            self._reader.close()
+            self._drop_stream()
         super().close()
 
 
