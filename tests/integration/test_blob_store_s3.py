@@ -89,6 +89,19 @@ def test_a_client_syncs_from_object_storage_with_redirects(
     assert etag == f'"{_sha(small)}"'
     cached = reader.get(f"/blobs/{_sha(small)}", headers={"If-None-Match": etag})
     assert cached.status_code == 304
+    # What the route answers itself (api/quick_blob.py passes these on).
+    suffix = reader.get(f"/blobs/{_sha(small)}", headers={"Range": "bytes=-5"})
+    assert suffix.status_code == 206 and suffix.content == small[-5:]
+    beyond = reader.get(f"/blobs/{_sha(small)}", headers={"Range": f"bytes={len(small)}-"})
+    assert beyond.status_code == 416
+    assert beyond.headers["content-range"] == f"bytes */{len(small)}"
+    stale = reader.get(
+        f"/blobs/{_sha(small)}", headers={"Range": "bytes=0-3", "If-Range": '"other"'}
+    )
+    assert stale.status_code == 200 and stale.content == small
+    head = reader.request("HEAD", f"/blobs/{_sha(small)}")
+    assert head.status_code == 200 and head.content == b""
+    assert head.headers["content-length"] == str(len(small))
 
     client = client_for(on_s3, tmp_path / "home", me["login"])
     try:
