@@ -106,7 +106,6 @@ class S3BlobStore(BlobStore):
         *,
         endpoint: str | None = None,
         region: str | None = None,
-        environ: dict[str, str] | None = None,
     ) -> None:
         self._ob = _obstore()
         # obstore reports a missing key as FileNotFoundError (its own class in places).
@@ -121,7 +120,8 @@ class S3BlobStore(BlobStore):
         config: dict[str, Any] = {}
         client: dict[str, Any] = {
             "connect_timeout": timedelta(seconds=5),
-            "timeout": timedelta(minutes=10),
+            # A whole request: a large download streams at the pace of a slow client.
+            "timeout": timedelta(hours=2),
         }
         if endpoint:
             config["endpoint"] = endpoint
@@ -228,6 +228,8 @@ class S3BlobStore(BlobStore):
 
     def iter_range(self, sha256: str, start: int, end: int) -> Iterator[bytes]:
         key = self.key(sha256)
+        if end < start:
+            return  # nothing asked (an empty file): S3 has no empty range
         with self._errors():
             try:
                 result = self._ob.get(self._s3, key, options={"range": (start, end + 1)})
