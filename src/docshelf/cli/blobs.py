@@ -17,12 +17,20 @@ from docshelf.server.blobstore.housekeeping import collect_garbage, migrate, ver
 from docshelf.server.blobstore.usage import storage
 
 _STORE_KEY = "docshelf.blob_store"
+_DATA_DIR_KEY = "docshelf.blob_store.data_dir_given"
 DEFAULT_GRACE_HOURS = 24.0
 
 
 def _store(ctx: AdminContext) -> BlobStore:
-    chosen = click.get_current_context().meta.get(_STORE_KEY)
-    address = chosen or ctx.settings.resolved_blob_store()
+    meta = click.get_current_context().meta
+    chosen = meta.get(_STORE_KEY)
+    settings = ctx.settings
+    if not (chosen or settings.blob_store or settings.blob_dir or meta.get(_DATA_DIR_KEY)):
+        # With only --database-url the default would be a "blobs" folder wherever we are.
+        raise click.UsageError(
+            tr("Give --blob-store (or --data-dir) to name the store of the server's files.")
+        )
+    address = chosen or settings.resolved_blob_store()
     return open_blob_store(address, endpoint=ctx.settings.s3_endpoint)
 
 
@@ -38,6 +46,7 @@ def _store(ctx: AdminContext) -> BlobStore:
 def blobs(ctx: click.Context, blob_store: str | None) -> None:
     """Check, clean up and move the stored files."""
     ctx.meta[_STORE_KEY] = blob_store
+    ctx.meta[_DATA_DIR_KEY] = ctx.parent is not None and bool(ctx.parent.params.get("data_dir"))
 
 
 @blobs.command("usage")
