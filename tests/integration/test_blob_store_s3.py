@@ -177,6 +177,8 @@ def test_admin_blobs_verify_and_gc_on_object_storage(
     code, out = _admin(on_s3, "blobs", "--blob-store", store, "verify")
     assert code == 0, out
     assert "0 missing, 0 damaged" in out
+    code, out = _admin(on_s3, "blobs", "usage")  # the dashboard's figures
+    assert code == 0 and out.startswith("2 files, "), out
 
     # Within the grace period nothing goes.
     code, out = _admin(on_s3, "blobs", "--blob-store", store, "gc")
@@ -228,4 +230,22 @@ def test_admin_blobs_migrate_a_local_store_while_the_server_runs(
     assert code == 0, out
     assert "Copied 0 files" in out
     code, out = _admin(live, "blobs", "--blob-store", target, "verify")
+    assert code == 0, out
+
+
+def test_admin_blobs_gc_on_a_directory(live: LiveServer) -> None:
+    kept, dropped = _docx_like(3000), _docx_like(4000)
+    make_template(live, "Kept on disk", data=kept)
+    live.admin.upload(dropped)
+    source = str(live.data_dir / "blobs")
+    code, out = _admin(
+        live, "blobs", "--blob-store", source, "gc", "--dry-run", "--grace-hours", "0"
+    )
+    assert code == 0 and "Would remove" in out, out
+    store = open_blob_store(source)
+    assert store.has(_sha(dropped))
+    code, out = _admin(live, "blobs", "--blob-store", source, "gc", "--grace-hours", "0")
+    assert code == 0, out
+    assert not store.has(_sha(dropped)) and store.has(_sha(kept))
+    code, out = _admin(live, "blobs", "--blob-store", source, "verify")
     assert code == 0, out
