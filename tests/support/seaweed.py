@@ -177,6 +177,8 @@ class SeaweedS3:
         self._process = subprocess.Popen(
             args,
             cwd=self.base_dir,
+            # Sockets SeaweedFS puts into the temp dir (the master's gRPC) go with the rest.
+            env={**os.environ, "TMPDIR": str(self.base_dir)},
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -235,6 +237,11 @@ class SeaweedS3:
                     self._process.kill()
                     self._process.wait(timeout=20)
             self._process = None
+        # SeaweedFS puts its gRPC sockets into /tmp whatever TMPDIR says.
+        for name, port in self._ports.items():
+            if name.endswith(".grpc"):
+                kind = name.split(".")[0]
+                Path(f"/tmp/seaweedfs-{kind}-grpc-{port}.sock").unlink(missing_ok=True)
         if self._base_dir is not None:
             shutil.rmtree(self._base_dir, ignore_errors=True)
             self._base_dir = None
