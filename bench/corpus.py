@@ -18,7 +18,7 @@ from io import BytesIO
 from pathlib import Path
 
 from docshelf.domain.accounts import system_actor
-from docshelf.server.blobs import BlobStore
+from docshelf.server.blobstore import BlobStore, LocalBlobStore
 from docshelf.server.db.engine import Change, Database
 from docshelf.server.db.migrate import upgrade
 from docshelf.server.services import accounts, profiles, templates, units
@@ -156,7 +156,7 @@ def build(data_dir: Path, spec: CorpusSpec, database_url: str | None = None) -> 
     db = Database(database_url or f"sqlite:///{data_dir / 'docshelf.db'}")
     try:
         upgrade(db)
-        return CorpusWriter(db, BlobStore(data_dir / "blobs"), spec).write()
+        return CorpusWriter(db, LocalBlobStore(data_dir / "blobs"), spec).write()
     finally:
         db.dispose()
 

@@ -14,6 +14,7 @@ import pytest
 
 from support.api import FAST_HASHING, PASSWORD, LiveServer, admin_cli, login
 from support.postgres import PostgresBinariesMissing, PostgresCluster, find_pg_bindir
+from support.seaweed import SeaweedS3
 from support.server import MakeServer, ServerProcess
 
 # Clients in tests keep their tokens in a private file, never in a desktop keyring.
@@ -48,6 +49,21 @@ def pg_cluster() -> Iterator[PostgresCluster]:
     """One PostgreSQL server for the whole session (per xdist worker)."""
     with PostgresCluster(_require_pg_bindir()) as cluster:
         yield cluster
+
+
+@pytest.fixture(scope="session")
+def seaweed() -> Iterator[SeaweedS3]:
+    """One S3 server (SeaweedFS on loopback) for the session (per xdist worker)."""
+    with SeaweedS3() as s3:
+        yield s3
+
+
+@pytest.fixture
+def s3_bucket(seaweed: SeaweedS3) -> str:
+    """A fresh, empty bucket on the session's S3 server."""
+    name = f"docshelf-{uuid.uuid4().hex[:12]}"
+    seaweed.create_bucket(name)
+    return name
 
 
 @pytest.fixture(

@@ -22,7 +22,7 @@ from docshelf.domain.templates import PublicationStatus
 from docshelf.domain.trees import chain_to_root
 from docshelf.domain.units import Unit, resolve_unit_fields
 from docshelf.server import convert
-from docshelf.server.blobs import BlobStore, sha256_bytes
+from docshelf.server.blobstore import BlobStore, LocalBlobStore, sha256_bytes
 from docshelf.server.db.engine import Database, current_seq
 from docshelf.server.db.migrate import upgrade
 from docshelf.server.db.models import Group, Profile, Snippet, Template, User
@@ -60,7 +60,7 @@ def _passwords() -> Passwords:
 def _empty_database(directory: Path) -> tuple[Database, BlobStore]:
     db = Database(f"sqlite:///{directory / 'docshelf.db'}")
     upgrade(db)
-    return db, BlobStore(directory / "blobs")
+    return db, LocalBlobStore(directory / "blobs")
 
 
 @pytest.fixture(scope="module")

@@ -27,7 +27,7 @@ from docshelf.documents import FillData, Filled, SnippetBody, Tag, TagKind, fill
 from docshelf.domain.fields import FieldType
 from docshelf.domain.permissions import can_see_snippet, can_see_template
 from docshelf.server import convert
-from docshelf.server.blobs import BlobStore
+from docshelf.server.blobstore import BlobStore, LocalBlobStore
 from docshelf.server.db.engine import Database
 from docshelf.server.db.migrate import upgrade
 from docshelf.server.db.models import Profile, Snippet, Template, User
@@ -133,7 +133,7 @@ def cases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[Case]]:
     root = tmp_path_factory.mktemp("office")
     db = Database(f"sqlite:///{root / 'docshelf.db'}")
     upgrade(db)
-    blobs = BlobStore(root / "blobs")
+    blobs = LocalBlobStore(root / "blobs")
     assert seed_demo(db, blobs, Passwords(time_cost=1, memory_kib=16))
     (root / "docs").mkdir()
     with db.read() as session:

@@ -20,7 +20,7 @@ import pytest
 
 from docshelf.domain.edits import CREATE_ONLY, EDITABLE, Edit, EditKind, Op, Shape
 from docshelf.domain.errors import InvalidInput
-from docshelf.server.blobs import BlobStore
+from docshelf.server.blobstore import LocalBlobStore
 from docshelf.server.db.engine import Database
 from docshelf.server.maintenance import purge_applied_mutations, purge_partial_uploads
 from docshelf.server.sync.mutations import checked
@@ -599,7 +599,7 @@ def test_unfinished_uploads_are_dropped_after_a_week(live: LiveServer) -> None:
     data = secrets.token_bytes(1000)
     sha = hashlib.sha256(data).hexdigest()
     assert _put_piece(client, sha, data[:400], 0, len(data)).status_code == 202
-    blobs = BlobStore(live.data_dir / "blobs")
+    blobs = LocalBlobStore(live.data_dir / "blobs")
     part = blobs.partial_path(user["id"], sha)
     assert part.stat().st_size == 400
 

@@ -389,3 +389,9 @@ def purge_tombstones_command(ctx: AdminContext, older_than_days: float | None) -
         ),
         highlight=False,
     )
+
+
+# Registered last: cli/blobs.py builds on the context defined above.
+from docshelf.cli.blobs import blobs  # noqa: E402
+
+admin.add_command(blobs)

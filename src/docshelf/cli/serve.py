@@ -20,6 +20,23 @@ host_option = click.option("--host", default="127.0.0.1", show_default=True, env
 port_option = click.option(
     "--port", default=8470, show_default=True, type=click.IntRange(1, 65535), envvar="DOCSHELF_PORT"
 )
+blob_store_option = click.option(
+    "--blob-store",
+    envvar="DOCSHELF_BLOB_STORE",
+    show_envvar=True,
+    metavar="s3://BUCKET/PREFIX|DIR",
+    help="Where files are stored: object storage (endpoint from DOCSHELF_S3_ENDPOINT,"
+    " credentials from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION) or a"
+    " directory. Default: <data dir>/blobs.",
+)
+blob_redirect_option = click.option(
+    "--blob-redirect/--no-blob-redirect",
+    default=False,
+    envvar="DOCSHELF_BLOB_REDIRECT",
+    show_envvar=True,
+    help="Send large downloads from object storage straight from the store, by a redirect"
+    " to a short-lived presigned URL.",
+)
 
 
 @click.command()
@@ -27,7 +44,16 @@ port_option = click.option(
 @database_url_option
 @host_option
 @port_option
-def server(data_dir: Path | None, database_url: str | None, host: str, port: int) -> None:
+@blob_store_option
+@blob_redirect_option
+def server(
+    data_dir: Path | None,
+    database_url: str | None,
+    host: str,
+    port: int,
+    blob_store: str | None,
+    blob_redirect: bool,
+) -> None:
     """Run the docshelf server (applies database migrations first)."""
     if data_dir is None:
         raise click.UsageError(tr("Give --data-dir (or set DOCSHELF_DATA_DIR)."))
@@ -36,6 +62,8 @@ def server(data_dir: Path | None, database_url: str | None, host: str, port: int
         database_url=normalize_database_url(database_url),
         host=host,
         port=port,
+        blob_store=blob_store or None,
+        blob_redirect=blob_redirect,
     )
     state = prepare(settings)
     console.print(describe(state), highlight=False)

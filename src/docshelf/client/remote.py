@@ -168,9 +168,66 @@ class Remote:
         headers = {"Range": f"bytes={offset}-"} if offset else {}
         url = f"{self._base}/blobs/{sha256}"
         with self._download("GET", url, headers=headers) as response:
+            if response.is_redirect:
+                # --blob-redirect: the bytes come from object storage; checked as always.
+                with self._redirected(response, headers) as moved:
+                    if offset and moved.status_code != 206:
+                        raise ProtocolMismatch("The server ignored a resumed download's Range.")
+                    yield moved.iter_bytes()
+                    return
             if offset and response.status_code != 206:
                 raise ProtocolMismatch(tr("The server ignored a resumed download's Range."))
             yield response.iter_bytes()
+
+    @contextmanager
+    def _redirected(
+        self, response: httpx.Response, headers: dict[str, str]
+    ) -> Iterator[httpx.Response]:
+        """Follow one redirect of a download: only to the http(s) URL the server gave, and
+        without this device's token, which is none of the object store's business."""
+        location = httpx.URL(response.headers.get("location", ""))
+        if location.scheme not in ("http", "https") or not location.host:
+            raise ProtocolMismatch(
+                tr(
+                    "The server at {url} sent a download elsewhere, to an address that is not"
+                    " http(s); update docshelf or tell your administrator.",
+                    url=self.server_url,
+                )
+            )
+        request = self._http.build_request("GET", location, headers=headers)
+        del request.headers["Authorization"]
+        try:
+            moved = self._http.send(request, stream=True)
+        except httpx.TransportError as exc:
+            raise ServerUnreachable(
+                tr(
+                    "The file storage at {host} could not be reached during a download; the"
+                    " next sync resumes it.",
+                    host=location.host,
+                )
+            ) from exc
+        try:
+            if moved.status_code >= 400:
+                # An expired or refused link: the next sync asks the server for a new one.
+                raise ServerUnreachable(
+                    tr(
+                        "The file storage at {host} refused a download ({status}); the next"
+                        " sync tries again.",
+                        host=location.host,
+                        status=moved.status_code,
+                    )
+                )
+            yield moved
+        except httpx.TransportError as exc:
+            raise ServerUnreachable(
+                tr(
+                    "The connection to the file storage at {host} broke during a download;"
+                    " the next sync resumes it.",
+                    host=location.host,
+                )
+            ) from exc
+        finally:
+            moved.close()
 
     @contextmanager
     def fetch_pack(self, hashes: list[str]) -> Iterator[Iterator[pack.Frame]]:

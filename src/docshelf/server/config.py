@@ -31,6 +31,36 @@ class ServerSettings(BaseSettings):
         description="Where files are stored, content-addressed. Several servers sharing one"
         " PostgreSQL must share this directory too. Default: <data dir>/blobs.",
     )
+    blob_store: str | None = Field(
+        default=None,
+        description="Where files are stored: a directory (like blob_dir), or S3-compatible"
+        " object storage as s3://BUCKET/PREFIX (endpoint from DOCSHELF_S3_ENDPOINT,"
+        " credentials and region from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION)."
+        " Default: blob_dir.",
+    )
+    s3_endpoint: str | None = Field(
+        default=None,
+        description="URL of the S3-compatible service (MinIO, SeaweedFS, Ceph, ...);"
+        " none: Amazon S3 itself.",
+    )
+    blob_redirect: bool = Field(
+        default=False,
+        description="Answer downloads of large files from object storage with a redirect to"
+        " a short-lived presigned URL, so their bytes bypass the server (after the"
+        " permission check).",
+    )
+    blob_redirect_min_bytes: int = Field(
+        default=4 * MiB,
+        ge=0,
+        description="Files at least this large are redirected when blob_redirect is on"
+        " (bytes); smaller ones cost less served directly than a second round trip.",
+    )
+    blob_redirect_seconds: int = Field(
+        default=300,
+        ge=10,
+        le=7 * 24 * 3600,
+        description="How long a redirect's presigned URL stays valid (seconds).",
+    )
     max_json_bytes: int = Field(
         default=1 * MiB, ge=1024, description="Largest JSON request body accepted (bytes)."
     )
@@ -144,6 +174,10 @@ class ServerSettings(BaseSettings):
 
     def resolved_blob_dir(self) -> Path:
         return self.blob_dir or self.data_dir / "blobs"
+
+    def resolved_blob_store(self) -> str:
+        """``s3://BUCKET/PREFIX`` or the directory of the files."""
+        return self.blob_store or str(self.resolved_blob_dir())
 
     @property
     def log_path(self) -> Path:

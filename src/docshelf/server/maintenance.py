@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import delete, func, select
 
-from docshelf.server.blobs import BlobStore
+from docshelf.server.blobstore import BlobStore
 from docshelf.server.db.engine import Database
 from docshelf.server.db.models import AppliedMutation, Commit, Meta, Tombstone, utcnow
 from docshelf.server.sync.history import HORIZON_KEY

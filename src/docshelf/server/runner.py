@@ -96,6 +96,6 @@ def describe(state: ServerState) -> str:
     return (
         f"docshelf server on http://{settings.host}:{settings.port}\n"
         f"  database: {where}\n"
-        f"  files:    {settings.resolved_blob_dir()}\n"
+        f"  files:    {state.blobs.describe()}\n"
         f"  log:      {settings.log_path}"
     )

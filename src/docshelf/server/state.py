@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from docshelf.server.blobs import BlobStore
+from docshelf.server.blobstore import BlobStore, open_blob_store
 from docshelf.server.config import ServerSettings
 from docshelf.server.db.engine import Database
 from docshelf.server.hints.hub import Hub
@@ -35,7 +35,7 @@ class ServerState:
         return cls(
             settings=settings,
             db=db or Database(settings.resolved_database_url()),
-            blobs=BlobStore(settings.resolved_blob_dir()),
+            blobs=open_blob_store(settings.resolved_blob_store(), endpoint=settings.s3_endpoint),
             passwords=Passwords(
                 settings.password_time_cost,
                 settings.password_memory_kib,

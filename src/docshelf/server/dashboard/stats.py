@@ -12,7 +12,9 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from docshelf.domain.fields import FieldType
+# The storage figures are the file store's own (blobstore/usage.py), shown here.
+from docshelf.server.blobstore.usage import Storage as Storage
+from docshelf.server.blobstore.usage import storage as storage
 from docshelf.server.dashboard.spread import (
     CommitRow,
     DeviceState,
@@ -22,14 +24,11 @@ from docshelf.server.dashboard.spread import (
 )
 from docshelf.server.dashboard.texts import localized
 from docshelf.server.db.models import (
-    Blob,
     Commit,
     Device,
-    FieldDefinition,
     GroupMember,
     Snippet,
     Template,
-    TemplateFile,
     Unit,
     User,
 )
@@ -45,19 +44,6 @@ class Counts:
     templates: dict[str, int]  # released / in_test / deactivated
     snippets: int
     units: int
-
-
-@dataclass(frozen=True)
-class Storage:
-    files: int
-    stored_bytes: int  # each distinct file once
-    logical_bytes: int  # every use of a file counted
-
-    @property
-    def saved_percent(self) -> int:
-        if self.logical_bytes <= 0:
-            return 0
-        return max(0, round(100 * (1 - self.stored_bytes / self.logical_bytes)))
 
 
 @dataclass(frozen=True)
@@ -100,37 +86,6 @@ def counts(session: Session) -> Counts:
         snippets=session.scalar(select(func.count()).select_from(Snippet)) or 0,
         units=session.scalar(select(func.count()).select_from(Unit)) or 0,
     )
-
-
-def storage(session: Session) -> Storage:
-    files, stored = session.execute(select(func.count(), func.sum(Blob.size))).one()
-    logical = session.scalar(select(func.sum(TemplateFile.size))) or 0
-    logical += (
-        session.scalar(
-            select(func.sum(Blob.size)).join(Snippet, Snippet.body_sha256 == Blob.sha256)
-        )
-        or 0
-    )
-    logical += _image_field_bytes(session)
-    return Storage(files=files or 0, stored_bytes=stored or 0, logical_bytes=logical)
-
-
-def _image_field_bytes(session: Session) -> int:
-    """Logos and signatures in unit and user fields: a handful of values, read in Python."""
-    keys = list(
-        session.scalars(select(FieldDefinition.key).where(FieldDefinition.type == FieldType.IMAGE))
-    )
-    if not keys:
-        return 0
-    used: list[str] = []
-    for model in (Unit, User):
-        for values in session.scalars(select(model.fields)):
-            used.extend(str(values[k]) for k in keys if values.get(k))
-    if not used:
-        return 0
-    found = session.execute(select(Blob.sha256, Blob.size).where(Blob.sha256.in_(used)))
-    sizes = {sha: size for sha, size in found}
-    return sum(sizes.get(sha, 0) for sha in used)
 
 
 def newest_seq(session: Session) -> int:

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from docshelf.domain.accounts import Actor, group_principal, system_actor
-from docshelf.server.blobs import BlobStore
+from docshelf.server.blobstore import BlobStore
 from docshelf.server.db.engine import Change, Database
 from docshelf.server.db.models import Group, Template, User
 from docshelf.server.demo.files import logo_png, office_bytes

@@ -20,7 +20,7 @@ from docshelf.domain.packages import (
     UnitEntry,
     describe_error,
 )
-from docshelf.server.blobs import CHUNK, BlobStore
+from docshelf.server.blobstore import CHUNK, BlobStore
 from docshelf.server.db.engine import Change
 from docshelf.server.db.models import FieldDefinition, Snippet, Template, TemplateGroup, Unit
 from docshelf.server.packages.plan import Plan, Step

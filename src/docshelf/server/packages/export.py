@@ -36,7 +36,7 @@ from docshelf.domain.snippets import SnippetKind
 from docshelf.domain.templates import FILE_KINDS
 from docshelf.domain.trees import chain_to_root, descendants
 from docshelf.server import convert
-from docshelf.server.blobs import CHUNK, BlobStore
+from docshelf.server.blobstore import CHUNK, BlobStore
 from docshelf.server.db.models import (
     Blob,
     FieldDefinition,

@@ -18,7 +18,7 @@ from docshelf.domain.permissions import (
     can_see_snippet,
     can_see_template,
 )
-from docshelf.server.blobs import BlobStore
+from docshelf.server.blobstore import BlobStore
 from docshelf.server.db.models import (
     Blob,
     FieldDefinition,

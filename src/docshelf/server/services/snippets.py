@@ -10,7 +10,7 @@ from docshelf.domain.permissions import require
 from docshelf.domain.snippets import SnippetFormat, SnippetKind, check_snippet_shape
 from docshelf.domain.text import check_title
 from docshelf.server import convert
-from docshelf.server.blobs import BlobStore
+from docshelf.server.blobstore import BlobStore
 from docshelf.server.db.engine import Change
 from docshelf.server.db.models import Snippet, Template, User
 from docshelf.server.services.common import check_version, get_or_404

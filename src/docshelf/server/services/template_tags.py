@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from docshelf.documents import DocumentError, Tag, tags_of, unknown_tags
 from docshelf.domain.fields import FieldType
-from docshelf.server.blobs import BlobStore
+from docshelf.server.blobstore import BlobStore
 from docshelf.server.db.models import Snippet, Template
 from docshelf.server.services.fields import definitions
 

@@ -19,7 +19,7 @@ from docshelf.domain.templates import (
 from docshelf.domain.text import check_language, check_text, check_title
 from docshelf.domain.trees import check_move
 from docshelf.server import convert
-from docshelf.server.blobs import BlobStore
+from docshelf.server.blobstore import BlobStore
 from docshelf.server.db.engine import Change
 from docshelf.server.db.models import Snippet, Template, TemplateFile, TemplateGroup
 from docshelf.server.services.common import check_version, get_or_404

@@ -32,7 +32,7 @@ from docshelf.domain.fields import FieldType
 from docshelf.protocol.auth import Strict
 from docshelf.protocol.mutations import Mutation, MutationResult, MutationsAnswer, Outcome
 from docshelf.protocol.types import FieldValue, Id, LongText, Order, Sha256, Title
-from docshelf.server.blobs import BlobStore
+from docshelf.server.blobstore import BlobStore
 from docshelf.server.db.engine import Change, Database
 from docshelf.server.db.models import (
     AppliedMutation,

@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
-from pathlib import Path as PathType
-from stat import S_ISREG
+from email.utils import formatdate
 from typing import Annotated
 
 import anyio
 from fastapi import APIRouter, Header, Path, Request, Response
-from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
+from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, StreamingResponse
 from pydantic import BaseModel
 from starlette.requests import ClientDisconnect
 
 from docshelf.domain.accounts import Actor
 from docshelf.domain.errors import InvalidInput, NotFound, PayloadTooLarge
+from docshelf.i18n import tr
 from docshelf.protocol import pack
 from docshelf.protocol.admin import MissingBlobsRequest
 from docshelf.protocol.problems import Problem
@@ -24,7 +23,7 @@ from docshelf.protocol.records import BlobInfo
 from docshelf.server.api.deps import CurrentActor, State, Token
 from docshelf.server.api.errors import problem_response
 from docshelf.server.api.quick_blob import IMMUTABLE, OpenedBlob, open_range
-from docshelf.server.blobs import OffsetMismatch
+from docshelf.server.blobstore import BlobStat, BlobStore, LocalBlobStore, OffsetMismatch
 from docshelf.server.services import auth, files, uploads
 from docshelf.server.state import ServerState
 
@@ -199,18 +198,17 @@ def download_pack(body: pack.PackRequest, token: Token, state: State) -> Streami
     fetches it alone and learns why there.
     """
     with auth.authenticated(state.db, token, auth.API) as (session, caller):
-        allowed = [sha for sha in body.files if files.may_read(session, caller.actor, sha)]
-    paths = {sha: state.blobs.path(sha) for sha in allowed}
-    return StreamingResponse(_frames(body.files, paths), media_type=pack.MEDIA_TYPE)
+        allowed = {sha for sha in body.files if files.may_read(session, caller.actor, sha)}
+    return StreamingResponse(_frames(body.files, allowed, state.blobs), media_type=pack.MEDIA_TYPE)
 
 
-def _frames(wanted: list[str], paths: dict[str, PathType]) -> Iterator[bytes]:
+def _frames(wanted: list[str], allowed: set[str], blobs: BlobStore) -> Iterator[bytes]:
     """Each file's header and bytes, read on a worker thread; small files are joined into
     pieces of a few MiB (each piece costs a thread hop and a trip through the middleware)."""
     piece: list[bytes] = []
     size_of_piece = 0
     for sha in wanted:
-        for part in _frame(sha, paths.get(sha)):
+        for part in _frame(sha, blobs if sha in allowed else None):
             piece.append(part)
             size_of_piece += len(part)
             if size_of_piece >= _PACK_PIECE:
@@ -220,16 +218,17 @@ def _frames(wanted: list[str], paths: dict[str, PathType]) -> Iterator[bytes]:
         yield b"".join(piece)
 
 
-def _frame(sha: str, path: PathType | None) -> Iterator[bytes]:
+def _frame(sha: str, blobs: BlobStore | None) -> Iterator[bytes]:
     try:
-        file = path.open("rb") if path is not None else None
-    except OSError:
+        file = blobs.open(sha) if blobs is not None else None
+    except (OSError, NotFound):
         file = None
     if file is None:
         yield pack.header(sha, None)
         return
     with file:
-        size = os.fstat(file.fileno()).st_size
+        size = file.seek(0, 2)
+        file.seek(0)
         yield pack.header(sha, size)
         sent = 0
         while sent < size:
@@ -248,14 +247,19 @@ def download_blob(sha256: Sha, request: Request, token: Token, state: State) -> 
 
     Plain downloads are usually served by api/quick_blob.py before they reach this route.
     """
-    path, info = readable(state, token, sha256)
+    stat = readable(state, token, sha256)
     etag = f'"{sha256}"'
     headers = {"ETag": etag, "Cache-Control": IMMUTABLE}
     if etag in request.headers.get("if-none-match", ""):
         return Response(status_code=304, headers=headers)
-    return BlobResponse(
-        path, media_type="application/octet-stream", headers=headers, stat_result=info
-    )
+    location = redirect_url(state, stat)
+    if location is not None:
+        # Permission was checked above; the URL itself is the short-lived permission.
+        return RedirectResponse(location, status_code=307, headers={"Cache-Control": "no-store"})
+    if isinstance(state.blobs, LocalBlobStore):
+        path = state.blobs.path(sha256)
+        return BlobResponse(path, media_type="application/octet-stream", headers=headers)
+    return stream_blob(state.blobs, stat, request, headers)
 
 
 @router.head("/{sha256}", operation_id="blob_head", response_class=FileResponse)
@@ -265,31 +269,99 @@ def blob_head(sha256: Sha, request: Request, token: Token, state: State) -> Resp
     return download_blob(sha256, request, token, state)
 
 
-def readable(state: ServerState, token: str, sha256: str) -> tuple[PathType, os.stat_result]:
-    """The stored file and its ``stat`` if the caller may read it; else NotFound.
+def readable(state: ServerState, token: str, sha256: str) -> BlobStat:
+    """The stored file's size and time if the caller may read it; else NotFound.
 
-    Authentication, the permission check and the ``stat`` share one transaction, called on
-    one worker thread: an initial sync downloads hundreds of files.
+    Authentication and the permission check share one transaction, called on one worker
+    thread with the ``stat``: an initial sync downloads hundreds of files.
     """
     with auth.authenticated(state.db, token, auth.API) as (session, caller):
         allowed = files.may_read(session, caller.actor, sha256)
-    path = state.blobs.path(sha256)
+    if not allowed:
+        raise _unreadable(sha256)
     try:
-        info = path.stat() if allowed else None
-    except FileNotFoundError:
-        info = None
-    if info is None or not S_ISREG(info.st_mode):
-        raise NotFound(f"There is no file {sha256} that you may read.")
-    return path, info
+        return state.blobs.stat(sha256)
+    except NotFound:
+        raise _unreadable(sha256) from None
+
+
+def _unreadable(sha256: str) -> NotFound:
+    return NotFound(tr("There is no file {sha256} that you may read.", sha256=sha256))
+
+
+def redirect_url(state: ServerState, stat: BlobStat) -> str | None:
+    """Where a large file can be fetched straight from object storage (``--blob-redirect``),
+    or None to serve it here."""
+    settings = state.settings
+    if not settings.blob_redirect or stat.size < settings.blob_redirect_min_bytes:
+        return None
+    return state.blobs.download_url(stat.sha256, settings.blob_redirect_seconds)
 
 
 def open_readable(
     state: ServerState, token: str, sha256: str, wanted: tuple[int, int | None] | None
 ) -> OpenedBlob | None:
-    """For api/quick_blob.py: the file opened at the wanted range, its first chunk read."""
-    path, info = readable(state, token, sha256)
-    try:
-        file = path.open("rb")
-    except FileNotFoundError:
+    """For api/quick_blob.py: the file opened at the wanted range, its first chunk read;
+    None for the route to answer (also a redirect, which the route gives)."""
+    stat = readable(state, token, sha256)
+    if state.settings.blob_redirect and stat.size >= state.settings.blob_redirect_min_bytes:
         return None
-    return open_range(file, info.st_size, info.st_mtime, wanted)
+    try:
+        file = state.blobs.open(sha256)
+    except NotFound:
+        return None
+    return open_range(file, stat.size, stat.modified, wanted)
+
+
+_ONE_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+
+
+def _wanted_range(request: Request, size: int, etag: str) -> tuple[int, int] | Response | None:
+    """The one byte range asked for, None for the whole file, or a 416 answer. Several
+    ranges, or an ``If-Range`` that no longer matches, get the whole file (RFC 9110)."""
+    header = request.headers.get("range")
+    if header is None:
+        return None
+    if_range = request.headers.get("if-range")
+    if if_range is not None and if_range.strip() != etag:
+        return None
+    match = _ONE_RANGE.match(header.strip())
+    if match is None or not (match[1] or match[2]):
+        return None
+    if match[1]:
+        start = int(match[1])
+        end = min(int(match[2]), size - 1) if match[2] else size - 1
+    else:
+        start, end = max(size - int(match[2]), 0), size - 1
+    if start >= size or start > end:
+        return Response(status_code=416, headers={"Content-Range": f"bytes */{size}"})
+    return start, end
+
+
+def stream_blob(
+    blobs: BlobStore, stat: BlobStat, request: Request, headers: dict[str, str]
+) -> Response:
+    """A stored file streamed from any store, with ``Range`` as the file response does it
+    for the local directory."""
+    wanted = _wanted_range(request, stat.size, headers["ETag"])
+    if isinstance(wanted, Response):
+        return wanted
+    start, end = wanted if wanted is not None else (0, stat.size - 1)
+    answer = {
+        **headers,
+        "Accept-Ranges": "bytes",
+        "Content-Length": str(end + 1 - start),
+        "Last-Modified": formatdate(stat.modified, usegmt=True),
+    }
+    status = 200
+    if wanted is not None:
+        status = 206
+        answer["Content-Range"] = f"bytes {start}-{end}/{stat.size}"
+    if request.method == "HEAD" or end < start:
+        return Response(status_code=status, headers=answer)
+    return StreamingResponse(
+        blobs.iter_range(stat.sha256, start, end),
+        status_code=status,
+        headers=answer,
+        media_type="application/octet-stream",
+    )

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse
+from fastapi.responses import StreamingResponse
 
 from docshelf.domain.errors import NotFound
 from docshelf.i18n import tr
@@ -38,7 +38,7 @@ def image_type(head: bytes) -> str | None:
 
 
 @router.get("/files/{sha256}", response_model=None)
-def field_file(sha256: str, request: Request, who: CurrentVisitor) -> FileResponse:
+def field_file(sha256: str, request: Request, who: CurrentVisitor) -> StreamingResponse:
     state = state_of(request)
     if not _SHA256.match(sha256):
         raise NotFound(tr("No such file."))
@@ -46,19 +46,19 @@ def field_file(sha256: str, request: Request, who: CurrentVisitor) -> FileRespon
         allowed = may_read(session, who.actor, sha256)
     if not allowed or not state.blobs.has(sha256):
         raise NotFound(tr("No such file, or not visible to you."))
-    path = state.blobs.path(sha256)
-    with path.open("rb") as stream:
+    blobs = state.blobs
+    size = blobs.size(sha256)
+    with blobs.open(sha256) as stream:
         media_type = image_type(stream.read(16))
     headers = {
         "Content-Security-Policy": "sandbox; default-src 'none'",
         "X-Content-Type-Options": "nosniff",
         "Cache-Control": "private, max-age=3600",
+        "Content-Length": str(size),
     }
     if media_type is None:
-        return FileResponse(
-            path,
-            media_type="application/octet-stream",
-            filename=f"{sha256[:12]}.bin",
-            headers=headers,
-        )
-    return FileResponse(path, media_type=media_type, headers=headers)
+        headers["Content-Disposition"] = f'attachment; filename="{sha256[:12]}.bin"'
+    chunks = blobs.iter_range(sha256, 0, size - 1) if size else iter(())
+    return StreamingResponse(
+        chunks, media_type=media_type or "application/octet-stream", headers=headers
+    )

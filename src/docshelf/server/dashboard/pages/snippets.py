@@ -19,7 +19,7 @@ from docshelf.domain.errors import NotFound
 from docshelf.domain.snippets import SnippetFormat, SnippetKind
 from docshelf.i18n import tr
 from docshelf.server import convert
-from docshelf.server.blobs import BlobStore
+from docshelf.server.blobstore import BlobStore
 from docshelf.server.dashboard.forms import (
     PrincipalNames,
     delete_confirmed,

@@ -1,4 +1,4 @@
-"""Files stored by the SHA-256 of their content.
+"""The file store in a local directory (the default): ``<root>/ab/cd/<sha256>``.
 
 Each file is written once to a temporary name, hashed on the way, checked
 against the hash the sender announced, flushed to disk and only then renamed
@@ -7,62 +7,43 @@ once however many templates use it.
 
 A large upload may arrive in pieces over several requests (``Content-Range``). Each
 user's unfinished upload of a file is kept apart from everyone else's, under
-``.uploads/``, and is verified like any other upload once the last byte is in.
+``.uploads/``, and is verified like any other upload once the last byte is in. Several
+server processes may share the directory (a network file system): appending to an upload
+takes its file's lock.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-import re
 import sys
 import tempfile
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from docshelf.domain.errors import Conflict, HashMismatch, InvalidInput, NotFound, PayloadTooLarge
+from docshelf.i18n import tr
+from docshelf.server.blobstore.base import (
+    CHUNK,
+    BlobStat,
+    BlobStore,
+    BlobStoreUnavailable,
+    OffsetMismatch,
+    UploadBusy,
+    check_owner,
+    check_sha256,
+    hash_mismatch,
+    not_stored,
+    too_large,
+    too_many_bytes,
+)
 
 if sys.platform != "win32":
     import fcntl
 
-CHUNK = 256 * 1024
-_SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
-_OWNER_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
-
-class OffsetMismatch(Conflict):
-    """A piece of an upload that does not continue where the kept part ends."""
-
-    code = "wrong_offset"
-    default_title = "Upload out of step"
-
-    def __init__(self, offset: int) -> None:
-        super().__init__(
-            f"The server holds {offset} bytes of this upload; send the rest from byte {offset}"
-            " on (or from 0 to start over).",
-            details={"offset": offset},
-        )
-        self.offset = offset
-
-
-class UploadBusy(Conflict):
-    code = "upload_busy"
-    default_title = "Upload in progress"
-
-
-def sha256_bytes(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def check_sha256(value: str) -> str:
-    if not _SHA256_RE.match(value):
-        raise InvalidInput(f"{value!r} is not a SHA-256 (64 lower-case hex digits).")
-    return value
-
-
-class BlobStore:
+class LocalBlobStore(BlobStore):
     def __init__(self, root: Path) -> None:
         self.root = root
         self._tmp = root / "tmp"
@@ -74,45 +55,50 @@ class BlobStore:
         check_sha256(sha256)
         return self.root / sha256[:2] / sha256[2:4] / sha256
 
+    def describe(self) -> str:
+        return str(self.root)
+
+    def check_ready(self) -> None:
+        if not (self.root.is_dir() and os.access(self.root, os.W_OK | os.X_OK)):
+            raise BlobStoreUnavailable(
+                tr("the folder {path} is missing or not writable", path=str(self.root))
+            )
+
     def has(self, sha256: str) -> bool:
         return self.path(sha256).is_file()
 
-    def size(self, sha256: str) -> int:
+    def stat(self, sha256: str) -> BlobStat:
         try:
-            return self.path(sha256).stat().st_size
+            info = self.path(sha256).stat()
         except FileNotFoundError:
-            raise NotFound(f"The file {sha256} is not stored on this server.") from None
+            raise not_stored(sha256) from None
+        return BlobStat(sha256, info.st_size, info.st_mtime)
 
     def open(self, sha256: str) -> BinaryIO:
         try:
             return self.path(sha256).open("rb")
         except FileNotFoundError:
-            raise NotFound(f"The file {sha256} is not stored on this server.") from None
+            raise not_stored(sha256) from None
 
-    def put_bytes(self, data: bytes, expected_sha256: str | None = None) -> tuple[str, int]:
-        return self.put_chunks([data], expected_sha256)
+    def delete(self, sha256: str) -> None:
+        self.path(sha256).unlink(missing_ok=True)
 
-    def put_chunks(
-        self,
-        chunks: Iterable[bytes],
-        expected_sha256: str | None = None,
-        max_size: int | None = None,
-    ) -> tuple[str, int]:
-        """Store a file; returns its SHA-256 and size. Refuses content that doesn't match."""
-        writer = self.writer(expected_sha256, max_size)
-        try:
-            for chunk in chunks:
-                writer.write(chunk)
-            return writer.finish()
-        finally:
-            writer.abort()
+    def list_blobs(self) -> Iterator[BlobStat]:
+        for first in sorted(self.root.glob("[0-9a-f][0-9a-f]")):
+            for path in first.glob("[0-9a-f][0-9a-f]/*"):
+                if len(path.name) != 64 or path.name[:2] != first.name:
+                    continue
+                try:
+                    info = path.stat()
+                except FileNotFoundError:
+                    continue  # deleted while we looked
+                yield BlobStat(path.name, info.st_size, info.st_mtime)
 
     # --- uploads in pieces -------------------------------------------------------------
 
     def partial_path(self, owner: str, sha256: str) -> Path:
         check_sha256(sha256)
-        if not _OWNER_RE.match(owner):
-            raise InvalidInput(f"{owner!r} cannot name an upload.")
+        check_owner(owner)
         return self._uploads / f"{owner}-{sha256}.part"
 
     def partial_size(self, owner: str, sha256: str) -> int:
@@ -122,12 +108,8 @@ class BlobStore:
         except FileNotFoundError:
             return 0
 
-    def partial(self, owner: str, sha256: str, start: int, end: int) -> PartialUpload:
-        """Continue ``owner``'s upload of ``sha256`` with bytes ``start`` to ``end``.
-
-        ``start`` must be the number of bytes kept so far, or 0 to start over; otherwise
-        :class:`OffsetMismatch` tells how many are kept."""
-        return PartialUpload(self, self.partial_path(owner, sha256), sha256, start, end)
+    def partial(self, owner: str, sha256: str, start: int, end: int) -> LocalPartialUpload:
+        return LocalPartialUpload(self, self.partial_path(owner, sha256), sha256, start, end)
 
     def purge_partials(self, older_than_s: float) -> int:
         """Drop unfinished uploads untouched for ``older_than_s`` seconds; returns how many."""
@@ -149,28 +131,18 @@ class BlobStore:
                 os.close(fd)
         return dropped
 
-    def writer(self, expected_sha256: str | None = None, max_size: int | None = None) -> BlobWriter:
+    def writer(
+        self, expected_sha256: str | None = None, max_size: int | None = None
+    ) -> LocalBlobWriter:
         if expected_sha256 is not None:
             check_sha256(expected_sha256)
-        return BlobWriter(self, expected_sha256, max_size)
-
-    def iter_range(self, sha256: str, start: int, end: int) -> Iterator[bytes]:
-        """Bytes ``start`` to ``end`` inclusive, in chunks."""
-        with self.open(sha256) as f:
-            f.seek(start)
-            remaining = end - start + 1
-            while remaining > 0:
-                chunk = f.read(min(CHUNK, remaining))
-                if not chunk:
-                    break
-                remaining -= len(chunk)
-                yield chunk
+        return LocalBlobWriter(self, expected_sha256, max_size)
 
 
-class BlobWriter:
+class LocalBlobWriter:
     """An upload in progress: written to a temporary file, moved into place when verified."""
 
-    def __init__(self, store: BlobStore, expected_sha256: str | None, max_size: int | None):
+    def __init__(self, store: LocalBlobStore, expected_sha256: str | None, max_size: int | None):
         self._store = store
         self._expected = expected_sha256
         self._max_size = max_size
@@ -184,7 +156,7 @@ class BlobWriter:
         assert self._file is not None, "write after finish"
         self.size += len(chunk)
         if self._max_size is not None and self.size > self._max_size:
-            raise PayloadTooLarge(f"The file is larger than the limit of {self._max_size} bytes.")
+            raise too_large(self._max_size)
         self._digest.update(chunk)
         self._file.write(chunk)
 
@@ -196,14 +168,8 @@ class BlobWriter:
         self._file = None
         sha = self._digest.hexdigest()
         if self._expected is not None and sha != self._expected:
-            raise HashMismatch(
-                f"The uploaded file has SHA-256 {sha}, not {self._expected} as announced;"
-                " it was damaged or changed on the way. Upload it again."
-            )
-        final = self._store.path(sha)
-        if not final.exists():
-            final.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(self._tmp, final)
+            raise hash_mismatch(sha, self._expected)
+        _publish(self._tmp, self._store.path(sha))
         return sha, self.size
 
     def abort(self) -> None:
@@ -212,6 +178,21 @@ class BlobWriter:
             self._file.close()
             self._file = None
         self._tmp.unlink(missing_ok=True)
+
+
+def _publish(source: Path, final: Path) -> None:
+    """Move a verified file into place. When the content is stored already, its time is
+    refreshed instead: the garbage collector spares files touched within its grace
+    period, so an upload of a file it is about to drop keeps it."""
+    try:
+        os.utime(final)
+    except FileNotFoundError:
+        pass  # not stored (or collected meanwhile): put ours in its place
+    else:
+        source.unlink(missing_ok=True)
+        return
+    final.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(source, final)
 
 
 def _try_lock(fd: int) -> bool:
@@ -234,14 +215,16 @@ def _same_file(path: Path, fd: int) -> bool:
         return False
 
 
-class PartialUpload:
+class LocalPartialUpload:
     """One request's piece of an upload in pieces, written under the file's lock.
 
     The lock keeps a client's retry from writing into the same file as the request it
     repeats; bytes that arrived before a connection broke are kept, so the next request
     goes on from there."""
 
-    def __init__(self, store: BlobStore, path: Path, sha256: str, start: int, end: int) -> None:
+    def __init__(
+        self, store: LocalBlobStore, path: Path, sha256: str, start: int, end: int
+    ) -> None:
         self._store = store
         self._path = path
         self._expected = sha256
@@ -271,13 +254,16 @@ class PartialUpload:
             if not _try_lock(fd):
                 os.close(fd)
                 raise UploadBusy(
-                    "Another request is uploading this file for you right now; wait for it to"
-                    " end, then ask how much arrived (GET /api/v1/blobs/<sha256>/upload)."
+                    tr(
+                        "Another request is uploading this file for you right now; wait for"
+                        " it to end, then ask how much arrived"
+                        " (GET /api/v1/blobs/<sha256>/upload)."
+                    )
                 )
             if _same_file(path, fd):
                 return os.fdopen(fd, "r+b")
             os.close(fd)
-        raise UploadBusy("The upload kept changing under this request; try again.")
+        raise UploadBusy(tr("The upload kept changing under this request; try again."))
 
     @property
     def complete(self) -> bool:
@@ -285,7 +271,7 @@ class PartialUpload:
 
     def write(self, chunk: bytes) -> None:
         if self.size + len(chunk) > self._end + 1:
-            raise InvalidInput("The request carries more bytes than its Content-Range announces.")
+            raise too_many_bytes()
         self._digest.update(chunk)
         self._file.write(chunk)
         self.size += len(chunk)
@@ -297,16 +283,8 @@ class PartialUpload:
         sha = self._digest.hexdigest()
         if sha != self._expected:
             self._path.unlink(missing_ok=True)
-            raise HashMismatch(
-                f"The uploaded file has SHA-256 {sha}, not {self._expected} as announced;"
-                " it was damaged or changed on the way. Upload it again from the start."
-            )
-        final = self._store.path(sha)
-        if final.exists():
-            self._path.unlink(missing_ok=True)
-        else:
-            final.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(self._path, final)
+            raise hash_mismatch(sha, self._expected, pieces=True)
+        _publish(self._path, self._store.path(sha))
         return sha, self.size
 
     def _sync(self) -> None:
