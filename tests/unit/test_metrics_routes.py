@@ -46,6 +46,7 @@ def test_paths_are_named_by_their_template_without_routing() -> None:
 def test_a_file_store_error_is_an_oserror_or_raised_by_the_store() -> None:
     assert is_blob_store_error(OSError(5, "Input/output error"))
     assert not is_blob_store_error(ValueError("a bug elsewhere"))
+    assert not is_blob_store_error(BrokenPipeError(32, "Broken pipe"))
     store = BlobStore(Path(tempfile.mkdtemp()))
     # Whatever the store raises counts (here InvalidInput, raised in the store's module).
     with pytest.raises(InvalidInput) as raised:

@@ -22,7 +22,20 @@ port_option = click.option(
 @database_url_option
 @host_option
 @port_option
-def server(data_dir: Path | None, database_url: str | None, host: str, port: int) -> None:
+@click.option(
+    "--metrics-networks",
+    envvar="DOCSHELF_METRICS_NETWORKS",
+    help="Addresses or networks (CIDR, comma-separated) that may read /metrics; default: this"
+    " machine only. The token comes from DOCSHELF_METRICS_TOKEN (not an option: it would"
+    " show in the process list).",
+)
+def server(
+    data_dir: Path | None,
+    database_url: str | None,
+    host: str,
+    port: int,
+    metrics_networks: str | None,
+) -> None:
     """Run the docshelf server (applies database migrations first)."""
     if data_dir is None:
         raise click.UsageError("Give --data-dir (or set DOCSHELF_DATA_DIR).")
@@ -31,6 +44,7 @@ def server(data_dir: Path | None, database_url: str | None, host: str, port: int
         database_url=normalize_database_url(database_url),
         host=host,
         port=port,
+        metrics_networks=metrics_networks,  # the option reads the environment too
     )
     state = prepare(settings)
     console.print(describe(state), highlight=False)

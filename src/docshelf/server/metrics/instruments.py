@@ -143,9 +143,9 @@ class Metrics:
         )
         for reason in ("busy", "device"):
             self.heavy_refused.labels(reason)
-        for answer in ("quick", "route"):
-            self.poll_seconds.labels(answer)
         # Label lookups take a lock and build a key: the hot paths keep their children.
+        self._quick_polls = self.poll_seconds.labels("quick")
+        self._routed_polls = self.poll_seconds.labels("route")
         self._requests: dict[tuple[str, str, int], Counter] = {}
 
     def learn_routes(self, routes: Iterable[BaseRoute], prefix: str = "") -> None:
@@ -163,7 +163,7 @@ class Metrics:
             child = self._requests[key] = self.requests.labels(key[0], key[1], str(status))
         child.inc()
         if route == POLL and method == "GET" and b"cursor=" in scope.get("query_string", b""):
-            self.poll_seconds.labels("quick" if scope.get(QUICK) else "route").observe(seconds)
+            (self._quick_polls if scope.get(QUICK) else self._routed_polls).observe(seconds)
         elif route in FILE_ROUTES:
             if sent:
                 self.file_bytes.labels(route).inc(sent)
@@ -201,9 +201,12 @@ class Metrics:
 
 def is_blob_store_error(exc: BaseException) -> bool:
     """A failure of the file store: an OSError (a full disk, a mount gone, a file that
-    vanished or can't be read), or anything raised from the blob store's modules. Errors
+    vanished or can't be read; not a broken connection), or anything raised from the blob
+    store's modules. Errors
     meant for the caller (DocshelfError: not found, hash mismatch) are handled before
     they get here and never count."""
+    if isinstance(exc, ConnectionError) or type(exc).__module__.startswith("uvicorn"):
+        return False  # the network: a client that went away
     if isinstance(exc, OSError):
         return True
     tb: types.TracebackType | None = exc.__traceback__
