@@ -46,6 +46,13 @@ blob_redirect_option = click.option(
 @port_option
 @blob_store_option
 @blob_redirect_option
+@click.option(
+    "--metrics-networks",
+    envvar="DOCSHELF_METRICS_NETWORKS",
+    help="Addresses or networks (CIDR, comma-separated) that may read /metrics; default: this"
+    " machine only. The token comes from DOCSHELF_METRICS_TOKEN (not an option: it would"
+    " show in the process list).",
+)
 def server(
     data_dir: Path | None,
     database_url: str | None,
@@ -53,6 +60,7 @@ def server(
     port: int,
     blob_store: str | None,
     blob_redirect: bool,
+    metrics_networks: str | None,
 ) -> None:
     """Run the docshelf server (applies database migrations first)."""
     if data_dir is None:
@@ -64,6 +72,7 @@ def server(
         port=port,
         blob_store=blob_store or None,
         blob_redirect=blob_redirect,
+        metrics_networks=metrics_networks,  # the option reads the environment too
     )
     state = prepare(settings)
     console.print(describe(state), highlight=False)

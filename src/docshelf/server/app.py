@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import ExitStack, asynccontextmanager, contextmanager
 from datetime import timedelta
 from functools import partial
 from typing import Any
@@ -50,6 +50,8 @@ from docshelf.server.maintenance import (
     purge_partial_uploads,
     purge_tombstones,
 )
+from docshelf.server.metrics import Metrics, MetricsAccess
+from docshelf.server.metrics import endpoint as metrics_endpoint
 from docshelf.server.services import auth as auth_service
 from docshelf.server.state import ServerState
 from docshelf.server.sync.service import poll
@@ -82,9 +84,12 @@ def _operation_id(route: APIRoute) -> str:
 
 def create_app(settings: ServerSettings, state: ServerState | None = None) -> FastAPI:
     state = state or ServerState.build(settings)
+    metrics = Metrics()
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        watching = ExitStack()
+        watching.enter_context(_watch(state, metrics))
         stop_hints = await _start_hints(state)
         this = processes.ThisProcess.new()
         tasks = [
@@ -99,6 +104,8 @@ def create_app(settings: ServerSettings, state: ServerState | None = None) -> Fa
         await stop_hints()
         await asyncio.to_thread(_flush_activity, state)
         await asyncio.to_thread(_forget_process, state, this)
+        watching.close()
+        metrics.process_stopped()
         state.db.dispose()
 
     app = FastAPI(
@@ -117,7 +124,7 @@ def create_app(settings: ServerSettings, state: ServerState | None = None) -> Fa
 
     # Starlette tries routes in order: every client polls /sync/changes and fetches
     # /blobs, so those come first and a poll doesn't test thirty other paths.
-    for module in (
+    api_modules = (
         sync,
         hints,
         blobs,
@@ -130,10 +137,25 @@ def create_app(settings: ServerSettings, state: ServerState | None = None) -> Fa
         settings_routes,
         mutations,
         packages,
-    ):
+    )
+    for module in api_modules:
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(health.router)  # /healthz and /readyz, outside the API prefix
     dashboard.install(app)
+    access = MetricsAccess.configure(settings.metrics_token, settings.metrics_networks)
+    app.add_api_route(
+        metrics_endpoint.PATH,
+        metrics_endpoint.scrape(metrics, access),
+        methods=["GET"],
+        include_in_schema=False,
+    )
+    # The metrics name requests by route template: every route with its full path.
+    for module in api_modules:
+        metrics.learn_routes(module.router.routes, API_PREFIX)
+    metrics.learn_routes(health.router.routes)
+    for page in dashboard.PAGES:
+        metrics.learn_routes(page.router.routes, dashboard.PATH)
+    metrics.learn_routes(app.routes)
 
     upload_prefix = f"{API_PREFIX}/blobs/"
     package_uploads = {
@@ -160,6 +182,7 @@ def create_app(settings: ServerSettings, state: ServerState | None = None) -> Fa
         limit=settings.max_heavy_requests,
         identify=partial(_device_of, state),
         in_thread=state.db.dialect != "sqlite",
+        metrics=metrics,
     )
     app.add_middleware(BodyLimit, limit_for=limit_for)
     # Outside admission and the routes: a body that stalls gives its slot back; see
@@ -173,8 +196,21 @@ def create_app(settings: ServerSettings, state: ServerState | None = None) -> Fa
     app.add_middleware(
         QuickPoll, answer=partial(_quick_poll, state), in_thread=state.db.dialect != "sqlite"
     )
-    app.add_middleware(RequestLog)
+    app.add_middleware(RequestLog, metrics=metrics)
     return app
+
+
+@contextmanager
+def _watch(state: ServerState, metrics: Metrics) -> Iterator[None]:
+    """Feed the gauges from the hint hub and the database pool while the app runs."""
+    hub = state.hints
+    hub.on_streams = metrics.hint_streams.set
+    hub.on_newest = metrics.newest_change.set
+    limit = state.db.pool_limit
+    if limit is not None:
+        metrics.db_pool_limit.set(limit)
+    with state.db.watching_pool(metrics.db_pool_checked_out.set):
+        yield
 
 
 async def _start_hints(state: ServerState) -> Callable[[], Awaitable[None]]:

@@ -167,6 +167,17 @@ class ServerSettings(BaseSettings):
         " and no memory that signed-in clients need.",
     )
 
+    metrics_token: str | None = Field(
+        default=None,
+        description="Bearer token a scrape of /metrics must send. Without it (and without"
+        " DOCSHELF_METRICS_NETWORKS) only this machine (127.0.0.1, ::1) may scrape.",
+    )
+    metrics_networks: str | None = Field(
+        default=None,
+        description="Addresses or networks (CIDR, comma-separated) that may scrape /metrics."
+        " Default: loopback only without a token, any address with one.",
+    )
+
     def resolved_database_url(self) -> str:
         if self.database_url:
             return self.database_url

@@ -25,6 +25,7 @@ from docshelf.domain.errors import DocshelfError, NotAuthenticated
 from docshelf.protocol import API_PREFIX
 from docshelf.protocol.problems import PROBLEM_MEDIA_TYPE, Problem
 from docshelf.server.api.middleware import request_id
+from docshelf.server.metrics import Metrics
 
 _HEAVY_PREFIXES = (
     f"{API_PREFIX}/sync/manifest",
@@ -86,6 +87,7 @@ class HeavyRequestLimit:
         in_thread: bool = True,
         heavy: Callable[[Scope], bool] = is_heavy,
         rnd: random.Random | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.app = app
         self.limit = limit
@@ -98,6 +100,9 @@ class HeavyRequestLimit:
         self.in_flight = 0
         self.by_client: dict[str, int] = {}
         self._rnd = rnd or random.Random()
+        self.metrics = metrics
+        if metrics is not None:
+            metrics.heavy_limit.set(limit)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not self.heavy(scope):
@@ -112,17 +117,25 @@ class HeavyRequestLimit:
                 f"This device already has {held} large downloads or uploads running; wait"
                 " for them to finish."
             )
+            if self.metrics is not None:
+                self.metrics.heavy_refusal("device")
             await self._refuse(scope, send, 429, "Too many requests", detail, "too_many_requests")
             return
         if self.in_flight >= self.limit:
+            if self.metrics is not None:
+                self.metrics.heavy_refusal("busy")
             detail = "The server is serving many downloads at the moment; try again shortly."
             await self._refuse(scope, send, 503, "Server busy", detail, "unavailable")
             return
         self.in_flight += 1
         self.by_client[client] = held + 1
+        if self.metrics is not None:
+            self.metrics.heavy_in_use.inc()
         try:
             await self.app(scope, receive, send)
         finally:
+            if self.metrics is not None:
+                self.metrics.heavy_in_use.dec()
             self.in_flight -= 1
             left = self.by_client[client] - 1
             if left:

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from docshelf.protocol.problems import PROBLEM_MEDIA_TYPE, Problem
+from docshelf.server.metrics import Metrics
 
 log = logging.getLogger("docshelf.server.access")
 
@@ -84,10 +85,13 @@ def request_id(scope: Scope) -> str | None:
 
 
 class RequestLog:
-    """Give every request an id (echoed in errors) and log one structured line per request."""
+    """Give every request an id (echoed in errors), log one structured line per request and
+    count it in the metrics: the outermost layer, so it sees every answer, also those given
+    before routing, and every exception that leaves the application."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, metrics: Metrics | None = None) -> None:
         self.app = app
+        self.metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -97,19 +101,27 @@ class RequestLog:
         scope.setdefault("state", {})["request_id"] = request_id
         started = time.perf_counter()
         status = 500
+        sent = 0
 
         async def send_with_id(message: Message) -> None:
-            nonlocal status
+            nonlocal status, sent
             if message["type"] == "http.response.start":
                 status = message["status"]
                 headers = list(message.get("headers", []))
                 headers.append((b"x-request-id", request_id.encode()))
                 message = {**message, "headers": headers}
+            elif message["type"] == "http.response.body":
+                sent += len(message.get("body", b""))
             await send(message)
 
         try:
             await self.app(scope, receive, send_with_id)
+        except Exception as exc:
+            if self.metrics is not None:
+                self.metrics.request_failed(scope, exc)
+            raise
         finally:
+            seconds = time.perf_counter() - started
             log.info(
                 "request",
                 extra={
@@ -118,6 +130,8 @@ class RequestLog:
                     "method": scope.get("method"),
                     "path": scope.get("path"),
                     "status": status,
-                    "ms": round((time.perf_counter() - started) * 1000, 1),
+                    "ms": round(seconds * 1000, 1),
                 },
             )
+            if self.metrics is not None:
+                self.metrics.request_done(scope, status, seconds, sent)

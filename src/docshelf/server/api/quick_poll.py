@@ -21,6 +21,7 @@ from docshelf.domain.errors import DocshelfError
 from docshelf.protocol import API_PREFIX
 from docshelf.protocol.client_error import HEADER as CLIENT_ERROR_HEADER
 from docshelf.protocol.sync import ChangesPage
+from docshelf.server.metrics.instruments import QUICK
 
 PATH = f"{API_PREFIX}/sync/changes"
 # The route's own limits (api/routes/sync.py): a value outside them goes to the route,
@@ -86,6 +87,7 @@ class QuickPoll:
         if page is None:
             await self.app(scope, receive, send)
             return
+        scope[QUICK] = True  # for the metrics: answered here, not by the route
         body = page.model_dump_json().encode()
         await send(
             {

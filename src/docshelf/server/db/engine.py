@@ -25,6 +25,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import QueuePool
 
 from docshelf.server.db import audience
 from docshelf.server.db.models import Commit, Counter, Synced, Tombstone, utcnow
@@ -37,10 +38,16 @@ S = TypeVar("S", bound=Synced)
 R = TypeVar("R")
 
 
+POOL_SIZE = 10
+POOL_MAX_OVERFLOW = 20
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         return _sqlite_engine(url)
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return create_engine(
+        url, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=POOL_MAX_OVERFLOW
+    )
 
 
 def _sqlite_engine(url: str) -> Engine:
@@ -164,12 +171,49 @@ class Database:
                 # The change is committed; a hint is best effort and must not fail it.
                 log.exception("after-change callback failed", extra={"event": "hint_error"})
 
+    @property
+    def pool_limit(self) -> int | None:
+        """Connections the pool opens at most; None when it has no limit."""
+        pool = self.engine.pool
+        if not isinstance(pool, QueuePool):
+            return None
+        overflow = int(getattr(pool, "_max_overflow", 0))  # no public accessor
+        return None if overflow < 0 else pool.size() + overflow
+
+    @contextmanager
+    def watching_pool(self, report: Callable[[int], None]) -> Iterator[None]:
+        """Report the connections checked out of the pool (for the metrics) each time one
+        is taken or given back while in the block: the pool's own count, so a report can
+        never drift. Cheap: called on every request."""
+
+        def on_checkout(*_args: Any) -> None:
+            report(_checked_out(self.engine))
+
+        def on_checkin(*_args: Any) -> None:
+            # Told before the connection is back in the pool.
+            report(max(0, _checked_out(self.engine) - 1))
+
+        # On the engine, not its pool: dispose() replaces the pool, the listeners stay.
+        event.listen(self.engine, "checkout", on_checkout)
+        event.listen(self.engine, "checkin", on_checkin)
+        try:
+            yield
+        finally:
+            for name, listener in (("checkout", on_checkout), ("checkin", on_checkin)):
+                if event.contains(self.engine, name, listener):
+                    event.remove(self.engine, name, listener)
+
     def ping(self) -> None:
         with self.engine.connect() as conn:
             conn.execute(text("SELECT 1"))
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _checked_out(engine: Engine) -> int:
+    pool = engine.pool
+    return pool.checkedout() if isinstance(pool, QueuePool) else 0
 
 
 def _note_audience(change: Change) -> None:

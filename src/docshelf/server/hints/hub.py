@@ -77,6 +77,12 @@ class Stream:
 
 # (after seq) -> the commits after it and the settings; runs on a worker thread
 ReadBatch = Callable[[int], Batch]
+# Told a number when it changes (for the metrics); on the event loop.
+Watch = Callable[[int], None]
+
+
+def _ignore(_value: int) -> None:
+    pass
 
 
 def herd_window_ms(hint_max_delay_ms: int, woken: int, syncs_per_second: float) -> int:
@@ -105,12 +111,16 @@ class Hub:
         self.hints_enabled = True
         # For the dashboard and the log: the last hinted change and how many streams it woke.
         self.last_hinted: tuple[int, int] | None = None
+        # For the metrics: the streams held, the newest change number heard of.
+        self.on_streams: Watch = _ignore
+        self.on_newest: Watch = _ignore
 
     # --- life ----------------------------------------------------------------------------
 
     async def start(self, current_seq: int) -> None:
         self._loop = asyncio.get_running_loop()
         self.last_dispatched = self.wanted = current_seq
+        self.on_newest(current_seq)
         self._task = asyncio.create_task(self._dispatch_forever())
 
     async def stop(self, reason: str = "shutdown") -> None:
@@ -124,6 +134,7 @@ class Hub:
         for stream in list(self._streams.values()):
             stream.put(Bye(reason, reconnect_ms))
         self._streams.clear()
+        self.on_streams(0)
 
     def close_all_threadsafe(self, reason: str) -> None:
         loop = self._loop
@@ -142,6 +153,7 @@ class Hub:
         if older is not None:
             older.put(CLOSE)
         self._streams[stream.device_id] = stream
+        self.on_streams(len(self._streams))
         # Commits dispatched between the stream's own look and now would pass it by.
         if stream.seq < self.last_dispatched:
             missed = [c for c in self._recent if c.seq > stream.seq]
@@ -154,6 +166,7 @@ class Hub:
     def unregister(self, stream: Stream) -> None:
         if self._streams.get(stream.device_id) is stream:
             del self._streams[stream.device_id]
+            self.on_streams(len(self._streams))
 
     # --- news ----------------------------------------------------------------------------
 
@@ -161,6 +174,7 @@ class Hub:
         """A change number from anywhere (on the event loop)."""
         if seq > self.wanted:
             self.wanted = seq
+            self.on_newest(seq)
         if self.wanted > self.last_dispatched:
             self._wake.set()
 
@@ -195,7 +209,9 @@ class Hub:
         commits = sorted(batch.commits, key=lambda c: c.seq)
         self._recent.extend(commits)
         self.last_dispatched = max(self.last_dispatched, commits[-1].seq)
-        self.wanted = max(self.wanted, self.last_dispatched)
+        if self.last_dispatched > self.wanted:
+            self.wanted = self.last_dispatched
+            self.on_newest(self.wanted)
         due = self._due(commits, list(self._streams.values()))
         if due:
             window = herd_window_ms(batch.hint_max_delay_ms, len(due), self.syncs_per_second)

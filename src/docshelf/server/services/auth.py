@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from sqlalchemy import BindParameter, bindparam, case, select, true, update
+from sqlalchemy import BindParameter, Insert, bindparam, case, select, true, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from docshelf.domain.accounts import Actor, normalize_login, parse_roles
@@ -107,27 +108,51 @@ def _throttle_key(login: str) -> str:
     return f"login:{login.strip().lower()[:180]}"
 
 
-def _check_throttle(session: Session, key: str, now: datetime) -> None:
-    row = session.get(LoginThrottle, key)
-    if row is not None and row.locked_until is not None and row.locked_until > now:
-        wait = max(1, int((row.locked_until - now).total_seconds()) + 1)
-        raise TooManyRequests(
-            f"Too many failed sign-ins for this login. Try again in {wait} seconds.",
-            retry_after=wait,
-        )
+def _claim_attempt(db: Database, key: str, throttle: Throttle) -> None:
+    """Count a sign-in attempt as failed before its password is checked, or refuse it while
+    the login is locked out.
 
-
-def _record_failure(db: Database, key: str, throttle: Throttle) -> None:
+    Counted up front, in one transaction holding the login's row: simultaneous guesses (on
+    this process or any other sharing the database) take their turns at the count, so no
+    more than the free failures are ever checked before the lock-out, however many arrive
+    at once. A success forgets the count.
+    """
     now = utcnow()
     with db.write() as session:
-        row = session.get(LoginThrottle, key)
-        if row is None:
-            row = LoginThrottle(key=key, failures=0)
-            session.add(row)
+        session.execute(_insert_new(db.dialect, key, now))
+        row = session.scalars(
+            select(LoginThrottle).where(LoginThrottle.key == key).with_for_update()
+        ).one()
+        if row.locked_until is not None and row.locked_until > now:
+            wait = max(1, int((row.locked_until - now).total_seconds()) + 1)
+            raise TooManyRequests(
+                f"Too many failed sign-ins for this login. Try again in {wait} seconds.",
+                retry_after=wait,
+            )
         row.failures = (row.failures or 0) + 1
         row.last_failure_at = now
         wait = throttle.lockout(row.failures)
         row.locked_until = now + timedelta(seconds=wait) if wait else None
+
+
+def _insert_new(dialect: str, key: str, now: datetime) -> Insert:
+    """The login's row with no failures yet, unless it has one already."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return (
+        insert(LoginThrottle)
+        .values(key=key, failures=0, last_failure_at=now)
+        .on_conflict_do_nothing()
+    )
+
+
+def _unclaim(db: Database, key: str) -> None:
+    """The attempt was refused before its password was checked: it doesn't count."""
+    with db.write() as session:
+        session.execute(
+            update(LoginThrottle)
+            .where(LoginThrottle.key == key, LoginThrottle.failures > 0)
+            .values(failures=LoginThrottle.failures - 1)
+        )
 
 
 def login(
@@ -143,16 +168,19 @@ def login(
 ) -> tuple[str, Device, User]:
     """Check a password and register a device; returns the new token (shown only once)."""
     key = _throttle_key(login_name)
+    _claim_attempt(db, key, throttle)
     with db.read() as session:
-        _check_throttle(session, key, utcnow())
         try:
             user = session.scalar(select(User).where(User.login == normalize_login(login_name)))
         except InvalidInput:
             user = None
     # Verify even for an unknown login so that the answer takes as long either way.
-    ok = passwords.verify(user.password_hash if user else None, password)
+    try:
+        ok = passwords.verify(user.password_hash if user else None, password)
+    except TooManyRequests:
+        _unclaim(db, key)  # the server was busy, the password never looked at
+        raise
     if not ok or user is None or not user.active:
-        _record_failure(db, key, throttle)
         raise LoginFailed(WRONG_LOGIN)
     token = new_token()
     with db.write() as session:
