@@ -13,6 +13,8 @@ from starlette.exceptions import HTTPException
 
 from docshelf.domain.errors import DocshelfError
 from docshelf.protocol.problems import PROBLEM_MEDIA_TYPE, Problem
+from docshelf.server.blobstore.base import BlobStoreUnavailable
+from docshelf.server.metrics.instruments import BLOB_STORE_FAILED
 
 log = logging.getLogger("docshelf.server")
 
@@ -63,6 +65,8 @@ def _answer(
 
 async def _docshelf_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DocshelfError)
+    if isinstance(exc, BlobStoreUnavailable):
+        request.scope[BLOB_STORE_FAILED] = True  # counted by the metrics
     if exc.status >= 500:
         log.error("request failed", extra={"event": "error", "error": exc.message})
     headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None

@@ -46,7 +46,9 @@ POLL_BUCKETS = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 
 PAGE_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 # Modules whose exceptions are the file store's, whatever they are (also a store that
 # becomes a package of several backends under this name).
-BLOB_STORE_MODULE = "docshelf.server.blobs"
+BLOB_STORE_MODULE = "docshelf.server.blobstore"
+# Set in the scope by the error handler when the file store refused a request.
+BLOB_STORE_FAILED: Final = "docshelf.blob_store_failed"
 _LIVE_SUM: Final = "livesum"
 
 
@@ -162,6 +164,9 @@ class Metrics:
         if child is None:
             child = self._requests[key] = self.requests.labels(key[0], key[1], str(status))
         child.inc()
+        if scope.get(BLOB_STORE_FAILED):
+            # Answered (a 503 problem), so it never left the app through request_failed.
+            self.blob_store_errors.labels(route).inc()
         if route == POLL and method == "GET" and b"cursor=" in scope.get("query_string", b""):
             (self._quick_polls if scope.get(QUICK) else self._routed_polls).observe(seconds)
         elif route in FILE_ROUTES:
