@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from docshelf.domain.errors import Conflict, HashMismatch, InvalidInput, NotFound, PayloadTooLarge
+from docshelf.i18n import N_, tr
 
 if sys.platform != "win32":
     import fcntl
@@ -36,12 +37,15 @@ class OffsetMismatch(Conflict):
     """A piece of an upload that does not continue where the kept part ends."""
 
     code = "wrong_offset"
-    default_title = "Upload out of step"
+    default_title = N_("Upload out of step")
 
     def __init__(self, offset: int) -> None:
         super().__init__(
-            f"The server holds {offset} bytes of this upload; send the rest from byte {offset}"
-            " on (or from 0 to start over).",
+            tr(
+                "The server holds {offset} bytes of this upload; send the rest from byte"
+                " {offset} on (or from 0 to start over).",
+                offset=offset,
+            ),
             details={"offset": offset},
         )
         self.offset = offset
@@ -49,7 +53,7 @@ class OffsetMismatch(Conflict):
 
 class UploadBusy(Conflict):
     code = "upload_busy"
-    default_title = "Upload in progress"
+    default_title = N_("Upload in progress")
 
 
 def sha256_bytes(data: bytes) -> str:
@@ -58,7 +62,9 @@ def sha256_bytes(data: bytes) -> str:
 
 def check_sha256(value: str) -> str:
     if not _SHA256_RE.match(value):
-        raise InvalidInput(f"{value!r} is not a SHA-256 (64 lower-case hex digits).")
+        raise InvalidInput(
+            tr("{value!r} is not a SHA-256 (64 lower-case hex digits).", value=value)
+        )
     return value
 
 
@@ -81,13 +87,17 @@ class BlobStore:
         try:
             return self.path(sha256).stat().st_size
         except FileNotFoundError:
-            raise NotFound(f"The file {sha256} is not stored on this server.") from None
+            raise NotFound(
+                tr("The file {sha256} is not stored on this server.", sha256=sha256)
+            ) from None
 
     def open(self, sha256: str) -> BinaryIO:
         try:
             return self.path(sha256).open("rb")
         except FileNotFoundError:
-            raise NotFound(f"The file {sha256} is not stored on this server.") from None
+            raise NotFound(
+                tr("The file {sha256} is not stored on this server.", sha256=sha256)
+            ) from None
 
     def put_bytes(self, data: bytes, expected_sha256: str | None = None) -> tuple[str, int]:
         return self.put_chunks([data], expected_sha256)
@@ -112,7 +122,7 @@ class BlobStore:
     def partial_path(self, owner: str, sha256: str) -> Path:
         check_sha256(sha256)
         if not _OWNER_RE.match(owner):
-            raise InvalidInput(f"{owner!r} cannot name an upload.")
+            raise InvalidInput(tr("{owner!r} cannot name an upload.", owner=owner))
         return self._uploads / f"{owner}-{sha256}.part"
 
     def partial_size(self, owner: str, sha256: str) -> int:
@@ -184,7 +194,12 @@ class BlobWriter:
         assert self._file is not None, "write after finish"
         self.size += len(chunk)
         if self._max_size is not None and self.size > self._max_size:
-            raise PayloadTooLarge(f"The file is larger than the limit of {self._max_size} bytes.")
+            raise PayloadTooLarge(
+                tr(
+                    "The file is larger than the limit of {max_size} bytes.",
+                    max_size=self._max_size,
+                )
+            )
         self._digest.update(chunk)
         self._file.write(chunk)
 
@@ -197,8 +212,12 @@ class BlobWriter:
         sha = self._digest.hexdigest()
         if self._expected is not None and sha != self._expected:
             raise HashMismatch(
-                f"The uploaded file has SHA-256 {sha}, not {self._expected} as announced;"
-                " it was damaged or changed on the way. Upload it again."
+                tr(
+                    "The uploaded file has SHA-256 {sha}, not {expected} as announced; it "
+                    "was damaged or changed on the way. Upload it again.",
+                    sha=sha,
+                    expected=self._expected,
+                )
             )
         final = self._store.path(sha)
         if not final.exists():
@@ -271,13 +290,15 @@ class PartialUpload:
             if not _try_lock(fd):
                 os.close(fd)
                 raise UploadBusy(
-                    "Another request is uploading this file for you right now; wait for it to"
-                    " end, then ask how much arrived (GET /api/v1/blobs/<sha256>/upload)."
+                    tr(
+                        "Another request is uploading this file for you right now; wait for it "
+                        "to end, then ask how much arrived (GET /api/v1/blobs/<sha256>/upload).",
+                    )
                 )
             if _same_file(path, fd):
                 return os.fdopen(fd, "r+b")
             os.close(fd)
-        raise UploadBusy("The upload kept changing under this request; try again.")
+        raise UploadBusy(tr("The upload kept changing under this request; try again."))
 
     @property
     def complete(self) -> bool:
@@ -285,7 +306,9 @@ class PartialUpload:
 
     def write(self, chunk: bytes) -> None:
         if self.size + len(chunk) > self._end + 1:
-            raise InvalidInput("The request carries more bytes than its Content-Range announces.")
+            raise InvalidInput(
+                tr("The request carries more bytes than its Content-Range announces.")
+            )
         self._digest.update(chunk)
         self._file.write(chunk)
         self.size += len(chunk)
@@ -298,8 +321,12 @@ class PartialUpload:
         if sha != self._expected:
             self._path.unlink(missing_ok=True)
             raise HashMismatch(
-                f"The uploaded file has SHA-256 {sha}, not {self._expected} as announced;"
-                " it was damaged or changed on the way. Upload it again from the start."
+                tr(
+                    "The uploaded file has SHA-256 {sha}, not {expected} as announced; it "
+                    "was damaged or changed on the way. Upload it again from the start.",
+                    sha=sha,
+                    expected=self._expected,
+                )
             )
         final = self._store.path(sha)
         if final.exists():

@@ -11,6 +11,7 @@ from docshelf.domain.errors import InvalidInput
 from docshelf.domain.packages.problems import MANIFEST_NAME, Problems, package_invalid
 from docshelf.domain.snippets import SnippetFormat
 from docshelf.domain.templates import FILE_KINDS, check_file_matches_kind
+from docshelf.i18n import tr
 
 MiB = 1024 * 1024
 
@@ -77,7 +78,11 @@ def check_entries(entries: Sequence[ArchiveEntry], limits: PackageLimits) -> Non
     if len(entries) > limits.max_entries:
         problems.add(
             "archive",
-            f"holds {len(entries)} entries; a package may hold at most {limits.max_entries}",
+            tr(
+                "holds {entries_count} entries; a package may hold at most {max_entries}",
+                entries_count=len(entries),
+                max_entries=limits.max_entries,
+            ),
         )
         problems.raise_if_any()
     seen: set[str] = set()
@@ -86,17 +91,20 @@ def check_entries(entries: Sequence[ArchiveEntry], limits: PackageLimits) -> Non
         for problem in _entry_problems(entry, limits):
             problems.add(where, problem)
         if entry.name in seen:
-            problems.add(where, "appears twice in the archive")
+            problems.add(where, tr("appears twice in the archive"))
         seen.add(entry.name)
     declared = sum(max(entry.size, 0) for entry in entries)
     if declared > limits.max_total_bytes:
         problems.add(
             "archive",
-            f"unpacks to {declared} bytes; a package may unpack to at most"
-            f" {limits.max_total_bytes}",
+            tr(
+                "unpacks to {declared} bytes; a package may unpack to at most {max_total_bytes}",
+                declared=declared,
+                max_total_bytes=limits.max_total_bytes,
+            ),
         )
     if MANIFEST_NAME not in seen:
-        problems.add("archive", f"has no {MANIFEST_NAME} at its top level")
+        problems.add("archive", tr("has no {manifest} at its top level", manifest=MANIFEST_NAME))
     problems.raise_if_any()
 
 
@@ -144,16 +152,27 @@ class MemberBudget:
         limits = self._budget.limits
         where = f"archive member {self._name!r}"
         if self.size > self._limit:
-            raise package_invalid([f"{where}: unpacks to more than {self._limit} bytes"])
+            raise package_invalid(
+                [tr("{where}: unpacks to more than {limit} bytes", where=where, limit=self._limit)]
+            )
         if self._budget.total > limits.max_total_bytes:
             raise package_invalid(
-                [f"archive: unpacks to more than {limits.max_total_bytes} bytes in all"]
+                [
+                    tr(
+                        "archive: unpacks to more than {max_total_bytes} bytes in all",
+                        max_total_bytes=limits.max_total_bytes,
+                    )
+                ]
             )
         if self.size > limits.ratio_grace_bytes and self.size > limits.max_ratio * self._compressed:
             raise package_invalid(
                 [
-                    f"{where}: is compressed more than {limits.max_ratio}:1, which only zip bombs"
-                    " do; refused"
+                    tr(
+                        "{where}: is compressed more than {max_ratio}:1, which only zip bombs "
+                        "do; refused",
+                        where=where,
+                        max_ratio=limits.max_ratio,
+                    )
                 ]
             )
 

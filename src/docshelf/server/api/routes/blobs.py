@@ -17,6 +17,7 @@ from starlette.requests import ClientDisconnect
 
 from docshelf.domain.accounts import Actor
 from docshelf.domain.errors import InvalidInput, NotFound, PayloadTooLarge
+from docshelf.i18n import tr
 from docshelf.protocol import pack
 from docshelf.protocol.admin import MissingBlobsRequest
 from docshelf.protocol.problems import Problem
@@ -131,10 +132,18 @@ async def _upload_piece(
     assert match is not None  # the header's pattern was checked already
     start, end, total = (int(group) for group in match.groups())
     if not start <= end < total:
-        raise InvalidInput(f"Content-Range {content_range!r} needs START <= END < TOTAL.")
+        raise InvalidInput(
+            tr(
+                "Content-Range {content_range!r} needs START <= END < TOTAL.",
+                content_range=content_range,
+            )
+        )
     if total > state.settings.max_upload_bytes:
         raise PayloadTooLarge(
-            f"The file is larger than the limit of {state.settings.max_upload_bytes} bytes."
+            tr(
+                "The file is larger than the limit of {max_upload_bytes} bytes.",
+                max_upload_bytes=state.settings.max_upload_bytes,
+            )
         )
     try:
         piece = await anyio.to_thread.run_sync(
@@ -279,7 +288,7 @@ def readable(state: ServerState, token: str, sha256: str) -> tuple[PathType, os.
     except FileNotFoundError:
         info = None
     if info is None or not S_ISREG(info.st_mode):
-        raise NotFound(f"There is no file {sha256} that you may read.")
+        raise NotFound(tr("There is no file {sha256} that you may read.", sha256=sha256))
     return path, info
 
 
