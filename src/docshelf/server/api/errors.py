@@ -107,6 +107,8 @@ def _describe(error: dict[str, Any]) -> str:
         return tr("{where}: is too short; at least {limit} are needed.", where=where, limit=limit)
     if kind in _TYPE_NAMES:
         return tr("{where}: must be {expected}.", where=where, expected=tr(_TYPE_NAMES[kind]))
+    if kind == "string_pattern_mismatch":
+        return tr("{where}: does not have the form the API description gives.", where=where)
     if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
         return tr("{where}: is out of range.", where=where)
     # Rare checks: pydantic's own (English) words rather than none.
@@ -127,7 +129,6 @@ _TYPE_NAMES = {
     "model_attributes_type": N_("an object"),
     "enum": N_("one of the values listed in the API description"),
     "literal_error": N_("one of the values listed in the API description"),
-    "string_pattern_mismatch": N_("in the form the API description gives"),
 }
 
 
