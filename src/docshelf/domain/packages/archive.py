@@ -55,20 +55,20 @@ def member_name_problem(name: str) -> str | None:
     Nothing here is unpacked to a path built from a name, but a name that would escape the
     folder someone unpacks the archive into marks a crafted or broken package."""
     if not name or name == "/":
-        return "has an empty name"
+        return tr("has an empty name")
     if "\\" in name:
-        return "contains a backslash; use '/' between folders"
+        return tr("contains a backslash; use '/' between folders")
     if name.startswith("/") or _DRIVE_RE.match(name):
-        return "is an absolute path; names must be relative to the archive"
+        return tr("is an absolute path; names must be relative to the archive")
     parts = name.removesuffix("/").split("/")
     if ".." in parts:
-        return "escapes the archive ('..' in the path)"
+        return tr("escapes the archive ('..' in the path)")
     if any(part in ("", ".") for part in parts):
-        return "has an empty or '.' part"
+        return tr("has an empty or '.' part")
     if _NAME_CONTROL_RE.search(name):
-        return "contains control characters"
+        return tr("contains control characters")
     if len(name) > MAX_NAME_LENGTH:
-        return f"is longer than {MAX_NAME_LENGTH} characters"
+        return tr("is longer than {limit} characters", limit=MAX_NAME_LENGTH)
     return None
 
 
@@ -114,14 +114,18 @@ def _entry_problems(entry: ArchiveEntry, limits: PackageLimits) -> list[str]:
     if problem is not None:
         found.append(problem)
     if entry.is_symlink:
-        found.append("is a symbolic link; packages hold plain files only")
+        found.append(tr("is a symbolic link; packages hold plain files only"))
     if entry.encrypted:
-        found.append("is encrypted; packages must not be encrypted")
+        found.append(tr("is encrypted; packages must not be encrypted"))
     if not entry.supported_method:
-        found.append("uses a compression method other than 'stored' or 'deflate'")
+        found.append(tr("uses a compression method other than 'stored' or 'deflate'"))
     if entry.size > limits.max_file_bytes:
         found.append(
-            f"unpacks to {entry.size} bytes; one file may have at most {limits.max_file_bytes}"
+            tr(
+                "unpacks to {size} bytes; one file may have at most {limit}",
+                size=entry.size,
+                limit=limits.max_file_bytes,
+            )
         )
     return found
 
@@ -214,9 +218,9 @@ def content_problem(path: str, head: bytes) -> str | None:
     if ext in FILE_KINDS:
         magic = _OLE_MAGIC if FILE_KINDS[ext].application == "outlook" else _ZIP_MAGIC
         if not head.startswith(magic):
-            return f"is not a valid .{ext} file (its content is of another type)"
+            return tr("is not a valid .{ext} file (its content is of another type)", ext=ext)
     elif ext in IMAGE_TYPES and not head.startswith(IMAGE_TYPES[ext]):
-        return f"is not a .{ext} image (its content is of another type)"
+        return tr("is not a .{ext} image (its content is of another type)", ext=ext)
     return None
 
 
@@ -232,5 +236,8 @@ def use_problem(expect: str, head: bytes) -> str | None:
     try:
         check_file_matches_kind(kind, head)
     except InvalidInput:
-        return f"is not a valid .{kind.extension} file; export it again from the office application"
+        return tr(
+            "is not a valid .{ext} file; export it again from the office application",
+            ext=kind.extension,
+        )
     return None
