@@ -71,3 +71,44 @@ def test_every_changed_attribute_has_a_label_in_both_languages() -> None:
         assert change_label("use_rights") == "Use rights"
         assert change_label("something_new") == "something_new"
     assert "titles" in CHANGE_LABELS
+
+
+def test_every_attribute_a_plan_may_name_has_a_label() -> None:
+    from docshelf.domain.packages import (
+        field_state,
+        group_state,
+        snippet_state,
+        template_state,
+        unit_state,
+    )
+
+    states = [
+        group_state(parent_id=None, titles={}, order=0),
+        template_state(
+            group_id=None,
+            kind="docx",
+            status="published",
+            active=True,
+            titles={},
+            descriptions={},
+            use_rights=(),
+            change_rights=(),
+            order=0,
+            files={"de": ("0" * 64, "a.docx")},
+        ),
+        snippet_state(
+            kind="shared",
+            title="t",
+            template_id=None,
+            read_rights=(),
+            write_rights=(),
+            body_sha256=None,
+            body_format="text",
+        ),
+        field_state(scope="unit", type="text", labels={}, order=0),
+        unit_state(parent_id=None, title="t", fields={}, assignable_by=None, order=0),
+    ]
+    names = {name for state in states for name in state}
+    with using("de"):
+        unlabelled = [n for n in sorted(names) if change_label(n) == n]
+    assert unlabelled == []
