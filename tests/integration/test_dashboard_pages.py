@@ -360,7 +360,7 @@ def test_template_page_lists_the_tags_and_the_ones_that_name_nothing(
     checks = _tags_cells(page)  # German unless the browser asks for another language
     assert checks["de"] == "2 unbekannte Tags: field:telefon, image:nope"
     assert checks["en"] == "Alle Tags benennen ein Feld, ein Bildfeld oder einen Textbaustein."
-    assert checks["fr"].startswith("Datei nicht lesbar: brief-fr.docx is damaged")
+    assert checks["fr"].startswith("Datei nicht lesbar: brief-fr.docx ist beschädigt")
     english = sys_dashboard.http.get(
         f"/dashboard/templates/{template['id']}", headers={"Accept-Language": "en"}
     )

@@ -12,6 +12,7 @@ from lxml import etree
 from docshelf.documents import wordml
 from docshelf.documents.model import DocumentError
 from docshelf.documents.wordml import w
+from docshelf.i18n import tr
 
 _CUSTOM_XML_PROPS = "application/vnd.openxmlformats-officedocument.customXmlProperties+xml"
 _DS = "http://schemas.openxmlformats.org/officeDocument/2006/customXml"
@@ -48,8 +49,13 @@ class Stores:
                 found = story.root.getroottree().xpath(xpath, namespaces=mappings)
             except etree.XPathError as exc:
                 raise DocumentError(
-                    f"{self.filename}: a data-bound control's XPath {xpath!r} is invalid "
-                    f"({exc}). Bind the control anew in Word."
+                    tr(
+                        "{filename}: a data-bound control's XPath {xpath!r} is invalid "
+                        "({exc}). Bind the control anew in Word.",
+                        filename=self.filename,
+                        xpath=xpath,
+                        exc=exc,
+                    )
                 ) from exc
             if isinstance(found, list) and found:
                 _set(found[0], value)

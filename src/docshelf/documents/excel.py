@@ -16,6 +16,7 @@ from openpyxl.styles import Alignment
 from openpyxl.utils.exceptions import InvalidFileException
 
 from docshelf.documents.model import DocumentError, FillData, Filled, Tag, TagKind
+from docshelf.i18n import tr
 
 PREFIX = "field."
 _MACROS = {".xlsm", ".xltm"}
@@ -28,8 +29,12 @@ def load(data: bytes, filename: str) -> Workbook:
         return load_workbook(io.BytesIO(data), keep_vba=suffix in _MACROS, keep_links=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError) as exc:
         raise DocumentError(
-            f"{filename} is not an Excel file docshelf can read ({exc}). Open it in Excel, "
-            "save it again and upload it anew."
+            tr(
+                "{filename} is not an Excel file docshelf can read ({exc}). Open it in "
+                "Excel, save it again and upload it anew.",
+                filename=filename,
+                exc=exc,
+            )
         ) from exc
 
 

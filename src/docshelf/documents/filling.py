@@ -15,6 +15,7 @@ from docshelf.documents.model import DocumentError, FillData, Filled, SnippetBod
 from docshelf.documents.scan import EXCEL_SUFFIXES, WORD_SUFFIXES, Control, suffix_of
 from docshelf.documents.scan import controls as controls_in
 from docshelf.documents.wordml import w
+from docshelf.i18n import tr
 
 _AS_DOCUMENT_SUFFIX = {".dotx": ".docx", ".dotm": ".docm"}
 
@@ -131,7 +132,7 @@ def _put_snippet(
         text = snippet.data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise DocumentError(
-            f"The snippet for {what} is not UTF-8 text. Save it again in docshelf."
+            tr("The snippet for {what} is not UTF-8 text. Save it again in docshelf.", what=what)
         ) from exc
     paragraphs = content.from_html(text) if snippet.format == "html" else content.from_text(text)
     controls.put_text(sdt, paragraphs)

@@ -13,6 +13,7 @@ from lxml import etree
 from docshelf.documents import controls
 from docshelf.documents.model import DocumentError
 from docshelf.documents.wordml import PIC, WP, A, R, w
+from docshelf.i18n import tr
 
 _EMU_PER_INCH = 914_400
 # A control without a picture to replace gets one this wide at most (5 cm).
@@ -24,8 +25,12 @@ def image_of(blob: bytes, what: str) -> Image:
         return Image.from_blob(blob)
     except Exception as exc:  # the image reader raises many kinds for a bad file
         raise DocumentError(
-            f"The picture for {what} is not an image docshelf can place ({type(exc).__name__})."
-            " Replace it with a PNG or JPEG file."
+            tr(
+                "The picture for {what} is not an image docshelf can place ({error}). "
+                "Replace it with a PNG or JPEG file.",
+                what=what,
+                error=type(exc).__name__,
+            )
         ) from exc
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from docshelf.domain.errors import InvalidInput
+from docshelf.i18n import N_
 
 # A template with more controls than this is refused rather than filled slowly.
 MAX_CONTROLS = 5_000
@@ -14,7 +15,7 @@ MAX_CONTROLS = 5_000
 
 class DocumentError(InvalidInput):
     code = "document"
-    default_title = "Document cannot be made"
+    default_title = N_("Document cannot be made")
 
 
 class TagKind(StrEnum):

@@ -11,6 +11,7 @@ from lxml import etree
 from docshelf.documents import excel, wordml
 from docshelf.documents.model import MAX_CONTROLS, DocumentError, Tag, parse_tag
 from docshelf.documents.wordml import w
+from docshelf.i18n import tr
 
 WORD_SUFFIXES = {".docx", ".docm", ".dotx", ".dotm"}
 EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xltx", ".xltm"}
@@ -35,8 +36,14 @@ def controls(roots: Iterable[etree._Element], filename: str) -> Iterator[Control
     sdts = [sdt for root in roots for sdt in root.iter(w("sdt"))]
     if len(sdts) > MAX_CONTROLS:
         raise DocumentError(
-            f"{filename} has {len(sdts)} content controls; docshelf fills at most "
-            f"{MAX_CONTROLS}. Remove the controls the template doesn't need or split it."
+            tr(
+                "{filename} has {sdts_count} content controls; docshelf fills at most "
+                "{limit}. Remove the controls the template doesn't need or "
+                "split it.",
+                filename=filename,
+                sdts_count=len(sdts),
+                limit=MAX_CONTROLS,
+            )
         )
     for sdt in sdts:
         raw = sdt.find(f"{w('sdtPr')}/{w('tag')}")

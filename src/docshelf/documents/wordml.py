@@ -15,6 +15,7 @@ from docx.package import Package
 from lxml import etree
 
 from docshelf.documents.model import DocumentError
+from docshelf.i18n import tr
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -57,8 +58,12 @@ def parse(blob: bytes, what: str) -> etree._Element:
 
 def damaged(what: str, exc: Exception) -> DocumentError:
     return DocumentError(
-        f"{what} is damaged and can't be read ({exc}). Open it in Word, save it again "
-        "and upload it anew."
+        tr(
+            "{what} is damaged and can't be read ({exc}). Open it in Word, save it "
+            "again and upload it anew.",
+            what=what,
+            exc=exc,
+        )
     )
 
 
@@ -87,8 +92,12 @@ def reading(filename: str) -> Iterator[None]:
         raise
     except (zipfile.BadZipFile, PackageNotFoundError, KeyError) as exc:
         raise DocumentError(
-            f"{filename} is not a Word file docshelf can read ({exc}). Open it in Word, "
-            "save it as a Word document or template and upload it anew."
+            tr(
+                "{filename} is not a Word file docshelf can read ({exc}). Open it in "
+                "Word, save it as a Word document or template and upload it anew.",
+                filename=filename,
+                exc=exc,
+            )
         ) from exc
     except etree.XMLSyntaxError as exc:
         raise damaged(filename, exc) from exc
@@ -102,14 +111,22 @@ def open_package(data: bytes, filename: str) -> tuple[Package, Part]:
             # python-docx's answer to a [Content_Types].xml or relationships part that is
             # not what OPC says (only around opening: elsewhere these would be our bugs).
             raise DocumentError(
-                f"{filename} is not a Word file docshelf can read ({exc}). Open it in Word, "
-                "save it as a Word document or template and upload it anew."
+                tr(
+                    "{filename} is not a Word file docshelf can read ({exc}). Open it in "
+                    "Word, save it as a Word document or template and upload it anew.",
+                    filename=filename,
+                    exc=exc,
+                )
             ) from exc
         main = package.main_document_part
     if main.content_type not in MAIN_TYPES:
         raise DocumentError(
-            f"{filename} is not a Word document or template (its main part is "
-            f"{main.content_type}). Check the file's name and kind."
+            tr(
+                "{filename} is not a Word document or template (its main part is "
+                "{content_type}). Check the file's name and kind.",
+                filename=filename,
+                content_type=main.content_type,
+            )
         )
     return package, main
 

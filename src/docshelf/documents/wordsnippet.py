@@ -14,6 +14,7 @@ from lxml import etree
 from docshelf.documents import wordml
 from docshelf.documents.model import DocumentError
 from docshelf.documents.wordml import R, w
+from docshelf.i18n import tr
 
 # Marks that point at parts of the snippet's own file (notes, comments) or whose ids could
 # clash with the template's: left out.
@@ -33,7 +34,9 @@ def body_of(data: bytes, what: str, part: Part, package: Package) -> list[etree.
     root = wordml.parse(main.blob, what)
     body = root.find(w("body"))
     if body is None:
-        raise DocumentError(f"{what} has no body. Save it again in Word and upload it anew.")
+        raise DocumentError(
+            tr("{what} has no body. Save it again in Word and upload it anew.", what=what)
+        )
     elements = [copy.deepcopy(el) for el in body if el.tag in {w("p"), w("tbl")}]
     for element in elements:
         for dropped in [el for el in element.iter() if el.tag in _DROPPED]:

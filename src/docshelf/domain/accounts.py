@@ -15,6 +15,8 @@ from functools import cached_property
 
 from docshelf.domain.errors import InvalidInput
 from docshelf.domain.ids import check_id
+from docshelf.domain.kinds import kind_label
+from docshelf.i18n import tr
 
 EVERYONE = "*"
 LOGIN_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,63}$"
@@ -37,7 +39,9 @@ def parse_roles(values: Iterable[str]) -> frozenset[Role]:
             roles.add(Role(name))
         except ValueError:
             known = ", ".join(r.value for r in Role)
-            raise InvalidInput(f"Unknown role {value!r}; known roles are {known}.") from None
+            raise InvalidInput(
+                tr("Unknown role {value!r}; known roles are {known}.", value=value, known=known)
+            ) from None
     return frozenset(roles)
 
 
@@ -45,8 +49,11 @@ def normalize_login(login: str) -> str:
     value = login.strip().lower()
     if not _LOGIN_RE.match(value):
         raise InvalidInput(
-            f"{login!r} is not a valid login: use 1-64 lower-case letters, digits, '.', '_' or '-',"
-            " starting with a letter or digit."
+            tr(
+                "{login!r} is not a valid login: use 1-64 lower-case letters, digits, "
+                "'.', '_' or '-', starting with a letter or digit.",
+                login=login,
+            )
         )
     return value
 
@@ -64,8 +71,10 @@ def check_principal(value: str) -> str:
         return value
     kind, sep, ident = value.partition(":")
     if not sep or kind not in ("user", "group"):
-        raise InvalidInput(f"{value!r} is not a principal; use '*', 'user:<id>' or 'group:<id>'.")
-    check_id(ident, f"{kind} id")
+        raise InvalidInput(
+            tr("{value!r} is not a principal; use '*', 'user:<id>' or 'group:<id>'.", value=value)
+        )
+    check_id(ident, tr("Id of the {kind}", kind=kind_label(kind)))
     return value
 
 

@@ -22,6 +22,8 @@ from enum import StrEnum
 from typing import Any
 
 from docshelf.domain.errors import InvalidInput
+from docshelf.domain.kinds import kind_label
+from docshelf.i18n import tr
 
 
 class Shape(StrEnum):
@@ -111,13 +113,29 @@ def split_path(kind: EditKind, path: str) -> tuple[str, str | None]:
     if shape is None:
         if attribute in CREATE_ONLY.get(kind, frozenset()) and not dot:
             return attribute, None
-        raise InvalidInput(f"A {kind.value} has no attribute {attribute!r} that can be edited.")
+        raise InvalidInput(
+            tr(
+                "A {value} has no attribute {attribute!r} that can be edited.",
+                value=kind_label(kind.value),
+                attribute=attribute,
+            )
+        )
     if shape is Shape.MAPPING and (not dot or not key):
-        raise InvalidInput(f"Name one entry of {attribute!r}, as in '{attribute}.<key>'.")
+        raise InvalidInput(
+            tr("Name one entry of {attribute!r}, as in '{attribute}.<key>'.", attribute=attribute)
+        )
     if shape is not Shape.MAPPING and dot:
-        raise InvalidInput(f"{attribute!r} of a {kind.value} has no entries.")
+        raise InvalidInput(
+            tr(
+                "{attribute!r} of a {value} has no entries.",
+                attribute=attribute,
+                value=kind_label(kind.value),
+            )
+        )
     if shape is Shape.SET:
-        raise InvalidInput(f"{attribute!r} is changed by additions and removals, not set.")
+        raise InvalidInput(
+            tr("{attribute!r} is changed by additions and removals, not set.", attribute=attribute)
+        )
     return attribute, (key if dot else None)
 
 
@@ -129,12 +147,24 @@ def check_edit(edit: Edit) -> None:
         created_only = CREATE_ONLY.get(edit.kind, frozenset())
         for path in edit.set:
             if path in created_only:
-                raise InvalidInput(f"{path!r} is set when the {edit.kind.value} is created.")
+                raise InvalidInput(
+                    tr(
+                        "{path!r} is set when the {kind} is created.",
+                        path=path,
+                        kind=kind_label(edit.kind.value),
+                    )
+                )
     for attribute in [*edit.add, *edit.remove]:
         if EDITABLE[edit.kind].get(attribute) is not Shape.SET:
-            raise InvalidInput(f"{attribute!r} of a {edit.kind.value} is not a set.")
+            raise InvalidInput(
+                tr(
+                    "{attribute!r} of a {kind} is not a set.",
+                    attribute=attribute,
+                    kind=kind_label(edit.kind.value),
+                )
+            )
     if edit.op is Op.DELETE and (edit.set or edit.add or edit.remove):
-        raise InvalidInput("A deletion carries no new values.")
+        raise InvalidInput(tr("A deletion carries no new values."))
 
 
 def _comparable(kind: EditKind, attribute: str, value: Any) -> Any:

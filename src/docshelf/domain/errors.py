@@ -6,6 +6,11 @@ and what to do about it. The server turns each class into an HTTP status and a
 problem+json body (``status`` and ``code``); the CLI and desktop app show
 ``title`` and ``message``.
 
+Both texts are for people, so they are in the language of the context that raises the
+error (one request's ``Accept-Language`` on the server, the user's language in the CLI
+and the desktop): an error is made where it happens, so its texts are translated there,
+at raise time, with ``tr()``. ``status`` and ``code`` are for programs and never change.
+
     DocshelfError
     ├── InvalidInput            422  the request or a value is malformed / out of range
     │   └── HashMismatch        422  uploaded bytes do not match the announced SHA-256

@@ -15,6 +15,7 @@ from enum import StrEnum
 
 from docshelf.domain.errors import InvalidInput
 from docshelf.domain.text import check_text
+from docshelf.i18n import tr
 
 FIELD_KEY_PATTERN = r"^[a-z][a-z0-9_]{0,39}$"
 _KEY_RE = re.compile(FIELD_KEY_PATTERN)
@@ -50,30 +51,42 @@ class FieldDef:
 def check_field_key(key: str) -> str:
     if not _KEY_RE.match(key):
         raise InvalidInput(
-            f"{key!r} is not a field key: start with a letter, then up to 39 lower-case letters,"
-            " digits or '_'."
+            tr(
+                "{key!r} is not a field key: start with a letter, then up to 39 "
+                "lower-case letters, digits or '_'.",
+                key=key,
+            )
         )
     return key
 
 
 def check_field_value(definition: FieldDef, value: str) -> str:
-    what = f"Field {definition.key!r}"
+    what = tr("Field {key!r}", key=definition.key)
     if definition.type is FieldType.MULTILINE:
         return check_text(value, what, max_length=2000, multiline=True)
     check_text(value, what, max_length=500)
     if value == "":
         return value
     checks = {
-        FieldType.EMAIL: (_EMAIL_RE, "an e-mail address such as name@example.com"),
-        FieldType.PHONE: (_PHONE_RE, "a phone number such as +41 44 123 45 67"),
-        FieldType.IMAGE: (_SHA256_RE, "the SHA-256 of an uploaded image (64 hex digits)"),
+        FieldType.EMAIL: (_EMAIL_RE, tr("an e-mail address such as name@example.com")),
+        FieldType.PHONE: (_PHONE_RE, tr("a phone number such as +41 44 123 45 67")),
+        FieldType.IMAGE: (_SHA256_RE, tr("the SHA-256 of an uploaded image (64 hex digits)")),
     }
     if definition.type in checks:
         pattern, expected = checks[definition.type]
         if not pattern.match(value):
-            raise InvalidInput(f"{what} must be {expected}, not {value!r}.")
+            raise InvalidInput(
+                tr(
+                    "{what} must be {expected}, not {value!r}.",
+                    what=what,
+                    expected=expected,
+                    value=value,
+                )
+            )
     if definition.type is FieldType.URL and not _URL_RE.match(value):
-        raise InvalidInput(f"{what} must be a web address such as https://www.example.com.")
+        raise InvalidInput(
+            tr("{what} must be a web address such as https://www.example.com.", what=what)
+        )
     return value
 
 
@@ -85,8 +98,13 @@ def check_field_values(
     for key, value in values.items():
         definition = definitions.get(key)
         if definition is None or (scope is not None and definition.scope is not scope):
-            where = f"{scope.value} " if scope else ""
-            raise InvalidInput(f"There is no {where}field {key!r}; define it first.")
+            if scope is FieldScope.UNIT:
+                message = tr("There is no unit field {key!r}; define it first.", key=key)
+            elif scope is FieldScope.USER:
+                message = tr("There is no user field {key!r}; define it first.", key=key)
+            else:
+                message = tr("There is no field {key!r}; define it first.", key=key)
+            raise InvalidInput(message)
         checked[key] = check_field_value(definition, value)
     return checked
 

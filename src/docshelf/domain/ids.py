@@ -12,6 +12,7 @@ import re
 import secrets
 
 from docshelf.domain.errors import InvalidInput
+from docshelf.i18n import tr
 
 ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 _ID_RE = re.compile(ID_PATTERN)
@@ -21,9 +22,15 @@ def new_id() -> str:
     return secrets.token_hex(8)
 
 
-def check_id(value: str, what: str = "id") -> str:
+def check_id(value: str, what: str | None = None) -> str:
+    """``what`` names the id for the reader, in the context's language."""
+    what = what or tr("Id")
     if not _ID_RE.match(value):
         raise InvalidInput(
-            f"{what} {value!r} is not a valid id: use 1-64 letters, digits, '-' or '_'."
+            tr(
+                "{what} {value!r} is not a valid id: use 1-64 letters, digits, '-' or '_'.",
+                what=what,
+                value=value,
+            )
         )
     return value

@@ -14,6 +14,7 @@ import re
 from typing import Any
 
 from docshelf.domain.errors import InvalidInput
+from docshelf.i18n import N_, tr
 
 MAX_DEPTH = 64
 
@@ -29,7 +30,7 @@ class NestedTooDeep(InvalidInput):
     """JSON nested deeper than the limit. Also a ValueError, as a JSONDecodeError is: code
     that treats unreadable JSON as damaged treats this alike."""
 
-    default_title = "Nested too deeply"
+    default_title = N_("Nested too deeply")
 
 
 def nesting_depth(text: str | bytes, limit: int = MAX_DEPTH) -> int:
@@ -62,8 +63,13 @@ def check_depth(text: str | bytes, what: str, *, limit: int = MAX_DEPTH) -> None
     # counted at C speed without the scan.
     if opening > limit and nesting_depth(text, limit) > limit:
         raise NestedTooDeep(
-            f"{what} is nested deeper than {limit} levels of arrays and objects, more than"
-            " any docshelf data; it is damaged or was not made for docshelf."
+            tr(
+                "{what} is nested deeper than {limit} levels of arrays and objects, "
+                "more than any docshelf data; it is damaged or was not made for "
+                "docshelf.",
+                what=what,
+                limit=limit,
+            )
         )
 
 

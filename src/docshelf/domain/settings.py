@@ -13,6 +13,7 @@ from typing import Any
 
 from docshelf.domain.errors import InvalidInput
 from docshelf.domain.text import check_language
+from docshelf.i18n import tr
 
 MINUTE_MS = 60_000
 
@@ -41,26 +42,46 @@ class SettingSpec:
                 number = int(text.strip().replace("_", ""))
             except ValueError:
                 raise InvalidInput(
-                    f"{self.key} takes a whole number of milliseconds, not {text!r}."
+                    tr(
+                        "{key} takes a whole number of milliseconds, not {text!r}.",
+                        key=self.key,
+                        text=text,
+                    )
                 ) from None
             # Outside the try: InvalidInput is a ValueError and its range message must survive.
             return self.validate(number)
         if self.kind == "boolean":
             word = text.strip().lower()
             if word not in _BOOLEAN_WORDS:
-                raise InvalidInput(f"{self.key} takes true or false, not {text!r}.")
+                raise InvalidInput(
+                    tr("{key} takes true or false, not {text!r}.", key=self.key, text=text)
+                )
             return _BOOLEAN_WORDS[word]
         return self.validate([part.strip() for part in text.split(",") if part.strip()])
 
 
 def _check_duration(spec: SettingSpec, value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidInput(f"{spec.key} takes a whole number of milliseconds, not {value!r}.")
+        raise InvalidInput(
+            tr(
+                "{key} takes a whole number of milliseconds, not {value!r}.",
+                key=spec.key,
+                value=value,
+            )
+        )
     lo, hi = spec.minimum or 0, spec.maximum or 0
     if not lo <= value <= hi:
         raise InvalidInput(
-            f"{spec.key} must lie between {lo} ms ({lo / MINUTE_MS:g} min) and {hi} ms"
-            f" ({hi / MINUTE_MS:g} min); {value} is outside."
+            tr(
+                "{key} must lie between {lo} ms ({lo_minutes:g} min) and {hi} ms "
+                "({hi_minutes:g} min); {value} is outside.",
+                key=spec.key,
+                lo=lo,
+                lo_minutes=lo / MINUTE_MS,
+                hi=hi,
+                hi_minutes=hi / MINUTE_MS,
+                value=value,
+            )
         )
     return value
 
@@ -79,16 +100,20 @@ _BOOLEAN_WORDS = {
 
 def _check_boolean(spec: SettingSpec, value: Any) -> bool:
     if not isinstance(value, bool):
-        raise InvalidInput(f"{spec.key} takes true or false, not {value!r}.")
+        raise InvalidInput(
+            tr("{key} takes true or false, not {value!r}.", key=spec.key, value=value)
+        )
     return value
 
 
 def _check_languages(spec: SettingSpec, value: Any) -> list[str]:
     if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
-        raise InvalidInput(f"{spec.key} takes a non-empty list of language codes such as de,en.")
+        raise InvalidInput(
+            tr("{key} takes a non-empty list of language codes such as de,en.", key=spec.key)
+        )
     codes = [check_language(v) for v in value]
     if len(set(codes)) != len(codes):
-        raise InvalidInput(f"{spec.key} names a language twice.")
+        raise InvalidInput(tr("{key} names a language twice.", key=spec.key))
     return codes
 
 
@@ -152,7 +177,9 @@ def spec_for(key: str) -> SettingSpec:
     spec = SETTINGS.get(key)
     if spec is None:
         known = ", ".join(SETTINGS)
-        raise InvalidInput(f"There is no setting {key!r}; known settings are {known}.")
+        raise InvalidInput(
+            tr("There is no setting {key!r}; known settings are {known}.", key=key, known=known)
+        )
     return spec
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from docshelf.domain.errors import InvalidInput
+from docshelf.i18n import tr
 
 
 class SnippetKind(StrEnum):
@@ -36,8 +37,8 @@ class Snippet:
 def check_snippet_shape(kind: SnippetKind, owner_id: str | None, template_id: str | None) -> None:
     """Each kind needs its anchor: personal an owner, template a template."""
     if kind is SnippetKind.PERSONAL and owner_id is None:
-        raise InvalidInput("A personal snippet needs an owner.")
+        raise InvalidInput(tr("A personal snippet needs an owner."))
     if kind is SnippetKind.TEMPLATE and template_id is None:
-        raise InvalidInput("A template snippet needs the template it belongs to.")
+        raise InvalidInput(tr("A template snippet needs the template it belongs to."))
     if kind is not SnippetKind.TEMPLATE and template_id is not None:
-        raise InvalidInput("Only template snippets belong to a template.")
+        raise InvalidInput(tr("Only template snippets belong to a template."))

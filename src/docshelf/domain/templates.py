@@ -8,6 +8,7 @@ from enum import StrEnum
 
 from docshelf.domain.accounts import EVERYONE
 from docshelf.domain.errors import InvalidInput
+from docshelf.i18n import tr
 
 
 class PublicationStatus(StrEnum):
@@ -21,7 +22,13 @@ def parse_status(value: str) -> PublicationStatus:
         return PublicationStatus(value.strip().lower().replace("-", "_"))
     except ValueError:
         known = ", ".join(s.value for s in PublicationStatus)
-        raise InvalidInput(f"Unknown publication status {value!r}; use one of {known}.") from None
+        raise InvalidInput(
+            tr(
+                "Unknown publication status {value!r}; use one of {known}.",
+                value=value,
+                known=known,
+            )
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -57,7 +64,9 @@ def parse_kind(value: str) -> FileKind:
     kind = FILE_KINDS.get(value.strip().lower().lstrip("."))
     if kind is None:
         known = ", ".join(sorted(FILE_KINDS))
-        raise InvalidInput(f"Unknown template type {value!r}; use one of {known}.")
+        raise InvalidInput(
+            tr("Unknown template type {value!r}; use one of {known}.", value=value, known=known)
+        )
     return kind
 
 
@@ -66,8 +75,11 @@ def check_file_matches_kind(kind: FileKind, head: bytes) -> None:
     magic = _OLE_MAGIC if kind.application == "outlook" else _ZIP_MAGIC
     if not head.startswith(magic):
         raise InvalidInput(
-            f"The file is not a valid .{kind.extension} file; export it again from the office"
-            " application and upload that."
+            tr(
+                "The file is not a valid .{extension} file; export it again from the "
+                "office application and upload that.",
+                extension=kind.extension,
+            )
         )
 
 
@@ -76,7 +88,7 @@ def check_filename(name: str) -> str:
     clean = name.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
     unusable = not clean.strip() or clean in (".", "..") or len(clean) > 200
     if unusable or any(ord(c) < 32 or 0x7F <= ord(c) <= 0x9F for c in clean):
-        raise InvalidInput(f"{name!r} is not a usable file name.")
+        raise InvalidInput(tr("{name!r} is not a usable file name.", name=name))
     return clean
 
 

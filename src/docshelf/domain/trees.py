@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from docshelf.domain.errors import InvalidInput
+from docshelf.domain.kinds import kind_label
+from docshelf.i18n import tr
 
 
 def chain_to_root(node: str, parents: Mapping[str, str | None]) -> list[str]:
@@ -13,7 +15,7 @@ def chain_to_root(node: str, parents: Mapping[str, str | None]) -> list[str]:
     current: str | None = node
     while current is not None:
         if current in chain:
-            raise InvalidInput(f"The tree has a loop at {current!r}.")
+            raise InvalidInput(tr("The tree has a loop at {current!r}.", current=current))
         chain.append(current)
         current = parents.get(current)
     return chain
@@ -33,8 +35,11 @@ def check_move(
 ) -> None:
     if would_create_cycle(node, new_parent, parents):
         raise InvalidInput(
-            f"A {what} cannot be moved below itself or below one of its own children;"
-            " choose another parent."
+            tr(
+                "A {what} cannot be moved below itself or below one of its own "
+                "children; choose another parent.",
+                what=kind_label(what),
+            )
         )
 
 

@@ -201,6 +201,7 @@ def english_leftovers(text: str) -> list[str]:
 @cache
 def _english_patterns() -> list[tuple[str, re.Pattern[str]]]:
     patterns: list[tuple[str, re.Pattern[str]]] = []
+    seen: set[str] = set()  # a text several areas use (an error title) is listed once
     for area in AREA_NAMES:
         for message in _load("de", area):
             if not message.id:
@@ -210,6 +211,9 @@ def _english_patterns() -> list[tuple[str, re.Pattern[str]]]:
             for source, target in zip(sources, targets or (), strict=False):
                 if not target or source == target or len(_FIELD.sub("", source).strip()) < 3:
                     continue
+                if source in seen:
+                    continue
+                seen.add(source)
                 parts = _FIELD.split(source)
                 # split() keeps the field names at odd positions: replace them with ".+?".
                 literal = [re.escape(p) if i % 2 == 0 else ".+?" for i, p in enumerate(parts)]

@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass
 
 from docshelf.domain.errors import InvalidInput
 from docshelf.domain.json_text import NestedTooDeep, parse_json
+from docshelf.i18n import tr
 
 KINDS: tuple[str, ...] = (
     # Parents before children: a record only ever refers to kinds listed before it
@@ -67,7 +68,9 @@ class Cursor:
             if isinstance(exc, InvalidInput) and not isinstance(exc, NestedTooDeep):
                 raise
             raise InvalidInput(
-                "The sync cursor is damaged; the client should start a full synchronisation."
+                tr(
+                    "The sync cursor is damaged; the client should start a full synchronisation.",
+                )
             ) from None
 
 
@@ -82,4 +85,4 @@ def _check(cursor: Cursor) -> None:
         cursor.reset_to is None or (isinstance(cursor.reset_to, int) and cursor.reset_to >= 0),
     )
     if not all(fields):
-        raise InvalidInput("The sync cursor is damaged; start a full synchronisation.")
+        raise InvalidInput(tr("The sync cursor is damaged; start a full synchronisation."))

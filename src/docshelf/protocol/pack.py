@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pydantic import Field
 
 from docshelf.domain.errors import InvalidInput
+from docshelf.i18n import tr
 from docshelf.protocol.auth import Strict
 from docshelf.protocol.types import Sha256
 
@@ -56,7 +57,7 @@ def read_frames(stream: Iterable[bytes]) -> Iterator[Frame]:
     while (line := reader.line()) is not None:
         match = _HEADER.fullmatch(line)
         if match is None:
-            raise malformed(f"header {line[:80]!r}")
+            raise malformed(tr("header {value!r}", value=line[:80]))
         sha = match[1].decode("ascii")
         if match[2] == NOT_SERVED:
             yield Frame(sha, None, iter(()))
@@ -86,10 +87,10 @@ class _Reader:
         """The next header line with its newline, or None at the end of the answer."""
         while (end := self._buffer.find(b"\n", 0, _MAX_HEADER)) < 0:
             if len(self._buffer) >= _MAX_HEADER:
-                raise malformed(f"header {self._buffer[:80]!r}")
+                raise malformed(tr("header {value!r}", value=self._buffer[:80]))
             if not self._more():
                 if self._buffer:
-                    raise malformed("an answer that ends inside a header")
+                    raise malformed(tr("an answer that ends inside a header"))
                 return None
         line, self._buffer = self._buffer[: end + 1], self._buffer[end + 1 :]
         return line
@@ -98,7 +99,9 @@ class _Reader:
         left = size
         while left:
             if not self._buffer and not self._more():
-                raise malformed(f"an answer that ends {left} bytes before a file's end")
+                raise malformed(
+                    tr("an answer that ends {left} bytes before a file's end", left=left)
+                )
             piece, self._buffer = self._buffer[:left], self._buffer[left:]
             left -= len(piece)
             yield piece
@@ -107,7 +110,10 @@ class _Reader:
 def malformed(what: str) -> InvalidInput:
     """The error for an answer that doesn't follow the format."""
     return InvalidInput(
-        f"The server's answer with several files was malformed ({what}); sync again. If"
-        " this repeats, update docshelf or tell your administrator.",
+        tr(
+            "The server's answer with several files was malformed ({what}); sync "
+            "again. If this repeats, update docshelf or tell your administrator.",
+            what=what,
+        ),
         title="Malformed answer",
     )

@@ -15,14 +15,15 @@ from docshelf.domain.accounts import LOGIN_PATTERN, check_principal
 from docshelf.domain.fields import FIELD_KEY_PATTERN
 from docshelf.domain.ids import ID_PATTERN
 from docshelf.domain.text import LANGUAGE_PATTERN, check_text
+from docshelf.i18n import tr
 
 
 def _single_line(value: str) -> str:
-    return check_text(value, "Text", max_length=10_000)
+    return check_text(value, tr("Text"), max_length=10_000)
 
 
 def _multi_line(value: str) -> str:
-    return check_text(value, "Text", max_length=100_000, multiline=True)
+    return check_text(value, tr("Text"), max_length=100_000, multiline=True)
 
 
 def _principal(value: str) -> str:

@@ -20,10 +20,11 @@ from docshelf.protocol import API_PREFIX
 from docshelf.protocol.problems import PROBLEM_MEDIA_TYPE, Problem
 from docshelf.protocol.sync import ChangesPage
 from docshelf.server import dashboard, processes
-from docshelf.server.api import errors
+from docshelf.server.api import docs, errors
 from docshelf.server.api.admission import HeavyRequestLimit
 from docshelf.server.api.body_pace import BodyPace
 from docshelf.server.api.json_depth import JsonDepth
+from docshelf.server.api.language import RequestLanguage
 from docshelf.server.api.middleware import BodyLimit, RequestLog
 from docshelf.server.api.quick_blob import QuickBlob
 from docshelf.server.api.quick_poll import QuickPoll
@@ -43,6 +44,7 @@ from docshelf.server.api.routes import (
 )
 from docshelf.server.api.routes import settings as settings_routes
 from docshelf.server.config import ServerSettings
+from docshelf.server.dashboard.session import LANGUAGE_COOKIE as DASHBOARD_LANGUAGE_COOKIE
 from docshelf.server.db.models import utcnow
 from docshelf.server.hints.source import PgListener, check_counter, read_counter
 from docshelf.server.maintenance import (
@@ -113,7 +115,7 @@ def create_app(settings: ServerSettings, state: ServerState | None = None) -> Fa
         version=docshelf.__version__,
         description="Keeps document templates, snippets, profiles and units in sync.",
         openapi_url=f"{API_PREFIX}/openapi.json",
-        docs_url=f"{API_PREFIX}/docs",
+        docs_url=None,  # served from the package, see api/docs.py
         redoc_url=None,
         lifespan=lifespan,
         generate_unique_id_function=_operation_id,
@@ -141,6 +143,7 @@ def create_app(settings: ServerSettings, state: ServerState | None = None) -> Fa
     for module in api_modules:
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(health.router)  # /healthz and /readyz, outside the API prefix
+    docs.install(app, API_PREFIX)
     dashboard.install(app)
     access = MetricsAccess.configure(settings.metrics_token, settings.metrics_networks)
     app.add_api_route(
@@ -195,6 +198,12 @@ def create_app(settings: ServerSettings, state: ServerState | None = None) -> Fa
     # Polls that find nothing new, before routing; see api/quick_poll.py.
     app.add_middleware(
         QuickPoll, answer=partial(_quick_poll, state), in_thread=state.db.dialect != "sqlite"
+    )
+    # Around everything that may answer: each answer speaks the request's language.
+    app.add_middleware(
+        RequestLanguage,
+        dashboard_prefix=dashboard.PATH,
+        dashboard_cookie=DASHBOARD_LANGUAGE_COOKIE,
     )
     app.add_middleware(RequestLog, metrics=metrics)
     return app

@@ -25,6 +25,7 @@ from docshelf.domain.packages.archive import (
     member_name_problem,
     use_problem,
 )
+from docshelf.domain.packages.changes import CHANGE_LABELS, change_label, change_labels
 from docshelf.domain.packages.compare import (
     FIXED_ATTRIBUTES,
     Action,
@@ -75,6 +76,7 @@ from docshelf.domain.packages.problems import (
 )
 
 __all__ = [
+    "CHANGE_LABELS",
     "FIXED_ATTRIBUTES",
     "FORMAT",
     "FORMAT_VERSION",
@@ -104,6 +106,8 @@ __all__ = [
     "TemplateFileEntry",
     "UnitEntry",
     "as_template",
+    "change_label",
+    "change_labels",
     "check_entries",
     "check_format",
     "compare",

@@ -11,6 +11,7 @@ from docshelf.domain.errors import InvalidInput
 from docshelf.domain.packages.problems import MANIFEST_NAME, Problems, package_invalid
 from docshelf.domain.snippets import SnippetFormat
 from docshelf.domain.templates import FILE_KINDS, check_file_matches_kind
+from docshelf.i18n import tr
 
 MiB = 1024 * 1024
 
@@ -54,20 +55,20 @@ def member_name_problem(name: str) -> str | None:
     Nothing here is unpacked to a path built from a name, but a name that would escape the
     folder someone unpacks the archive into marks a crafted or broken package."""
     if not name or name == "/":
-        return "has an empty name"
+        return tr("has an empty name")
     if "\\" in name:
-        return "contains a backslash; use '/' between folders"
+        return tr("contains a backslash; use '/' between folders")
     if name.startswith("/") or _DRIVE_RE.match(name):
-        return "is an absolute path; names must be relative to the archive"
+        return tr("is an absolute path; names must be relative to the archive")
     parts = name.removesuffix("/").split("/")
     if ".." in parts:
-        return "escapes the archive ('..' in the path)"
+        return tr("escapes the archive ('..' in the path)")
     if any(part in ("", ".") for part in parts):
-        return "has an empty or '.' part"
+        return tr("has an empty or '.' part")
     if _NAME_CONTROL_RE.search(name):
-        return "contains control characters"
+        return tr("contains control characters")
     if len(name) > MAX_NAME_LENGTH:
-        return f"is longer than {MAX_NAME_LENGTH} characters"
+        return tr("is longer than {limit} characters", limit=MAX_NAME_LENGTH)
     return None
 
 
@@ -77,7 +78,11 @@ def check_entries(entries: Sequence[ArchiveEntry], limits: PackageLimits) -> Non
     if len(entries) > limits.max_entries:
         problems.add(
             "archive",
-            f"holds {len(entries)} entries; a package may hold at most {limits.max_entries}",
+            tr(
+                "holds {entries_count} entries; a package may hold at most {max_entries}",
+                entries_count=len(entries),
+                max_entries=limits.max_entries,
+            ),
         )
         problems.raise_if_any()
     seen: set[str] = set()
@@ -86,17 +91,20 @@ def check_entries(entries: Sequence[ArchiveEntry], limits: PackageLimits) -> Non
         for problem in _entry_problems(entry, limits):
             problems.add(where, problem)
         if entry.name in seen:
-            problems.add(where, "appears twice in the archive")
+            problems.add(where, tr("appears twice in the archive"))
         seen.add(entry.name)
     declared = sum(max(entry.size, 0) for entry in entries)
     if declared > limits.max_total_bytes:
         problems.add(
             "archive",
-            f"unpacks to {declared} bytes; a package may unpack to at most"
-            f" {limits.max_total_bytes}",
+            tr(
+                "unpacks to {declared} bytes; a package may unpack to at most {max_total_bytes}",
+                declared=declared,
+                max_total_bytes=limits.max_total_bytes,
+            ),
         )
     if MANIFEST_NAME not in seen:
-        problems.add("archive", f"has no {MANIFEST_NAME} at its top level")
+        problems.add("archive", tr("has no {manifest} at its top level", manifest=MANIFEST_NAME))
     problems.raise_if_any()
 
 
@@ -106,14 +114,18 @@ def _entry_problems(entry: ArchiveEntry, limits: PackageLimits) -> list[str]:
     if problem is not None:
         found.append(problem)
     if entry.is_symlink:
-        found.append("is a symbolic link; packages hold plain files only")
+        found.append(tr("is a symbolic link; packages hold plain files only"))
     if entry.encrypted:
-        found.append("is encrypted; packages must not be encrypted")
+        found.append(tr("is encrypted; packages must not be encrypted"))
     if not entry.supported_method:
-        found.append("uses a compression method other than 'stored' or 'deflate'")
+        found.append(tr("uses a compression method other than 'stored' or 'deflate'"))
     if entry.size > limits.max_file_bytes:
         found.append(
-            f"unpacks to {entry.size} bytes; one file may have at most {limits.max_file_bytes}"
+            tr(
+                "unpacks to {size} bytes; one file may have at most {limit}",
+                size=entry.size,
+                limit=limits.max_file_bytes,
+            )
         )
     return found
 
@@ -144,16 +156,27 @@ class MemberBudget:
         limits = self._budget.limits
         where = f"archive member {self._name!r}"
         if self.size > self._limit:
-            raise package_invalid([f"{where}: unpacks to more than {self._limit} bytes"])
+            raise package_invalid(
+                [tr("{where}: unpacks to more than {limit} bytes", where=where, limit=self._limit)]
+            )
         if self._budget.total > limits.max_total_bytes:
             raise package_invalid(
-                [f"archive: unpacks to more than {limits.max_total_bytes} bytes in all"]
+                [
+                    tr(
+                        "archive: unpacks to more than {max_total_bytes} bytes in all",
+                        max_total_bytes=limits.max_total_bytes,
+                    )
+                ]
             )
         if self.size > limits.ratio_grace_bytes and self.size > limits.max_ratio * self._compressed:
             raise package_invalid(
                 [
-                    f"{where}: is compressed more than {limits.max_ratio}:1, which only zip bombs"
-                    " do; refused"
+                    tr(
+                        "{where}: is compressed more than {max_ratio}:1, which only zip bombs "
+                        "do; refused",
+                        where=where,
+                        max_ratio=limits.max_ratio,
+                    )
                 ]
             )
 
@@ -195,9 +218,9 @@ def content_problem(path: str, head: bytes) -> str | None:
     if ext in FILE_KINDS:
         magic = _OLE_MAGIC if FILE_KINDS[ext].application == "outlook" else _ZIP_MAGIC
         if not head.startswith(magic):
-            return f"is not a valid .{ext} file (its content is of another type)"
+            return tr("is not a valid .{ext} file (its content is of another type)", ext=ext)
     elif ext in IMAGE_TYPES and not head.startswith(IMAGE_TYPES[ext]):
-        return f"is not a .{ext} image (its content is of another type)"
+        return tr("is not a .{ext} image (its content is of another type)", ext=ext)
     return None
 
 
@@ -213,5 +236,8 @@ def use_problem(expect: str, head: bytes) -> str | None:
     try:
         check_file_matches_kind(kind, head)
     except InvalidInput:
-        return f"is not a valid .{kind.extension} file; export it again from the office application"
+        return tr(
+            "is not a valid .{ext} file; export it again from the office application",
+            ext=kind.extension,
+        )
     return None

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 from docshelf.domain.accounts import check_principals
 from docshelf.domain.fields import FieldScope, FieldType, check_field_key
 from docshelf.domain.ids import check_id
+from docshelf.domain.kinds import kind_label
 from docshelf.domain.packages.archive import member_name_problem
 from docshelf.domain.packages.problems import (
     FORMAT,
@@ -31,6 +32,7 @@ from docshelf.domain.templates import (
     parse_status,
 )
 from docshelf.domain.text import check_language, check_text, check_title
+from docshelf.i18n import tr
 
 
 @dataclass(frozen=True)
@@ -162,24 +164,42 @@ class Manifest:
 def check_format(data: object) -> None:
     """Before anything else: is this a docshelf package of a version this server reads?"""
     if not isinstance(data, dict):
-        raise package_invalid([f"{MANIFEST_NAME}: must hold a JSON object"])
+        raise package_invalid([tr("{manifest}: must hold a JSON object", manifest=MANIFEST_NAME)])
     if data.get("format") != FORMAT:
         raise package_invalid(
             [
-                f'{MANIFEST_NAME}: this is not a docshelf package ("format" must be'
-                f" {FORMAT!r}, not {data.get('format')!r})"
+                tr(
+                    '{manifest}: this is not a docshelf package ("format" must be '
+                    "{format_name!r}, not {value!r})",
+                    manifest=MANIFEST_NAME,
+                    format_name=FORMAT,
+                    value=data.get("format"),
+                )
             ]
         )
     version = data.get("format_version")
     if isinstance(version, bool) or not isinstance(version, int):
-        raise package_invalid([f"{MANIFEST_NAME}: format_version must be a whole number"])
+        raise package_invalid(
+            [
+                tr(
+                    "{manifest}: format_version must be a whole number",
+                    manifest=MANIFEST_NAME,
+                )
+            ]
+        )
     if version != FORMAT_VERSION:
         newer = " Update docshelf on this server, or" if version > FORMAT_VERSION else ""
         raise package_invalid(
             [
-                f"{MANIFEST_NAME}: format_version {version} is not supported; this server reads"
-                f" version {FORMAT_VERSION}.{newer} export the package again with this version"
-                " of docshelf"
+                tr(
+                    "{manifest}: format_version {version} is not supported; this "
+                    "server reads version {supported}.{newer} export the package "
+                    "again with this version of docshelf",
+                    manifest=MANIFEST_NAME,
+                    version=version,
+                    supported=FORMAT_VERSION,
+                    newer=newer,
+                )
             ]
         )
 
@@ -199,7 +219,10 @@ class _Reader:
         if value is None:
             return None
         if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
-            self.p.add(f"{where}.{key}" if where else key, f"must be of type {kind.__name__}")
+            self.p.add(
+                f"{where}.{key}" if where else key,
+                tr("must be of type {error}", error=kind.__name__),
+            )
             return None
         return value
 
@@ -210,7 +233,7 @@ class _Reader:
             if isinstance(item, dict):
                 good.append(item)
             else:
-                self.p.add(f"{key}[{i}]", "must be an object")
+                self.p.add(f"{key}[{i}]", tr("must be an object"))
                 good.append({})
         return good
 
@@ -220,7 +243,7 @@ class _Reader:
     def required_text(self, node: Mapping[str, Any], key: str, where: str) -> str:
         value = self.text(node, key, where)
         if value is None:
-            self.p.add(f"{where}.{key}", "is missing")
+            self.p.add(f"{where}.{key}", tr("is missing"))
             return ""
         return value
 
@@ -233,7 +256,7 @@ class _Reader:
     def order(self, node: Mapping[str, Any], where: str) -> int:
         value = self._get(node, "order", where, int) or 0
         if not -1_000_000 <= value <= 1_000_000:
-            self.p.add(f"{where}.order", "must lie between -1000000 and 1000000")
+            self.p.add(f"{where}.order", tr("must lie between -1000000 and 1000000"))
             return 0
         return value
 
@@ -242,20 +265,20 @@ class _Reader:
     ) -> dict[str, str]:
         raw = self._get(node, key, where, dict) or {}
         if required and not raw:
-            self.p.add(f"{where}.{key}", "give a text in at least one language")
+            self.p.add(f"{where}.{key}", tr("give a text in at least one language"))
         checked: dict[str, str] = {}
         for lang, value in raw.items():
             at = f"{where}.{key}.{lang}"
             if self.p.check(at, check_language, lang) is None:
                 continue
             if not isinstance(value, str):
-                self.p.add(at, "must be a string")
+                self.p.add(at, tr("must be a string"))
             elif title:
                 text = self.p.check(at, check_title, value)
                 if text is not None:
                     checked[lang] = text
             else:
-                what = "Description"
+                what = tr("Description")
                 text = self.p.check(at, check_text, value, what, max_length=5000, multiline=True)
                 if text is not None:
                     checked[lang] = text
@@ -268,24 +291,24 @@ class _Reader:
         if raw is None:
             return tuple(default)
         if not isinstance(raw, list) or not all(isinstance(v, str) for v in raw):
-            self.p.add(f"{where}.{key}", "must be a list of principals")
+            self.p.add(f"{where}.{key}", tr("must be a list of principals"))
             return ()
         return self.p.check(f"{where}.{key}", check_principals, raw) or ()
 
     def file(self, node: object, where: str) -> PackageFile | None:
         if not isinstance(node, dict):
-            self.p.add(where, "must be an object with path and sha256")
+            self.p.add(where, tr("must be an object with path and sha256"))
             return None
         path = self.required_text(node, "path", where)
         sha = self.required_text(node, "sha256", where)
         size = self._get(node, "size", where, int)
         problem = member_name_problem(path) if path else None
         if problem is not None:
-            self.p.add(f"{where}.path", f"{path!r} {problem}")
+            self.p.add(f"{where}.path", tr("{path!r} {problem}", path=path, problem=problem))
         if sha and not _SHA256_RE.match(sha):
-            self.p.add(f"{where}.sha256", "must be 64 lower-case hex digits")
+            self.p.add(f"{where}.sha256", tr("must be 64 lower-case hex digits"))
         if size is not None and size < 0:
-            self.p.add(f"{where}.size", "must not be negative")
+            self.p.add(f"{where}.size", tr("must not be negative"))
         return PackageFile(path, sha, size)
 
 
@@ -352,7 +375,7 @@ def _template(read: _Reader, node: Mapping[str, Any], i: int) -> TemplateEntry:
         file = read.file(ref, at)
         name = ref.get("filename") if isinstance(ref, dict) else None
         if not isinstance(name, str) or not name:
-            read.p.add(f"{at}.filename", "is missing")
+            read.p.add(f"{at}.filename", tr("is missing"))
             continue
         clean = read.p.check(f"{at}.filename", check_filename, name)
         if file is not None and clean is not None and kind is not None:
@@ -378,20 +401,22 @@ def _snippet(read: _Reader, node: Mapping[str, Any], i: int) -> SnippetEntry:
     template_id = read.id(node, "template_id", where, required=False)
     if kind == SnippetKind.PERSONAL:
         read.p.add(
-            f"{where}.kind", "personal snippets belong to one person; packages can't hold them"
+            f"{where}.kind", tr("personal snippets belong to one person; packages can't hold them")
         )
     elif kind == SnippetKind.TEMPLATE and template_id is None:
-        read.p.add(f"{where}.template_id", "a template snippet needs the template it belongs to")
+        read.p.add(
+            f"{where}.template_id", tr("a template snippet needs the template it belongs to")
+        )
     elif kind == SnippetKind.SHARED and node.get("template_id") is not None:
-        read.p.add(f"{where}.template_id", "only template snippets belong to a template")
+        read.p.add(f"{where}.template_id", tr("only template snippets belong to a template"))
     elif kind not in (SnippetKind.SHARED, SnippetKind.TEMPLATE):
-        read.p.add(f"{where}.kind", "must be 'shared' or 'template'")
+        read.p.add(f"{where}.kind", tr("must be 'shared' or 'template'"))
     rights_given = node.get("read_rights") or node.get("write_rights")
     if kind == SnippetKind.TEMPLATE and rights_given:
-        read.p.add(where, "template snippets follow their template's rights; give none")
+        read.p.add(where, tr("template snippets follow their template's rights; give none"))
     body_format = read.text(node, "body_format", where) or SnippetFormat.TEXT.value
     if body_format not in {f.value for f in SnippetFormat}:
-        read.p.add(f"{where}.body_format", "must be 'text', 'html' or 'docx'")
+        read.p.add(f"{where}.body_format", tr("must be 'text', 'html' or 'docx'"))
     body = node.get("body")
     title = read.required_text(node, "title", where)
     return SnippetEntry(
@@ -413,10 +438,10 @@ def _field(read: _Reader, node: Mapping[str, Any], i: int) -> FieldEntry:
     scope = read.required_text(node, "scope", where)
     type_ = read.text(node, "type", where) or FieldType.TEXT.value
     if scope and scope not in {s.value for s in FieldScope}:
-        read.p.add(f"{where}.scope", "must be 'user' or 'unit'")
+        read.p.add(f"{where}.scope", tr("must be 'user' or 'unit'"))
     if type_ not in {t.value for t in FieldType}:
         known = ", ".join(t.value for t in FieldType)
-        read.p.add(f"{where}.type", f"must be one of {known}")
+        read.p.add(f"{where}.type", tr("must be one of {known}", known=known))
     return FieldEntry(
         where=where,
         key=(read.p.check(f"{where}.key", check_field_key, key) or "") if key else "",
@@ -435,7 +460,7 @@ def _unit(read: _Reader, node: Mapping[str, Any], i: int) -> UnitEntry:
         if read.p.check(at, check_field_key, key) is None:
             continue
         if not isinstance(value, str):
-            read.p.add(at, "must be a string")
+            read.p.add(at, tr("must be a string"))
             continue
         checked = read.p.check(at, check_text, value, "The value", max_length=2000, multiline=True)
         if checked is not None:
@@ -470,7 +495,11 @@ def _check_unique(problems: Problems, manifest: Manifest) -> None:
                 what = "key" if isinstance(entry, FieldEntry) else "id"
                 problems.add(
                     f"{entry.where}.{what}",
-                    f"{entry.id!r} appears twice (also at {first[entry.id]}); ids must be unique",
+                    tr(
+                        "{id!r} appears twice (also at {value}); ids must be unique",
+                        id=entry.id,
+                        value=first[entry.id],
+                    ),
                 )
             else:
                 first[entry.id] = entry.where
@@ -483,10 +512,17 @@ def _check_paths(problems: Problems, manifest: Manifest) -> None:
             if use.file.sha256 != first.file.sha256:
                 problems.add(
                     f"{use.where}.sha256",
-                    f"names the file {path!r} with another SHA-256 than {first.where} does",
+                    tr(
+                        "names the file {path!r} with another SHA-256 than {where} does",
+                        path=path,
+                        where=first.where,
+                    ),
                 )
             elif None not in (use.file.size, first.file.size) and use.file.size != first.file.size:
-                problems.add(f"{use.where}.size", f"differs from the size {first.where} gives")
+                problems.add(
+                    f"{use.where}.size",
+                    tr("differs from the size {where} gives", where=first.where),
+                )
 
 
 def _check_trees(problems: Problems, manifest: Manifest) -> None:
@@ -503,7 +539,11 @@ def _check_trees(problems: Problems, manifest: Manifest) -> None:
                 if current in seen:
                     problems.add(
                         f"{entry.where}.parent_id",
-                        f"the {what}s of the package form a loop at {current!r}",
+                        tr(
+                            "the {what} entries of the package form a loop at {current!r}",
+                            what=kind_label(what),
+                            current=current,
+                        ),
                     )
                     break
                 seen.add(current)

@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from docshelf.domain.errors import InvalidInput
+from docshelf.i18n import N_, current_language, ntr, tr
 
 FORMAT = "docshelf-package"
 FORMAT_VERSION = 1
@@ -18,15 +19,24 @@ R = TypeVar("R")
 class PackageInvalid(InvalidInput):
     """A package that cannot be imported; the message lists what is wrong and where."""
 
-    default_title = "Package refused"
+    default_title = N_("Package refused")
 
 
 def package_invalid(problems: Sequence[str]) -> PackageInvalid:
     shown = "; ".join(problems[:MAX_LISTED_PROBLEMS])
     more = len(problems) - MAX_LISTED_PROBLEMS
-    suffix = f" (and {more} more problems)" if more > 0 else ""
+    if more > 0:
+        message = ntr(
+            "{shown} (and {n} more problem). Nothing was imported.",
+            "{shown} (and {n} more problems). Nothing was imported.",
+            more,
+            shown=shown,
+        )
+    else:
+        message = tr("{shown}. Nothing was imported.", shown=shown)
     return PackageInvalid(
-        f"{shown}{suffix}. Nothing was imported.", details={"problems": list(problems)}
+        message,
+        details={"problems": list(problems)},
     )
 
 
@@ -55,4 +65,7 @@ class Problems:
 
 
 def lower_first(text: str) -> str:
+    """A sentence continued after a colon; German keeps its capitals (nouns)."""
+    if current_language() != "en":
+        return text
     return text[:1].lower() + text[1:] if text[:1].isupper() and text[1:2].islower() else text

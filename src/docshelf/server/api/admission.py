@@ -22,6 +22,7 @@ from sqlalchemy.exc import OperationalError
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from docshelf.domain.errors import DocshelfError, NotAuthenticated
+from docshelf.i18n import N_, ntr, tr
 from docshelf.protocol import API_PREFIX
 from docshelf.protocol.problems import PROBLEM_MEDIA_TYPE, Problem
 from docshelf.server.api.middleware import request_id
@@ -36,7 +37,7 @@ _BLOBS = f"{API_PREFIX}/blobs/"
 _PACK = f"{API_PREFIX}/blobs/pack"
 _CHANGES = f"{API_PREFIX}/sync/changes"
 _AUTHORIZATION = b"authorization"
-NO_TOKEN = "Sign in first: this request carries no device token."
+NO_TOKEN = N_("Sign in first: this request carries no device token.")
 
 # A device token -> the key its slots are counted under (the device's id); raises
 # NotAuthenticated for an unknown, revoked or deactivated one.
@@ -113,19 +114,23 @@ class HeavyRequestLimit:
             return  # refused already
         held = self.by_client.get(client, 0)
         if held >= self.per_client:
-            detail = (
-                f"This device already has {held} large downloads or uploads running; wait"
-                " for them to finish."
+            detail = ntr(
+                "This device already has {n} large download or upload running; wait for it"
+                " to finish.",
+                "This device already has {n} large downloads or uploads running; wait for"
+                " them to finish.",
+                held,
             )
             if self.metrics is not None:
                 self.metrics.heavy_refusal("device")
-            await self._refuse(scope, send, 429, "Too many requests", detail, "too_many_requests")
+            title = tr("Too many requests")
+            await self._refuse(scope, send, 429, title, detail, "too_many_requests")
             return
         if self.in_flight >= self.limit:
             if self.metrics is not None:
                 self.metrics.heavy_refusal("busy")
-            detail = "The server is serving many downloads at the moment; try again shortly."
-            await self._refuse(scope, send, 503, "Server busy", detail, "unavailable")
+            detail = tr("The server is serving many downloads at the moment; try again shortly.")
+            await self._refuse(scope, send, 503, tr("Server busy"), detail, "unavailable")
             return
         self.in_flight += 1
         self.by_client[client] = held + 1
@@ -147,7 +152,7 @@ class HeavyRequestLimit:
         """The key of the signed-in device, or None after answering the request."""
         token = bearer_token(scope)
         if token is None:
-            await _signed_out(scope, send, NotAuthenticated(NO_TOKEN))
+            await _signed_out(scope, send, NotAuthenticated(tr(NO_TOKEN)))
             return None
         try:
             if self.in_thread:
@@ -156,8 +161,8 @@ class HeavyRequestLimit:
         except NotAuthenticated as exc:
             await _signed_out(scope, send, exc)
         except (DocshelfError, OperationalError):
-            detail = "The database is not reachable or busy; try again shortly."
-            await self._refuse(scope, send, 503, "Server busy", detail, "unavailable")
+            detail = tr("The database is not reachable or busy; try again shortly.")
+            await self._refuse(scope, send, 503, tr("Server busy"), detail, "unavailable")
         return None
 
     async def _refuse(

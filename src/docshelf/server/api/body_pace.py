@@ -23,6 +23,7 @@ import asyncio
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from docshelf.i18n import tr
 from docshelf.protocol.problems import PROBLEM_MEDIA_TYPE, Problem
 from docshelf.server.api.middleware import request_id
 
@@ -95,9 +96,9 @@ class _PacedRequest:
 async def _too_slow(send: Send, request_id: str | None) -> None:
     body = (
         Problem(
-            title="Request too slow",
+            title=tr("Request too slow"),
             status=408,
-            detail="The request body arrived too slowly or stopped arriving; send it again.",
+            detail=tr("The request body arrived too slowly or stopped arriving; send it again."),
             code="request_timeout",
             request_id=request_id,
         )

@@ -9,6 +9,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from docshelf.domain.accounts import Actor
 from docshelf.domain.errors import NotAuthenticated
+from docshelf.i18n import tr
 from docshelf.server.services.auth import API, Caller, authenticate
 from docshelf.server.state import ServerState
 
@@ -29,7 +30,7 @@ async def get_token(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> str:
     if credentials is None or not credentials.credentials:
-        raise NotAuthenticated("Sign in first: this request carries no device token.")
+        raise NotAuthenticated(tr("Sign in first: this request carries no device token."))
     return credentials.credentials
 
 

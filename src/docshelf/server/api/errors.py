@@ -1,4 +1,9 @@
-"""Every error leaves the server as ``application/problem+json`` with a readable message."""
+"""Every error leaves the server as ``application/problem+json`` with a readable message.
+
+The ``title`` and ``detail`` speak the request's language (see ``api/language.py``): an
+error is raised inside the request, so its texts are translated where they are made, at
+raise time; ``type``, ``code``, ``status`` and the keys never change with the language.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +17,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from starlette.exceptions import HTTPException
 
 from docshelf.domain.errors import DocshelfError
+from docshelf.i18n import N_, tr
 from docshelf.protocol.problems import PROBLEM_MEDIA_TYPE, Problem
 from docshelf.server.blobstore.base import BlobStoreUnavailable
 from docshelf.server.metrics.instruments import BLOB_STORE_FAILED
@@ -19,13 +25,14 @@ from docshelf.server.metrics.instruments import BLOB_STORE_FAILED
 log = logging.getLogger("docshelf.server")
 
 _HTTP_TITLES = {
-    400: ("Bad request", "bad_request"),
-    401: ("Signed out", "signed_out"),
-    403: ("Not allowed", "forbidden"),
-    404: ("Not found", "not_found"),
-    405: ("Method not allowed", "method_not_allowed"),
-    413: ("Too large", "too_large"),
+    400: (N_("Bad request"), "bad_request"),
+    401: (N_("Signed out"), "signed_out"),
+    403: (N_("Not allowed"), "forbidden"),
+    404: (N_("Not found"), "not_found"),
+    405: (N_("Method not allowed"), "method_not_allowed"),
+    413: (N_("Too large"), "too_large"),
 }
+_ERROR_TITLE = N_("Error")
 
 
 def problem_response(problem: Problem, headers: dict[str, str] | None = None) -> JSONResponse:
@@ -82,13 +89,51 @@ async def _docshelf_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 def _describe(error: dict[str, Any]) -> str:
+    """One invalid value in the request's language: the field, then what is wrong."""
     where = ".".join(str(p) for p in error.get("loc", ()) if p != "body")
-    message = str(error.get("msg", "is invalid"))
-    if error.get("type") == "extra_forbidden":
-        message = "is not a known field (check the spelling)"
-    elif error.get("type") == "json_invalid":
-        return "The request body is not valid JSON."
-    return f"{where or 'request'}: {message}"
+    kind = error.get("type")
+    if kind == "json_invalid":
+        return tr("The request body is not valid JSON.")
+    context = error.get("ctx") or {}
+    where = where or tr("request")
+    if kind == "missing":
+        return tr("{where}: is missing.", where=where)
+    if kind == "extra_forbidden":
+        return tr("{where}: is not a known field (check the spelling).", where=where)
+    if kind == "value_error" and isinstance(context.get("error"), Exception):
+        # Our own checks (InvalidInput) raised inside a validator: already translated.
+        return tr("{where}: {problem}", where=where, problem=str(context["error"]))
+    if kind in ("string_too_long", "too_long") and "max_length" in context:
+        limit = context["max_length"]
+        return tr("{where}: is too long; at most {limit} fit.", where=where, limit=limit)
+    if kind in ("string_too_short", "too_short") and "min_length" in context:
+        limit = context["min_length"]
+        return tr("{where}: is too short; at least {limit} are needed.", where=where, limit=limit)
+    if kind in _TYPE_NAMES:
+        return tr("{where}: must be {expected}.", where=where, expected=tr(_TYPE_NAMES[kind]))
+    if kind == "string_pattern_mismatch":
+        return tr("{where}: does not have the form the API description gives.", where=where)
+    if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
+        return tr("{where}: is out of range.", where=where)
+    # Rare checks: pydantic's own (English) words rather than none.
+    return tr("{where}: {problem}", where=where, problem=str(error.get("msg", "")))
+
+
+# What a value of the wrong type should have been, by pydantic's error type.
+_TYPE_NAMES = {
+    "string_type": N_("text"),
+    "int_type": N_("a whole number"),
+    "int_parsing": N_("a whole number"),
+    "int_from_float": N_("a whole number"),
+    "bool_type": N_("true or false"),
+    "bool_parsing": N_("true or false"),
+    "list_type": N_("a list"),
+    "dict_type": N_("an object"),
+    "model_type": N_("an object"),
+    "model_attributes_type": N_("an object"),
+    "enum": N_("one of the values listed in the API description"),
+    "literal_error": N_("one of the values listed in the API description"),
+}
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
@@ -98,45 +143,46 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
         for e in exc.errors()
     ]
     detail = "; ".join(_describe(e) for e in exc.errors()[:3])
-    return _answer(
-        request, 422, "Invalid input", detail or "The request is invalid.", "invalid", errors=errors
-    )
+    detail = detail or tr("The request is invalid.")
+    return _answer(request, 422, tr("Invalid input"), detail, "invalid", errors=errors)
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
     if exc.status_code == 400 and "parsing the body" in str(exc.detail):
         # Bytes that aren't UTF-8 JSON: the same answer as malformed JSON.
-        detail = "The request body is not valid JSON in UTF-8."
-        return _answer(request, 422, "Invalid input", detail, "invalid")
-    title, code = _HTTP_TITLES.get(exc.status_code, ("Error", "error"))
+        detail = tr("The request body is not valid JSON in UTF-8.")
+        return _answer(request, 422, tr("Invalid input"), detail, "invalid")
+    title, code = _HTTP_TITLES.get(exc.status_code, (_ERROR_TITLE, "error"))
     detail = str(exc.detail)
+    method, path = request.method, request.url.path
     if exc.status_code == 404 and detail == "Not Found":
-        detail = f"There is no {request.method} {request.url.path}; see /api/v1/docs."
+        detail = tr("There is no {method} {path}; see /api/v1/docs.", method=method, path=path)
     elif exc.status_code == 405:
-        detail = f"{request.url.path} does not accept {request.method}."
-    return _answer(request, exc.status_code, title, detail, code, dict(exc.headers or {}))
+        detail = tr("{path} does not accept {method}.", path=path, method=method)
+    headers = dict(exc.headers or {})
+    return _answer(request, exc.status_code, tr(title), detail, code, headers)
 
 
 async def _integrity_error(request: Request, exc: Exception) -> JSONResponse:
     # A concurrent request created the same login/name between our check and our insert.
-    detail = "The change clashes with data that was saved at the same moment; try again."
-    return _answer(request, 409, "Conflict", detail, "conflict")
+    detail = tr("The change clashes with data that was saved at the same moment; try again.")
+    return _answer(request, 409, tr("Conflict"), detail, "conflict")
 
 
 async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
     log.error("database unavailable", extra={"event": "db_error", "error": str(exc)[:500]})
-    detail = "The database is not reachable or busy; try again shortly."
-    return _answer(request, 503, "Server busy", detail, "unavailable", retry_after=5)
+    detail = tr("The database is not reachable or busy; try again shortly.")
+    return _answer(request, 503, tr("Server busy"), detail, "unavailable", retry_after=5)
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unexpected error", extra={"event": "crash", "path": request.url.path})
-    detail = (
+    detail = tr(
         "The server hit an unexpected error; the administrator finds the details in"
         " the server log under this request id."
     )
-    return _answer(request, 500, "Internal error", detail, "internal")
+    return _answer(request, 500, tr("Internal error"), detail, "internal")
 
 
 def install(app: FastAPI) -> None:

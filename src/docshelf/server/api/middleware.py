@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from docshelf.i18n import tr
 from docshelf.protocol.problems import PROBLEM_MEDIA_TYPE, Problem
 from docshelf.server.metrics import Metrics
 
@@ -63,9 +64,11 @@ class BodyLimit:
 
 async def _too_large(send: Send, limit: int) -> None:
     body = Problem(
-        title="Too large",
+        title=tr("Too large"),
         status=413,
-        detail=f"The request body is larger than the server accepts ({limit} bytes).",
+        detail=tr(
+            "The request body is larger than the server accepts ({limit} bytes).", limit=limit
+        ),
         code="too_large",
     ).model_dump_json(exclude_none=True)
     await send(

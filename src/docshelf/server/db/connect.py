@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 
 from docshelf.domain.errors import ConfigurationError
+from docshelf.i18n import tr
 from docshelf.server.db.engine import Database
 from docshelf.server.db.migrate import upgrade
 
@@ -13,8 +14,10 @@ def open_database(url: str) -> Database:
     """Connect and bring the schema up to date (safe while other servers run)."""
     if url.startswith("postgresql") and importlib.util.find_spec("psycopg") is None:
         raise ConfigurationError(
-            "The PostgreSQL driver is not installed; install docshelf with the 'postgres' extra"
-            " (pip install 'docshelf[postgres]')."
+            tr(
+                "The PostgreSQL driver is not installed; install docshelf with the "
+                "'postgres' extra (pip install 'docshelf[postgres]').",
+            )
         )
     db = Database(url)
     try:
@@ -24,7 +27,12 @@ def open_database(url: str) -> Database:
         if isinstance(exc, ConfigurationError):
             raise
         raise ConfigurationError(
-            f"Cannot open the database {redact(url)}: {type(exc).__name__}: {exc}".strip()[:600]
+            tr(
+                "Cannot open the database {url}: {error}: {reason}",
+                url=redact(url),
+                error=type(exc).__name__,
+                reason=exc,
+            ).strip()[:600]
         ) from exc
     return db
 

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from docshelf.domain.accounts import Actor
 from docshelf.domain.errors import DocshelfError
+from docshelf.i18n import N_, tr
 from docshelf.protocol.cursor import Cursor
 from docshelf.server.db.engine import Database
 from docshelf.server.db.models import Commit
@@ -26,7 +27,7 @@ MAX_BEHIND = 1000
 class HintsOff(DocshelfError):
     status = 503
     code = "hints_off"
-    default_title = "Change hints are switched off"
+    default_title = N_("Change hints are switched off")
 
 
 @dataclass(frozen=True)
@@ -47,8 +48,10 @@ def open_stream(db: Database, token: str, cursor_token: str | None) -> Opening:
         settings = sync_settings(session)
         if not settings.client_hints_enabled:
             raise HintsOff(
-                "Change hints are switched off on this server (setting ClientHintsEnabled);"
-                " clients sync at their interval."
+                tr(
+                    "Change hints are switched off on this server (setting "
+                    "ClientHintsEnabled); clients sync at their interval.",
+                )
             )
         history = read_history(session)
         actor = caller.actor

@@ -35,6 +35,7 @@ from docshelf.domain.permissions import require
 from docshelf.domain.snippets import SnippetKind
 from docshelf.domain.templates import FILE_KINDS
 from docshelf.domain.trees import chain_to_root, descendants
+from docshelf.i18n import tr
 from docshelf.server import convert
 from docshelf.server.blobstore import CHUNK, BlobStore
 from docshelf.server.db.models import (
@@ -76,12 +77,12 @@ class Contents:
 def require_may_export(actor: Actor, selection: Selection | None = None) -> None:
     require(
         rules.can_use_packages(actor),
-        "Only layouters and system administrators may export packages.",
+        tr("Only layouters and system administrators may export packages."),
     )
     if selection is not None and (selection.units or selection.fields):
         require(
             rules.can_package_organisation(actor),
-            "Only a system administrator may export units and field definitions.",
+            tr("Only a system administrator may export units and field definitions."),
         )
 
 
@@ -89,7 +90,9 @@ def collect(session: Session, actor: Actor, blobs: BlobStore, selection: Selecti
     require_may_export(actor, selection)
     if selection.empty:
         raise InvalidInput(
-            "Choose what to export: templates, template groups, snippets, units or fields."
+            tr(
+                "Choose what to export: templates, template groups, snippets, units or fields.",
+            )
         )
     return _Collector(session, actor, blobs).run(selection)
 
@@ -133,14 +136,22 @@ class _Collector:
     def _template(self, template_id: str) -> Template:
         row = self.session.get(Template, template_id)
         if row is None or not rules.can_administer_template(self.actor, convert.template(row)):
-            raise NotFound(f"There is no template with id {template_id!r} that you may export.")
+            raise NotFound(
+                tr(
+                    "There is no template with id {template_id!r} that you may export.",
+                    template_id=template_id,
+                )
+            )
         return row
 
     def _add_template(self, row: Template, *, explicit: bool) -> None:
         if not row.active:
             if explicit:
                 raise InvalidInput(
-                    f"The template {row.id!r} is deleted; restore it first or leave it out."
+                    tr(
+                        "The template {id!r} is deleted; restore it first or leave it out.",
+                        id=row.id,
+                    )
                 )
             return
         self.templates[row.id] = row
@@ -150,7 +161,9 @@ class _Collector:
         chosen: set[str] = set()
         for group_id in group_ids:
             if group_id not in self.groups:
-                raise NotFound(f"There is no template group with id {group_id!r}.")
+                raise NotFound(
+                    tr("There is no template group with id {group_id!r}.", group_id=group_id)
+                )
             chosen |= {group_id} | descendants(group_id, parents)
         self.chosen_groups = chosen
         if not chosen:
@@ -170,11 +183,19 @@ class _Collector:
             or rules.can_change_snippet(self.actor, convert.snippet(row), domain_parent)
         )
         if row is None or not visible:
-            raise NotFound(f"There is no snippet with id {snippet_id!r} that you may export.")
+            raise NotFound(
+                tr(
+                    "There is no snippet with id {snippet_id!r} that you may export.",
+                    snippet_id=snippet_id,
+                )
+            )
         if row.kind == SnippetKind.PERSONAL:
             raise InvalidInput(
-                f"The snippet {snippet_id!r} is personal: it belongs to one person and is not"
-                " exported."
+                tr(
+                    "The snippet {snippet_id!r} is personal: it belongs to one person and "
+                    "is not exported.",
+                    snippet_id=snippet_id,
+                )
             )
         if parent is not None and parent.id not in self.templates:
             # A template snippet needs its template wherever it is imported.

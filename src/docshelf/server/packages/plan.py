@@ -19,6 +19,7 @@ from docshelf.domain import permissions as rules
 from docshelf.domain.accounts import Actor
 from docshelf.domain.errors import Forbidden
 from docshelf.domain.fields import FieldDef, FieldScope, FieldType, check_field_values
+from docshelf.domain.kinds import kind_label
 from docshelf.domain.packages import (
     FIXED_ATTRIBUTES,
     MANIFEST_NAME,
@@ -51,6 +52,7 @@ from docshelf.domain.packages import (
 from docshelf.domain.permissions import require
 from docshelf.domain.snippets import SnippetKind
 from docshelf.domain.templates import Template as DomainTemplate
+from docshelf.i18n import ntr, tr
 from docshelf.server import convert
 from docshelf.server.db.models import (
     Blob,
@@ -96,13 +98,15 @@ class Plan:
 def require_may_import(actor: Actor, manifest: Manifest | None = None) -> None:
     require(
         rules.can_use_packages(actor),
-        "Only layouters and system administrators may import packages.",
+        tr("Only layouters and system administrators may import packages."),
     )
     if manifest is not None and manifest.organisation:
         require(
             rules.can_package_organisation(actor),
-            "Only a system administrator may import packages with units or field definitions;"
-            " leave them out of the package or ask one.",
+            tr(
+                "Only a system administrator may import packages with units or field "
+                "definitions; leave them out of the package or ask one.",
+            ),
         )
 
 
@@ -123,8 +127,16 @@ def make_plan(session: Session, actor: Actor, package: ExtractedPackage) -> Plan
     if planner.denied:
         shown = "; ".join(planner.denied[:MAX_DENIALS_LISTED])
         more = len(planner.denied) - MAX_DENIALS_LISTED
-        suffix = f" (and {more} more)" if more > 0 else ""
-        raise Forbidden(f"You may not import this package: {shown}{suffix}.")
+        raise Forbidden(
+            ntr(
+                "You may not import this package: {shown} (and {n} more).",
+                "You may not import this package: {shown} (and {n} more).",
+                more,
+                shown=shown,
+            )
+            if more > 0
+            else tr("You may not import this package: {shown}.", shown=shown)
+        )
     items = [step.item for step in steps]
     warnings = [
         *package.warnings,
@@ -162,9 +174,14 @@ class _Planner:
             if attribute in changes:
                 self.problems.add(
                     f"{entry.where}.{attribute}",
-                    f"the {kind.replace('_', ' ')} {entry.id!r} exists on this server with"
-                    f" {attribute} {current[attribute] if current else None!r}, and a package"
-                    " cannot change that",
+                    tr(
+                        "the {kind} {id!r} exists on this server with {attribute} {current!r},"
+                        " and a package cannot change that",
+                        kind=kind_label(kind),
+                        id=entry.id,
+                        attribute=attribute,
+                        current=current[attribute] if current else None,
+                    ),
                 )
         if action is not Action.UNCHANGED and not allowed:
             self.denied.append(f"{entry.where} ({title_of(entry)!r}): {self._why(kind, action)}")
@@ -198,7 +215,11 @@ class _Planner:
             if ref is not None and ref not in in_package and ref not in existing:
                 self.problems.add(
                     f"{entry.where}.{attribute}",
-                    f"there is no {what} {ref!r} in the package or on this server",
+                    tr(
+                        "there is no {what} {ref!r} in the package or on this server",
+                        what=kind_label(what),
+                        ref=ref,
+                    ),
                 )
 
     # --- kinds ---------------------------------------------------------------------------
@@ -270,8 +291,11 @@ class _Planner:
                 for where in places:
                     self.problems.add(
                         where,
-                        f"names the file {sha}, which is neither in the package (add it to"
-                        " images) nor on this server",
+                        tr(
+                            "names the file {sha}, which is neither in the package (add it to "
+                            "images) nor on this server",
+                            sha=sha,
+                        ),
                     )
 
     def groups(self) -> list[Step]:
@@ -312,8 +336,12 @@ class _Planner:
             restoring = row is not None and not row.active
             if restoring and not rules.can_restore_or_purge_templates(self.actor):
                 self.denied.append(
-                    f"{entry.where} ({title_of(entry)!r}): the template is deleted on this"
-                    " server; only a system administrator may restore it"
+                    tr(
+                        "{where} ({title!r}): the template is deleted on this server; only a"
+                        " system administrator may restore it",
+                        where=entry.where,
+                        title=title_of(entry),
+                    )
                 )
         return steps
 
@@ -376,12 +404,18 @@ class _Planner:
         for principal, wheres in sorted(places.items()):
             if principal in known:
                 continue
-            shown = ", ".join(wheres[:3]) + (
-                f" and {len(wheres) - 3} more" if len(wheres) > 3 else ""
-            )
+            shown = ", ".join(wheres[:3])
+            if len(wheres) > 3:
+                shown = ntr(
+                    "{shown} and {n} more", "{shown} and {n} more", len(wheres) - 3, shown=shown
+                )
             warnings.append(
-                f"{principal} ({shown}) is not a user or group on this server; nobody holds the"
-                " rights granted to it here."
+                tr(
+                    "{principal} ({shown}) is not a user or group on this server; nobody holds"
+                    " the rights granted to it here.",
+                    principal=principal,
+                    shown=shown,
+                )
             )
         return warnings
 

@@ -38,6 +38,7 @@ from docshelf.domain.packages import (
     parse_manifest,
     use_problem,
 )
+from docshelf.i18n import tr
 from docshelf.server.packages import schema
 
 CHUNK = 256 * 1024
@@ -76,7 +77,12 @@ def read_package(
         zf = zipfile.ZipFile(archive)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as exc:
         raise package_invalid(
-            [f"archive: is not a zip file, or it is damaged ({_reason(exc)}); export it again"]
+            [
+                tr(
+                    "archive: is not a zip file, or it is damaged ({value}); export it again",
+                    value=_reason(exc),
+                )
+            ]
         ) from None
     with zf:
         infos = zf.infolist()
@@ -125,7 +131,13 @@ def _read_member(
         raise
     except _READ_ERRORS as exc:
         raise package_invalid(
-            [f"archive member {info.filename!r}: is damaged ({_reason(exc)}); export it again"]
+            [
+                tr(
+                    "archive member {filename!r}: is damaged ({value}); export it again",
+                    filename=info.filename,
+                    value=_reason(exc),
+                )
+            ]
         ) from None
     return counter.size
 
@@ -138,19 +150,30 @@ def _manifest(
     try:
         data = parse_json(raw.decode("utf-8-sig"), MANIFEST_NAME)
     except UnicodeDecodeError:
-        raise package_invalid([f"{MANIFEST_NAME}: is not UTF-8 text"]) from None
+        raise package_invalid(
+            [tr("{manifest}: is not UTF-8 text", manifest=MANIFEST_NAME)]
+        ) from None
     except NestedTooDeep:
         raise package_invalid(
             [
-                f"{MANIFEST_NAME}: is nested deeper than {MAX_DEPTH} levels of arrays and"
-                " objects, which no package manifest is; export it again"
+                tr(
+                    "{manifest}: is nested deeper than {depth} levels of arrays "
+                    "and objects, which no package manifest is; export it again",
+                    manifest=MANIFEST_NAME,
+                    depth=MAX_DEPTH,
+                )
             ]
         ) from None
     except json.JSONDecodeError as exc:
         raise package_invalid(
             [
-                f"{MANIFEST_NAME}: is not valid JSON (line {exc.lineno}, column {exc.colno}:"
-                f" {exc.msg})"
+                tr(
+                    "{manifest}: is not valid JSON (line {lineno}, column {colno}: {msg})",
+                    manifest=MANIFEST_NAME,
+                    lineno=exc.lineno,
+                    colno=exc.colno,
+                    msg=exc.msg,
+                )
             ]
         ) from None
     # The version first: a newer format is told as such, not as a list of schema errors.
@@ -201,7 +224,7 @@ def _unpack_files(
     for number, (path, uses) in enumerate(sorted(uses_by_path.items())):
         info = by_name.get(path)
         if info is None or info.is_dir():
-            problems.add(f"{uses[0].where}.path", f"{path!r} is not in the archive")
+            problems.add(f"{uses[0].where}.path", tr("{path!r} is not in the archive", path=path))
             continue
         sink = _Sink(workdir / f"file-{number}", any(u.expect in TEXT_FORMATS for u in uses))
         try:
@@ -214,7 +237,11 @@ def _unpack_files(
     for name, info in by_name.items():
         if name != MANIFEST_NAME and name not in uses_by_path and not info.is_dir():
             package.warnings.append(
-                f"The archive member {name!r} is not named in {MANIFEST_NAME}; it was ignored."
+                tr(
+                    "The archive member {name!r} is not named in {manifest}; it was ignored.",
+                    name=name,
+                    manifest=MANIFEST_NAME,
+                )
             )
 
 
@@ -225,19 +252,31 @@ def _verify(problems: Problems, path: str, uses: list[FileUse], sink: _Sink, siz
     if first.file.sha256 != actual:
         problems.add(
             f"{first.where}.sha256",
-            f"does not match the content of {path!r} (which has SHA-256 {actual})",
+            tr(
+                "does not match the content of {path!r} (which has SHA-256 {actual})",
+                path=path,
+                actual=actual,
+            ),
         )
     if first.file.size is not None and first.file.size != size:
-        problems.add(f"{first.where}.size", f"is {first.file.size}, but {path!r} has {size} bytes")
+        problems.add(
+            f"{first.where}.size",
+            tr(
+                "is {given}, but {path!r} has {size} bytes",
+                given=first.file.size,
+                path=path,
+                size=size,
+            ),
+        )
     misused = False
     for use in uses:
         problem = use_problem(use.expect, bytes(sink.head))
         if problem is None and use.expect in TEXT_FORMATS and not sink.text_ok:
-            problem = "is not UTF-8 text"
+            problem = tr("is not UTF-8 text")
         if problem is not None:
             misused = True
-            problems.add(use.where, f"{path!r} {problem}")
+            problems.add(use.where, tr("{path!r} {problem}", path=path, problem=problem))
     problem = None if misused else content_problem(path, bytes(sink.head))
     if problem is not None:
-        problems.add(f"{first.where}.path", f"{path!r} {problem}")
+        problems.add(f"{first.where}.path", tr("{path!r} {problem}", path=path, problem=problem))
     return len(problems.messages) == before

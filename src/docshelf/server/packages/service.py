@@ -14,6 +14,7 @@ from pathlib import Path
 from docshelf.domain.accounts import Actor
 from docshelf.domain.errors import Conflict
 from docshelf.domain.packages import Action, PackageLimits
+from docshelf.i18n import tr
 from docshelf.protocol.packages import PackageInfo, PackageItem, PackagePreview, PackageReport
 from docshelf.server.config import ServerSettings
 from docshelf.server.packages.apply import apply_plan, store_files
@@ -90,9 +91,11 @@ def import_package(
 def _check_expected(plan: Plan, expected: str | None) -> None:
     if expected is not None and plan.digest != expected:
         raise Conflict(
-            "The import would no longer do what its preview showed: the server's content"
-            " changed meanwhile, or this is another package. Preview it again and confirm"
-            " what that shows."
+            tr(
+                "The import would no longer do what its preview showed: the server's "
+                "content changed meanwhile, or this is another package. Preview it "
+                "again and confirm what that shows.",
+            )
         )
 
 

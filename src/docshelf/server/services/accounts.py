@@ -22,6 +22,7 @@ from docshelf.domain.fields import FieldScope, check_field_values
 from docshelf.domain.ids import new_id
 from docshelf.domain.permissions import can_manage_accounts, require
 from docshelf.domain.text import check_text, check_title
+from docshelf.i18n import tr
 from docshelf.server.db.engine import Change
 from docshelf.server.db.models import Group, GroupMember, Profile, Snippet, Template, Unit, User
 from docshelf.server.services.common import check_version
@@ -74,7 +75,7 @@ def find_user(session: Session, login_or_id: str) -> User:
     user = session.scalar(select(User).where(User.login == login)) if login else None
     user = user or session.get(User, login_or_id)
     if user is None:
-        raise NotFound(f"There is no user {login_or_id!r}.")
+        raise NotFound(tr("There is no user {login_or_id!r}.", login_or_id=login_or_id))
     return user
 
 
@@ -82,7 +83,7 @@ def find_group(session: Session, name_or_id: str) -> Group:
     group = session.scalar(select(Group).where(Group.name == name_or_id))
     group = group or session.get(Group, name_or_id)
     if group is None:
-        raise NotFound(f"There is no group {name_or_id!r}.")
+        raise NotFound(tr("There is no group {name_or_id!r}.", name_or_id=name_or_id))
     return group
 
 
@@ -101,15 +102,15 @@ def create_user(
     password_hash: str | None = None,
     user_id: str | None = None,
 ) -> User:
-    require(can_manage_accounts(actor), "Only a system administrator may create users.")
+    require(can_manage_accounts(actor), tr("Only a system administrator may create users."))
     session = change.session
     login = normalize_login(login)
     if session.scalar(select(User.id).where(User.login == login)) is not None:
-        raise Conflict(f"A user with the login {login!r} exists already.")
+        raise Conflict(tr("A user with the login {login!r} exists already.", login=login))
     user = User(
         id=user_id or new_id(),
         login=login,
-        display_name=check_title(display_name or login, "Display name"),
+        display_name=check_title(display_name or login, tr("Display name")),
         roles=sorted(r.value for r in parse_roles(roles)),
         fields=_check_user_fields(session, fields or {}),
         password_hash=password_hash,
@@ -128,17 +129,19 @@ def update_user(
     fields: dict[str, str] | None = None,
     expected_version: int | None = None,
 ) -> User:
-    require(can_manage_accounts(actor), "Only a system administrator may change users.")
+    require(can_manage_accounts(actor), tr("Only a system administrator may change users."))
     check_version(user, expected_version, "user")
     if display_name is not None:
-        user.display_name = check_title(display_name, "Display name")
+        user.display_name = check_title(display_name, tr("Display name"))
     if roles is not None:
         new_roles = parse_roles(roles)
         if user.id == actor.user_id and Role.SYS not in new_roles:
             # Else the last administrator could lock everyone out of administration.
             raise InvalidInput(
-                "You cannot remove the system administrator role from your own account;"
-                " another system administrator can."
+                tr(
+                    "You cannot remove the system administrator role from your own "
+                    "account; another system administrator can.",
+                )
             )
         user.roles = sorted(r.value for r in new_roles)
     if fields is not None:
@@ -147,18 +150,23 @@ def update_user(
 
 
 def set_active(change: Change, actor: Actor, user: User, active: bool) -> User:
-    require(can_manage_accounts(actor), "Only a system administrator may (de)activate users.")
+    require(can_manage_accounts(actor), tr("Only a system administrator may (de)activate users."))
     if user.id == actor.user_id and not active:
-        raise InvalidInput("You cannot deactivate your own account.")
+        raise InvalidInput(tr("You cannot deactivate your own account."))
     user.active = active
     return change.touch(user)
 
 
 def purge_user(change: Change, actor: Actor, user: User) -> None:
     """Delete a deactivated user and what only they had (personal snippets, profiles)."""
-    require(can_manage_accounts(actor), "Only a system administrator may delete users.")
+    require(can_manage_accounts(actor), tr("Only a system administrator may delete users."))
     if user.active:
-        raise Conflict(f"Deactivate {user.login!r} first; only deactivated users can be deleted.")
+        raise Conflict(
+            tr(
+                "Deactivate {login!r} first; only deactivated users can be deleted.",
+                login=user.login,
+            )
+        )
     session = change.session
     for profile in session.scalars(select(Profile).where(Profile.owner_id == user.id)):
         change.delete(profile, "profile")
@@ -192,16 +200,18 @@ def _drop_principal(change: Change, principal: str) -> None:
 
 def _group_name(name: str) -> str:
     # The column's width; PostgreSQL refuses longer values.
-    return check_title(name, "Group name", max_length=GROUP_NAME_MAX_LENGTH)
+    return check_title(name, tr("Group name"), max_length=GROUP_NAME_MAX_LENGTH)
 
 
 def create_group(change: Change, actor: Actor, name: str, description: str = "") -> Group:
-    require(can_manage_accounts(actor), "Only a system administrator may create groups.")
+    require(can_manage_accounts(actor), tr("Only a system administrator may create groups."))
     name = _group_name(name)
     if change.session.scalar(select(Group.id).where(Group.name == name)) is not None:
-        raise Conflict(f"A group named {name!r} exists already.")
+        raise Conflict(tr("A group named {name!r} exists already.", name=name))
     group = Group(
-        id=new_id(), name=name, description=check_text(description, "Description", max_length=500)
+        id=new_id(),
+        name=name,
+        description=check_text(description, tr("Description"), max_length=500),
     )
     return change.add(group, GROUP)
 
@@ -215,20 +225,20 @@ def update_group(
     description: str | None = None,
     expected_version: int | None = None,
 ) -> Group:
-    require(can_manage_accounts(actor), "Only a system administrator may change groups.")
+    require(can_manage_accounts(actor), tr("Only a system administrator may change groups."))
     check_version(group, expected_version, "group")
     if name is not None and name != group.name:
         name = _group_name(name)
         if change.session.scalar(select(Group.id).where(Group.name == name)) is not None:
-            raise Conflict(f"A group named {name!r} exists already.")
+            raise Conflict(tr("A group named {name!r} exists already.", name=name))
         group.name = name
     if description is not None:
-        group.description = check_text(description, "Description", max_length=500)
+        group.description = check_text(description, tr("Description"), max_length=500)
     return change.touch(group)
 
 
 def delete_group(change: Change, actor: Actor, group: Group) -> None:
-    require(can_manage_accounts(actor), "Only a system administrator may delete groups.")
+    require(can_manage_accounts(actor), tr("Only a system administrator may delete groups."))
     change.session.execute(
         delete(GroupMember).where(
             or_(GroupMember.group_id == group.id, GroupMember.member_group_id == group.id)
@@ -247,19 +257,23 @@ def add_member(
     member_group: Group | None = None,
 ) -> bool:
     """Add a user or a group to ``group``; returns False when it was a member already."""
-    require(can_manage_accounts(actor), "Only a system administrator may change memberships.")
+    require(can_manage_accounts(actor), tr("Only a system administrator may change memberships."))
     session = change.session
     if member_group is not None:
         if creates_group_cycle(group.id, member_group.id, memberships(session)):
             raise InvalidInput(
-                f"Group {member_group.name!r} cannot become a member of {group.name!r}: that"
-                " would make a group a member of itself."
+                tr(
+                    "Group {member!r} cannot become a member of {group!r}: that would make a"
+                    " group a member of itself.",
+                    member=member_group.name,
+                    group=group.name,
+                )
             )
         key = group_principal(member_group.id)
     elif user is not None:
         key = user_principal(user.id)
     else:
-        raise InvalidInput("Name a user or a group to add.")
+        raise InvalidInput(tr("Name a user or a group to add."))
     if session.get(GroupMember, (group.id, key)) is not None:
         return False
     session.add(
@@ -276,7 +290,7 @@ def add_member(
 
 
 def remove_member(change: Change, actor: Actor, group: Group, principal: str) -> bool:
-    require(can_manage_accounts(actor), "Only a system administrator may change memberships.")
+    require(can_manage_accounts(actor), tr("Only a system administrator may change memberships."))
     row = change.session.get(GroupMember, (group.id, principal))
     if row is None:
         return False

@@ -15,13 +15,16 @@ from sqlalchemy.orm import Session
 from docshelf.domain.accounts import Actor, normalize_login, parse_roles
 from docshelf.domain.errors import InvalidInput, NotAuthenticated, TooManyRequests
 from docshelf.domain.ids import new_id
+from docshelf.i18n import N_, tr
 from docshelf.server.db.engine import Database
 from docshelf.server.db.models import Device, GroupMember, LoginThrottle, User, utcnow
 from docshelf.server.services.passwords import Passwords, new_token, token_hash
 
-WRONG_LOGIN = "Login or password is wrong."
-SIGNED_OUT = "You are signed out: this device's sign-in is unknown or was revoked. Sign in again."
-DEACTIVATED = "Your account is deactivated; ask your administrator."
+WRONG_LOGIN = N_("Login or password is wrong.")
+SIGNED_OUT = N_(
+    "You are signed out: this device's sign-in is unknown or was revoked. Sign in again."
+)
+DEACTIVATED = N_("Your account is deactivated; ask your administrator.")
 # Don't write "last seen" on every poll; once a minute is precise enough for the dashboard.
 _SEEN_PRECISION = timedelta(seconds=60)
 
@@ -61,14 +64,14 @@ def dashboard_purpose(session_hours: float, idle_minutes: float) -> Purpose:
 
 class LoginFailed(NotAuthenticated):
     code = "login_failed"
-    default_title = "Sign-in failed"
+    default_title = N_("Sign-in failed")
 
 
 class SessionExpired(NotAuthenticated):
     """A dashboard session past its lifetime or idle timeout; ``device_id`` to revoke it."""
 
     code = "session_expired"
-    default_title = "Session expired"
+    default_title = N_("Session expired")
 
     def __init__(self, device_id: str) -> None:
         super().__init__("Your sign-in has expired. Sign in again.")
@@ -126,7 +129,10 @@ def _claim_attempt(db: Database, key: str, throttle: Throttle) -> None:
         if row.locked_until is not None and row.locked_until > now:
             wait = max(1, int((row.locked_until - now).total_seconds()) + 1)
             raise TooManyRequests(
-                f"Too many failed sign-ins for this login. Try again in {wait} seconds.",
+                tr(
+                    "Too many failed sign-ins for this login. Try again in {wait} seconds.",
+                    wait=wait,
+                ),
                 retry_after=wait,
             )
         row.failures = (row.failures or 0) + 1
@@ -181,7 +187,7 @@ def login(
         _unclaim(db, key)  # the server was busy, the password never looked at
         raise
     if not ok or user is None or not user.active:
-        raise LoginFailed(WRONG_LOGIN)
+        raise LoginFailed(tr(WRONG_LOGIN))
     token = new_token()
     with db.write() as session:
         throttled = session.get(LoginThrottle, key)
@@ -253,10 +259,10 @@ def signed_in(
     params = {"token_hash": token_hash(token), "kind": purpose.kind}
     rows = session.execute(_SIGNED_IN, params).all()
     if not rows or rows[0].revoked_at is not None:
-        raise NotAuthenticated(SIGNED_OUT)
+        raise NotAuthenticated(tr(SIGNED_OUT))
     row = rows[0]
     if not row.active:
-        raise NotAuthenticated(DEACTIVATED)
+        raise NotAuthenticated(tr(DEACTIVATED))
     now = now or utcnow()
     if purpose.max_age is not None and now - row.created_at > purpose.max_age:
         raise SessionExpired(row.id)

@@ -7,6 +7,8 @@ from typing import Any, TypeVar
 from sqlalchemy.orm import Session
 
 from docshelf.domain.errors import Conflict, NotFound
+from docshelf.domain.kinds import kind_label
+from docshelf.i18n import tr
 
 T = TypeVar("T")
 
@@ -14,7 +16,9 @@ T = TypeVar("T")
 def get_or_404(session: Session, model: type[T], ident: str, what: str) -> T:
     row = session.get(model, ident)
     if row is None:
-        raise NotFound(f"There is no {what} with id {ident!r}.")
+        raise NotFound(
+            tr("There is no {what} with id {ident!r}.", what=kind_label(what), ident=ident)
+        )
     return row
 
 
@@ -22,8 +26,14 @@ def check_version(row: Any, expected: int | None, what: str) -> None:
     """Optimistic concurrency: refuse an edit that was based on an older version."""
     if expected is not None and row.version != expected:
         raise Conflict(
-            f"The {what} was changed meanwhile (it is at version {row.version}, your edit was"
-            f" based on version {expected}). Reload it and apply your change again.",
+            tr(
+                "The {what} was changed meanwhile (it is at version {version}, your "
+                "edit was based on version {expected}). Reload it and apply your "
+                "change again.",
+                what=kind_label(what),
+                version=row.version,
+                expected=expected,
+            ),
             details={"current_version": row.version},
         )
 

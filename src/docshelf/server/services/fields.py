@@ -11,6 +11,7 @@ from docshelf.domain.fields import FieldDef, FieldScope, FieldType, check_field_
 from docshelf.domain.ids import new_id
 from docshelf.domain.permissions import can_manage_field_definitions, require
 from docshelf.domain.text import check_language, check_title
+from docshelf.i18n import tr
 from docshelf.server import convert
 from docshelf.server.db.engine import Change
 from docshelf.server.db.models import FieldDefinition
@@ -24,7 +25,7 @@ def definitions(session: Session) -> dict[str, FieldDef]:
 
 
 def _labels(labels: dict[str, str]) -> dict[str, str]:
-    return {check_language(lang): check_title(text, "Label") for lang, text in labels.items()}
+    return {check_language(lang): check_title(text, tr("Label")) for lang, text in labels.items()}
 
 
 def create_field(
@@ -37,14 +38,16 @@ def create_field(
     labels: dict[str, str] | None = None,
     order: int = 0,
 ) -> FieldDefinition:
-    require(can_manage_field_definitions(actor), "Only a system administrator may define fields.")
+    require(
+        can_manage_field_definitions(actor), tr("Only a system administrator may define fields.")
+    )
     key = check_field_key(key)
     try:
         scope_value, type_value = FieldScope(scope), FieldType(type)
     except ValueError as exc:
-        raise InvalidInput(f"Unknown field scope or type: {exc}.") from None
+        raise InvalidInput(tr("Unknown field scope or type: {exc}.", exc=exc)) from None
     if change.session.scalar(select(FieldDefinition.id).where(FieldDefinition.key == key)):
-        raise Conflict(f"A field {key!r} exists already.")
+        raise Conflict(tr("A field {key!r} exists already.", key=key))
     row = FieldDefinition(
         id=new_id(),
         key=key,
@@ -65,7 +68,9 @@ def update_field(
     order: int | None = None,
     expected_version: int | None = None,
 ) -> FieldDefinition:
-    require(can_manage_field_definitions(actor), "Only a system administrator may change fields.")
+    require(
+        can_manage_field_definitions(actor), tr("Only a system administrator may change fields.")
+    )
     check_version(row, expected_version, "field")
     if labels is not None:
         row.labels = _labels(labels)
@@ -75,5 +80,7 @@ def update_field(
 
 
 def delete_field(change: Change, actor: Actor, row: FieldDefinition) -> None:
-    require(can_manage_field_definitions(actor), "Only a system administrator may delete fields.")
+    require(
+        can_manage_field_definitions(actor), tr("Only a system administrator may delete fields.")
+    )
     change.delete(row, KIND)

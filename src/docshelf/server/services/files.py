@@ -18,6 +18,7 @@ from docshelf.domain.permissions import (
     can_see_snippet,
     can_see_template,
 )
+from docshelf.i18n import tr
 from docshelf.server.blobstore import BlobStore
 from docshelf.server.db.models import (
     Blob,
@@ -50,8 +51,11 @@ def require_blob(session: Session, sha256: str) -> Blob:
     blob = session.get(Blob, sha256)
     if blob is None:
         raise InvalidInput(
-            f"The file {sha256} has not been uploaded to the server; upload it first"
-            " (PUT /api/v1/blobs/<sha256>)."
+            tr(
+                "The file {sha256} has not been uploaded to the server; upload it "
+                "first (PUT /api/v1/blobs/<sha256>).",
+                sha256=sha256,
+            )
         )
     return blob
 

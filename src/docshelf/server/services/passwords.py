@@ -11,8 +11,9 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from docshelf.domain.errors import InvalidInput, TooManyRequests
+from docshelf.i18n import N_, tr
 
-BUSY = "The server is checking many sign-ins at the moment; try again in a few seconds."
+BUSY = N_("The server is checking many sign-ins at the moment; try again in a few seconds.")
 
 
 class Passwords:
@@ -32,14 +33,14 @@ class Passwords:
 
     def hash(self, password: str) -> str:
         if len(password) < 4:
-            raise InvalidInput("The password is too short; use at least 4 characters.")
+            raise InvalidInput(tr("The password is too short; use at least 4 characters."))
         if len(password) > 1024:
-            raise InvalidInput("The password is too long; use at most 1024 characters.")
+            raise InvalidInput(tr("The password is too long; use at most 1024 characters."))
         return self._hasher.hash(password)
 
     def verify(self, stored_hash: str | None, password: str) -> bool:
         if not self._checks.acquire(blocking=False):
-            raise TooManyRequests(BUSY, retry_after=random.randint(1, 5))
+            raise TooManyRequests(tr(BUSY), retry_after=random.randint(1, 5))
         try:
             return self._hasher.verify(stored_hash or self._dummy, password) and bool(stored_hash)
         except (VerificationError, InvalidHashError):

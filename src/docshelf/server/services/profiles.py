@@ -12,6 +12,7 @@ from docshelf.domain.ids import new_id
 from docshelf.domain.permissions import can_assign_unit, can_change_profile, require
 from docshelf.domain.text import check_title
 from docshelf.domain.units import effective_assignable_by, resolve_unit_fields
+from docshelf.i18n import N_, tr
 from docshelf.server import convert
 from docshelf.server.db.engine import Change
 from docshelf.server.db.models import Profile, User
@@ -20,7 +21,7 @@ from docshelf.server.services.fields import definitions
 from docshelf.server.services.units import all_units, check_assignable
 
 KIND = "profile"
-_ONLY_OWNER = "Only the owner of a profile may change it."
+_ONLY_OWNER = N_("Only the owner of a profile may change it.")
 
 
 def _check_unit(session: Session, actor: Actor, unit_id: str | None) -> str | None:
@@ -28,7 +29,7 @@ def _check_unit(session: Session, actor: Actor, unit_id: str | None) -> str | No
         return None
     check_assignable(session, unit_id)
     allowed = effective_assignable_by(unit_id, all_units(session))
-    require(can_assign_unit(actor, allowed), "You may not assign this unit to a profile.")
+    require(can_assign_unit(actor, allowed), tr("You may not assign this unit to a profile."))
     return unit_id
 
 
@@ -36,7 +37,9 @@ def _check_shares(session: Session, owner_id: str, user_ids: list[str]) -> list[
     shares = sorted(set(user_ids) - {owner_id})
     for user_id in shares:
         if session.get(User, user_id) is None:
-            raise InvalidInput(f"Cannot share with {user_id!r}: there is no such user.")
+            raise InvalidInput(
+                tr("Cannot share with {user_id!r}: there is no such user.", user_id=user_id)
+            )
     return shares
 
 
@@ -53,7 +56,9 @@ def create_profile(
 ) -> Profile:
     session = change.session
     get_or_404(session, User, owner_id, "user")
-    require(owner_id == actor.user_id or actor.is_sys, "You may create profiles only for yourself.")
+    require(
+        owner_id == actor.user_id or actor.is_sys, tr("You may create profiles only for yourself.")
+    )
     row = Profile(
         id=profile_id or new_id(),
         owner_id=owner_id,
@@ -77,7 +82,7 @@ def update_profile(
     clear_unit: bool = False,
     expected_version: int | None = None,
 ) -> Profile:
-    require(can_change_profile(actor, convert.profile(row)), _ONLY_OWNER)
+    require(can_change_profile(actor, convert.profile(row)), tr(_ONLY_OWNER))
     check_version(row, expected_version, "profile")
     session = change.session
     if title is not None:
@@ -95,7 +100,7 @@ def update_profile(
 
 
 def delete_profile(change: Change, actor: Actor, row: Profile) -> None:
-    require(can_change_profile(actor, convert.profile(row)), _ONLY_OWNER)
+    require(can_change_profile(actor, convert.profile(row)), tr(_ONLY_OWNER))
     change.delete(row, KIND)
 
 

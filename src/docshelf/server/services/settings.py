@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from docshelf.domain.accounts import Actor
 from docshelf.domain.permissions import can_manage_settings, require
 from docshelf.domain.settings import effective_settings, spec_for
+from docshelf.i18n import tr
 from docshelf.server.db.engine import Change
 from docshelf.server.db.models import Setting
 
@@ -31,7 +32,7 @@ def stored_value(key: str) -> ScalarSelect[Any]:
 
 
 def set_value(change: Change, actor: Actor, key: str, value: Any) -> Any:
-    require(can_manage_settings(actor), "Only a system administrator may change settings.")
+    require(can_manage_settings(actor), tr("Only a system administrator may change settings."))
     spec = spec_for(key)
     value = spec.validate(value)
     row = change.session.get(Setting, key)

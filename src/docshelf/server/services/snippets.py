@@ -9,6 +9,7 @@ from docshelf.domain.ids import new_id
 from docshelf.domain.permissions import require
 from docshelf.domain.snippets import SnippetFormat, SnippetKind, check_snippet_shape
 from docshelf.domain.text import check_title
+from docshelf.i18n import tr
 from docshelf.server import convert
 from docshelf.server.blobstore import BlobStore
 from docshelf.server.db.engine import Change
@@ -24,7 +25,7 @@ def _kind(value: str) -> SnippetKind:
         return SnippetKind(value)
     except ValueError:
         raise InvalidInput(
-            f"Unknown snippet kind {value!r}; use personal, shared or template."
+            tr("Unknown snippet kind {value!r}; use personal, shared or template.", value=value)
         ) from None
 
 
@@ -32,14 +33,16 @@ def _format(value: str) -> SnippetFormat:
     try:
         return SnippetFormat(value)
     except ValueError:
-        raise InvalidInput(f"Unknown snippet format {value!r}; use text, html or docx.") from None
+        raise InvalidInput(
+            tr("Unknown snippet format {value!r}; use text, html or docx.", value=value)
+        ) from None
 
 
 def _body(
     change: Change, blobs: BlobStore, body: str | None, body_sha256: str | None
 ) -> str | None:
     if body is not None and body_sha256 is not None:
-        raise InvalidInput("Give the snippet's body as text or as an uploaded file, not both.")
+        raise InvalidInput(tr("Give the snippet's body as text or as an uploaded file, not both."))
     if body is not None:
         return store_bytes(change.session, blobs, body.encode("utf-8"))
     if body_sha256 is not None:
@@ -72,15 +75,15 @@ def create_snippet(
     snippet_kind = _kind(kind)
     if snippet_kind is SnippetKind.PERSONAL:
         owner_id = owner_id or actor.user_id
-        require(owner_id == actor.user_id or actor.is_sys, "Personal snippets are the owner's.")
+        require(owner_id == actor.user_id or actor.is_sys, tr("Personal snippets are the owner's."))
         get_or_404(change.session, User, owner_id, "user")
     elif owner_id is not None:
-        raise InvalidInput("Only personal snippets have an owner.")
+        raise InvalidInput(tr("Only personal snippets have an owner."))
     check_snippet_shape(snippet_kind, owner_id, template_id)
     parent = _parent(change, template_id)
     require(
         rules.can_create_snippet(actor, snippet_kind, convert.template(parent) if parent else None),
-        f"You may not create {snippet_kind.value} snippets here.",
+        tr("You may not create {value} snippets here.", value=snippet_kind.value),
     )
     readers = set(check_principals(read_rights or []))
     writers = set(check_principals(write_rights or []))
@@ -108,7 +111,7 @@ def _require_change(change: Change, actor: Actor, row: Snippet) -> None:
         rules.can_change_snippet(
             actor, convert.snippet(row), convert.template(parent) if parent else None
         ),
-        "You may not change this snippet.",
+        tr("You may not change this snippet."),
     )
 
 
@@ -132,7 +135,7 @@ def update_snippet(
     if title is not None:
         row.title = check_title(title)
     if (read_rights is not None or write_rights is not None) and row.kind != SnippetKind.SHARED:
-        raise InvalidInput("Only shared snippets carry read and write rights.")
+        raise InvalidInput(tr("Only shared snippets carry read and write rights."))
     if read_rights is not None:
         row.read_rights = list(check_principals(read_rights))
     if write_rights is not None:

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from docshelf.documents import DocumentError, Tag, tags_of, unknown_tags
 from docshelf.domain.fields import FieldType
+from docshelf.i18n import ntr
 from docshelf.server.blobstore import BlobStore
 from docshelf.server.db.models import Snippet, Template
 from docshelf.server.services.fields import definitions
@@ -55,9 +56,9 @@ class FileTags:
 
 
 def unknown_text(unknown: list[Tag]) -> str:
-    """``1 unknown tag: field:telefon`` (English: for logs, the API and the CLI)."""
-    noun = "tag" if len(unknown) == 1 else "tags"
-    return f"{len(unknown)} unknown {noun}: {', '.join(tag.text for tag in unknown)}"
+    """``1 unknown tag: field:telefon``, in the context's language (a preview's warning)."""
+    tags = ", ".join(tag.text for tag in unknown)
+    return ntr("{n} unknown tag: {tags}", "{n} unknown tags: {tags}", len(unknown), tags=tags)
 
 
 def known_names(session: Session) -> Known:

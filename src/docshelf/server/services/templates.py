@@ -18,6 +18,7 @@ from docshelf.domain.templates import (
 )
 from docshelf.domain.text import check_language, check_text, check_title
 from docshelf.domain.trees import check_move
+from docshelf.i18n import N_, tr
 from docshelf.server import convert
 from docshelf.server.blobstore import BlobStore
 from docshelf.server.db.engine import Change
@@ -27,18 +28,18 @@ from docshelf.server.services.files import require_blob
 
 KIND = "template"
 GROUP_KIND = "template_group"
-_NO_CHANGE = "You do not hold the Change right on this template."
+_NO_CHANGE = N_("You do not hold the Change right on this template.")
 
 
-def _titles(titles: dict[str, str], what: str = "Title") -> dict[str, str]:
+def _titles(titles: dict[str, str], what: str | None = None) -> dict[str, str]:
     if not titles:
-        raise InvalidInput("Give a title in at least one language.")
+        raise InvalidInput(tr("Give a title in at least one language."))
     return {check_language(lang): check_title(text, what) for lang, text in titles.items()}
 
 
 def _descriptions(texts: dict[str, str]) -> dict[str, str]:
     return {
-        check_language(lang): check_text(text, "Description", max_length=5000, multiline=True)
+        check_language(lang): check_text(text, tr("Description"), max_length=5000, multiline=True)
         for lang, text in texts.items()
     }
 
@@ -55,7 +56,9 @@ def create_group(
     order: int = 0,
     group_id: str | None = None,
 ) -> TemplateGroup:
-    require(rules.can_manage_template_groups(actor), "Only layouters may create template groups.")
+    require(
+        rules.can_manage_template_groups(actor), tr("Only layouters may create template groups.")
+    )
     if parent_id is not None:
         get_or_404(change.session, TemplateGroup, parent_id, "template group")
     row = TemplateGroup(
@@ -75,7 +78,9 @@ def update_group(
     order: int | None = None,
     expected_version: int | None = None,
 ) -> TemplateGroup:
-    require(rules.can_manage_template_groups(actor), "Only layouters may change template groups.")
+    require(
+        rules.can_manage_template_groups(actor), tr("Only layouters may change template groups.")
+    )
     check_version(row, expected_version, "template group")
     session = change.session
     if parent_id is not None or move_to_root:
@@ -93,12 +98,14 @@ def update_group(
 
 
 def delete_group(change: Change, actor: Actor, row: TemplateGroup) -> None:
-    require(rules.can_manage_template_groups(actor), "Only layouters may delete template groups.")
+    require(
+        rules.can_manage_template_groups(actor), tr("Only layouters may delete template groups.")
+    )
     session = change.session
     if session.scalar(select(TemplateGroup.id).where(TemplateGroup.parent_id == row.id).limit(1)):
-        raise Conflict("The template group has sub-groups; move or delete them first.")
+        raise Conflict(tr("The template group has sub-groups; move or delete them first."))
     if session.scalar(select(Template.id).where(Template.group_id == row.id).limit(1)):
-        raise Conflict("The template group still holds templates; move or delete them first.")
+        raise Conflict(tr("The template group still holds templates; move or delete them first."))
     change.delete(row, GROUP_KIND)
 
 
@@ -119,7 +126,7 @@ def create_template(
     order: int = 0,
     template_id: str | None = None,
 ) -> Template:
-    require(rules.can_create_templates(actor), "Only layouters may create templates.")
+    require(rules.can_create_templates(actor), tr("Only layouters may create templates."))
     if group_id is not None:
         get_or_404(change.session, TemplateGroup, group_id, "template group")
     changers = set(check_principals(change_rights or []))
@@ -156,7 +163,7 @@ def update_template(
     move_to_root: bool = False,
     expected_version: int | None = None,
 ) -> Template:
-    require(rules.can_change_template(actor, convert.template(row)), _NO_CHANGE)
+    require(rules.can_change_template(actor, convert.template(row)), tr(_NO_CHANGE))
     check_version(row, expected_version, "template")
     before = _audience(row)
     if titles is not None:
@@ -206,7 +213,7 @@ def set_file(
     expected_version: int | None = None,
 ) -> Template:
     """Make an uploaded file the template's file for one language."""
-    require(rules.can_change_template(actor, convert.template(row)), _NO_CHANGE)
+    require(rules.can_change_template(actor, convert.template(row)), tr(_NO_CHANGE))
     check_version(row, expected_version, "template")
     lang = check_language(lang)
     blob = require_blob(change.session, sha256)
@@ -226,14 +233,14 @@ def set_file(
 
 
 def remove_file(change: Change, actor: Actor, row: Template, lang: str) -> Template:
-    require(rules.can_change_template(actor, convert.template(row)), _NO_CHANGE)
+    require(rules.can_change_template(actor, convert.template(row)), tr(_NO_CHANGE))
     row.files = [f for f in row.files if f.lang != lang]
     return change.touch(row)
 
 
 def deactivate(change: Change, actor: Actor, row: Template) -> Template:
     """Deleting a template deactivates it: it leaves every client, an admin can restore it."""
-    require(rules.can_change_template(actor, convert.template(row)), _NO_CHANGE)
+    require(rules.can_change_template(actor, convert.template(row)), tr(_NO_CHANGE))
     if row.active:
         before = _audience(row)
         row.active = False
@@ -246,7 +253,7 @@ def deactivate(change: Change, actor: Actor, row: Template) -> Template:
 def restore(change: Change, actor: Actor, row: Template) -> Template:
     require(
         rules.can_restore_or_purge_templates(actor),
-        "Only a system administrator may restore deleted templates.",
+        tr("Only a system administrator may restore deleted templates."),
     )
     if not row.active:
         before = _audience(row)
@@ -260,10 +267,14 @@ def restore(change: Change, actor: Actor, row: Template) -> Template:
 def purge(change: Change, actor: Actor, row: Template) -> None:
     require(
         rules.can_restore_or_purge_templates(actor),
-        "Only a system administrator may delete templates for good.",
+        tr("Only a system administrator may delete templates for good."),
     )
     if row.active:
-        raise Conflict("Deactivate the template first; only deactivated templates can be purged.")
+        raise Conflict(
+            tr(
+                "Deactivate the template first; only deactivated templates can be purged.",
+            )
+        )
     for snippet in change.session.scalars(select(Snippet).where(Snippet.template_id == row.id)):
         change.delete(snippet, "snippet")
     change.delete(row, KIND)

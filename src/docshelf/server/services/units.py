@@ -15,6 +15,7 @@ from docshelf.domain.ids import new_id
 from docshelf.domain.permissions import can_manage_units, require
 from docshelf.domain.text import check_title
 from docshelf.domain.trees import check_move
+from docshelf.i18n import N_, tr
 from docshelf.server import convert
 from docshelf.server.db.engine import Change
 from docshelf.server.db.models import Profile, Unit
@@ -23,7 +24,7 @@ from docshelf.server.services.fields import definitions
 from docshelf.server.services.files import require_blob
 
 KIND = "unit"
-_ONLY_ORG = "Only organisation managers (role Org) and administrators may change units."
+_ONLY_ORG = N_("Only organisation managers (role Org) and administrators may change units.")
 
 
 def all_units(session: Session) -> dict[str, dunits.Unit]:
@@ -58,7 +59,7 @@ def create_unit(
     order: int = 0,
     unit_id: str | None = None,
 ) -> Unit:
-    require(can_manage_units(actor), _ONLY_ORG)
+    require(can_manage_units(actor), tr(_ONLY_ORG))
     session = change.session
     if parent_id is not None:
         get_or_404(session, Unit, parent_id, "unit")
@@ -87,7 +88,7 @@ def update_unit(
     order: int | None = None,
     expected_version: int | None = None,
 ) -> Unit:
-    require(can_manage_units(actor), _ONLY_ORG)
+    require(can_manage_units(actor), tr(_ONLY_ORG))
     check_version(row, expected_version, "unit")
     session = change.session
     if parent_id is not None or move_to_root:
@@ -111,17 +112,24 @@ def update_unit(
 
 
 def delete_unit(change: Change, actor: Actor, row: Unit) -> None:
-    require(can_manage_units(actor), _ONLY_ORG)
+    require(can_manage_units(actor), tr(_ONLY_ORG))
     session = change.session
     if session.scalar(select(Unit.id).where(Unit.parent_id == row.id).limit(1)):
-        raise Conflict(f"Unit {row.title!r} has sub-units; move or delete them first.")
+        raise Conflict(
+            tr("Unit {title!r} has sub-units; move or delete them first.", title=row.title)
+        )
     if session.scalar(select(Profile.id).where(Profile.unit_id == row.id).limit(1)):
-        raise Conflict(f"Unit {row.title!r} is used by profiles; assign them another unit first.")
+        raise Conflict(
+            tr(
+                "Unit {title!r} is used by profiles; assign them another unit first.",
+                title=row.title,
+            )
+        )
     change.delete(row, KIND)
 
 
 def check_assignable(session: Session, unit_id: str) -> Unit:
     row = session.get(Unit, unit_id)
     if row is None:
-        raise InvalidInput(f"There is no unit with id {unit_id!r}.")
+        raise InvalidInput(tr("There is no unit with id {unit_id!r}.", unit_id=unit_id))
     return row

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from docshelf.domain.accounts import Actor
 from docshelf.domain.errors import InvalidInput
+from docshelf.i18n import tr
 from docshelf.server.db.models import Blob, BlobUpload, utcnow
 from docshelf.server.services.files import may_read
 
@@ -55,7 +56,10 @@ def require_usable(session: Session, actor: Actor, sha256: str) -> Blob:
     blob = may_use(session, actor, sha256)
     if blob is None:
         raise InvalidInput(
-            f"The file {sha256} is not on the server for you. Upload the file first"
-            f" (PUT /api/v1/blobs/{sha256}), then send the edit again."
+            tr(
+                "The file {sha256} is not on the server for you. Upload the file first "
+                "(PUT /api/v1/blobs/{sha256}), then send the edit again.",
+                sha256=sha256,
+            )
         )
     return blob

@@ -29,6 +29,8 @@ from docshelf.domain.accounts import Actor
 from docshelf.domain.edits import Edit, EditKind, Op, check_edit, conflicts, merge_set, split_path
 from docshelf.domain.errors import Conflict, DocshelfError, Forbidden, InvalidInput, NotFound
 from docshelf.domain.fields import FieldType
+from docshelf.domain.kinds import kind_label
+from docshelf.i18n import tr
 from docshelf.protocol.auth import Strict
 from docshelf.protocol.mutations import Mutation, MutationResult, MutationsAnswer, Outcome
 from docshelf.protocol.types import FieldValue, Id, LongText, Order, Sha256, Title
@@ -121,12 +123,18 @@ def checked(edit: Edit) -> Edit:
         attribute, _ = split_path(edit.kind, path)
         adapter = _VALUES.get((edit.kind, attribute))
         if adapter is None:  # editable in the domain, but this server can't check it yet
-            raise InvalidInput(f"{path!r} of a {edit.kind.value} cannot be edited here.")
+            raise InvalidInput(
+                tr(
+                    "{path!r} of a {kind} cannot be edited here.",
+                    path=path,
+                    kind=kind_label(edit.kind.value),
+                )
+            )
         try:
             clean = adapter.validate_python(value)
         except ValidationError as exc:
             message = str(exc.errors()[0].get("msg", "is invalid")).removeprefix("Value error, ")
-            raise InvalidInput(f"{path}: {message}") from None
+            raise InvalidInput(tr("{path}: {message}", path=path, message=message)) from None
         if isinstance(clean, BaseModel):  # the conflict rules compare plain data
             clean = clean.model_dump(exclude_none=True)
         values[path] = clean
@@ -153,7 +161,9 @@ def _members(edit: Edit, attribute: str, current: list[str]) -> list[str] | None
 def _required(edit: Edit, path: str) -> Any:
     value = edit.set.get(path)
     if value is None:
-        raise InvalidInput(f"A new {edit.kind.value.replace('_', ' ')} needs {path!r}.")
+        raise InvalidInput(
+            tr("A new {value} needs {path!r}.", value=kind_label(edit.kind.value), path=path)
+        )
     return value
 
 
@@ -261,8 +271,11 @@ def _update_snippet(
 
 def _create_template(change: Change, actor: Actor, blobs: BlobStore, edit: Edit) -> Template:
     raise InvalidInput(
-        "New templates are made in the administration, where their kind and first file are"
-        " given; a client can change templates but not create them."
+        tr(
+            "New templates are made in the administration, where their kind and "
+            "first file are given; a client can change templates but not create "
+            "them.",
+        )
     )
 
 
@@ -390,8 +403,11 @@ def _apply(
         if row is not None:
             # The same mutation created it would have been found as a repeat already.
             raise Conflict(
-                f"There is already a {handler.what} with id {edit.target!r};"
-                " create yours under a new id."
+                tr(
+                    "There is already a {what} with id {target!r}; create yours under a new id.",
+                    what=kind_label(handler.what),
+                    target=edit.target,
+                )
             )
         created = handler.create(change, actor, blobs, edit)
         session.flush()
@@ -405,8 +421,11 @@ def _apply(
         if edit.op is Op.DELETE:
             raise _Answered(_applied(mutation_id, None))
         raise NotFound(
-            f"The {handler.what} was deleted meanwhile (or you may no longer see it);"
-            " your change to it was not applied."
+            tr(
+                "The {what} was deleted meanwhile (or you may no longer see it); your "
+                "change to it was not applied.",
+                what=kind_label(handler.what),
+            )
         )
     before = view.record(kind, row)
     theirs = conflicts(edit, before)
@@ -423,9 +442,12 @@ def _apply(
                 id=mutation_id,
                 outcome=Outcome.CONFLICT,
                 code="conflict",
-                reason=f"Someone changed this {handler.what} meanwhile: "
-                + ", ".join(sorted(theirs))
-                + ". The server kept their version; yours is kept as a conflicted copy.",
+                reason=tr(
+                    "Someone changed this {what} meanwhile: {attributes}. The server kept"
+                    " their version; yours is kept as a conflicted copy.",
+                    what=kind_label(handler.what),
+                    attributes=", ".join(sorted(theirs)),
+                ),
                 theirs=theirs,
             )
         )

@@ -18,6 +18,7 @@ from docshelf.domain.settings import (
     LANGUAGES,
     effective_settings,
 )
+from docshelf.i18n import N_, tr
 from docshelf.protocol import PROTOCOL_VERSION, client_error
 from docshelf.protocol.cursor import Cursor
 from docshelf.protocol.sync import (
@@ -51,7 +52,7 @@ _DEVICE_PRECISION = timedelta(seconds=60)
 
 class RestartSync(Conflict):
     code = "sync_restart"
-    default_title = "Synchronisation must start over"
+    default_title = N_("Synchronisation must start over")
 
 
 _SYNC_SETTINGS = (
@@ -203,8 +204,10 @@ def manifest(db: Database, actor: Actor, token: str, limit: int) -> ManifestPage
         history = read_history(session)
         if cursor.reset_to is None or _history_moved(session, history, cursor, actor):
             raise RestartSync(
-                "The server's data changed in a way that needs a fresh reconciliation;"
-                " the client starts it again."
+                tr(
+                    "The server's data changed in a way that needs a fresh reconciliation; "
+                    "the client starts it again.",
+                )
             )
         settings = sync_settings(session)
         part = read_manifest(session, actor, cursor, limit)

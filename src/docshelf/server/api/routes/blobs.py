@@ -130,10 +130,18 @@ async def _upload_piece(
     assert match is not None  # the header's pattern was checked already
     start, end, total = (int(group) for group in match.groups())
     if not start <= end < total:
-        raise InvalidInput(f"Content-Range {content_range!r} needs START <= END < TOTAL.")
+        raise InvalidInput(
+            tr(
+                "Content-Range {content_range!r} needs START <= END < TOTAL.",
+                content_range=content_range,
+            )
+        )
     if total > state.settings.max_upload_bytes:
         raise PayloadTooLarge(
-            f"The file is larger than the limit of {state.settings.max_upload_bytes} bytes."
+            tr(
+                "The file is larger than the limit of {max_upload_bytes} bytes.",
+                max_upload_bytes=state.settings.max_upload_bytes,
+            )
         )
     try:
         piece = await anyio.to_thread.run_sync(

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from docshelf.domain.accounts import group_principal, user_principal
 from docshelf.domain.errors import NotFound
 from docshelf.domain.permissions import can_manage_accounts, require
+from docshelf.i18n import N_, tr
 from docshelf.protocol.admin import GroupCreate, GroupUpdate, MemberAdd
 from docshelf.protocol.records import GroupRecord, MemberRecord
 from docshelf.protocol.types import Id
@@ -19,14 +20,14 @@ from docshelf.server.services import accounts
 from docshelf.server.services.common import get_or_404
 
 router = APIRouter(prefix="/admin", tags=["admin: groups"])
-_ONLY_SYS = "Only a system administrator may manage groups."
+_ONLY_SYS = N_("Only a system administrator may manage groups.")
 
 
 @router.get("/groups", operation_id="list_groups", response_model=list[GroupRecord])
 def list_groups(
     actor: CurrentActor, state: State, limit: Limit = 200, offset: Offset = 0
 ) -> list[GroupRecord]:
-    require(can_manage_accounts(actor), _ONLY_SYS)
+    require(can_manage_accounts(actor), tr(_ONLY_SYS))
     with state.db.read() as session:
         rows = session.scalars(select(Group).order_by(Group.name).limit(limit).offset(offset))
         return [convert.group_record(g) for g in rows]
@@ -41,7 +42,7 @@ def create_group(body: GroupCreate, actor: CurrentActor, state: State) -> GroupR
 
 @router.get("/groups/{group_id}", operation_id="get_group", response_model=GroupRecord)
 def get_group(group_id: Id, actor: CurrentActor, state: State) -> GroupRecord:
-    require(can_manage_accounts(actor), _ONLY_SYS)
+    require(can_manage_accounts(actor), tr(_ONLY_SYS))
     with state.db.read() as session:
         return convert.group_record(get_or_404(session, Group, group_id, "group"))
 
@@ -71,7 +72,7 @@ def delete_group(group_id: Id, actor: CurrentActor, state: State) -> None:
     "/groups/{group_id}/members", operation_id="list_members", response_model=list[MemberRecord]
 )
 def list_members(group_id: Id, actor: CurrentActor, state: State) -> list[MemberRecord]:
-    require(can_manage_accounts(actor), _ONLY_SYS)
+    require(can_manage_accounts(actor), tr(_ONLY_SYS))
     with state.db.read() as session:
         group = get_or_404(session, Group, group_id, "group")
         return [MemberRecord(kind=k, id=i, name=n) for k, i, n in accounts.members(session, group)]
@@ -107,4 +108,4 @@ def _remove(group_id: str, principal: str, actor: CurrentActor, state: State) ->
     with state.db.change(actor.login) as change:
         group = get_or_404(change.session, Group, group_id, "group")
         if not accounts.remove_member(change, actor, group, principal):
-            raise NotFound("That user or group is not a direct member of this group.")
+            raise NotFound(tr("That user or group is not a direct member of this group."))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from docshelf.domain.errors import ServiceUnavailable
+from docshelf.i18n import tr
 from docshelf.server.api.deps import State
 from docshelf.server.db.migrate import is_current
 
@@ -25,8 +26,8 @@ def readyz(state: State) -> dict[str, str]:
         current = is_current(state.db)
     except Exception as exc:
         raise ServiceUnavailable(
-            f"The database is not reachable: {type(exc).__name__}.", retry_after=5
+            tr("The database is not reachable: {error}.", error=type(exc).__name__), retry_after=5
         ) from exc
     if not current:
-        raise ServiceUnavailable("The database schema is being upgraded.", retry_after=5)
+        raise ServiceUnavailable(tr("The database schema is being upgraded."), retry_after=5)
     return {"status": "ready", "database": state.db.dialect}

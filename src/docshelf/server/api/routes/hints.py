@@ -10,6 +10,7 @@ import anyio.to_thread
 from fastapi import APIRouter, Query, Response
 
 from docshelf.domain.errors import ServiceUnavailable
+from docshelf.i18n import tr
 from docshelf.server.api.deps import State, Token
 from docshelf.server.hints.hub import Hint, Stream
 from docshelf.server.hints.opening import open_stream
@@ -36,8 +37,10 @@ async def sync_hints(token: Token, state: State, cursor: CursorParam = None) -> 
     settings = state.settings
     if hub.count >= settings.max_hint_streams:
         raise ServiceUnavailable(
-            "This server holds as many change-hint streams as it may; the client syncs at its"
-            " interval and tries again later.",
+            tr(
+                "This server holds as many change-hint streams as it may; the client "
+                "syncs at its interval and tries again later.",
+            ),
             retry_after=random.randint(30, 120),
         )
     # Authenticated once, on a worker thread; the held stream needs no database afterwards.

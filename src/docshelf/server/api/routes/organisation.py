@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from docshelf.domain.errors import NotFound
 from docshelf.domain.permissions import can_see_profile
+from docshelf.i18n import tr
 from docshelf.protocol.admin import (
     FieldDefCreate,
     FieldDefUpdate,
@@ -145,7 +146,7 @@ def _visible_profile(session: Session, actor: CurrentActor, profile_id: str) -> 
     row = session.get(Profile, profile_id)
     # Someone else's profile answers like a missing one: its existence is not the caller's business.
     if row is None or not (actor.is_sys or can_see_profile(actor, convert.profile(row))):
-        raise NotFound(f"There is no profile with id {profile_id!r}.")
+        raise NotFound(tr("There is no profile with id {profile_id!r}.", profile_id=profile_id))
     return row
 
 

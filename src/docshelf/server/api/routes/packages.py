@@ -22,6 +22,7 @@ from starlette.requests import ClientDisconnect
 
 from docshelf.domain.accounts import Actor
 from docshelf.domain.errors import InvalidInput, PayloadTooLarge
+from docshelf.i18n import tr
 from docshelf.protocol.packages import (
     PACKAGE_MEDIA_TYPE,
     PackageExport,
@@ -69,16 +70,19 @@ async def _receive(request: Request, target: Path, limit: int) -> tuple[str, int
             size += len(chunk)
             if size > limit:
                 raise PayloadTooLarge(
-                    f"The package is larger than the server accepts ({limit} bytes)."
+                    tr(
+                        "The package is larger than the server accepts ({limit} bytes).",
+                        limit=limit,
+                    )
                 )
             digest.update(chunk)
             await anyio.to_thread.run_sync(out.write, chunk)
     except ClientDisconnect:
-        raise InvalidInput("The upload of the package broke off; send it again.") from None
+        raise InvalidInput(tr("The upload of the package broke off; send it again.")) from None
     finally:
         await anyio.to_thread.run_sync(out.close)
     if size == 0:
-        raise InvalidInput("The request carries no package; send the zip archive as its body.")
+        raise InvalidInput(tr("The request carries no package; send the zip archive as its body."))
     return digest.hexdigest(), size
 
 

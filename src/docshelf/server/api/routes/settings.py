@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 from docshelf.domain.permissions import can_manage_settings, require
 from docshelf.domain.settings import SETTINGS
+from docshelf.i18n import tr
 from docshelf.protocol.admin import SettingsUpdate
 from docshelf.protocol.records import SettingRecord
 from docshelf.server.api.deps import CurrentActor, State
@@ -31,7 +32,7 @@ def _records(state: State) -> list[SettingRecord]:
 
 @router.get("/settings", operation_id="list_settings", response_model=list[SettingRecord])
 def list_settings(actor: CurrentActor, state: State) -> list[SettingRecord]:
-    require(can_manage_settings(actor), "Only a system administrator may see all settings.")
+    require(can_manage_settings(actor), tr("Only a system administrator may see all settings."))
     return _records(state)
 
 

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from docshelf.domain import permissions as rules
 from docshelf.domain.accounts import Actor
 from docshelf.domain.errors import NotFound
+from docshelf.i18n import tr
 from docshelf.protocol.admin import SnippetCreate, SnippetUpdate
 from docshelf.protocol.records import SnippetRecord
 from docshelf.protocol.types import Id
@@ -35,7 +36,7 @@ def _visible(session: Session, actor: Actor, row: Snippet) -> bool:
 def _get(session: Session, actor: Actor, snippet_id: str) -> Snippet:
     row = session.get(Snippet, snippet_id)
     if row is None or not _visible(session, actor, row):
-        raise NotFound(f"There is no snippet with id {snippet_id!r}.")
+        raise NotFound(tr("There is no snippet with id {snippet_id!r}.", snippet_id=snippet_id))
     return row
 
 

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Response
 
 from docshelf.domain.permissions import can_manage_accounts, require
+from docshelf.i18n import tr
 from docshelf.protocol import client_error
 from docshelf.protocol.cursor import Cursor
 from docshelf.protocol.sync import (
@@ -83,7 +84,9 @@ def sync_records(body: RecordsRequest, actor: CurrentActor, state: State) -> Rec
 )
 def user_view(user_id: Id, actor: CurrentActor, state: State) -> list[ManifestEntry]:
     """Everything a user's clients should hold (Sys): to check a client or a complaint."""
-    require(can_manage_accounts(actor), "Only a system administrator may inspect a user's view.")
+    require(
+        can_manage_accounts(actor), tr("Only a system administrator may inspect a user's view.")
+    )
     with state.db.snapshot() as session:
         user = get_or_404(session, User, user_id, "user")
         target = actor_of(session, user)

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from docshelf.domain.errors import NotFound
 from docshelf.domain.permissions import can_administer_template
+from docshelf.i18n import tr
 from docshelf.protocol.admin import (
     FileSet,
     StatusChange,
@@ -95,7 +96,12 @@ def delete_template_group(group_id: Id, actor: CurrentActor, state: State) -> No
 def _administered(session: Session, actor: CurrentActor, template_id: str) -> Template:
     row = session.get(Template, template_id)
     if row is None or not can_administer_template(actor, convert.template(row)):
-        raise NotFound(f"There is no template with id {template_id!r} that you may change.")
+        raise NotFound(
+            tr(
+                "There is no template with id {template_id!r} that you may change.",
+                template_id=template_id,
+            )
+        )
     return row
 
 

@@ -6,6 +6,7 @@ from fastapi import APIRouter, status
 from sqlalchemy import select
 
 from docshelf.domain.permissions import can_manage_accounts, require
+from docshelf.i18n import N_, tr
 from docshelf.protocol.admin import PasswordSet, UserCreate, UserUpdate
 from docshelf.protocol.auth import DeviceOut
 from docshelf.protocol.records import UserRecord
@@ -19,14 +20,14 @@ from docshelf.server.services import accounts, auth
 from docshelf.server.services.common import get_or_404
 
 router = APIRouter(prefix="/admin", tags=["admin: users"])
-_ONLY_SYS = "Only a system administrator may manage accounts."
+_ONLY_SYS = N_("Only a system administrator may manage accounts.")
 
 
 @router.get("/users", operation_id="list_users", response_model=list[UserRecord])
 def list_users(
     actor: CurrentActor, state: State, limit: Limit = 200, offset: Offset = 0
 ) -> list[UserRecord]:
-    require(can_manage_accounts(actor), _ONLY_SYS)
+    require(can_manage_accounts(actor), tr(_ONLY_SYS))
     with state.db.read() as session:
         rows = session.scalars(select(User).order_by(User.login).limit(limit).offset(offset))
         return [convert.user_record(u) for u in rows]
@@ -34,7 +35,7 @@ def list_users(
 
 @router.post("/users", operation_id="create_user", response_model=UserRecord, status_code=201)
 def create_user(body: UserCreate, actor: CurrentActor, state: State) -> UserRecord:
-    require(can_manage_accounts(actor), _ONLY_SYS)
+    require(can_manage_accounts(actor), tr(_ONLY_SYS))
     password_hash = state.passwords.hash(body.password) if body.password else None
     with state.db.change(actor.login) as change:
         user = accounts.create_user(
@@ -51,7 +52,7 @@ def create_user(body: UserCreate, actor: CurrentActor, state: State) -> UserReco
 
 @router.get("/users/{user_id}", operation_id="get_user", response_model=UserRecord)
 def get_user(user_id: Id, actor: CurrentActor, state: State) -> UserRecord:
-    require(can_manage_accounts(actor), _ONLY_SYS)
+    require(can_manage_accounts(actor), tr(_ONLY_SYS))
     with state.db.read() as session:
         return convert.user_record(get_or_404(session, User, user_id, "user"))
 
@@ -74,7 +75,7 @@ def update_user(user_id: Id, body: UserUpdate, actor: CurrentActor, state: State
 
 @router.put("/users/{user_id}/password", operation_id="set_password", status_code=204)
 def set_password(user_id: Id, body: PasswordSet, actor: CurrentActor, state: State) -> None:
-    require(can_manage_accounts(actor), _ONLY_SYS)
+    require(can_manage_accounts(actor), tr(_ONLY_SYS))
     password_hash = state.passwords.hash(body.password)
     with state.db.write() as session:
         get_or_404(session, User, user_id, "user").password_hash = password_hash
@@ -111,7 +112,7 @@ def purge_user(user_id: Id, actor: CurrentActor, state: State) -> None:
     "/users/{user_id}/devices", operation_id="list_user_devices", response_model=list[DeviceOut]
 )
 def list_user_devices(user_id: Id, actor: CurrentActor, state: State) -> list[DeviceOut]:
-    require(can_manage_accounts(actor), _ONLY_SYS)
+    require(can_manage_accounts(actor), tr(_ONLY_SYS))
     with state.db.read() as session:
         get_or_404(session, User, user_id, "user")
         rows = session.scalars(select(Device).where(Device.user_id == user_id))
@@ -125,6 +126,6 @@ def revoke_device(device_id: Id, actor: CurrentActor, state: State) -> None:
         device = get_or_404(session, Device, device_id, "device")
         require(
             can_manage_accounts(actor) or device.user_id == actor.user_id,
-            "You may revoke only your own devices.",
+            tr("You may revoke only your own devices."),
         )
         auth.revoke(session, device)

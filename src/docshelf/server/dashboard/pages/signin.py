@@ -94,9 +94,9 @@ def _login_error(exc: DocshelfError) -> str:
         return tr(
             "Too many failed sign-ins. Try again in {seconds} seconds.", seconds=exc.retry_after
         )
+    if isinstance(exc, auth.LoginFailed):  # by class: its message is in the page's language
+        return tr("Login or password is wrong.")
     if isinstance(exc, NotAuthenticated):
-        if exc.message == auth.WRONG_LOGIN:
-            return tr("Login or password is wrong.")
         return tr("This account is deactivated; ask your administrator.")
     return exc.message
 
