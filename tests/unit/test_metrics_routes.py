@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from docshelf.server.blobs import BlobStore
 
 from docshelf.domain.errors import InvalidInput
 from docshelf.server.app import create_app
+from docshelf.server.blobstore import LocalBlobStore as BlobStore
 from docshelf.server.config import ServerSettings
 from docshelf.server.metrics.instruments import Metrics, is_blob_store_error
 from docshelf.server.metrics.routes import OTHER, RouteNames

@@ -42,7 +42,7 @@ def scope(path: str, accept: str | None = None, cookie: str | None = None) -> Sc
 def test_the_request_language(
     path: str, accept: str | None, cookie: str | None, expected: str
 ) -> None:
-    chooser = RequestLanguage(None, dashboard_prefix="/dashboard", dashboard_cookie=COOKIE)  # type: ignore[arg-type]
+    chooser = RequestLanguage(None, dashboard_prefix="/dashboard")  # type: ignore[arg-type]
     assert chooser.choose(scope(path, accept, cookie)) == expected
 
 

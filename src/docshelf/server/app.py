@@ -44,7 +44,6 @@ from docshelf.server.api.routes import (
 )
 from docshelf.server.api.routes import settings as settings_routes
 from docshelf.server.config import ServerSettings
-from docshelf.server.dashboard.session import LANGUAGE_COOKIE as DASHBOARD_LANGUAGE_COOKIE
 from docshelf.server.db.models import utcnow
 from docshelf.server.hints.source import PgListener, check_counter, read_counter
 from docshelf.server.maintenance import (
@@ -203,7 +202,6 @@ def create_app(settings: ServerSettings, state: ServerState | None = None) -> Fa
     app.add_middleware(
         RequestLanguage,
         dashboard_prefix=dashboard.PATH,
-        dashboard_cookie=DASHBOARD_LANGUAGE_COOKIE,
     )
     app.add_middleware(RequestLog, metrics=metrics)
     return app

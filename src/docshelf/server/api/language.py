@@ -15,19 +15,17 @@ from starlette.datastructures import Headers
 from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from docshelf.i18n import DEFAULT_LANGUAGE, negotiate, normalize, using
+from docshelf.i18n import DEFAULT_LANGUAGE, negotiate, using
 from docshelf.protocol.problems import PROBLEM_MEDIA_TYPE
-
-DASHBOARD_DEFAULT_LANGUAGE = "de"
+from docshelf.server.dashboard import language as dashboard_language
 
 
 class RequestLanguage:
     """Choose the request's language and mark problem answers with it."""
 
-    def __init__(self, app: ASGIApp, *, dashboard_prefix: str, dashboard_cookie: str) -> None:
+    def __init__(self, app: ASGIApp, *, dashboard_prefix: str) -> None:
         self.app = app
         self.dashboard_prefix = dashboard_prefix
-        self.dashboard_cookie = dashboard_cookie
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -49,8 +47,8 @@ class RequestLanguage:
         path = str(scope.get("path", ""))
         if path == self.dashboard_prefix or path.startswith(self.dashboard_prefix + "/"):
             cookies = cookie_parser(headers.get("cookie", ""))
-            chosen = normalize(cookies.get(self.dashboard_cookie))
-            return chosen or asked or DASHBOARD_DEFAULT_LANGUAGE
+            cookie = cookies.get(dashboard_language.LANGUAGE_COOKIE)
+            return dashboard_language.choose(cookie, headers.get("accept-language"))
         return asked or DEFAULT_LANGUAGE
 
 

@@ -23,9 +23,13 @@ LANGUAGE_COOKIE = "docshelf_lang"
 DEFAULT_LANGUAGE = "de"
 
 
+def choose(cookie: str | None, accept_language: str | None) -> str:
+    """The rule, also used by the server's language middleware for dashboard paths."""
+    return normalize(cookie) or negotiate(accept_language) or DEFAULT_LANGUAGE
+
+
 def language_of(request: Request) -> str:
-    chosen = normalize(request.cookies.get(LANGUAGE_COOKIE))
-    return chosen or negotiate(request.headers.get("accept-language")) or DEFAULT_LANGUAGE
+    return choose(request.cookies.get(LANGUAGE_COOKIE), request.headers.get("accept-language"))
 
 
 def other_language(language: str) -> tuple[str, str]:
