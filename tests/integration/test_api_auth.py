@@ -103,6 +103,26 @@ def test_admin_revokes_a_device_and_its_next_request_is_signed_out(live: LiveSer
     assert live.admin.ok("GET", f"/admin/users/{user['id']}/devices")[0]["revoked_at"]
 
 
+def test_a_reported_failure_keeps_its_code_beside_the_clients_words(live: LiveServer) -> None:
+    from datetime import UTC, datetime
+
+    from docshelf.protocol import client_error
+
+    client, user = live.new_user()
+    german = "Server nicht erreichbar: Der Server unter http://127.0.0.1:9 antwortet nicht."
+    report = client_error.encode(datetime.now(UTC), german)
+    headers = {client_error.HEADER: report, client_error.CODE_HEADER: "offline"}
+    assert client.get("/sync/changes", headers=headers).status_code == 200
+    device = live.admin.ok("GET", f"/admin/users/{user['id']}/devices")[0]
+    assert (device["last_error"], device["last_error_code"]) == (german, "offline")
+    # Not a code: the words are kept, the code is not (a client of an earlier version
+    # sends none at all).
+    headers[client_error.CODE_HEADER] = "Offline; DROP"
+    assert client.get("/sync/changes", headers=headers).status_code == 200
+    device = live.admin.ok("GET", f"/admin/users/{user['id']}/devices")[0]
+    assert (device["last_error"], device["last_error_code"]) == (german, None)
+
+
 def test_users_cannot_revoke_other_peoples_devices(live: LiveServer) -> None:
     _, victim = live.new_user()
     attacker, _ = live.new_user()

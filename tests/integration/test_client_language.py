@@ -59,6 +59,16 @@ def test_offline_with_a_local_copy_says_it_works_with_it(live: LiveServer, tmp_p
         f"Der Server unter {moved} ist nicht erreichbar."
         " Es wird offline mit der lokalen Kopie gearbeitet."
     )
+    # Back at its server, the client tells it what failed: its own words and the code, by
+    # which the dashboard names the failure in its visitor's language.
+    client.home.config_file.write_text(
+        client.home.config_file.read_text().replace(moved, config.server_url)
+    )
+    assert Client(client.home).sync().status == "ok"
+    devices = live.admin.ok("GET", f"/admin/users/{anna['id']}/devices")
+    device = next(d for d in devices if d["name"] == config.device_name)
+    assert device["last_error"] == f"Der Server unter {moved} ist nicht erreichbar."
+    assert device["last_error_code"] == "offline"
 
 
 def test_waiting_conflicts_count_after_every_sync_until_settled(

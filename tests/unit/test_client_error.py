@@ -39,3 +39,10 @@ def test_malformed_values_are_ignored() -> None:
         "2026-11-29T12:00:00+00:00 !!!",
     ):
         assert client_error.decode(value, NOW) is None, value
+
+
+def test_codes_are_short_lowercase_words_or_nothing() -> None:
+    assert client_error.decode_code(" offline ") == "offline"
+    assert client_error.decode_code("server_busy") == "server_busy"
+    for bad in (None, "", "Offline", "off line", "x" * 41, "offline;drop", "ß"):
+        assert client_error.decode_code(bad) is None, bad

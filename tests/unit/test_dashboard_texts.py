@@ -147,6 +147,12 @@ def test_a_known_client_failure_reads_in_the_visitor_s_language() -> None:
         unknown = reported_error("Disk on fire", failed, failed + timedelta(minutes=1))
         assert unknown.text == "Disk on fire" and unknown.code is None
         assert unknown.resolved, "synced successfully after the failure"
+        # A German client's words with the code it sent: the English dashboard's sentence.
+        german = "Der Server unter http://srv:8470 ist nicht erreichbar."
+        named = reported_error(german, failed, None, "offline")
+        assert named.code == "offline" and named.text.startswith("The server could not")
+        assert named.raw == german
+        assert reported_error(german, failed, None, "no_such_code").text == german
 
 
 def test_the_chart_scales_to_the_busiest_hour() -> None:

@@ -31,6 +31,7 @@ from docshelf.client.engine import (
     LAST_UPDATE,
     SETTINGS,
     UNREPORTED_ERROR,
+    UNREPORTED_ERROR_CODE,
     SyncEngine,
     SyncResult,
 )
@@ -297,6 +298,7 @@ class Client:
             parallel_downloads=self._parallel_downloads,
         )
         remote.error_to_report = self.store.get(UNREPORTED_ERROR)
+        remote.error_code_to_report = self.store.get(UNREPORTED_ERROR_CODE)
         try:
             # Edits first: the pull then brings back what the server made of them.
             engine.push(result)
@@ -316,6 +318,7 @@ class Client:
         result.rejected_waiting = waiting["rejected"]
         if remote.error_to_report is None and result.status == "ok":
             self.store.put(UNREPORTED_ERROR, None)
+            self.store.put(UNREPORTED_ERROR_CODE, None)
         result.seconds = time.monotonic() - started
         if result.status == "ok":
             now = datetime.now().astimezone()
@@ -360,6 +363,7 @@ class Client:
             self.store.put(
                 UNREPORTED_ERROR, client_error.encode(datetime.now().astimezone(), exc.message)
             )
+            self.store.put(UNREPORTED_ERROR_CODE, exc.code)
         self.board.publish(
             Status(
                 state=state,

@@ -59,6 +59,7 @@ FILES_CLEAN = "files_clean"
 RECORDS_BATCH = 500
 # The last failed sync, not yet told to the server (protocol.client_error's header value).
 UNREPORTED_ERROR = "unreported_error"
+UNREPORTED_ERROR_CODE = "unreported_error_code"  # its code (protocol.client_error)
 # Records a page listed but left out because the server no longer serves their files,
 # waiting for a newer version of them in the feed (see SyncEngine._store).
 OWED = "owed"

@@ -93,6 +93,7 @@ class Remote:
         self._base = self.server_url + API_PREFIX
         # The last failed sync's header value (protocol.client_error), sent with the next poll.
         self.error_to_report: str | None = None
+        self.error_code_to_report: str | None = None
 
     def close(self) -> None:
         self._http.close()
@@ -143,12 +144,16 @@ class Remote:
         params: dict[str, Any] = {"limit": limit}
         if cursor:
             params["cursor"] = cursor
-        headers = {client_error.HEADER: self.error_to_report} if self.error_to_report else None
+        headers = None
+        if self.error_to_report:
+            headers = {client_error.HEADER: self.error_to_report}
+            if self.error_code_to_report:
+                headers[client_error.CODE_HEADER] = self.error_code_to_report
         response = self._send("GET", "/sync/changes", params=params, headers=headers)
         head = _parse(PageHead, response.content, self.server_url, "/sync/changes")
         _check_protocol(head.protocol)
         # Told once: the server keeps it for the dashboard.
-        self.error_to_report = None
+        self.error_to_report = self.error_code_to_report = None
         return UnreadPage(head, response.content, self.server_url)
 
     def manifest(self, cursor: str, limit: int = 1000) -> ManifestPage:

@@ -47,6 +47,7 @@ class DeviceOut(BaseModel):
     last_sync_at: datetime | None
     last_sync_seq: int | None
     last_error: str | None
+    last_error_code: str | None = None  # e.g. "offline"; None from clients before 0.1
 
 
 class LoginResponse(BaseModel):

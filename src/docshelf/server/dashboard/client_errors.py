@@ -1,10 +1,11 @@
 """The failures clients report, as the summary shows them: known ones in the visitor's
 language, with the client's own words kept as the detail.
 
-A client reports the message of its last failed sync, in its own language (see
-protocol/client_error.py) and without the error's code. The failures an administrator
-sees most are recognised by the wording of the client's messages and named with the
-dashboard's sentence for their code; any other message is shown as the client wrote it.
+A client reports the message of its last failed sync, in its own language, and the
+error's code (see protocol/client_error.py). The failures an administrator sees most are
+named with the dashboard's sentence for their code; clients of earlier versions sent no
+code, so their (English) messages are recognised by their wording. Any other message is
+shown as the client wrote it.
 """
 
 from __future__ import annotations
@@ -63,9 +64,15 @@ def code_of(message: str) -> str | None:
 
 
 def reported_error(
-    message: str, at: datetime | None, last_sync_at: datetime | None
+    message: str,
+    at: datetime | None,
+    last_sync_at: datetime | None,
+    reported_code: str | None = None,
 ) -> ReportedError:
-    code = code_of(message)
+    """``reported_code``: the code the client sent with it; without one (clients of earlier
+    versions), the failure is recognised by the wording of their English messages."""
+    code = reported_code if reported_code in KNOWN else None
+    code = code or code_of(message)
     text = tr(KNOWN[code][0]) if code else message
     resolved = at is not None and last_sync_at is not None and last_sync_at > at
     return ReportedError(code, text, message, at, resolved)

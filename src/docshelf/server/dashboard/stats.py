@@ -54,6 +54,7 @@ class ClientRow:
     last_sync_at: datetime | None
     last_error: str | None
     last_error_at: datetime | None
+    last_error_code: str | None
     behind: int | None  # changes not yet fetched; None before its first sync
 
 
@@ -117,6 +118,7 @@ def clients(session: Session) -> list[ClientRow]:
             last_sync_at=device.last_sync_at,
             last_error=device.last_error,
             last_error_at=device.last_error_at,
+            last_error_code=device.last_error_code,
             behind=_behind(session, device.last_sync_seq, newest),
         )
         for device, login in rows

@@ -243,6 +243,8 @@ class Device(Base):
     last_error: Mapped[str | None] = mapped_column(String(500), default=None)
     # The last failure the client reported (it tells at its next successful contact).
     last_error_at: Mapped[datetime | None] = mapped_column(default=None)
+    # Its code (client_error.CODE_HEADER): the dashboard names known ones in its language.
+    last_error_code: Mapped[str | None] = mapped_column(String(40), default=None)
     # "client" (a sync client) or "dashboard" (a browser session of the web dashboard).
     kind: Mapped[str] = mapped_column(String(16), default="client", server_default="client")
     # When a completed sync first reached ``last_sync_seq``: how fast changes spread.

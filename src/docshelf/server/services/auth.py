@@ -314,7 +314,7 @@ def note_device(
     *,
     seen_at: datetime,
     synced_seq: int | None = None,
-    error: tuple[datetime, str] | None = None,
+    error: tuple[datetime, str, str | None] | None = None,
 ) -> None:
     """Write a device's bookkeeping: when it was last seen, after a completed sync how far
     it got (and when it first got there), and the failure it reported. One statement, in
@@ -329,7 +329,7 @@ def note_device(
         )
         values.update(last_sync_at=seen_at, last_sync_seq=synced_seq, reached_at=first_reached)
     if error is not None:
-        values.update(last_error_at=error[0], last_error=error[1])
+        values.update(last_error_at=error[0], last_error=error[1], last_error_code=error[2])
     with db.write() as session:
         session.execute(update(Device).where(Device.id == device_id).values(**values))
 

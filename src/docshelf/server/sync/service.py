@@ -100,13 +100,15 @@ def poll(
     *,
     activity: SyncCounter | None = None,
     reported_error: str | None = None,
+    reported_error_code: str | None = None,
     only_if_quick: bool = False,
 ) -> ChangesPage | None:
     """``GET /sync/changes``: authenticate and read the page in one transaction.
 
     The device row read to authenticate also says whether its bookkeeping is due, so an
     up-to-date poll within the minute writes nothing and reads no more than it must.
-    ``reported_error`` is the client's header about its last failed sync, if it sent one.
+    ``reported_error`` is the client's header about its last failed sync, if it sent one,
+    ``reported_error_code`` the header with that error's code.
     ``only_if_quick``: answer only an up-to-date poll that writes nothing, else None (the
     caller may then run the poll where slow work doesn't hold others up).
     """
@@ -129,7 +131,10 @@ def poll(
         return None
     if done is not None and activity is not None:
         activity.record(now)
-    error = client_error.decode(reported_error, now) if reported_error else None
+    decoded = client_error.decode(reported_error, now) if reported_error else None
+    error = None
+    if decoded is not None:
+        error = (*decoded, client_error.decode_code(reported_error_code))
     if sync_due or error is not None or caller.seen_is_due(now):
         note_device(
             db,

@@ -41,6 +41,14 @@ ReportedError = Annotated[
         " `<ISO-8601 time> <URL-safe base64 of the UTF-8 text>`.",
     ),
 ]
+ReportedErrorCode = Annotated[
+    str | None,
+    Header(
+        alias=client_error.CODE_HEADER,
+        max_length=40,
+        description="The code of the client's last failed sync's error (`offline`, ...).",
+    ),
+]
 
 
 @router.get("/sync/changes", operation_id="sync_changes", response_model=ChangesPage)
@@ -50,13 +58,20 @@ def sync_changes(
     cursor: CursorParam = None,
     limit: PageSize = 500,
     reported_error: ReportedError = None,
+    reported_error_code: ReportedErrorCode = None,
 ) -> Response:
     """Changes after ``cursor`` (everything the caller may see when omitted), one page."""
     # Every client polls here: authentication, the page and its JSON are one call, and the
     # model is not validated again by FastAPI. On SQLite the polls that find nothing new
     # are answered before routing (api/quick_poll.py).
     page = service.poll(
-        state.db, token, cursor, limit, activity=state.activity, reported_error=reported_error
+        state.db,
+        token,
+        cursor,
+        limit,
+        activity=state.activity,
+        reported_error=reported_error,
+        reported_error_code=reported_error_code,
     )
     assert page is not None  # only a poll asked for a quick answer may get none
     return Response(page.model_dump_json(), media_type="application/json")
