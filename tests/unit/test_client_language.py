@@ -220,7 +220,7 @@ def test_reading_a_home_that_never_signed_in_says_so(tmp_path: Path) -> None:
         with using("de"), pytest.raises(NoLocalCopy) as german:
             client.require_local_copy()
         assert german.value.title == "Noch keine lokale Kopie"
-        assert "noch niemand angemeldet" in german.value.message
+        assert "noch nicht angemeldet" in german.value.message
     finally:
         client.close()
 

@@ -75,13 +75,11 @@ def read_package(
     wrong (and where) when anything is."""
     try:
         zf = zipfile.ZipFile(archive)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as exc:
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError):
         raise package_invalid(
             [
-                tr(
-                    "archive: is not a zip file, or it is damaged ({value}); export it again",
-                    value=_reason(exc),
-                )
+                # Not the library's reason: English words a person can do nothing with.
+                tr("archive: is not a zip file, or it is damaged; export it again")
             ]
         ) from None
     with zf:
