@@ -1,12 +1,21 @@
-"""Liveness and readiness probes for load balancers and orchestration."""
+"""Liveness and readiness probes for load balancers and orchestration.
+
+``/healthz`` only says the process answers (restart it if not); ``/readyz`` says it can
+serve: the database is reachable and on this code's schema, and the blob store is usable.
+A load balancer sends requests only to ready processes.
+"""
 
 from __future__ import annotations
+
+import os
 
 from fastapi import APIRouter
 
 from docshelf.domain.errors import ServiceUnavailable
+from docshelf.i18n import tr
 from docshelf.server.api.deps import State
-from docshelf.server.db.migrate import is_current
+from docshelf.server.blobs import BlobStore
+from docshelf.server.db.migrate import Schema, schema_state, too_new_message
 
 router = APIRouter(tags=["health"])
 
@@ -19,14 +28,28 @@ def healthz() -> dict[str, str]:
 
 @router.get("/readyz", operation_id="readyz")
 def readyz(state: State) -> dict[str, str]:
-    """The database is reachable and on the newest schema."""
+    """The database is reachable and on the newest schema, and the files are reachable."""
     try:
         state.db.ping()
-        current = is_current(state.db)
+        schema = schema_state(state.db)
     except Exception as exc:
         raise ServiceUnavailable(
-            f"The database is not reachable: {type(exc).__name__}.", retry_after=5
+            tr("The database is not reachable: {error}.", error=type(exc).__name__),
+            retry_after=5,
         ) from exc
-    if not current:
-        raise ServiceUnavailable("The database schema is being upgraded.", retry_after=5)
+    if schema is Schema.NEWER:
+        raise ServiceUnavailable(too_new_message(state.db), retry_after=30)
+    if schema is Schema.OLDER:
+        raise ServiceUnavailable(tr("The database schema is being upgraded."), retry_after=5)
+    check_blob_store(state.blobs)
     return {"status": "ready", "database": state.db.dialect}
+
+
+def check_blob_store(blobs: BlobStore) -> None:
+    """Files can be read and written: the blob directory (shared by all processes on
+    PostgreSQL, often a network mount) is there and writable."""
+    if not (blobs.root.is_dir() and os.access(blobs.root, os.R_OK | os.W_OK | os.X_OK)):
+        raise ServiceUnavailable(
+            tr("The file storage is not usable: {path} cannot be written.", path=blobs.root),
+            retry_after=5,
+        )
