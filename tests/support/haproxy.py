@@ -119,26 +119,21 @@ class RuntimeApi:
                 chunks.append(chunk)
         return b"".join(chunks).decode()
 
+    def stats(self) -> dict[str, dict[str, str]]:
+        """Server name → its row of `show stat` (status, stot: requests answered, ...)."""
+        lines = self.command("show stat").splitlines()
+        header = lines[0].lstrip("# ").split(",")
+        rows = (dict(zip(header, line.split(","), strict=False)) for line in lines[1:] if line)
+        return {
+            row["svname"]: row
+            for row in rows
+            if row.get("pxname") == self.backend and row["svname"] not in ("BACKEND", "FRONTEND")
+        }
+
     def statuses(self) -> dict[str, str]:
         """Server name → what HAProxy sees: UP, DOWN, MAINT, DRAIN, or UP/DOWN n/m while
         a check result is still being confirmed."""
-        lines = self.command("show stat").splitlines()
-        header = lines[0].lstrip("# ").split(",")
-        name_at, kind_at, status_at = (
-            header.index("svname"),
-            header.index("pxname"),
-            header.index("status"),
-        )
-        found = {}
-        for line in lines[1:]:
-            cells = line.split(",")
-            if (
-                len(cells) > status_at
-                and cells[kind_at] == self.backend
-                and cells[name_at] not in ("BACKEND", "FRONTEND")
-            ):
-                found[cells[name_at]] = cells[status_at]
-        return found
+        return {name: row["status"] for name, row in self.stats().items()}
 
     def set_state(self, server: str, state: str) -> None:
         """`ready`, `drain` (no new connections) or `maint` (out)."""
