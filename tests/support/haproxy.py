@@ -50,9 +50,11 @@ defaults
 frontend docshelf
     bind 127.0.0.1:$port
     default_backend servers
-    # Only idempotent requests are sent again: an edit (POST/PUT/PATCH/DELETE) that may
-    # have reached a dying server is left to the client, which knows its mutation ids.
-    http-request disable-l7-retry if !METH_GET
+    # Only requests that change nothing are sent again: GET, and the two POSTs that only
+    # read (files in a pack, records by id). An edit that may have reached a dying server
+    # is left to the client, which sends it again with the same mutation id.
+    acl reads_only path /api/v1/blobs/pack /api/v1/sync/records
+    http-request disable-l7-retry if !METH_GET !reads_only
 
 backend servers
     # Fewest open connections: held hint streams are most of a process's connections, and
