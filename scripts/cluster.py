@@ -11,7 +11,6 @@ the cluster tests use too.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
@@ -34,10 +33,12 @@ def main() -> int:
         stopped = stop_recorded(args.dir)
         _say(stopped or [f"No cluster recorded in {args.dir}."])
         return 0
-    # Clients in a shell started from here keep tokens in a file, as in the tests.
-    os.environ.setdefault("DOCSHELF_KEYRING", "0")
     cluster = Cluster(args.dir, servers=args.servers, port=args.port, blob_store=args.blob_store)
-    cluster.start()
+    try:
+        cluster.start()
+    except Exception as exc:  # a readable line for `make`, not a traceback
+        sys.stderr.write(f"make cluster failed: {exc}\n")
+        return 1
     _say(cluster.describe())
     _say(["Demo accounts: admin, anna, ... (password: demo). Stop with `make cluster-down`."])
     return 0
