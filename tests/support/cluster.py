@@ -52,7 +52,7 @@ class Cluster:
     env: dict[str, str] = field(default_factory=dict)
     seed_demo: bool = True
     # HAProxy's health-check interval; the tests and the bench use the default.
-    check_ms: int = 500
+    check_ms: int = 1000
 
     def __post_init__(self) -> None:
         self.root = Path(self.root).resolve()

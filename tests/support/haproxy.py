@@ -39,6 +39,9 @@ defaults
     timeout http-request 15s
     timeout http-keep-alive 15s
     timeout queue 15s
+    # A connection opened ahead and left unused is closed without a 408 answer, which a
+    # client would read as the answer to the next request it sends on it.
+    option http-ignore-probes
     # A server that dies with requests in flight: try the request again, on another server.
     retries 3
     option redispatch 1
@@ -62,8 +65,11 @@ backend servers
     balance leastconn
     option httpchk GET /readyz
     http-check expect status 200
-    # Out after two failed checks, back after two good ones.
-    default-server inter ${check_ms}ms fall 2 rise 2 maxconn 5000
+    # Out after three failed checks, back after two good ones. A busy process answers
+    # slowly but still serves: a check fails on a timeout of seconds, not the interval
+    # (the default), or under load every process would be taken out at once.
+    timeout check 5s
+    default-server inter ${check_ms}ms fall 3 rise 2 maxconn 5000
 $servers
 """)
 

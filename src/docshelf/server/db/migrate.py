@@ -8,6 +8,7 @@ schema's idea of the tables (see docs/operations.md, "Upgrades").
 
 from __future__ import annotations
 
+import functools
 from enum import Enum
 from pathlib import Path
 
@@ -15,7 +16,6 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from alembic.util import CommandError
 from sqlalchemy import Connection, text
 
 from docshelf.domain.errors import ConfigurationError
@@ -70,23 +70,26 @@ def is_current(db: Database) -> bool:
     return schema_state(db) is Schema.CURRENT
 
 
-def _compare(conn: Connection) -> Schema:
+@functools.cache
+def _known() -> tuple[str | None, frozenset[str]]:
+    """(head, every revision) of this code's migrations: read once, /readyz asks often."""
     script = ScriptDirectory.from_config(alembic_config())
+    return script.get_current_head(), frozenset(r.revision for r in script.walk_revisions())
+
+
+def _compare(conn: Connection) -> Schema:
+    head, known = _known()
     revision = MigrationContext.configure(conn).get_current_revision()
-    if revision == script.get_current_head():
+    if revision == head:
         return Schema.CURRENT
-    if revision is None:
+    if revision is None or revision in known:
         return Schema.OLDER
-    try:
-        script.get_revision(revision)
-    except CommandError:
-        return Schema.NEWER
-    return Schema.OLDER
+    return Schema.NEWER
 
 
 def _too_new_message(conn: Connection) -> str:
     revision = MigrationContext.configure(conn).get_current_revision()
-    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    head, _ = _known()
     return tr(
         "The database is at schema revision {revision}, which this docshelf version does not"
         " know (it knows up to {head}): a newer version has upgraded it. Run the newer"
