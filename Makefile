@@ -5,13 +5,25 @@ BIN    := $(VENV)/bin
 DEMO_DIR ?= .docshelf-demo
 HOST   ?= 127.0.0.1
 PORT   ?= 8470
+CLUSTER_DIR  ?= .docshelf-cluster
+CLUSTER_PORT ?= 8480
 
-.PHONY: demo test test-fast lint typecheck pytest e2e system-packages venv-demo venv-dev catalogues compiled clean
+.PHONY: demo cluster cluster-down test test-fast lint typecheck pytest e2e system-packages venv-demo venv-dev catalogues compiled clean
 
 ## demo: install into .venv, seed the demo content (once) and run the server
 demo: venv-demo compiled
 	scripts/system-packages.sh qt
 	$(BIN)/docshelf demo --data-dir $(DEMO_DIR) --host $(HOST) --port $(PORT)
+
+## cluster: PostgreSQL, three server processes and HAProxy on loopback, the demo content
+## seeded once; prints each part's address and pid (docs/operations.md)
+cluster: venv-demo compiled
+	scripts/system-packages.sh postgres haproxy
+	$(BIN)/python scripts/cluster.py up --dir $(CLUSTER_DIR) --port $(CLUSTER_PORT)
+
+## cluster-down: stop exactly what `make cluster` started (recorded in $(CLUSTER_DIR))
+cluster-down:
+	$(BIN)/python scripts/cluster.py down --dir $(CLUSTER_DIR)
 
 ## test: install what the tests need (system packages too) and run lint, types and tests
 test: system-packages venv-dev compiled lint typecheck pytest e2e

@@ -3,6 +3,8 @@
 # Groups (default: all but e2e):
 #   postgres  the PostgreSQL server binaries: the tests start a throw-away cluster with
 #             initdb/pg_ctl;
+#   haproxy   HAProxy, the load balancer in front of several server processes (`make
+#             cluster` and the cluster tests);
 #   qt        the libraries Qt (the desktop app, PySide6) loads, also for its offscreen
 #             platform that the desktop tests use, and a font to draw text with;
 #   browser   Debian's Chromium, which the dashboard tests drive through Playwright
@@ -16,7 +18,7 @@
 set -euo pipefail
 
 groups=("$@")
-[ ${#groups[@]} -eq 0 ] && groups=(postgres qt browser office)
+[ ${#groups[@]} -eq 0 ] && groups=(postgres haproxy qt browser office)
 
 have_pg() {
   command -v pg_ctl >/dev/null 2>&1 && command -v initdb >/dev/null 2>&1 && return 0
@@ -62,6 +64,7 @@ missing=()
 for group in "${groups[@]}"; do
   case "$group" in
     postgres) have_pg || missing+=(postgresql) ;;
+    haproxy) command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ] || missing+=(haproxy) ;;
     qt)
       for entry in "${qt_libs[@]}"; do
         have_lib "${entry%%:*}" || missing+=("${entry#*:}")
@@ -83,7 +86,7 @@ for group in "${groups[@]}"; do
       command -v pdftotext >/dev/null 2>&1 || missing+=(poppler-utils)
       compgen -G "/usr/share/fonts/truetype/dejavu/*.ttf" >/dev/null || missing+=(fonts-dejavu-core)
       ;;
-    *) echo "unknown group $group (known: postgres, qt, browser, office, e2e)" >&2; exit 2 ;;
+    *) echo "unknown group $group (known: postgres, haproxy, qt, browser, office, e2e)" >&2; exit 2 ;;
   esac
 done
 

@@ -170,6 +170,14 @@ class PostgresCluster:
         self._base_dir: Path | None = None
         self._port: int | None = None
 
+    @classmethod
+    def attach(cls, bindir: Path, base_dir: Path) -> PostgresCluster:
+        """A cluster another process started in ``base_dir``, to stop it (stop() removes
+        the directory too)."""
+        cluster = cls(bindir)
+        cluster._base_dir = base_dir
+        return cluster
+
     @property
     def superuser(self) -> str:
         return self._run_as.superuser

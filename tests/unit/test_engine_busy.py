@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from docshelf.client.engine import SyncEngine, SyncResult
-from docshelf.client.errors import ServerBusy
+from docshelf.client.errors import ServerBusy, ServerUnreachable
 from docshelf.client.files import FileStore
 from docshelf.client.remote import Remote
 from docshelf.client.status import StatusBoard
@@ -89,3 +89,59 @@ def test_jitter_spreads_clients_told_the_same(tmp_path: Path) -> None:
         engine.pull(SyncResult())
         waits.add(round(sleeps[0], 3))
     assert len(waits) == 5
+
+
+def _broken(request: httpx.Request) -> httpx.Response:
+    raise httpx.RemoteProtocolError("peer closed connection without sending complete body")
+
+
+def _refused(request: httpx.Request) -> httpx.Response:
+    raise httpx.ConnectError("connection refused")
+
+
+def _engine_with(tmp_path: Path, answers: list[object], sleeps: list[float]) -> SyncEngine:
+    """Like _engine, but an answer may also be a function that raises as a transport does."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        answer = answers.pop(0)
+        return answer(request) if callable(answer) else answer  # type: ignore[return-value]
+
+    remote = Remote(
+        "http://server.test", "token", http=httpx.Client(transport=httpx.MockTransport(handler))
+    )
+    return SyncEngine(
+        LocalStore(tmp_path / "cache.db"),
+        FileStore(tmp_path / "files"),
+        remote,
+        StatusBoard(None),
+        sleep=sleeps.append,
+        rnd=random.Random(3),
+    )
+
+
+def test_an_answer_that_broke_off_is_asked_for_again(tmp_path: Path) -> None:
+    # A server process behind a load balancer died mid-answer: the next attempt reaches
+    # another one, and the sync goes on.
+    sleeps: list[float] = []
+    answers: list[object] = [_broken, _broken, httpx.Response(200, json=EMPTY_PAGE)]
+    engine = _engine_with(tmp_path, answers, sleeps)
+    engine.pull(SyncResult())
+    assert engine.store.get("cursor") == "c1"
+    assert len(sleeps) == 2 and sum(sleeps) < 2
+
+
+def test_answers_that_keep_breaking_off_end_the_sync(tmp_path: Path) -> None:
+    sleeps: list[float] = []
+    with pytest.raises(ServerUnreachable):
+        _engine_with(tmp_path, [_broken] * 5, sleeps).pull(SyncResult())
+    assert len(sleeps) == 2
+
+
+def test_a_refused_connection_ends_the_sync_at_once(tmp_path: Path) -> None:
+    # Offline is shown without delay; only a broken answer is worth a second try.
+    sleeps: list[float] = []
+    with pytest.raises(ServerUnreachable):
+        _engine_with(tmp_path, [_refused, httpx.Response(200, json=EMPTY_PAGE)], sleeps).pull(
+            SyncResult()
+        )
+    assert sleeps == []

@@ -17,12 +17,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
+import httpx
+
 from docshelf.client.downloads import PARALLEL_DOWNLOADS, Batch, Downloader
 from docshelf.client.errors import (
+    DownloadIncomplete,
     OutdatedFiles,
     ProtocolMismatch,
     RemoteError,
     ServerBusy,
+    ServerUnreachable,
     SyncRestart,
 )
 from docshelf.client.files import FileStore
@@ -631,12 +635,21 @@ class SyncEngine:
     # --- plumbing ------------------------------------------------------------------------
 
     def _busy_retry(self, call: Callable[[], T]) -> T:
-        """Retry while the server says it is busy: its Retry-After, growing, with jitter."""
+        """Retry while the server says it is busy: its Retry-After, growing, with jitter;
+        and soon, a few times, when an answer broke off (see _broke_off)."""
         waited = 0.0
         attempt = 0
+        broken = 0
         while True:
             try:
                 return call()
+            except (ServerUnreachable, DownloadIncomplete) as exc:
+                if broken >= BROKEN_RETRIES or not _broke_off(exc):
+                    raise
+                broken += 1
+                delay = 0.2 * 2**broken * (1 + self._rnd.random() * 0.5)
+                log.info("answer broke off, asking again", extra={"event": "broken_retry"})
+                self._sleep(delay)
             except ServerBusy as busy:
                 delay = max(busy.retry_after, min(30.0, 2.0**attempt))
                 delay *= 1 + self._rnd.random() * 0.5  # spread clients that were told the same
@@ -661,6 +674,23 @@ class SyncEngine:
             message=None,
             force_write=force,
         )
+
+
+# Answers that broke off, asked again within one sync: behind a load balancer the next
+# attempt reaches a process that is still running.
+BROKEN_RETRIES = 2
+
+
+def _broke_off(exc: ServerUnreachable | DownloadIncomplete) -> bool:
+    """The connection broke during an answer (a server process died behind a load
+    balancer, say). Not a refused connection or a timeout: that server is away, or slow,
+    and the sync ends at once so that the app shows it offline."""
+    if isinstance(exc, DownloadIncomplete):
+        return True  # resumes where it stopped
+    cause = exc.__cause__
+    return isinstance(cause, httpx.TransportError) and not isinstance(
+        cause, httpx.ConnectError | httpx.TimeoutException
+    )
 
 
 def _outdated(error: Exception) -> bool:
