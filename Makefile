@@ -15,9 +15,10 @@ demo: venv-demo compiled
 	scripts/system-packages.sh qt
 	$(BIN)/docshelf demo --data-dir $(DEMO_DIR) --host $(HOST) --port $(PORT)
 
-## cluster: PostgreSQL, three server processes and HAProxy on loopback, the demo content
-## seeded once; prints each part's address and pid (docs/operations.md)
-cluster: venv-demo compiled
+## cluster: PostgreSQL, SeaweedFS (S3), three server processes on it and HAProxy on
+## loopback, the demo content seeded once; prints each part's address and pid
+## (docs/operations.md)
+cluster: venv-demo compiled $(VENV)/.cluster-installed
 	scripts/system-packages.sh postgres haproxy
 	$(BIN)/python scripts/cluster.py up --dir $(CLUSTER_DIR) --port $(CLUSTER_PORT)
 
@@ -62,10 +63,14 @@ $(VENV)/.demo-installed: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[demo,postgres,desktop]'
 	touch $@
 
+$(VENV)/.cluster-installed: pyproject.toml | $(VENV)/.demo-installed
+	$(BIN)/python -m pip install --quiet -e '.[cluster]'
+	touch $@
+
 venv-dev: $(VENV)/.dev-installed
 $(VENV)/.dev-installed: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev,desktop]'
-	touch $@ $(VENV)/.demo-installed
+	touch $@ $(VENV)/.demo-installed $(VENV)/.cluster-installed
 
 ## catalogues: after changing texts in the code, bring the German and English catalogues
 ## (src/docshelf/i18n/locale) up to date, translate what is new there, then compile

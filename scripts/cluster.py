@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
-"""`make cluster` / `make cluster-down`: PostgreSQL, three docshelf servers and HAProxy on
-loopback (see docs/operations.md). The launcher itself is tests/support/cluster.py, which
+"""`make cluster` / `make cluster-down`: PostgreSQL, SeaweedFS (S3), three docshelf servers
+and HAProxy on loopback (see docs/operations.md). The launcher itself is tests/support/cluster.py, which
 the cluster tests use too.
 
     python scripts/cluster.py up   [--dir .docshelf-cluster] [--port 8480] [--servers 3]
-                                   [--blob-store DIR]
+                                   [--blob-store DIR]   (default: S3 on a SeaweedFS)
     python scripts/cluster.py down [--dir .docshelf-cluster]
 """
 
@@ -26,7 +26,9 @@ def main() -> int:
     parser.add_argument("--port", type=int, default=8480, help="the load balancer's port")
     parser.add_argument("--servers", type=int, default=3)
     parser.add_argument(
-        "--blob-store", default=None, help="where the servers keep files (default: DIR/blobs)"
+        "--blob-store",
+        default=None,
+        help="a directory the servers share instead of the cluster's own object storage",
     )
     args = parser.parse_args()
     if args.action == "down":

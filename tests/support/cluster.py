@@ -1,4 +1,5 @@
-"""A docshelf cluster on loopback: PostgreSQL, several server processes, HAProxy in front.
+"""A docshelf cluster on loopback: PostgreSQL, SeaweedFS (S3), several server processes,
+HAProxy in front.
 
 `make cluster` (scripts/cluster.py) and the cluster tests start it through the same code:
 :class:`Cluster`. Everything lives in one directory; ``cluster.json`` there records what
@@ -6,7 +7,8 @@ was started (pids, ports, the PostgreSQL directory), so that :func:`stop_recorde
 exactly that, also from another process.
 
 Where the servers keep files is the ``blob_store`` parameter, passed to every server
-(see :func:`blob_store_options`): today a directory all of them share.
+(see :func:`blob_store_options`): by default a bucket of a SeaweedFS started with the
+cluster, as in production on object storage; or a directory all of them share.
 """
 
 from __future__ import annotations
@@ -24,20 +26,20 @@ from typing import Any, Self
 
 from support.haproxy import Backend, RuntimeApi, render_config, start_haproxy
 from support.postgres import PostgresCluster, free_port
+from support.seaweed import SeaweedS3, remove_leftovers
 from support.server import ServerProcess
 
 STATE_FILE = "cluster.json"
 DATABASE = "docshelf"
+BUCKET = "docshelf"
+BUCKET_URL = f"s3://{BUCKET}/cluster"
 
 
 def blob_store_options(blob_store: str) -> dict[str, str]:
-    """The environment that tells a server process where the files are.
-
-    Today a directory every process shares (``DOCSHELF_BLOB_DIR``). When the servers learn
-    ``--blob-store s3://…``, this is the one place that passes it on.
-    """
-    if "://" in blob_store:
-        raise ValueError(f"the servers only take a shared directory as blob store: {blob_store}")
+    """The environment that tells a server process where the files are: a bucket of object
+    storage (``s3://…``) or a directory every process shares."""
+    if blob_store.startswith("s3://"):
+        return {"DOCSHELF_BLOB_STORE": blob_store}
     return {"DOCSHELF_BLOB_DIR": blob_store}
 
 
@@ -48,7 +50,10 @@ class Cluster:
     root: Path
     servers: int = 3
     port: int | None = None
+    # None: object storage, a SeaweedFS of the cluster's own (``object_storage``), else a
+    # directory in ``root``; or a given ``s3://…`` (with its env) or directory.
     blob_store: str | None = None
+    object_storage: bool = True
     env: dict[str, str] = field(default_factory=dict)
     seed_demo: bool = True
     # HAProxy's health-check interval; the tests and the bench use the default.
@@ -58,6 +63,7 @@ class Cluster:
         self.root = Path(self.root).resolve()
         self.postgres = PostgresCluster()
         self.processes: list[ServerProcess] = []
+        self.seaweed: SeaweedS3 | None = None
         self.haproxy: Any = None
         self.database_url = ""
         self.api = RuntimeApi(self.root / "haproxy.sock")
@@ -76,6 +82,10 @@ class Cluster:
 
     def describe(self) -> list[str]:
         lines = [f"postgresql: {self.database_url}"]
+        if self.seaweed is not None:
+            lines.append(
+                f"object storage: {self.seaweed.endpoint} ({BUCKET_URL}) pid {self.seaweed.pid}"
+            )
         for i, server in enumerate(self.processes):
             lines.append(f"server {i + 1}: {server.url} pid {server.pid}")
         lines.append(f"load balancer: {self.url} pid {self.haproxy.pid}")
@@ -97,7 +107,16 @@ class Cluster:
         self.postgres.start()
         self.database_url = self.postgres.create_database(DATABASE)
         self._record()
-        blob_store = self.blob_store or str(self.root / "blobs")
+        blob_store = self.blob_store
+        if blob_store is None and self.object_storage:
+            self.seaweed = SeaweedS3()
+            self.seaweed.start()
+            self.seaweed.create_bucket(BUCKET)
+            self._record()
+            blob_store = BUCKET_URL
+            self.env = {**self.env, **self.seaweed.env()}
+        blob_store = blob_store or str(self.root / "blobs")
+        self.blob_store = blob_store
         env = {**self.env, **blob_store_options(blob_store)}
         self.processes = [
             ServerProcess(self.root / self.name(i), self.database_url, env=env, port=free_port())
@@ -107,7 +126,7 @@ class Cluster:
         _in_parallel([p.start for p in self.processes])
         self._record()
         if self.seed_demo:
-            _seed(self.database_url, blob_store, self.root)
+            _seed(self.database_url, blob_store, self.root, self.env)
         self.port = self.port or free_port()
         config = self.root / "haproxy.cfg"
         backends = [Backend(self.name(i), p.port) for i, p in enumerate(self.processes)]
@@ -124,6 +143,8 @@ class Cluster:
             self.haproxy = None
         for process in self.processes:
             process.stop()
+        if self.seaweed is not None:
+            self.seaweed.stop()
         self.postgres.stop()
         (self.root / STATE_FILE).unlink(missing_ok=True)
 
@@ -147,6 +168,13 @@ class Cluster:
                 "bindir": str(self.postgres.bindir),
             },
             "database_url": self.database_url,
+            "object_storage": None
+            if self.seaweed is None
+            else {
+                "pid": self.seaweed.pid,
+                "base_dir": str(self.seaweed.base_dir),
+                "ports": self.seaweed.ports,
+            },
             "servers": [
                 {"pid": p.pid, "port": p.port, "data_dir": str(p.data_dir)}
                 for p in self.processes
@@ -195,21 +223,31 @@ def _in_parallel(calls: list[Any]) -> None:
         raise errors[0]
 
 
-def _seed(database_url: str, blob_store: str, root: Path) -> None:
+def _seed(database_url: str, blob_store: str, root: Path, env: dict[str, str]) -> None:
     """The demo content, once (seed_demo leaves a database with content as it is)."""
     from docshelf.server.config import ServerSettings
     from docshelf.server.db.connect import open_database
     from docshelf.server.demo.seed import seed_demo
     from docshelf.server.state import ServerState
 
-    settings = ServerSettings(
-        data_dir=root / "seed", database_url=database_url, blob_dir=Path(blob_store)
-    )
-    state = ServerState.build(settings, db=open_database(database_url))
+    # The store's endpoint and credentials come from the environment, as in the servers.
+    saved = {name: os.environ.get(name) for name in env}
+    os.environ.update(env)
     try:
-        seed_demo(state.db, state.blobs, state.passwords)
+        settings = ServerSettings(
+            data_dir=root / "seed", database_url=database_url, blob_store=blob_store
+        )
+        state = ServerState.build(settings, db=open_database(database_url))
+        try:
+            seed_demo(state.db, state.blobs, state.passwords)
+        finally:
+            state.db.dispose()
     finally:
-        state.db.dispose()
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 # --- stopping a recorded cluster from another process (`make cluster-down`) ---------------
@@ -231,6 +269,12 @@ def stop_recorded(root: Path, timeout: float = 15) -> list[str]:
         if _is_ours(pid, expected):
             _end(pid, timeout)
             done.append(f"{label}: stopped pid {pid}")
+    store = state.get("object_storage")
+    if store:
+        if _is_ours(store["pid"], "weed"):
+            _end(store["pid"], timeout)
+        remove_leftovers(Path(store["base_dir"]), store["ports"])
+        done.append(f"object storage: stopped pid {store['pid']}, {store['base_dir']} removed")
     base_dir = state.get("postgres", {}).get("base_dir")
     if base_dir:
         pg = PostgresCluster.attach(Path(state["postgres"]["bindir"]), Path(base_dir))

@@ -237,15 +237,14 @@ class SeaweedS3:
                     self._process.kill()
                     self._process.wait(timeout=20)
             self._process = None
-        # SeaweedFS puts its gRPC sockets into /tmp whatever TMPDIR says.
-        for name, port in self._ports.items():
-            if name.endswith(".grpc"):
-                kind = name.split(".")[0]
-                Path(f"/tmp/seaweedfs-{kind}-grpc-{port}.sock").unlink(missing_ok=True)
         if self._base_dir is not None:
-            shutil.rmtree(self._base_dir, ignore_errors=True)
+            remove_leftovers(self._base_dir, self._ports)
             self._base_dir = None
         self._ports = {}
+
+    @property
+    def ports(self) -> dict[str, int]:
+        return dict(self._ports)
 
     def _tail(self, lines: int = 40) -> str:
         try:
@@ -265,3 +264,13 @@ class SeaweedS3:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+def remove_leftovers(base_dir: Path, ports: dict[str, int]) -> None:
+    """What a stopped ``weed`` leaves: its directory, and the gRPC sockets SeaweedFS puts
+    into /tmp whatever TMPDIR says (also for a store another process started)."""
+    for name, port in ports.items():
+        if name.endswith(".grpc"):
+            kind = name.split(".")[0]
+            Path(f"/tmp/seaweedfs-{kind}-grpc-{port}.sock").unlink(missing_ok=True)
+    shutil.rmtree(base_dir, ignore_errors=True)
