@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """`make cluster` / `make cluster-down`: PostgreSQL, SeaweedFS (S3), three docshelf servers
-and HAProxy on loopback (see docs/operations.md). The launcher itself is tests/support/cluster.py, which
-the cluster tests use too.
+and HAProxy on loopback (see docs/operations.md). The launcher itself is
+tests/support/cluster.py, which the cluster tests use too.
 
     python scripts/cluster.py up   [--dir .docshelf-cluster] [--port 8480] [--servers 3]
                                    [--blob-store DIR]   (default: S3 on a SeaweedFS)
