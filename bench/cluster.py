@@ -140,7 +140,8 @@ def measure(processes: int, args: argparse.Namespace, scratch: Path) -> Result:
 
         print("  corpus", flush=True)
         spec = CorpusSpec(records=args.records, files=args.files, seed=3)
-        build(cluster.root, spec, cluster.database_url)
+        with cluster.blobs() as blobs:
+            build(cluster.root, spec, cluster.database_url, blobs)
         print("  initial syncs", flush=True)
         wall = initial_syncs(cluster.url, args.syncs, scratch / "homes")
         print("  polls", flush=True)

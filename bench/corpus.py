@@ -150,13 +150,20 @@ class CorpusWriter:
             profiles.create_profile(change, actor, owner_id=owner, title=f"Profil {i}")
 
 
-def build(data_dir: Path, spec: CorpusSpec, database_url: str | None = None) -> CorpusInfo:
-    """Create a server data dir (and database) holding the corpus."""
+def build(
+    data_dir: Path,
+    spec: CorpusSpec,
+    database_url: str | None = None,
+    blobs: BlobStore | None = None,
+) -> CorpusInfo:
+    """Create a server data dir (and database) holding the corpus; its files go to
+    ``blobs`` (default: the data dir's own directory)."""
     data_dir.mkdir(parents=True, exist_ok=True)
     db = Database(database_url or f"sqlite:///{data_dir / 'docshelf.db'}")
     try:
         upgrade(db)
-        return CorpusWriter(db, LocalBlobStore(data_dir / "blobs"), spec).write()
+        store = blobs if blobs is not None else LocalBlobStore(data_dir / "blobs")
+        return CorpusWriter(db, store, spec).write()
     finally:
         db.dispose()
 

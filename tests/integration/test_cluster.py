@@ -50,8 +50,9 @@ def wait_until(condition: Callable[[], bool], what: str, timeout: float = DEADLI
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     root = tmp_path_factory.mktemp("cluster")
     with Cluster(root, servers=3, env=FAST_HASHING, seed_demo=False) as running:
-        # Written into the database and the shared blob directory while the servers run.
-        build(running.root, SPEC, running.database_url)
+        # Written into the database and the servers' file store while they run.
+        with running.blobs() as blobs:
+            build(running.root, SPEC, running.database_url, blobs)
         yield running
 
 

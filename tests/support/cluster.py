@@ -19,11 +19,13 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
+from docshelf.server.blobstore import BlobStore, open_blob_store
 from support.haproxy import Backend, RuntimeApi, render_config, start_haproxy
 from support.postgres import PostgresCluster, free_port
 from support.seaweed import SeaweedS3, remove_leftovers
@@ -160,6 +162,13 @@ class Cluster:
     ) -> None:
         self.stop()
 
+    @contextlib.contextmanager
+    def blobs(self) -> Iterator[BlobStore]:
+        """The servers' file store, opened here (to write content in beside them)."""
+        assert self.blob_store is not None, "start the cluster first"
+        with _environment(self.env):
+            yield open_blob_store(self.blob_store)
+
     def _record(self) -> None:
         """Written after each part starts, so a start that fails half-way is still undone."""
         state = {
@@ -231,17 +240,23 @@ def _seed(database_url: str, blob_store: str, root: Path, env: dict[str, str]) -
     from docshelf.server.state import ServerState
 
     # The store's endpoint and credentials come from the environment, as in the servers.
-    saved = {name: os.environ.get(name) for name in env}
-    os.environ.update(env)
-    try:
+    with _environment(env):
         settings = ServerSettings(
             data_dir=root / "seed", database_url=database_url, blob_store=blob_store
         )
         state = ServerState.build(settings, db=open_database(database_url))
-        try:
-            seed_demo(state.db, state.blobs, state.passwords)
-        finally:
-            state.db.dispose()
+    try:
+        seed_demo(state.db, state.blobs, state.passwords)
+    finally:
+        state.db.dispose()
+
+
+@contextlib.contextmanager
+def _environment(env: dict[str, str]) -> Iterator[None]:
+    saved = {name: os.environ.get(name) for name in env}
+    os.environ.update(env)
+    try:
+        yield
     finally:
         for name, value in saved.items():
             if value is None:
