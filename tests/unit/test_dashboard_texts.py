@@ -172,3 +172,12 @@ def test_only_raster_images_are_served_as_images() -> None:
     assert image_type(b"RIFF\x00\x00\x00\x00WEBPVP8 ") == "image/webp"
     assert image_type(b"<svg xmlns='http://www.w3.org/2000/svg'>") is None
     assert image_type(b"<html><script>") is None
+
+
+def test_what_a_package_changes_is_named_in_the_visitor_s_language() -> None:
+    from docshelf.server.dashboard.texts import attribute_names
+
+    with using("de"):
+        assert attribute_names(["titles", "files.de"]) == "Titel, Datei (de)"
+    with using("en"):
+        assert attribute_names(["titles", "files.de"]) == "Titles, File (de)"

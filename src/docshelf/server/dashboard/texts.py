@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from docshelf.domain.packages.changes import change_label
 from docshelf.i18n import N_, current_language, ntr, tr
 from docshelf.i18n.formats import format_datetime, format_number
 
@@ -74,10 +75,9 @@ def label(family: str, value: str) -> str:
 
 
 def attribute_names(names: Iterable[str]) -> str:
-    """The attributes a package changes, by the names the package code gives them: through
-    the catalogue, so that each shows in the visitor's language once the package code
-    marks its names for the catalogue (``N_``)."""
-    return ", ".join(tr(name) for name in names)
+    """The attributes a package changes ("titles", "files.de"), by their labels in the
+    visitor's language ("Titel", "Datei (de)")."""
+    return ", ".join(change_label(name) for name in names)
 
 
 def localized(values: Mapping[str, Any] | None, language: str, fallback: str = "") -> str:
