@@ -19,6 +19,7 @@ from docshelf.cli.options import (
     read_password,
 )
 from docshelf.cli.output import console, table
+from docshelf.cli.translated import TranslatedGroup
 from docshelf.domain.accounts import group_principal, system_actor, user_principal
 from docshelf.domain.errors import NotFound
 from docshelf.domain.settings import SETTINGS, spec_for
@@ -81,12 +82,14 @@ def pass_admin(command: Callable[..., None]) -> Callable[..., None]:
     return run
 
 
-@click.group()
+@click.group(
+    cls=TranslatedGroup,
+    help=N_("Administer users, groups, settings and templates directly on the database."),
+)
 @data_dir_option
 @database_url_option
 @click.pass_context
 def admin(ctx: click.Context, data_dir: Path | None, database_url: str | None) -> None:
-    """Administer users, groups, settings and templates directly on the database."""
     ctx.obj = AdminContext(data_dir, database_url)
     ctx.call_on_close(lambda: ctx.obj._db.dispose() if ctx.obj._db else None)
 
@@ -95,18 +98,18 @@ def _roles(value: str) -> list[str]:
     return [part for part in value.replace(" ", "").split(",") if part]
 
 
-@admin.command("create-user")
+@admin.command("create-user", help=N_("Create a user account."))
 @click.argument("login")
 @click.option(
     "--role",
     "roles",
     default="user",
     show_default=True,
-    help="ROLE[,ROLE]: user, layouter, org, sys.",
+    help=N_("ROLE[,ROLE]: user, layouter, org, sys."),
 )
-@click.option("--display-name", help="Full name (default: the login).")
-@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
-@click.option("--no-password", is_flag=True, help="Create without password (set it later).")
+@click.option("--display-name", help=N_("Full name (default: the login)."))
+@click.option("--password-stdin", is_flag=True, help=N_("Read the password from standard input."))
+@click.option("--no-password", is_flag=True, help=N_("Create without password (set it later)."))
 @pass_admin
 def create_user(
     ctx: AdminContext,
@@ -116,7 +119,6 @@ def create_user(
     password_stdin: bool,
     no_password: bool,
 ) -> None:
-    """Create a user account."""
     password_hash = None if no_password else ctx.passwords().hash(read_password(password_stdin))
     with ctx.change() as change:
         user = accounts.create_user(
@@ -138,12 +140,11 @@ def create_user(
         )
 
 
-@admin.command("set-password")
+@admin.command("set-password", help=N_("Set a user's password."))
 @click.argument("login")
-@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@click.option("--password-stdin", is_flag=True, help=N_("Read the password from standard input."))
 @pass_admin
 def set_password(ctx: AdminContext, login: str, password_stdin: bool) -> None:
-    """Set a user's password."""
     with ctx.db.read() as session:
         user_id = accounts.find_user(session, login).id
     password_hash = ctx.passwords().hash(read_password(password_stdin))
@@ -152,10 +153,9 @@ def set_password(ctx: AdminContext, login: str, password_stdin: bool) -> None:
     console.print(tr("Password of {login} set.", login=login), highlight=False)
 
 
-@admin.command("list-users")
+@admin.command("list-users", help=N_("List user accounts."))
 @pass_admin
 def list_users(ctx: AdminContext) -> None:
-    """List user accounts."""
     with ctx.db.read() as session:
         rows = session.scalars(select(User).order_by(User.login))
         table(
@@ -165,17 +165,16 @@ def list_users(ctx: AdminContext) -> None:
         )
 
 
-@admin.group()
+@admin.group(help=N_("Groups and their members."))
 def group() -> None:
-    """Groups and their members."""
+    pass
 
 
-@group.command("create")
+@group.command("create", help=N_("Create a group."))
 @click.argument("name")
 @click.option("--description", default="")
 @pass_admin
 def group_create(ctx: AdminContext, name: str, description: str) -> None:
-    """Create a group."""
     with ctx.change() as change:
         created = accounts.create_group(change, ACTOR, name, description)
         console.print(
@@ -184,10 +183,9 @@ def group_create(ctx: AdminContext, name: str, description: str) -> None:
         )
 
 
-@group.command("list")
+@group.command("list", help=N_("List groups with their direct members."))
 @pass_admin
 def group_list(ctx: AdminContext) -> None:
-    """List groups with their direct members."""
     with ctx.db.read() as session:
         rows = [
             (g.name, ", ".join(f"{n} ({k})" for k, _i, n in accounts.members(session, g)), g.id)
@@ -196,13 +194,12 @@ def group_list(ctx: AdminContext) -> None:
     table(N_("Groups"), [N_("group"), N_("members"), N_("id")], rows)
 
 
-@group.command("add-member")
+@group.command("add-member", help=N_("Add a user (or, with --group-member, a group) to GROUP."))
 @click.argument("group_name", metavar="GROUP")
 @click.argument("member", metavar="LOGIN")
-@click.option("--group-member", is_flag=True, help="MEMBER names a group, not a user.")
+@click.option("--group-member", is_flag=True, help=N_("MEMBER names a group, not a user."))
 @pass_admin
 def group_add_member(ctx: AdminContext, group_name: str, member: str, group_member: bool) -> None:
-    """Add a user (or, with --group-member, a group) to GROUP."""
     with ctx.change() as change:
         target = accounts.find_group(change.session, group_name)
         if group_member:
@@ -219,15 +216,16 @@ def group_add_member(ctx: AdminContext, group_name: str, member: str, group_memb
     console.print(line, highlight=False)
 
 
-@group.command("remove-member")
+@group.command(
+    "remove-member", help=N_("Remove a user (or, with --group-member, a group) from GROUP.")
+)
 @click.argument("group_name", metavar="GROUP")
 @click.argument("member", metavar="LOGIN")
-@click.option("--group-member", is_flag=True, help="MEMBER names a group, not a user.")
+@click.option("--group-member", is_flag=True, help=N_("MEMBER names a group, not a user."))
 @pass_admin
 def group_remove_member(
     ctx: AdminContext, group_name: str, member: str, group_member: bool
 ) -> None:
-    """Remove a user (or, with --group-member, a group) from GROUP."""
     with ctx.change() as change:
         target = accounts.find_group(change.session, group_name)
         if group_member:
@@ -243,15 +241,14 @@ def group_remove_member(
     )
 
 
-@admin.group("settings")
+@admin.group("settings", help=N_("Settings clients receive with every sync."))
 def settings_group() -> None:
-    """Settings clients receive with every sync."""
+    pass
 
 
-@settings_group.command("show")
+@settings_group.command("show", help=N_("Show every setting with its value and default."))
 @pass_admin
 def settings_show(ctx: AdminContext) -> None:
-    """Show every setting with its value and default."""
     with ctx.db.read() as session:
         values = settings.current(session)
     table(
@@ -261,12 +258,13 @@ def settings_show(ctx: AdminContext) -> None:
     )
 
 
-@settings_group.command("set")
+@settings_group.command(
+    "set", help=N_("Set KEY to VALUE (durations in milliseconds, languages as de,en).")
+)
 @click.argument("key")
 @click.argument("value")
 @pass_admin
 def settings_set(ctx: AdminContext, key: str, value: str) -> None:
-    """Set KEY to VALUE (durations in milliseconds, languages as de,en)."""
     spec = spec_for(key)
     parsed = spec.parse(value)
     with ctx.change() as change:
@@ -277,15 +275,14 @@ def settings_set(ctx: AdminContext, key: str, value: str) -> None:
     )
 
 
-@admin.group("template")
+@admin.group("template", help=N_("Publication state of templates."))
 def template_group() -> None:
-    """Publication state of templates."""
+    pass
 
 
-@template_group.command("list")
+@template_group.command("list", help=N_("List all templates, deactivated ones included."))
 @pass_admin
 def template_list(ctx: AdminContext) -> None:
-    """List all templates, deactivated ones included."""
     with ctx.db.read() as session:
         rows = session.scalars(select(Template).order_by(Template.group_id, Template.order))
         table(
@@ -332,52 +329,56 @@ def _template_action(
     console.print(line, highlight=False)
 
 
-@template_group.command("release")
+@template_group.command(
+    "release", help=N_("Release a template: every holder of Use receives it at the next sync.")
+)
 @click.argument("template_id", metavar="ID")
 @pass_admin
 def template_release(ctx: AdminContext, template_id: str) -> None:
-    """Release a template: every holder of Use receives it at the next sync."""
     _template_action(ctx, template_id, "status", "released")
 
 
-@template_group.command("set-status")
+@template_group.command("set-status", help=N_("Set a template's publication status."))
 @click.argument("template_id", metavar="ID")
 @click.argument("status", type=click.Choice(["in_progress", "in_test", "released"]))
 @pass_admin
 def template_set_status(ctx: AdminContext, template_id: str, status: str) -> None:
-    """Set a template's publication status."""
     _template_action(ctx, template_id, "status", status)
 
 
-@template_group.command("deactivate")
+@template_group.command(
+    "deactivate",
+    help=N_("Deactivate (delete) a template; it leaves every client and can be restored."),
+)
 @click.argument("template_id", metavar="ID")
 @pass_admin
 def template_deactivate(ctx: AdminContext, template_id: str) -> None:
-    """Deactivate (delete) a template; it leaves every client and can be restored."""
     _template_action(ctx, template_id, "deactivate")
 
 
-@template_group.command("restore")
+@template_group.command("restore", help=N_("Restore a deactivated template."))
 @click.argument("template_id", metavar="ID")
 @pass_admin
 def template_restore(ctx: AdminContext, template_id: str) -> None:
-    """Restore a deactivated template."""
     _template_action(ctx, template_id, "restore")
 
 
-@admin.command("purge-tombstones")
+@admin.command(
+    "purge-tombstones",
+    help=N_(
+        "Forget deletions older than the retention window (the server also does it "
+        "hourly).\n\nClients whose last sync is older than that reconcile with the "
+        "server at their next sync."
+    ),
+)
 @click.option(
     "--older-than-days",
     type=click.FloatRange(min=0),
     default=None,
-    help="Retention window (default: DOCSHELF_TOMBSTONE_RETENTION_DAYS, 90).",
+    help=N_("Retention window (default: DOCSHELF_TOMBSTONE_RETENTION_DAYS, 90)."),
 )
 @pass_admin
 def purge_tombstones_command(ctx: AdminContext, older_than_days: float | None) -> None:
-    """Forget deletions older than the retention window (the server also does it hourly).
-
-    Clients whose last sync is older than that reconcile with the server at their next sync.
-    """
     days = older_than_days if older_than_days is not None else ctx.settings.tombstone_retention_days
     dropped = purge_tombstones(ctx.db, timedelta(days=days))
     console.print(

@@ -10,7 +10,8 @@ import click
 
 from docshelf.cli.admin import AdminContext, pass_admin
 from docshelf.cli.output import console, errors
-from docshelf.i18n import ntr, tr
+from docshelf.cli.translated import TranslatedGroup
+from docshelf.i18n import N_, ntr, tr
 from docshelf.i18n.formats import format_percent, format_size
 from docshelf.server.blobstore import BlobStore, open_blob_store
 from docshelf.server.blobstore.housekeeping import collect_garbage, migrate, verify
@@ -34,25 +35,26 @@ def _store(ctx: AdminContext) -> BlobStore:
     return open_blob_store(address, endpoint=ctx.settings.s3_endpoint)
 
 
-@click.group("blobs")
+@click.group("blobs", cls=TranslatedGroup, help=N_("Check, clean up and move the stored files."))
 @click.option(
     "--blob-store",
     envvar="DOCSHELF_BLOB_STORE",
     show_envvar=True,
     metavar="s3://BUCKET/PREFIX|DIR",
-    help="The server's file store (default: <data dir>/blobs).",
+    help=N_("The server's file store (default: <data dir>/blobs)."),
 )
 @click.pass_context
 def blobs(ctx: click.Context, blob_store: str | None) -> None:
-    """Check, clean up and move the stored files."""
     ctx.meta[_STORE_KEY] = blob_store
     ctx.meta[_DATA_DIR_KEY] = ctx.parent is not None and bool(ctx.parent.params.get("data_dir"))
 
 
-@blobs.command("usage")
+@blobs.command(
+    "usage",
+    help=N_("How many files are stored and how much space sharing them saves (as the dashboard)."),
+)
 @pass_admin
 def usage_command(ctx: AdminContext) -> None:
-    """How many files are stored and how much space sharing them saves (as the dashboard)."""
     with ctx.db.read() as session:
         figures = storage(session)
     saved = format_percent(figures.logical_bytes - figures.stored_bytes, figures.logical_bytes)
@@ -69,10 +71,12 @@ def usage_command(ctx: AdminContext) -> None:
     )
 
 
-@blobs.command("verify")
+@blobs.command(
+    "verify",
+    help=N_("Read every registered file back and check its SHA-256 (exit code 1 on a problem)."),
+)
 @pass_admin
 def verify_command(ctx: AdminContext) -> None:
-    """Read every registered file back and check its SHA-256 (exit code 1 on a problem)."""
     store = _store(ctx)
     report = verify(ctx.db, store)
     for sha in report.missing:
@@ -93,18 +97,19 @@ def verify_command(ctx: AdminContext) -> None:
         sys.exit(1)
 
 
-@blobs.command("gc")
+@blobs.command(
+    "gc", help=N_("Remove stored files nothing refers to any more (safe beside running servers).")
+)
 @click.option(
     "--grace-hours",
     type=click.FloatRange(min=0),
     default=DEFAULT_GRACE_HOURS,
     show_default=True,
-    help="Keep unused files younger than this: uploads about to be used, package imports.",
+    help=N_("Keep unused files younger than this: uploads about to be used, package imports."),
 )
-@click.option("--dry-run", is_flag=True, help="Only tell what would be removed.")
+@click.option("--dry-run", is_flag=True, help=N_("Only tell what would be removed."))
 @pass_admin
 def gc_command(ctx: AdminContext, grace_hours: float, dry_run: bool) -> None:
-    """Remove stored files nothing refers to any more (safe beside running servers)."""
     report = collect_garbage(ctx.db, _store(ctx), timedelta(hours=grace_hours), dry_run=dry_run)
     count = len(report.removed)
     fields = {
@@ -133,19 +138,23 @@ def gc_command(ctx: AdminContext, grace_hours: float, dry_run: bool) -> None:
     console.print(text, highlight=False)
 
 
-@blobs.command("migrate")
+@blobs.command(
+    "migrate",
+    help=N_(
+        "Copy every stored file into another store, e.g. object storage, while the "
+        "server runs. Files already there are skipped: run it again after switching "
+        "the server over, or after an interruption."
+    ),
+)
 @click.option(
     "--to",
     "target",
     required=True,
     metavar="s3://BUCKET/PREFIX|DIR",
-    help="The store to copy into.",
+    help=N_("The store to copy into."),
 )
 @pass_admin
 def migrate_command(ctx: AdminContext, target: str) -> None:
-    """Copy every stored file into another store, e.g. object storage, while the server
-    runs. Files already there are skipped: run it again after switching the server over,
-    or after an interruption."""
     source = _store(ctx)
     into = open_blob_store(target, endpoint=ctx.settings.s3_endpoint)
     into.check_ready()

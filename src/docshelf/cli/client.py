@@ -27,6 +27,7 @@ from docshelf.cli.exit_codes import (
 )
 from docshelf.cli.options import read_password
 from docshelf.cli.output import console, errors
+from docshelf.cli.translated import TranslatedCommand
 from docshelf.client import handover
 from docshelf.client.app import Client
 from docshelf.client.daemon import Daemon
@@ -91,23 +92,25 @@ def _items(done: int, total: int | None) -> str:
     return ntr("{n} item", "{n} items", done)
 
 
-@click.command()
+@click.command(
+    cls=TranslatedCommand,
+    help=N_("Sign in to a server; the device token is kept in the keyring or a private file."),
+)
 @click.option(
     "--server",
     "server_url",
     required=True,
-    help="Server address, e.g. https://docshelf.example.com",
+    help=N_("Server address, e.g. https://docshelf.example.com"),
 )
-@click.option("--user", "login", required=True, help="Your login.")
-@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@click.option("--user", "login", required=True, help=N_("Your login."))
+@click.option("--password-stdin", is_flag=True, help=N_("Read the password from standard input."))
 @click.option(
-    "--device-name", help="How this device appears to administrators (default: host name)."
+    "--device-name", help=N_("How this device appears to administrators (default: host name).")
 )
 @click.pass_context
 def login(
     ctx: click.Context, server_url: str, login: str, password_stdin: bool, device_name: str | None
 ) -> None:
-    """Sign in to a server; the device token is kept in the keyring or a private file."""
     # Checked before the password is asked for: a wrong address fails without typing it.
     server_url = normalize_server_url(server_url)
     client = open_client(ctx)
@@ -128,24 +131,30 @@ def login(
     )
 
 
-@click.command()
+@click.command(
+    cls=TranslatedCommand, help=N_("Revoke this device's sign-in on the server and forget it here.")
+)
 @click.pass_context
 def logout(ctx: click.Context) -> None:
-    """Revoke this device's sign-in on the server and forget it here."""
     client = open_client(ctx)
     client.logout()
     console.print(tr("Signed out; the token was revoked and forgotten."), highlight=False)
 
 
-@click.command()
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of progress.")
-@click.option("--no-wait", is_flag=True, help="If another sync runs, say so and exit (code 5).")
+@click.command(
+    cls=TranslatedCommand,
+    help=N_(
+        "Synchronise now: send your edits, fetch what changed (the schedule stays as "
+        "it is).\n\nExits with code 6 when the sync went through but edits of yours "
+        "wait, in conflict or rejected by the server."
+    ),
+)
+@click.option(
+    "--json", "as_json", is_flag=True, help=N_("Print one JSON object instead of progress.")
+)
+@click.option("--no-wait", is_flag=True, help=N_("If another sync runs, say so and exit (code 5)."))
 @click.pass_context
 def sync(ctx: click.Context, as_json: bool, no_wait: bool) -> None:
-    """Synchronise now: send your edits, fetch what changed (the schedule stays as it is).
-
-    Exits with code 6 when the sync went through but edits of yours wait, in conflict
-    or rejected by the server."""
     client = open_client(ctx)
 
     def waiting(message: str) -> None:
@@ -332,11 +341,13 @@ def _first_waiting(client: Client, state: EditState) -> OutboxEntry | None:
     return entries[0] if entries else None
 
 
-@click.command()
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.command(
+    cls=TranslatedCommand,
+    help=N_("Show server, user, state, last update, settings in force, the next sync and hints."),
+)
+@click.option("--json", "as_json", is_flag=True, help=N_("Print one JSON object."))
 @click.pass_context
 def status(ctx: click.Context, as_json: bool) -> None:
-    """Show server, user, state, last update, settings in force, the next sync and hints."""
     client = open_client(ctx)
     # The summary names a next sync only while a daemon (or the desktop app) plans it.
     summary = client.summary()
@@ -443,10 +454,12 @@ _STATUS_KEYS = (
 )
 
 
-@click.command()
+@click.command(
+    cls=TranslatedCommand,
+    help=N_("Synchronise on the server's schedule until stopped (SIGTERM or Ctrl+C)."),
+)
 @click.pass_context
 def daemon(ctx: click.Context) -> None:
-    """Synchronise on the server's schedule until stopped (SIGTERM or Ctrl+C)."""
     client = open_client(ctx)
     client.require_config()
     stop = threading.Event()

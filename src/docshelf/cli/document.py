@@ -10,25 +10,36 @@ from rich.text import Text
 
 from docshelf.cli.client import open_local_copy
 from docshelf.cli.output import console
-from docshelf.i18n import ntr, tr
+from docshelf.cli.translated import TranslatedGroup
+from docshelf.i18n import N_, ntr, tr
 
 
-@click.group()
+@click.group(cls=TranslatedGroup, help=N_("New documents from templates."))
 def document() -> None:
-    """New documents from templates."""
+    pass
 
 
-@document.command("new")
+@document.command(
+    "new",
+    help=N_(
+        "Fill TEMPLATE (id or title) with a profile's data and write the new document "
+        "(works offline, from the local copy)."
+    ),
+)
 @click.argument("template")
-@click.option("--profile", help="Profile (id or title) whose data fill it; default: the last used.")
-@click.option("--lang", default=None, help="Language of the template file (default: the first).")
+@click.option(
+    "--profile", help=N_("Profile (id or title) whose data fill it; default: the last used.")
+)
+@click.option(
+    "--lang", default=None, help=N_("Language of the template file (default: the first).")
+)
 @click.option(
     "-o",
     "--output",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Where to write it (default: '<title> <date>' in the current folder).",
+    help=N_("Where to write it (default: '<title> <date>' in the current folder)."),
 )
-@click.option("--json", "as_json", is_flag=True, help="Print path, filled and missing as JSON.")
+@click.option("--json", "as_json", is_flag=True, help=N_("Print path, filled and missing as JSON."))
 @click.pass_context
 def document_new(
     ctx: click.Context,
@@ -38,8 +49,6 @@ def document_new(
     output: Path | None,
     as_json: bool,
 ) -> None:
-    """Fill TEMPLATE (id or title) with a profile's data and write the new document
-    (works offline, from the local copy)."""
     client = open_local_copy(ctx)
     made = client.new_document(
         template, profile=profile, lang=lang, output=output, ui_lang=lang or "de"

@@ -16,6 +16,7 @@ from rich.text import Text
 
 from docshelf.cli.client import open_client
 from docshelf.cli.output import console, table
+from docshelf.cli.translated import TranslatedCommand, TranslatedGroup
 from docshelf.client.app import Client
 from docshelf.client.editing import Editor, Queued
 from docshelf.client.outbox import EditState, OutboxEntry
@@ -37,90 +38,101 @@ def _done(queued: Queued) -> None:
 # --- profiles ------------------------------------------------------------------------------
 
 
-@click.group()
+@click.group(
+    cls=TranslatedGroup, help=N_("Change your profiles (queued; uploaded at the next sync).")
+)
 def profile() -> None:
-    """Change your profiles (queued; uploaded at the next sync)."""
+    pass
 
 
-@profile.command("set")
+@profile.command(
+    "set",
+    help=N_(
+        'Set FIELD of PROFILE (id or title) to VALUE; FIELD "title" renames, "unit" assigns a unit.'
+    ),
+)
 @click.argument("profile_ref", metavar="PROFILE")
 @click.argument("field")
 @click.argument("value")
 @click.pass_context
 def profile_set(ctx: click.Context, profile_ref: str, field: str, value: str) -> None:
-    """Set FIELD of PROFILE (id or title) to VALUE; FIELD "title" renames, "unit" assigns a unit."""
     _done(_editor(ctx).profile_set(profile_ref, field, value))
 
 
-@profile.command("reset")
+@profile.command(
+    "reset", help=N_("Let FIELD of PROFILE inherit its value again (from the unit or the user).")
+)
 @click.argument("profile_ref", metavar="PROFILE")
 @click.argument("field")
 @click.pass_context
 def profile_reset(ctx: click.Context, profile_ref: str, field: str) -> None:
-    """Let FIELD of PROFILE inherit its value again (from the unit or the user)."""
     _done(_editor(ctx).profile_reset(profile_ref, field))
 
 
-@profile.command("new")
-@click.option("--title", required=True, help="The new profile's title.")
-@click.option("--unit", help="Its organisational unit (id or title).")
+@profile.command("new", help=N_("Create a profile of your own."))
+@click.option("--title", required=True, help=N_("The new profile's title."))
+@click.option("--unit", help=N_("Its organisational unit (id or title)."))
 @click.pass_context
 def profile_new(ctx: click.Context, title: str, unit: str | None) -> None:
-    """Create a profile of your own."""
     _done(_editor(ctx).profile_new(title, unit))
 
 
-@profile.command("copy")
+@profile.command(
+    "copy", help=N_("Copy a profile (also one shared with you) into a new one of your own.")
+)
 @click.argument("profile_ref", metavar="PROFILE")
-@click.option("--title", help="Title of the copy (default: '<title> (copy)').")
+@click.option("--title", help=N_("Title of the copy (default: '<title> (copy)')."))
 @click.pass_context
 def profile_copy(ctx: click.Context, profile_ref: str, title: str | None) -> None:
-    """Copy a profile (also one shared with you) into a new one of your own."""
     _done(_editor(ctx).profile_copy(profile_ref, title))
 
 
-@profile.command("rm")
+@profile.command("rm", help=N_("Delete one of your profiles."))
 @click.argument("profile_ref", metavar="PROFILE")
 @click.pass_context
 def profile_rm(ctx: click.Context, profile_ref: str) -> None:
-    """Delete one of your profiles."""
     _done(_editor(ctx).profile_rm(profile_ref))
 
 
-@profile.command("share")
+@profile.command(
+    "share", help=N_("Share a profile with a colleague (they can use it, not change it).")
+)
 @click.argument("profile_ref", metavar="PROFILE")
-@click.option("--with", "login", required=True, help="The colleague's login.")
+@click.option("--with", "login", required=True, help=N_("The colleague's login."))
 @click.pass_context
 def profile_share(ctx: click.Context, profile_ref: str, login: str) -> None:
-    """Share a profile with a colleague (they can use it, not change it)."""
     _done(_editor(ctx).profile_share(profile_ref, login, share=True))
 
 
-@profile.command("unshare")
+@profile.command("unshare", help=N_("Stop sharing a profile with a colleague."))
 @click.argument("profile_ref", metavar="PROFILE")
-@click.option("--with", "login", required=True, help="The colleague's login.")
+@click.option("--with", "login", required=True, help=N_("The colleague's login."))
 @click.pass_context
 def profile_unshare(ctx: click.Context, profile_ref: str, login: str) -> None:
-    """Stop sharing a profile with a colleague."""
     _done(_editor(ctx).profile_share(profile_ref, login, share=False))
 
 
 # --- snippets ------------------------------------------------------------------------------
 
 
-@click.group()
-def snippet() -> None:
-    """Change snippets: your personal ones, shared ones where you hold write."""
-
-
-@snippet.command("new")
-@click.option("--title", required=True)
-@click.option("--body-file", type=readable_file, required=True, help=".txt, .html or .docx")
-@click.option(
-    "--shared", is_flag=True, help="A shared snippet (layouters) instead of a personal one."
+@click.group(
+    cls=TranslatedGroup,
+    help=N_("Change snippets: your personal ones, shared ones where you hold write."),
 )
-@click.option("--group", help="Shared with this group (read), by name.")
-@click.option("--template", help="A snippet of this template (layouters with its Change right).")
+def snippet() -> None:
+    pass
+
+
+@snippet.command("new", help=N_("Create a snippet: personal, shared, or belonging to a template."))
+@click.option("--title", required=True)
+@click.option("--body-file", type=readable_file, required=True, help=N_(".txt, .html or .docx"))
+@click.option(
+    "--shared", is_flag=True, help=N_("A shared snippet (layouters) instead of a personal one.")
+)
+@click.option("--group", help=N_("Shared with this group (read), by name."))
+@click.option(
+    "--template", help=N_("A snippet of this template (layouters with its Change right).")
+)
 @click.pass_context
 def snippet_new(
     ctx: click.Context,
@@ -130,12 +142,11 @@ def snippet_new(
     group: str | None,
     template: str | None,
 ) -> None:
-    """Create a snippet: personal, shared, or belonging to a template."""
     editor = _editor(ctx)
     _done(editor.snippet_new(title, body_file, shared=shared, group=group, template=template))
 
 
-@snippet.command("edit")
+@snippet.command("edit", help=N_("Change a snippet's title and/or body."))
 @click.argument("snippet_id", metavar="ID")
 @click.option("--title")
 @click.option("--body-file", type=readable_file)
@@ -143,28 +154,30 @@ def snippet_new(
 def snippet_edit(
     ctx: click.Context, snippet_id: str, title: str | None, body_file: Path | None
 ) -> None:
-    """Change a snippet's title and/or body."""
     _done(_editor(ctx).snippet_edit(snippet_id, title, body_file))
 
 
-@snippet.command("rm")
+@snippet.command("rm", help=N_("Delete a snippet."))
 @click.argument("snippet_id", metavar="ID")
 @click.pass_context
 def snippet_rm(ctx: click.Context, snippet_id: str) -> None:
-    """Delete a snippet."""
     _done(_editor(ctx).snippet_rm(snippet_id))
 
 
 # --- templates (layouters) ---------------------------------------------------------------
 
 
-@click.command("set")
+@click.command(
+    "set",
+    cls=TranslatedCommand,
+    help=N_("Change a template's title, description, publication status or group."),
+)
 @click.argument("template_id", metavar="ID")
-@click.option("--lang", help="Language of --title and --description, e.g. de.")
+@click.option("--lang", help=N_("Language of --title and --description, e.g. de."))
 @click.option("--title")
 @click.option("--description")
 @click.option("--status", type=click.Choice(["in_progress", "in_test", "released"]))
-@click.option("--group", help="Move to this template group (id or title).")
+@click.option("--group", help=N_("Move to this template group (id or title)."))
 @click.pass_context
 def template_set(
     ctx: click.Context,
@@ -175,33 +188,34 @@ def template_set(
     status: str | None,
     group: str | None,
 ) -> None:
-    """Change a template's title, description, publication status or group."""
     queued = _editor(ctx).template_set(
         template_id, lang=lang, title=title, description=description, status=status, group=group
     )
     _done(queued)
 
 
-@click.command("set-file")
+@click.command(
+    "set-file", cls=TranslatedCommand, help=N_("Replace a template's file in one language.")
+)
 @click.argument("template_id", metavar="ID")
-@click.option("--lang", required=True, help="The language whose file is replaced.")
+@click.option("--lang", required=True, help=N_("The language whose file is replaced."))
 @click.argument("file", type=readable_file)
 @click.pass_context
 def template_set_file(ctx: click.Context, template_id: str, lang: str, file: Path) -> None:
-    """Replace a template's file in one language."""
     _done(_editor(ctx).template_set_file(template_id, lang, file))
 
 
-@click.command("rights")
+@click.command(
+    "rights", cls=TranslatedCommand, help=N_("Grant or withdraw a template's Use or Change right.")
+)
 @click.argument("template_id", metavar="ID")
 @click.argument("right", type=click.Choice(["use", "change"]))
-@click.option("--add", "add", multiple=True, help="'*', a login, or group:NAME (repeatable).")
-@click.option("--remove", "remove", multiple=True, help="As --add (repeatable).")
+@click.option("--add", "add", multiple=True, help=N_("'*', a login, or group:NAME (repeatable)."))
+@click.option("--remove", "remove", multiple=True, help=N_("As --add (repeatable)."))
 @click.pass_context
 def template_rights(
     ctx: click.Context, template_id: str, right: str, add: tuple[str, ...], remove: tuple[str, ...]
 ) -> None:
-    """Grant or withdraw a template's Use or Change right."""
     if not add and not remove:
         raise click.UsageError(tr("Give --add and/or --remove."))
     _done(_editor(ctx).template_rights(template_id, right, list(add), list(remove)))
@@ -210,27 +224,26 @@ def template_rights(
 # --- template groups (layouters) ------------------------------------------------------------
 
 
-@click.group("template-group")
+@click.group("template-group", cls=TranslatedGroup, help=N_("Change template groups (layouters)."))
 def template_group() -> None:
-    """Change template groups (layouters)."""
+    pass
 
 
-@template_group.command("new")
+@template_group.command("new", help=N_("Create a template group."))
 @click.option("--title", required=True)
-@click.option("--lang", default="de", show_default=True, help="Language of the title.")
-@click.option("--parent", help="The parent group (id or title); none: a top-level group.")
+@click.option("--lang", default="de", show_default=True, help=N_("Language of the title."))
+@click.option("--parent", help=N_("The parent group (id or title); none: a top-level group."))
 @click.pass_context
 def template_group_new(ctx: click.Context, title: str, lang: str, parent: str | None) -> None:
-    """Create a template group."""
     _done(_editor(ctx).template_group_new(lang, title, parent))
 
 
-@template_group.command("set")
+@template_group.command("set", help=N_("Rename or move a template group."))
 @click.argument("group_ref", metavar="GROUP")
-@click.option("--lang", help="Language of --title.")
+@click.option("--lang", help=N_("Language of --title."))
 @click.option("--title")
-@click.option("--parent", help="Move below this group.")
-@click.option("--top", is_flag=True, help="Move to the top level.")
+@click.option("--parent", help=N_("Move below this group."))
+@click.option("--top", is_flag=True, help=N_("Move to the top level."))
 @click.pass_context
 def template_group_set(
     ctx: click.Context,
@@ -240,65 +253,59 @@ def template_group_set(
     parent: str | None,
     top: bool,
 ) -> None:
-    """Rename or move a template group."""
     editor = _editor(ctx)
     _done(editor.template_group_set(group_ref, lang=lang, title=title, parent=parent, top=top))
 
 
-@template_group.command("rm")
+@template_group.command("rm", help=N_("Delete an empty template group."))
 @click.argument("group_ref", metavar="GROUP")
 @click.pass_context
 def template_group_rm(ctx: click.Context, group_ref: str) -> None:
-    """Delete an empty template group."""
     _done(_editor(ctx).template_group_rm(group_ref))
 
 
 # --- units (Org) ---------------------------------------------------------------------------
 
 
-@click.group()
+@click.group(cls=TranslatedGroup, help=N_("Change organisational units (Org role)."))
 def unit() -> None:
-    """Change organisational units (Org role)."""
+    pass
 
 
-@unit.command("new")
-@click.option("--parent", help="The parent unit (id or title); none: a top-level unit.")
+@unit.command("new", help=N_("Create a unit."))
+@click.option("--parent", help=N_("The parent unit (id or title); none: a top-level unit."))
 @click.option("--title", required=True)
 @click.pass_context
 def unit_new(ctx: click.Context, parent: str | None, title: str) -> None:
-    """Create a unit."""
     _done(_editor(ctx).unit_new(title, parent))
 
 
-@unit.command("set")
+@unit.command("set", help=N_('Set FIELD of UNIT to VALUE ("title" renames the unit).'))
 @click.argument("unit_ref", metavar="UNIT")
 @click.argument("field")
 @click.argument("value", required=False)
-@click.option("--inherit", is_flag=True, help="Inherit FIELD from the parent unit again.")
+@click.option("--inherit", is_flag=True, help=N_("Inherit FIELD from the parent unit again."))
 @click.pass_context
 def unit_set(
     ctx: click.Context, unit_ref: str, field: str, value: str | None, inherit: bool
 ) -> None:
-    """Set FIELD of UNIT to VALUE ("title" renames the unit)."""
     if (value is None) != inherit:
         raise click.UsageError(tr("Give a VALUE, or --inherit to inherit the field again."))
     _done(_editor(ctx).unit_set(unit_ref, field, value))
 
 
-@unit.command("move")
+@unit.command("move", help=N_("Move a unit below another one."))
 @click.argument("unit_ref", metavar="UNIT")
-@click.option("--parent", help="The new parent unit; leave out to move it to the top.")
+@click.option("--parent", help=N_("The new parent unit; leave out to move it to the top."))
 @click.pass_context
 def unit_move(ctx: click.Context, unit_ref: str, parent: str | None) -> None:
-    """Move a unit below another one."""
     _done(_editor(ctx).unit_move(unit_ref, parent))
 
 
-@unit.command("rm")
+@unit.command("rm", help=N_("Delete a unit no profile uses."))
 @click.argument("unit_ref", metavar="UNIT")
 @click.pass_context
 def unit_rm(ctx: click.Context, unit_ref: str) -> None:
-    """Delete a unit no profile uses."""
     _done(_editor(ctx).unit_rm(unit_ref))
 
 
@@ -339,11 +346,14 @@ _STATE_NAMES = {
 }
 
 
-@click.group(invoke_without_command=True)
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
+@click.group(
+    invoke_without_command=True,
+    cls=TranslatedGroup,
+    help=N_("Edits not yet on the server: pending, in conflict, or rejected (with the reason)."),
+)
+@click.option("--json", "as_json", is_flag=True, help=N_("Print a JSON array."))
 @click.pass_context
 def uploads(ctx: click.Context, as_json: bool) -> None:
-    """Edits not yet on the server: pending, in conflict, or rejected (with the reason)."""
     if ctx.invoked_subcommand is None:
         client = open_client(ctx)
         waiting = [EditState.PENDING, EditState.CONFLICT, EditState.REJECTED]
@@ -352,27 +362,31 @@ def uploads(ctx: click.Context, as_json: bool) -> None:
         )
 
 
-@uploads.command("discard")
+@uploads.command("discard", help=N_("Drop a pending or rejected edit (it will not go up)."))
 @click.argument("upload_id", metavar="ID")
 @click.pass_context
 def uploads_discard(ctx: click.Context, upload_id: str) -> None:
-    """Drop a pending or rejected edit (it will not go up)."""
     _done(_editor(ctx).discard(upload_id))
 
 
-@click.group(invoke_without_command=True)
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
+@click.group(
+    invoke_without_command=True,
+    cls=TranslatedGroup,
+    help=N_("Edits someone else's change got in the way of, with both sides."),
+)
+@click.option("--json", "as_json", is_flag=True, help=N_("Print a JSON array."))
 @click.pass_context
 def conflicts(ctx: click.Context, as_json: bool) -> None:
-    """Edits someone else's change got in the way of, with both sides."""
     if ctx.invoked_subcommand is None:
         _list(_editor(ctx).conflicts(), as_json, N_("Conflicts"), N_("No conflicts."))
 
 
-@conflicts.command("resolve")
+@conflicts.command(
+    "resolve",
+    help=N_("Settle a conflict: keep your version (uploaded at the next sync) or theirs."),
+)
 @click.argument("upload_id", metavar="ID")
 @click.option("--keep", type=click.Choice(["mine", "theirs"]), required=True)
 @click.pass_context
 def conflicts_resolve(ctx: click.Context, upload_id: str, keep: str) -> None:
-    """Settle a conflict: keep your version (uploaded at the next sync) or theirs."""
     _done(_editor(ctx).resolve(upload_id, keep))

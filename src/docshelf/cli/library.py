@@ -16,6 +16,7 @@ from docshelf.cli import edits
 from docshelf.cli.client import open_local_copy
 from docshelf.cli.output import console, table
 from docshelf.cli.plain_text import snippet_text
+from docshelf.cli.translated import TranslatedCommand, TranslatedGroup
 from docshelf.client import reading
 from docshelf.client.app import Client
 from docshelf.domain.errors import InvalidInput, NotFound
@@ -30,16 +31,17 @@ def _emit(rows: list[dict[str, Any]], as_json: bool) -> bool:
 
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
-json_option = click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
-lang_option = click.option("--lang", default="de", show_default=True, help="Language of titles.")
+json_option = click.option("--json", "as_json", is_flag=True, help=N_("Print a JSON array."))
+lang_option = click.option(
+    "--lang", default="de", show_default=True, help=N_("Language of titles.")
+)
 
 
-@click.command()
+@click.command(cls=TranslatedCommand, help=N_("Templates in the local copy (works offline)."))
 @json_option
 @lang_option
 @click.pass_context
 def templates(ctx: click.Context, as_json: bool, lang: str) -> None:
-    """Templates in the local copy (works offline)."""
     client = open_local_copy(ctx)
     groups = {g["id"]: reading.title_of(g, lang) for g in reading.template_groups(client.store)}
     listed = reading.templates(client.store, lang)
@@ -81,12 +83,15 @@ def templates(ctx: click.Context, as_json: bool, lang: str) -> None:
         )
 
 
-@click.command("template-groups")
+@click.command(
+    "template-groups",
+    cls=TranslatedCommand,
+    help=N_("Template groups in the local copy, with their parents (works offline)."),
+)
 @json_option
 @lang_option
 @click.pass_context
 def template_groups(ctx: click.Context, as_json: bool, lang: str) -> None:
-    """Template groups in the local copy, with their parents (works offline)."""
     client = open_local_copy(ctx)
     groups = reading.template_groups(client.store)
     titles = {g["id"]: reading.title_of(g, lang) for g in groups}
@@ -110,11 +115,10 @@ def template_groups(ctx: click.Context, as_json: bool, lang: str) -> None:
         )
 
 
-@click.command()
+@click.command(cls=TranslatedCommand, help=N_("Snippets in the local copy (works offline)."))
 @json_option
 @click.pass_context
 def snippets(ctx: click.Context, as_json: bool) -> None:
-    """Snippets in the local copy (works offline)."""
     client = open_local_copy(ctx)
     rows = reading.snippets(client.store, client.config.user_id if client.config else None)
     if not _emit(rows, as_json):
@@ -125,13 +129,17 @@ def snippets(ctx: click.Context, as_json: bool) -> None:
         )
 
 
-@click.command()
+@click.command(
+    cls=TranslatedCommand,
+    help=N_(
+        "Profiles with their resolved field values: each field's key, value and where "
+        "the value comes from (works offline)."
+    ),
+)
 @json_option
 @lang_option
 @click.pass_context
 def profiles(ctx: click.Context, as_json: bool, lang: str) -> None:
-    """Profiles with their resolved field values: each field's key, value and where the
-    value comes from (works offline)."""
     client = open_local_copy(ctx)
     config = client.config
     rows = reading.profiles(client.store, config.user_id if config else None, lang)
@@ -200,11 +208,10 @@ def _source(source: str, units: dict[str, str]) -> str:
     return source
 
 
-@click.command()
+@click.command(cls=TranslatedCommand, help=N_("Organisational units (works offline)."))
 @json_option
 @click.pass_context
 def units(ctx: click.Context, as_json: bool) -> None:
-    """Organisational units (works offline)."""
     rows = reading.units(open_local_copy(ctx).store)
     if not _emit(rows, as_json):
         names = {r["id"]: r["title"] for r in rows}
@@ -215,27 +222,30 @@ def units(ctx: click.Context, as_json: bool) -> None:
         )
 
 
-@click.group()
+@click.group(cls=TranslatedGroup, help=N_("One template of the local copy."))
 def template() -> None:
-    """One template of the local copy."""
+    pass
 
 
-@template.command("get")
+@template.command(
+    "get", help=N_("Write a template's file, byte-identical to the server's (works offline).")
+)
 @click.argument("template_id", metavar="ID")
-@click.option("--lang", default=None, help="Language of the file (default: the first one).")
+@click.option("--lang", default=None, help=N_("Language of the file (default: the first one)."))
 @click.option(
     "-o",
     "--output",
     type=click.Path(path_type=Path),
     default=None,
-    help="Where to write the file, or a folder for it (default: the current folder);"
-    " a folder gets a file named after the template's title.",
+    help=N_(
+        "Where to write the file, or a folder for it (default: the current folder);"
+        " a folder gets a file named after the template's title."
+    ),
 )
 @click.pass_context
 def template_get(
     ctx: click.Context, template_id: str, lang: str | None, output: Path | None
 ) -> None:
-    """Write a template's file, byte-identical to the server's (works offline)."""
     client = open_local_copy(ctx)
     copy = reading.template_copy(client.store, client.files, template_id, lang)
     if not copy.downloaded:
@@ -263,11 +273,14 @@ template.add_command(edits.template_set_file)
 template.add_command(edits.template_rights)
 
 
-@click.command("show")
+@click.command(
+    "show",
+    cls=TranslatedCommand,
+    help=N_("Print a snippet's text (HTML and Word snippets without their formatting)."),
+)
 @click.argument("ref", metavar="TITLE|ID")
 @click.pass_context
 def snippet_show(ctx: click.Context, ref: str) -> None:
-    """Print a snippet's text (HTML and Word snippets without their formatting)."""
     client = open_local_copy(ctx)
     rows = reading.snippets(client.store, client.config.user_id if client.config else None)
     found = [r for r in rows if r["id"] == ref] or [r for r in rows if r["title"] == ref]

@@ -22,8 +22,9 @@ from docshelf.cli.exit_codes import (
     exit_code_help,
 )
 from docshelf.cli.output import fail
+from docshelf.cli.translated import TranslatedGroup
 from docshelf.domain.errors import DocshelfError
-from docshelf.i18n import DEFAULT_LANGUAGE, set_default_language, system_language, tr
+from docshelf.i18n import DEFAULT_LANGUAGE, N_, set_default_language, system_language, tr
 
 COMMANDS = {
     "server": "docshelf.cli.serve:server",
@@ -52,7 +53,7 @@ COMMANDS = {
 }
 
 
-class LazyGroup(click.Group):
+class LazyGroup(TranslatedGroup):
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(COMMANDS)
 
@@ -85,6 +86,7 @@ _EXIT_CODES = {
 @click.group(
     cls=LazyGroup,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+    help=N_("docshelf keeps document templates, snippets, profiles and units in sync."),
 )
 @click.version_option(docshelf.__version__, prog_name="docshelf")
 @click.option(
@@ -92,10 +94,10 @@ _EXIT_CODES = {
     type=click.Path(file_okay=False),
     envvar="DOCSHELF_HOME",
     show_envvar=True,
-    help="The client's folder (cache, files, settings); default: per-user data folder.",
+    help=N_("The client's folder (cache, files, settings); default: per-user data folder."),
 )
 def cli(home: str | None) -> None:
-    """docshelf keeps document templates, snippets, profiles and units in sync."""
+    pass
 
 
 def choose_language() -> str:

@@ -8,20 +8,22 @@ from pathlib import Path
 import click
 
 from docshelf.domain.errors import InvalidInput
-from docshelf.i18n import tr
+from docshelf.i18n import N_, tr
 
 data_dir_option = click.option(
     "--data-dir",
     type=click.Path(file_okay=False, path_type=Path),
     envvar="DOCSHELF_DATA_DIR",
     show_envvar=True,
-    help="Server data directory (SQLite database, files, logs).",
+    help=N_("Server data directory (SQLite database, files, logs)."),
 )
 database_url_option = click.option(
     "--database-url",
     envvar="DOCSHELF_DATABASE_URL",
     show_envvar=True,
-    help="Database URL instead of SQLite in the data dir, e.g. postgresql+psycopg://u:p@host/db.",
+    help=N_(
+        "Database URL instead of SQLite in the data dir, e.g. postgresql+psycopg://u:p@host/db."
+    ),
 )
 
 

@@ -24,6 +24,7 @@ from rich.text import Text
 import docshelf
 from docshelf.cli.options import read_password
 from docshelf.cli.output import console, errors
+from docshelf.cli.translated import TranslatedGroup
 from docshelf.client.errors import NotSignedIn, RemoteError, ServerUnreachable
 from docshelf.client.remote import normalize_server_url
 from docshelf.domain.errors import DocshelfError, InvalidInput
@@ -51,9 +52,12 @@ KIND_NAMES = {
 }
 
 
-@click.group()
+@click.group(
+    cls=TranslatedGroup,
+    help=N_("Export and import packages of templates, snippets, units and field definitions."),
+)
 def package() -> None:
-    """Export and import packages of templates, snippets, units and field definitions."""
+    pass
 
 
 def server_options(command: Any) -> Any:
@@ -62,11 +66,11 @@ def server_options(command: Any) -> Any:
             click.option(
                 "--server",
                 "server_url",
-                help="Server address; default: the server this client is signed in to.",
+                help=N_("Server address; default: the server this client is signed in to."),
             ),
-            click.option("--user", "login", help="Sign in as LOGIN for this command."),
+            click.option("--user", "login", help=N_("Sign in as LOGIN for this command.")),
             click.option(
-                "--password-stdin", is_flag=True, help="Read the password from standard input."
+                "--password-stdin", is_flag=True, help=N_("Read the password from standard input.")
             ),
         )
     ):
@@ -211,25 +215,32 @@ def _home_session(ctx: click.Context) -> Iterator[Api]:
 # --- export ----------------------------------------------------------------------------
 
 
-@package.command("export")
+@package.command(
+    "export",
+    help=N_(
+        "Write a package of chosen templates, template groups, snippets, units and "
+        "fields.\n\nTemplates, groups and snippets may be named by id or, as in the "
+        "local copy, by title."
+    ),
+)
 @server_options
-@click.option("--template", "template_ids", multiple=True, metavar="ID", help="A template.")
+@click.option("--template", "template_ids", multiple=True, metavar="ID", help=N_("A template."))
 @click.option(
     "--group",
     "group_ids",
     multiple=True,
     metavar="ID|TITLE",
-    help="A template group (id or title), with all below it.",
+    help=N_("A template group (id or title), with all below it."),
 )
-@click.option("--snippet", "snippet_ids", multiple=True, metavar="ID", help="A snippet.")
-@click.option("--units", is_flag=True, help="Every unit, with the fields they use (Sys).")
-@click.option("--fields", is_flag=True, help="Every field definition (Sys).")
+@click.option("--snippet", "snippet_ids", multiple=True, metavar="ID", help=N_("A snippet."))
+@click.option("--units", is_flag=True, help=N_("Every unit, with the fields they use (Sys)."))
+@click.option("--fields", is_flag=True, help=N_("Every field definition (Sys)."))
 @click.option(
     "-o",
     "--output",
     required=True,
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Where to write the package (a zip).",
+    help=N_("Where to write the package (a zip)."),
 )
 @click.pass_context
 def export(
@@ -244,9 +255,6 @@ def export(
     fields: bool,
     output: Path,
 ) -> None:
-    """Write a package of chosen templates, template groups, snippets, units and fields.
-
-    Templates, groups and snippets may be named by id or, as in the local copy, by title."""
     if not (template_ids or group_ids or snippet_ids or units or fields):
         raise click.UsageError(
             tr("Choose what to export: --template, --group, --snippet, --units or --fields.")
@@ -359,12 +367,18 @@ _ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 # --- import ----------------------------------------------------------------------------
 
 
-@package.command("import")
+@package.command(
+    "import",
+    help=N_(
+        "Preview a package, confirm, and import it in one step.\n\nClients receive the "
+        "import at their next sync. Importing the same package again changes nothing."
+    ),
+)
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @server_options
-@click.option("--yes", is_flag=True, help="Import after the preview without asking.")
-@click.option("--dry-run", is_flag=True, help="Show the preview only; import nothing.")
-@click.option("--json", "as_json", is_flag=True, help="Print the preview or report as JSON.")
+@click.option("--yes", is_flag=True, help=N_("Import after the preview without asking."))
+@click.option("--dry-run", is_flag=True, help=N_("Show the preview only; import nothing."))
+@click.option("--json", "as_json", is_flag=True, help=N_("Print the preview or report as JSON."))
 @click.pass_context
 def import_(
     ctx: click.Context,
@@ -376,10 +390,6 @@ def import_(
     dry_run: bool,
     as_json: bool,
 ) -> None:
-    """Preview a package, confirm, and import it in one step.
-
-    Clients receive the import at their next sync. Importing the same package again
-    changes nothing."""
     if as_json and not (yes or dry_run):
         raise click.UsageError(tr("--json needs --yes or --dry-run: there is no one to ask."))
     with connect(ctx, server_url, login, password_stdin) as api:

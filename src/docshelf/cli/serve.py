@@ -12,7 +12,8 @@ from rich.text import Text
 
 from docshelf.cli.options import data_dir_option, database_url_option, normalize_database_url
 from docshelf.cli.output import console
-from docshelf.i18n import tr
+from docshelf.cli.translated import TranslatedCommand
+from docshelf.i18n import N_, tr
 from docshelf.server.config import ServerSettings
 from docshelf.server.runner import describe, prepare, serve
 
@@ -25,21 +26,27 @@ blob_store_option = click.option(
     envvar="DOCSHELF_BLOB_STORE",
     show_envvar=True,
     metavar="s3://BUCKET/PREFIX|DIR",
-    help="Where files are stored: object storage (endpoint from DOCSHELF_S3_ENDPOINT,"
-    " credentials from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION) or a"
-    " directory. Default: <data dir>/blobs.",
+    help=N_(
+        "Where files are stored: object storage (endpoint from DOCSHELF_S3_ENDPOINT,"
+        " credentials from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION) or a"
+        " directory. Default: <data dir>/blobs."
+    ),
 )
 blob_redirect_option = click.option(
     "--blob-redirect/--no-blob-redirect",
     default=False,
     envvar="DOCSHELF_BLOB_REDIRECT",
     show_envvar=True,
-    help="Send large downloads from object storage straight from the store, by a redirect"
-    " to a short-lived presigned URL.",
+    help=N_(
+        "Send large downloads from object storage straight from the store, by a redirect"
+        " to a short-lived presigned URL."
+    ),
 )
 
 
-@click.command()
+@click.command(
+    cls=TranslatedCommand, help=N_("Run the docshelf server (applies database migrations first).")
+)
 @data_dir_option
 @database_url_option
 @host_option
@@ -49,9 +56,11 @@ blob_redirect_option = click.option(
 @click.option(
     "--metrics-networks",
     envvar="DOCSHELF_METRICS_NETWORKS",
-    help="Addresses or networks (CIDR, comma-separated) that may read /metrics; default: this"
-    " machine only. The token comes from DOCSHELF_METRICS_TOKEN (not an option: it would"
-    " show in the process list).",
+    help=N_(
+        "Addresses or networks (CIDR, comma-separated) that may read /metrics; default: this"
+        " machine only. The token comes from DOCSHELF_METRICS_TOKEN (not an option: it would"
+        " show in the process list)."
+    ),
 )
 def server(
     data_dir: Path | None,
@@ -62,7 +71,6 @@ def server(
     blob_redirect: bool,
     metrics_networks: str | None,
 ) -> None:
-    """Run the docshelf server (applies database migrations first)."""
     if data_dir is None:
         raise click.UsageError(tr("Give --data-dir (or set DOCSHELF_DATA_DIR)."))
     settings = ServerSettings(
@@ -92,18 +100,20 @@ def docshelf_command() -> str:
     return f"{shlex.quote(sys.executable)} -m docshelf"
 
 
-@click.command()
+@click.command(
+    cls=TranslatedCommand,
+    help=N_("Seed demo content into an embedded SQLite (only when empty) and run the server."),
+)
 @click.option(
     "--data-dir",
     type=click.Path(file_okay=False, path_type=Path),
     default=Path(".docshelf-demo"),
     show_default=True,
-    help="Where the demo keeps its SQLite database and files.",
+    help=N_("Where the demo keeps its SQLite database and files."),
 )
 @host_option
 @port_option
 def demo(data_dir: Path, host: str, port: int) -> None:
-    """Seed demo content into an embedded SQLite (only when empty) and run the server."""
     from docshelf.server.demo.seed import DEMO_ACCOUNTS, DEMO_PASSWORD, seed_demo
 
     settings = ServerSettings(data_dir=data_dir, host=host, port=port)
