@@ -12,7 +12,8 @@ import click
 import pytest
 
 from docshelf.cli.main import cli
-from docshelf.cli.translated import TranslatedCommand
+from docshelf.i18n.catalogues import AREA_NAMES
+from docshelf.i18n.click_help import TranslatedCommand
 from docshelf.i18n.tools import _load, english_leftovers
 
 ENGLISH = {"LANG": "C", "LANGUAGE": "", "LC_ALL": "", "LC_MESSAGES": ""}
@@ -37,10 +38,9 @@ def help_page(command: tuple[str, ...], env: dict[str, str]) -> str:
 
 def prose(page: str) -> str:
     """The help's sentences: without the usage line, the command and option names (words
-    for the machine) and click's own "[default: …]" notes; the row of `docshelf desktop`
-    (the desktop app's command, not the CLI's) is left out too; so are commands named in a
+    for the machine), click's own "[default: …]" notes and commands named in a
     sentence ("siehe docshelf conflicts")."""
-    lines = [line for line in page.splitlines()[1:] if not line.startswith("  desktop ")]
+    lines = page.splitlines()[1:]
     lines = [re.sub(r"^  \S.*?(  +|$)", "", line) for line in lines]
     text = re.sub(r"\[[^\]]*\]", "", "\n".join(lines))
     return re.sub(r"docshelf [a-z-]+", "", text)  # a command named in a sentence
@@ -89,11 +89,11 @@ def _tree(command: click.Command, path: str = "docshelf") -> Iterator[tuple[str,
             yield from _tree(sub, f"{path} {name}")
 
 
-# Commands of the CLI's own modules; `docshelf desktop` belongs to the desktop app.
+# Every command, `docshelf desktop` (the desktop app's) included.
 OURS = [
     (p, c)
     for p, c in _tree(cli)
-    if getattr(c.callback, "__module__", "").startswith("docshelf.cli.")
+    if getattr(c.callback, "__module__", "").startswith(("docshelf.cli.", "docshelf.desktop."))
 ]
 assert len(OURS) > 50, "the command tree was not walked"
 
@@ -102,7 +102,7 @@ assert len(OURS) > 50, "the command tree was not walked"
 def test_every_help_text_is_a_message_of_the_cli_catalogue(
     path: str, command: click.Command
 ) -> None:
-    msgids = {m.id for m in _load("en", "cli") if isinstance(m.id, str)}
+    msgids = {m.id for area in AREA_NAMES for m in _load("en", area) if isinstance(m.id, str)}
     texts = [command.help, command.short_help, command.epilog]
     texts += [getattr(p, "help", None) for p in command.get_params(click.Context(command))]
     unmarked = [text for text in texts if text and text not in msgids]

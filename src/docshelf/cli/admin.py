@@ -19,11 +19,11 @@ from docshelf.cli.options import (
     read_password,
 )
 from docshelf.cli.output import console, table
-from docshelf.cli.translated import TranslatedGroup
 from docshelf.domain.accounts import group_principal, system_actor, user_principal
 from docshelf.domain.errors import NotFound
 from docshelf.domain.settings import SETTINGS, spec_for
 from docshelf.i18n import N_, ntr, tr
+from docshelf.i18n.click_help import TranslatedGroup
 from docshelf.server.config import ServerSettings
 from docshelf.server.db.connect import open_database
 from docshelf.server.db.engine import Change, Database

@@ -10,8 +10,8 @@ import click
 
 from docshelf.cli.admin import AdminContext, pass_admin
 from docshelf.cli.output import console, errors
-from docshelf.cli.translated import TranslatedGroup
 from docshelf.i18n import N_, ntr, tr
+from docshelf.i18n.click_help import TranslatedGroup
 from docshelf.i18n.formats import format_percent, format_size
 from docshelf.server.blobstore import BlobStore, open_blob_store
 from docshelf.server.blobstore.housekeeping import collect_garbage, migrate, verify

@@ -27,7 +27,6 @@ from docshelf.cli.exit_codes import (
 )
 from docshelf.cli.options import read_password
 from docshelf.cli.output import console, errors
-from docshelf.cli.translated import TranslatedCommand
 from docshelf.client import handover
 from docshelf.client.app import Client
 from docshelf.client.daemon import Daemon
@@ -38,6 +37,7 @@ from docshelf.client.paths import resolve_home
 from docshelf.client.remote import normalize_server_url
 from docshelf.client.status import HintState, Phase, Status, SyncState
 from docshelf.i18n import N_, ntr, tr
+from docshelf.i18n.click_help import TranslatedCommand
 from docshelf.i18n.formats import format_datetime, format_number, format_size
 
 # What a person reads for the machine-readable states and phases (never used as keys).

@@ -10,8 +10,8 @@ from rich.text import Text
 
 from docshelf.cli.client import open_local_copy
 from docshelf.cli.output import console
-from docshelf.cli.translated import TranslatedGroup
 from docshelf.i18n import N_, ntr, tr
+from docshelf.i18n.click_help import TranslatedGroup
 
 
 @click.group(cls=TranslatedGroup, help=N_("New documents from templates."))

@@ -16,11 +16,11 @@ from rich.text import Text
 
 from docshelf.cli.client import open_client
 from docshelf.cli.output import console, table
-from docshelf.cli.translated import TranslatedCommand, TranslatedGroup
 from docshelf.client.app import Client
 from docshelf.client.editing import Editor, Queued
 from docshelf.client.outbox import EditState, OutboxEntry
 from docshelf.i18n import N_, tr
+from docshelf.i18n.click_help import TranslatedCommand, TranslatedGroup
 
 readable_file = click.Path(exists=True, dir_okay=False, readable=True, path_type=Path)
 

@@ -16,11 +16,11 @@ from docshelf.cli import edits
 from docshelf.cli.client import open_local_copy
 from docshelf.cli.output import console, table
 from docshelf.cli.plain_text import snippet_text
-from docshelf.cli.translated import TranslatedCommand, TranslatedGroup
 from docshelf.client import reading
 from docshelf.client.app import Client
 from docshelf.domain.errors import InvalidInput, NotFound
 from docshelf.i18n import N_, tr
+from docshelf.i18n.click_help import TranslatedCommand, TranslatedGroup
 from docshelf.i18n.formats import format_size
 
 

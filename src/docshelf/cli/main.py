@@ -22,9 +22,9 @@ from docshelf.cli.exit_codes import (
     exit_code_help,
 )
 from docshelf.cli.output import fail
-from docshelf.cli.translated import TranslatedGroup
 from docshelf.domain.errors import DocshelfError
 from docshelf.i18n import DEFAULT_LANGUAGE, N_, set_default_language, system_language, tr
+from docshelf.i18n.click_help import TranslatedGroup
 
 COMMANDS = {
     "server": "docshelf.cli.serve:server",

@@ -24,12 +24,12 @@ from rich.text import Text
 import docshelf
 from docshelf.cli.options import read_password
 from docshelf.cli.output import console, errors
-from docshelf.cli.translated import TranslatedGroup
 from docshelf.client.errors import NotSignedIn, RemoteError, ServerUnreachable
 from docshelf.client.remote import normalize_server_url
 from docshelf.domain.errors import DocshelfError, InvalidInput
 from docshelf.domain.json_text import parse_json
 from docshelf.i18n import N_, ntr, tr
+from docshelf.i18n.click_help import TranslatedGroup
 from docshelf.i18n.formats import format_size
 from docshelf.protocol import API_PREFIX
 from docshelf.protocol.packages import (

@@ -12,8 +12,8 @@ from rich.text import Text
 
 from docshelf.cli.options import data_dir_option, database_url_option, normalize_database_url
 from docshelf.cli.output import console
-from docshelf.cli.translated import TranslatedCommand
 from docshelf.i18n import N_, tr
+from docshelf.i18n.click_help import TranslatedCommand
 from docshelf.server.config import ServerSettings
 from docshelf.server.runner import describe, prepare, serve
 
