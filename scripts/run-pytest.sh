@@ -4,7 +4,8 @@
 set -uo pipefail
 bin=${VENV_BIN:-.venv/bin}
 workers=${PYTEST_WORKERS:-2}
-"$bin/python" -m pytest -n "$workers" --dist loadfile "$@"
+# The slowest tests are listed at the end: where a run's time goes.
+"$bin/python" -m pytest -n "$workers" --dist loadfile --durations=25 "$@"
 code=$?
 if [ "$code" -eq 5 ]; then
   if [ "$#" -gt 0 ]; then

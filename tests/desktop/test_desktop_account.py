@@ -90,7 +90,7 @@ def test_sign_out_then_sign_in_as_another_user_shows_only_their_content(
     dialog.password.setText(PASSWORD)
     dialog.ok.click()
     wait_until(lambda: dialog.ok.isEnabled(), what="the refusal")
-    assert "not on the server yet" in dialog.error.text() and dialog.isVisible()
+    assert "noch nicht auf dem Server" in dialog.error.text() and dialog.isVisible()
     assert client.config is None and len(client.store.outbox.entries([EditState.PENDING])) == 1
 
     # Anna again: her copy is still there, her edit goes up with the sync that follows.

@@ -212,7 +212,7 @@ def test_a_layouter_administers_templates_and_distributes_them(
     admin.prompts.choice = lambda *_args: "de"  # type: ignore[method-assign]
     admin.prompts.open_file = lambda _title: new_file  # type: ignore[method-assign]
     after_edit(app, admin.buttons["admin.replace_file"].click)
-    assert "Queued" in tab.message.text()
+    assert "Vorgemerkt" in tab.message.text()  # the client's message, in the app's German
 
     assert _synced(app, admin.distribute.click).uploaded == 4
     server = live.admin.ok("GET", f"/admin/templates/{template['id']}")

@@ -149,8 +149,14 @@ def test_an_unreachable_store_answers_503(make_server: MakeServer, s3_env: Seawe
         **s3_env.env(),
         "DOCSHELF_S3_ENDPOINT": f"http://127.0.0.1:{free_port()}",
     }
-    live = start_live(make_server(env=env, extra_args=["--blob-store", "s3://gone/files"]))
+    server = make_server(
+        env=env, extra_args=["--blob-store", "s3://gone/files"], ready_path="/healthz"
+    )
+    live = start_live(server)
     try:
+        # Up, but not ready: a load balancer sends it nothing.
+        ready = httpx.get(f"{server.url}/readyz", timeout=30)
+        assert ready.status_code == 503 and ready.json()["code"] == "blob_store_unavailable"
         data = b"PK\x03\x04 nowhere to go"
         answer = live.admin.put(f"/blobs/{_sha(data)}", content=data)
         assert answer.status_code == 503, answer.text

@@ -136,7 +136,7 @@ def test_changed_sync_interval_reaches_a_client_at_its_next_sync(
 
     page.fill("#interval", "20")
     page.click("#save-settings")
-    expect(page.locator(".flash")).to_contain_text("nächsten Synchronisation")
+    expect(page.locator(".flash")).to_contain_text("nächsten Synchronisierung")
     expect(page.locator("#interval")).to_have_value("20")
     screenshots(page, "dashboard-settings", shots)
     synced(anna)

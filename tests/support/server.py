@@ -58,7 +58,10 @@ class ServerProcess:
         *,
         command: list[str] | None = None,
         port: int | None = None,
+        ready_path: str = "/readyz",
     ) -> None:
+        # "/healthz" to start a process that is up but not meant to be ready.
+        self.ready_path = ready_path
         self.data_dir = Path(data_dir)
         self.database_url = database_url
         self.env = dict(env or {})
@@ -149,7 +152,7 @@ class ServerProcess:
     def _wait_ready(self, timeout: float) -> None:
         assert self._process is not None
         deadline = time.monotonic() + timeout
-        ready_url = f"{self.url}/readyz"
+        ready_url = f"{self.url}{self.ready_path}"
         # trust_env=False: an HTTP(S)_PROXY in the environment must not capture loopback calls.
         with httpx.Client(timeout=2.0, trust_env=False) as client:
             while True:

@@ -108,3 +108,12 @@ def test_english_leftovers_finds_untranslated_texts_by_whole_words() -> None:
     assert english_leftovers("Fehler: Not found (Datei x)") == ["Not found"]
     assert english_leftovers("Nicht gefunden") == []
     assert english_leftovers("NotFoundation") == []
+
+
+def test_english_leftovers_ignore_paths_and_addresses() -> None:
+    from docshelf.i18n.tools import english_leftovers
+
+    assert english_leftovers("Protokoll: /tmp/x/Not found/client.log") == []
+    assert english_leftovers("Server http://host/Not found") == []
+    assert english_leftovers("1 unbekanntes Tag: Not:found") == []
+    assert english_leftovers("Fehler: Not found") == ["Not found"]

@@ -12,7 +12,7 @@ import logging
 import time
 from collections.abc import Callable
 from functools import partial
-from typing import Protocol, TypeVar
+from typing import IO, Protocol, TypeVar
 
 from docshelf.client.errors import MissingFile, ProtocolMismatch, RemoteError
 from docshelf.client.files import FileStore
@@ -100,12 +100,24 @@ class Pusher:
     def _upload(self, sha: str, offset: int) -> int:
         """Send what the server lacks of one file; returns the bytes sent."""
         size = self.files.size(sha)
+        calls = 0
+
+        def send(source: IO[bytes]) -> None:
+            nonlocal offset, calls
+            calls += 1
+            if calls > 1:
+                # Asked again after an attempt broke off: go on from what the server kept.
+                offset, _ = self.remote.upload_state(sha)
+                if offset >= size:
+                    offset = 0
+            self.remote.upload_file(sha, source, size, offset)
+
         for attempt in range(_OUT_OF_STEP_RETRIES + 1):
             if offset >= size:
                 offset = 0  # the server kept all of it yet didn't finish: send it whole
             try:
                 with self.files.open(sha) as source:
-                    self._retry(partial(self.remote.upload_file, sha, source, size, offset))
+                    self._retry(partial(send, source))
                 return size - offset
             except RemoteError as exc:
                 # The server may still be writing what a broken connection delivered, or

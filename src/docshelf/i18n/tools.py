@@ -38,6 +38,8 @@ AREAS: dict[str, list[tuple[str, tuple[str, ...]]]] = {
 }
 assert tuple(AREAS) == AREA_NAMES
 _HEADER_DATE = datetime(2026, 12, 6, tzinfo=UTC)
+# Paths, addresses and tag names ("field:fax") are data, not words.
+_PATH = re.compile(r"\S*[/\\]\S*|\b\w+:\w\S*")
 _FIELD = re.compile(r"\{([a-zA-Z_][a-zA-Z0-9_]*)[^{}]*\}")
 
 
@@ -195,6 +197,7 @@ def english_leftovers(text: str) -> list[str]:
     For tests that render a window or page in German: any hit is a text that bypassed the
     catalogue or lacks its German. Fields match any text; matching is by whole words.
     """
+    text = _PATH.sub(" ", text)
     return [source for source, pattern in _english_patterns() if pattern.search(text)]
 
 
@@ -209,7 +212,9 @@ def _english_patterns() -> list[tuple[str, re.Pattern[str]]]:
             sources = [message.id] if isinstance(message.id, str) else list(message.id)
             targets = [message.string] if isinstance(message.string, str) else message.string
             for source, target in zip(sources, targets or (), strict=False):
-                if not target or source == target or len(_FIELD.sub("", source).strip()) < 3:
+                # The same word ("login" / "Login") is not English left over.
+                same = source.casefold() == target.casefold()
+                if not target or same or len(_FIELD.sub("", source).strip()) < 3:
                     continue
                 if source in seen:
                     continue
