@@ -8,7 +8,6 @@ DOCSHELF_UPDATE_SCREENSHOTS=1.
 from __future__ import annotations
 
 import json
-import sys
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,7 +23,7 @@ from docshelf.domain.settings import CLIENT_SYNC_INTERVAL
 from support.api import FAST_HASHING
 from support.browser import chromium, in_language, screenshot, screenshots, sign_in
 from support.packages import sample
-from support.server import ServerProcess
+from support.server import ServerProcess, demo_server
 from support.word_templates import word
 
 DEMO_PASSWORD = "demo"
@@ -32,16 +31,8 @@ DEMO_PASSWORD = "demo"
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    server = ServerProcess(
-        tmp_path_factory.mktemp("demo"),
-        command=[sys.executable, "-m", "docshelf", "demo"],
-        env=FAST_HASHING,
-    )
-    server.start(timeout=90)
-    try:
+    with demo_server(tmp_path_factory.mktemp("demo"), env=FAST_HASHING) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,6 @@ German one. Against a `docshelf demo` server process, over HTTP like a browser."
 from __future__ import annotations
 
 import re
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -21,7 +20,7 @@ from docshelf.protocol import client_error
 from support.api import FAST_HASHING
 from support.packages import sample
 from support.page_text import german_leftovers, read_text
-from support.server import ServerProcess
+from support.server import ServerProcess, demo_server
 from support.word_templates import word
 
 DEMO_PASSWORD = "demo"
@@ -33,16 +32,8 @@ PARTS = {"base.html", "_field_input.html", "packages_items.html"}
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    server = ServerProcess(
-        tmp_path_factory.mktemp("demo"),
-        command=[sys.executable, "-m", "docshelf", "demo"],
-        env=FAST_HASHING,
-    )
-    server.start(timeout=90)
-    try:
+    with demo_server(tmp_path_factory.mktemp("demo"), env=FAST_HASHING) as server:
         yield server
-    finally:
-        server.stop()
 
 
 class Visitor:

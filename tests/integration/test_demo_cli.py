@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from docshelf.server.demo.seed import DEMO_PASSWORD
-from support.server import ServerProcess
+from support.server import ServerProcess, demo_server
 
 ENGLISH = {"LANG": "C", "LANGUAGE": "", "LC_ALL": "", "LC_MESSAGES": ""}
 DEADLINE = 120.0
@@ -30,14 +30,8 @@ REGEX_TRACES = ("[A-Za-z", "{1,64}", "pattern", "\\d", ".*")
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     root = tmp_path_factory.mktemp("demo")
-    server = ServerProcess(
-        root / "demo", command=[sys.executable, "-m", "docshelf", "demo"], env=ENGLISH
-    )
-    server.start(timeout=DEADLINE)
-    try:
+    with demo_server(root / "demo", env=ENGLISH, timeout=DEADLINE) as server:
         yield server
-    finally:
-        server.stop()
 
 
 def banner_commands(demo: ServerProcess) -> dict[str, list[str]]:

@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Protocol, Self
@@ -239,3 +240,16 @@ def _exit_status(process: subprocess.Popen[bytes]) -> int | None:
     if info.si_code == os.CLD_EXITED:
         return info.si_status
     return -info.si_status
+
+
+@contextlib.contextmanager
+def demo_server(
+    data_dir: Path, env: dict[str, str] | None = None, timeout: float = 90
+) -> Iterator[ServerProcess]:
+    """``docshelf demo`` (seeds the demo content, then serves) running until the block ends."""
+    server = ServerProcess(data_dir, command=[sys.executable, "-m", "docshelf", "demo"], env=env)
+    server.start(timeout=timeout)
+    try:
+        yield server
+    finally:
+        server.stop()
