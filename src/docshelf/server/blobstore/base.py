@@ -134,10 +134,37 @@ def too_many_bytes() -> InvalidInput:
     return InvalidInput(tr("The request carries more bytes than its Content-Range announces."))
 
 
+class Checked:
+    """What every writer does with an upload's bytes, whatever it writes them to: counts
+    them against the size limit and hashes them; :meth:`sha256` is the hash once it
+    matched the one announced (a wrong hash never becomes visible)."""
+
+    def __init__(self, expected_sha256: str | None, max_size: int | None) -> None:
+        self.expected = expected_sha256
+        self.max_size = max_size
+        self.size = 0
+        self._digest = hashlib.sha256()
+
+    def take(self, chunk: bytes) -> None:
+        self.size += len(chunk)
+        if self.max_size is not None and self.size > self.max_size:
+            raise too_large(self.max_size)
+        self._digest.update(chunk)
+
+    def sha256(self) -> str:
+        sha = self._digest.hexdigest()
+        if self.expected is not None and sha != self.expected:
+            raise hash_mismatch(sha, self.expected)
+        return sha
+
+
 class BlobWriter(Protocol):
     """An upload in progress; visible under its hash only after :meth:`finish`."""
 
-    size: int
+    @property
+    def size(self) -> int:
+        """Bytes written so far."""
+        ...
 
     def write(self, chunk: bytes) -> None: ...
 

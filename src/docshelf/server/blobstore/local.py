@@ -29,13 +29,13 @@ from docshelf.server.blobstore.base import (
     BlobStat,
     BlobStore,
     BlobStoreUnavailable,
+    Checked,
     OffsetMismatch,
     UploadBusy,
     check_owner,
     check_sha256,
     hash_mismatch,
     not_stored,
-    too_large,
     too_many_bytes,
 )
 
@@ -144,20 +144,18 @@ class LocalBlobWriter:
 
     def __init__(self, store: LocalBlobStore, expected_sha256: str | None, max_size: int | None):
         self._store = store
-        self._expected = expected_sha256
-        self._max_size = max_size
-        self._digest = hashlib.sha256()
-        self.size = 0
+        self._checked = Checked(expected_sha256, max_size)
         fd, name = tempfile.mkstemp(dir=store._tmp, prefix="up-")
         self._tmp = Path(name)
         self._file: BinaryIO | None = os.fdopen(fd, "wb")
 
+    @property
+    def size(self) -> int:
+        return self._checked.size
+
     def write(self, chunk: bytes) -> None:
         assert self._file is not None, "write after finish"
-        self.size += len(chunk)
-        if self._max_size is not None and self.size > self._max_size:
-            raise too_large(self._max_size)
-        self._digest.update(chunk)
+        self._checked.take(chunk)
         self._file.write(chunk)
 
     def finish(self) -> tuple[str, int]:
@@ -166,9 +164,7 @@ class LocalBlobWriter:
         os.fsync(self._file.fileno())
         self._file.close()
         self._file = None
-        sha = self._digest.hexdigest()
-        if self._expected is not None and sha != self._expected:
-            raise hash_mismatch(sha, self._expected)
+        sha = self._checked.sha256()
         _publish(self._tmp, self._store.path(sha))
         return sha, self.size
 

@@ -40,12 +40,12 @@ from docshelf.server.blobstore.base import (
     BlobStat,
     BlobStore,
     BlobStoreUnavailable,
+    Checked,
     OffsetMismatch,
     check_owner,
     check_sha256,
     hash_mismatch,
     not_stored,
-    too_large,
     too_many_bytes,
 )
 
@@ -379,29 +379,25 @@ class S3BlobWriter:
 
     def __init__(self, store: S3BlobStore, expected_sha256: str | None, max_size: int | None):
         self._store = store
-        self._expected = expected_sha256
-        self._max_size = max_size
-        self._digest = hashlib.sha256()
-        self.size = 0
+        self._checked = Checked(expected_sha256, max_size)
         self._key = f"{_TMP}{uuid.uuid4().hex}"
         self._file: Any = store._open_writer(self._key)
         self._done = False
 
+    @property
+    def size(self) -> int:
+        return self._checked.size
+
     def write(self, chunk: bytes) -> None:
         assert self._file is not None, "write after finish"
-        self.size += len(chunk)
-        if self._max_size is not None and self.size > self._max_size:
-            raise too_large(self._max_size)
-        self._digest.update(chunk)
+        self._checked.take(chunk)
         self._store._call(lambda: self._file.write(chunk))
 
     def finish(self) -> tuple[str, int]:
         assert self._file is not None, "finish twice"
         file, self._file = self._file, None
         self._store._call(file.close)
-        sha = self._digest.hexdigest()
-        if self._expected is not None and sha != self._expected:
-            raise hash_mismatch(sha, self._expected)
+        sha = self._checked.sha256()
         self._store._publish(self._key, sha)
         self._done = True
         return sha, self.size
