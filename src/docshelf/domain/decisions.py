@@ -72,16 +72,14 @@ class Remedy:
 
 
 def _joins(step: Step) -> list[Remedy]:
-    groups = sorted(
-        {p.partition(":")[2] for p in step.grants if p.startswith("group:")},
-    )
+    groups = sorted({p.partition(":")[2] for p in step.grants if p.startswith("group:")})
     return [Remedy(Fix.JOIN_GROUP, g) for g in groups]
 
 
 # The fixes of a failed rule, when that rule lies on the way most users see things (the
 # Use path of a template, the Read right of a shared snippet). Sys and the layouter's
 # Change right are roles, not remedies for a reader.
-def _fixes(step: Step) -> list[Remedy]:
+def _alternatives(step: Step) -> list[Remedy]:
     if step.rule is Rule.ACTIVE:
         return [Remedy(Fix.ACTIVATE)]
     if step.rule is Rule.RELEASED:
@@ -95,22 +93,23 @@ def _fixes(step: Step) -> list[Remedy]:
     return []
 
 
-def remedies(decision: Decision) -> tuple[Remedy, ...]:
-    """What would make a refused object visible, derived from the failed steps.
+Need = tuple[Remedy, ...]  # alternatives: any one of them fulfils the need
 
-    All of them are needed together (a template must be active *and* released *and*
-    used), except that any one group to join, or a direct grant, gives a right. Nothing
-    for a personal snippet of someone else or a template snippet whose template is gone:
-    no administrator can change that.
+
+def remedies(decision: Decision) -> tuple[Need, ...]:
+    """What would make a refused object visible, derived from the failed steps: every
+    need must be met (a template must be active *and* released *and* used), each by any
+    one of its alternatives (joining one of the granted groups, or a grant of one's own).
+
+    Nothing for someone else's personal snippet or a template snippet whose template is
+    gone: no administrator can change that.
     """
     if decision.allowed:
         return ()
     failed = [s for s in decision.steps if not s.held]
-    if any(s.rule in (Rule.OWNER, Rule.TEMPLATE) for s in failed) and not any(
-        s.rule is Rule.SHARED_WITH for s in decision.steps
-    ):
+    if any(s.rule is Rule.TEMPLATE for s in failed):
         return ()
-    found: list[Remedy] = []
-    for step in failed:
-        found += _fixes(step)
-    return tuple(found)
+    if any(s.rule is Rule.OWNER for s in failed) and decision.step(Rule.SHARED_WITH) is None:
+        return ()
+    needs = (tuple(_alternatives(step)) for step in failed)
+    return tuple(need for need in needs if need)

@@ -227,6 +227,11 @@ def can_manage_accounts(actor: Actor) -> bool:
     return actor.is_sys
 
 
+def can_explain_visibility(actor: Actor) -> bool:
+    """Asking why someone sees an object reveals their groups and the object's rights."""
+    return actor.is_sys
+
+
 def can_manage_settings(actor: Actor) -> bool:
     return actor.is_sys
 
