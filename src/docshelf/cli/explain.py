@@ -16,7 +16,8 @@ HELD, FAILED = "✓", "✗"
 
 
 def _alternatives(need: list[Remedy]) -> str:
-    return f" {tr('or')} ".join(remedy.text for remedy in need)
+    word = tr("or")
+    return f" {word} ".join(remedy.text for remedy in need)
 
 
 def explanation_lines(found: Explanation) -> list[str]:

@@ -19,6 +19,7 @@ from docshelf.domain.errors import DocshelfError
 from docshelf.i18n import tr, using
 from docshelf.server.dashboard.language import language_of
 from docshelf.server.dashboard.pages import (
+    explain,
     fields,
     files,
     groups,
@@ -44,6 +45,7 @@ PAGES = (
     settings,
     packages,
     users,
+    explain,
     groups,
     templates,
     snippets,
