@@ -9,6 +9,7 @@ from rich.text import Text
 from docshelf.cli.admin import ACTOR, AdminContext, pass_admin
 from docshelf.cli.output import console, print_json
 from docshelf.i18n import N_, tr
+from docshelf.i18n.click_help import TranslatedCommand
 from docshelf.protocol.explain import Explanation, Remedy
 from docshelf.server.services import explain as service
 
@@ -40,6 +41,7 @@ def explanation_lines(found: Explanation) -> list[str]:
 
 @click.command(
     "explain",
+    cls=TranslatedCommand,
     help=N_(
         "Why USER does or doesn't see OBJECT (an id or a title), as the server decides what "
         "syncs: each rule with ✓ or ✗, then what would make it visible."
