@@ -12,9 +12,11 @@ because its template's audience changed) records no version.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
+from itertools import groupby
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import delete, func, select, tuple_
 from sqlalchemy.orm import Session
 
 from docshelf.server.db.models import (
@@ -165,3 +167,30 @@ def _latest(
         for entry in rows:
             found[(entry.kind, entry.object_id)] = entry
     return found
+
+
+def prune(session: Session, cutoff: datetime, keep: int) -> int:
+    """Drop versions made before ``cutoff``, except the newest ``keep`` of each object
+    that still exists (a deleted object keeps none of them). Returns how many versions
+    were dropped."""
+    rows = session.execute(
+        select(
+            ObjectVersion.id,
+            ObjectVersion.kind,
+            ObjectVersion.object_id,
+            ObjectVersion.created_at,
+            ObjectVersion.deleted,
+        ).order_by(ObjectVersion.kind, ObjectVersion.object_id, ObjectVersion.version.desc())
+    ).all()
+    drop: list[int] = []
+    for _key, group in groupby(rows, key=lambda r: (r.kind, r.object_id)):
+        history = list(group)
+        gone = history[0].deleted
+        for rank, entry in enumerate(history):
+            if entry.created_at < cutoff and (gone or rank >= keep):
+                drop.append(entry.id)
+    for i in range(0, len(drop), 500):
+        batch = drop[i : i + 500]
+        session.execute(delete(ObjectVersionFile).where(ObjectVersionFile.version_id.in_(batch)))
+        session.execute(delete(ObjectVersion).where(ObjectVersion.id.in_(batch)))
+    return len(drop)
