@@ -159,8 +159,8 @@ def test_restore_needs_the_change_right(db: Database, blobs: LocalBlobStore) -> 
 def test_dry_run_changes_nothing(db: Database, blobs: LocalBlobStore) -> None:
     template_id = make_template(db, blobs, "one")
     second = set_file(db, blobs, template_id, "two")
-    with db.change("lay") as change:
-        changes = history.restore(change, LAYOUTER, blobs, "template", template_id, 1, dry_run=True)
+    with db.read() as session:
+        changes = history.check_restore(session, LAYOUTER, "template", template_id, 1)
     assert not changes.empty
     with db.read() as session:
         row = session.get(Template, template_id)

@@ -42,6 +42,7 @@ from docshelf.server.api.routes import (
     templates,
     users,
 )
+from docshelf.server.api.routes import history as history_routes
 from docshelf.server.api.routes import settings as settings_routes
 from docshelf.server.config import ServerSettings
 from docshelf.server.db.models import utcnow
@@ -136,6 +137,7 @@ def create_app(settings: ServerSettings, state: ServerState | None = None) -> Fa
         organisation,
         templates,
         snippets,
+        history_routes,
         settings_routes,
         mutations,
         packages,

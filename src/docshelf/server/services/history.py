@@ -113,20 +113,29 @@ def compare(
     )
 
 
-def restore(
-    change: Change,
-    actor: Actor,
-    blobs: BlobStore,
-    kind: str,
-    object_id: str,
-    version: int,
-    *,
-    dry_run: bool = False,
+def check_restore(
+    session: Session, actor: Actor, kind: str, object_id: str, version: int
 ) -> SnapshotDiff:
-    """Bring an object back to a kept version as a new change; returns what changes
-    (from the current state to the version's). With ``dry_run`` only the rights are
-    checked and nothing is written."""
-    session = change.session
+    """What a restore would change (from the current state to the version's), checking
+    the rights as the restore does; writes nothing (a dry run)."""
+    return _plan(session, actor, kind, object_id, version)[3]
+
+
+def restore(
+    change: Change, actor: Actor, blobs: BlobStore, kind: str, object_id: str, version: int
+) -> SnapshotDiff:
+    """Bring an object back to a kept version as a new change; returns what changed."""
+    row, target, current, changes = _plan(change.session, actor, kind, object_id, version)
+    if isinstance(row, Template):
+        _restore_template(change, actor, blobs, row, target, current)
+    else:
+        _restore_snippet(change, actor, blobs, row, target)
+    return changes
+
+
+def _plan(
+    session: Session, actor: Actor, kind: str, object_id: str, version: int
+) -> tuple[Template | Snippet, dict[str, Any], dict[str, Any], SnapshotDiff]:
     row = _object(session, kind, object_id)
     _require_history(session, actor, row)
     target = _version(session, kind, object_id, version).snapshot
@@ -141,13 +150,9 @@ def restore(
         )
     if isinstance(row, Template):
         _check_template_restore(actor, row, target, current)
-        if not dry_run:
-            _restore_template(change, actor, blobs, row, target, current)
     else:
         _check_snippet_restore(session, actor, row)
-        if not dry_run:
-            _restore_snippet(change, actor, blobs, row, target)
-    return changes
+    return row, target, current, changes
 
 
 def _check_template_restore(
@@ -250,3 +255,7 @@ def prune(db: Database, now: datetime | None = None) -> int:
         values = settings_service.current(session)
         cutoff = (now or utcnow()) - timedelta(days=int(values[VERSION_RETENTION_DAYS]))
         return versions.prune(session, cutoff, int(values[VERSIONS_KEPT]))
+
+
+def current_version(session: Session, kind: str, object_id: str) -> int:
+    return _object(session, kind, object_id).version
