@@ -22,6 +22,7 @@ from docshelf.server.dashboard.pages import (
     fields,
     files,
     groups,
+    history,
     packages,
     settings,
     signin,
@@ -47,6 +48,7 @@ PAGES = (
     groups,
     templates,
     snippets,
+    history,
     fields,
     units,
 )
