@@ -80,12 +80,33 @@ def snapshot_files(kind: str, snapshot: Snapshot) -> dict[str, tuple[str, int]]:
     return {BODY_SLOT: (str(sha), int(snapshot.get("body_size") or 0))} if sha else {}
 
 
-def take(session: Session, row: Template | Snippet) -> tuple[str, Snapshot]:
-    """The kind and snapshot of one row as it stands in the session."""
+def take(
+    session: Session, row: Template | Snippet, sizes: dict[str, int] | None = None
+) -> tuple[str, Snapshot]:
+    """The kind and snapshot of one row as it stands in the session (``sizes``: the body
+    sizes already read, by hash)."""
     if isinstance(row, Template):
         return TEMPLATE, template_snapshot(row)
-    size = session.scalar(select(Blob.size).where(Blob.sha256 == row.body_sha256))
+    sha = row.body_sha256
+    if sha is None:
+        return SNIPPET, snippet_snapshot(row, None)
+    size = (
+        sizes.get(sha)
+        if sizes is not None and sha in sizes
+        else _body_sizes(session, [sha]).get(sha)
+    )
     return SNIPPET, snippet_snapshot(row, size)
+
+
+def _body_sizes(session: Session, hashes: Iterable[str]) -> dict[str, int]:
+    wanted = sorted(set(hashes))
+    sizes: dict[str, int] = {}
+    for i in range(0, len(wanted), 500):
+        rows = session.execute(
+            select(Blob.sha256, Blob.size).where(Blob.sha256.in_(wanted[i : i + 500]))
+        )
+        sizes.update({sha: size for sha, size in rows})
+    return sizes
 
 
 def record(change: Change) -> None:
@@ -102,8 +123,13 @@ def record(change: Change) -> None:
         return
     session = change.session
     latest = _latest(session, rows)
+    # One query for the body sizes of all snippets, not one per snippet (package imports).
+    sizes = _body_sizes(
+        session,
+        (r.body_sha256 for r, _ in rows.values() if isinstance(r, Snippet) and r.body_sha256),
+    )
     for key, (row, deleted) in rows.items():
-        kind, snapshot = take(session, row)
+        kind, snapshot = take(session, row, sizes)
         last = latest.get(key)
         if last is not None and not deleted and last.snapshot == snapshot and not last.deleted:
             continue
