@@ -229,3 +229,75 @@ def test_gc_keeps_old_versions_files_until_the_retention_drops_them(
     assert first_sha in report.removed
     with pytest.raises(NotFound):
         blobs.stat(first_sha)
+
+
+def test_the_migration_keeps_the_current_state_as_first_version(tmp_path: Path) -> None:
+    from alembic import command
+
+    from docshelf.server.db.migrate import alembic_config
+    from docshelf.server.db.models import TemplateFile
+    from docshelf.server.db.versions import take
+
+    database = Database(f"sqlite:///{tmp_path / 'old.db'}")
+
+    def upgrade_to(revision: str) -> None:
+        config = alembic_config()
+        with database.engine.execution_options(docshelf_write=True).connect() as conn:
+            config.attributes["connection"] = conn
+            command.upgrade(config, revision)
+            conn.commit()
+
+    upgrade_to("0006")
+    sha = "a" * 64
+    with database.write() as session:
+        session.add(Blob(sha256=sha, size=10))
+        session.add(
+            Template(id="t1", kind="docx", status="released", titles={"de": "x"}, version=4, seq=1)
+        )
+        session.flush()
+        session.add(
+            TemplateFile(template_id="t1", lang="de", sha256=sha, size=10, filename="x.docx")
+        )
+        session.add(
+            Snippet(
+                id="s1",
+                kind="shared",
+                title="s",
+                read_rights=["*"],
+                body_sha256=sha,
+                version=2,
+                seq=1,
+            )
+        )
+    upgrade_to("head")
+    with database.read() as session:
+        for model, kind, number in ((Template, "template", 4), (Snippet, "snippet", 2)):
+            [kept] = history.list_versions(session, SYS, kind, "t1" if kind == "template" else "s1")
+            assert kept.version == number
+            # The same snapshot the running code takes: the first change records nothing new.
+            row = session.get(model, kept.object_id)
+            assert take(session, row)[1] == kept.snapshot
+        assert storage(session).old_version_files == 0
+    database.dispose()
+
+
+def test_a_purged_template_leaves_a_marked_version_and_goes_with_the_retention(
+    db: Database, blobs: LocalBlobStore
+) -> None:
+    template_id = make_template(db, blobs, "one")
+    with db.change("admin") as change:
+        row = change.session.get(Template, template_id)
+        templates.deactivate(change, SYS, row)
+    with db.change("admin") as change:
+        templates.purge(change, SYS, change.session.get(Template, template_id))
+    with db.read() as session:
+        kept = list(
+            session.scalars(
+                select(ObjectVersion)
+                .where(ObjectVersion.object_id == template_id)
+                .order_by(ObjectVersion.version)
+            )
+        )
+        assert [v.deleted for v in kept] == [False, False, True]
+        assert storage(session).old_version_files == 1
+    assert history.prune(db, now=utcnow() + timedelta(days=366)) == 3
