@@ -301,3 +301,24 @@ def test_a_purged_template_leaves_a_marked_version_and_goes_with_the_retention(
         assert [v.deleted for v in kept] == [False, False, True]
         assert storage(session).old_version_files == 1
     assert history.prune(db, now=utcnow() + timedelta(days=366)) == 3
+
+
+def test_bringing_back_an_active_version_of_a_deactivated_template_is_the_sys_role(
+    db: Database, blobs: LocalBlobStore
+) -> None:
+    template_id = make_template(db, blobs, "one")
+    with db.change("lay") as change:
+        templates.deactivate(change, LAYOUTER, change.session.get(Template, template_id))
+    with db.change("lay") as change, pytest.raises(Forbidden):
+        history.restore(change, LAYOUTER, blobs, "template", template_id, 1)
+    with db.change("admin") as change:
+        history.restore(change, SYS, blobs, "template", template_id, 1)
+    with db.read() as session:
+        row = session.get(Template, template_id)
+        assert row is not None and row.active
+    # And back: deactivating through a restore needs the Change right only.
+    with db.change("lay") as change:
+        history.restore(change, LAYOUTER, blobs, "template", template_id, 2)
+    with db.read() as session:
+        row = session.get(Template, template_id)
+        assert row is not None and not row.active

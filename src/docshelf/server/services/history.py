@@ -208,6 +208,11 @@ def _restore_template(
             )
     for lang in sorted(set(current.get("files") or {}) - set(wanted)):
         templates.remove_file(change, actor, row, lang)
+    # Before the rights change too: deactivating needs the Change right as it stands.
+    if target.get("active") and not row.active:
+        templates.restore(change, actor, row)
+    elif not target.get("active") and row.active:
+        templates.deactivate(change, actor, row)
     group_id = target.get("group_id")
     templates.update_template(
         change,
@@ -222,10 +227,6 @@ def _restore_template(
         change_rights=list(target.get("change_rights") or []),
         order=int(target.get("order") or 0),
     )
-    if target.get("active") and not row.active:
-        templates.restore(change, actor, row)
-    elif not target.get("active") and row.active:
-        templates.deactivate(change, actor, row)
 
 
 def _restore_snippet(

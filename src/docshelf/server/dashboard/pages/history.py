@@ -48,12 +48,15 @@ class ValueRow:
     after: str
 
 
-def version_rows(session: Session, actor: Actor, kind: str, object_id: str) -> list[VersionRow]:
-    """The kept versions, newest first; none for a visitor who may not change the object."""
+def version_rows(
+    session: Session, actor: Actor, kind: str, object_id: str
+) -> list[VersionRow] | None:
+    """The kept versions, newest first; None for a visitor who may not change the object
+    (the page then has no Versions section)."""
     try:
         kept = history.list_versions(session, actor, kind, object_id)
     except NotFound:
-        return []
+        return None
     return [
         VersionRow(
             version=v.version,
