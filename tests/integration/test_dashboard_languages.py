@@ -27,7 +27,7 @@ DEMO_PASSWORD = "demo"
 TEMPLATES = Path(__file__).resolve().parents[2] / "src/docshelf/server/dashboard/templates"
 CSRF_RE = re.compile(r'name="csrf" value="([^"]+)"')
 # Included by other templates, never a page of their own.
-PARTS = {"base.html", "_field_input.html", "packages_items.html"}
+PARTS = {"base.html", "_field_input.html", "_versions.html", "packages_items.html"}
 
 
 @pytest.fixture(scope="module")
@@ -160,6 +160,17 @@ def every_page(demo: ServerProcess, language: str, tmp_path: Path) -> dict[str, 
         ("error", "user=clara&kind=unit&object=Verkauf"),
     ):
         pages[f"explain.html ({name})"] = admin.get(f"/dashboard/explain?{query}").text
+
+    template = _links(pages["templates.html"], "templates")[0]
+    # A second version, so that the page compares two that differ.
+    pages["template.html (versions)"] = admin.post(f"{template}/deactivate")
+    pages["history_compare.html"] = admin.get(f"{template}/versions/compare").text
+    assert "data-changed-attribute" in pages["history_compare.html"]
+    pages["template.html (restored)"] = admin.post(
+        f"{template}/versions/{_older_version(pages['template.html (versions)'])}/restore"
+    )
+    snippet = _links(pages["snippets.html"], "snippets")[0]
+    pages["history_compare.html (snippet)"] = admin.get(f"{snippet}/versions/compare").text
     pages["templates.html (deactivated)"] = admin.get("/dashboard/templates?state=deactivated").text
     pages["settings.html"] = admin.get("/dashboard/settings").text
     pages["settings.html (errors)"] = admin.post(
@@ -195,6 +206,12 @@ def every_page(demo: ServerProcess, language: str, tmp_path: Path) -> dict[str, 
         admin, pages["packages_preview.html (changed)"]
     )
     return pages
+
+
+def _older_version(html: str) -> str:
+    found = re.findall(r'data-restore="(\d+)"', html)
+    assert found, "the template page offers to restore an older version"
+    return found[0]
 
 
 def _preview(admin: Visitor, archive: Path) -> str:

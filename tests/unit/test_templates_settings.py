@@ -207,6 +207,8 @@ def test_registry_holds_exactly_the_known_settings() -> None:
         "ClientHintMaxDelay",
         "ClientHintsEnabled",
         "Languages",
+        "VersionRetentionDays",
+        "VersionsKept",
     }
     assert all(spec.key == key for key, spec in SETTINGS.items())
 
@@ -343,7 +345,7 @@ def test_spec_for_unknown_key_lists_known_keys() -> None:
     assert str(caught.value) == (
         "There is no setting 'ClientSyncIntervall'; known settings are"
         " ClientSyncInterval, ClientSyncMaxDelayAfterStart, ClientHintMaxDelay,"
-        " ClientHintsEnabled, Languages."
+        " ClientHintsEnabled, Languages, VersionRetentionDays, VersionsKept."
     )
 
 
@@ -359,7 +361,20 @@ def test_effective_settings_fills_defaults() -> None:
         "ClientHintMaxDelay": 5_000,
         "ClientHintsEnabled": True,
         LANGUAGES: ["de", "en"],
+        "VersionRetentionDays": 365,
+        "VersionsKept": 10,
     }
+
+
+def test_count_setting_parses_whole_numbers_within_its_range() -> None:
+    spec = SETTINGS["VersionRetentionDays"]
+    assert spec.parse(" 30 ") == 30
+    assert not spec.sent_to_clients
+    for text in ("0", "36501", "drei"):
+        with pytest.raises(InvalidInput, match="VersionRetentionDays takes a whole number"):
+            spec.parse(text)
+    with pytest.raises(InvalidInput):
+        spec.validate(True)
 
 
 def test_boolean_setting_parses_words_and_refuses_others() -> None:

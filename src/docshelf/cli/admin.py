@@ -393,6 +393,7 @@ def purge_tombstones_command(ctx: AdminContext, older_than_days: float | None) -
 
 
 # Registered last: cli/blobs.py builds on the context defined above.
+from docshelf.cli import history as _history  # noqa: E402,F401  (registers its commands)
 from docshelf.cli.blobs import blobs  # noqa: E402
 from docshelf.cli.explain import explain  # noqa: E402
 

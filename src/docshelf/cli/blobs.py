@@ -69,6 +69,15 @@ def usage_command(ctx: AdminContext) -> None:
         ),
         highlight=False,
     )
+    console.print(
+        ntr(
+            "Of which in old versions only: {n} file, {size}.",
+            "Of which in old versions only: {n} files, {size}.",
+            figures.old_version_files,
+            size=format_size(figures.old_version_bytes),
+        ),
+        highlight=False,
+    )
 
 
 @blobs.command(

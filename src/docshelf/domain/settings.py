@@ -23,7 +23,7 @@ class SettingSpec:
     key: str
     default: Any
     description: str
-    kind: str  # "duration_ms", "languages" or "boolean"
+    kind: str  # "duration_ms", "languages", "boolean" or "count" (a whole number)
     minimum: int | None = None
     maximum: int | None = None
     sent_to_clients: bool = True
@@ -33,6 +33,8 @@ class SettingSpec:
             return _check_duration(self, value)
         if self.kind == "boolean":
             return _check_boolean(self, value)
+        if self.kind == "count":
+            return _check_count(self, value)
         return _check_languages(self, value)
 
     def parse(self, text: str) -> Any:
@@ -49,6 +51,14 @@ class SettingSpec:
                     )
                 ) from None
             # Outside the try: InvalidInput is a ValueError and its range message must survive.
+            return self.validate(number)
+        if self.kind == "count":
+            try:
+                number = int(text.strip().replace("_", ""))
+            except ValueError:
+                raise InvalidInput(
+                    tr("{key} takes a whole number, not {text!r}.", key=self.key, text=text)
+                ) from None
             return self.validate(number)
         if self.kind == "boolean":
             word = text.strip().lower()
@@ -80,6 +90,21 @@ def _check_duration(spec: SettingSpec, value: Any) -> int:
                 lo_minutes=lo / MINUTE_MS,
                 hi=hi,
                 hi_minutes=hi / MINUTE_MS,
+                value=value,
+            )
+        )
+    return value
+
+
+def _check_count(spec: SettingSpec, value: Any) -> int:
+    lo, hi = spec.minimum or 0, spec.maximum or 0
+    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+        raise InvalidInput(
+            tr(
+                "{key} takes a whole number between {lo} and {hi}, not {value!r}.",
+                key=spec.key,
+                lo=lo,
+                hi=hi,
                 value=value,
             )
         )
@@ -122,6 +147,8 @@ CLIENT_SYNC_MAX_DELAY_AFTER_START = "ClientSyncMaxDelayAfterStart"
 LANGUAGES = "Languages"
 CLIENT_HINT_MAX_DELAY = "ClientHintMaxDelay"
 CLIENT_HINTS_ENABLED = "ClientHintsEnabled"
+VERSION_RETENTION_DAYS = "VersionRetentionDays"
+VERSIONS_KEPT = "VersionsKept"
 
 SETTINGS: Mapping[str, SettingSpec] = {
     s.key: s
@@ -168,6 +195,27 @@ SETTINGS: Mapping[str, SettingSpec] = {
             default=["de", "en"],
             description="Languages templates and snippets are offered in, first one the default.",
             kind="languages",
+        ),
+        SettingSpec(
+            VERSION_RETENTION_DAYS,
+            default=365,
+            description="Days the version history keeps an old version of a template or"
+            " snippet (and so its files); older ones are dropped by the hourly housekeeping,"
+            " except the newest VersionsKept of each object that still exists.",
+            kind="count",
+            minimum=1,
+            maximum=36_500,
+            sent_to_clients=False,
+        ),
+        SettingSpec(
+            VERSIONS_KEPT,
+            default=10,
+            description="Versions of each existing template and snippet the version history"
+            " keeps however old they are (the current version counts as one).",
+            kind="count",
+            minimum=1,
+            maximum=1_000,
+            sent_to_clients=False,
         ),
     )
 }

@@ -43,6 +43,7 @@ from docshelf.server.api.routes import (
     templates,
     users,
 )
+from docshelf.server.api.routes import history as history_routes
 from docshelf.server.api.routes import settings as settings_routes
 from docshelf.server.config import ServerSettings
 from docshelf.server.db.models import utcnow
@@ -55,6 +56,7 @@ from docshelf.server.maintenance import (
 from docshelf.server.metrics import Metrics, MetricsAccess
 from docshelf.server.metrics import endpoint as metrics_endpoint
 from docshelf.server.services import auth as auth_service
+from docshelf.server.services import history
 from docshelf.server.state import ServerState
 from docshelf.server.sync.service import poll
 
@@ -137,6 +139,7 @@ def create_app(settings: ServerSettings, state: ServerState | None = None) -> Fa
         organisation,
         templates,
         snippets,
+        history_routes,
         settings_routes,
         mutations,
         packages,
@@ -254,8 +257,9 @@ log = logging.getLogger("docshelf.server")
 
 
 async def _housekeeping(state: ServerState) -> None:
-    """Purge old tombstones, answers to uploaded edits and abandoned partial uploads at
-    start and then hourly (harmless if several processes do)."""
+    """Purge old tombstones, answers to uploaded edits, abandoned partial uploads and
+    versions past the history's retention at start and then hourly (harmless if several
+    processes do)."""
     settings = state.settings
     jobs: list[Callable[[], int]] = [
         partial(purge_tombstones, state.db, timedelta(days=settings.tombstone_retention_days)),
@@ -263,6 +267,7 @@ async def _housekeeping(state: ServerState) -> None:
             purge_applied_mutations, state.db, timedelta(days=settings.mutation_retention_days)
         ),
         partial(purge_partial_uploads, state.blobs),
+        partial(history.prune, state.db),
     ]
     while True:
         for job in jobs:

@@ -4,7 +4,9 @@ One place for both the dashboard's storage figures and ``docshelf admin blobs``:
 the garbage collector keeps is exactly what these figures count as used.
 
 A file is in use when a template holds it (a file per language), a snippet's body is
-it, or an image field of a unit, a user or a profile (logos, signatures) names it.
+it, an image field of a unit, a user or a profile (logos, signatures) names it, or a
+kept version of a template or snippet names it (server/db/versions.py): old versions'
+files stay until the version history's retention drops those versions.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from docshelf.domain.fields import FieldType
 from docshelf.server.db.models import (
     Blob,
     FieldDefinition,
+    ObjectVersionFile,
     Profile,
     Snippet,
     TemplateFile,
@@ -33,6 +36,9 @@ class Storage:
     files: int
     stored_bytes: int  # each distinct file once
     logical_bytes: int  # every use of a file counted
+    # Of the stored files, those only old versions keep (server/db/versions.py).
+    old_version_files: int = 0
+    old_version_bytes: int = 0
 
     @property
     def saved_percent(self) -> int:
@@ -52,7 +58,25 @@ def storage(session: Session) -> Storage:
         or 0
     )
     logical += _image_bytes(session)
-    return Storage(files=files or 0, stored_bytes=stored or 0, logical_bytes=logical)
+    old_files, old_bytes = _old_version_only(session)
+    return Storage(
+        files=files or 0,
+        stored_bytes=stored or 0,
+        logical_bytes=logical,
+        old_version_files=old_files,
+        old_version_bytes=old_bytes,
+    )
+
+
+def _old_version_only(session: Session) -> tuple[int, int]:
+    """The files no current template, snippet or field uses, kept for old versions."""
+    kept = set(session.scalars(select(ObjectVersionFile.sha256).distinct()))
+    only_old = kept - current_uses(session)
+    if not only_old:
+        return 0, 0
+    sizes = session.execute(select(Blob.sha256, Blob.size).where(Blob.sha256.in_(only_old)))
+    found = [size for _sha, size in sizes]
+    return len(found), sum(found)
 
 
 def _image_keys(session: Session) -> list[str]:
@@ -89,7 +113,14 @@ def _image_bytes(session: Session) -> int:
 
 
 def in_use(session: Session) -> set[str]:
-    """Every file something refers to."""
+    """Every file something refers to, old versions included."""
+    used = current_uses(session)
+    used.update(session.scalars(select(ObjectVersionFile.sha256).distinct()))
+    return used
+
+
+def current_uses(session: Session) -> set[str]:
+    """Every file the current templates, snippets and fields refer to."""
     used = set(session.scalars(select(TemplateFile.sha256).distinct()))
     used.update(
         session.scalars(
@@ -102,7 +133,7 @@ def in_use(session: Session) -> set[str]:
 
 def is_used(session: Session, sha256: str) -> bool:
     """Does anything refer to this one file? (:func:`in_use`, for one file.)"""
-    for column in (TemplateFile.sha256, Snippet.body_sha256):
+    for column in (TemplateFile.sha256, Snippet.body_sha256, ObjectVersionFile.sha256):
         if session.scalar(select(column).where(column == sha256).limit(1)) is not None:
             return True
     return sha256 in image_uses(session)

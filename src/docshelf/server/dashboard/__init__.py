@@ -23,6 +23,7 @@ from docshelf.server.dashboard.pages import (
     fields,
     files,
     groups,
+    history,
     packages,
     settings,
     signin,
@@ -49,6 +50,7 @@ PAGES = (
     groups,
     templates,
     snippets,
+    history,
     fields,
     units,
 )

@@ -27,7 +27,7 @@ from sqlalchemy import Engine, create_engine, event, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool
 
-from docshelf.server.db import audience
+from docshelf.server.db import audience, versions
 from docshelf.server.db.models import Commit, Counter, Synced, Tombstone, utcnow
 
 CHANGE_COUNTER = "change_seq"
@@ -158,6 +158,7 @@ class Database:
             change = Change(session=session, seq=seq, actor=actor)
             yield change
             _note_audience(change)
+            versions.record(change)
             if self.dialect == "postgresql":
                 # Delivered by PostgreSQL at commit, once, to every listening process.
                 session.execute(

@@ -26,6 +26,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    UniqueConstraint,
 )
 from sqlalchemy import false as sa_false
 from sqlalchemy.engine import Dialect
@@ -379,6 +380,43 @@ class Snippet(Synced, Base):
     write_rights: Mapped[list[str]] = mapped_column(default=list)
     body_sha256: Mapped[str | None] = mapped_column(SHA256, ForeignKey("blobs.sha256"), index=True)
     body_format: Mapped[str] = mapped_column(String(10), default="text")
+
+
+# --- version history -----------------------------------------------------------------
+
+
+class ObjectVersion(Base):
+    """One kept version of a template or snippet (server/db/versions.py): everything a
+    restore needs, as it stood after the change ``seq``. ``deleted`` marks the change
+    that deleted the object (its snapshot is the last state)."""
+
+    __tablename__ = "object_versions"
+    __table_args__ = (UniqueConstraint("kind", "object_id", "version"),)
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    object_id: Mapped[str] = mapped_column(ID, index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(64))
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    snapshot: Mapped[dict[str, Any]] = mapped_column()
+
+
+class ObjectVersionFile(Base):
+    """A file a kept version refers to, so that the garbage collector keeps it and the
+    storage figures count it without reading every snapshot."""
+
+    __tablename__ = "object_version_files"
+    version_id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"),
+        ForeignKey("object_versions.id", ondelete="CASCADE"),
+        primary_key=True,
+    )
+    # A template's language, or "body" for a snippet's body.
+    slot: Mapped[str] = mapped_column(String(8), primary_key=True)
+    sha256: Mapped[str] = mapped_column(SHA256, index=True)
+    size: Mapped[int] = mapped_column(BigInteger)
 
 
 Index("ix_tombstones_kind_seq", Tombstone.kind, Tombstone.seq)

@@ -26,6 +26,7 @@ from docshelf.server.dashboard.forms import (
     require_section,
 )
 from docshelf.server.dashboard.language import InVisitorLanguage
+from docshelf.server.dashboard.pages.history import version_rows
 from docshelf.server.dashboard.render import page
 from docshelf.server.dashboard.session import PATH, CheckedForm, CurrentVisitor, state_of
 from docshelf.server.dashboard.texts import localized
@@ -131,6 +132,7 @@ def show_snippet(request: Request, who: CurrentVisitor, snippet_id: str) -> HTML
         row = _get(session, who.actor, snippet_id)
         details = _rows(session, [row], who.language)[0]
         blob = session.get(Blob, row.body_sha256) if row.body_sha256 else None
+        versions = version_rows(session, who.actor, "snippet", row.id)
     return page(
         request,
         "snippet.html",
@@ -139,6 +141,7 @@ def show_snippet(request: Request, who: CurrentVisitor, snippet_id: str) -> HTML
         details=details,
         size=blob.size if blob else None,
         preview=_preview(state.blobs, row),
+        versions=versions,
     )
 
 

@@ -25,6 +25,7 @@ from docshelf.server.dashboard.forms import (
     require_section,
 )
 from docshelf.server.dashboard.language import InVisitorLanguage
+from docshelf.server.dashboard.pages.history import version_rows
 from docshelf.server.dashboard.render import page, redirect
 from docshelf.server.dashboard.session import PATH, CheckedForm, CurrentVisitor, state_of
 from docshelf.server.dashboard.texts import localized
@@ -186,6 +187,7 @@ def show_template(request: Request, who: CurrentVisitor, template_id: str) -> HT
         change = principal_names(session, row.change_rights)
         files = list(row.files)
         tags = _tags_rows(template_tags(session, state_of(request).blobs, row))
+        versions = version_rows(session, who.actor, "template", row.id)
     languages = sorted(set(row.titles) | set(row.descriptions))
     return page(
         request,
@@ -199,6 +201,7 @@ def show_template(request: Request, who: CurrentVisitor, template_id: str) -> HT
         tags=tags,
         use_rights=use,
         change_rights=change,
+        versions=versions,
     )
 
 
