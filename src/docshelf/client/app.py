@@ -17,24 +17,11 @@ from collections.abc import Callable
 from dataclasses import asdict, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from docshelf.client import documents
 from docshelf.client.config import ClientConfig, forget_config, load_config, save_config
 from docshelf.client.credentials import CredentialStore
-from docshelf.client.downloads import PARALLEL_DOWNLOADS
-from docshelf.client.editing import Editor
-from docshelf.client.engine import (
-    CURSOR,
-    LAST_UPDATE,
-    SETTINGS,
-    UNREPORTED_ERROR,
-    UNREPORTED_ERROR_CODE,
-    SyncEngine,
-    SyncResult,
-)
 from docshelf.client.errors import (
     NoLocalCopy,
     NotSignedIn,
@@ -45,9 +32,15 @@ from docshelf.client.errors import (
     UnsentEdits,
 )
 from docshelf.client.files import FileStore
+from docshelf.client.keys import (
+    CURSOR,
+    LAST_UPDATE,
+    SETTINGS,
+    UNREPORTED_ERROR,
+    UNREPORTED_ERROR_CODE,
+)
 from docshelf.client.lock import SyncLock
 from docshelf.client.paths import Home
-from docshelf.client.remote import Remote, normalize_server_url
 from docshelf.client.status import Listener, Status, StatusBoard, SyncState, read_status_file
 from docshelf.client.store import LocalStore
 from docshelf.domain.errors import DocshelfError
@@ -61,7 +54,15 @@ from docshelf.domain.settings import (
     SETTINGS as SETTING_SPECS,
 )
 from docshelf.i18n import N_, ntr, tr
-from docshelf.protocol import client_error
+
+# The engine, the remote and the editor (httpx, pydantic) are imported where they are
+# used: a command that only reads the local copy must not pay for them at start.
+if TYPE_CHECKING:
+    import httpx
+
+    from docshelf.client.editing import Editor
+    from docshelf.client.engine import SyncResult
+    from docshelf.client.remote import Remote
 
 log = logging.getLogger("docshelf.client")
 # The account the cache belongs to after `logout` (config.json is gone then).
@@ -90,7 +91,7 @@ class Client:
         *,
         http: Callable[[], httpx.Client] | None = None,
         page_size: int = 500,
-        parallel_downloads: int = PARALLEL_DOWNLOADS,
+        parallel_downloads: int | None = None,
     ) -> None:
         self.home = home.ensure()
         self.store = LocalStore(home.cache_db)
@@ -100,7 +101,7 @@ class Client:
         self.lock = SyncLock(home.lock_file)
         self._http = http
         self._page_size = page_size
-        self._parallel_downloads = parallel_downloads
+        self._parallel_downloads = parallel_downloads  # None: the engine's default
         self._running = threading.Lock()
 
     def close(self) -> None:
@@ -113,6 +114,8 @@ class Client:
         return load_config(self.home.config_file)
 
     def _remote(self, server_url: str, token: str | None = None) -> Remote:
+        from docshelf.client.remote import Remote
+
         return Remote(server_url, token, http=self._http() if self._http else None)
 
     def open_remote(self) -> Remote:
@@ -130,6 +133,8 @@ class Client:
     def login(
         self, server_url: str, login: str, password: str, device_name: str | None = None
     ) -> ClientConfig:
+        from docshelf.client.remote import normalize_server_url
+
         server_url = normalize_server_url(server_url)
         remote = self._remote(server_url)
         try:
@@ -206,6 +211,8 @@ class Client:
 
     def editor(self) -> Editor:
         """Make edits (queued in the outbox, uploaded at the next sync)."""
+        from docshelf.client.editing import Editor
+
         return Editor(self.store, self.files, self.require_config().user_id)
 
     def logout(self) -> None:
@@ -286,6 +293,9 @@ class Client:
                 unsubscribe()
 
     def _run(self, config: ClientConfig, token: str) -> SyncResult:
+        from docshelf.client.downloads import PARALLEL_DOWNLOADS
+        from docshelf.client.engine import SyncEngine, SyncResult
+
         started = time.monotonic()
         result = SyncResult()
         remote = self._remote(config.server_url, token)
@@ -295,7 +305,7 @@ class Client:
             remote,
             self.board,
             page_size=self._page_size,
-            parallel_downloads=self._parallel_downloads,
+            parallel_downloads=self._parallel_downloads or PARALLEL_DOWNLOADS,
         )
         remote.error_to_report = self.store.get(UNREPORTED_ERROR)
         remote.error_code_to_report = self.store.get(UNREPORTED_ERROR_CODE)
@@ -359,6 +369,8 @@ class Client:
             message = tr("{problem} Working offline with the local copy.", problem=message)
             result.error = tr("{problem} Working offline with the local copy.", problem=exc.message)
         if state is not SyncState.SIGNED_OUT:
+            from docshelf.protocol import client_error
+
             # A signed-out device can't report; its revocation is on the dashboard already.
             self.store.put(
                 UNREPORTED_ERROR, client_error.encode(datetime.now().astimezone(), exc.message)
