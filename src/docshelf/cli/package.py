@@ -24,8 +24,7 @@ from rich.text import Text
 import docshelf
 from docshelf.cli.options import read_password
 from docshelf.cli.output import console, errors
-from docshelf.client.errors import NotSignedIn, RemoteError, ServerUnreachable
-from docshelf.client.remote import normalize_server_url
+from docshelf.client import NotSignedIn, RemoteError, ServerUnreachable, normalize_server_url
 from docshelf.domain.errors import DocshelfError, InvalidInput
 from docshelf.domain.json_text import parse_json
 from docshelf.i18n import N_, ntr, tr
