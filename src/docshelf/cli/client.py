@@ -354,8 +354,6 @@ def _first_waiting(client: Client, state: EditState) -> OutboxEntry | None:
 @click.option("--json", "as_json", is_flag=True, help=N_("Print one JSON object."))
 @click.pass_context
 def status(ctx: click.Context, as_json: bool) -> None:
-    from rich.text import Text
-
     client = open_client(ctx, log=False)  # reads only
     # The summary names a next sync only while a daemon (or the desktop app) plans it.
     summary = client.summary()
@@ -367,6 +365,8 @@ def status(ctx: click.Context, as_json: bool) -> None:
             sys.exit(EXIT_SIGNED_OUT)
         return
     client.require_local_copy()
+    from rich.text import Text
+
     state = SyncState(summary["state"])
     last = client.last_update()
     shown_state = tr(STATE_NAMES[state])

@@ -193,7 +193,7 @@ def connect(
 
 @contextmanager
 def _home_session(ctx: click.Context) -> Iterator[Api]:
-    from docshelf.cli.client import open_client
+    from docshelf.cli.home import open_client
 
     client = open_client(ctx)
     config = client.config
@@ -316,7 +316,7 @@ class LocalNames:
 
     @classmethod
     def of(cls, ctx: click.Context, server_url: str | None) -> LocalNames:
-        from docshelf.cli.client import open_client
+        from docshelf.cli.home import open_client
 
         client = open_client(ctx)
         config = client.config
