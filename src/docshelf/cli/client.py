@@ -172,12 +172,12 @@ def sync(ctx: click.Context, as_json: bool, no_wait: bool) -> None:
 def _sync_in_running_app(client: Client, as_json: bool) -> SyncResult | None:
     """When the desktop app runs for this home, it synchronises and we show its progress:
     two engines never race, and the window shows the sync too. None: no app answered."""
-    from rich.text import Text
-
     shown = not as_json and sys.stdout.isatty()
     for message in handover.request(client.home, "sync", timeout=_HANDOVER_LINE_TIMEOUT):
         status = message.get("status") or {}
         if message.get("event") == "status" and shown:
+            from rich.text import Text
+
             items = _items(status.get("items_done", 0), status.get("items_total"))
             phase = status.get("phase")
             shown_phase = tr(PHASE_NAMES[Phase(phase)]) if phase in _PHASES else tr("syncing")

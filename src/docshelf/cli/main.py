@@ -25,7 +25,7 @@ from docshelf.cli.exit_codes import (
 from docshelf.cli.output import fail
 from docshelf.domain.errors import DocshelfError
 from docshelf.i18n import DEFAULT_LANGUAGE, N_, set_default_language, system_language, tr
-from docshelf.i18n.click_help import TranslatedGroup, short_help
+from docshelf.i18n.click_help import TranslatedGroup, write_commands
 
 
 @dataclass(frozen=True)
@@ -161,16 +161,14 @@ class LazyGroup(TranslatedGroup):
         return command
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        # From the table: listing the commands imports none of them.
-        names = self.list_commands(ctx)
-        limit = formatter.width - 6 - max(len(name) for name in names)
-        with formatter.section(tr("Commands")):
-            formatter.write_dl(
-                [
-                    (name, short_help(click.Command(name, help=COMMANDS[name].help), limit))
-                    for name in names
-                ]
-            )
+        # From the table: stand-ins with the commands' help, so listing imports none.
+        write_commands(
+            formatter,
+            [
+                (name, click.Command(name, help=COMMANDS[name].help))
+                for name in self.list_commands(ctx)
+            ],
+        )
 
     def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         # Written at display time, in the language chosen at start, and not re-wrapped.

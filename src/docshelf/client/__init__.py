@@ -15,7 +15,14 @@ cache, exported whole.
 from __future__ import annotations
 
 import importlib
+import sys
 from typing import TYPE_CHECKING, Any
+
+# httpx imports its own command line (click, rich, pygments: a tenth of a second) whenever
+# those are installed, as they are beside docshelf; the client never runs it. A None entry
+# makes that one import fail, and httpx catches the ImportError and defines a stub instead.
+if "httpx" not in sys.modules:
+    sys.modules.setdefault("httpx._main", None)  # type: ignore[assignment]
 
 __all__ = [
     "Client",
