@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 # those are installed, as they are beside docshelf; the client never runs it. A None entry
 # makes that one import fail, and httpx catches the ImportError and defines a stub instead.
 if "httpx" not in sys.modules:
-    sys.modules.setdefault("httpx._main", None)  # type: ignore[assignment]
+    sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
 
 __all__ = [
     "Client",
