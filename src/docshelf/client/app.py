@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import getpass
 import hashlib
-import logging
 import platform
 import threading
 import time
@@ -58,13 +57,21 @@ from docshelf.i18n import N_, ntr, tr
 # The engine, the remote and the editor (httpx, pydantic) are imported where they are
 # used: a command that only reads the local copy must not pay for them at start.
 if TYPE_CHECKING:
+    import logging
+
     import httpx
 
     from docshelf.client.editing import Editor
     from docshelf.client.engine import SyncResult
     from docshelf.client.remote import Remote
 
-log = logging.getLogger("docshelf.client")
+
+def _log() -> logging.Logger:
+    import logging  # when something is logged: a command that only reads writes no log
+
+    return logging.getLogger("docshelf.client")
+
+
 # The account the cache belongs to after `logout` (config.json is gone then).
 SIGNED_OUT_ACCOUNT = "signed_out_account"
 # The profile the last new document was filled with.
@@ -165,7 +172,7 @@ class Client:
         save_config(self.home.config_file, config)
         self.store.put(SIGNED_OUT_ACCOUNT, None)
         self.board.publish(replace(self.board.status, state=SyncState.IDLE, message=None))
-        log.info("signed in", extra={"event": "login", "server": server_url, "user": login})
+        _log().info("signed in", extra={"event": "login", "server": server_url, "user": login})
         return config
 
     def _device_name(self, previous: ClientConfig | None) -> str:
@@ -224,7 +231,9 @@ class Client:
             try:
                 remote.logout()
             except (ServerUnreachable, SignedOut):
-                log.warning("could not revoke the token on the server", extra={"event": "logout"})
+                _log().warning(
+                    "could not revoke the token on the server", extra={"event": "logout"}
+                )
             finally:
                 remote.close()
         self.credentials.delete(config.server_url, config.login)
@@ -343,7 +352,7 @@ class Client:
                 )
             )
             self._publish_upload_counts()
-            log.info("sync done", extra={"event": "sync", **result.to_json()})
+            _log().info("sync done", extra={"event": "sync", **result.to_json()})
         else:
             result.last_update = self.last_update()
         return result
@@ -361,7 +370,7 @@ class Client:
         offline_since = None
         if state is SyncState.OFFLINE:
             offline_since = previous.offline_since or datetime.now().astimezone()
-        log.warning(
+        _log().warning(
             "sync failed", extra={"event": "sync_failed", "error": exc.message, "code": exc.code}
         )
         message = f"{exc.title}: {exc.message}"
