@@ -27,7 +27,9 @@ ENGLISH = {"LANG": "C", "LANGUAGE": "", "LC_ALL": "", "LC_MESSAGES": ""}
 WRAPPER = """
 import atexit, sys
 out, args = sys.argv[1], sys.argv[2:]
-atexit.register(lambda: open(out, "w").write("\\n".join(sorted(sys.modules))))
+# A None entry is an import blocked on purpose (httpx._main, see docshelf.client): not loaded.
+loaded = lambda: sorted(name for name, module in sys.modules.items() if module is not None)
+atexit.register(lambda: open(out, "w").write("\\n".join(loaded())))
 sys.argv = ["docshelf", *args]
 from docshelf.cli.main import main
 main()

@@ -50,3 +50,21 @@ def test_the_client_for_the_local_copy_loads_no_http_stack_or_wire_models() -> N
 def test_a_name_loads_its_own_module_only() -> None:
     _, client = _loaded("Home")
     assert client == ["docshelf.client.paths"]
+
+
+def test_httpx_comes_without_its_command_line() -> None:
+    """`docshelf sync` needs httpx, not the rich and pygments of httpx's own command."""
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, docshelf.client, httpx\n"
+            "httpx.Client().close()\n"
+            "print(sorted(m for m in sys.modules if m.startswith(('rich', 'pygments'))))",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    assert done.stdout.strip() == "[]"
