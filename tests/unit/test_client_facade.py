@@ -12,8 +12,9 @@ import docshelf.client
 _PROBE = """
 import sys
 from docshelf.client import {names}
-print(",".join(sorted(m for m in sys.modules if m.startswith(("httpx", "pydantic", "rich")))))
-print(",".join(sorted(m for m in sys.modules if m.startswith("docshelf.client."))))
+loaded = [m for m, module in sys.modules.items() if module is not None]  # None: blocked
+print(",".join(sorted(m for m in loaded if m.startswith(("httpx", "pydantic", "rich")))))
+print(",".join(sorted(m for m in loaded if m.startswith("docshelf.client."))))
 """
 
 
