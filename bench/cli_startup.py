@@ -237,7 +237,9 @@ def main() -> None:
                 rows.append((name, target, timing, before))
                 print(f"{name}: {timing.median * 1000:.0f} ms", file=sys.stderr)
         shutil.rmtree(home, ignore_errors=True)
-    text = table(baseline, rows, args.compare)
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+    text = f"{os.cpu_count()} CPUs, load average {load} at the end\n\n"
+    text += table(baseline, rows, args.compare)
     print(text)
     if args.markdown:
         args.markdown.write_text(text + "\n")
