@@ -67,3 +67,38 @@ def test_pure_layers_do_no_io(layer: str) -> None:
             if top in io_modules or (top not in stdlib and top not in PURE_THIRD_PARTY[layer]):
                 wrong.append(f"{path.relative_to(PACKAGE)} imports {name}")
     assert not wrong, "\n".join(wrong)
+
+
+# The desktop app and the CLI use the client through its facade, docshelf.client's public
+# names, never its modules: the client may move things around below it.
+FACADE_USERS = ("desktop", "cli")
+
+
+def _client_imports(path: Path) -> list[str]:
+    import docshelf.client
+
+    tree = ast.parse(path.read_text(), str(path))
+    wrong = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            wrong += [a.name for a in node.names if a.name.startswith("docshelf.client.")]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            if node.module.startswith("docshelf.client."):
+                wrong.append(node.module)
+            elif node.module == "docshelf.client":
+                wrong += [
+                    f"docshelf.client.{a.name}"
+                    for a in node.names
+                    if a.name not in docshelf.client.__all__
+                ]
+    return wrong
+
+
+@pytest.mark.parametrize("layer", FACADE_USERS)
+def test_desktop_and_cli_use_the_client_only_through_its_facade(layer: str) -> None:
+    wrong = [
+        f"{path.relative_to(PACKAGE)} imports {name}"
+        for path in _files(layer)
+        for name in _client_imports(path)
+    ]
+    assert not wrong, "\n".join(wrong)

@@ -3,21 +3,16 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import sys
 import threading
 from collections.abc import Callable
 from datetime import datetime
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from rich.markup import escape
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
-from rich.text import Text
 
-from docshelf import logs
 from docshelf.cli.exit_codes import (
     EXIT_BUSY,
     EXIT_EDITS_WAITING,
@@ -25,20 +20,30 @@ from docshelf.cli.exit_codes import (
     EXIT_OFFLINE,
     EXIT_SIGNED_OUT,
 )
+from docshelf.cli.home import local_time, open_client
 from docshelf.cli.options import read_password
-from docshelf.cli.output import console, errors
-from docshelf.client import handover
-from docshelf.client.app import Client
-from docshelf.client.daemon import Daemon
-from docshelf.client.engine import SyncResult
-from docshelf.client.errors import NoLocalCopy, NotSignedIn, SyncBusy
-from docshelf.client.outbox import EditState, OutboxEntry
-from docshelf.client.paths import resolve_home
-from docshelf.client.remote import normalize_server_url
-from docshelf.client.status import HintState, Phase, Status, SyncState
+from docshelf.cli.output import console, errors, real
+from docshelf.client import (
+    Client,
+    EditState,
+    HintState,
+    NoLocalCopy,
+    NotSignedIn,
+    OutboxEntry,
+    Phase,
+    Status,
+    SyncBusy,
+    SyncState,
+    handover,
+)
 from docshelf.i18n import N_, ntr, tr
 from docshelf.i18n.click_help import TranslatedCommand
-from docshelf.i18n.formats import format_datetime, format_number, format_size
+from docshelf.i18n.formats import format_number, format_size
+
+# rich, the engine and the remote (httpx, pydantic) are imported by the commands that
+# need them: `docshelf status` must start fast.
+if TYPE_CHECKING:
+    from docshelf.client import SyncResult
 
 # What a person reads for the machine-readable states and phases (never used as keys).
 STATE_NAMES = {
@@ -63,27 +68,6 @@ HINT_NAMES = {
     HintState.OFF: N_("off"),
     HintState.UNSUPPORTED: N_("not offered by the server"),
 }
-
-
-def open_client(ctx: click.Context) -> Client:
-    home = resolve_home(ctx.find_root().params.get("home"))
-    page_size = int(os.environ.get("DOCSHELF_SYNC_PAGE_SIZE", "500"))
-    client = Client(home, page_size=max(1, min(page_size, 5000)))
-    logs.setup(home.log_file, to_stderr=False)
-    ctx.call_on_close(client.close)
-    return client
-
-
-def open_local_copy(ctx: click.Context) -> Client:
-    """The client, for commands that read the local copy: refused on a home that never
-    signed in (an empty list would look like an empty library)."""
-    client = open_client(ctx)
-    client.require_local_copy()
-    return client
-
-
-def local_time(value: datetime | None) -> str:
-    return format_datetime(value.astimezone()) if value else "—"
 
 
 def _items(done: int, total: int | None) -> str:
@@ -111,6 +95,10 @@ def _items(done: int, total: int | None) -> str:
 def login(
     ctx: click.Context, server_url: str, login: str, password_stdin: bool, device_name: str | None
 ) -> None:
+    from rich.text import Text
+
+    from docshelf.client import normalize_server_url
+
     # Checked before the password is asked for: a wrong address fails without typing it.
     server_url = normalize_server_url(server_url)
     client = open_client(ctx)
@@ -155,9 +143,13 @@ def logout(ctx: click.Context) -> None:
 @click.option("--no-wait", is_flag=True, help=N_("If another sync runs, say so and exit (code 5)."))
 @click.pass_context
 def sync(ctx: click.Context, as_json: bool, no_wait: bool) -> None:
+    from docshelf.client import SyncResult
+
     client = open_client(ctx)
 
     def waiting(message: str) -> None:
+        from rich.text import Text
+
         errors.print(Text(message), highlight=False, soft_wrap=True)
 
     handed = _sync_in_running_app(client, as_json)
@@ -184,6 +176,8 @@ def _sync_in_running_app(client: Client, as_json: bool) -> SyncResult | None:
     for message in handover.request(client.home, "sync", timeout=_HANDOVER_LINE_TIMEOUT):
         status = message.get("status") or {}
         if message.get("event") == "status" and shown:
+            from rich.text import Text
+
             items = _items(status.get("items_done", 0), status.get("items_total"))
             phase = status.get("phase")
             shown_phase = tr(PHASE_NAMES[Phase(phase)]) if phase in _PHASES else tr("syncing")
@@ -202,6 +196,8 @@ _PHASES = {phase.value for phase in Phase}
 
 
 def _result_from_app(answer: dict[str, Any], status: dict[str, Any]) -> SyncResult:
+    from docshelf.client import SyncResult
+
     last = answer.get("last_update")
     result = SyncResult(
         status=str(answer.get("status", "error")),
@@ -228,13 +224,16 @@ def _result_from_app(answer: dict[str, Any], status: dict[str, Any]) -> SyncResu
 def _sync_with_progress(
     client: Client, no_wait: bool, waiting: Callable[[str], None]
 ) -> SyncResult:
+    from rich.markup import escape
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
+
     columns = (
         TextColumn("[green]{task.description}"),
         BarColumn(),
         TextColumn("{task.fields[items]}"),
         DownloadColumn(),
     )
-    with Progress(*columns, console=console, transient=True) as progress:
+    with Progress(*columns, console=real(console), transient=True) as progress:
         task = progress.add_task(escape(tr("connecting")), total=None, items="")
 
         def show(status: Status) -> None:
@@ -255,16 +254,8 @@ def _sync_with_progress(
 def _report(client: Client, result: SyncResult, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(result.to_json(), ensure_ascii=False))
-    elif result.status == "ok":
-        for line in _outcome_lines(client, result):
-            console.print(Text(line), highlight=False)
     else:
-        # One line however long (a script's log, grep): no wrapping at the console's width.
-        errors.print(
-            Text.assemble((tr("Sync failed:"), "bold red"), " ", result.error or tr("no details")),
-            highlight=False,
-            soft_wrap=True,
-        )
+        _tell(client, result)
     if result.status != "ok":
         code = {
             "offline": EXIT_OFFLINE,
@@ -275,6 +266,21 @@ def _report(client: Client, result: SyncResult, as_json: bool) -> None:
         sys.exit(code)
     if result.conflicts_waiting or result.rejected_waiting:
         sys.exit(EXIT_EDITS_WAITING)
+
+
+def _tell(client: Client, result: SyncResult) -> None:
+    from rich.text import Text
+
+    if result.status == "ok":
+        for line in _outcome_lines(client, result):
+            console.print(Text(line), highlight=False)
+    else:
+        # One line however long (a script's log, grep): no wrapping at the console's width.
+        errors.print(
+            Text.assemble((tr("Sync failed:"), "bold red"), " ", result.error or tr("no details")),
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 def _outcome_lines(client: Client, result: SyncResult) -> list[str]:
@@ -348,7 +354,7 @@ def _first_waiting(client: Client, state: EditState) -> OutboxEntry | None:
 @click.option("--json", "as_json", is_flag=True, help=N_("Print one JSON object."))
 @click.pass_context
 def status(ctx: click.Context, as_json: bool) -> None:
-    client = open_client(ctx)
+    client = open_client(ctx, log=False)  # reads only
     # The summary names a next sync only while a daemon (or the desktop app) plans it.
     summary = client.summary()
     if as_json:
@@ -359,6 +365,8 @@ def status(ctx: click.Context, as_json: bool) -> None:
             sys.exit(EXIT_SIGNED_OUT)
         return
     client.require_local_copy()
+    from rich.text import Text
+
     state = SyncState(summary["state"])
     last = client.last_update()
     shown_state = tr(STATE_NAMES[state])
@@ -460,6 +468,10 @@ _STATUS_KEYS = (
 )
 @click.pass_context
 def daemon(ctx: click.Context) -> None:
+    from rich.text import Text
+
+    from docshelf.client import Daemon
+
     client = open_client(ctx)
     client.require_config()
     stop = threading.Event()

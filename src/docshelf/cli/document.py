@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 from rich.text import Text
 
-from docshelf.cli.client import open_local_copy
+from docshelf.cli.home import open_local_copy
 from docshelf.cli.output import console
 from docshelf.i18n import N_, ntr, tr
 from docshelf.i18n.click_help import TranslatedGroup

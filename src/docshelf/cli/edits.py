@@ -14,11 +14,9 @@ from typing import Any
 import click
 from rich.text import Text
 
-from docshelf.cli.client import open_client
+from docshelf.cli.home import open_client
 from docshelf.cli.output import console, table
-from docshelf.client.app import Client
-from docshelf.client.editing import Editor, Queued
-from docshelf.client.outbox import EditState, OutboxEntry
+from docshelf.client import Client, Editor, EditState, OutboxEntry, Queued
 from docshelf.i18n import N_, tr
 from docshelf.i18n.click_help import TranslatedCommand, TranslatedGroup
 

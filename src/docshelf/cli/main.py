@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+from dataclasses import dataclass
 
 import click
 
@@ -24,32 +25,125 @@ from docshelf.cli.exit_codes import (
 from docshelf.cli.output import fail
 from docshelf.domain.errors import DocshelfError
 from docshelf.i18n import DEFAULT_LANGUAGE, N_, set_default_language, system_language, tr
-from docshelf.i18n.click_help import TranslatedGroup
+from docshelf.i18n.click_help import TranslatedGroup, write_commands
 
+
+@dataclass(frozen=True)
+class Entry:
+    """Where a command is defined ("module:attribute") and its help as it is defined there."""
+
+    target: str
+    help: str
+
+
+# The commands, imported only when one is run or its own help is shown: a command must not
+# pay at start for the others' imports (the server's web framework and database layer, the
+# HTTP stack, rich). `docshelf --help` lists them from this table alone.
+#
+# To add a command: define it in a module of docshelf.cli (a click command or group made
+# with cls=TranslatedCommand / TranslatedGroup, its help marked with N_), then add a line
+# here with the same help text. tests/unit/test_cli_imports.py fails when the table and the
+# command disagree. Sub-commands of a group (admin, package, ...) need no line here.
 COMMANDS = {
-    "server": "docshelf.cli.serve:server",
-    "demo": "docshelf.cli.serve:demo",
-    "admin": "docshelf.cli.admin:admin",
-    "login": "docshelf.cli.client:login",
-    "logout": "docshelf.cli.client:logout",
-    "sync": "docshelf.cli.client:sync",
-    "status": "docshelf.cli.client:status",
-    "daemon": "docshelf.cli.client:daemon",
-    "desktop": "docshelf.desktop.command:desktop",
-    "templates": "docshelf.cli.library:templates",
-    "snippets": "docshelf.cli.library:snippets",
-    "profiles": "docshelf.cli.library:profiles",
-    "units": "docshelf.cli.library:units",
-    "template": "docshelf.cli.library:template",
-    "template-groups": "docshelf.cli.library:template_groups",
-    "document": "docshelf.cli.document:document",
-    "profile": "docshelf.cli.edits:profile",
-    "snippet": "docshelf.cli.library:snippet",
-    "unit": "docshelf.cli.edits:unit",
-    "template-group": "docshelf.cli.edits:template_group",
-    "uploads": "docshelf.cli.edits:uploads",
-    "conflicts": "docshelf.cli.edits:conflicts",
-    "package": "docshelf.cli.package:package",
+    "server": Entry(
+        "docshelf.cli.serve:server",
+        N_("Run the docshelf server (applies database migrations first)."),
+    ),
+    "demo": Entry(
+        "docshelf.cli.serve:demo",
+        N_("Seed demo content into an embedded SQLite (only when empty) and run the server."),
+    ),
+    "admin": Entry(
+        "docshelf.cli.admin:admin",
+        N_("Administer users, groups, settings and templates directly on the database."),
+    ),
+    "login": Entry(
+        "docshelf.cli.client:login",
+        N_("Sign in to a server; the device token is kept in the keyring or a private file."),
+    ),
+    "logout": Entry(
+        "docshelf.cli.client:logout",
+        N_("Revoke this device's sign-in on the server and forget it here."),
+    ),
+    "sync": Entry(
+        "docshelf.cli.client:sync",
+        N_(
+            "Synchronise now: send your edits, fetch what changed (the schedule stays as "
+            "it is).\n\nExits with code 6 when the sync went through but edits of yours "
+            "wait, in conflict or rejected by the server."
+        ),
+    ),
+    "status": Entry(
+        "docshelf.cli.client:status",
+        N_("Show server, user, state, last update, settings in force, the next sync and hints."),
+    ),
+    "daemon": Entry(
+        "docshelf.cli.client:daemon",
+        N_("Synchronise on the server's schedule until stopped (SIGTERM or Ctrl+C)."),
+    ),
+    "desktop": Entry(
+        "docshelf.desktop.command:desktop",
+        N_("Open the desktop app (window and tray icon); a second start shows the running one."),
+    ),
+    "templates": Entry(
+        "docshelf.cli.lists:templates",
+        N_("Templates in the local copy (works offline)."),
+    ),
+    "snippets": Entry(
+        "docshelf.cli.lists:snippets",
+        N_("Snippets in the local copy (works offline)."),
+    ),
+    "profiles": Entry(
+        "docshelf.cli.lists:profiles",
+        N_(
+            "Profiles with their resolved field values: each field's key, value and where "
+            "the value comes from (works offline)."
+        ),
+    ),
+    "units": Entry(
+        "docshelf.cli.lists:units",
+        N_("Organisational units (works offline)."),
+    ),
+    "template": Entry(
+        "docshelf.cli.library:template",
+        N_("One template of the local copy."),
+    ),
+    "template-groups": Entry(
+        "docshelf.cli.lists:template_groups",
+        N_("Template groups in the local copy, with their parents (works offline)."),
+    ),
+    "document": Entry(
+        "docshelf.cli.document:document",
+        N_("New documents from templates."),
+    ),
+    "profile": Entry(
+        "docshelf.cli.edits:profile",
+        N_("Change your profiles (queued; uploaded at the next sync)."),
+    ),
+    "snippet": Entry(
+        "docshelf.cli.library:snippet",
+        N_("Change snippets: your personal ones, shared ones where you hold write."),
+    ),
+    "unit": Entry(
+        "docshelf.cli.edits:unit",
+        N_("Change organisational units (Org role)."),
+    ),
+    "template-group": Entry(
+        "docshelf.cli.edits:template_group",
+        N_("Change template groups (layouters)."),
+    ),
+    "uploads": Entry(
+        "docshelf.cli.edits:uploads",
+        N_("Edits not yet on the server: pending, in conflict, or rejected (with the reason)."),
+    ),
+    "conflicts": Entry(
+        "docshelf.cli.edits:conflicts",
+        N_("Edits someone else's change got in the way of, with both sides."),
+    ),
+    "package": Entry(
+        "docshelf.cli.package:package",
+        N_("Export and import packages of templates, snippets, units and field definitions."),
+    ),
 }
 
 
@@ -58,13 +152,23 @@ class LazyGroup(TranslatedGroup):
         return sorted(COMMANDS)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        target = COMMANDS.get(cmd_name)
-        if target is None:
+        entry = COMMANDS.get(cmd_name)
+        if entry is None:
             return None
-        module, _, attribute = target.partition(":")
+        module, _, attribute = entry.target.partition(":")
         command = getattr(importlib.import_module(module), attribute)
         assert isinstance(command, click.Command)
         return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # From the table: stand-ins with the commands' help, so listing imports none.
+        write_commands(
+            formatter,
+            [
+                (name, click.Command(name, help=COMMANDS[name].help))
+                for name in self.list_commands(ctx)
+            ],
+        )
 
     def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         # Written at display time, in the language chosen at start, and not re-wrapped.

@@ -24,8 +24,7 @@ from rich.text import Text
 import docshelf
 from docshelf.cli.options import read_password
 from docshelf.cli.output import console, errors
-from docshelf.client.errors import NotSignedIn, RemoteError, ServerUnreachable
-from docshelf.client.remote import normalize_server_url
+from docshelf.client import NotSignedIn, RemoteError, ServerUnreachable, normalize_server_url
 from docshelf.domain.errors import DocshelfError, InvalidInput
 from docshelf.domain.json_text import parse_json
 from docshelf.i18n import N_, ntr, tr
@@ -194,7 +193,7 @@ def connect(
 
 @contextmanager
 def _home_session(ctx: click.Context) -> Iterator[Api]:
-    from docshelf.cli.client import open_client
+    from docshelf.cli.home import open_client
 
     client = open_client(ctx)
     config = client.config
@@ -317,7 +316,7 @@ class LocalNames:
 
     @classmethod
     def of(cls, ctx: click.Context, server_url: str | None) -> LocalNames:
-        from docshelf.cli.client import open_client
+        from docshelf.cli.home import open_client
 
         client = open_client(ctx)
         config = client.config

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import getpass
 import hashlib
-import logging
 import platform
 import threading
 import time
@@ -17,24 +16,11 @@ from collections.abc import Callable
 from dataclasses import asdict, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from docshelf.client import documents
 from docshelf.client.config import ClientConfig, forget_config, load_config, save_config
 from docshelf.client.credentials import CredentialStore
-from docshelf.client.downloads import PARALLEL_DOWNLOADS
-from docshelf.client.editing import Editor
-from docshelf.client.engine import (
-    CURSOR,
-    LAST_UPDATE,
-    SETTINGS,
-    UNREPORTED_ERROR,
-    UNREPORTED_ERROR_CODE,
-    SyncEngine,
-    SyncResult,
-)
 from docshelf.client.errors import (
     NoLocalCopy,
     NotSignedIn,
@@ -45,9 +31,15 @@ from docshelf.client.errors import (
     UnsentEdits,
 )
 from docshelf.client.files import FileStore
+from docshelf.client.keys import (
+    CURSOR,
+    LAST_UPDATE,
+    SETTINGS,
+    UNREPORTED_ERROR,
+    UNREPORTED_ERROR_CODE,
+)
 from docshelf.client.lock import SyncLock
 from docshelf.client.paths import Home
-from docshelf.client.remote import Remote, normalize_server_url
 from docshelf.client.status import Listener, Status, StatusBoard, SyncState, read_status_file
 from docshelf.client.store import LocalStore
 from docshelf.domain.errors import DocshelfError
@@ -61,9 +53,25 @@ from docshelf.domain.settings import (
     SETTINGS as SETTING_SPECS,
 )
 from docshelf.i18n import N_, ntr, tr
-from docshelf.protocol import client_error
 
-log = logging.getLogger("docshelf.client")
+# The engine, the remote and the editor (httpx, pydantic) are imported where they are
+# used: a command that only reads the local copy must not pay for them at start.
+if TYPE_CHECKING:
+    import logging
+
+    import httpx
+
+    from docshelf.client.editing import Editor
+    from docshelf.client.engine import SyncResult
+    from docshelf.client.remote import Remote
+
+
+def _log() -> logging.Logger:
+    import logging  # when something is logged: a command that only reads writes no log
+
+    return logging.getLogger("docshelf.client")
+
+
 # The account the cache belongs to after `logout` (config.json is gone then).
 SIGNED_OUT_ACCOUNT = "signed_out_account"
 # The profile the last new document was filled with.
@@ -90,7 +98,7 @@ class Client:
         *,
         http: Callable[[], httpx.Client] | None = None,
         page_size: int = 500,
-        parallel_downloads: int = PARALLEL_DOWNLOADS,
+        parallel_downloads: int | None = None,
     ) -> None:
         self.home = home.ensure()
         self.store = LocalStore(home.cache_db)
@@ -100,7 +108,7 @@ class Client:
         self.lock = SyncLock(home.lock_file)
         self._http = http
         self._page_size = page_size
-        self._parallel_downloads = parallel_downloads
+        self._parallel_downloads = parallel_downloads  # None: the engine's default
         self._running = threading.Lock()
 
     def close(self) -> None:
@@ -113,6 +121,8 @@ class Client:
         return load_config(self.home.config_file)
 
     def _remote(self, server_url: str, token: str | None = None) -> Remote:
+        from docshelf.client.remote import Remote
+
         return Remote(server_url, token, http=self._http() if self._http else None)
 
     def open_remote(self) -> Remote:
@@ -130,6 +140,8 @@ class Client:
     def login(
         self, server_url: str, login: str, password: str, device_name: str | None = None
     ) -> ClientConfig:
+        from docshelf.client.remote import normalize_server_url
+
         server_url = normalize_server_url(server_url)
         remote = self._remote(server_url)
         try:
@@ -160,7 +172,7 @@ class Client:
         save_config(self.home.config_file, config)
         self.store.put(SIGNED_OUT_ACCOUNT, None)
         self.board.publish(replace(self.board.status, state=SyncState.IDLE, message=None))
-        log.info("signed in", extra={"event": "login", "server": server_url, "user": login})
+        _log().info("signed in", extra={"event": "login", "server": server_url, "user": login})
         return config
 
     def _device_name(self, previous: ClientConfig | None) -> str:
@@ -206,6 +218,8 @@ class Client:
 
     def editor(self) -> Editor:
         """Make edits (queued in the outbox, uploaded at the next sync)."""
+        from docshelf.client.editing import Editor
+
         return Editor(self.store, self.files, self.require_config().user_id)
 
     def logout(self) -> None:
@@ -217,7 +231,9 @@ class Client:
             try:
                 remote.logout()
             except (ServerUnreachable, SignedOut):
-                log.warning("could not revoke the token on the server", extra={"event": "logout"})
+                _log().warning(
+                    "could not revoke the token on the server", extra={"event": "logout"}
+                )
             finally:
                 remote.close()
         self.credentials.delete(config.server_url, config.login)
@@ -286,6 +302,9 @@ class Client:
                 unsubscribe()
 
     def _run(self, config: ClientConfig, token: str) -> SyncResult:
+        from docshelf.client.downloads import PARALLEL_DOWNLOADS
+        from docshelf.client.engine import SyncEngine, SyncResult
+
         started = time.monotonic()
         result = SyncResult()
         remote = self._remote(config.server_url, token)
@@ -295,7 +314,7 @@ class Client:
             remote,
             self.board,
             page_size=self._page_size,
-            parallel_downloads=self._parallel_downloads,
+            parallel_downloads=self._parallel_downloads or PARALLEL_DOWNLOADS,
         )
         remote.error_to_report = self.store.get(UNREPORTED_ERROR)
         remote.error_code_to_report = self.store.get(UNREPORTED_ERROR_CODE)
@@ -333,7 +352,7 @@ class Client:
                 )
             )
             self._publish_upload_counts()
-            log.info("sync done", extra={"event": "sync", **result.to_json()})
+            _log().info("sync done", extra={"event": "sync", **result.to_json()})
         else:
             result.last_update = self.last_update()
         return result
@@ -351,7 +370,7 @@ class Client:
         offline_since = None
         if state is SyncState.OFFLINE:
             offline_since = previous.offline_since or datetime.now().astimezone()
-        log.warning(
+        _log().warning(
             "sync failed", extra={"event": "sync_failed", "error": exc.message, "code": exc.code}
         )
         message = f"{exc.title}: {exc.message}"
@@ -359,6 +378,8 @@ class Client:
             message = tr("{problem} Working offline with the local copy.", problem=message)
             result.error = tr("{problem} Working offline with the local copy.", problem=exc.message)
         if state is not SyncState.SIGNED_OUT:
+            from docshelf.protocol import client_error
+
             # A signed-out device can't report; its revocation is on the dashboard already.
             self.store.put(
                 UNREPORTED_ERROR, client_error.encode(datetime.now().astimezone(), exc.message)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -45,6 +44,8 @@ def load_config(path: Path) -> ClientConfig | None:
 
 
 def save_config(path: Path, config: ClientConfig) -> None:
+    import tempfile  # here: it loads shutil, bz2, lzma; reading needs none
+
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".config-")
     with os.fdopen(fd, "w", encoding="utf-8") as out:
         json.dump(asdict(config), out, indent=2)

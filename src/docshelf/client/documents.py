@@ -15,7 +15,6 @@ renamed: nobody ever sees half a document.
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -423,6 +422,8 @@ def new_document(
 
 def _temporary(folder: Path, data: bytes) -> Path:
     # In the target folder: the rename is then atomic, and a crash leaves a hidden .part.
+    import tempfile  # here: it loads shutil, bz2, lzma; reading needs none
+
     fd, name = tempfile.mkstemp(dir=folder, prefix=".docshelf-", suffix=".part")
     try:
         with os.fdopen(fd, "wb") as out:

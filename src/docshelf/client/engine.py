@@ -30,6 +30,7 @@ from docshelf.client.errors import (
     SyncRestart,
 )
 from docshelf.client.files import FileStore
+from docshelf.client.keys import CURSOR, SETTINGS
 from docshelf.client.outbox import Outbox
 from docshelf.client.planner import (
     Key,
@@ -52,18 +53,12 @@ from docshelf.protocol.sync import Change, ChangesPage
 log = logging.getLogger("docshelf.client.sync")
 T = TypeVar("T")
 
-CURSOR = "cursor"
-SETTINGS = "settings"
 RECONCILE = "reconcile"
 GENERATION = "generation"
-LAST_UPDATE = "last_update"
 # Present while every stored file is needed by some record, so that a pull need only check
 # the files it may orphan itself; removed before a pull may leave files behind.
 FILES_CLEAN = "files_clean"
 RECORDS_BATCH = 500
-# The last failed sync, not yet told to the server (protocol.client_error's header value).
-UNREPORTED_ERROR = "unreported_error"
-UNREPORTED_ERROR_CODE = "unreported_error_code"  # its code (protocol.client_error)
 # Records a page listed but left out because the server no longer serves their files,
 # waiting for a newer version of them in the feed (see SyncEngine._store).
 OWED = "owed"

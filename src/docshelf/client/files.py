@@ -19,7 +19,6 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager, suppress
@@ -253,6 +252,8 @@ class FileStore:
             return sha
         with _local_io("write to", self.partial_dir):
             self.partial_dir.mkdir(parents=True, exist_ok=True)
+            import tempfile  # here: it loads shutil, bz2, lzma; reading needs none
+
             fd, name = tempfile.mkstemp(dir=self.partial_dir, suffix=".tmp")
             with os.fdopen(fd, "wb") as out:
                 out.write(data)

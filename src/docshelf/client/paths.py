@@ -10,8 +10,6 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-import platformdirs
-
 __all__ = ["HOME_ENV", "Home", "default_home", "resolve_home"]
 
 HOME_ENV = "DOCSHELF_HOME"
@@ -66,6 +64,8 @@ class Home:
 
 
 def default_home() -> Path:
+    import platformdirs  # here: a home given by --home or $DOCSHELF_HOME needs none of it
+
     # appauthor=False: otherwise Windows nests the app folder inside an author folder.
     return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
 

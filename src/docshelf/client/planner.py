@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from docshelf.protocol.sync import Change, ManifestEntry, canonical_hash, canonical_json
+from docshelf.protocol.canonical import canonical_hash, canonical_json
+
+if TYPE_CHECKING:  # the wire models (pydantic) are not needed to read the cache
+    from docshelf.protocol.sync import Change, ManifestEntry
 
 Key = tuple[str, str]  # (kind, id)
 

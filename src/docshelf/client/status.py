@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -229,6 +228,8 @@ class StatusBoard:
 
 
 def write_status_file(path: Path, status: Status) -> None:
+    import tempfile  # here: it loads shutil, bz2, lzma; reading needs none
+
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".status-")
     with os.fdopen(fd, "w", encoding="utf-8") as out:
         json.dump(status.to_json(), out)

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 import docshelf
-from docshelf.client.status import Status
+from docshelf.client import Status
 from docshelf.desktop.language import when
 from docshelf.desktop.library import Library
 from docshelf.desktop.prompts import Prompts

@@ -18,12 +18,15 @@ from PySide6.QtCore import QObject, QStandardPaths, QTimer, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QApplication, QMessageBox, QSystemTrayIcon
 
-from docshelf.client.app import Client
-from docshelf.client.documents import NewDocument
-from docshelf.client.engine import SyncResult
-from docshelf.client.errors import MissingFile
-from docshelf.client.scheduler import soon_delay
-from docshelf.client.status import Status, SyncState
+from docshelf.client import (
+    Client,
+    MissingFile,
+    NewDocument,
+    Status,
+    SyncResult,
+    SyncState,
+    soon_delay,
+)
 from docshelf.desktop import prefs
 from docshelf.desktop.conflicts import ConflictsDialog
 from docshelf.desktop.documents import open_snippet_copy

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from docshelf.client.paths import resolve_home
+from docshelf.client import resolve_home
 from docshelf.i18n import N_, tr
 from docshelf.i18n.click_help import TranslatedCommand
 

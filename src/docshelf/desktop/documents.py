@@ -10,9 +10,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from docshelf.client.documents import fresh_path
-from docshelf.client.errors import MissingFile
-from docshelf.client.files import FileStore
+from docshelf.client import FileStore, MissingFile, fresh_path
 from docshelf.i18n import tr
 
 __all__ = ["fresh_path", "open_snippet_copy"]

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from docshelf.client.status import Phase, Status, SyncState
+from docshelf.client import Phase, Status, SyncState
 from docshelf.desktop.language import amounts, percent, phase_text, when
 from docshelf.i18n import ntr, tr
 from docshelf.i18n.formats import format_number, format_size

@@ -17,9 +17,7 @@ from collections.abc import Callable, Mapping
 from PySide6.QtCore import QByteArray, QObject, Signal
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
 
-from docshelf.client import handover
-from docshelf.client.paths import Home
-from docshelf.client.status import Status
+from docshelf.client import Home, Status, handover
 from docshelf.domain.json_text import parse_json
 
 LOCK_NAME = "desktop.lock"

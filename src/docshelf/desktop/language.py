@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
-from docshelf.client.status import Phase
+from docshelf.client import Phase
 from docshelf.i18n import N_, normalize, ntr, set_default_language, system_language, tr
 from docshelf.i18n.formats import format_datetime, format_number, format_percent, format_size
 

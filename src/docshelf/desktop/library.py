@@ -11,9 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from docshelf.client import documents, reading
-from docshelf.client.app import Client
-from docshelf.client.outbox import EditState
+from docshelf.client import Client, EditState, documents, reading
 from docshelf.domain.accounts import Actor, Role
 from docshelf.domain.permissions import (
     can_change_snippet,

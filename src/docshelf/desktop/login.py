@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from docshelf.client.status import Status, SyncState
+from docshelf.client import Status, SyncState
 from docshelf.desktop.footer import PROBLEM_COLOR, progress_text
 from docshelf.i18n import ntr, tr
 from docshelf.i18n.formats import format_number

@@ -9,8 +9,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 from docshelf import logs
-from docshelf.client.app import Client
-from docshelf.client.paths import Home
+from docshelf.client import Client, Home
 from docshelf.desktop.app import DesktopApp
 from docshelf.desktop.instance import Instance, hand_over
 from docshelf.desktop.worker import close_client

@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from docshelf.client.editing import Editor, Queued
+from docshelf.client import Editor, Queued
 from docshelf.desktop.library import Library
 from docshelf.desktop.prompts import Prompts
 from docshelf.desktop.snippet_dialog import (

@@ -7,7 +7,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from docshelf.client.paths import Home
+from docshelf.client import Home
 from docshelf.domain.json_text import parse_json
 
 FILENAME = "desktop.json"

@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from docshelf.client.documents import NewDocument
+from docshelf.client import NewDocument
 from docshelf.desktop.language import status_text, unknown_tags
 from docshelf.desktop.library import Library, title
 from docshelf.desktop.organisation_tab import Actions

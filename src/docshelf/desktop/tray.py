@@ -14,7 +14,7 @@ from PySide6.QtCore import QObject, Qt, Signal, SignalInstance
 from PySide6.QtGui import QAction, QColor, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
-from docshelf.client.status import Status, SyncState
+from docshelf.client import Status, SyncState
 from docshelf.desktop.footer import (
     PROBLEM_COLOR,
     PROGRESS_COLOR,

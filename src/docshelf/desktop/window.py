@@ -7,7 +7,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QMainWindow, QTabWidget, QVBoxLayout, QWidget
 
-from docshelf.client.status import Status
+from docshelf.client import Status
 from docshelf.desktop.about_tab import AboutTab
 from docshelf.desktop.footer import Footer
 from docshelf.desktop.library import Library

@@ -20,11 +20,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from docshelf.client.app import Client
-from docshelf.client.daemon import Daemon
-from docshelf.client.engine import SyncResult
-from docshelf.client.errors import NotSignedIn
-from docshelf.client.status import Status
+from docshelf.client import Client, Daemon, NotSignedIn, Status, SyncResult
 from docshelf.domain.settings import CLIENT_SYNC_INTERVAL, CLIENT_SYNC_MAX_DELAY_AFTER_START
 
 log = logging.getLogger("docshelf.desktop")

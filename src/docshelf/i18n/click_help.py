@@ -106,11 +106,18 @@ class TranslatedGroup(TranslatedCommand, click.Group):
         ]
         if not commands:
             return
-        limit = formatter.width - 6 - max(len(name) for name, _ in commands)
-        with formatter.section(tr("Commands")):
-            # short_help(), not the command's own: a command from another part may be a
-            # plain click one, and its help is then shown as it is.
-            formatter.write_dl([(name, short_help(command, limit)) for name, command in commands])
+        # short_help(), not the command's own: a command from another part may be a
+        # plain click one, and its help is then shown as it is.
+        write_commands(formatter, commands)
+
+
+def write_commands(
+    formatter: click.HelpFormatter, commands: list[tuple[str, click.Command]]
+) -> None:
+    """A group's "Commands" section: each command's name and its one-line help."""
+    limit = formatter.width - 6 - max(len(name) for name, _ in commands)
+    with formatter.section(tr("Commands")):
+        formatter.write_dl([(name, short_help(command, limit)) for name, command in commands])
 
 
 def _help_record(param: click.Parameter, ctx: click.Context) -> tuple[str, str] | None:

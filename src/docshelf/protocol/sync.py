@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
 from docshelf.protocol.auth import Strict
+from docshelf.protocol.canonical import record_hash as record_hash  # re-exported
 from docshelf.protocol.types import Id
 
 Kind = Literal["field", "unit", "user", "group", "template_group", "template", "snippet", "profile"]
@@ -91,25 +90,3 @@ class RecordsAnswer(BaseModel):
     records: list[Change]
     # Asked for but not (or no longer) visible: drop them.
     gone: list[RecordRef]
-
-
-def record_hash(record: dict[str, Any]) -> str:
-    """A fingerprint of a record's content; versions alone repeat after a backup restore.
-
-    Server and client compute it alike to tell whether a cached record is current.
-    """
-    return canonical_hash(canonical_json(record))
-
-
-# One encoder for every record: json.dumps with options builds a new one per call.
-_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
-def canonical_json(record: dict[str, Any]) -> str:
-    """The record's JSON that its hash is taken of (keys sorted, no spaces)."""
-    return _CANONICAL.encode(record)
-
-
-def canonical_hash(canonical: str) -> str:
-    """:func:`record_hash` of a record whose :func:`canonical_json` is at hand."""
-    return hashlib.sha256(canonical.encode()).hexdigest()[:32]

@@ -1,0 +1,39 @@
+"""The client of the home a command works on (``--home``, ``DOCSHELF_HOME`` or the default).
+
+Light on purpose: the listing commands import this and the client's reading modules only.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+
+import click
+
+from docshelf.client import Client, resolve_home
+from docshelf.i18n.formats import format_datetime
+
+
+def open_client(ctx: click.Context, *, log: bool = True) -> Client:
+    """The home's client; ``log``: its log file records what the command does."""
+    home = resolve_home(ctx.find_root().params.get("home"))
+    page_size = int(os.environ.get("DOCSHELF_SYNC_PAGE_SIZE", "500"))
+    client = Client(home, page_size=max(1, min(page_size, 5000)))
+    if log:
+        from docshelf import logs  # its rotating file handler costs a reading command's start
+
+        logs.setup(home.log_file, to_stderr=False)
+    ctx.call_on_close(client.close)
+    return client
+
+
+def open_local_copy(ctx: click.Context) -> Client:
+    """The client, for commands that read the local copy (they write no log): refused on
+    a home that never signed in (an empty list would look like an empty library)."""
+    client = open_client(ctx, log=False)
+    client.require_local_copy()
+    return client
+
+
+def local_time(value: datetime | None) -> str:
+    return format_datetime(value.astimezone()) if value else "—"

@@ -1,0 +1,141 @@
+"""Commands that read the local copy start fast: they import what they need and nothing else.
+
+Each command runs in a process of its own (as a person runs it) on a home with a local
+copy; the process writes the names of the modules it loaded at its end. The timings
+themselves are in docs/performance.md (bench/cli_startup.py): a test never times.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+import pytest
+
+from docshelf.cli.main import COMMANDS, cli
+from docshelf.client.config import ClientConfig, save_config
+from docshelf.client.keys import CURSOR
+from docshelf.client.planner import Upsert
+from docshelf.client.store import LocalStore
+
+ENGLISH = {"LANG": "C", "LANGUAGE": "", "LC_ALL": "", "LC_MESSAGES": ""}
+# Runs `docshelf ARGS...` and writes sys.modules to the file named first, however it ends.
+WRAPPER = """
+import atexit, sys
+out, args = sys.argv[1], sys.argv[2:]
+# A None entry is an import blocked on purpose (httpx._main, see docshelf.client): not loaded.
+loaded = lambda: sorted(name for name, module in sys.modules.items() if module is not None)
+atexit.register(lambda: open(out, "w").write("\\n".join(loaded())))
+sys.argv = ["docshelf", *args]
+from docshelf.cli.main import main
+main()
+"""
+# What no reading command needs: the server, the HTTP stack, the wire models, the engine.
+NEVER = (
+    "docshelf.server",
+    "httpx",
+    "httpcore",
+    "h11",
+    "pydantic",
+    "docshelf.protocol.sync",
+    "docshelf.client.transport",
+    "docshelf.client.remote",
+    "docshelf.client.engine",
+    "docshelf.client.editing",
+    "sqlalchemy",
+    "fastapi",
+    "PySide6",
+)
+READING = [
+    ("templates", "--json"),
+    ("template-groups", "--json"),
+    ("snippets", "--json"),
+    ("profiles", "--json"),
+    ("units", "--json"),
+    ("status", "--json"),
+    ("templates",),
+    ("units",),
+    ("status",),
+]
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A signed-in home with a template in its local copy (no server needed to read it)."""
+    home = tmp_path_factory.mktemp("cli-imports") / "h"
+    home.mkdir()
+    save_config(home / "config.json", ClientConfig("http://127.0.0.1:9", "anna", "u1", "d1", "t"))
+    store = LocalStore(home / "cache.db")
+    record = {
+        "id": "t1",
+        "version": 1,
+        "group_id": None,
+        "kind": "docx",
+        "status": "released",
+        "active": True,
+        "titles": {"de": "Offerte"},
+        "descriptions": {},
+        "use_rights": ["*"],
+        "change_rights": [],
+        "files": {},
+        "order": 0,
+    }
+    with store.transaction() as db:
+        LocalStore.write_upserts(db, [Upsert("template", "t1", 1, "h", record)])
+    store.put(CURSOR, "c1")
+    store.close()
+    return home
+
+
+def loaded_by(home: Path, tmp_path: Path, *args: str) -> tuple[set[str], str]:
+    out = tmp_path / "modules.txt"
+    done = subprocess.run(
+        [sys.executable, "-c", WRAPPER, str(out), "--home", str(home), *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "COLUMNS": "200", **ENGLISH},
+    )
+    assert done.returncode == 0, (args, done.stdout, done.stderr)
+    return set(out.read_text().split()), done.stdout
+
+
+def _forbidden(modules: set[str], prefixes: tuple[str, ...]) -> list[str]:
+    return sorted(m for m in modules if any(m == p or m.startswith(p + ".") for p in prefixes))
+
+
+@pytest.mark.parametrize("args", READING, ids=" ".join)
+def test_reading_commands_load_no_server_http_or_wire_models(
+    home: Path, tmp_path: Path, args: tuple[str, ...]
+) -> None:
+    modules, stdout = loaded_by(home, tmp_path, *args)
+    assert stdout.strip(), "the command printed nothing: the test would pass vacuously"
+    assert _forbidden(modules, NEVER) == []
+    # Asked for JSON, nothing is printed through rich; a table needs it.
+    rich = _forbidden(modules, ("rich",))
+    assert (rich == []) == ("--json" in args), rich[:5]
+
+
+def test_a_listing_answers_from_the_local_copy(home: Path, tmp_path: Path) -> None:
+    _, stdout = loaded_by(home, tmp_path, "templates", "--json")
+    assert [t["title"] for t in json.loads(stdout)] == ["Offerte"]
+
+
+def test_the_command_list_loads_no_command(home: Path, tmp_path: Path) -> None:
+    modules, stdout = loaded_by(home, tmp_path, "--help")
+    assert "template-groups" in stdout and "Exit codes:" in stdout
+    commands = {entry.target.partition(":")[0] for entry in COMMANDS.values()}
+    assert _forbidden(modules, (*NEVER, *commands, "rich", "docshelf.client")) == []
+
+
+@pytest.mark.parametrize("name", sorted(COMMANDS))
+def test_the_table_says_what_the_command_says(name: str) -> None:
+    """`docshelf --help` lists the table's help; it must be the command's own."""
+    command = cli.get_command(click.Context(cli), name)
+    assert command is not None and command.name == name
+    assert COMMANDS[name].help == command.help
+    assert command.short_help is None, "a short_help would be shown by `docshelf NAME --help`"
