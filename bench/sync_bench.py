@@ -12,7 +12,8 @@ For each corpus (the full one and one ten times smaller) it builds a server data
 
 * initial sync of a fresh client home, run as ``docshelf sync --json`` in its own process so
   that its peak RSS can be read; next to it a plain HTTP download of the same file bytes from
-  ``python -m http.server`` over the server's blob directory, with httpx as the client uses it;
+  ``python -m http.server`` over the server's blob directory, with httpx as the client uses it,
+  and the same bytes as one stream (a tar of those files, one GET, written to one file);
 * no-change polls (``GET /sync/changes`` with an up-to-date cursor) from one keep-alive
   connection (p50, p99) and from several client processes at once (polls per second);
 * a delta sync after 10 record changes and 1 file change made through the admin API.
@@ -23,6 +24,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import hashlib
+import http.client
 import json
 import multiprocessing
 import os
@@ -35,6 +37,7 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 from collections.abc import Iterator
@@ -405,6 +408,55 @@ def plain_download(base: str, paths: list[str], scratch: Path) -> tuple[float, i
     return seconds, total
 
 
+# The single-stream baseline reads into one buffer of this size (no fresh bytes per read).
+STREAM_BUFFER = 1024 * 1024
+
+
+def stream_archive(blob_dir: Path, paths: list[str], directory: Path) -> Path:
+    """One uncompressed tar of exactly these files, built once and kept for later rounds
+    (and runs, with --keep) as long as the list of files is the same."""
+    directory.mkdir(parents=True, exist_ok=True)
+    archive = directory / "files.tar"
+    listing = directory / "files.txt"
+    wanted = "\n".join(paths)
+    if archive.exists() and listing.exists() and listing.read_text() == wanted:
+        return archive
+    partial = directory / "files.tar.part"
+    with tarfile.open(partial, "w", format=tarfile.PAX_FORMAT) as tar:
+        for path in paths:
+            tar.add(blob_dir / path, arcname=path, recursive=False)
+    partial.replace(archive)
+    listing.write_text(wanted)
+    return archive
+
+
+def stream_download(base: str, name: str, scratch: Path) -> tuple[float, int]:
+    """The bytes of every file as one stream: one GET of the tar, written to one file (no
+    hash, no fsync), read into one reused buffer. What this machine moves over loopback from
+    Python's file server without any per-file cost."""
+    scratch.mkdir(parents=True, exist_ok=True)
+    url = httpx.URL(base)
+    buffer = bytearray(STREAM_BUFFER)
+    view = memoryview(buffer)
+    total = 0
+    conn = http.client.HTTPConnection(url.host, url.port, timeout=120)
+    try:
+        started = time.perf_counter()
+        conn.request("GET", "/" + name)
+        response = conn.getresponse()
+        if response.status != 200:
+            raise RuntimeError(f"stream baseline: {response.status} {response.reason}")
+        with (scratch / "stream").open("wb", buffering=0) as out:
+            while n := response.readinto(buffer):
+                out.write(view[:n])
+                total += n
+        seconds = time.perf_counter() - started
+    finally:
+        conn.close()
+    shutil.rmtree(scratch)
+    return seconds, total
+
+
 def blob_endpoint_download(http: httpx.Client, paths: list[str]) -> tuple[float, int]:
     """The same files through docshelf's /blobs endpoint, without the sync engine."""
     total = 0
@@ -523,6 +575,8 @@ class CorpusResult:
     initial: list[SyncRun] = field(default_factory=list)
     plain: list[float] = field(default_factory=list)
     plain_bytes: int = 0
+    stream: list[float] = field(default_factory=list)
+    stream_bytes: int = 0
     blob_endpoint: list[float] = field(default_factory=list)
     latency: PollLatency | None = None
     polls_per_s: float = 0.0
@@ -540,7 +594,12 @@ def measure_corpus(name: str, spec: CorpusSpec, settings: Settings, round0: int)
         try:
             home = homes / "client"
             static_log = settings.out_dir / name / "static.log"
-            with static_server(data_dir / "blobs", static_log) as static:
+            stream_dir = settings.out_dir / name / "stream"
+            stream_dir.mkdir(parents=True, exist_ok=True)
+            with (
+                static_server(data_dir / "blobs", static_log) as static,
+                static_server(stream_dir, settings.out_dir / name / "stream.log") as stream,
+            ):
                 # Interleaved with the baseline so that a noisy minute hits both alike.
                 for i in range(settings.repeat):
                     client_login(base, home)
@@ -553,11 +612,18 @@ def measure_corpus(name: str, spec: CorpusSpec, settings: Settings, round0: int)
                         static, paths, settings.out_dir / name / "plain-download"
                     )
                     result.plain.append(seconds)
+                    archive = stream_archive(data_dir / "blobs", paths, stream_dir)
+                    stream_seconds, stream_bytes = stream_download(
+                        stream, archive.name, settings.out_dir / name / "stream-download"
+                    )
+                    result.stream.append(stream_seconds)
+                    result.stream_bytes = stream_bytes
                     result.blob_endpoint.append(blob_endpoint_download(admin, paths)[0])
                     print(
                         f"  {name}: initial sync {run.seconds:.2f} s, {run.bytes / MB:.0f} MB,"
                         f" CPU client {run.client_cpu:.1f} s, server {run.server_cpu:.1f} s,"
-                        f" peak RSS {run.peak_rss_mb:.0f} MB; plain download {seconds:.2f} s"
+                        f" peak RSS {run.peak_rss_mb:.0f} MB; plain download {seconds:.2f} s,"
+                        f" one stream {stream_seconds:.2f} s"
                         f" (round {i + 1} of {settings.repeat})"
                     )
             cursor = cache_state(home, "cursor")
@@ -627,6 +693,8 @@ def table(small: CorpusResult, full: CorpusResult, settings: Settings) -> list[l
     s_plain, f_plain = min(small.plain), min(full.plain)
     s_blobs, f_blobs = min(small.blob_endpoint), min(full.blob_endpoint)
     init_ratio = f_init.seconds / f_plain
+    s_stream, f_stream = min(small.stream), min(full.stream)
+    stream_ratio = f_init.seconds / f_stream
     s_delta, f_delta = best(small.delta), best(full.delta)
     delta_ratio = f_delta.seconds / s_delta.seconds
     s_rss = max(r.peak_rss_mb for r in small.initial)
@@ -647,6 +715,15 @@ def table(small: CorpusResult, full: CorpusResult, settings: Settings) -> list[l
             verdict(init_ratio <= 1.5),
         ),
         row(
+            f"initial sync against one stream, s (best of {n})",
+            f"{s_init.seconds:.2f}",
+            f"{f_init.seconds:.2f}",
+            f"{f_stream:.2f} one stream",
+            f"{stream_ratio:.2f}x",
+            "<= 2x one stream",
+            verdict(stream_ratio <= 2),
+        ),
+        row(
             "initial sync, MB/s",
             f"{s_init.bytes / MB / s_init.seconds:.1f}",
             f"{f_init.bytes / MB / f_init.seconds:.1f}",
@@ -663,6 +740,13 @@ def table(small: CorpusResult, full: CorpusResult, settings: Settings) -> list[l
             f"{f_plain:.2f}",
             "",
             f"{s_init.seconds / s_plain:.2f}x (small)",
+        ),
+        row(
+            "one stream of the same bytes (a tar, one GET), s",
+            f"{s_stream:.2f}",
+            f"{f_stream:.2f}",
+            f"{full.stream_bytes / MB / f_stream:.1f} MB/s",
+            f"{s_init.seconds / s_stream:.2f}x (small)",
         ),
         row(
             "same files from docshelf /blobs, s",

@@ -95,6 +95,20 @@ def test_each_file_comes_whole_in_the_order_asked(files: Files) -> None:
         assert _frames(files.reader, order) == [(sha, files.data[sha]) for sha in order]
 
 
+def test_a_pack_announces_its_length(files: Files) -> None:
+    """Sent with its length, not chunked: the server then writes each piece as it is (a
+    chunked answer costs a copy of every byte to frame it)."""
+    hidden_and_shown = [files.hidden_sha, *sorted(files.data)]
+    with files.reader.http.stream("POST", "/blobs/pack", json={"files": hidden_and_shown}) as r:
+        body = r.read()
+        assert r.headers.get("transfer-encoding") is None
+        assert int(r.headers["content-length"]) == len(body)
+    expected = pack.header(files.hidden_sha, None) + b"".join(
+        pack.header(sha, len(files.data[sha])) + files.data[sha] for sha in sorted(files.data)
+    )
+    assert body == expected
+
+
 def test_one_file_in_a_pack(files: Files) -> None:
     for sha, data in files.data.items():
         assert _frames(files.reader, [sha]) == [(sha, data)]

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from docshelf.client.documents import tags_of
+from docshelf.client.documents import all_missing_files, tags_of
 from docshelf.client.files import FileStore
+from docshelf.client.planner import Upsert
 from docshelf.client.store import LocalStore
 from docshelf.documents import Tag, TagKind
 from support.word_templates import inline, word
@@ -39,5 +40,34 @@ def test_a_file_that_cannot_be_read_has_no_tags_and_is_not_read_again(tmp_path: 
         ref = {"sha256": sha, "filename": "Kaputt.docx"}
         assert tags_of(files, ref, store) == []
         assert store.get_json("tags:" + sha) == []
+    finally:
+        store.close()
+
+
+def test_the_tags_of_many_templates_are_kept_in_one_commit(tmp_path: Path) -> None:
+    """After a first sync every template's tags are new; a commit (and fsync) each took
+    seconds for a library of a few hundred templates."""
+    store = LocalStore(tmp_path / "cache.db")
+    files = FileStore(tmp_path / "files")
+    try:
+        upserts = []
+        for i in range(5):
+            sha = files.put_bytes(word(inline("field:phone", f"Telefon {i}")))
+            record = {"id": f"t{i}", "files": {"de": {"sha256": sha, "filename": "B.docx"}}}
+            upserts.append(Upsert("template", f"t{i}", 1, "h", record))
+        with store.transaction() as db:
+            LocalStore.write_upserts(db, upserts)
+        db = store._db
+        outside: list[str] = []
+
+        def trace(statement: str) -> None:
+            if statement.startswith("INSERT OR REPLACE INTO state") and not db.in_transaction:
+                outside.append(statement)
+
+        db.set_trace_callback(trace)
+        assert all_missing_files(store, files, None) == set()
+        db.set_trace_callback(None)
+        assert outside == []
+        assert all(store.get_json("tags:" + u.record["files"]["de"]["sha256"]) for u in upserts)
     finally:
         store.close()

@@ -19,7 +19,7 @@ from collections.abc import Callable
 
 import anyio.to_thread
 from sqlalchemy.exc import OperationalError
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from docshelf.domain.errors import DocshelfError, NotAuthenticated
 from docshelf.i18n import N_, ntr, tr
@@ -136,17 +136,21 @@ class HeavyRequestLimit:
         self.by_client[client] = held + 1
         if self.metrics is not None:
             self.metrics.heavy_in_use.inc()
+        slot = _Slot(self, client)
         try:
-            await self.app(scope, receive, send)
+            await self.app(scope, receive, slot.sending(send))
         finally:
-            if self.metrics is not None:
-                self.metrics.heavy_in_use.dec()
-            self.in_flight -= 1
-            left = self.by_client[client] - 1
-            if left:
-                self.by_client[client] = left
-            else:
-                del self.by_client[client]
+            slot.release()
+
+    def _give_back(self, client: str) -> None:
+        if self.metrics is not None:
+            self.metrics.heavy_in_use.dec()
+        self.in_flight -= 1
+        left = self.by_client[client] - 1
+        if left:
+            self.by_client[client] = left
+        else:
+            del self.by_client[client]
 
     async def _client(self, scope: Scope, send: Send) -> str | None:
         """The key of the signed-in device, or None after answering the request."""
@@ -200,3 +204,28 @@ async def _answer(send: Send, problem: Problem, header: tuple[bytes, bytes]) -> 
     ]
     await send({"type": "http.response.start", "status": problem.status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
+
+
+class _Slot:
+    """A heavy request's slot, given back once the answer's last byte is handed to the
+    server: the client may see it at once and send its next request, which must not find
+    the slot still taken while this request unwinds through the middleware (that cost a
+    429 and a wait of seconds now and then in the middle of a first sync)."""
+
+    def __init__(self, limit: HeavyRequestLimit, client: str) -> None:
+        self._limit = limit
+        self._client = client
+        self._held = True
+
+    def release(self) -> None:
+        if self._held:
+            self._held = False
+            self._limit._give_back(self._client)
+
+    def sending(self, send: Send) -> Send:
+        async def send_then_release(message: Message) -> None:
+            await send(message)
+            if message["type"] == "http.response.body" and not message.get("more_body"):
+                self.release()
+
+        return send_then_release

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from email.utils import formatdate
-from typing import Annotated
+from typing import Annotated, BinaryIO, cast
 
 import anyio
 from fastapi import APIRouter, Header, Path, Request, Response
@@ -207,46 +209,96 @@ def download_pack(body: pack.PackRequest, token: Token, state: State) -> Streami
     """
     with auth.authenticated(state.db, token, auth.API) as (session, caller):
         allowed = {sha for sha in body.files if files.may_read(session, caller.actor, sha)}
-    return StreamingResponse(_frames(body.files, allowed, state.blobs), media_type=pack.MEDIA_TYPE)
+    opened = [_open(sha, state.blobs if sha in allowed else None) for sha in body.files]
+    # Opened here, the answer's length is known: the server then sends each piece as it is
+    # (a chunked answer is copied once more to frame each piece).
+    length = sum(len(item.header) + item.size for item in opened)
+    return StreamingResponse(
+        _frames(opened, length),
+        media_type=pack.MEDIA_TYPE,
+        headers={"Content-Length": str(length)},
+    )
 
 
-def _frames(wanted: list[str], allowed: set[str], blobs: BlobStore) -> Iterator[bytes]:
-    """Each file's header and bytes, read on a worker thread; small files are joined into
-    pieces of a few MiB (each piece costs a thread hop and a trip through the middleware)."""
-    piece: list[bytes] = []
-    size_of_piece = 0
-    for sha in wanted:
-        for part in _frame(sha, blobs if sha in allowed else None):
-            piece.append(part)
-            size_of_piece += len(part)
-            if size_of_piece >= _PACK_PIECE:
-                yield b"".join(piece)
-                piece, size_of_piece = [], 0
-    if piece:
-        yield b"".join(piece)
+@dataclass
+class _Opened:
+    """A file of a pack answer: its header line and, if served, the open file."""
+
+    header: bytes
+    file: BinaryIO | None
+    size: int
 
 
-def _frame(sha: str, blobs: BlobStore | None) -> Iterator[bytes]:
+def _open(sha: str, blobs: BlobStore | None) -> _Opened:
     try:
         file = blobs.open(sha) if blobs is not None else None
     except (OSError, NotFound):
         file = None
     if file is None:
-        yield pack.header(sha, None)
-        return
-    with file:
+        return _Opened(pack.header(sha, None), None, 0)
+    try:
         size = file.seek(0, 2)
         file.seek(0)
-        yield pack.header(sha, size)
-        sent = 0
-        while sent < size:
-            data = file.read(min(BlobResponse.chunk_size, size - sent))
-            if not data:
-                # Stored files never change; one that shrank ends the answer, and the
+    except BaseException:
+        file.close()
+        raise
+    return _Opened(pack.header(sha, size), file, size)
+
+
+def _frames(opened: list[_Opened], length: int) -> Iterator[memoryview]:
+    """The answer in pieces of a few MiB, each read on a worker thread (a piece costs a
+    thread hop and a trip through the middleware): every piece a buffer of its own, the
+    files read straight into it, with no copy to join them."""
+    piece: memoryview | None = None
+    used = 0
+    try:
+        for item in opened:
+            parts = [(_copier(item.header), len(item.header))]
+            if item.file is not None:
+                parts.append((_reader(item.file), item.size))
+            for fill, left in parts:
+                while left:
+                    if piece is None:
+                        piece, used = memoryview(bytearray(min(_PACK_PIECE, length))), 0
+                    n = min(left, len(piece) - used)
+                    fill(piece[used : used + n])
+                    used += n
+                    left -= n
+                    if used == len(piece):
+                        length -= used
+                        yield piece
+                        piece = None
+    finally:
+        for item in opened:
+            if item.file is not None:
+                item.file.close()
+
+
+def _copier(data: bytes) -> Callable[[memoryview], None]:
+    offset = 0
+
+    def fill(view: memoryview) -> None:
+        nonlocal offset
+        view[:] = data[offset : offset + len(view)]
+        offset += len(view)
+
+    return fill
+
+
+def _reader(file: BinaryIO) -> Callable[[memoryview], None]:
+    # Both stores' files are buffered readers (BinaryIO doesn't declare readinto).
+    readinto = cast(io.BufferedIOBase, file).readinto
+
+    def fill(view: memoryview) -> None:
+        while view:
+            n = readinto(view)
+            if not n:
+                # Stored files never change; one that shrank ends the answer short, and the
                 # client, missing bytes, fetches the file alone.
-                raise OSError(f"file {sha} ended {size - sent} bytes early")
-            sent += len(data)
-            yield data
+                raise OSError("a stored file ended before its size")
+            view = view[n:]
+
+    return fill
 
 
 @router.get("/{sha256}", operation_id="download_blob", response_class=FileResponse)
