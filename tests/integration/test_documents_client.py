@@ -19,8 +19,10 @@ from pathlib import Path
 from typing import Any
 
 import docx
+import pytest
 from docx.oxml.ns import qn
 
+from docshelf.client import documents
 from docshelf.client.app import Client
 from docshelf.client.paths import Home
 from docshelf.server.demo.files import logo_png
@@ -155,6 +157,36 @@ def test_a_sync_fetches_the_logo_a_template_needs_even_when_no_record_changed(
         assert restored.files.has(seeded.logo_sha)
     finally:
         restored.close()
+
+
+def test_a_sync_that_pulls_nothing_new_reads_no_template_yet_still_fetches_a_lost_file(
+    live: LiveServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seeded = seed(live)
+    client = synced_home(tmp_path / "home", live.url, seeded.login)
+    reads: list[int] = []
+    real = documents.all_needed_files
+
+    def counted(*args: Any) -> set[str]:
+        reads.append(1)
+        return real(*args)
+
+    monkeypatch.setattr(documents, "all_needed_files", counted)
+    try:
+        # Nothing new: what the templates need is known from the last sync.
+        assert client.sync().status == "ok"
+        assert reads == []
+        # ... and still checked: a lost logo comes back without reading the templates.
+        client.files.path(seeded.logo_sha).unlink()
+        assert client.sync().status == "ok"
+        assert reads == []
+        assert client.files.has(seeded.logo_sha)
+        # Something new: the templates are read again.
+        live.admin.ok("PATCH", f"/admin/templates/{seeded.template['id']}", json={"order": 7})
+        assert client.sync().status == "ok"
+        assert reads == [1]
+    finally:
+        client.close()
 
 
 def test_document_new_fills_the_template_offline_with_the_server_stopped(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import getpass
 import hashlib
+import json
 import platform
 import threading
 import time
@@ -33,6 +34,7 @@ from docshelf.client.errors import (
 from docshelf.client.files import FileStore
 from docshelf.client.keys import (
     CURSOR,
+    DOCUMENT_FILES,
     LAST_UPDATE,
     SETTINGS,
     UNREPORTED_ERROR,
@@ -62,7 +64,7 @@ if TYPE_CHECKING:
     import httpx
 
     from docshelf.client.editing import Editor
-    from docshelf.client.engine import SyncResult
+    from docshelf.client.engine import SyncEngine, SyncResult
     from docshelf.client.remote import Remote
 
 
@@ -323,11 +325,7 @@ class Client:
             engine.push(result)
             engine.pull(result)
             engine.forget_applied()
-            # What templates' tags need (a logo reached only through a profile, a Word
-            # snippet only named by a tag) must be here offline even if no record changed.
-            engine.fetch_missing(
-                documents.all_missing_files(self.store, self.files, config.user_id), result
-            )
+            self._fetch_document_files(engine, config, result)
         except DocshelfError as exc:
             self._failed(result, exc)
         finally:
@@ -356,6 +354,24 @@ class Client:
         else:
             result.last_update = self.last_update()
         return result
+
+    def _fetch_document_files(
+        self, engine: SyncEngine, config: ClientConfig, result: SyncResult
+    ) -> None:
+        """What templates' tags need (a logo reached only through a profile, a Word snippet
+        only named by a tag) must be here offline even if no record changed. Finding it
+        reads every template; while nothing was pulled since, the list found last time
+        stands, and only whether those files are still here is checked: a sync that finds
+        nothing new stays quick."""
+        cursor = self.store.get(CURSOR)
+        known = json.loads(self.store.get(DOCUMENT_FILES) or "{}")
+        if cursor is not None and known.get("cursor") == cursor:
+            needed = set(known.get("needed") or ())
+        else:
+            needed = documents.all_needed_files(self.store, self.files, config.user_id)
+            found = {"cursor": cursor, "needed": sorted(needed)}
+            self.store.put(DOCUMENT_FILES, json.dumps(found))
+        engine.fetch_missing(needed, result)
 
     def _failed(self, result: SyncResult, exc: DocshelfError) -> None:
         result.status, result.error, result.error_code = "error", exc.message, exc.code

@@ -279,16 +279,22 @@ def offline_states(
     return {t["id"]: offline_ready(store, files, t, user_id, needs) for t in templates}
 
 
-def all_missing_files(store: LocalStore, files: FileStore, user_id: str | None) -> set[str]:
-    """What the user's templates need and the file store lacks (fetched by the sync)."""
+def all_needed_files(store: LocalStore, files: FileStore, user_id: str | None) -> set[str]:
+    """What the user's templates need to be made into documents offline (the sync fetches
+    what of it the file store lacks)."""
     needs = _Needs(store, user_id)
-    missing: set[str] = set()
+    needed: set[str] = set()
     # One commit for the tags found: after a first sync every template's are new, and a
     # commit each (an fsync each) took seconds for a few hundred templates.
     with store.transaction():
         for template in store.view("template", user_id):
-            missing |= missing_files(store, files, template, user_id, needs)
-    return missing
+            needed |= needed_files(store, files, template, user_id, needs)
+    return needed
+
+
+def all_missing_files(store: LocalStore, files: FileStore, user_id: str | None) -> set[str]:
+    """What the user's templates need and the file store lacks."""
+    return {sha for sha in all_needed_files(store, files, user_id) if not files.has(sha)}
 
 
 def tag_report(

@@ -12,3 +12,6 @@ LAST_UPDATE = "last_update"
 # The last failed sync, not yet told to the server (protocol.client_error's header value).
 UNREPORTED_ERROR = "unreported_error"
 UNREPORTED_ERROR_CODE = "unreported_error_code"  # its code (protocol.client_error)
+# The files the templates need offline, found at a cursor: a sync that pulls nothing
+# newer need not read every template again to know them (client/app.py).
+DOCUMENT_FILES = "document_files"
