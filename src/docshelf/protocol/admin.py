@@ -4,8 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 
+from docshelf.domain.patches import (
+    REGISTRY_BY_PATCH,
+    Patch,
+    ProfilePatch,
+    SnippetPatch,
+    TemplateGroupPatch,
+    TemplatePatch,
+    UnitPatch,
+    patch_from,
+)
 from docshelf.protocol.auth import Strict
 from docshelf.protocol.types import (
     FieldKey,
@@ -28,6 +38,25 @@ Rights = list[Principal]
 Texts = dict[Lang, Title]
 LongTexts = dict[Lang, LongText]
 FieldValues = dict[FieldKey, FieldValue]
+
+
+# Old ways of saying "clear", still accepted from clients of earlier versions; an explicit
+# null of the attribute says it now (docs/server.md, "Changing objects").
+_DEPRECATED: dict[str, Any] = {"deprecated": True}
+
+
+def _given(body: BaseModel, patch_type: type[Patch]) -> dict[str, Any]:
+    """The attributes a request body sets. An attribute left out is left as it is; null
+    clears a nullable attribute (parent, unit, body, ...) and leaves any other alone."""
+    kind = REGISTRY_BY_PATCH[patch_type]
+    values: dict[str, Any] = {}
+    for name, attribute in kind.attributes.items():
+        if name not in body.model_fields_set:
+            continue
+        value = getattr(body, name)
+        if value is not None or attribute.nullable:
+            values[name] = value
+    return values
 
 
 class Versioned(Strict):
@@ -97,14 +126,24 @@ class UnitCreate(Strict):
 
 
 class UnitUpdate(Versioned):
+    # null: move to the root
     parent_id: Id | None = None
-    move_to_root: bool = False
+    move_to_root: bool = Field(default=False, json_schema_extra=_DEPRECATED)
     title: Title | None = None
     # Keys with a value set that field here; keys with null inherit it again.
     fields: dict[FieldKey, FieldValue | None] | None = None
+    # null: inherit the parent's
     assignable_by: Rights | None = None
-    inherit_assignable_by: bool = False
+    inherit_assignable_by: bool = Field(default=False, json_schema_extra=_DEPRECATED)
     order: Order | None = None
+
+    def patch(self) -> UnitPatch:
+        values = _given(self, UnitPatch)
+        if self.move_to_root and values.get("parent_id") is None:
+            values["parent_id"] = None
+        if self.inherit_assignable_by:
+            values["assignable_by"] = None
+        return patch_from(UnitPatch, values)
 
 
 class ProfileCreate(Strict):
@@ -116,10 +155,13 @@ class ProfileCreate(Strict):
 
 
 class ProfileUpdate(Versioned):
-    unit_id: Id | None = None
+    unit_id: Id | None = None  # null: no unit
     title: Title | None = None
     overrides: dict[FieldKey, FieldValue | None] | None = None
     shared_with: list[Id] | None = None
+
+    def patch(self) -> ProfilePatch:
+        return patch_from(ProfilePatch, _given(self, ProfilePatch))
 
 
 class TemplateGroupCreate(Strict):
@@ -129,10 +171,16 @@ class TemplateGroupCreate(Strict):
 
 
 class TemplateGroupUpdate(Versioned):
-    parent_id: Id | None = None
-    move_to_root: bool = False
+    parent_id: Id | None = None  # null: move to the root
+    move_to_root: bool = Field(default=False, json_schema_extra=_DEPRECATED)
     titles: Texts | None = None
     order: Order | None = None
+
+    def patch(self) -> TemplateGroupPatch:
+        values = _given(self, TemplateGroupPatch)
+        if self.move_to_root and values.get("parent_id") is None:
+            values["parent_id"] = None
+        return patch_from(TemplateGroupPatch, values)
 
 
 class TemplateCreate(Strict):
@@ -147,13 +195,16 @@ class TemplateCreate(Strict):
 
 
 class TemplateUpdate(Versioned):
-    group_id: Id | None = None
+    group_id: Id | None = None  # null: no group
     titles: Texts | None = None
     descriptions: LongTexts | None = None
     status: str | None = Field(default=None, max_length=20)
     use_rights: Rights | None = None
     change_rights: Rights | None = None
     order: Order | None = None
+
+    def patch(self) -> TemplatePatch:
+        return patch_from(TemplatePatch, _given(self, TemplatePatch))
 
 
 class StatusChange(Versioned):
@@ -182,8 +233,14 @@ class SnippetUpdate(Versioned):
     read_rights: Rights | None = None
     write_rights: Rights | None = None
     body: LongText | None = None
-    body_sha256: Sha256 | None = None
+    body_sha256: Sha256 | None = None  # null: no body
     body_format: str | None = Field(default=None, pattern=r"^(text|html|docx)$")
+
+    def patch(self) -> SnippetPatch:
+        values = _given(self, SnippetPatch)
+        if self.body is not None:
+            values["body_text"] = self.body
+        return patch_from(SnippetPatch, values)
 
 
 class SettingsUpdate(Strict):

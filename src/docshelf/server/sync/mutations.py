@@ -26,10 +26,21 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from docshelf.domain.accounts import Actor
-from docshelf.domain.edits import Edit, EditKind, Op, check_edit, conflicts, merge_set, split_path
+from docshelf.domain.edits import (
+    EDITABLE,
+    Edit,
+    EditKind,
+    Op,
+    Shape,
+    check_edit,
+    conflicts,
+    merge_set,
+    split_path,
+)
 from docshelf.domain.errors import Conflict, DocshelfError, Forbidden, InvalidInput, NotFound
 from docshelf.domain.fields import FieldType
 from docshelf.domain.kinds import kind_label
+from docshelf.domain.patches import REGISTRY, TemplatePatch, patch_for
 from docshelf.i18n import tr
 from docshelf.protocol.auth import Strict
 from docshelf.protocol.mutations import Mutation, MutationResult, MutationsAnswer, Outcome
@@ -147,10 +158,6 @@ def _entries(edit: Edit, attribute: str) -> dict[str, Any]:
     return {p.removeprefix(prefix): v for p, v in edit.set.items() if p.startswith(prefix)}
 
 
-def _present(entries: Mapping[str, Any]) -> dict[str, Any]:
-    return {key: value for key, value in entries.items() if value is not None}
-
-
 def _members(edit: Edit, attribute: str, current: list[str]) -> list[str] | None:
     """The new members of a set attribute, or None when the edit leaves it alone."""
     if attribute not in edit.add and attribute not in edit.remove:
@@ -167,73 +174,76 @@ def _required(edit: Edit, path: str) -> Any:
     return value
 
 
-def _unset(edit: Edit, path: str) -> bool:
-    """Does the edit set a scalar to null (no unit, no parent, no group)?"""
-    return path in edit.set and edit.set[path] is None
+def patch_values(edit: Edit, row: Any | None) -> dict[str, Any]:
+    """The edit as the values of its kind's patch (attribute → new value), read through
+    the registry: a scalar as set, a mapping merged with the row's entries (or, where the
+    patch takes entries, as entries), a set with additions and removals made. ``row`` is
+    None for a creation."""
+    values: dict[str, Any] = {}
+    for name, attribute in REGISTRY[edit.kind.value].attributes.items():
+        shape = EDITABLE[edit.kind].get(name)
+        current = getattr(row, name, None)
+        if shape is Shape.SCALAR and name in edit.set:
+            values[name] = edit.set[name]
+        elif shape is Shape.MAPPING and (entries := _entries(edit, name)):
+            keep_entries = attribute.entries and row is not None
+            values[name] = entries if keep_entries else merge_values(current or {}, entries)
+        elif shape is Shape.SET:
+            members = _members(edit, name, list(current or []))
+            if members is not None:
+                values[name] = members
+    return values
 
 
-def _check_images(session: Session, actor: Actor, values: Mapping[str, Any]) -> None:
-    """Image fields name files: the same rule as any other reference to a file.
+def _check_references(session: Session, actor: Actor, values: Mapping[str, Any]) -> None:
+    """Files an edit names must be the caller's to use: image field values, a snippet's
+    body (template files are checked where they are set).
 
     Like every check of a file reference, made before the edit is written: once written,
     the reference itself would make the file readable to its author."""
-    if not values:
+    body = values.get("body_sha256")
+    if body is not None:
+        uploads.require_usable(session, actor, body)
+    images = {**values.get("overrides", {}), **values.get("fields", {})}
+    if not images:
         return
     defs = definitions(session)
-    for key, value in values.items():
+    for key, value in images.items():
         definition = defs.get(key)
         if value and definition is not None and definition.type is FieldType.IMAGE:
             uploads.require_usable(session, actor, value)
 
 
-# --- one handler per kind: the edit in terms of the services ------------------------------
+# --- per kind: creating a record, and the service that applies a patch ---------------------
 
 
 @dataclass(frozen=True)
 class _Handler:
     model: type[Any]
     what: str
-    create: Callable[[Change, Actor, BlobStore, Edit], Any]
-    update: Callable[[Change, Actor, BlobStore, Any, Edit], None]
+    create: Callable[[Change, Actor, BlobStore, Edit, dict[str, Any]], Any]
+    update: Callable[[Change, Actor, BlobStore, Any, Any], Any]
     delete: Callable[[Change, Actor, Any], Any]
 
 
-def _create_profile(change: Change, actor: Actor, blobs: BlobStore, edit: Edit) -> Profile:
-    overrides = _present(_entries(edit, "overrides"))
-    _check_images(change.session, actor, overrides)
+def _create_profile(
+    change: Change, actor: Actor, blobs: BlobStore, edit: Edit, values: dict[str, Any]
+) -> Profile:
     return profiles.create_profile(
         change,
         actor,
         owner_id=actor.user_id,  # a client creates profiles for its own user only
         title=_required(edit, "title"),
-        unit_id=edit.set.get("unit_id"),
-        overrides=overrides,
-        shared_with=_members(edit, "shared_with", []),
+        unit_id=values.get("unit_id"),
+        overrides=values.get("overrides", {}),
+        shared_with=values.get("shared_with", []),
         profile_id=edit.target,
     )
 
 
-def _update_profile(
-    change: Change, actor: Actor, blobs: BlobStore, row: Profile, edit: Edit
-) -> None:
-    overrides = _entries(edit, "overrides")
-    _check_images(change.session, actor, overrides)
-    profiles.update_profile(
-        change,
-        actor,
-        row,
-        title=edit.set.get("title"),
-        unit_id=edit.set.get("unit_id"),
-        clear_unit=_unset(edit, "unit_id"),
-        overrides=overrides or None,
-        shared_with=_members(edit, "shared_with", list(row.shared_with)),
-    )
-
-
-def _create_snippet(change: Change, actor: Actor, blobs: BlobStore, edit: Edit) -> Snippet:
-    body = edit.set.get("body_sha256")
-    if body is not None:
-        uploads.require_usable(change.session, actor, body)
+def _create_snippet(
+    change: Change, actor: Actor, blobs: BlobStore, edit: Edit, values: dict[str, Any]
+) -> Snippet:
     return snippets.create_snippet(
         change,
         actor,
@@ -241,35 +251,17 @@ def _create_snippet(change: Change, actor: Actor, blobs: BlobStore, edit: Edit) 
         kind=_required(edit, "kind"),
         title=_required(edit, "title"),
         template_id=edit.set.get("template_id"),
-        read_rights=_members(edit, "read_rights", []),
-        write_rights=_members(edit, "write_rights", []),
-        body_sha256=body,
-        body_format=edit.set.get("body_format") or "text",
+        read_rights=values.get("read_rights", []),
+        write_rights=values.get("write_rights", []),
+        body_sha256=values.get("body_sha256"),
+        body_format=values.get("body_format") or "text",
         snippet_id=edit.target,
     )
 
 
-def _update_snippet(
-    change: Change, actor: Actor, blobs: BlobStore, row: Snippet, edit: Edit
-) -> None:
-    body = edit.set.get("body_sha256")
-    if body is not None:
-        uploads.require_usable(change.session, actor, body)
-    snippets.update_snippet(
-        change,
-        actor,
-        blobs,
-        row,
-        title=edit.set.get("title"),
-        read_rights=_members(edit, "read_rights", list(row.read_rights)),
-        write_rights=_members(edit, "write_rights", list(row.write_rights)),
-        body_sha256=body,
-        clear_body=_unset(edit, "body_sha256"),
-        body_format=edit.set.get("body_format"),
-    )
-
-
-def _create_template(change: Change, actor: Actor, blobs: BlobStore, edit: Edit) -> Template:
+def _create_template(
+    change: Change, actor: Actor, blobs: BlobStore, edit: Edit, values: dict[str, Any]
+) -> Template:
     raise InvalidInput(
         tr(
             "New templates are made in the administration, where their kind and "
@@ -280,25 +272,14 @@ def _create_template(change: Change, actor: Actor, blobs: BlobStore, edit: Edit)
 
 
 def _update_template(
-    change: Change, actor: Actor, blobs: BlobStore, row: Template, edit: Edit
+    change: Change, actor: Actor, blobs: BlobStore, row: Template, patch: TemplatePatch
 ) -> None:
-    titles = _entries(edit, "titles")
-    descriptions = _entries(edit, "descriptions")
     # Called even when only files change: it checks the Change right before any file is
     # looked at, so a caller without it learns that and nothing about the files.
-    templates.update_template(
-        change,
-        actor,
-        row,
-        titles=merge_values(row.titles, titles) if titles else None,
-        descriptions=merge_values(row.descriptions, descriptions) if descriptions else None,
-        group_id=edit.set.get("group_id"),
-        move_to_root=_unset(edit, "group_id"),
-        status=edit.set.get("status"),
-        use_rights=_members(edit, "use_rights", list(row.use_rights)),
-        change_rights=_members(edit, "change_rights", list(row.change_rights)),
-        order=edit.set.get("order"),
-    )
+    templates.update_template(change, actor, row, patch)
+
+
+def _set_files(change: Change, actor: Actor, blobs: BlobStore, row: Template, edit: Edit) -> None:
     for lang, file in sorted(_entries(edit, "files").items()):
         if file is None:
             templates.remove_file(change, actor, row, lang)
@@ -309,77 +290,78 @@ def _update_template(
         )
 
 
-def _create_group(change: Change, actor: Actor, blobs: BlobStore, edit: Edit) -> TemplateGroup:
+def _create_group(
+    change: Change, actor: Actor, blobs: BlobStore, edit: Edit, values: dict[str, Any]
+) -> TemplateGroup:
     return templates.create_group(
         change,
         actor,
-        titles=_present(_entries(edit, "titles")),
-        parent_id=edit.set.get("parent_id"),
-        order=edit.set.get("order", 0),
+        titles=values.get("titles", {}),
+        parent_id=values.get("parent_id"),
+        order=values.get("order", 0),
         group_id=edit.target,
     )
 
 
-def _update_group(
-    change: Change, actor: Actor, blobs: BlobStore, row: TemplateGroup, edit: Edit
-) -> None:
-    titles = _entries(edit, "titles")
-    templates.update_group(
-        change,
-        actor,
-        row,
-        titles=merge_values(row.titles, titles) if titles else None,
-        parent_id=edit.set.get("parent_id"),
-        move_to_root=_unset(edit, "parent_id"),
-        order=edit.set.get("order"),
-    )
-
-
-def _create_unit(change: Change, actor: Actor, blobs: BlobStore, edit: Edit) -> Unit:
-    fields = _present(_entries(edit, "fields"))
-    _check_images(change.session, actor, fields)
+def _create_unit(
+    change: Change, actor: Actor, blobs: BlobStore, edit: Edit, values: dict[str, Any]
+) -> Unit:
     return units.create_unit(
         change,
         actor,
         title=_required(edit, "title"),
-        parent_id=edit.set.get("parent_id"),
-        fields=fields,
-        order=edit.set.get("order", 0),
+        parent_id=values.get("parent_id"),
+        fields=values.get("fields", {}),
+        order=values.get("order", 0),
         unit_id=edit.target,
-    )
-
-
-def _update_unit(change: Change, actor: Actor, blobs: BlobStore, row: Unit, edit: Edit) -> None:
-    fields = _entries(edit, "fields")
-    _check_images(change.session, actor, fields)
-    units.update_unit(
-        change,
-        actor,
-        row,
-        title=edit.set.get("title"),
-        parent_id=edit.set.get("parent_id"),
-        move_to_root=_unset(edit, "parent_id"),
-        fields=fields or None,
-        order=edit.set.get("order"),
     )
 
 
 _HANDLERS: dict[EditKind, _Handler] = {
     EditKind.PROFILE: _Handler(
-        Profile, "profile", _create_profile, _update_profile, profiles.delete_profile
+        Profile,
+        "profile",
+        _create_profile,
+        lambda change, actor, blobs, row, patch: profiles.update_profile(change, actor, row, patch),
+        profiles.delete_profile,
     ),
     EditKind.SNIPPET: _Handler(
-        Snippet, "snippet", _create_snippet, _update_snippet, snippets.delete_snippet
+        Snippet, "snippet", _create_snippet, snippets.update_snippet, snippets.delete_snippet
     ),
     # Deleting a template deactivates it, as in the administration: it can be restored.
     EditKind.TEMPLATE: _Handler(
         Template, "template", _create_template, _update_template, templates.deactivate
     ),
     EditKind.TEMPLATE_GROUP: _Handler(
-        TemplateGroup, "template group", _create_group, _update_group, templates.delete_group
+        TemplateGroup,
+        "template group",
+        _create_group,
+        lambda change, actor, blobs, row, patch: templates.update_group(change, actor, row, patch),
+        templates.delete_group,
     ),
-    EditKind.UNIT: _Handler(Unit, "unit", _create_unit, _update_unit, units.delete_unit),
+    EditKind.UNIT: _Handler(
+        Unit,
+        "unit",
+        _create_unit,
+        lambda change, actor, blobs, row, patch: units.update_unit(change, actor, row, patch),
+        units.delete_unit,
+    ),
 }
+
+
+def _create(change: Change, actor: Actor, blobs: BlobStore, edit: Edit) -> Any:
+    values = patch_values(edit, None)
+    _check_references(change.session, actor, values)
+    return _HANDLERS[edit.kind].create(change, actor, blobs, edit, values)
+
+
+def _update(change: Change, actor: Actor, blobs: BlobStore, row: Any, edit: Edit) -> None:
+    values = patch_values(edit, row)
+    _check_references(change.session, actor, values)
+    patch = patch_for(edit.kind.value, values)
+    _HANDLERS[edit.kind].update(change, actor, blobs, row, patch)
+    if edit.kind is EditKind.TEMPLATE:
+        _set_files(change, actor, blobs, row, edit)
 
 
 # --- judging and applying one edit ---------------------------------------------------------
@@ -409,7 +391,7 @@ def _apply(
                     target=edit.target,
                 )
             )
-        created = handler.create(change, actor, blobs, edit)
+        created = _create(change, actor, blobs, edit)
         session.flush()
         return _applied(mutation_id, created.version)
 
@@ -434,7 +416,7 @@ def _apply(
     if edit.op is Op.DELETE:
         handler.delete(change, actor, row)
     else:
-        handler.update(change, actor, blobs, row, edit)
+        _update(change, actor, blobs, row, edit)
     session.flush()
     if theirs:
         raise _Answered(
