@@ -6,9 +6,9 @@ from docshelf.domain import permissions as rules
 from docshelf.domain.accounts import Actor, check_principals, user_principal
 from docshelf.domain.errors import InvalidInput
 from docshelf.domain.ids import new_id
-from docshelf.domain.patches import SnippetPatch, checked
+from docshelf.domain.patches import REGISTRY, SnippetPatch, check_value, checked
 from docshelf.domain.permissions import require
-from docshelf.domain.snippets import SnippetFormat, SnippetKind, check_snippet_shape
+from docshelf.domain.snippets import SnippetKind, check_snippet_shape
 from docshelf.domain.text import check_title
 from docshelf.i18n import tr
 from docshelf.server import convert
@@ -27,15 +27,6 @@ def _kind(value: str) -> SnippetKind:
     except ValueError:
         raise InvalidInput(
             tr("Unknown snippet kind {value!r}; use personal, shared or template.", value=value)
-        ) from None
-
-
-def _format(value: str) -> SnippetFormat:
-    try:
-        return SnippetFormat(value)
-    except ValueError:
-        raise InvalidInput(
-            tr("Unknown snippet format {value!r}; use text, html or docx.", value=value)
         ) from None
 
 
@@ -101,7 +92,7 @@ def create_snippet(
         read_rights=sorted(readers) if snippet_kind is SnippetKind.SHARED else [],
         write_rights=sorted(writers) if snippet_kind is SnippetKind.SHARED else [],
         body_sha256=_body(change, blobs, body, body_sha256),
-        body_format=_format(body_format).value,
+        body_format=check_value(REGISTRY[KIND], "body_format", body_format),
     )
     return change.add(row, KIND)
 
