@@ -11,11 +11,14 @@ from docshelf.domain.errors import InvalidInput
 from docshelf.domain.patches import (
     REGISTRY,
     UNSET,
+    FieldDefinitionPatch,
+    GroupPatch,
     ProfilePatch,
     SnippetPatch,
     TemplateGroupPatch,
     TemplatePatch,
     UnitPatch,
+    UserPatch,
     checked,
     patch_for,
     patch_from,
@@ -28,7 +31,7 @@ from docshelf.protocol.admin import (
     TemplateUpdate,
     UnitUpdate,
 )
-from docshelf.server.services import profiles, snippets, templates, units
+from docshelf.server.services import accounts, fields, profiles, snippets, templates, units
 
 SHA = "a" * 64
 
@@ -40,6 +43,9 @@ def test_every_attribute_of_every_patch_is_in_the_registry_and_has_an_applier() 
         "snippet": snippets._APPLIERS,
         "profile": profiles._APPLIERS,
         "unit": units._APPLIERS,
+        "field": fields.APPLIERS,
+        "user": accounts.USER_APPLIERS,
+        "group": accounts.GROUP_APPLIERS,
     }
     assert set(REGISTRY) == set(appliers)
     for name, kind in REGISTRY.items():
@@ -63,6 +69,7 @@ def test_checked_normalises_values() -> None:
     assert patch.use_rights == ("*", "group:b")
     assert patch.status == "in_test"
     assert checked(ProfilePatch(shared_with=["u2", "u1", "u2"])).shared_with == ("u1", "u2")
+    assert checked(UserPatch(roles=["Sys"])).roles == ("sys", "user")
 
 
 @pytest.mark.parametrize(
@@ -84,6 +91,10 @@ def test_checked_normalises_values() -> None:
         SnippetPatch(body_sha256=SHA, body_text="both"),
         SnippetPatch(read_rights="*"),
         ProfilePatch(overrides={"phone": 1}),
+        UserPatch(roles=["king"]),
+        UserPatch(fields={"phone": None}),  # a user's values are replaced whole
+        GroupPatch(name="x" * 101),
+        FieldDefinitionPatch(labels={"de": ""}),
     ],
 )
 def test_checked_refuses_wrong_values(patch: object) -> None:

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Final, TypeAlias, TypeVar
 
-from docshelf.domain.accounts import check_principals
+from docshelf.domain.accounts import check_principals, parse_roles
 from docshelf.domain.errors import InvalidInput
 from docshelf.domain.fields import check_field_key
 from docshelf.domain.ids import check_id
@@ -52,6 +52,7 @@ Entries = Mapping[str, str | None]  # a value sets the entry, None resets it
 Members = tuple[str, ...]
 
 MAX_ORDER = 1_000_000
+GROUP_NAME_MAX_LENGTH = 100
 _SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -100,7 +101,35 @@ class UnitPatch:
     order: Maybe[int] = UNSET
 
 
-Patch: TypeAlias = TemplatePatch | TemplateGroupPatch | SnippetPatch | ProfilePatch | UnitPatch
+@dataclass(frozen=True)
+class FieldDefinitionPatch:
+    labels: Maybe[Texts] = UNSET  # replaces all labels
+    order: Maybe[int] = UNSET
+
+
+@dataclass(frozen=True)
+class UserPatch:
+    display_name: Maybe[str] = UNSET
+    roles: Maybe[Members] = UNSET  # every account is a plain user too
+    fields: Maybe[Texts] = UNSET  # replaces all of the user's values
+
+
+@dataclass(frozen=True)
+class GroupPatch:
+    name: Maybe[str] = UNSET
+    description: Maybe[str] = UNSET
+
+
+Patch: TypeAlias = (
+    TemplatePatch
+    | TemplateGroupPatch
+    | SnippetPatch
+    | ProfilePatch
+    | UnitPatch
+    | FieldDefinitionPatch
+    | UserPatch
+    | GroupPatch
+)
 P = TypeVar("P", bound=Patch)
 
 
@@ -128,6 +157,35 @@ def _entries(value: Any) -> dict[str, str | None]:
     return {
         check_field_key(key): (None if v is None else _str(v)) for key, v in _mapping(value).items()
     }
+
+
+def _labels(value: Any) -> dict[str, str]:
+    return {
+        check_language(lang): check_title(_str(text), tr("Label"))
+        for lang, text in _mapping(value).items()
+    }
+
+
+def _values(value: Any) -> dict[str, str]:
+    # Checked against the field definitions by the service.
+    return {check_field_key(key): _str(v) for key, v in _mapping(value).items()}
+
+
+def _display_name(value: Any) -> str:
+    return check_title(_str(value), tr("Display name"))
+
+
+def _roles(value: Any) -> tuple[str, ...]:
+    return tuple(sorted(role.value for role in parse_roles(_strs(value))))
+
+
+def _group_name(value: Any) -> str:
+    # The column's width; PostgreSQL refuses longer values.
+    return check_title(_str(value), tr("Group name"), max_length=GROUP_NAME_MAX_LENGTH)
+
+
+def _group_description(value: Any) -> str:
+    return check_text(_str(value), tr("Description"), max_length=500)
 
 
 def _title(value: Any) -> str:
@@ -268,6 +326,25 @@ REGISTRY: Mapping[str, Kind] = {
             Attribute("fields", _entries, entries=True),
             Attribute("assignable_by", _members, nullable=True),
             Attribute("order", _order),
+        ),
+        _kind(
+            "field",
+            FieldDefinitionPatch,
+            Attribute("labels", _labels),
+            Attribute("order", _order),
+        ),
+        _kind(
+            "user",
+            UserPatch,
+            Attribute("display_name", _display_name),
+            Attribute("roles", _roles),
+            Attribute("fields", _values),
+        ),
+        _kind(
+            "group",
+            GroupPatch,
+            Attribute("name", _group_name),
+            Attribute("description", _group_description),
         ),
     )
 }

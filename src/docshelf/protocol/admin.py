@@ -8,12 +8,15 @@ from pydantic import BaseModel, Field, model_validator
 
 from docshelf.domain.patches import (
     REGISTRY_BY_PATCH,
+    FieldDefinitionPatch,
+    GroupPatch,
     Patch,
     ProfilePatch,
     SnippetPatch,
     TemplateGroupPatch,
     TemplatePatch,
     UnitPatch,
+    UserPatch,
     patch_from,
 )
 from docshelf.protocol.auth import Strict
@@ -78,6 +81,9 @@ class UserUpdate(Versioned):
     roles: list[str] | None = Field(default=None, max_length=4)
     fields: FieldValues | None = None
 
+    def patch(self) -> UserPatch:
+        return patch_from(UserPatch, _given(self, UserPatch))
+
 
 class PasswordSet(Strict):
     password: Password
@@ -91,6 +97,9 @@ class GroupCreate(Strict):
 class GroupUpdate(Versioned):
     name: GroupName | None = None
     description: ShortText | None = None
+
+    def patch(self) -> GroupPatch:
+        return patch_from(GroupPatch, _given(self, GroupPatch))
 
 
 class MemberAdd(Strict):
@@ -115,6 +124,9 @@ class FieldDefCreate(Strict):
 class FieldDefUpdate(Versioned):
     labels: Texts | None = None
     order: Order | None = None
+
+    def patch(self) -> FieldDefinitionPatch:
+        return patch_from(FieldDefinitionPatch, _given(self, FieldDefinitionPatch))
 
 
 class UnitCreate(Strict):

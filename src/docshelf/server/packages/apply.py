@@ -21,6 +21,7 @@ from docshelf.domain.packages import (
     describe_error,
 )
 from docshelf.domain.patches import (
+    FieldDefinitionPatch,
     P,
     SnippetPatch,
     TemplateGroupPatch,
@@ -90,11 +91,6 @@ def _patch(patch_type: type[P], step: Step, **values: Any) -> P:
     )
 
 
-def _changed(step: Step, *names: str) -> dict[str, Any]:
-    """The desired values of those attributes that differ."""
-    return {name: step.desired[name] for name in names if name in step.item.changes}
-
-
 def _field(change: Change, actor: Actor, blobs: BlobStore, step: Step) -> None:
     entry = step.entry
     assert isinstance(entry, FieldEntry)
@@ -112,14 +108,8 @@ def _field(change: Change, actor: Actor, blobs: BlobStore, step: Step) -> None:
     row = change.session.scalars(
         select(FieldDefinition).where(FieldDefinition.key == entry.key)
     ).one()
-    changed = _changed(step, "labels", "order")
-    fields.update_field(
-        change,
-        actor,
-        row,
-        labels=dict(entry.labels) if "labels" in changed else None,
-        order=entry.order if "order" in changed else None,
-    )
+    patch = _patch(FieldDefinitionPatch, step, labels=dict(entry.labels), order=entry.order)
+    fields.update_field(change, actor, row, patch)
 
 
 def _unit(change: Change, actor: Actor, blobs: BlobStore, step: Step) -> None:

@@ -61,12 +61,7 @@ def update_field(
     with state.db.change(actor.login) as change:
         row = get_or_404(change.session, FieldDefinition, field_id, "field")
         fields.update_field(
-            change,
-            actor,
-            row,
-            labels=body.labels,
-            order=body.order,
-            expected_version=body.expected_version,
+            change, actor, row, body.patch(), expected_version=body.expected_version
         )
         return convert.field_def_record(row)
 
