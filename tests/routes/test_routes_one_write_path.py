@@ -139,6 +139,17 @@ GENERATORS: dict[str, dict[str, Generator]] = {
         "overrides": lambda rnd, w: _entries(rnd, w.profile_fields),
         "shared_with": lambda rnd, w: _subset(rnd, w.users),
     },
+    "field": {
+        "labels": lambda rnd, w: _texts(rnd, 0),
+        "order": lambda rnd, w: rnd.randint(-3, 3),
+    },
+    "user": {
+        "display_name": lambda rnd, w: f"N{rnd.randint(0, 9)}",
+        "roles": lambda rnd, w: _subset(rnd, ["layouter", "org", "sys"]),
+        "fields": lambda rnd, w: (
+            {w.profile_fields[0]: f"p{rnd.randint(0, 9)}"} if rnd.random() < 0.7 else {}
+        ),
+    },
     "unit": {
         "title": lambda rnd, w: f"U{rnd.randint(0, 9)}",
         "parent_id": lambda rnd, w: rnd.choice([None, MISSING, *w.units]),
@@ -150,9 +161,8 @@ GENERATORS: dict[str, dict[str, Generator]] = {
 
 
 def test_every_attribute_of_the_registry_has_a_generator() -> None:
-    assert {k: list(v.attributes) for k, v in REGISTRY.items()} == {
-        k: list(v) for k, v in GENERATORS.items()
-    }
+    registered = {k: list(v.attributes) for k, v in REGISTRY.items() if k != "group"}
+    assert registered == {k: list(v) for k, v in GENERATORS.items()}
 
 
 def random_patch(rnd: random.Random, world: World, kind: str) -> Patch:
@@ -172,6 +182,7 @@ class Kind:
     first: Callable[[World], dict[str, Any]]
     export: Callable[[str], dict[str, Any]] | None  # the export request holding one object
     manifest_key: str = ""
+    unique: str = ""  # an attribute each copy has its own value of (and packages match by)
 
 
 KINDS = {
@@ -230,6 +241,25 @@ KINDS = {
         lambda ident: {"units": True},
         "units",
     ),
+    "field": Kind(
+        "fields",
+        lambda w: {"key": f"f_{secrets.token_hex(4)}", "scope": "unit", "labels": {"de": "Start"}},
+        lambda ident: {"fields": True},
+        "fields",
+        unique="key",
+    ),
+    "user": Kind(
+        "users",
+        lambda w: {
+            "login": f"u{secrets.token_hex(4)}",
+            "display_name": "Start",
+            "roles": ["layouter"],
+            "fields": {w.profile_fields[0]: "1"},
+        },
+        None,
+        unique="login",
+    ),
+    # Groups are left out: their names are unique, so one change can't go to two copies.
 }
 
 
@@ -266,19 +296,19 @@ def by_api(world: World, kind: str, record: dict[str, Any], patch: Patch) -> str
     return APPLIED
 
 
+EDIT_KINDS = {"template", "template_group", "snippet", "profile", "unit"}
 _NOT_EDITABLE = {("unit", "assignable_by")}
-_ENTRIES = {"overrides", "fields"}
 _REPLACED = {"titles", "descriptions"}
 _SETS = {"use_rights", "change_rights", "read_rights", "write_rights", "shared_with"}
 
 
 def by_sync(world: World, kind: str, record: dict[str, Any], patch: Patch) -> str:
     patch = _with_bodies(patch)
-    if any((kind, name) in _NOT_EDITABLE for name in patch):
+    if kind not in EDIT_KINDS or any((kind, name) in _NOT_EDITABLE for name in patch):
         return UNSAID  # a client cannot say this
     edit: dict[str, Any] = {"set": {}, "add": {}, "remove": {}}
     for name, value in patch.items():
-        if name in _ENTRIES:
+        if REGISTRY[kind].attributes[name].entries:
             edit["set"].update({f"{name}.{k}": v for k, v in value.items()})
         elif name in _REPLACED:
             edit["set"].update({f"{name}.{k}": value.get(k) for k in {*record[name], *value}})
@@ -308,7 +338,8 @@ def by_package(world: World, kind: str, record: dict[str, Any], patch: Patch) ->
     with zipfile.ZipFile(io.BytesIO(exported.content)) as zf:
         files = {name: zf.read(name) for name in zf.namelist()}
     manifest = json.loads(files["manifest.json"])
-    entry = next(e for e in manifest[spec.manifest_key] if e["id"] == record["id"])
+    match = spec.unique or "id"
+    entry = next(e for e in manifest[spec.manifest_key] if e[match] == record[match])
     for name, value in patch.items():
         if name == "body_sha256":
             if value is None:
@@ -317,7 +348,7 @@ def by_package(world: World, kind: str, record: dict[str, Any], patch: Patch) ->
                 path = f"files/{value}.txt"
                 files[path] = world.bodies[value]
                 entry["body"] = {"path": path, "sha256": value, "size": len(world.bodies[value])}
-        elif name in _ENTRIES:
+        elif REGISTRY[kind].attributes[name].entries:
             entry[name] = _merged(entry.get(name) or {}, value)
         else:
             entry[name] = value
@@ -345,24 +376,53 @@ def _signed_in(world: World) -> httpx.Client:
 
 
 def by_dashboard(world: World, kind: str, record: dict[str, Any], patch: Patch) -> str:
-    if kind != "unit" or set(patch) - {"title", "fields"}:
+    form = _FORMS.get(kind, lambda w, r, p: None)(world, record, patch)
+    if form is None:
         return UNSAID  # the dashboard's forms have no inputs for this
     with _signed_in(world) as http:
-        page = http.get(f"/dashboard/units/{record['id']}")
+        path = f"/dashboard/{KINDS[kind].path}/{record['id']}"
+        page = http.get(path)
         csrf = CSRF_RE.search(page.text)
         assert page.status_code == 200 and csrf
-        fields = _merged(record["fields"], patch.get("fields", {}))
-        form = {
-            "csrf": csrf.group(1),
-            "title": patch.get("title", record["title"]),
-            "version": str(record["version"]),
-            **{f"field.{key}": fields.get(key, "") for key in world.unit_fields},
-        }
-        answer = http.post(f"/dashboard/units/{record['id']}", data=form)
+        answer = http.post(path, data={"csrf": csrf.group(1), "version": record["version"], **form})
     if answer.status_code in (409, 422):
         return REFUSED
     assert answer.status_code == 303, answer.text
     return APPLIED
+
+
+def _unit_form(world: World, record: dict[str, Any], patch: Patch) -> dict[str, Any] | None:
+    if set(patch) - {"title", "fields"}:
+        return None
+    fields = _merged(record["fields"], patch.get("fields", {}))
+    return {
+        "title": patch.get("title", record["title"]),
+        **{f"field.{key}": fields.get(key, "") for key in world.unit_fields},
+    }
+
+
+def _field_form(world: World, record: dict[str, Any], patch: Patch) -> dict[str, Any] | None:
+    labels = patch.get("labels", record["labels"])
+    if set(labels) - {"de", "en"}:
+        return None  # the form shows German and English labels only
+    form = {f"label_{lang}": labels.get(lang, "") for lang in ("de", "en")}
+    return {**form, "order": str(patch.get("order", record["order"]))}
+
+
+def _user_form(world: World, record: dict[str, Any], patch: Patch) -> dict[str, Any] | None:
+    fields = patch.get("fields", record["fields"])
+    return {
+        "display_name": patch.get("display_name", record["display_name"]),
+        "roles": patch.get("roles", record["roles"]),
+        **{f"field.{key}": fields.get(key, "") for key in world.profile_fields[:1]},
+    }
+
+
+_FORMS: dict[str, Callable[[World, dict[str, Any], Patch], dict[str, Any] | None]] = {
+    "unit": _unit_form,
+    "field": _field_form,
+    "user": _user_form,
+}
 
 
 WAYS = {"api": by_api, "sync": by_sync, "package": by_package, "dashboard": by_dashboard}
@@ -373,11 +433,11 @@ WAYS = {"api": by_api, "sync": by_sync, "package": by_package, "dashboard": by_d
 
 def _stored(world: World, kind: str, ident: str) -> dict[str, Any]:
     path = f"/admin/{KINDS[kind].path}"
-    if kind == "template_group":  # no GET of one group
+    if kind in ("template_group", "field"):  # no GET of one
         record = next(g for g in world.server.admin.ok("GET", path) if g["id"] == ident)
     else:
         record = world.server.admin.ok("GET", f"{path}/{ident}")
-    return {k: v for k, v in record.items() if k not in ("id", "version")}
+    return {k: v for k, v in record.items() if k not in ("id", "version", KINDS[kind].unique)}
 
 
 def _copy(world: World, kind: str) -> dict[str, Any]:
@@ -387,13 +447,17 @@ def _copy(world: World, kind: str) -> dict[str, Any]:
     return record
 
 
-def _assert_as_patched(stored: dict[str, Any], before: dict[str, Any], patch: Patch) -> None:
+def _assert_as_patched(
+    kind: str, stored: dict[str, Any], before: dict[str, Any], patch: Patch
+) -> None:
     """What the patch sets is stored (so that no way passes by ignoring it)."""
     for name, value in _with_bodies(patch).items():
-        if name in _ENTRIES:
+        if REGISTRY[kind].attributes[name].entries:
             value = _merged(before[name], value)
         elif name in _SETS or (name == "assignable_by" and value is not None):
             value = sorted(value)
+        elif name == "roles":  # every account is a plain user too
+            value = sorted({*value, "user"})
         assert stored[name] == value, (name, stored, patch)
 
 
@@ -405,6 +469,8 @@ EXPECTED_WAYS = {
     "snippet": {"api", "sync", "package"},
     "profile": {"api", "sync"},
     "unit": {"api", "sync", "package", "dashboard"},
+    "field": {"api", "package", "dashboard"},
+    "user": {"api", "dashboard"},
 }
 
 
@@ -421,7 +487,7 @@ def test_a_change_gives_the_same_state_whichever_way_it_is_made(world: World, ki
             if said == APPLIED:
                 outcomes[way] = _stored(world, kind, record["id"])
                 applied[way] = applied.get(way, 0) + 1
-                _assert_as_patched(outcomes[way], record, patch)
+                _assert_as_patched(kind, outcomes[way], record, patch)
             elif said == REFUSED:
                 outcomes[way] = REFUSED
         for way, outcome in outcomes.items():
