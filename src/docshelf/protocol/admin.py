@@ -17,7 +17,6 @@ from docshelf.domain.patches import (
     TemplatePatch,
     UnitPatch,
     UserPatch,
-    patch_from,
 )
 from docshelf.protocol.auth import Strict
 from docshelf.protocol.types import (
@@ -50,7 +49,9 @@ _DEPRECATED: dict[str, Any] = {"deprecated": True}
 
 def _given(body: BaseModel, patch_type: type[Patch]) -> dict[str, Any]:
     """The attributes a request body sets. An attribute left out is left as it is; null
-    clears a nullable attribute (parent, unit, body, ...) and leaves any other alone."""
+    clears a nullable attribute (parent, unit, body, ...) and leaves any other alone.
+
+    The patch is checked by the service, after it has checked the caller's rights."""
     kind = REGISTRY_BY_PATCH[patch_type]
     values: dict[str, Any] = {}
     for name, attribute in kind.attributes.items():
@@ -82,7 +83,7 @@ class UserUpdate(Versioned):
     fields: FieldValues | None = None
 
     def patch(self) -> UserPatch:
-        return patch_from(UserPatch, _given(self, UserPatch))
+        return UserPatch(**_given(self, UserPatch))
 
 
 class PasswordSet(Strict):
@@ -99,7 +100,7 @@ class GroupUpdate(Versioned):
     description: ShortText | None = None
 
     def patch(self) -> GroupPatch:
-        return patch_from(GroupPatch, _given(self, GroupPatch))
+        return GroupPatch(**_given(self, GroupPatch))
 
 
 class MemberAdd(Strict):
@@ -126,7 +127,7 @@ class FieldDefUpdate(Versioned):
     order: Order | None = None
 
     def patch(self) -> FieldDefinitionPatch:
-        return patch_from(FieldDefinitionPatch, _given(self, FieldDefinitionPatch))
+        return FieldDefinitionPatch(**_given(self, FieldDefinitionPatch))
 
 
 class UnitCreate(Strict):
@@ -155,7 +156,7 @@ class UnitUpdate(Versioned):
             values["parent_id"] = None
         if self.inherit_assignable_by:
             values["assignable_by"] = None
-        return patch_from(UnitPatch, values)
+        return UnitPatch(**values)
 
 
 class ProfileCreate(Strict):
@@ -173,7 +174,7 @@ class ProfileUpdate(Versioned):
     shared_with: list[Id] | None = None
 
     def patch(self) -> ProfilePatch:
-        return patch_from(ProfilePatch, _given(self, ProfilePatch))
+        return ProfilePatch(**_given(self, ProfilePatch))
 
 
 class TemplateGroupCreate(Strict):
@@ -192,7 +193,7 @@ class TemplateGroupUpdate(Versioned):
         values = _given(self, TemplateGroupPatch)
         if self.move_to_root and values.get("parent_id") is None:
             values["parent_id"] = None
-        return patch_from(TemplateGroupPatch, values)
+        return TemplateGroupPatch(**values)
 
 
 class TemplateCreate(Strict):
@@ -216,7 +217,7 @@ class TemplateUpdate(Versioned):
     order: Order | None = None
 
     def patch(self) -> TemplatePatch:
-        return patch_from(TemplatePatch, _given(self, TemplatePatch))
+        return TemplatePatch(**_given(self, TemplatePatch))
 
 
 class StatusChange(Versioned):
@@ -252,7 +253,7 @@ class SnippetUpdate(Versioned):
         values = _given(self, SnippetPatch)
         if self.body is not None:
             values["body_text"] = self.body
-        return patch_from(SnippetPatch, values)
+        return SnippetPatch(**values)
 
 
 class SettingsUpdate(Strict):
