@@ -23,7 +23,7 @@ from docshelf.domain.errors import InvalidInput
 from docshelf.server.blobstore import LocalBlobStore
 from docshelf.server.db.engine import Database
 from docshelf.server.maintenance import purge_applied_mutations, purge_partial_uploads
-from docshelf.server.sync.mutations import checked
+from docshelf.server.sync.edit_patches import checked
 from support.api import Api, LiveServer
 
 PROBLEM = "application/problem+json"

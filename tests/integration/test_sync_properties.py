@@ -18,6 +18,7 @@ import pytest
 from docshelf.client.app import Client
 from docshelf.client.daemon import Daemon
 from docshelf.domain.accounts import system_actor
+from docshelf.domain.patches import TemplatePatch
 from docshelf.protocol.cursor import Cursor
 from docshelf.server.db.engine import Database
 from docshelf.server.db.models import Template
@@ -148,7 +149,7 @@ def _write_concurrently(url: str, template_ids: list[str], writers: int, rounds:
                 for tid in rnd.sample(template_ids, 2):
                     row = change.session.get(Template, tid)
                     template_service.update_template(
-                        change, system_actor(), row, titles={"de": f"w{writer}-{n}"}
+                        change, system_actor(), row, TemplatePatch(titles={"de": f"w{writer}-{n}"})
                     )
                 # Hold the transaction open so commits overlap with the readers' pages.
                 time.sleep(rnd.uniform(0, 0.01))

@@ -12,6 +12,7 @@ from sqlalchemy import update
 
 from docshelf.domain.accounts import Actor, system_actor
 from docshelf.domain.errors import NotAuthenticated
+from docshelf.domain.patches import UserPatch
 from docshelf.server.db.engine import Database
 from docshelf.server.db.migrate import upgrade
 from docshelf.server.db.models import Device, TemplateFile, utcnow
@@ -206,7 +207,7 @@ def test_a_hash_in_a_text_field_makes_no_file_readable(db: Database) -> None:
     with db.change("test") as change:
         fields.create_field(change, system_actor(), key="note", scope="user", type="text")
         user = accounts.find_user(change.session, "reader")
-        accounts.update_user(change, system_actor(), user, fields={"note": LOGO})
+        accounts.update_user(change, system_actor(), user, UserPatch(fields={"note": LOGO}))
     with db.read() as session:
         assert not files.may_read(session, _reader(db), LOGO)
 

@@ -21,6 +21,7 @@ from docshelf.cli.options import (
 from docshelf.cli.output import console, table
 from docshelf.domain.accounts import group_principal, system_actor, user_principal
 from docshelf.domain.errors import NotFound
+from docshelf.domain.patches import TemplatePatch
 from docshelf.domain.settings import SETTINGS, spec_for
 from docshelf.i18n import N_, ntr, tr
 from docshelf.i18n.click_help import TranslatedGroup
@@ -308,7 +309,8 @@ def _template_action(
     with ctx.change() as change:
         row = get_or_404(change.session, Template, template_id, "template")
         if action == "status":
-            templates.update_template(change, ACTOR, row, status=status)
+            patch = TemplatePatch() if status is None else TemplatePatch(status=status)
+            templates.update_template(change, ACTOR, row, patch)
         elif action == "deactivate":
             templates.deactivate(change, ACTOR, row)
         else:

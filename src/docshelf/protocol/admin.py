@@ -4,8 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 
+from docshelf.domain.patches import (
+    REGISTRY_BY_PATCH,
+    FieldDefinitionPatch,
+    GroupPatch,
+    Patch,
+    ProfilePatch,
+    SnippetPatch,
+    TemplateGroupPatch,
+    TemplatePatch,
+    UnitPatch,
+    UserPatch,
+)
 from docshelf.protocol.auth import Strict
 from docshelf.protocol.types import (
     FieldKey,
@@ -30,6 +42,27 @@ LongTexts = dict[Lang, LongText]
 FieldValues = dict[FieldKey, FieldValue]
 
 
+# Old ways of saying "clear", still accepted from clients of earlier versions; an explicit
+# null of the attribute says it now (docs/server.md, "Changing objects").
+_DEPRECATED: dict[str, Any] = {"deprecated": True}
+
+
+def _given(body: BaseModel, patch_type: type[Patch]) -> dict[str, Any]:
+    """The attributes a request body sets. An attribute left out is left as it is; null
+    clears a nullable attribute (parent, unit, body, ...) and leaves any other alone.
+
+    The patch is checked by the service, after it has checked the caller's rights."""
+    kind = REGISTRY_BY_PATCH[patch_type]
+    values: dict[str, Any] = {}
+    for name, attribute in kind.attributes.items():
+        if name not in body.model_fields_set:
+            continue
+        value = getattr(body, name)
+        if value is not None or attribute.nullable:
+            values[name] = value
+    return values
+
+
 class Versioned(Strict):
     """``expected_version``: refuse the change if someone else changed the object meanwhile."""
 
@@ -49,6 +82,9 @@ class UserUpdate(Versioned):
     roles: list[str] | None = Field(default=None, max_length=4)
     fields: FieldValues | None = None
 
+    def patch(self) -> UserPatch:
+        return UserPatch(**_given(self, UserPatch))
+
 
 class PasswordSet(Strict):
     password: Password
@@ -62,6 +98,9 @@ class GroupCreate(Strict):
 class GroupUpdate(Versioned):
     name: GroupName | None = None
     description: ShortText | None = None
+
+    def patch(self) -> GroupPatch:
+        return GroupPatch(**_given(self, GroupPatch))
 
 
 class MemberAdd(Strict):
@@ -87,6 +126,9 @@ class FieldDefUpdate(Versioned):
     labels: Texts | None = None
     order: Order | None = None
 
+    def patch(self) -> FieldDefinitionPatch:
+        return FieldDefinitionPatch(**_given(self, FieldDefinitionPatch))
+
 
 class UnitCreate(Strict):
     parent_id: Id | None = None
@@ -97,14 +139,24 @@ class UnitCreate(Strict):
 
 
 class UnitUpdate(Versioned):
+    # null: move to the root
     parent_id: Id | None = None
-    move_to_root: bool = False
+    move_to_root: bool = Field(default=False, json_schema_extra=_DEPRECATED)
     title: Title | None = None
     # Keys with a value set that field here; keys with null inherit it again.
     fields: dict[FieldKey, FieldValue | None] | None = None
+    # null: inherit the parent's
     assignable_by: Rights | None = None
-    inherit_assignable_by: bool = False
+    inherit_assignable_by: bool = Field(default=False, json_schema_extra=_DEPRECATED)
     order: Order | None = None
+
+    def patch(self) -> UnitPatch:
+        values = _given(self, UnitPatch)
+        if self.move_to_root and values.get("parent_id") is None:
+            values["parent_id"] = None
+        if self.inherit_assignable_by:
+            values["assignable_by"] = None
+        return UnitPatch(**values)
 
 
 class ProfileCreate(Strict):
@@ -116,10 +168,13 @@ class ProfileCreate(Strict):
 
 
 class ProfileUpdate(Versioned):
-    unit_id: Id | None = None
+    unit_id: Id | None = None  # null: no unit
     title: Title | None = None
     overrides: dict[FieldKey, FieldValue | None] | None = None
     shared_with: list[Id] | None = None
+
+    def patch(self) -> ProfilePatch:
+        return ProfilePatch(**_given(self, ProfilePatch))
 
 
 class TemplateGroupCreate(Strict):
@@ -129,10 +184,16 @@ class TemplateGroupCreate(Strict):
 
 
 class TemplateGroupUpdate(Versioned):
-    parent_id: Id | None = None
-    move_to_root: bool = False
+    parent_id: Id | None = None  # null: move to the root
+    move_to_root: bool = Field(default=False, json_schema_extra=_DEPRECATED)
     titles: Texts | None = None
     order: Order | None = None
+
+    def patch(self) -> TemplateGroupPatch:
+        values = _given(self, TemplateGroupPatch)
+        if self.move_to_root and values.get("parent_id") is None:
+            values["parent_id"] = None
+        return TemplateGroupPatch(**values)
 
 
 class TemplateCreate(Strict):
@@ -147,13 +208,16 @@ class TemplateCreate(Strict):
 
 
 class TemplateUpdate(Versioned):
-    group_id: Id | None = None
+    group_id: Id | None = None  # null: no group
     titles: Texts | None = None
     descriptions: LongTexts | None = None
     status: str | None = Field(default=None, max_length=20)
     use_rights: Rights | None = None
     change_rights: Rights | None = None
     order: Order | None = None
+
+    def patch(self) -> TemplatePatch:
+        return TemplatePatch(**_given(self, TemplatePatch))
 
 
 class StatusChange(Versioned):
@@ -182,8 +246,14 @@ class SnippetUpdate(Versioned):
     read_rights: Rights | None = None
     write_rights: Rights | None = None
     body: LongText | None = None
-    body_sha256: Sha256 | None = None
+    body_sha256: Sha256 | None = None  # null: no body
     body_format: str | None = Field(default=None, pattern=r"^(text|html|docx)$")
+
+    def patch(self) -> SnippetPatch:
+        values = _given(self, SnippetPatch)
+        if self.body is not None:
+            values["body_text"] = self.body
+        return SnippetPatch(**values)
 
 
 class SettingsUpdate(Strict):

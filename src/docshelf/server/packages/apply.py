@@ -20,6 +20,16 @@ from docshelf.domain.packages import (
     UnitEntry,
     describe_error,
 )
+from docshelf.domain.patches import (
+    FieldDefinitionPatch,
+    P,
+    SnippetPatch,
+    TemplateGroupPatch,
+    TemplatePatch,
+    UnitPatch,
+    patch_from,
+    set_attributes,
+)
 from docshelf.server.blobstore import CHUNK, BlobStore
 from docshelf.server.db.engine import Change
 from docshelf.server.db.models import FieldDefinition, Snippet, Template, TemplateGroup, Unit
@@ -67,9 +77,18 @@ def apply_plan(
             raise base(describe_error(exc, step.entry), title=exc.title) from exc
 
 
-def _changed(step: Step, *names: str) -> dict[str, Any]:
-    """The desired values of those attributes that differ."""
-    return {name: step.desired[name] for name in names if name in step.item.changes}
+# A package names a snippet's body "body"; the patch, by what it holds.
+_PATCH_NAMES = {"body": "body_sha256"}
+
+
+def _patch(patch_type: type[P], step: Step, **values: Any) -> P:
+    """The plan step as a patch: the attributes the plan found changed, with the
+    package's values (an attribute the plan leaves alone stays unset)."""
+    changed = set(step.item.changes)
+    return patch_from(
+        patch_type,
+        {_PATCH_NAMES.get(name, name): v for name, v in values.items() if name in changed},
+    )
 
 
 def _field(change: Change, actor: Actor, blobs: BlobStore, step: Step) -> None:
@@ -89,14 +108,8 @@ def _field(change: Change, actor: Actor, blobs: BlobStore, step: Step) -> None:
     row = change.session.scalars(
         select(FieldDefinition).where(FieldDefinition.key == entry.key)
     ).one()
-    changed = _changed(step, "labels", "order")
-    fields.update_field(
-        change,
-        actor,
-        row,
-        labels=dict(entry.labels) if "labels" in changed else None,
-        order=entry.order if "order" in changed else None,
-    )
+    patch = _patch(FieldDefinitionPatch, step, labels=dict(entry.labels), order=entry.order)
+    fields.update_field(change, actor, row, patch)
 
 
 def _unit(change: Change, actor: Actor, blobs: BlobStore, step: Step) -> None:
@@ -116,24 +129,19 @@ def _unit(change: Change, actor: Actor, blobs: BlobStore, step: Step) -> None:
         )
         return
     row = get_or_404(change.session, Unit, entry.id, "unit")
-    changes = step.item.changes
-    values: dict[str, str | None] | None = None
-    if "fields" in changes:
-        # The package's values replace the unit's: what it doesn't name is inherited again.
-        values = {key: None for key in row.fields if key not in entry.fields}
-        values.update(entry.fields)
-    units.update_unit(
-        change,
-        actor,
-        row,
-        title=entry.title if "title" in changes else None,
-        parent_id=entry.parent_id if "parent_id" in changes else None,
-        move_to_root="parent_id" in changes and entry.parent_id is None,
+    # The package's values replace the unit's: what it doesn't name is inherited again.
+    values: dict[str, str | None] = {key: None for key in row.fields if key not in entry.fields}
+    values.update(entry.fields)
+    patch = _patch(
+        UnitPatch,
+        step,
+        title=entry.title,
+        parent_id=entry.parent_id,
         fields=values,
-        assignable_by=assignable if "assignable_by" in changes else None,
-        inherit_assignable_by="assignable_by" in changes and assignable is None,
-        order=entry.order if "order" in changes else None,
+        assignable_by=assignable,
+        order=entry.order,
     )
+    units.update_unit(change, actor, row, patch)
 
 
 def _group(change: Change, actor: Actor, blobs: BlobStore, step: Step) -> None:
@@ -150,16 +158,14 @@ def _group(change: Change, actor: Actor, blobs: BlobStore, step: Step) -> None:
         )
         return
     row = get_or_404(change.session, TemplateGroup, entry.id, "template group")
-    changes = step.item.changes
-    templates.update_group(
-        change,
-        actor,
-        row,
-        titles=dict(entry.titles) if "titles" in changes else None,
-        parent_id=entry.parent_id if "parent_id" in changes else None,
-        move_to_root="parent_id" in changes and entry.parent_id is None,
-        order=entry.order if "order" in changes else None,
+    patch = _patch(
+        TemplateGroupPatch,
+        step,
+        titles=dict(entry.titles),
+        parent_id=entry.parent_id,
+        order=entry.order,
     )
+    templates.update_group(change, actor, row, patch)
 
 
 def _template(change: Change, actor: Actor, blobs: BlobStore, step: Step) -> None:
@@ -206,26 +212,20 @@ def _template(change: Change, actor: Actor, blobs: BlobStore, step: Step) -> Non
 def _update_template(change: Change, actor: Actor, row: Template, step: Step) -> None:
     entry = step.entry
     assert isinstance(entry, TemplateEntry)
-    changes = step.item.changes
-    plain = {"titles", "descriptions", "group_id", "status", "use_rights", "change_rights", "order"}
-    if not plain & set(changes):
-        return
-    templates.update_template(
-        change,
-        actor,
-        row,
-        titles=dict(entry.titles) if "titles" in changes else None,
-        descriptions=dict(entry.descriptions) if "descriptions" in changes else None,
-        group_id=entry.group_id if "group_id" in changes else None,
-        move_to_root="group_id" in changes and entry.group_id is None,
-        status=entry.status if "status" in changes else None,
-        use_rights=list(entry.use_rights) if "use_rights" in changes else None,
+    patch = _patch(
+        TemplatePatch,
+        step,
+        titles=dict(entry.titles),
+        descriptions=dict(entry.descriptions),
+        group_id=entry.group_id,
+        status=entry.status,
+        use_rights=list(entry.use_rights),
         # As planned: with the importing layouter's own right, so they keep it.
-        change_rights=_as_list(step.desired["change_rights"])
-        if "change_rights" in changes
-        else None,
-        order=entry.order if "order" in changes else None,
+        change_rights=_as_list(step.desired["change_rights"]),
+        order=entry.order,
     )
+    if set_attributes(patch):
+        templates.update_template(change, actor, row, patch)
 
 
 def _as_list(value: object) -> list[str]:
@@ -253,19 +253,16 @@ def _snippet(change: Change, actor: Actor, blobs: BlobStore, step: Step) -> None
         )
         return
     row = get_or_404(change.session, Snippet, entry.id, "snippet")
-    changes = step.item.changes
-    snippets.update_snippet(
-        change,
-        actor,
-        blobs,
-        row,
-        title=entry.title if "title" in changes else None,
-        read_rights=_as_list(step.desired["read_rights"]) if "read_rights" in changes else None,
-        write_rights=_as_list(step.desired["write_rights"]) if "write_rights" in changes else None,
-        body_sha256=body if "body" in changes else None,
-        clear_body="body" in changes and body is None,
-        body_format=entry.body_format if "body_format" in changes else None,
+    patch = _patch(
+        SnippetPatch,
+        step,
+        title=entry.title,
+        read_rights=_as_list(step.desired["read_rights"]),
+        write_rights=_as_list(step.desired["write_rights"]),
+        body=body,
+        body_format=entry.body_format,
     )
+    snippets.update_snippet(change, actor, blobs, row, patch)
 
 
 _APPLY: dict[str, Callable[[Change, Actor, BlobStore, Step], None]] = {

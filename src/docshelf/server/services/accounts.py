@@ -20,17 +20,16 @@ from docshelf.domain.accounts import (
 from docshelf.domain.errors import Conflict, InvalidInput, NotFound
 from docshelf.domain.fields import FieldScope, check_field_values
 from docshelf.domain.ids import new_id
+from docshelf.domain.patches import REGISTRY, GroupPatch, UserPatch, check_value, checked
 from docshelf.domain.permissions import can_manage_accounts, require
-from docshelf.domain.text import check_text, check_title
 from docshelf.i18n import tr
 from docshelf.server.db.engine import Change
 from docshelf.server.db.models import Group, GroupMember, Profile, Snippet, Template, Unit, User
-from docshelf.server.services.common import check_version
+from docshelf.server.services.common import Applier, Writer, apply_patch, check_version
 from docshelf.server.services.fields import definitions
 
 USER = "user"
 GROUP = "group"
-GROUP_NAME_MAX_LENGTH = 100
 
 
 def memberships(session: Session) -> list[Membership]:
@@ -110,7 +109,7 @@ def create_user(
     user = User(
         id=user_id or new_id(),
         login=login,
-        display_name=check_title(display_name or login, tr("Display name")),
+        display_name=check_value(REGISTRY["user"], "display_name", display_name or login),
         roles=sorted(r.value for r in parse_roles(roles)),
         fields=_check_user_fields(session, fields or {}),
         password_hash=password_hash,
@@ -123,30 +122,41 @@ def update_user(
     change: Change,
     actor: Actor,
     user: User,
+    patch: UserPatch,
     *,
-    display_name: str | None = None,
-    roles: Iterable[str] | None = None,
-    fields: dict[str, str] | None = None,
     expected_version: int | None = None,
 ) -> User:
     require(can_manage_accounts(actor), tr("Only a system administrator may change users."))
     check_version(user, expected_version, "user")
-    if display_name is not None:
-        user.display_name = check_title(display_name, tr("Display name"))
-    if roles is not None:
-        new_roles = parse_roles(roles)
-        if user.id == actor.user_id and Role.SYS not in new_roles:
-            # Else the last administrator could lock everyone out of administration.
-            raise InvalidInput(
-                tr(
-                    "You cannot remove the system administrator role from your own "
-                    "account; another system administrator can.",
-                )
-            )
-        user.roles = sorted(r.value for r in new_roles)
-    if fields is not None:
-        user.fields = _check_user_fields(change.session, fields)
+    apply_patch(Writer(change, actor), user, checked(patch), USER_APPLIERS)
     return change.touch(user)
+
+
+def _display_name(writer: Writer, user: User, name: str) -> None:
+    user.display_name = name
+
+
+def _roles(writer: Writer, user: User, roles: tuple[str, ...]) -> None:
+    if user.id == writer.actor.user_id and Role.SYS not in roles:
+        # Else the last administrator could lock everyone out of administration.
+        raise InvalidInput(
+            tr(
+                "You cannot remove the system administrator role from your own "
+                "account; another system administrator can.",
+            )
+        )
+    user.roles = list(roles)
+
+
+def _fields(writer: Writer, user: User, values: dict[str, str]) -> None:
+    user.fields = _check_user_fields(writer.change.session, values)
+
+
+USER_APPLIERS: dict[str, Applier[User]] = {
+    "display_name": _display_name,
+    "roles": _roles,
+    "fields": _fields,
+}
 
 
 def set_active(change: Change, actor: Actor, user: User, active: bool) -> User:
@@ -199,8 +209,7 @@ def _drop_principal(change: Change, principal: str) -> None:
 
 
 def _group_name(name: str) -> str:
-    # The column's width; PostgreSQL refuses longer values.
-    return check_title(name, tr("Group name"), max_length=GROUP_NAME_MAX_LENGTH)
+    return str(check_value(REGISTRY[GROUP], "name", name))
 
 
 def create_group(change: Change, actor: Actor, name: str, description: str = "") -> Group:
@@ -211,7 +220,7 @@ def create_group(change: Change, actor: Actor, name: str, description: str = "")
     group = Group(
         id=new_id(),
         name=name,
-        description=check_text(description, tr("Description"), max_length=500),
+        description=check_value(REGISTRY[GROUP], "description", description),
     )
     return change.add(group, GROUP)
 
@@ -220,21 +229,29 @@ def update_group(
     change: Change,
     actor: Actor,
     group: Group,
+    patch: GroupPatch,
     *,
-    name: str | None = None,
-    description: str | None = None,
     expected_version: int | None = None,
 ) -> Group:
     require(can_manage_accounts(actor), tr("Only a system administrator may change groups."))
     check_version(group, expected_version, "group")
-    if name is not None and name != group.name:
-        name = _group_name(name)
-        if change.session.scalar(select(Group.id).where(Group.name == name)) is not None:
-            raise Conflict(tr("A group named {name!r} exists already.", name=name))
-        group.name = name
-    if description is not None:
-        group.description = check_text(description, tr("Description"), max_length=500)
+    apply_patch(Writer(change, actor), group, checked(patch), GROUP_APPLIERS)
     return change.touch(group)
+
+
+def _name(writer: Writer, group: Group, name: str) -> None:
+    if name == group.name:
+        return
+    if writer.change.session.scalar(select(Group.id).where(Group.name == name)) is not None:
+        raise Conflict(tr("A group named {name!r} exists already.", name=name))
+    group.name = name
+
+
+def _description(writer: Writer, group: Group, description: str) -> None:
+    group.description = description
+
+
+GROUP_APPLIERS: dict[str, Applier[Group]] = {"name": _name, "description": _description}
 
 
 def delete_group(change: Change, actor: Actor, group: Group) -> None:

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
 
+from docshelf.domain.accounts import Actor
 from docshelf.domain.errors import Conflict, NotFound
 from docshelf.domain.kinds import kind_label
+from docshelf.domain.patches import Patch, set_attributes
 from docshelf.i18n import tr
+from docshelf.server.blobstore import BlobStore
+from docshelf.server.db.engine import Change
 
 T = TypeVar("T")
 
@@ -47,3 +53,25 @@ def merge_values(current: dict[str, Any], changes: dict[str, Any | None]) -> dic
         else:
             merged[key] = value
     return merged
+
+
+@dataclass(frozen=True)
+class Writer:
+    """Who applies a patch, in which change (and, for snippet bodies, to which file store)."""
+
+    change: Change
+    actor: Actor
+    blobs: BlobStore | None = None
+
+
+R = TypeVar("R")
+# How one attribute of a patch is applied to a row: validated values only (see
+# docshelf.domain.patches.checked); checks that need the database are made here.
+Applier = Callable[[Writer, R, Any], None]
+
+
+def apply_patch(writer: Writer, row: R, patch: Patch, appliers: Mapping[str, Applier[R]]) -> R:
+    """Apply the attributes ``patch`` sets, in the registry's order."""
+    for name, value in set_attributes(patch).items():
+        appliers[name](writer, row, value)
+    return row

@@ -9,13 +9,13 @@ from docshelf.domain.accounts import Actor
 from docshelf.domain.errors import Conflict, InvalidInput
 from docshelf.domain.fields import FieldDef, FieldScope, FieldType, check_field_key
 from docshelf.domain.ids import new_id
+from docshelf.domain.patches import REGISTRY, FieldDefinitionPatch, check_value, checked
 from docshelf.domain.permissions import can_manage_field_definitions, require
-from docshelf.domain.text import check_language, check_title
 from docshelf.i18n import tr
 from docshelf.server import convert
 from docshelf.server.db.engine import Change
 from docshelf.server.db.models import FieldDefinition
-from docshelf.server.services.common import check_version
+from docshelf.server.services.common import Applier, Writer, apply_patch, check_version
 
 KIND = "field"
 
@@ -25,7 +25,7 @@ def definitions(session: Session) -> dict[str, FieldDef]:
 
 
 def _labels(labels: dict[str, str]) -> dict[str, str]:
-    return {check_language(lang): check_title(text, tr("Label")) for lang, text in labels.items()}
+    return dict(check_value(REGISTRY[KIND], "labels", labels))
 
 
 def create_field(
@@ -63,20 +63,26 @@ def update_field(
     change: Change,
     actor: Actor,
     row: FieldDefinition,
+    patch: FieldDefinitionPatch,
     *,
-    labels: dict[str, str] | None = None,
-    order: int | None = None,
     expected_version: int | None = None,
 ) -> FieldDefinition:
     require(
         can_manage_field_definitions(actor), tr("Only a system administrator may change fields.")
     )
     check_version(row, expected_version, "field")
-    if labels is not None:
-        row.labels = _labels(labels)
-    if order is not None:
-        row.order = order
+    apply_patch(Writer(change, actor), row, checked(patch), APPLIERS)
     return change.touch(row)
+
+
+def _set(name: str) -> Applier[FieldDefinition]:
+    def apply(writer: Writer, row: FieldDefinition, value: object) -> None:
+        setattr(row, name, value)
+
+    return apply
+
+
+APPLIERS: dict[str, Applier[FieldDefinition]] = {"labels": _set("labels"), "order": _set("order")}
 
 
 def delete_field(change: Change, actor: Actor, row: FieldDefinition) -> None:

@@ -9,6 +9,7 @@ from docshelf.domain.accounts import Actor
 from docshelf.domain.errors import InvalidInput
 from docshelf.domain.fields import ResolvedField, check_field_values, resolve_profile_fields
 from docshelf.domain.ids import new_id
+from docshelf.domain.patches import ProfilePatch, checked
 from docshelf.domain.permissions import can_assign_unit, can_change_profile, require
 from docshelf.domain.text import check_title
 from docshelf.domain.units import effective_assignable_by, resolve_unit_fields
@@ -16,7 +17,14 @@ from docshelf.i18n import N_, tr
 from docshelf.server import convert
 from docshelf.server.db.engine import Change
 from docshelf.server.db.models import Profile, User
-from docshelf.server.services.common import check_version, get_or_404, merge_values
+from docshelf.server.services.common import (
+    Applier,
+    Writer,
+    apply_patch,
+    check_version,
+    get_or_404,
+    merge_values,
+)
 from docshelf.server.services.fields import definitions
 from docshelf.server.services.units import all_units, check_assignable
 
@@ -74,29 +82,41 @@ def update_profile(
     change: Change,
     actor: Actor,
     row: Profile,
+    patch: ProfilePatch,
     *,
-    title: str | None = None,
-    unit_id: str | None = None,
-    overrides: dict[str, str | None] | None = None,
-    shared_with: list[str] | None = None,
-    clear_unit: bool = False,
     expected_version: int | None = None,
 ) -> Profile:
     require(can_change_profile(actor, convert.profile(row)), tr(_ONLY_OWNER))
     check_version(row, expected_version, "profile")
-    session = change.session
-    if title is not None:
-        row.title = check_title(title)
-    if clear_unit:
-        row.unit_id = None
-    elif unit_id is not None and unit_id != row.unit_id:
-        row.unit_id = _check_unit(session, actor, unit_id)
-    if overrides is not None:
-        merged = merge_values(row.overrides, overrides)
-        row.overrides = check_field_values(merged, definitions(session), None)
-    if shared_with is not None:
-        row.shared_with = _check_shares(session, row.owner_id, shared_with)
+    apply_patch(Writer(change, actor), row, checked(patch), _APPLIERS)
     return change.touch(row)
+
+
+def _title(writer: Writer, row: Profile, title: str) -> None:
+    row.title = title
+
+
+def _unit(writer: Writer, row: Profile, unit_id: str | None) -> None:
+    if unit_id != row.unit_id:  # a unit kept needn't be assignable by the caller
+        row.unit_id = _check_unit(writer.change.session, writer.actor, unit_id)
+
+
+def _overrides(writer: Writer, row: Profile, entries: dict[str, str | None]) -> None:
+    session = writer.change.session
+    merged = merge_values(row.overrides, entries)
+    row.overrides = check_field_values(merged, definitions(session), None)
+
+
+def _shared_with(writer: Writer, row: Profile, user_ids: tuple[str, ...]) -> None:
+    row.shared_with = _check_shares(writer.change.session, row.owner_id, list(user_ids))
+
+
+_APPLIERS: dict[str, Applier[Profile]] = {
+    "title": _title,
+    "unit_id": _unit,
+    "overrides": _overrides,
+    "shared_with": _shared_with,
+}
 
 
 def delete_profile(change: Change, actor: Actor, row: Profile) -> None:

@@ -6,15 +6,16 @@ from docshelf.domain import permissions as rules
 from docshelf.domain.accounts import Actor, check_principals, user_principal
 from docshelf.domain.errors import InvalidInput
 from docshelf.domain.ids import new_id
+from docshelf.domain.patches import REGISTRY, SnippetPatch, check_value, checked
 from docshelf.domain.permissions import require
-from docshelf.domain.snippets import SnippetFormat, SnippetKind, check_snippet_shape
+from docshelf.domain.snippets import SnippetKind, check_snippet_shape
 from docshelf.domain.text import check_title
 from docshelf.i18n import tr
 from docshelf.server import convert
 from docshelf.server.blobstore import BlobStore
 from docshelf.server.db.engine import Change
 from docshelf.server.db.models import Snippet, Template, User
-from docshelf.server.services.common import check_version, get_or_404
+from docshelf.server.services.common import Applier, Writer, apply_patch, check_version, get_or_404
 from docshelf.server.services.files import require_blob, store_bytes
 
 KIND = "snippet"
@@ -26,15 +27,6 @@ def _kind(value: str) -> SnippetKind:
     except ValueError:
         raise InvalidInput(
             tr("Unknown snippet kind {value!r}; use personal, shared or template.", value=value)
-        ) from None
-
-
-def _format(value: str) -> SnippetFormat:
-    try:
-        return SnippetFormat(value)
-    except ValueError:
-        raise InvalidInput(
-            tr("Unknown snippet format {value!r}; use text, html or docx.", value=value)
         ) from None
 
 
@@ -100,7 +92,7 @@ def create_snippet(
         read_rights=sorted(readers) if snippet_kind is SnippetKind.SHARED else [],
         write_rights=sorted(writers) if snippet_kind is SnippetKind.SHARED else [],
         body_sha256=_body(change, blobs, body, body_sha256),
-        body_format=_format(body_format).value,
+        body_format=check_value(REGISTRY[KIND], "body_format", body_format),
     )
     return change.add(row, KIND)
 
@@ -120,33 +112,52 @@ def update_snippet(
     actor: Actor,
     blobs: BlobStore,
     row: Snippet,
+    patch: SnippetPatch,
     *,
-    title: str | None = None,
-    read_rights: list[str] | None = None,
-    write_rights: list[str] | None = None,
-    body: str | None = None,
-    body_sha256: str | None = None,
-    body_format: str | None = None,
-    clear_body: bool = False,
     expected_version: int | None = None,
 ) -> Snippet:
     _require_change(change, actor, row)
     check_version(row, expected_version, "snippet")
-    if title is not None:
-        row.title = check_title(title)
-    if (read_rights is not None or write_rights is not None) and row.kind != SnippetKind.SHARED:
-        raise InvalidInput(tr("Only shared snippets carry read and write rights."))
-    if read_rights is not None:
-        row.read_rights = list(check_principals(read_rights))
-    if write_rights is not None:
-        row.write_rights = list(check_principals(write_rights))
-    if clear_body:
-        row.body_sha256 = None
-    elif body is not None or body_sha256 is not None:
-        row.body_sha256 = _body(change, blobs, body, body_sha256)
-    if body_format is not None:
-        row.body_format = _format(body_format).value
+    apply_patch(Writer(change, actor, blobs), row, checked(patch), _APPLIERS)
     return change.touch(row)
+
+
+def _title(writer: Writer, row: Snippet, title: str) -> None:
+    row.title = title
+
+
+def _rights(name: str) -> Applier[Snippet]:
+    def apply(writer: Writer, row: Snippet, members: tuple[str, ...]) -> None:
+        if row.kind != SnippetKind.SHARED:
+            raise InvalidInput(tr("Only shared snippets carry read and write rights."))
+        setattr(row, name, list(members))
+
+    return apply
+
+
+def _body_sha256(writer: Writer, row: Snippet, sha256: str | None) -> None:
+    if sha256 is not None:
+        require_blob(writer.change.session, sha256)
+    row.body_sha256 = sha256
+
+
+def _body_text(writer: Writer, row: Snippet, text: str) -> None:
+    assert writer.blobs is not None
+    row.body_sha256 = store_bytes(writer.change.session, writer.blobs, text.encode("utf-8"))
+
+
+def _body_format(writer: Writer, row: Snippet, value: str) -> None:
+    row.body_format = value
+
+
+_APPLIERS: dict[str, Applier[Snippet]] = {
+    "title": _title,
+    "read_rights": _rights("read_rights"),
+    "write_rights": _rights("write_rights"),
+    "body_sha256": _body_sha256,
+    "body_text": _body_text,
+    "body_format": _body_format,
+}
 
 
 def delete_snippet(change: Change, actor: Actor, row: Snippet) -> None:

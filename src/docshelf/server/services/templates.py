@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from docshelf.domain import permissions as rules
 from docshelf.domain.accounts import Actor, Role, check_principals, user_principal
-from docshelf.domain.errors import Conflict, InvalidInput
+from docshelf.domain.errors import Conflict
 from docshelf.domain.ids import new_id
+from docshelf.domain.patches import (
+    REGISTRY,
+    TemplateGroupPatch,
+    TemplatePatch,
+    check_value,
+    checked,
+)
 from docshelf.domain.permissions import require
 from docshelf.domain.templates import (
     check_file_matches_kind,
@@ -16,14 +25,14 @@ from docshelf.domain.templates import (
     parse_kind,
     parse_status,
 )
-from docshelf.domain.text import check_language, check_text, check_title
+from docshelf.domain.text import check_language
 from docshelf.domain.trees import check_move
 from docshelf.i18n import N_, tr
 from docshelf.server import convert
 from docshelf.server.blobstore import BlobStore
 from docshelf.server.db.engine import Change
 from docshelf.server.db.models import Snippet, Template, TemplateFile, TemplateGroup
-from docshelf.server.services.common import check_version, get_or_404
+from docshelf.server.services.common import Applier, Writer, apply_patch, check_version, get_or_404
 from docshelf.server.services.files import require_blob
 
 KIND = "template"
@@ -31,17 +40,12 @@ GROUP_KIND = "template_group"
 _NO_CHANGE = N_("You do not hold the Change right on this template.")
 
 
-def _titles(titles: dict[str, str], what: str | None = None) -> dict[str, str]:
-    if not titles:
-        raise InvalidInput(tr("Give a title in at least one language."))
-    return {check_language(lang): check_title(text, what) for lang, text in titles.items()}
+def _titles(titles: dict[str, str]) -> dict[str, str]:
+    return dict(check_value(REGISTRY["template"], "titles", titles))
 
 
 def _descriptions(texts: dict[str, str]) -> dict[str, str]:
-    return {
-        check_language(lang): check_text(text, tr("Description"), max_length=5000, multiline=True)
-        for lang, text in texts.items()
-    }
+    return dict(check_value(REGISTRY["template"], "descriptions", texts))
 
 
 # --- template groups -------------------------------------------------------------------
@@ -71,30 +75,42 @@ def update_group(
     change: Change,
     actor: Actor,
     row: TemplateGroup,
+    patch: TemplateGroupPatch,
     *,
-    titles: dict[str, str] | None = None,
-    parent_id: str | None = None,
-    move_to_root: bool = False,
-    order: int | None = None,
     expected_version: int | None = None,
 ) -> TemplateGroup:
     require(
         rules.can_manage_template_groups(actor), tr("Only layouters may change template groups.")
     )
     check_version(row, expected_version, "template group")
-    session = change.session
-    if parent_id is not None or move_to_root:
-        if parent_id is not None:
-            get_or_404(session, TemplateGroup, parent_id, "template group")
-        rows = session.execute(select(TemplateGroup.id, TemplateGroup.parent_id))
-        parents = {group: parent for group, parent in rows}
-        check_move(row.id, parent_id, parents, "template group")
-        row.parent_id = parent_id
-    if titles is not None:
-        row.titles = _titles(titles)
-    if order is not None:
-        row.order = order
+    apply_patch(Writer(change, actor), row, checked(patch), _GROUP_APPLIERS)
     return change.touch(row)
+
+
+def _group_parent(writer: Writer, row: TemplateGroup, parent_id: str | None) -> None:
+    session = writer.change.session
+    if parent_id is not None:
+        get_or_404(session, TemplateGroup, parent_id, "template group")
+    rows = session.execute(select(TemplateGroup.id, TemplateGroup.parent_id))
+    parents = {group: parent for group, parent in rows}
+    check_move(row.id, parent_id, parents, "template group")
+    row.parent_id = parent_id
+
+
+def _set(name: str) -> Applier[Any]:
+    """Applies a value that needs no more checks than the registry's."""
+
+    def apply(writer: Writer, row: Any, value: Any) -> None:
+        setattr(row, name, list(value) if isinstance(value, tuple) else value)
+
+    return apply
+
+
+_GROUP_APPLIERS: dict[str, Applier[TemplateGroup]] = {
+    "titles": _set("titles"),
+    "parent_id": _group_parent,
+    "order": _set("order"),
+}
 
 
 def delete_group(change: Change, actor: Actor, row: TemplateGroup) -> None:
@@ -152,39 +168,33 @@ def update_template(
     change: Change,
     actor: Actor,
     row: Template,
+    patch: TemplatePatch,
     *,
-    titles: dict[str, str] | None = None,
-    descriptions: dict[str, str] | None = None,
-    group_id: str | None = None,
-    status: str | None = None,
-    use_rights: list[str] | None = None,
-    change_rights: list[str] | None = None,
-    order: int | None = None,
-    move_to_root: bool = False,
     expected_version: int | None = None,
 ) -> Template:
     require(rules.can_change_template(actor, convert.template(row)), tr(_NO_CHANGE))
     check_version(row, expected_version, "template")
     before = _audience(row)
-    if titles is not None:
-        row.titles = _titles(titles)
-    if descriptions is not None:
-        row.descriptions = _descriptions(descriptions)
-    if move_to_root:
-        row.group_id = None
-    elif group_id is not None:
-        get_or_404(change.session, TemplateGroup, group_id, "template group")
-        row.group_id = group_id
-    if status is not None:
-        row.status = parse_status(status).value
-    if use_rights is not None:
-        row.use_rights = list(check_principals(use_rights))
-    if change_rights is not None:
-        row.change_rights = list(check_principals(change_rights))
-    if order is not None:
-        row.order = order
+    apply_patch(Writer(change, actor), row, checked(patch), _TEMPLATE_APPLIERS)
     _follow_audience(change, row, before)
     return change.touch(row)
+
+
+def _template_group(writer: Writer, row: Template, group_id: str | None) -> None:
+    if group_id is not None:
+        get_or_404(writer.change.session, TemplateGroup, group_id, "template group")
+    row.group_id = group_id
+
+
+_TEMPLATE_APPLIERS: dict[str, Applier[Template]] = {
+    "titles": _set("titles"),
+    "descriptions": _set("descriptions"),
+    "group_id": _template_group,
+    "status": _set("status"),
+    "use_rights": _set("use_rights"),
+    "change_rights": _set("change_rights"),
+    "order": _set("order"),
+}
 
 
 def _audience(row: Template) -> tuple[object, ...]:

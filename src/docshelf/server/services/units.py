@@ -12,6 +12,7 @@ from docshelf.domain.accounts import Actor, check_principals
 from docshelf.domain.errors import Conflict, InvalidInput
 from docshelf.domain.fields import FieldScope, FieldType, check_field_values
 from docshelf.domain.ids import new_id
+from docshelf.domain.patches import UnitPatch, checked
 from docshelf.domain.permissions import can_manage_units, require
 from docshelf.domain.text import check_title
 from docshelf.domain.trees import check_move
@@ -19,7 +20,14 @@ from docshelf.i18n import N_, tr
 from docshelf.server import convert
 from docshelf.server.db.engine import Change
 from docshelf.server.db.models import Profile, Unit
-from docshelf.server.services.common import check_version, get_or_404, merge_values
+from docshelf.server.services.common import (
+    Applier,
+    Writer,
+    apply_patch,
+    check_version,
+    get_or_404,
+    merge_values,
+)
 from docshelf.server.services.fields import definitions
 from docshelf.server.services.files import require_blob
 
@@ -78,37 +86,49 @@ def update_unit(
     change: Change,
     actor: Actor,
     row: Unit,
+    patch: UnitPatch,
     *,
-    title: str | None = None,
-    parent_id: str | None = None,
-    move_to_root: bool = False,
-    fields: dict[str, str | None] | None = None,
-    assignable_by: list[str] | None = None,
-    inherit_assignable_by: bool = False,
-    order: int | None = None,
     expected_version: int | None = None,
 ) -> Unit:
     require(can_manage_units(actor), tr(_ONLY_ORG))
     check_version(row, expected_version, "unit")
-    session = change.session
-    if parent_id is not None or move_to_root:
-        if parent_id is not None:
-            get_or_404(session, Unit, parent_id, "unit")
-        parents = dunits.parents_of(all_units(session))
-        check_move(row.id, parent_id, parents, "unit")
-        row.parent_id = parent_id
-    if title is not None:
-        row.title = check_title(title)
-    if fields is not None:
-        merged = merge_values(_still_defined(session, row.fields), fields)
-        row.fields = check_fields(session, merged, FieldScope.UNIT)
-    if inherit_assignable_by:
-        row.assignable_by = None
-    elif assignable_by is not None:
-        row.assignable_by = list(check_principals(assignable_by))
-    if order is not None:
-        row.order = order
+    apply_patch(Writer(change, actor), row, checked(patch), _APPLIERS)
     return change.touch(row)
+
+
+def _title(writer: Writer, row: Unit, title: str) -> None:
+    row.title = title
+
+
+def _parent(writer: Writer, row: Unit, parent_id: str | None) -> None:
+    session = writer.change.session
+    if parent_id is not None:
+        get_or_404(session, Unit, parent_id, "unit")
+    check_move(row.id, parent_id, dunits.parents_of(all_units(session)), "unit")
+    row.parent_id = parent_id
+
+
+def _fields(writer: Writer, row: Unit, entries: dict[str, str | None]) -> None:
+    session = writer.change.session
+    merged = merge_values(_still_defined(session, row.fields), entries)
+    row.fields = check_fields(session, merged, FieldScope.UNIT)
+
+
+def _assignable_by(writer: Writer, row: Unit, members: tuple[str, ...] | None) -> None:
+    row.assignable_by = list(members) if members is not None else None
+
+
+def _order(writer: Writer, row: Unit, order: int) -> None:
+    row.order = order
+
+
+_APPLIERS: dict[str, Applier[Unit]] = {
+    "title": _title,
+    "parent_id": _parent,
+    "fields": _fields,
+    "assignable_by": _assignable_by,
+    "order": _order,
+}
 
 
 def delete_unit(change: Change, actor: Actor, row: Unit) -> None:

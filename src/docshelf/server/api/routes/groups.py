@@ -52,12 +52,7 @@ def update_group(group_id: Id, body: GroupUpdate, actor: CurrentActor, state: St
     with state.db.change(actor.login) as change:
         group = get_or_404(change.session, Group, group_id, "group")
         accounts.update_group(
-            change,
-            actor,
-            group,
-            name=body.name,
-            description=body.description,
-            expected_version=body.expected_version,
+            change, actor, group, body.patch(), expected_version=body.expected_version
         )
         return convert.group_record(group)
 

@@ -61,12 +61,7 @@ def update_field(
     with state.db.change(actor.login) as change:
         row = get_or_404(change.session, FieldDefinition, field_id, "field")
         fields.update_field(
-            change,
-            actor,
-            row,
-            labels=body.labels,
-            order=body.order,
-            expected_version=body.expected_version,
+            change, actor, row, body.patch(), expected_version=body.expected_version
         )
         return convert.field_def_record(row)
 
@@ -117,19 +112,7 @@ def get_unit(unit_id: Id, actor: CurrentActor, state: State) -> UnitRecord:
 def update_unit(unit_id: Id, body: UnitUpdate, actor: CurrentActor, state: State) -> UnitRecord:
     with state.db.change(actor.login) as change:
         row = get_or_404(change.session, Unit, unit_id, "unit")
-        units.update_unit(
-            change,
-            actor,
-            row,
-            title=body.title,
-            parent_id=body.parent_id,
-            move_to_root=body.move_to_root,
-            fields=body.fields,
-            assignable_by=body.assignable_by,
-            inherit_assignable_by=body.inherit_assignable_by,
-            order=body.order,
-            expected_version=body.expected_version,
-        )
+        units.update_unit(change, actor, row, body.patch(), expected_version=body.expected_version)
         return convert.unit_record(row)
 
 
@@ -201,14 +184,7 @@ def update_profile(
     with state.db.change(actor.login) as change:
         row = _visible_profile(change.session, actor, profile_id)
         profiles.update_profile(
-            change,
-            actor,
-            row,
-            title=body.title,
-            unit_id=body.unit_id,
-            overrides=body.overrides,
-            shared_with=body.shared_with,
-            expected_version=body.expected_version,
+            change, actor, row, body.patch(), expected_version=body.expected_version
         )
         return convert.profile_record(row)
 

@@ -92,17 +92,7 @@ def update_snippet(
     with state.db.change(actor.login) as change:
         row = _get(change.session, actor, snippet_id)
         snippets.update_snippet(
-            change,
-            actor,
-            state.blobs,
-            row,
-            title=body.title,
-            read_rights=body.read_rights,
-            write_rights=body.write_rights,
-            body=body.body,
-            body_sha256=body.body_sha256,
-            body_format=body.body_format,
-            expected_version=body.expected_version,
+            change, actor, state.blobs, row, body.patch(), expected_version=body.expected_version
         )
         return convert.snippet_record(row)
 

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from docshelf.domain.errors import NotFound
+from docshelf.domain.patches import TemplatePatch
 from docshelf.domain.permissions import can_administer_template
 from docshelf.i18n import tr
 from docshelf.protocol.admin import (
@@ -74,14 +75,7 @@ def update_template_group(
     with state.db.change(actor.login) as change:
         row = get_or_404(change.session, TemplateGroup, group_id, "template group")
         templates.update_group(
-            change,
-            actor,
-            row,
-            titles=body.titles,
-            parent_id=body.parent_id,
-            move_to_root=body.move_to_root,
-            order=body.order,
-            expected_version=body.expected_version,
+            change, actor, row, body.patch(), expected_version=body.expected_version
         )
         return convert.template_group_record(row)
 
@@ -165,17 +159,7 @@ def update_template(
     with state.db.change(actor.login) as change:
         row = _administered(change.session, actor, template_id)
         templates.update_template(
-            change,
-            actor,
-            row,
-            titles=body.titles,
-            descriptions=body.descriptions,
-            group_id=body.group_id,
-            status=body.status,
-            use_rights=body.use_rights,
-            change_rights=body.change_rights,
-            order=body.order,
-            expected_version=body.expected_version,
+            change, actor, row, body.patch(), expected_version=body.expected_version
         )
         return convert.template_record(row)
 
@@ -191,7 +175,11 @@ def set_template_status(
     with state.db.change(actor.login) as change:
         row = _administered(change.session, actor, template_id)
         templates.update_template(
-            change, actor, row, status=body.status, expected_version=body.expected_version
+            change,
+            actor,
+            row,
+            TemplatePatch(status=body.status),
+            expected_version=body.expected_version,
         )
         return convert.template_record(row)
 

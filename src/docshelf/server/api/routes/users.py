@@ -62,13 +62,7 @@ def update_user(user_id: Id, body: UserUpdate, actor: CurrentActor, state: State
     with state.db.change(actor.login) as change:
         user = get_or_404(change.session, User, user_id, "user")
         accounts.update_user(
-            change,
-            actor,
-            user,
-            display_name=body.display_name,
-            roles=body.roles,
-            fields=body.fields,
-            expected_version=body.expected_version,
+            change, actor, user, body.patch(), expected_version=body.expected_version
         )
         return convert.user_record(user)
 

@@ -10,6 +10,7 @@ from starlette.datastructures import FormData
 
 from docshelf.domain.errors import DocshelfError, NotFound
 from docshelf.domain.fields import FieldScope, FieldType
+from docshelf.domain.patches import FieldDefinitionPatch
 from docshelf.domain.permissions import can_manage_field_definitions
 from docshelf.i18n import tr
 from docshelf.server.dashboard.forms import (
@@ -158,8 +159,7 @@ def update_field(
                 change,
                 who.actor,
                 row,
-                labels=_labels(form, dict(row.labels)),
-                order=_order(form),
+                FieldDefinitionPatch(labels=_labels(form, dict(row.labels)), order=_order(form)),
                 expected_version=version(form),
             )
     except NotFound:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from docshelf.domain.accounts import group_principal, user_principal
 from docshelf.domain.errors import DocshelfError, InvalidInput, NotFound
+from docshelf.domain.patches import GroupPatch
 from docshelf.i18n import tr
 from docshelf.server.dashboard.forms import (
     delete_confirmed,
@@ -180,8 +181,7 @@ def update_group(
                 change,
                 who.actor,
                 group,
-                name=edited["name"],
-                description=edited["description"],
+                GroupPatch(name=edited["name"], description=edited["description"]),
                 expected_version=version(form),
             )
     except NotFound:

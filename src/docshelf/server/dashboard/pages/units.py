@@ -14,6 +14,7 @@ from starlette.datastructures import FormData
 from docshelf.domain import units as dunits
 from docshelf.domain.errors import DocshelfError, NotFound
 from docshelf.domain.fields import FieldDef, FieldScope, FieldType
+from docshelf.domain.patches import UnitPatch
 from docshelf.domain.trees import chain_to_root
 from docshelf.i18n import tr
 from docshelf.server.dashboard.forms import (
@@ -179,8 +180,7 @@ def update_unit(request: Request, who: CurrentVisitor, form: CheckedForm, unit_i
                 change,
                 who.actor,
                 row,
-                title=text(form, "title"),
-                fields=changes,
+                UnitPatch(title=text(form, "title"), fields=changes),
                 expected_version=version(form),
             )
     except NotFound:

@@ -13,6 +13,7 @@ from starlette.datastructures import FormData
 from docshelf.domain.accounts import Role
 from docshelf.domain.errors import DocshelfError, InvalidInput, NotFound
 from docshelf.domain.fields import FieldDef, FieldScope, FieldType
+from docshelf.domain.patches import UserPatch
 from docshelf.domain.permissions import can_manage_accounts, require
 from docshelf.i18n import tr
 from docshelf.server.dashboard.forms import (
@@ -197,9 +198,11 @@ def update_user(request: Request, who: CurrentVisitor, form: CheckedForm, user_i
                 change,
                 who.actor,
                 user,
-                display_name=text(form, "display_name"),
-                roles=texts(form, "roles"),
-                fields=fields,
+                UserPatch(
+                    display_name=text(form, "display_name"),
+                    roles=tuple(texts(form, "roles")),
+                    fields=fields,
+                ),
                 expected_version=version(form),
             )
     except NotFound:
