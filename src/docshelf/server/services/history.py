@@ -19,6 +19,7 @@ from docshelf.domain.accounts import Actor
 from docshelf.domain.errors import Conflict, InvalidInput, NotFound
 from docshelf.domain.history import SnapshotDiff, diff
 from docshelf.domain.kinds import kind_label
+from docshelf.domain.patches import UNSET, SnippetPatch, TemplatePatch
 from docshelf.domain.permissions import require
 from docshelf.domain.settings import VERSION_RETENTION_DAYS, VERSIONS_KEPT
 from docshelf.domain.snippets import SnippetKind
@@ -187,7 +188,7 @@ def _restore_template(
     target: dict[str, Any],
     current: dict[str, Any],
 ) -> None:
-    """The one place a restore calls the template services (their signatures may change)."""
+    """The one place a restore calls the template services."""
     wanted: dict[str, Any] = target.get("files") or {}
     # Files first: the restored rights may no longer include the actor.
     for lang, file in sorted(wanted.items()):
@@ -213,26 +214,26 @@ def _restore_template(
         templates.restore(change, actor, row)
     elif not target.get("active") and row.active:
         templates.deactivate(change, actor, row)
-    group_id = target.get("group_id")
     templates.update_template(
         change,
         actor,
         row,
-        titles=dict(target.get("titles") or {}),
-        descriptions=dict(target.get("descriptions") or {}),
-        group_id=group_id,
-        move_to_root=group_id is None,
-        status=str(target.get("status")),
-        use_rights=list(target.get("use_rights") or []),
-        change_rights=list(target.get("change_rights") or []),
-        order=int(target.get("order") or 0),
+        TemplatePatch(
+            titles=dict(target.get("titles") or {}),
+            descriptions=dict(target.get("descriptions") or {}),
+            group_id=target.get("group_id"),
+            status=str(target.get("status")),
+            use_rights=tuple(target.get("use_rights") or ()),
+            change_rights=tuple(target.get("change_rights") or ()),
+            order=int(target.get("order") or 0),
+        ),
     )
 
 
 def _restore_snippet(
     change: Change, actor: Actor, blobs: BlobStore, row: Snippet, target: dict[str, Any]
 ) -> None:
-    """The one place a restore calls the snippet service (its signature may change)."""
+    """The one place a restore calls the snippet service."""
     shared = row.kind == SnippetKind.SHARED.value
     body = target.get("body_sha256")
     snippets.update_snippet(
@@ -240,12 +241,13 @@ def _restore_snippet(
         actor,
         blobs,
         row,
-        title=str(target.get("title")),
-        read_rights=list(target.get("read_rights") or []) if shared else None,
-        write_rights=list(target.get("write_rights") or []) if shared else None,
-        body_sha256=body if body else None,
-        clear_body=not body,
-        body_format=str(target.get("body_format") or "text"),
+        SnippetPatch(
+            title=str(target.get("title")),
+            read_rights=tuple(target.get("read_rights") or ()) if shared else UNSET,
+            write_rights=tuple(target.get("write_rights") or ()) if shared else UNSET,
+            body_sha256=body or None,
+            body_format=str(target.get("body_format") or "text"),
+        ),
     )
 
 
