@@ -14,6 +14,7 @@ from sqlalchemy import select
 from docshelf.domain.accounts import Actor, Role, system_actor
 from docshelf.domain.errors import Conflict, Forbidden, NotFound
 from docshelf.domain.history import diff
+from docshelf.domain.patches import SnippetPatch
 from docshelf.domain.settings import VERSIONS_KEPT
 from docshelf.server.blobstore.housekeeping import collect_garbage
 from docshelf.server.blobstore.local import LocalBlobStore
@@ -175,7 +176,9 @@ def test_snippet_restore_brings_back_title_and_body(db: Database, blobs: LocalBl
         snippet_id = row.id
     with db.change("lay") as change:
         row = change.session.get(Snippet, snippet_id)
-        snippets.update_snippet(change, LAYOUTER, blobs, row, title="Neu", body="Tschüss")
+        snippets.update_snippet(
+            change, LAYOUTER, blobs, row, SnippetPatch(title="Neu", body_text="Tschüss")
+        )
     with db.read() as session:
         result = history.compare(session, LAYOUTER, "snippet", snippet_id, 1, 2)
     assert {c.name for c in result.attributes} == {"title", "body_sha256"}
