@@ -1,0 +1,211 @@
+"""The audit log's record of changes (domain/audit.py, server/db/audit.py): the pure diff,
+and the entries a change on a real (SQLite) database writes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from docshelf.domain.accounts import system_actor, user_principal
+from docshelf.domain.audit import API, Origin, OriginKind, difference, shorten
+from docshelf.server.db.engine import Database
+from docshelf.server.db.migrate import upgrade
+from docshelf.server.db.models import AuditEntry, Blob, Group, Template, TemplateFile, User
+from docshelf.server.services import accounts, settings
+
+SYS = system_actor()
+
+
+def test_a_create_or_delete_records_every_attribute() -> None:
+    assert difference(None, {"a": 1, "b": None}) == (None, {"a": 1, "b": None})
+    assert difference({"a": 1}, None) == ({"a": 1}, None)
+
+
+def test_a_change_records_only_what_differs() -> None:
+    before = {"a": 1, "b": [1, 2], "c": "x"}
+    after = {"a": 1, "b": [2], "d": True}
+    assert difference(before, after) == ({"b": [1, 2], "c": "x", "d": None}, {
+        "b": [2],
+        "c": None,
+        "d": True,
+    })
+    assert difference({"a": 1}, {"a": 1}) == ({}, {})
+
+
+def test_values_are_shortened_for_tables() -> None:
+    assert shorten({"de": "Brief", "en": "Letter"}) == "de: Brief, en: Letter"
+    assert shorten(["*", "group:x"]) == "*, group:x"
+    assert shorten(None) == "—"
+    assert shorten("a" * 200, limit=10) == "a" * 9 + "…"
+    assert shorten("two\nlines") == "two lines"
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Iterator[Database]:
+    database = Database(f"sqlite:///{tmp_path / 'audit.db'}")
+    upgrade(database)
+    yield database
+    database.dispose()
+
+
+def entries(db: Database, seq: int | None = None) -> list[AuditEntry]:
+    with db.read() as session:
+        query = select(AuditEntry).order_by(AuditEntry.id)
+        if seq is not None:
+            query = query.where(AuditEntry.seq == seq)
+        return list(session.scalars(query))
+
+
+def one(db: Database, seq: int) -> AuditEntry:
+    found = entries(db, seq)
+    assert len(found) == 1, [(e.kind, e.object_title) for e in found]
+    return found[0]
+
+
+def make_user(db: Database, login: str) -> str:
+    with db.change("admin", origin=API) as change:
+        user = accounts.create_user(
+            change, SYS, login=login, display_name=login.title(), password_hash="secret-hash"
+        )
+        return user.id
+
+
+def test_creating_a_user_records_its_values_without_the_password(db: Database) -> None:
+    with db.change("nobody", origin=Origin(OriginKind.SYNC, "m-1")) as change:
+        accounts.create_user(change, SYS, login="anna", display_name="Anna", password_hash="h")
+        seq = change.seq
+    entry = one(db, seq)
+    assert (entry.kind, entry.action, entry.object_title) == ("user", "created", "anna")
+    assert (entry.origin, entry.origin_ref, entry.actor, entry.actor_id) == (
+        "sync",
+        "m-1",
+        "nobody",
+        None,
+    )
+    assert entry.before is None and entry.after is not None
+    assert entry.after["display_name"] == "Anna"
+    assert "password_hash" not in entry.after and "version" not in entry.after
+
+
+def test_a_change_records_before_and_after_even_across_a_flush(db: Database) -> None:
+    make_user(db, "admin")
+    anna = make_user(db, "anna")
+    with db.change("admin", origin=API) as change:
+        user = change.session.get(User, anna)
+        assert user is not None
+        user.display_name = "Anna B."
+        change.session.flush()  # drops the attribute history; the audit must not care
+        user.roles = ["user", "layouter"]
+        change.touch(user)
+        seq = change.seq
+    entry = one(db, seq)
+    assert entry.action == "changed"
+    assert entry.before == {"display_name": "Anna", "roles": ["user"]}
+    assert entry.after == {"display_name": "Anna B.", "roles": ["user", "layouter"]}
+    admin_id = make_user(db, "other")  # the actor's id is looked up by login
+    assert entry.actor == "admin" and entry.actor_id is not None and entry.actor_id != admin_id
+
+
+def test_group_members_show_as_an_attribute_of_the_group(db: Database) -> None:
+    anna = make_user(db, "anna")
+    bert = make_user(db, "bert")
+    with db.change("admin") as change:
+        group = accounts.create_group(change, SYS, "Sales")
+        group_id = group.id
+    with db.change("admin") as change:
+        group = change.session.get(Group, group_id)
+        assert group is not None
+        for user_id in (anna, bert):
+            accounts.add_member(change, SYS, group, user=change.session.get(User, user_id))
+        seq = change.seq
+    entry = one(db, seq)
+    assert (entry.before, entry.after) == (
+        {"members": []},
+        {"members": ["user:anna", "user:bert"]},
+    )
+    with db.change("admin") as change:
+        group = change.session.get(Group, group_id)
+        assert group is not None
+        accounts.remove_member(change, SYS, group, user_principal(anna))
+        seq = change.seq
+    entry = one(db, seq)
+    assert (entry.before, entry.after) == (
+        {"members": ["user:anna", "user:bert"]},
+        {"members": ["user:bert"]},
+    )
+    with db.change("admin") as change:
+        group = change.session.get(Group, group_id)
+        assert group is not None
+        accounts.delete_group(change, SYS, group)
+        seq = change.seq
+    entry = one(db, seq)
+    assert entry.action == "deleted" and entry.after is None
+    assert entry.before is not None
+    assert entry.before["name"] == "Sales" and entry.before["members"] == ["user:bert"]
+
+
+def test_template_files_show_per_language(db: Database) -> None:
+    with db.change("admin") as change:
+        for sha in ("a" * 64, "b" * 64):
+            change.session.add(Blob(sha256=sha, size=3))
+        template = Template(
+            id="t1", kind="docx", status="released", titles={"de": "Brief", "en": "Letter"}
+        )
+        template.files.append(TemplateFile(lang="de", sha256="a" * 64, size=3, filename="a.docx"))
+        change.add(template, "template")
+        seq = change.seq
+    created = one(db, seq)
+    assert created.object_title == "Brief"
+    assert created.after is not None
+    assert created.after["files"] == {"de": {"filename": "a.docx", "sha256": "a" * 64, "size": 3}}
+    with db.change("admin") as change:
+        template = change.session.get(Template, "t1")
+        assert template is not None
+        template.files[0].sha256, template.files[0].filename = "b" * 64, "b.docx"
+        template.files.append(TemplateFile(lang="en", sha256="a" * 64, size=3, filename="e.docx"))
+        change.touch(template)
+        seq = change.seq
+    entry = one(db, seq)
+    assert entry.before == {
+        "files": {"de": {"filename": "a.docx", "sha256": "a" * 64, "size": 3}},
+    }
+    assert entry.after == {
+        "files": {
+            "de": {"filename": "b.docx", "sha256": "b" * 64, "size": 3},
+            "en": {"filename": "e.docx", "sha256": "a" * 64, "size": 3},
+        }
+    }
+
+
+def test_settings_are_recorded_when_set_first_and_when_changed(db: Database) -> None:
+    with db.change("admin") as change:
+        settings.set_value(change, SYS, "ClientHintMaxDelay", 1000)
+        first = change.seq
+    with db.change("admin") as change:
+        settings.set_value(change, SYS, "ClientHintMaxDelay", 2000)
+        second = change.seq
+    created, changed = one(db, first), one(db, second)
+    assert (created.kind, created.object_id, created.action) == (
+        "setting",
+        "ClientHintMaxDelay",
+        "created",
+    )
+    assert created.after == {"value": 1000}
+    assert (changed.before, changed.after) == ({"value": 1000}, {"value": 2000})
+    assert changed.origin == "system"
+
+
+def test_a_touch_without_a_difference_and_a_short_lived_row_leave_nothing(db: Database) -> None:
+    anna = make_user(db, "anna")
+    with db.change("admin") as change:
+        user: Any = change.session.get(User, anna)
+        change.touch(user)
+        temp = accounts.create_group(change, SYS, "Temp")
+        change.session.flush()
+        accounts.delete_group(change, SYS, temp)
+        seq = change.seq
+    assert entries(db, seq) == []
