@@ -20,6 +20,7 @@ from docshelf.cli.options import (
 )
 from docshelf.cli.output import console, table
 from docshelf.domain.accounts import group_principal, system_actor, user_principal
+from docshelf.domain.audit import CLI
 from docshelf.domain.errors import NotFound
 from docshelf.domain.settings import SETTINGS, spec_for
 from docshelf.i18n import N_, ntr, tr
@@ -61,7 +62,7 @@ class AdminContext:
 
     @contextmanager
     def change(self) -> Iterator[Change]:
-        with self.db.change(ACTOR_NAME) as change:
+        with self.db.change(ACTOR_NAME, origin=CLI) as change:
             yield change
 
     def passwords(self) -> Passwords:

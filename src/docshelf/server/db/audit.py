@@ -45,9 +45,7 @@ _CHILDREN = "docshelf_audit_children"  # session.info: (kind, id) -> children be
 _NEW = "docshelf_audit_new"  # session.info: audited rows added without Change.add
 _BEFORE = "docshelf_audit_before"  # InstanceState.info: columns as loaded
 # Never recorded: secrets, and what every change moves anyway.
-_LEFT_OUT = frozenset(
-    {"id", "key", "version", "seq", "updated_at", "created_at", "password_hash"}
-)
+_LEFT_OUT = frozenset({"id", "key", "version", "seq", "updated_at", "created_at", "password_hash"})
 # Commits of package imports carry this before the login (packages/service.py).
 _ACTOR_PREFIXES = ("package:",)
 
@@ -120,9 +118,7 @@ def _members(session: Session, group_ids: Iterable[str]) -> dict[str, list[str]]
         .where(members.c.group_id.in_(ids))
     )
     for group_id, key, login, name in rows:
-        found[group_id].append(
-            f"user:{login}" if login else f"group:{name}" if name else str(key)
-        )
+        found[group_id].append(f"user:{login}" if login else f"group:{name}" if name else str(key))
     return {gid: sorted(values) for gid, values in found.items()}
 
 
@@ -192,7 +188,10 @@ def _before_execute(state: ORMExecuteState) -> None:
     mapper = state.bind_mapper
     target = mapper.class_ if mapper is not None else None
     # A bulk statement on child rows names no parent we could read: keep every loaded one's.
-    for child, parent, kind in ((GroupMember, Group, "group"), (TemplateFile, Template, "template")):
+    for child, parent, kind in (
+        (GroupMember, Group, "group"),
+        (TemplateFile, Template, "template"),
+    ):
         if target is child:
             loaded = [row.id for row in session.identity_map.values() if isinstance(row, parent)]
             _keep_children(session, kind, loaded)

@@ -6,6 +6,7 @@ from fastapi import APIRouter
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from docshelf.domain.audit import API
 from docshelf.domain.errors import NotFound
 from docshelf.domain.permissions import can_see_profile
 from docshelf.i18n import tr
@@ -41,7 +42,7 @@ def list_fields(actor: CurrentActor, state: State) -> list[FieldDefRecord]:
 
 @router.post("/fields", operation_id="create_field", response_model=FieldDefRecord, status_code=201)
 def create_field(body: FieldDefCreate, actor: CurrentActor, state: State) -> FieldDefRecord:
-    with state.db.change(actor.login) as change:
+    with state.db.change(actor.login, origin=API) as change:
         row = fields.create_field(
             change,
             actor,
@@ -58,7 +59,7 @@ def create_field(body: FieldDefCreate, actor: CurrentActor, state: State) -> Fie
 def update_field(
     field_id: Id, body: FieldDefUpdate, actor: CurrentActor, state: State
 ) -> FieldDefRecord:
-    with state.db.change(actor.login) as change:
+    with state.db.change(actor.login, origin=API) as change:
         row = get_or_404(change.session, FieldDefinition, field_id, "field")
         fields.update_field(
             change,
@@ -73,7 +74,7 @@ def update_field(
 
 @router.delete("/fields/{field_id}", operation_id="delete_field", status_code=204)
 def delete_field(field_id: Id, actor: CurrentActor, state: State) -> None:
-    with state.db.change(actor.login) as change:
+    with state.db.change(actor.login, origin=API) as change:
         row = get_or_404(change.session, FieldDefinition, field_id, "field")
         fields.delete_field(change, actor, row)
 
@@ -94,7 +95,7 @@ def list_units(
 
 @router.post("/units", operation_id="create_unit", response_model=UnitRecord, status_code=201)
 def create_unit(body: UnitCreate, actor: CurrentActor, state: State) -> UnitRecord:
-    with state.db.change(actor.login) as change:
+    with state.db.change(actor.login, origin=API) as change:
         row = units.create_unit(
             change,
             actor,
@@ -115,7 +116,7 @@ def get_unit(unit_id: Id, actor: CurrentActor, state: State) -> UnitRecord:
 
 @router.patch("/units/{unit_id}", operation_id="update_unit", response_model=UnitRecord)
 def update_unit(unit_id: Id, body: UnitUpdate, actor: CurrentActor, state: State) -> UnitRecord:
-    with state.db.change(actor.login) as change:
+    with state.db.change(actor.login, origin=API) as change:
         row = get_or_404(change.session, Unit, unit_id, "unit")
         units.update_unit(
             change,
@@ -135,7 +136,7 @@ def update_unit(unit_id: Id, body: UnitUpdate, actor: CurrentActor, state: State
 
 @router.delete("/units/{unit_id}", operation_id="delete_unit", status_code=204)
 def delete_unit(unit_id: Id, actor: CurrentActor, state: State) -> None:
-    with state.db.change(actor.login) as change:
+    with state.db.change(actor.login, origin=API) as change:
         units.delete_unit(change, actor, get_or_404(change.session, Unit, unit_id, "unit"))
 
 
@@ -175,7 +176,7 @@ def list_profiles(
     "/profiles", operation_id="create_profile", response_model=ProfileRecord, status_code=201
 )
 def create_profile(body: ProfileCreate, actor: CurrentActor, state: State) -> ProfileRecord:
-    with state.db.change(actor.login) as change:
+    with state.db.change(actor.login, origin=API) as change:
         row = profiles.create_profile(
             change,
             actor,
@@ -198,7 +199,7 @@ def get_profile(profile_id: Id, actor: CurrentActor, state: State) -> ProfileRec
 def update_profile(
     profile_id: Id, body: ProfileUpdate, actor: CurrentActor, state: State
 ) -> ProfileRecord:
-    with state.db.change(actor.login) as change:
+    with state.db.change(actor.login, origin=API) as change:
         row = _visible_profile(change.session, actor, profile_id)
         profiles.update_profile(
             change,
@@ -215,6 +216,6 @@ def update_profile(
 
 @router.delete("/profiles/{profile_id}", operation_id="delete_profile", status_code=204)
 def delete_profile(profile_id: Id, actor: CurrentActor, state: State) -> None:
-    with state.db.change(actor.login) as change:
+    with state.db.change(actor.login, origin=API) as change:
         row = _visible_profile(change.session, actor, profile_id)
         profiles.delete_profile(change, actor, row)

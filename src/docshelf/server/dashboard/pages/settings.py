@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
+from docshelf.domain.audit import DASHBOARD
 from docshelf.domain.errors import DocshelfError, InvalidInput
 from docshelf.domain.permissions import can_manage_settings
 from docshelf.domain.settings import (
@@ -113,7 +114,7 @@ def save_settings(request: Request, who: CurrentVisitor, form: CheckedForm) -> R
     if errors:
         # Nothing is saved unless every field is valid.
         return _form_page(request, who, values, errors, status_code=422)
-    with state_of(request).db.change(who.actor.login) as change:
+    with state_of(request).db.change(who.actor.login, origin=DASHBOARD) as change:
         for key, value in parsed.items():
             settings_service.set_value(change, who.actor, key, value)
     return redirect(

@@ -42,9 +42,7 @@ def upgrade() -> None:
     with op.batch_alter_table("audit_entries", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_audit_entries_actor"), ["actor"], unique=False)
         batch_op.create_index(batch_op.f("ix_audit_entries_at"), ["at"], unique=False)
-        batch_op.create_index(
-            batch_op.f("ix_audit_entries_object_id"), ["object_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_audit_entries_object_id"), ["object_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_audit_entries_seq"), ["seq"], unique=False)
 
 
