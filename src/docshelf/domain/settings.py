@@ -23,7 +23,7 @@ class SettingSpec:
     key: str
     default: Any
     description: str
-    kind: str  # "duration_ms", "languages" or "boolean"
+    kind: str  # "duration_ms", "days", "languages" or "boolean"
     minimum: int | None = None
     maximum: int | None = None
     sent_to_clients: bool = True
@@ -33,6 +33,8 @@ class SettingSpec:
             return _check_duration(self, value)
         if self.kind == "boolean":
             return _check_boolean(self, value)
+        if self.kind == "days":
+            return _check_days(self, value)
         return _check_languages(self, value)
 
     def parse(self, text: str) -> Any:
@@ -57,6 +59,14 @@ class SettingSpec:
                     tr("{key} takes true or false, not {text!r}.", key=self.key, text=text)
                 )
             return _BOOLEAN_WORDS[word]
+        if self.kind == "days":
+            try:
+                days = int(text.strip())
+            except ValueError:
+                raise InvalidInput(
+                    tr("{key} takes a whole number of days, not {text!r}.", key=self.key, text=text)
+                ) from None
+            return self.validate(days)
         return self.validate([part.strip() for part in text.split(",") if part.strip()])
 
 
@@ -80,6 +90,25 @@ def _check_duration(spec: SettingSpec, value: Any) -> int:
                 lo_minutes=lo / MINUTE_MS,
                 hi=hi,
                 hi_minutes=hi / MINUTE_MS,
+                value=value,
+            )
+        )
+    return value
+
+
+def _check_days(spec: SettingSpec, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidInput(
+            tr("{key} takes a whole number of days, not {value!r}.", key=spec.key, value=value)
+        )
+    lo, hi = spec.minimum or 0, spec.maximum or 0
+    if not lo <= value <= hi:
+        raise InvalidInput(
+            tr(
+                "{key} must lie between {lo} and {hi} days; {value} is outside.",
+                key=spec.key,
+                lo=lo,
+                hi=hi,
                 value=value,
             )
         )
@@ -122,6 +151,7 @@ CLIENT_SYNC_MAX_DELAY_AFTER_START = "ClientSyncMaxDelayAfterStart"
 LANGUAGES = "Languages"
 CLIENT_HINT_MAX_DELAY = "ClientHintMaxDelay"
 CLIENT_HINTS_ENABLED = "ClientHintsEnabled"
+AUDIT_RETENTION_DAYS = "AuditRetentionDays"
 
 SETTINGS: Mapping[str, SettingSpec] = {
     s.key: s
@@ -168,6 +198,16 @@ SETTINGS: Mapping[str, SettingSpec] = {
             default=["de", "en"],
             description="Languages templates and snippets are offered in, first one the default.",
             kind="languages",
+        ),
+        SettingSpec(
+            AUDIT_RETENTION_DAYS,
+            default=365,
+            description="How many days the server keeps audit log entries; 0 keeps them for"
+            " ever. Older entries are removed by the hourly housekeeping.",
+            kind="days",
+            minimum=0,
+            maximum=36_500,
+            sent_to_clients=False,
         ),
     )
 }

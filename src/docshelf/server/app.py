@@ -48,6 +48,7 @@ from docshelf.server.db.models import utcnow
 from docshelf.server.hints.source import PgListener, check_counter, read_counter
 from docshelf.server.maintenance import (
     purge_applied_mutations,
+    purge_audit_entries,
     purge_partial_uploads,
     purge_tombstones,
 )
@@ -252,8 +253,8 @@ log = logging.getLogger("docshelf.server")
 
 
 async def _housekeeping(state: ServerState) -> None:
-    """Purge old tombstones, answers to uploaded edits and abandoned partial uploads at
-    start and then hourly (harmless if several processes do)."""
+    """Purge old tombstones, answers to uploaded edits, abandoned partial uploads and old
+    audit log entries at start and then hourly (harmless if several processes do)."""
     settings = state.settings
     jobs: list[Callable[[], int]] = [
         partial(purge_tombstones, state.db, timedelta(days=settings.tombstone_retention_days)),
@@ -261,6 +262,7 @@ async def _housekeeping(state: ServerState) -> None:
             purge_applied_mutations, state.db, timedelta(days=settings.mutation_retention_days)
         ),
         partial(purge_partial_uploads, state.blobs),
+        partial(purge_audit_entries, state.db),
     ]
     while True:
         for job in jobs:
