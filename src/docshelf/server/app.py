@@ -29,6 +29,7 @@ from docshelf.server.api.middleware import BodyLimit, RequestLog
 from docshelf.server.api.quick_blob import QuickBlob
 from docshelf.server.api.quick_poll import QuickPoll
 from docshelf.server.api.routes import (
+    audit,
     auth,
     blobs,
     groups,
@@ -139,6 +140,7 @@ def create_app(settings: ServerSettings, state: ServerState | None = None) -> Fa
         settings_routes,
         mutations,
         packages,
+        audit,
     )
     for module in api_modules:
         app.include_router(module.router, prefix=API_PREFIX)
