@@ -19,6 +19,7 @@ from docshelf.domain.errors import DocshelfError
 from docshelf.i18n import tr, using
 from docshelf.server.dashboard.language import language_of
 from docshelf.server.dashboard.pages import (
+    audit,
     fields,
     files,
     groups,
@@ -49,6 +50,7 @@ PAGES = (
     snippets,
     fields,
     units,
+    audit,
 )
 
 

@@ -38,6 +38,8 @@ CSV_COLUMNS = (
     "origin",
     "origin_ref",
 )
+# A CSV export holds at most this many entries (newest first); narrow the filter for more.
+CSV_MAX = 100_000
 _DURATION = re.compile(r"^\s*(\d{1,6})\s*([mhdw])\s*$")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
@@ -134,8 +136,6 @@ def to_csv(rows: Iterable[AuditEntry]) -> str:
     for entry in rows:
         values = as_dict(entry)
         for key in ("before", "after"):
-            values[key] = (
-                "" if values[key] is None else json.dumps(values[key], ensure_ascii=False)
-            )
+            values[key] = "" if values[key] is None else json.dumps(values[key], ensure_ascii=False)
         writer.writerow(["" if values[c] is None else values[c] for c in CSV_COLUMNS])
     return out.getvalue()

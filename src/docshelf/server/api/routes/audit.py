@@ -13,8 +13,6 @@ from docshelf.server.api.paging import Offset
 from docshelf.server.services import audit
 
 router = APIRouter(prefix="/admin", tags=["admin: audit"])
-# A CSV export holds at most this many entries (newest first); narrow the filter for more.
-CSV_MAX = 100_000
 
 _Text = Annotated[str | None, Query(max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$")]
 Since = Annotated[
@@ -60,7 +58,7 @@ def list_audit_entries(
     )
     with state.db.read() as session:
         if format == "csv":
-            rows = audit.entries(session, where, limit=CSV_MAX)
+            rows = audit.entries(session, where, limit=audit.CSV_MAX)
             return Response(
                 audit.to_csv(rows),
                 media_type="text/csv; charset=utf-8",
