@@ -393,7 +393,9 @@ def purge_tombstones_command(ctx: AdminContext, older_than_days: float | None) -
     )
 
 
-# Registered last: cli/blobs.py builds on the context defined above.
+# Registered last: cli/blobs.py and cli/audit.py build on the context defined above.
+from docshelf.cli.audit import audit_command  # noqa: E402
 from docshelf.cli.blobs import blobs  # noqa: E402
 
 admin.add_command(blobs)
+admin.add_command(audit_command)
