@@ -28,11 +28,14 @@ def test_a_create_or_delete_records_every_attribute() -> None:
 def test_a_change_records_only_what_differs() -> None:
     before = {"a": 1, "b": [1, 2], "c": "x"}
     after = {"a": 1, "b": [2], "d": True}
-    assert difference(before, after) == ({"b": [1, 2], "c": "x", "d": None}, {
-        "b": [2],
-        "c": None,
-        "d": True,
-    })
+    assert difference(before, after) == (
+        {"b": [1, 2], "c": "x", "d": None},
+        {
+            "b": [2],
+            "c": None,
+            "d": True,
+        },
+    )
     assert difference({"a": 1}, {"a": 1}) == ({}, {})
 
 

@@ -54,7 +54,11 @@ LABELS: Mapping[str, Mapping[str, str]] = {
         "url": N_("web address"),
         "image": N_("image"),
     },
-    "snippet_kind": {"shared": N_("shared"), "template": N_("of a template")},
+    "snippet_kind": {
+        "shared": N_("shared"),
+        "template": N_("of a template"),
+        "personal": N_("personal"),
+    },
     "snippet_format": {"text": N_("text"), "html": N_("HTML"), "docx": N_("Word (.docx)")},
     # what a package holds
     "item": {

@@ -15,14 +15,14 @@ from sqlalchemy.orm import Session
 from docshelf.domain.audit import shorten
 from docshelf.domain.errors import DocshelfError
 from docshelf.domain.packages.changes import change_label
-from docshelf.i18n import N_, tr
+from docshelf.i18n import N_, current_language, tr
 from docshelf.server.dashboard.forms import require_section
 from docshelf.server.dashboard.language import InVisitorLanguage
 from docshelf.server.dashboard.render import page
 from docshelf.server.dashboard.session import CurrentVisitor, state_of
-from docshelf.server.dashboard.texts import NONE, label
+from docshelf.server.dashboard.texts import NONE, label, localized
 from docshelf.server.db.audit import KINDS
-from docshelf.server.db.models import AuditEntry, Group, User
+from docshelf.server.db.models import AuditEntry, FieldDefinition, Group, User
 from docshelf.server.services import audit
 
 router = APIRouter(route_class=InVisitorLanguage)
@@ -47,14 +47,19 @@ ATTRIBUTE_LABELS: Mapping[str, str] = {
     "body_sha256": N_("Content"),
     "deactivated_at": N_("Deactivated on"),
 }
-# Attributes whose values are names of stored values: shown by their labels.
+# Attributes whose values are names of stored values: shown by their labels, per kind
+# of object ("" for any).
 _VALUE_FAMILIES = {
-    "roles": "role",
-    "status": "status",
-    "scope": "scope",
-    "type": "field_type",
-    "body_format": "snippet_format",
+    ("", "roles"): "role",
+    ("", "status"): "status",
+    ("", "scope"): "scope",
+    ("", "type"): "field_type",
+    ("", "body_format"): "snippet_format",
+    ("snippet", "kind"): "snippet_kind",
 }
+# Texts per language: shown in the visitor's language, or the languages that changed.
+_MULTILINGUAL = {"titles", "descriptions", "labels"}
+_FIELD_VALUES = {"fields", "overrides"}
 _PRINCIPAL_LISTS = {"use_rights", "change_rights", "read_rights", "write_rights", "shared_with"}
 _ACCOUNT_IDS = {"owner_id"}
 
@@ -75,6 +80,7 @@ class Difference:
 @dataclass(frozen=True)
 class Row:
     entry: AuditEntry
+    title: str
     differences: list[Difference]
 
 
@@ -90,12 +96,19 @@ class _Names:
                         ids.update(str(v).partition(":")[2] for v in value)
                     elif key in _ACCOUNT_IDS and isinstance(value, str):
                         ids.add(value)
-        self.users = dict(
-            session.execute(select(User.id, User.login).where(User.id.in_(ids))).all()
-        )
-        self.groups = dict(
-            session.execute(select(Group.id, Group.name).where(Group.id.in_(ids))).all()
-        )
+        users = session.execute(select(User.id, User.login).where(User.id.in_(ids)))
+        groups = session.execute(select(Group.id, Group.name).where(Group.id.in_(ids)))
+        self.users: dict[str, str] = {i: login for i, login in users}
+        self.groups: dict[str, str] = {i: name for i, name in groups}
+        language = current_language()
+        # Field keys are the fields' names in code; people know them by their labels.
+        labels = session.execute(select(FieldDefinition.key, FieldDefinition.labels))
+        self.fields: dict[str, str] = {k: localized(v, language, k) for k, v in labels}
+
+    def title(self, entry: AuditEntry) -> str:
+        if entry.kind == "field":
+            return self.fields.get(entry.object_title, entry.object_title)
+        return entry.object_title or entry.object_id
 
     def principal(self, value: str) -> str:
         kind, _, ident = value.partition(":")
@@ -114,12 +127,12 @@ def _member(value: str) -> str:
     return tr("group {name}", name=name) if kind == "group" else name
 
 
-def _value_text(attribute: str, value: Any, names: _Names) -> str:
+def _value_text(kind: str, attribute: str, value: Any, names: _Names) -> str:
     if value is None:
         return NONE
     if isinstance(value, bool):
         return tr("yes") if value else tr("no")
-    family = _VALUE_FAMILIES.get(attribute)
+    family = _VALUE_FAMILIES.get((kind, attribute)) or _VALUE_FAMILIES.get(("", attribute))
     if family is not None:
         values = value if isinstance(value, list) else [value]
         return ", ".join(label(family, str(v)) for v in values) or NONE
@@ -127,6 +140,11 @@ def _value_text(attribute: str, value: Any, names: _Names) -> str:
         return ", ".join(names.principal(str(v)) for v in value) or NONE
     if attribute in _ACCOUNT_IDS and isinstance(value, str):
         return names.users.get(value, value)
+    if attribute in _FIELD_VALUES and isinstance(value, dict):
+        return (
+            ", ".join(f"{names.fields.get(k, k)}: {shorten(v, 40)}" for k, v in value.items())
+            or NONE
+        )
     if attribute == "members" and isinstance(value, list):
         return ", ".join(_member(str(v)) for v in value) or NONE
     if attribute == "files" and isinstance(value, dict):
@@ -141,18 +159,45 @@ def _value_text(attribute: str, value: Any, names: _Names) -> str:
     return shorten(value)
 
 
+def _languages(name: str, before: Any, after: Any, created_or_deleted: bool) -> tuple[Any, Any]:
+    """Texts per language reduced to what a reader needs: on a create or delete the
+    visitor's language; on a change the languages that changed (the visitor's alone as
+    plain text)."""
+    if name not in _MULTILINGUAL:
+        return before, after
+    if created_or_deleted:
+        language = current_language()
+        return (
+            localized(before, language) if isinstance(before, dict) else before,
+            localized(after, language) if isinstance(after, dict) else after,
+        )
+    old = before if isinstance(before, dict) else {}
+    new = after if isinstance(after, dict) else {}
+    changed = [
+        lang for lang in (*old, *(k for k in new if k not in old)) if old.get(lang) != new.get(lang)
+    ]
+    if changed == [current_language()]:
+        return old.get(changed[0]), new.get(changed[0])
+    return {lang: old.get(lang) for lang in changed}, {lang: new.get(lang) for lang in changed}
+
+
 def differences(entry: AuditEntry, names: _Names) -> list[Difference]:
     before, after = entry.before or {}, entry.after or {}
-    attributes = [*before, *(k for k in after if k not in before)]
-    return [
-        Difference(
-            attribute=name,
-            label=attribute_label(name),
-            before=_value_text(name, before.get(name), names) if entry.before is not None else "",
-            after=_value_text(name, after.get(name), names) if entry.after is not None else "",
+    whole = entry.before is None or entry.after is None
+    found = []
+    for name in [*before, *(k for k in after if k not in before)]:
+        old, new = _languages(name, before.get(name), after.get(name), whole)
+        found.append(
+            Difference(
+                attribute=name,
+                label=attribute_label(name),
+                before=_value_text(entry.kind, name, old, names)
+                if entry.before is not None
+                else "",
+                after=_value_text(entry.kind, name, new, names) if entry.after is not None else "",
+            )
         )
-        for name in attributes
-    ]
+    return found
 
 
 def _filter_values(request: Request) -> dict[str, str]:
@@ -192,7 +237,7 @@ def audit_log(request: Request, who: CurrentVisitor) -> HTMLResponse:
         with state_of(request).db.read() as session:
             found = audit.entries(session, where, limit=PAGE_SIZE, offset=(number - 1) * PAGE_SIZE)
             names = _Names(session, found)
-            rows = [Row(entry, differences(entry, names)) for entry in found]
+            rows = [Row(e, names.title(e), differences(e, names)) for e in found]
             total = audit.count(session, where)
     query = {k: v for k, v in values.items() if v}
     pages = max(1, -(-total // PAGE_SIZE))
