@@ -4,6 +4,7 @@ and the entries a change on a real (SQLite) database writes."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -12,9 +13,20 @@ from sqlalchemy import select
 
 from docshelf.domain.accounts import system_actor, user_principal
 from docshelf.domain.audit import API, Origin, OriginKind, difference, shorten
+from docshelf.domain.errors import InvalidInput
+from docshelf.domain.settings import AUDIT_RETENTION_DAYS, SETTINGS
 from docshelf.server.db.engine import Database
 from docshelf.server.db.migrate import upgrade
-from docshelf.server.db.models import AuditEntry, Blob, Group, Template, TemplateFile, User
+from docshelf.server.db.models import (
+    AuditEntry,
+    Blob,
+    Group,
+    Template,
+    TemplateFile,
+    User,
+    utcnow,
+)
+from docshelf.server.maintenance import purge_audit_entries
 from docshelf.server.services import accounts, settings
 
 SYS = system_actor()
@@ -212,3 +224,35 @@ def test_a_touch_without_a_difference_and_a_short_lived_row_leave_nothing(db: Da
         accounts.delete_group(change, SYS, temp)
         seq = change.seq
     assert entries(db, seq) == []
+
+
+def test_retention_removes_old_entries_and_zero_keeps_all(db: Database) -> None:
+    make_user(db, "anna")
+    make_user(db, "bert")
+    with db.write() as session:
+        first = session.scalars(select(AuditEntry).order_by(AuditEntry.id)).first()
+        assert first is not None
+        first.at = utcnow() - timedelta(days=400)
+    assert purge_audit_entries(db) == 1  # the default keeps a year
+    assert [e.object_title for e in entries(db)] == ["bert"]
+    with db.write() as session:
+        for entry in session.scalars(select(AuditEntry)):
+            entry.at = utcnow() - timedelta(days=40)
+    with db.change("admin") as change:
+        settings.set_value(change, SYS, AUDIT_RETENTION_DAYS, 0)
+    assert purge_audit_entries(db) == 0
+    with db.change("admin") as change:
+        settings.set_value(change, SYS, AUDIT_RETENTION_DAYS, 30)
+    assert purge_audit_entries(db) == 1
+    assert [e.kind for e in entries(db)] == ["setting", "setting"]
+
+
+def test_the_retention_setting_takes_days() -> None:
+    spec = SETTINGS[AUDIT_RETENTION_DAYS]
+    assert spec.default == 365 and not spec.sent_to_clients
+    assert spec.parse(" 90 ") == 90
+    for bad in ("-1", "36501", "ein Jahr"):
+        with pytest.raises(InvalidInput):
+            spec.parse(bad)
+    with pytest.raises(InvalidInput):
+        spec.validate(True)
