@@ -15,12 +15,14 @@ from docshelf.domain.accounts import system_actor, user_principal
 from docshelf.domain.audit import API, Origin, OriginKind, difference, shorten
 from docshelf.domain.errors import InvalidInput
 from docshelf.domain.settings import AUDIT_RETENTION_DAYS, SETTINGS
+from docshelf.server.db.audit import PRIVATE
 from docshelf.server.db.engine import Database
 from docshelf.server.db.migrate import upgrade
 from docshelf.server.db.models import (
     AuditEntry,
     Blob,
     Group,
+    Snippet,
     Template,
     TemplateFile,
     User,
@@ -256,3 +258,21 @@ def test_the_retention_setting_takes_days() -> None:
             spec.parse(bad)
     with pytest.raises(InvalidInput):
         spec.validate(True)
+
+
+def test_a_personal_snippet_shows_neither_title_nor_values(db: Database) -> None:
+    anna = make_user(db, "anna")
+    with db.change("anna") as change:
+        change.add(Snippet(id="s1", kind="personal", title="Mein Gruss", owner_id=anna), "snippet")
+        created = change.seq
+    with db.change("anna") as change:
+        snippet: Any = change.session.get(Snippet, "s1")
+        snippet.title = "Geheim"
+        change.touch(snippet)
+        changed = change.seq
+    first, second = one(db, created), one(db, changed)
+    assert first.object_title == second.object_title == ""
+    assert first.after is not None
+    assert first.after["owner_id"] == anna and first.after["kind"] == "personal"
+    assert first.after["title"] == PRIVATE
+    assert (second.before, second.after) == ({"title": PRIVATE}, {"title": PRIVATE})

@@ -207,6 +207,7 @@ def test_registry_holds_exactly_the_known_settings() -> None:
         "ClientHintMaxDelay",
         "ClientHintsEnabled",
         "Languages",
+        "AuditRetentionDays",
     }
     assert all(spec.key == key for key, spec in SETTINGS.items())
 
@@ -343,7 +344,7 @@ def test_spec_for_unknown_key_lists_known_keys() -> None:
     assert str(caught.value) == (
         "There is no setting 'ClientSyncIntervall'; known settings are"
         " ClientSyncInterval, ClientSyncMaxDelayAfterStart, ClientHintMaxDelay,"
-        " ClientHintsEnabled, Languages."
+        " ClientHintsEnabled, Languages, AuditRetentionDays."
     )
 
 
@@ -359,6 +360,7 @@ def test_effective_settings_fills_defaults() -> None:
         "ClientHintMaxDelay": 5_000,
         "ClientHintsEnabled": True,
         LANGUAGES: ["de", "en"],
+        "AuditRetentionDays": 365,
     }
 
 

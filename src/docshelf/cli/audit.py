@@ -8,6 +8,7 @@ from docshelf.cli.admin import AdminContext, pass_admin
 from docshelf.cli.output import click_echo, print_json, table
 from docshelf.domain.audit import shorten
 from docshelf.i18n import N_
+from docshelf.i18n.click_help import TranslatedCommand
 from docshelf.server.db.models import AuditEntry
 from docshelf.server.services import audit
 
@@ -26,6 +27,7 @@ def _changes(entry: AuditEntry) -> str:
 
 @click.command(
     "audit",
+    cls=TranslatedCommand,
     help=N_(
         "Show the audit log, newest first: who changed what and when, before → after.\n\n"
         "--since and --until take a date (2026-12-01), a time (2026-12-01T08:00) or a span "

@@ -11,6 +11,8 @@ end. In between, SQLAlchemy events keep what the rows were before the change:
   (then they did not change).
 
 Secrets (password hashes) and bookkeeping columns (version, seq, times) are left out.
+Personal snippets are their owner's alone, not even Sys reads them: their entries name
+the owner and which attributes changed, never a title or a value.
 Only sessions of a change pay for this: the events return at once elsewhere.
 """
 
@@ -25,6 +27,7 @@ from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 
 from docshelf.domain.audit import ORIGIN_REF_MAX, Action, Origin, difference
+from docshelf.domain.snippets import SnippetKind
 from docshelf.server.db.models import (
     AuditEntry,
     FieldDefinition,
@@ -48,6 +51,8 @@ _BEFORE = "docshelf_audit_before"  # InstanceState.info: columns as loaded
 _LEFT_OUT = frozenset({"id", "key", "version", "seq", "updated_at", "created_at", "password_hash"})
 # Commits of package imports carry this before the login (packages/service.py).
 _ACTOR_PREFIXES = ("package:",)
+PRIVATE = "•••"
+_NOT_PRIVATE = frozenset({"kind", "owner_id"})
 
 Snapshot = dict[str, Any]
 
@@ -256,6 +261,9 @@ def record(
         before, after = difference(before, after)
         if action is Action.CHANGED and not before and not after:
             continue  # touched, yet nothing we record differs
+        private = _is_private(row, before)
+        if private:
+            before, after = _redacted(before), _redacted(after)
         entries.append(
             AuditEntry(
                 seq=seq,
@@ -264,7 +272,7 @@ def record(
                 actor=login[:64],
                 kind=kind.name,
                 object_id=str(row.key if isinstance(row, Setting) else row.id),
-                object_title=kind.title(row)[:200],
+                object_title="" if private else kind.title(row)[:200],
                 action=action.value,
                 before=before,
                 after=after,
@@ -274,6 +282,18 @@ def record(
         )
     session.add_all(entries)
     return entries
+
+
+def _is_private(row: Any, before: Snapshot | None) -> bool:
+    if not isinstance(row, Snippet):
+        return False
+    return row.kind == SnippetKind.PERSONAL.value or (before or {}).get("kind") == "personal"
+
+
+def _redacted(values: Snapshot | None) -> Snapshot | None:
+    if values is None:
+        return None
+    return {k: v if k in _NOT_PRIVATE else PRIVATE for k, v in values.items()}
 
 
 def _children_after(
