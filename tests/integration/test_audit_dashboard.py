@@ -1,19 +1,22 @@
-"""The audit log on the dashboard: a change made there is recorded as the dashboard's and
-shown before → after in the visitor's language; filters, pages, CSV; Sys only."""
+"""The audit log on the dashboard and with ``docshelf admin audit`` (needs a server process):
+a change made on the dashboard is recorded as the dashboard's and shown before → after in
+the visitor's language; filters, pages, CSV; Sys only."""
 
 from __future__ import annotations
 
 import csv
 import html
 import io
+import json
 import re
 import secrets
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
 from integration.test_dashboard_pages import Dashboard
-from support.api import LiveServer
+from support.api import LiveServer, admin_cli
 
 
 @pytest.fixture
@@ -84,3 +87,61 @@ def test_only_sys_sees_the_page(live: LiveServer) -> None:
             assert visitor.http.get("/dashboard/audit.csv").status_code == 403
         finally:
             visitor.close()
+
+
+def test_the_admin_command_reads_the_log(live: LiveServer) -> None:
+    def run(*args: str) -> str:
+        done = admin_cli(
+            ["audit", *args], data_dir=str(live.process.data_dir), database_url=live.database_url
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    name = f"cli-{secrets.token_hex(3)}"
+    group = live.admin.ok("POST", "/admin/groups", json={"name": name})
+    live.admin.ok("PATCH", f"/admin/groups/{group['id']}", json={"description": "Neu"})
+    found = json.loads(run("--object", name, "--json"))
+    assert [(e["action"], e["origin"], e["actor"]) for e in found] == [
+        ("changed", "api", "root"),
+        ("created", "api", "root"),
+    ]
+    assert found[0]["after"] == {"description": "Neu"}
+    assert json.loads(run("--object", name, "--json", "--since", "2999-01-01")) == []
+    assert json.loads(run("--object", name, "--json", "--kind", "user")) == []
+    assert len(json.loads(run("--object", name, "--json", "--actor", "root", "--limit", "1"))) == 1
+    rows = list(csv.DictReader(io.StringIO(run("--object", group["id"], "--csv"))))
+    assert [r["action"] for r in rows] == ["changed", "created"]
+    assert name in run("--object", name)  # the table for people
+    refused = admin_cli(
+        ["audit", "--since", "gestern"],
+        data_dir=str(live.process.data_dir),
+        database_url=live.database_url,
+    )
+    assert refused.returncode != 0 and "7d" in refused.stderr
+
+
+def _retention(live: LiveServer) -> int:
+    found = live.admin.ok("GET", "/admin/settings")
+    return int(next(s["value"] for s in found if s["key"] == "AuditRetentionDays"))
+
+
+def test_the_retention_is_a_setting_on_the_settings_page(
+    live: LiveServer, sys_dashboard: Dashboard
+) -> None:
+    form = sys_dashboard.page("/dashboard/settings").text
+    assert 'id="audit_days"' in form
+    values = {"interval": "15", "delay": "5", "languages": "de, en"}
+    refused = sys_dashboard.post("/dashboard/settings", {**values, "audit_days": "-3"})
+    assert refused.status_code == 422 and 'id="audit_days-error"' in refused.text
+    sys_dashboard.done("/dashboard/settings", {**values, "audit_days": "30"})
+    assert _retention(live) == 30
+    (entry,) = _audit_entries(live, "AuditRetentionDays")[:1]
+    assert (entry["origin"], entry["after"]) == ("dashboard", {"value": 30})
+    sys_dashboard.done("/dashboard/settings", values)  # an older form leaves it alone
+    assert _retention(live) == 30
+
+
+def _audit_entries(live: LiveServer, object_id: str) -> list[dict[str, Any]]:
+    page: dict[str, Any] = live.admin.ok("GET", "/admin/audit", params={"object": object_id})
+    entries: list[dict[str, Any]] = page["entries"]
+    return entries
