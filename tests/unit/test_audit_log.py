@@ -276,3 +276,24 @@ def test_a_personal_snippet_shows_neither_title_nor_values(db: Database) -> None
     assert first.after["owner_id"] == anna and first.after["kind"] == "personal"
     assert first.after["title"] == PRIVATE
     assert (second.before, second.after) == ({"title": PRIVATE}, {"title": PRIVATE})
+
+
+def test_a_file_dropped_from_a_template_is_in_its_before(db: Database) -> None:
+    with db.change("admin") as change:
+        change.session.add(Blob(sha256="a" * 64, size=3))
+        template = Template(id="t2", kind="docx", status="released", titles={"de": "Brief"})
+        for lang in ("de", "en"):
+            template.files.append(
+                TemplateFile(lang=lang, sha256="a" * 64, size=3, filename=f"{lang}.docx")
+            )
+        change.add(template, "template")
+    with db.change("admin") as change:
+        template = change.session.get(Template, "t2")
+        assert template is not None
+        template.files = [f for f in template.files if f.lang != "en"]
+        change.session.flush()  # the orphan goes here, before the change ends
+        change.touch(template)
+        seq = change.seq
+    entry = one(db, seq)
+    assert entry.before is not None and entry.after is not None
+    assert set(entry.before["files"]) == {"de", "en"} and set(entry.after["files"]) == {"de"}
