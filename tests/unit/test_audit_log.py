@@ -4,7 +4,7 @@ and the entries a change on a real (SQLite) database writes."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,7 @@ from docshelf.server.db.models import (
 )
 from docshelf.server.maintenance import purge_audit_entries
 from docshelf.server.services import accounts, settings
+from docshelf.server.services.audit import parse_since
 
 SYS = system_actor()
 
@@ -297,3 +298,14 @@ def test_a_file_dropped_from_a_template_is_in_its_before(db: Database) -> None:
     entry = one(db, seq)
     assert entry.before is not None and entry.after is not None
     assert set(entry.before["files"]) == {"de", "en"} and set(entry.after["files"]) == {"de"}
+
+
+def test_since_takes_dates_times_and_spans() -> None:
+    now = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
+    assert parse_since("2026-12-01", now) == datetime(2026, 12, 1, tzinfo=UTC)
+    assert parse_since("2026-12-01T08:30", now) == datetime(2026, 12, 1, 8, 30, tzinfo=UTC)
+    assert parse_since("12h", now) == now - timedelta(hours=12)
+    assert parse_since(" 2w ", now) == now - timedelta(weeks=2)
+    for bad in ("gestern", "999999w", "7 days", ""):
+        with pytest.raises(InvalidInput):
+            parse_since(bad, now)

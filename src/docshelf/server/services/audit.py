@@ -93,14 +93,14 @@ def parse_since(text: str, now: datetime | None = None) -> datetime:
     back from now (30m, 12h, 7d, 2w)."""
     now = now or datetime.now(UTC)
     match = _DURATION.match(text)
-    if match:
-        return now - timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
     try:
+        if match:
+            return now - timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
         if len(text.strip()) == 10:
             day = date.fromisoformat(text.strip())
             return datetime(day.year, day.month, day.day, tzinfo=UTC)
         moment = datetime.fromisoformat(text.strip())
-    except ValueError:
+    except (ValueError, OverflowError):  # not a moment, or one before the year 1
         raise InvalidInput(
             tr(
                 "{text!r} is neither a date (2026-12-01), a time (2026-12-01T08:00) nor a span"
