@@ -245,8 +245,9 @@ def record(
     gone = {id(r) for r in deleted}
     rows: dict[int, Any] = {}
     for row in (*added, *session.info.get(_NEW, []), *touched, *deleted):
+        # Created and deleted in one change: it never existed for anyone else.
         if type(row) in _KINDS and not (id(row) in created and id(row) in gone):
-            rows.setdefault(id(row), row)  # created and deleted in one change: nothing
+            rows.setdefault(id(row), row)
     if not rows:
         return []
     after_children = _children_after(session, rows.values(), gone)
