@@ -205,6 +205,11 @@ def every_page(demo: ServerProcess, language: str, tmp_path: Path) -> dict[str, 
     pages["packages_report.html (changed)"] = _import(
         admin, pages["packages_preview.html (changed)"]
     )
+    # After the imports: entries of every kind (the demo's too), before → after.
+    pages["audit.html"] = admin.get("/dashboard/audit").text
+    for kind in ("template", "group", "user", "setting", "unit", "snippet", "field"):
+        pages[f"audit.html ({kind})"] = admin.get(f"/dashboard/audit?kind={kind}").text
+    pages["audit.html (error)"] = admin.get("/dashboard/audit?since=gestern").text
     return pages
 
 

@@ -209,6 +209,7 @@ def test_registry_holds_exactly_the_known_settings() -> None:
         "Languages",
         "VersionRetentionDays",
         "VersionsKept",
+        "AuditRetentionDays",
     }
     assert all(spec.key == key for key, spec in SETTINGS.items())
 
@@ -345,7 +346,7 @@ def test_spec_for_unknown_key_lists_known_keys() -> None:
     assert str(caught.value) == (
         "There is no setting 'ClientSyncIntervall'; known settings are"
         " ClientSyncInterval, ClientSyncMaxDelayAfterStart, ClientHintMaxDelay,"
-        " ClientHintsEnabled, Languages, VersionRetentionDays, VersionsKept."
+        " ClientHintsEnabled, Languages, VersionRetentionDays, VersionsKept, AuditRetentionDays."
     )
 
 
@@ -363,6 +364,7 @@ def test_effective_settings_fills_defaults() -> None:
         LANGUAGES: ["de", "en"],
         "VersionRetentionDays": 365,
         "VersionsKept": 10,
+        "AuditRetentionDays": 365,
     }
 
 

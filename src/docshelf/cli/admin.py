@@ -20,6 +20,7 @@ from docshelf.cli.options import (
 )
 from docshelf.cli.output import console, table
 from docshelf.domain.accounts import group_principal, system_actor, user_principal
+from docshelf.domain.audit import CLI
 from docshelf.domain.errors import NotFound
 from docshelf.domain.patches import TemplatePatch
 from docshelf.domain.settings import SETTINGS, spec_for
@@ -62,7 +63,7 @@ class AdminContext:
 
     @contextmanager
     def change(self) -> Iterator[Change]:
-        with self.db.change(ACTOR_NAME) as change:
+        with self.db.change(ACTOR_NAME, origin=CLI) as change:
             yield change
 
     def passwords(self) -> Passwords:
@@ -394,10 +395,13 @@ def purge_tombstones_command(ctx: AdminContext, older_than_days: float | None) -
     )
 
 
-# Registered last: cli/blobs.py builds on the context defined above.
+# Registered last: cli/blobs.py, cli/audit.py and cli/history.py build on the context defined
+# above.
 from docshelf.cli import history as _history  # noqa: E402,F401  (registers its commands)
+from docshelf.cli.audit import audit_command  # noqa: E402
 from docshelf.cli.blobs import blobs  # noqa: E402
 from docshelf.cli.explain import explain  # noqa: E402
 
 admin.add_command(blobs)
 admin.add_command(explain)
+admin.add_command(audit_command)

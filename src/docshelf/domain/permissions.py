@@ -272,6 +272,7 @@ SYS_SECTIONS = (
     "fields",
     "units",
     "packages",
+    "audit",
 )
 ORG_SECTIONS = ("summary", "units", "fields")
 

@@ -23,7 +23,7 @@ class SettingSpec:
     key: str
     default: Any
     description: str
-    kind: str  # "duration_ms", "languages", "boolean" or "count" (a whole number)
+    kind: str  # "duration_ms", "days", "count" (a whole number), "languages" or "boolean"
     minimum: int | None = None
     maximum: int | None = None
     sent_to_clients: bool = True
@@ -35,6 +35,8 @@ class SettingSpec:
             return _check_boolean(self, value)
         if self.kind == "count":
             return _check_count(self, value)
+        if self.kind == "days":
+            return _check_days(self, value)
         return _check_languages(self, value)
 
     def parse(self, text: str) -> Any:
@@ -67,6 +69,14 @@ class SettingSpec:
                     tr("{key} takes true or false, not {text!r}.", key=self.key, text=text)
                 )
             return _BOOLEAN_WORDS[word]
+        if self.kind == "days":
+            try:
+                days = int(text.strip())
+            except ValueError:
+                raise InvalidInput(
+                    tr("{key} takes a whole number of days, not {text!r}.", key=self.key, text=text)
+                ) from None
+            return self.validate(days)
         return self.validate([part.strip() for part in text.split(",") if part.strip()])
 
 
@@ -102,6 +112,25 @@ def _check_count(spec: SettingSpec, value: Any) -> int:
         raise InvalidInput(
             tr(
                 "{key} takes a whole number between {lo} and {hi}, not {value!r}.",
+                key=spec.key,
+                lo=lo,
+                hi=hi,
+                value=value,
+            )
+        )
+    return value
+
+
+def _check_days(spec: SettingSpec, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidInput(
+            tr("{key} takes a whole number of days, not {value!r}.", key=spec.key, value=value)
+        )
+    lo, hi = spec.minimum or 0, spec.maximum or 0
+    if not lo <= value <= hi:
+        raise InvalidInput(
+            tr(
+                "{key} must lie between {lo} and {hi} days; {value} is outside.",
                 key=spec.key,
                 lo=lo,
                 hi=hi,
@@ -149,6 +178,7 @@ CLIENT_HINT_MAX_DELAY = "ClientHintMaxDelay"
 CLIENT_HINTS_ENABLED = "ClientHintsEnabled"
 VERSION_RETENTION_DAYS = "VersionRetentionDays"
 VERSIONS_KEPT = "VersionsKept"
+AUDIT_RETENTION_DAYS = "AuditRetentionDays"
 
 SETTINGS: Mapping[str, SettingSpec] = {
     s.key: s
@@ -202,7 +232,7 @@ SETTINGS: Mapping[str, SettingSpec] = {
             description="Days the version history keeps an old version of a template or"
             " snippet (and so its files); older ones are dropped by the hourly housekeeping,"
             " except the newest VersionsKept of each object that still exists.",
-            kind="count",
+            kind="days",
             minimum=1,
             maximum=36_500,
             sent_to_clients=False,
@@ -215,6 +245,16 @@ SETTINGS: Mapping[str, SettingSpec] = {
             kind="count",
             minimum=1,
             maximum=1_000,
+            sent_to_clients=False,
+        ),
+        SettingSpec(
+            AUDIT_RETENTION_DAYS,
+            default=365,
+            description="How many days the server keeps audit log entries; 0 keeps them for"
+            " ever. Older entries are removed by the hourly housekeeping.",
+            kind="days",
+            minimum=0,
+            maximum=36_500,
             sent_to_clients=False,
         ),
     )

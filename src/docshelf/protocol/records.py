@@ -107,3 +107,26 @@ class SettingRecord(BaseModel):
 class BlobInfo(BaseModel):
     sha256: str
     size: int
+
+
+class AuditRecord(BaseModel):
+    """One object one change wrote (the audit log); before/after hold the attributes that
+    differ, all of them on create (before is null) and delete (after is null)."""
+
+    seq: int
+    at: str  # ISO 8601, UTC
+    actor: str
+    actor_id: str | None
+    kind: str
+    object_id: str
+    object_title: str
+    action: str  # created, changed, deleted
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    origin: str  # api, dashboard, sync, package, cli, demo, system
+    origin_ref: str | None
+
+
+class AuditPage(BaseModel):
+    entries: list[AuditRecord]
+    total: int  # entries matching the filter, all pages together

@@ -29,6 +29,7 @@ from docshelf.server.api.middleware import BodyLimit, RequestLog
 from docshelf.server.api.quick_blob import QuickBlob
 from docshelf.server.api.quick_poll import QuickPoll
 from docshelf.server.api.routes import (
+    audit,
     auth,
     blobs,
     explain,
@@ -50,6 +51,7 @@ from docshelf.server.db.models import utcnow
 from docshelf.server.hints.source import PgListener, check_counter, read_counter
 from docshelf.server.maintenance import (
     purge_applied_mutations,
+    purge_audit_entries,
     purge_partial_uploads,
     purge_tombstones,
 )
@@ -143,6 +145,7 @@ def create_app(settings: ServerSettings, state: ServerState | None = None) -> Fa
         settings_routes,
         mutations,
         packages,
+        audit,
     )
     for module in api_modules:
         app.include_router(module.router, prefix=API_PREFIX)
@@ -257,9 +260,9 @@ log = logging.getLogger("docshelf.server")
 
 
 async def _housekeeping(state: ServerState) -> None:
-    """Purge old tombstones, answers to uploaded edits, abandoned partial uploads and
-    versions past the history's retention at start and then hourly (harmless if several
-    processes do)."""
+    """Purge old tombstones, answers to uploaded edits, abandoned partial uploads, versions
+    past the history's retention and old audit log entries at start and then hourly
+    (harmless if several processes do)."""
     settings = state.settings
     jobs: list[Callable[[], int]] = [
         partial(purge_tombstones, state.db, timedelta(days=settings.tombstone_retention_days)),
@@ -268,6 +271,7 @@ async def _housekeeping(state: ServerState) -> None:
         ),
         partial(purge_partial_uploads, state.blobs),
         partial(history.prune, state.db),
+        partial(purge_audit_entries, state.db),
     ]
     while True:
         for job in jobs:

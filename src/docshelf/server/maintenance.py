@@ -7,9 +7,11 @@ from datetime import timedelta
 
 from sqlalchemy import delete, func, select
 
+from docshelf.domain.settings import AUDIT_RETENTION_DAYS
 from docshelf.server.blobstore import BlobStore
 from docshelf.server.db.engine import Database
-from docshelf.server.db.models import AppliedMutation, Commit, Meta, Tombstone, utcnow
+from docshelf.server.db.models import AppliedMutation, AuditEntry, Commit, Meta, Tombstone, utcnow
+from docshelf.server.services import settings as settings_service
 from docshelf.server.sync.history import HORIZON_KEY
 
 log = logging.getLogger("docshelf.server.maintenance")
@@ -56,6 +58,20 @@ def purge_applied_mutations(db: Database, older_than: timedelta) -> int:
         dropped = int(getattr(result, "rowcount", 0) or 0)
     if dropped:
         log.info("mutation answers purged", extra={"event": "purge_mutations", "dropped": dropped})
+    return dropped
+
+
+def purge_audit_entries(db: Database) -> int:
+    """Drop audit log entries older than the AuditRetentionDays setting (0: keep all)."""
+    with db.write() as session:
+        days = int(settings_service.current(session)[AUDIT_RETENTION_DAYS])
+        if days <= 0:
+            return 0
+        cutoff = utcnow() - timedelta(days=days)
+        result = session.execute(delete(AuditEntry).where(AuditEntry.at < cutoff))
+        dropped = int(getattr(result, "rowcount", 0) or 0)
+    if dropped:
+        log.info("audit entries purged", extra={"event": "purge_audit", "dropped": dropped})
     return dropped
 
 

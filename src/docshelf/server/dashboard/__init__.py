@@ -19,6 +19,7 @@ from docshelf.domain.errors import DocshelfError
 from docshelf.i18n import tr, using
 from docshelf.server.dashboard.language import language_of
 from docshelf.server.dashboard.pages import (
+    audit,
     explain,
     fields,
     files,
@@ -53,6 +54,7 @@ PAGES = (
     history,
     fields,
     units,
+    audit,
 )
 
 

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from docshelf.domain.accounts import EVERYONE
+from docshelf.domain.audit import DASHBOARD
 from docshelf.domain.errors import DocshelfError, InvalidInput, NotFound
 from docshelf.domain.fields import FieldDef, FieldType
 from docshelf.domain.permissions import can_see_section
@@ -90,7 +91,7 @@ def delete_confirmed(
             page_url, tr("Nothing was deleted: first confirm that this cannot be undone."), request
         )
     try:
-        with state_of(request).db.change(who.actor.login) as change:
+        with state_of(request).db.change(who.actor.login, origin=DASHBOARD) as change:
             flash, target = delete(change)
     except NotFound:
         raise

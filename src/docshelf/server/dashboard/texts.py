@@ -30,6 +30,7 @@ LABELS: Mapping[str, Mapping[str, str]] = {
         "fields": N_("Fields"),
         "units": N_("Units"),
         "packages": N_("Packages"),
+        "audit": N_("Audit log"),
     },
     "role": {
         "user": N_("User"),
@@ -53,7 +54,11 @@ LABELS: Mapping[str, Mapping[str, str]] = {
         "url": N_("web address"),
         "image": N_("image"),
     },
-    "snippet_kind": {"shared": N_("shared"), "template": N_("of a template")},
+    "snippet_kind": {
+        "shared": N_("shared"),
+        "template": N_("of a template"),
+        "personal": N_("personal"),
+    },
     "snippet_format": {"text": N_("text"), "html": N_("HTML"), "docx": N_("Word (.docx)")},
     # what a package holds
     "item": {
@@ -65,6 +70,32 @@ LABELS: Mapping[str, Mapping[str, str]] = {
     },
     "device": {"client": N_("client"), "dashboard": N_("dashboard")},
     "member": {"user": N_("Users"), "group": N_("Groups")},
+    # the audit log: what was written, how, and through which door
+    "audit_kind": {
+        "user": N_("User"),
+        "group": N_("Group"),
+        "field": N_("Field definition"),
+        "unit": N_("Unit"),
+        "profile": N_("Profile"),
+        "template_group": N_("Template group"),
+        "template": N_("Template"),
+        "snippet": N_("Snippet"),
+        "setting": N_("Setting"),
+    },
+    "audit_action": {
+        "created": N_("created"),
+        "changed": N_("changed"),
+        "deleted": N_("deleted"),
+    },
+    "origin": {
+        "api": N_("API"),
+        "dashboard": N_("Dashboard"),
+        "sync": N_("Sync client"),
+        "package": N_("Package import"),
+        "cli": N_("Admin command"),
+        "demo": N_("Demo"),
+        "system": N_("System"),
+    },
 }
 
 

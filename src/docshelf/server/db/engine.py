@@ -27,7 +27,8 @@ from sqlalchemy import Engine, create_engine, event, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool
 
-from docshelf.server.db import audience, versions
+from docshelf.domain.audit import SYSTEM, Origin
+from docshelf.server.db import audience, audit, versions
 from docshelf.server.db.models import Commit, Counter, Synced, Tombstone, utcnow
 
 CHANGE_COUNTER = "change_seq"
@@ -125,6 +126,7 @@ class Database:
         # hints on SQLite; on PostgreSQL a NOTIFY reaches every process instead).
         self.after_change: list[Callable[[int], None]] = []
         audience.install()
+        audit.install()
 
     @property
     def dialect(self) -> str:
@@ -152,13 +154,25 @@ class Database:
             yield session
 
     @contextmanager
-    def change(self, actor: str) -> Iterator[Change]:
+    def change(self, actor: str, origin: Origin = SYSTEM) -> Iterator[Change]:
+        """A numbered write; ``origin`` (API, dashboard, sync, ...) goes into the audit log."""
         with self.write() as session:
             seq = allocate_seq(session, actor)
+            audit.begin(session, origin)
             change = Change(session=session, seq=seq, actor=actor)
             yield change
             _note_audience(change)
             versions.record(change)
+            written = change.written
+            audit.record(
+                session,
+                seq,
+                change.now,
+                actor,
+                added=written.added,
+                touched=written.touched,
+                deleted=written.deleted,
+            )
             if self.dialect == "postgresql":
                 # Delivered by PostgreSQL at commit, once, to every listening process.
                 session.execute(

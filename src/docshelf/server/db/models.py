@@ -186,6 +186,29 @@ class Setting(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class AuditEntry(Base):
+    """One object one change wrote: who, when, from where, and its attributes before and
+    after (see db/audit.py). Kept for the AuditRetentionDays setting."""
+
+    __tablename__ = "audit_entries"
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True
+    )
+    seq: Mapped[int] = mapped_column(BigInteger, index=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    # The account's id (None for the admin CLI, the demo, the system) and its login.
+    actor_id: Mapped[str | None] = mapped_column(ID, default=None)
+    actor: Mapped[str] = mapped_column(String(64), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    object_id: Mapped[str] = mapped_column(String(64), index=True)
+    object_title: Mapped[str] = mapped_column(String(200), default="")
+    action: Mapped[str] = mapped_column(String(10))
+    before: Mapped[dict[str, Any] | None] = mapped_column(Json(), default=None)
+    after: Mapped[dict[str, Any] | None] = mapped_column(Json(), default=None)
+    origin: Mapped[str] = mapped_column(String(16))
+    origin_ref: Mapped[str | None] = mapped_column(String(200), default=None)
+
+
 # --- accounts ----------------------------------------------------------------------
 
 

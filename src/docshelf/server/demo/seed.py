@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from docshelf.domain.accounts import Actor, group_principal, system_actor
+from docshelf.domain.audit import DEMO
 from docshelf.server.blobstore import BlobStore
 from docshelf.server.db.engine import Change, Database
 from docshelf.server.db.models import Group, Template, User
@@ -373,7 +374,7 @@ def seed_demo(db: Database, blobs: BlobStore, passwords: Passwords) -> bool:
             return False
     password_hash = passwords.hash(DEMO_PASSWORD)  # once: argon2 is slow on purpose
     try:
-        with db.change(_ACTOR_NAME) as change:
+        with db.change(_ACTOR_NAME, origin=DEMO) as change:
             # Asked again under the write lock: another process may have seeded meanwhile.
             if _has_users(change.session):
                 raise _AlreadySeeded

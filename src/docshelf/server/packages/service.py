@@ -12,6 +12,7 @@ import tempfile
 from pathlib import Path
 
 from docshelf.domain.accounts import Actor
+from docshelf.domain.audit import Origin, OriginKind
 from docshelf.domain.errors import Conflict
 from docshelf.domain.packages import Action, PackageLimits
 from docshelf.i18n import tr
@@ -74,7 +75,9 @@ def import_package(
         return _report(package, plan, None)
     store_files(state.blobs, package)
     try:
-        with state.db.change(PACKAGE_COMMIT_PREFIX + actor.login) as change:
+        # The audit names the package by its hash until imports have ids of their own.
+        origin = Origin(OriginKind.PACKAGE, package.sha256)
+        with state.db.change(PACKAGE_COMMIT_PREFIX + actor.login, origin=origin) as change:
             # Planned again under the write lock: the database may have moved since.
             plan = make_plan(change.session, actor, package)
             _check_expected(plan, expected_plan)

@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 
 from docshelf.domain.accounts import Actor
+from docshelf.domain.audit import Origin, OriginKind
 from docshelf.domain.edits import Edit, Op, conflicts
 from docshelf.domain.errors import Conflict, DocshelfError, Forbidden, InvalidInput, NotFound
 from docshelf.domain.kinds import kind_label
@@ -191,7 +192,8 @@ def apply_mutation(
     except InvalidInput as exc:
         return _record(db, caller, _rejected(mutation.id, exc))
     try:
-        with db.change(caller.actor.login) as change:
+        origin = Origin(OriginKind.SYNC, mutation.id)
+        with db.change(caller.actor.login, origin=origin) as change:
             # Asked again now that this transaction holds the change counter: a
             # concurrent delivery of the same id has committed by now if it applied.
             if change.session.get(AppliedMutation, mutation.id) is not None:

@@ -6,6 +6,7 @@ from fastapi import APIRouter
 from sqlalchemy import select
 
 from docshelf.domain.accounts import group_principal, user_principal
+from docshelf.domain.audit import API
 from docshelf.domain.errors import NotFound
 from docshelf.domain.permissions import can_manage_accounts, require
 from docshelf.i18n import N_, tr
@@ -35,7 +36,7 @@ def list_groups(
 
 @router.post("/groups", operation_id="create_group", response_model=GroupRecord, status_code=201)
 def create_group(body: GroupCreate, actor: CurrentActor, state: State) -> GroupRecord:
-    with state.db.change(actor.login) as change:
+    with state.db.change(actor.login, origin=API) as change:
         group = accounts.create_group(change, actor, body.name, body.description)
         return convert.group_record(group)
 
@@ -49,7 +50,7 @@ def get_group(group_id: Id, actor: CurrentActor, state: State) -> GroupRecord:
 
 @router.patch("/groups/{group_id}", operation_id="update_group", response_model=GroupRecord)
 def update_group(group_id: Id, body: GroupUpdate, actor: CurrentActor, state: State) -> GroupRecord:
-    with state.db.change(actor.login) as change:
+    with state.db.change(actor.login, origin=API) as change:
         group = get_or_404(change.session, Group, group_id, "group")
         accounts.update_group(
             change, actor, group, body.patch(), expected_version=body.expected_version
@@ -59,7 +60,7 @@ def update_group(group_id: Id, body: GroupUpdate, actor: CurrentActor, state: St
 
 @router.delete("/groups/{group_id}", operation_id="delete_group", status_code=204)
 def delete_group(group_id: Id, actor: CurrentActor, state: State) -> None:
-    with state.db.change(actor.login) as change:
+    with state.db.change(actor.login, origin=API) as change:
         accounts.delete_group(change, actor, get_or_404(change.session, Group, group_id, "group"))
 
 
@@ -75,7 +76,7 @@ def list_members(group_id: Id, actor: CurrentActor, state: State) -> list[Member
 
 @router.post("/groups/{group_id}/members", operation_id="add_member", status_code=204)
 def add_member(group_id: Id, body: MemberAdd, actor: CurrentActor, state: State) -> None:
-    with state.db.change(actor.login) as change:
+    with state.db.change(actor.login, origin=API) as change:
         session = change.session
         group = get_or_404(session, Group, group_id, "group")
         user = get_or_404(session, User, body.user_id, "user") if body.user_id else None
@@ -100,7 +101,7 @@ def remove_group_member(group_id: Id, member_id: Id, actor: CurrentActor, state:
 
 
 def _remove(group_id: str, principal: str, actor: CurrentActor, state: State) -> None:
-    with state.db.change(actor.login) as change:
+    with state.db.change(actor.login, origin=API) as change:
         group = get_or_404(change.session, Group, group_id, "group")
         if not accounts.remove_member(change, actor, group, principal):
             raise NotFound(tr("That user or group is not a direct member of this group."))

@@ -6,6 +6,7 @@ from fastapi import APIRouter
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from docshelf.domain.audit import API
 from docshelf.domain.errors import NotFound
 from docshelf.domain.permissions import can_see_profile
 from docshelf.i18n import tr
@@ -41,7 +42,7 @@ def list_fields(actor: CurrentActor, state: State) -> list[FieldDefRecord]:
 
 @router.post("/fields", operation_id="create_field", response_model=FieldDefRecord, status_code=201)
 def create_field(body: FieldDefCreate, actor: CurrentActor, state: State) -> FieldDefRecord:
-    with state.db.change(actor.login) as change:
+    with state.db.change(actor.login, origin=API) as change:
         row = fields.create_field(
             change,
             actor,
@@ -58,7 +59,7 @@ def create_field(body: FieldDefCreate, actor: CurrentActor, state: State) -> Fie
 def update_field(
     field_id: Id, body: FieldDefUpdate, actor: CurrentActor, state: State
 ) -> FieldDefRecord:
-    with state.db.change(actor.login) as change:
+    with state.db.change(actor.login, origin=API) as change:
         row = get_or_404(change.session, FieldDefinition, field_id, "field")
         fields.update_field(
             change, actor, row, body.patch(), expected_version=body.expected_version
@@ -68,7 +69,7 @@ def update_field(
 
 @router.delete("/fields/{field_id}", operation_id="delete_field", status_code=204)
 def delete_field(field_id: Id, actor: CurrentActor, state: State) -> None:
-    with state.db.change(actor.login) as change:
+    with state.db.change(actor.login, origin=API) as change:
         row = get_or_404(change.session, FieldDefinition, field_id, "field")
         fields.delete_field(change, actor, row)
 
@@ -89,7 +90,7 @@ def list_units(
 
 @router.post("/units", operation_id="create_unit", response_model=UnitRecord, status_code=201)
 def create_unit(body: UnitCreate, actor: CurrentActor, state: State) -> UnitRecord:
-    with state.db.change(actor.login) as change:
+    with state.db.change(actor.login, origin=API) as change:
         row = units.create_unit(
             change,
             actor,
@@ -110,7 +111,7 @@ def get_unit(unit_id: Id, actor: CurrentActor, state: State) -> UnitRecord:
 
 @router.patch("/units/{unit_id}", operation_id="update_unit", response_model=UnitRecord)
 def update_unit(unit_id: Id, body: UnitUpdate, actor: CurrentActor, state: State) -> UnitRecord:
-    with state.db.change(actor.login) as change:
+    with state.db.change(actor.login, origin=API) as change:
         row = get_or_404(change.session, Unit, unit_id, "unit")
         units.update_unit(change, actor, row, body.patch(), expected_version=body.expected_version)
         return convert.unit_record(row)
@@ -118,7 +119,7 @@ def update_unit(unit_id: Id, body: UnitUpdate, actor: CurrentActor, state: State
 
 @router.delete("/units/{unit_id}", operation_id="delete_unit", status_code=204)
 def delete_unit(unit_id: Id, actor: CurrentActor, state: State) -> None:
-    with state.db.change(actor.login) as change:
+    with state.db.change(actor.login, origin=API) as change:
         units.delete_unit(change, actor, get_or_404(change.session, Unit, unit_id, "unit"))
 
 
@@ -158,7 +159,7 @@ def list_profiles(
     "/profiles", operation_id="create_profile", response_model=ProfileRecord, status_code=201
 )
 def create_profile(body: ProfileCreate, actor: CurrentActor, state: State) -> ProfileRecord:
-    with state.db.change(actor.login) as change:
+    with state.db.change(actor.login, origin=API) as change:
         row = profiles.create_profile(
             change,
             actor,
@@ -181,7 +182,7 @@ def get_profile(profile_id: Id, actor: CurrentActor, state: State) -> ProfileRec
 def update_profile(
     profile_id: Id, body: ProfileUpdate, actor: CurrentActor, state: State
 ) -> ProfileRecord:
-    with state.db.change(actor.login) as change:
+    with state.db.change(actor.login, origin=API) as change:
         row = _visible_profile(change.session, actor, profile_id)
         profiles.update_profile(
             change, actor, row, body.patch(), expected_version=body.expected_version
@@ -191,6 +192,6 @@ def update_profile(
 
 @router.delete("/profiles/{profile_id}", operation_id="delete_profile", status_code=204)
 def delete_profile(profile_id: Id, actor: CurrentActor, state: State) -> None:
-    with state.db.change(actor.login) as change:
+    with state.db.change(actor.login, origin=API) as change:
         row = _visible_profile(change.session, actor, profile_id)
         profiles.delete_profile(change, actor, row)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from docshelf.domain.audit import API
 from docshelf.domain.permissions import can_manage_settings, require
 from docshelf.domain.settings import SETTINGS
 from docshelf.i18n import tr
@@ -39,7 +40,7 @@ def list_settings(actor: CurrentActor, state: State) -> list[SettingRecord]:
 @router.patch("/settings", operation_id="update_settings", response_model=list[SettingRecord])
 def update_settings(body: SettingsUpdate, actor: CurrentActor, state: State) -> list[SettingRecord]:
     """Change several settings at once: all are applied, or none if one is invalid."""
-    with state.db.change(actor.login) as change:
+    with state.db.change(actor.login, origin=API) as change:
         for key, value in body.values.items():
             settings.set_value(change, actor, key, value)
     return _records(state)

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from docshelf.domain import permissions as rules
 from docshelf.domain.accounts import Actor
+from docshelf.domain.audit import API
 from docshelf.domain.errors import NotFound
 from docshelf.i18n import tr
 from docshelf.protocol.admin import SnippetCreate, SnippetUpdate
@@ -61,7 +62,7 @@ def list_snippets(
     "/snippets", operation_id="create_snippet", response_model=SnippetRecord, status_code=201
 )
 def create_snippet(body: SnippetCreate, actor: CurrentActor, state: State) -> SnippetRecord:
-    with state.db.change(actor.login) as change:
+    with state.db.change(actor.login, origin=API) as change:
         row = snippets.create_snippet(
             change,
             actor,
@@ -89,7 +90,7 @@ def get_snippet(snippet_id: Id, actor: CurrentActor, state: State) -> SnippetRec
 def update_snippet(
     snippet_id: Id, body: SnippetUpdate, actor: CurrentActor, state: State
 ) -> SnippetRecord:
-    with state.db.change(actor.login) as change:
+    with state.db.change(actor.login, origin=API) as change:
         row = _get(change.session, actor, snippet_id)
         snippets.update_snippet(
             change, actor, state.blobs, row, body.patch(), expected_version=body.expected_version
@@ -99,5 +100,5 @@ def update_snippet(
 
 @router.delete("/snippets/{snippet_id}", operation_id="delete_snippet", status_code=204)
 def delete_snippet(snippet_id: Id, actor: CurrentActor, state: State) -> None:
-    with state.db.change(actor.login) as change:
+    with state.db.change(actor.login, origin=API) as change:
         snippets.delete_snippet(change, actor, _get(change.session, actor, snippet_id))

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from docshelf.domain.audit import API
 from docshelf.domain.errors import NotFound
 from docshelf.domain.patches import TemplatePatch
 from docshelf.domain.permissions import can_administer_template
@@ -57,7 +58,7 @@ def list_template_groups(actor: CurrentActor, state: State) -> list[TemplateGrou
 def create_template_group(
     body: TemplateGroupCreate, actor: CurrentActor, state: State
 ) -> TemplateGroupRecord:
-    with state.db.change(actor.login) as change:
+    with state.db.change(actor.login, origin=API) as change:
         row = templates.create_group(
             change, actor, titles=body.titles, parent_id=body.parent_id, order=body.order
         )
@@ -72,7 +73,7 @@ def create_template_group(
 def update_template_group(
     group_id: Id, body: TemplateGroupUpdate, actor: CurrentActor, state: State
 ) -> TemplateGroupRecord:
-    with state.db.change(actor.login) as change:
+    with state.db.change(actor.login, origin=API) as change:
         row = get_or_404(change.session, TemplateGroup, group_id, "template group")
         templates.update_group(
             change, actor, row, body.patch(), expected_version=body.expected_version
@@ -82,7 +83,7 @@ def update_template_group(
 
 @router.delete("/template-groups/{group_id}", operation_id="delete_template_group", status_code=204)
 def delete_template_group(group_id: Id, actor: CurrentActor, state: State) -> None:
-    with state.db.change(actor.login) as change:
+    with state.db.change(actor.login, origin=API) as change:
         row = get_or_404(change.session, TemplateGroup, group_id, "template group")
         templates.delete_group(change, actor, row)
 
@@ -128,7 +129,7 @@ def list_templates(
     "/templates", operation_id="create_template", response_model=TemplateRecord, status_code=201
 )
 def create_template(body: TemplateCreate, actor: CurrentActor, state: State) -> TemplateRecord:
-    with state.db.change(actor.login) as change:
+    with state.db.change(actor.login, origin=API) as change:
         row = templates.create_template(
             change,
             actor,
@@ -156,7 +157,7 @@ def get_template(template_id: Id, actor: CurrentActor, state: State) -> Template
 def update_template(
     template_id: Id, body: TemplateUpdate, actor: CurrentActor, state: State
 ) -> TemplateRecord:
-    with state.db.change(actor.login) as change:
+    with state.db.change(actor.login, origin=API) as change:
         row = _administered(change.session, actor, template_id)
         templates.update_template(
             change, actor, row, body.patch(), expected_version=body.expected_version
@@ -172,7 +173,7 @@ def update_template(
 def set_template_status(
     template_id: Id, body: StatusChange, actor: CurrentActor, state: State
 ) -> TemplateRecord:
-    with state.db.change(actor.login) as change:
+    with state.db.change(actor.login, origin=API) as change:
         row = _administered(change.session, actor, template_id)
         templates.update_template(
             change,
@@ -193,7 +194,7 @@ def set_template_file(
     template_id: Id, lang: Lang, body: FileSet, actor: CurrentActor, state: State
 ) -> TemplateRecord:
     """Use an uploaded file (``PUT /blobs/{sha256}`` first) for one language."""
-    with state.db.change(actor.login) as change:
+    with state.db.change(actor.login, origin=API) as change:
         row = _administered(change.session, actor, template_id)
         templates.set_file(
             change,
@@ -216,7 +217,7 @@ def set_template_file(
 def remove_template_file(
     template_id: Id, lang: Lang, actor: CurrentActor, state: State
 ) -> TemplateRecord:
-    with state.db.change(actor.login) as change:
+    with state.db.change(actor.login, origin=API) as change:
         row = _administered(change.session, actor, template_id)
         templates.remove_file(change, actor, row, lang)
         return convert.template_record(row)
@@ -229,7 +230,7 @@ def remove_template_file(
 )
 def deactivate_template(template_id: Id, actor: CurrentActor, state: State) -> TemplateRecord:
     """Delete a template the way users know it: it leaves every client and can be restored."""
-    with state.db.change(actor.login) as change:
+    with state.db.change(actor.login, origin=API) as change:
         row = _administered(change.session, actor, template_id)
         templates.deactivate(change, actor, row)
         return convert.template_record(row)
@@ -241,7 +242,7 @@ def deactivate_template(template_id: Id, actor: CurrentActor, state: State) -> T
     response_model=TemplateRecord,
 )
 def restore_template(template_id: Id, actor: CurrentActor, state: State) -> TemplateRecord:
-    with state.db.change(actor.login) as change:
+    with state.db.change(actor.login, origin=API) as change:
         row = _administered(change.session, actor, template_id)
         templates.restore(change, actor, row)
         return convert.template_record(row)
@@ -250,6 +251,6 @@ def restore_template(template_id: Id, actor: CurrentActor, state: State) -> Temp
 @router.delete("/templates/{template_id}", operation_id="purge_template", status_code=204)
 def purge_template(template_id: Id, actor: CurrentActor, state: State) -> None:
     """Delete a deactivated template for good."""
-    with state.db.change(actor.login) as change:
+    with state.db.change(actor.login, origin=API) as change:
         row = _administered(change.session, actor, template_id)
         templates.purge(change, actor, row)

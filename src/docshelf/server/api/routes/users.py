@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 from sqlalchemy import select
 
+from docshelf.domain.audit import API
 from docshelf.domain.permissions import can_manage_accounts, require
 from docshelf.i18n import N_, tr
 from docshelf.protocol.admin import PasswordSet, UserCreate, UserUpdate
@@ -37,7 +38,7 @@ def list_users(
 def create_user(body: UserCreate, actor: CurrentActor, state: State) -> UserRecord:
     require(can_manage_accounts(actor), tr(_ONLY_SYS))
     password_hash = state.passwords.hash(body.password) if body.password else None
-    with state.db.change(actor.login) as change:
+    with state.db.change(actor.login, origin=API) as change:
         user = accounts.create_user(
             change,
             actor,
@@ -59,7 +60,7 @@ def get_user(user_id: Id, actor: CurrentActor, state: State) -> UserRecord:
 
 @router.patch("/users/{user_id}", operation_id="update_user", response_model=UserRecord)
 def update_user(user_id: Id, body: UserUpdate, actor: CurrentActor, state: State) -> UserRecord:
-    with state.db.change(actor.login) as change:
+    with state.db.change(actor.login, origin=API) as change:
         user = get_or_404(change.session, User, user_id, "user")
         accounts.update_user(
             change, actor, user, body.patch(), expected_version=body.expected_version
@@ -88,7 +89,7 @@ def restore_user(user_id: Id, actor: CurrentActor, state: State) -> UserRecord:
 
 
 def _set_active(user_id: str, actor: CurrentActor, state: State, active: bool) -> UserRecord:
-    with state.db.change(actor.login) as change:
+    with state.db.change(actor.login, origin=API) as change:
         user = get_or_404(change.session, User, user_id, "user")
         accounts.set_active(change, actor, user, active)
         return convert.user_record(user)
@@ -98,7 +99,7 @@ def _set_active(user_id: str, actor: CurrentActor, state: State, active: bool) -
     "/users/{user_id}", operation_id="purge_user", status_code=status.HTTP_204_NO_CONTENT
 )
 def purge_user(user_id: Id, actor: CurrentActor, state: State) -> None:
-    with state.db.change(actor.login) as change:
+    with state.db.change(actor.login, origin=API) as change:
         accounts.purge_user(change, actor, get_or_404(change.session, User, user_id, "user"))
 
 

@@ -8,6 +8,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 from starlette.datastructures import FormData
 
+from docshelf.domain.audit import DASHBOARD
 from docshelf.domain.errors import DocshelfError, NotFound
 from docshelf.domain.fields import FieldScope, FieldType
 from docshelf.domain.patches import FieldDefinitionPatch
@@ -95,7 +96,7 @@ def create_field(request: Request, who: CurrentVisitor, form: CheckedForm) -> Re
     require_section(who, SECTION)
     values = {name: text(form, name) for name in _EMPTY}
     try:
-        with state_of(request).db.change(who.actor.login) as change:
+        with state_of(request).db.change(who.actor.login, origin=DASHBOARD) as change:
             row = field_service.create_field(
                 change,
                 who.actor,
@@ -153,7 +154,7 @@ def update_field(
     require_section(who, SECTION)
     edited = {name: text(form, name) for name in ("label_de", "label_en", "order", "version")}
     try:
-        with state_of(request).db.change(who.actor.login) as change:
+        with state_of(request).db.change(who.actor.login, origin=DASHBOARD) as change:
             row = get_or_404(change.session, FieldDefinition, field_id, "field")
             field_service.update_field(
                 change,

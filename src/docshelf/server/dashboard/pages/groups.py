@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from docshelf.domain.accounts import group_principal, user_principal
+from docshelf.domain.audit import DASHBOARD
 from docshelf.domain.errors import DocshelfError, InvalidInput, NotFound
 from docshelf.domain.patches import GroupPatch
 from docshelf.i18n import tr
@@ -96,7 +97,7 @@ def create_group(request: Request, who: CurrentVisitor, form: CheckedForm) -> Re
     require_section(who, SECTION)
     values = {"name": text(form, "name"), "description": text(form, "description")}
     try:
-        with state_of(request).db.change(who.actor.login) as change:
+        with state_of(request).db.change(who.actor.login, origin=DASHBOARD) as change:
             group = accounts.create_group(change, who.actor, values["name"], values["description"])
     except DocshelfError as exc:
         return _list_page(request, who, values, exc.message, error_status(exc))
@@ -175,7 +176,7 @@ def update_group(
         "version": text(form, "version"),
     }
     try:
-        with state_of(request).db.change(who.actor.login) as change:
+        with state_of(request).db.change(who.actor.login, origin=DASHBOARD) as change:
             group = get_or_404(change.session, Group, group_id, "group")
             accounts.update_group(
                 change,
@@ -220,7 +221,7 @@ def add_member(request: Request, who: CurrentVisitor, form: CheckedForm, group_i
     require_section(who, SECTION)
     principal = text(form, "member")
     try:
-        with state_of(request).db.change(who.actor.login) as change:
+        with state_of(request).db.change(who.actor.login, origin=DASHBOARD) as change:
             group = get_or_404(change.session, Group, group_id, "group")
             added = _add(change, who, group, principal)
             name = _member_name(change.session, principal)
@@ -239,7 +240,7 @@ def remove_member(
     require_section(who, SECTION)
     principal = text(form, "member")
     try:
-        with state_of(request).db.change(who.actor.login) as change:
+        with state_of(request).db.change(who.actor.login, origin=DASHBOARD) as change:
             group = get_or_404(change.session, Group, group_id, "group")
             name = _member_name(change.session, principal)
             if not accounts.remove_member(change, who.actor, group, principal):

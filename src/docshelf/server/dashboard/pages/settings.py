@@ -1,13 +1,16 @@
-"""Settings clients receive: the sync interval and start delay in minutes, the languages."""
+"""Settings: the sync interval and start delay in minutes and the languages (clients receive
+them), and how long the audit log is kept."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
+from docshelf.domain.audit import DASHBOARD
 from docshelf.domain.errors import DocshelfError, InvalidInput
 from docshelf.domain.permissions import can_manage_settings
 from docshelf.domain.settings import (
+    AUDIT_RETENTION_DAYS,
     CLIENT_SYNC_INTERVAL,
     CLIENT_SYNC_MAX_DELAY_AFTER_START,
     LANGUAGES,
@@ -58,6 +61,22 @@ def parse_minutes(text: str, key: str) -> int:
     return value
 
 
+def _days(text: str) -> int:
+    spec = spec_for(AUDIT_RETENTION_DAYS)
+    try:
+        days = int(text.strip())
+    except ValueError:
+        raise InvalidInput(
+            tr("“{value}” is not a whole number of days.", value=text.strip())
+        ) from None
+    if not (spec.minimum or 0) <= days <= (spec.maximum or 0):
+        raise InvalidInput(
+            tr("Enter a number of days between {lo} and {hi}.", lo=spec.minimum, hi=spec.maximum)
+        )
+    value: int = spec.validate(days)
+    return value
+
+
 def _form_page(
     request: Request,
     who: CurrentVisitor,
@@ -90,6 +109,7 @@ def settings_form(request: Request, who: CurrentVisitor) -> HTMLResponse:
         current = settings_service.current(session)
     values = {name: _minutes(current[key]) for name, key in _MINUTE_FIELDS.items()}
     values["languages"] = ", ".join(current[LANGUAGES])
+    values["audit_days"] = str(current[AUDIT_RETENTION_DAYS])
     return _form_page(request, who, values, {})
 
 
@@ -110,10 +130,18 @@ def save_settings(request: Request, who: CurrentVisitor, form: CheckedForm) -> R
         parsed[LANGUAGES] = spec_for(LANGUAGES).validate(languages)
     except DocshelfError as exc:
         errors["languages"] = exc.message
+    if "audit_days" in form:  # a form of an older page may lack it: then it stays
+        values["audit_days"] = str(form.get("audit_days", ""))
+        try:
+            parsed[AUDIT_RETENTION_DAYS] = _days(values["audit_days"])
+        except DocshelfError as exc:
+            errors["audit_days"] = exc.message
+    else:
+        values["audit_days"] = ""
     if errors:
         # Nothing is saved unless every field is valid.
         return _form_page(request, who, values, errors, status_code=422)
-    with state_of(request).db.change(who.actor.login) as change:
+    with state_of(request).db.change(who.actor.login, origin=DASHBOARD) as change:
         for key, value in parsed.items():
             settings_service.set_value(change, who.actor, key, value)
     return redirect(

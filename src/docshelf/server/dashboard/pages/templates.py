@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from docshelf.domain.accounts import Actor
+from docshelf.domain.audit import DASHBOARD
 from docshelf.domain.errors import DocshelfError, NotFound
 from docshelf.domain.permissions import can_administer_template
 from docshelf.domain.templates import FILE_KINDS, PublicationStatus
@@ -220,7 +221,7 @@ def _act(request: Request, who: CurrentVisitor, template_id: str, action: str) -
     require_section(who, SECTION)
     apply, done = _ACTIONS[action]
     try:
-        with state_of(request).db.change(who.actor.login) as change:
+        with state_of(request).db.change(who.actor.login, origin=DASHBOARD) as change:
             row = _administered(change.session, who.actor, template_id)
             title = localized(row.titles, who.language, row.id)
             apply(change, who.actor, row)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from docshelf.domain import units as dunits
+from docshelf.domain.audit import DASHBOARD
 from docshelf.domain.errors import DocshelfError, NotFound
 from docshelf.domain.fields import FieldDef, FieldScope, FieldType
 from docshelf.domain.patches import UnitPatch
@@ -91,7 +92,7 @@ def create_unit(request: Request, who: CurrentVisitor, form: CheckedForm) -> Res
     parent_id = text(form, "parent") or None
     back = _unit_url(parent_id) if parent_id else f"{PATH}/units"
     try:
-        with state_of(request).db.change(who.actor.login) as change:
+        with state_of(request).db.change(who.actor.login, origin=DASHBOARD) as change:
             row = unit_service.create_unit(
                 change, who.actor, title=text(form, "title"), parent_id=parent_id
             )
@@ -171,7 +172,7 @@ def update_unit(request: Request, who: CurrentVisitor, form: CheckedForm, unit_i
         "version": text(form, "version"),
     }
     try:
-        with state_of(request).db.change(who.actor.login) as change:
+        with state_of(request).db.change(who.actor.login, origin=DASHBOARD) as change:
             row = get_or_404(change.session, Unit, unit_id, "unit")
             defs = _unit_defs(change.session)
             changes = _field_changes(form, defs, dict(row.fields))

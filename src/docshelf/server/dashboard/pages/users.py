@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from docshelf.domain.accounts import Role
+from docshelf.domain.audit import DASHBOARD
 from docshelf.domain.errors import DocshelfError, InvalidInput, NotFound
 from docshelf.domain.fields import FieldDef, FieldScope, FieldType
 from docshelf.domain.patches import UserPatch
@@ -113,7 +114,7 @@ def create_user(request: Request, who: CurrentVisitor, form: CheckedForm) -> Res
     state = state_of(request)
     try:
         password_hash = state.passwords.hash(password) if password else None
-        with state.db.change(who.actor.login) as change:
+        with state.db.change(who.actor.login, origin=DASHBOARD) as change:
             user = accounts.create_user(
                 change,
                 who.actor,
@@ -190,7 +191,7 @@ def update_user(request: Request, who: CurrentVisitor, form: CheckedForm, user_i
         "version": text(form, "version"),
     }
     try:
-        with state_of(request).db.change(who.actor.login) as change:
+        with state_of(request).db.change(who.actor.login, origin=DASHBOARD) as change:
             user = get_or_404(change.session, User, user_id, "user")
             fields = _user_fields(form, _user_defs(change.session), dict(user.fields))
             edited["fields"] = fields
@@ -243,7 +244,7 @@ def set_password(
 def _set_active(request: Request, who: CurrentVisitor, user_id: str, active: bool) -> Response:
     require_section(who, SECTION)
     try:
-        with state_of(request).db.change(who.actor.login) as change:
+        with state_of(request).db.change(who.actor.login, origin=DASHBOARD) as change:
             user = get_or_404(change.session, User, user_id, "user")
             accounts.set_active(change, who.actor, user, active)
     except NotFound:

@@ -2,7 +2,7 @@
 they name; every existing template and snippet gets its current state as its first
 kept version
 
-Revision ID: 0007_versions
+Revision ID: 0007
 Revises: 0006
 Create Date: 2026-12-07
 """
@@ -17,7 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007_versions"
+revision = "0007"
 down_revision = "0006"
 branch_labels = None
 depends_on = None
