@@ -369,11 +369,11 @@ def test_effective_settings_fills_defaults() -> None:
 
 
 def test_count_setting_parses_whole_numbers_within_its_range() -> None:
-    spec = SETTINGS["VersionRetentionDays"]
+    spec = SETTINGS["VersionsKept"]
     assert spec.parse(" 30 ") == 30
     assert not spec.sent_to_clients
-    for text in ("0", "36501", "drei"):
-        with pytest.raises(InvalidInput, match="VersionRetentionDays takes a whole number"):
+    for text in ("0", "1001", "drei"):
+        with pytest.raises(InvalidInput, match="VersionsKept takes a whole number"):
             spec.parse(text)
     with pytest.raises(InvalidInput):
         spec.validate(True)
