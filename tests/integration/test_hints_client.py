@@ -2,13 +2,15 @@
 server processes (SQLite and PostgreSQL) and sync when a change concerns their user.
 
 The sync interval is 15 minutes in every test that expects a hint to bring the change, so
-nothing but the hint can. Waits are on events (the daemon's status file, its cache, the
-server's log) with generous deadlines; nothing assumes the machine's speed.
+nothing but the hint can; the tests of the interval as the safety net shorten it for their
+daemon (DOCSHELF_SYNC_INTERVAL_SCALE). Waits are on events (the daemon's status file, its
+cache, the server's log) with generous deadlines; nothing assumes the machine's speed.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -21,6 +23,7 @@ from typing import Any
 import pytest
 
 from docshelf.client.app import Client
+from docshelf.client.daemon import INTERVAL_SCALE_ENV
 from docshelf.client.paths import Home
 from docshelf.client.status import read_status_file
 from docshelf.client.store import LocalStore
@@ -34,6 +37,9 @@ from support.sync import make_template
 
 DEADLINE = 60.0
 MINUTE_MS = 60_000
+# The daemons of the interval tests plan with a 20th of ClientSyncInterval (whose shortest
+# is a minute), so that the safety net is seen in seconds rather than a minute.
+SHORT_INTERVAL = {INTERVAL_SCALE_ENV: "0.05"}
 
 
 def wait_until(condition: Callable[[], bool], what: str, timeout: float = DEADLINE) -> None:
@@ -54,7 +60,9 @@ def newest_seq(live: LiveServer) -> int:
 class Desk:
     """A user's home with a running ``docshelf daemon``."""
 
-    def __init__(self, home: Path, server_url: str, login: str) -> None:
+    def __init__(
+        self, home: Path, server_url: str, login: str, env: dict[str, str] | None = None
+    ) -> None:
         self.home = home
         client = Client(Home(home))
         try:
@@ -69,6 +77,7 @@ class Desk:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
+            env={**os.environ, **(env or {})},
         )
 
     def status(self) -> Any:
@@ -131,9 +140,15 @@ def quiet(live: LiveServer) -> Iterator[None]:
     settings(live, ClientHintMaxDelay=5000, ClientHintsEnabled=True)
 
 
-def desk_for(desks: list[Desk], tmp_path: Path, live: LiveServer, url: str | None = None) -> Desk:
+def desk_for(
+    desks: list[Desk],
+    tmp_path: Path,
+    live: LiveServer,
+    url: str | None = None,
+    env: dict[str, str] | None = None,
+) -> Desk:
     _, user = live.new_user(login_name=f"u{uuid.uuid4().hex[:8]}")
-    desk = Desk(tmp_path / user["login"], url or live.url, user["login"])
+    desk = Desk(tmp_path / user["login"], url or live.url, user["login"], env)
     desks.append(desk)
     desk.user = user  # type: ignore[attr-defined]
     return desk
@@ -228,27 +243,27 @@ def test_without_a_hint_connection_the_interval_still_syncs(
     settings(live, ClientSyncInterval=MINUTE_MS)
     with holding_proxy(live.process.port, b"/sync/hints") as proxy:
         proxy.hold = Hold.REQUEST  # the hint request never reaches the server
-        desk = desk_for(desks, tmp_path, live, url=proxy.url)
+        desk = desk_for(desks, tmp_path, live, url=proxy.url, env=SHORT_INTERVAL)
         wait_until(proxy.held.is_set, "the daemon's hint request")
         assert desk.hints() != "connected"
         title = f"Im Intervall {uuid.uuid4().hex[:6]}"
         make_template(live, title, use=["*"])
-        # One interval (1 min, minus up to 10 %) and then some: the safety net.
-        desk.wait_holds(title, timeout=180)
+        # One interval (the shortest, 1 min, scaled to 3 s) and then some: the safety net.
+        desk.wait_holds(title)
 
 
 @pytest.mark.usefixtures("quiet")
 def test_hints_switched_off_fall_back_to_the_interval(
     live: LiveServer, desks: list[Desk], tmp_path: Path
 ) -> None:
-    desk = desk_for(desks, tmp_path, live)
+    desk = desk_for(desks, tmp_path, live, env=SHORT_INTERVAL)
     desk.wait_hints("connected")
     settings(live, ClientSyncInterval=MINUTE_MS, ClientHintsEnabled=False)
     # The switch itself is a change: it reaches the desk, which then stops listening.
     desk.wait_hints("off")
     title = f"Ohne Hinweis {uuid.uuid4().hex[:6]}"
     make_template(live, title, use=["*"])
-    desk.wait_holds(title, timeout=180)
+    desk.wait_holds(title)
     assert desk.hints() == "off"
 
 

@@ -1,126 +1,33 @@
 """Property-based API testing: schemathesis fuzzes every operation of the live server.
 
-The server runs as a real process on SQLite and on PostgreSQL (the ``live`` fixture);
-schemathesis sends generated requests, valid and invalid, as a signed-in system
-administrator. Whatever the input, the server must not answer with a 5xx.
-
-pytest needs the operations at collection time, before any server runs, so the schema
-comes from the app factory; ``test_the_live_server_serves_the_fuzzed_document`` proves
-that it is the very document the live server publishes. (``schemathesis.pytest.
-from_fixture`` would load it from the server, but fails on pytest 9.2: it writes
-``Function._nodeid``, which pytest no longer has.)
+The server runs as a real process on SQLite here and on PostgreSQL in
+test_schemathesis_postgresql.py (one module per database, so that the two test workers
+share the work; the parts both use are in support/fuzzing.py). schemathesis sends
+generated requests, valid and invalid, as a signed-in system administrator. Whatever the
+input, the server must not answer with a 5xx.
 """
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
 import pytest
-import requests
 import schemathesis
 from hypothesis import HealthCheck, Phase, settings
-from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import (
-    content_type_conformance,
-    response_headers_conformance,
-    response_schema_conformance,
-    status_code_conformance,
-)
 
-from docshelf.server.app import create_app
-from docshelf.server.config import ServerSettings
 from support.api import LiveServer
+from support.fuzzing import DOCUMENT, FuzzTarget, call_and_validate, fuzz_target, on_backend, schema
 
-_FRAMING = frozenset(
-    {"transfer-encoding", "content-length", "connection", "host", "te", "trailer", "upgrade"}
-)
-
-# Signing out revokes the token that every other request is sent with. The change-hint
-# stream is held open for minutes by design (its refusals are tested in test_hints_server).
-EXCLUDED_OPERATIONS = ["logout", "sync_hints"]
-
-# These would sign out or demote the administrator the run is signed in as, once
-# schemathesis reuses the ids it saw in earlier responses (GET /me, GET /me/devices).
-# Only requests aimed at that administrator's own user or device are held back.
-_SELF_HARMING = {
-    "update_user": "user_id",
-    "deactivate_user": "user_id",
-    "purge_user": "user_id",
-    "revoke_device": "device_id",
-}
-
-
-def _openapi_document() -> dict[str, Any]:
-    with tempfile.TemporaryDirectory() as data_dir:
-        app = create_app(ServerSettings(data_dir=Path(data_dir), database_url=None))
-        try:
-            return app.openapi()
-        finally:
-            app.state.docshelf.db.dispose()
-
-
-DOCUMENT = _openapi_document()
-CONFIG = schemathesis.Config.from_dict(
-    {
-        "request-timeout": 30,
-        "phases": {
-            "examples": {"enabled": True},
-            "coverage": {"enabled": True},
-            "fuzzing": {"enabled": True},
-            "stateful": {"enabled": False},
-        },
-    }
-)
-# The requirement is the first; the others check that every answer is one the document
-# declares, in the declared content type and shape (errors as application/problem+json).
-CHECKS = [
-    not_a_server_error,
-    response_schema_conformance,
-    response_headers_conformance,
-    content_type_conformance,
-    status_code_conformance,
-]
-schema = schemathesis.openapi.from_dict(DOCUMENT, config=CONFIG).exclude(
-    operation_id=EXCLUDED_OPERATIONS
-)
-
-
-@dataclass(frozen=True)
-class FuzzTarget:
-    base_url: str
-    headers: dict[str, str]
-    protected_ids: frozenset[str]
-    http: requests.Session
+pytestmark = on_backend("sqlite")
 
 
 @pytest.fixture(scope="module")
 def target(live: LiveServer) -> Iterator[FuzzTarget]:
-    me = live.admin.ok("GET", "/me")
-    devices = live.admin.ok("GET", "/me/devices")
-    http = requests.Session()
-    http.trust_env = False  # loopback only: no proxy from the environment
-    try:
-        yield FuzzTarget(
-            base_url=live.url,
-            headers={"Authorization": f"Bearer {live.admin.token}"},
-            protected_ids=frozenset({me["id"], *(d["id"] for d in devices)}),
-            http=http,
-        )
-    finally:
-        http.close()
+    yield from fuzz_target(live)
 
 
 def test_the_live_server_serves_the_fuzzed_document(live: LiveServer) -> None:
     assert live.anonymous().ok("GET", "/openapi.json") == DOCUMENT
-
-
-def _harms_the_signed_in_admin(case: schemathesis.Case, protected: frozenset[str]) -> bool:
-    parameter = _SELF_HARMING.get(case.operation.definition.raw.get("operationId", ""))
-    return parameter is not None and (case.path_parameters or {}).get(parameter) in protected
 
 
 @schema.parametrize()
@@ -132,23 +39,10 @@ def _harms_the_signed_in_admin(case: schemathesis.Case, protected: frozenset[str
     phases=[Phase.explicit, Phase.generate, Phase.shrink],
 )
 def test_no_request_makes_the_server_fail(case: schemathesis.Case, target: FuzzTarget) -> None:
-    if _harms_the_signed_in_admin(case, target.protected_ids):
-        return
-    if case.headers:
-        # How a request is framed is the HTTP server's business (uvicorn): a generated
-        # Transfer-Encoding such as "0l_D)N:MH4" gets its plain-text 400 before the
-        # application sees the request, so these headers are not the API's to document.
-        case.headers = {k: v for k, v in case.headers.items() if k.lower() not in _FRAMING}
-    case.call_and_validate(
-        base_url=target.base_url,
-        session=target.http,
-        headers=target.headers,
-        checks=CHECKS,
-    )
+    call_and_validate(case, target)
 
 
 def test_the_run_kept_its_administrator_signed_in(live: LiveServer) -> None:
     """Otherwise the operations above were tried with 401s only, and proved little."""
     me = live.admin.ok("GET", "/me")
-
     assert "sys" in me["roles"]

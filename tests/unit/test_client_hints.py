@@ -25,11 +25,12 @@ import pytest
 
 from docshelf.client.app import Client
 from docshelf.client.config import ClientConfig, save_config
-from docshelf.client.daemon import Daemon
+from docshelf.client.daemon import INTERVAL_SCALE_ENV, Daemon
 from docshelf.client.engine import CURSOR, SETTINGS
 from docshelf.client.hints import UNSUPPORTED_RETRY_S, HintListener
 from docshelf.client.paths import Home
 from docshelf.client.status import HintState, Status, read_status_file
+from docshelf.domain.settings import CLIENT_SYNC_INTERVAL
 
 DEADLINE = 20.0
 TOKEN = "device-token-1"
@@ -407,6 +408,25 @@ def test_a_hint_wakes_the_daemon_loop_and_makes_the_sync_due(
         assert daemon.wake.is_set()
         assert daemon.scheduler.due_in() == 0.0
     finally:
+        client.close()
+
+
+@pytest.mark.parametrize(("value", "scale"), [("0.05", 0.05), ("0", 1.0), ("2", 1.0), ("x", 1.0)])
+def test_the_interval_scale_for_tests_shortens_the_planned_interval(
+    tmp_path: Path, server: HintServer, monkeypatch: pytest.MonkeyPatch, value: str, scale: float
+) -> None:
+    monkeypatch.setenv(INTERVAL_SCALE_ENV, value)
+    client = signed_in(tmp_path, server)
+    daemon = Daemon(client, hints=False)
+    try:
+        daemon.start()
+        with daemon._plan:
+            daemon.scheduler.on_success()
+            due = daemon.scheduler.due_in()
+        interval_s = client.settings()[CLIENT_SYNC_INTERVAL] / 1000 * scale
+        assert due is not None and 0.89 * interval_s <= due <= interval_s
+    finally:
+        daemon.stop()
         client.close()
 
 

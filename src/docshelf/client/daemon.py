@@ -11,6 +11,8 @@ sync through the scheduler and wakes the loop at once (:attr:`Daemon.wake`).
 from __future__ import annotations
 
 import logging
+import math
+import os
 import random
 import threading
 import time
@@ -29,6 +31,18 @@ from docshelf.domain.settings import CLIENT_SYNC_INTERVAL, CLIENT_SYNC_MAX_DELAY
 log = logging.getLogger("docshelf.client.daemon")
 TICK_S = 5.0
 PROBE_EVERY_S = 15.0
+# For tests: ClientSyncInterval is at least a minute, and a test of the interval should not
+# wait one. A factor in (0, 1] the interval is multiplied with; anything else counts as 1.
+INTERVAL_SCALE_ENV = "DOCSHELF_SYNC_INTERVAL_SCALE"
+
+
+def interval_scale() -> float:
+    """The factor from $DOCSHELF_SYNC_INTERVAL_SCALE (1 when unset or not in (0, 1])."""
+    try:
+        scale = float(os.environ.get(INTERVAL_SCALE_ENV, "1"))
+    except ValueError:
+        return 1.0
+    return scale if math.isfinite(scale) and 0 < scale <= 1 else 1.0
 
 
 def server_answers(url: str) -> bool:
@@ -63,6 +77,7 @@ class Daemon:
         self._probe = probe
         self._sleep = SleepDetector()
         self._last_probe = 0.0
+        self._interval_scale = interval_scale()
         self.syncs = 0
         # Held while this daemon plans syncs: others tell from it that the next sync in
         # the status will happen (the kernel drops it however the process ends).
@@ -76,7 +91,7 @@ class Daemon:
         with self._plan:
             self.scheduler.start(
                 cache_empty=not self.client.has_cache(),
-                interval_ms=settings[CLIENT_SYNC_INTERVAL],
+                interval_ms=self.interval_ms(settings),
                 max_delay_ms=settings[CLIENT_SYNC_MAX_DELAY_AFTER_START],
             )
         self._publish_next()
@@ -141,10 +156,14 @@ class Daemon:
             else:
                 self.scheduler.on_failure(result.retry_after)
             self.scheduler.update_settings(
-                settings[CLIENT_SYNC_INTERVAL], settings[CLIENT_SYNC_MAX_DELAY_AFTER_START]
+                self.interval_ms(settings), settings[CLIENT_SYNC_MAX_DELAY_AFTER_START]
             )
         self._publish_next()
         self.settings_changed(result.status == "ok")
+
+    def interval_ms(self, settings: dict[str, int]) -> float:
+        """ClientSyncInterval as this daemon plans with it (see INTERVAL_SCALE_ENV)."""
+        return settings[CLIENT_SYNC_INTERVAL] * self._interval_scale
 
     def settings_changed(self, sync_ok: bool) -> None:
         """A sync (scheduled or manual) finished: the listener re-reads the settings."""

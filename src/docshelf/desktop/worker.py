@@ -21,7 +21,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 
 from docshelf.client import Client, Daemon, NotSignedIn, Status, SyncResult
-from docshelf.domain.settings import CLIENT_SYNC_INTERVAL, CLIENT_SYNC_MAX_DELAY_AFTER_START
+from docshelf.domain.settings import CLIENT_SYNC_MAX_DELAY_AFTER_START
 
 log = logging.getLogger("docshelf.desktop")
 
@@ -40,7 +40,7 @@ class AppDaemon(Daemon):
         settings = self.client.settings()
         with self._plan:
             self.scheduler.update_settings(
-                settings[CLIENT_SYNC_INTERVAL], settings[CLIENT_SYNC_MAX_DELAY_AFTER_START]
+                self.interval_ms(settings), settings[CLIENT_SYNC_MAX_DELAY_AFTER_START]
             )
         self._publish_next()
         self.settings_changed(sync_ok)
