@@ -4,7 +4,8 @@ One place for both the dashboard's storage figures and ``docshelf admin blobs``:
 the garbage collector keeps is exactly what these figures count as used.
 
 A file is in use when a template holds it (a file per language), a snippet's body is
-it, or an image field of a unit, a user or a profile (logos, signatures) names it.
+it, an image field of a unit, a user or a profile (logos, signatures) names it, or the
+before-state of a package import names it (a revert brings it back).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from docshelf.domain.fields import FieldType
 from docshelf.server.db.models import (
     Blob,
     FieldDefinition,
+    PackageImportFile,
     Profile,
     Snippet,
     TemplateFile,
@@ -97,12 +99,13 @@ def in_use(session: Session) -> set[str]:
         )
     )
     used.update(image_uses(session))
+    used.update(session.scalars(select(PackageImportFile.sha256).distinct()))
     return {sha for sha in used if sha}
 
 
 def is_used(session: Session, sha256: str) -> bool:
     """Does anything refer to this one file? (:func:`in_use`, for one file.)"""
-    for column in (TemplateFile.sha256, Snippet.body_sha256):
+    for column in (TemplateFile.sha256, Snippet.body_sha256, PackageImportFile.sha256):
         if session.scalar(select(column).where(column == sha256).limit(1)) is not None:
             return True
     return sha256 in image_uses(session)
