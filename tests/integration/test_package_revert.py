@@ -7,6 +7,10 @@ they are named, and is itself kept (and can be reverted in turn).
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -173,12 +177,18 @@ def test_revert_brings_a_client_back_to_before_the_import_keeping_other_edits(
         "PATCH", f"/admin/templates/{other['id']}", json={"titles": {"de": "Anders betitelt"}}
     )
     # Nothing refers to the letter's old file now but the history: garbage collection keeps it.
-    gc = admin_cli(
-        ["blobs", "gc", "--grace-hours", "0"],
-        data_dir=str(live.data_dir),
-        database_url=live.database_url,
+    live.admin.upload(office_file("unused"))  # something for the collection to remove
+    admin = ["admin", "--data-dir", str(live.data_dir)]
+    if live.database_url:
+        admin += ["--database-url", live.database_url]
+    gc = subprocess.run(
+        [sys.executable, "-m", "docshelf", *admin, "blobs", "gc", "--grace-hours", "0"],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert gc.returncode == 0, gc.stderr
+    assert "Removed 0 " not in gc.stdout, "the test means a collection that removes something"
 
     entry = entry_of(live.admin, report["seq"])
     assert entry["kind"] == "import" and entry["reverted_by"] is None
@@ -284,3 +294,58 @@ def test_only_who_may_import_may_revert(live: LiveServer, tmp_path: Path) -> Non
     assert ok(revert(live.admin, unit_entry["id"]))["applied"] is True
     assert live.admin.get(f"/admin/units/{org.units[0]['id']}").status_code == 404
     assert live.admin.get("/admin/packages/imports/999999/revert").status_code == 404
+
+
+# --- the command line --------------------------------------------------------------------
+
+
+def docshelf(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "docshelf", "--home", str(home), *args],
+        input=PASSWORD + "\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "DOCSHELF_KEYRING": "0"},
+    )
+
+
+def test_the_command_line_lists_the_history_and_reverts(
+    live: LiveServer, existing: dict[str, Any], tmp_path: Path
+) -> None:
+    if live.database_url is not None:
+        pytest.skip("the command line works alike on every database; it is tested on SQLite")
+    builder, archive = package_over(existing, tmp_path / "p.zip")
+    report = import_(live.admin, archive)
+    sign_in = ["--server", live.url, "--user", "root", "--password-stdin"]
+    home = tmp_path / "home"
+
+    listed = docshelf("package", "history", *sign_in, "--json", home=home)
+    assert listed.returncode == 0, listed.stderr
+    entry = next(e for e in json.loads(listed.stdout)["entries"] if e["seq"] == report["seq"])
+    shown = docshelf("package", "history", *sign_in, home=home)
+    assert shown.returncode == 0, shown.stderr
+    assert "4 created, 2 changed, 0 deleted" in shown.stdout
+
+    seq = server_seq(live)
+    dry = docshelf("package", "revert", str(entry["id"]), *sign_in, "--dry-run", home=home)
+    assert dry.returncode == 0, dry.stderr
+    assert "Remove (4):" in dry.stdout and "Restore (2):" in dry.stdout
+    assert server_seq(live) == seq, "a dry run must write nothing"
+    unconfirmed = docshelf("package", "revert", str(entry["id"]), *sign_in, home=home)
+    assert unconfirmed.returncode != 0 and "--yes" in unconfirmed.stderr
+    assert server_seq(live) == seq
+
+    letter = existing["letter"]["id"]
+    live.admin.ok("PATCH", f"/admin/templates/{letter}", json={"titles": {"de": "Nachher"}})
+    done = docshelf(
+        "package", "revert", str(entry["id"]), *sign_in, "--include", letter, "--yes", home=home
+    )
+    assert done.returncode == 0, done.stderr
+    assert f"Reverted as change {seq + 2}" in done.stdout
+    restored = live.admin.ok("GET", f"/admin/templates/{letter}")
+    assert restored["titles"] == existing["letter"]["titles"]
+    assert live.admin.ok("GET", f"/admin/templates/{builder.templates[0]['id']}")["active"] is False
+
+    unknown = docshelf("package", "revert", "999999", *sign_in, "--yes", home=home)
+    assert unknown.returncode == 1 and "999999" in unknown.stderr

@@ -264,11 +264,14 @@ def apply_revert(change: Change, actor: Actor, blobs: BlobStore, plan: RevertPla
             change.session.flush()
         except _REFUSALS as exc:
             base = next(b for b in _REFUSALS if isinstance(exc, b))
+            # apply names the object by its place in a package; a revert has none.
+            cause = exc.__cause__
+            reason = cause.message if isinstance(cause, DocshelfError) else exc.message
             message = tr(
                 "{kind} {title!r}: {reason}",
                 kind=kind_label(step.kind),
                 title=step.title,
-                reason=exc.message,
+                reason=reason,
             )
             raise base(message, title=exc.title) from exc
     record = recorder.finish(history.REVERT, reverts_id=plan.record.id)
