@@ -268,6 +268,26 @@ def test_objects_changed_since_the_import_are_left_alone_unless_named(
     assert builder.template_groups[0]["id"] not in groups
 
 
+def test_a_created_group_stays_while_it_holds_a_template_changed_since(
+    live: LiveServer, existing: dict[str, Any], tmp_path: Path
+) -> None:
+    builder, archive = package_over(existing, tmp_path / "p.zip")
+    report = import_(live.admin, archive)
+    new_template = builder.templates[0]["id"]
+    live.admin.ok("PATCH", f"/admin/templates/{new_template}", json={"order": 7})
+    entry = entry_of(live.admin, report["seq"])
+
+    preview = preview_revert(live.admin, entry["id"])
+    group = builder.template_groups[0]
+    assert ("template_group", group["id"]) in ids(preview["unchanged"])
+    assert any(group["titles"]["de"] in w for w in preview["warnings"])
+    done = ok(revert(live.admin, entry["id"], plan=preview["plan"]))
+    assert done["applied"] is True
+    groups = {g["id"] for g in live.admin.ok("GET", "/admin/template-groups")}
+    assert group["id"] in groups
+    assert live.admin.ok("GET", f"/admin/templates/{new_template}")["active"] is True
+
+
 def test_only_who_may_import_may_revert(live: LiveServer, tmp_path: Path) -> None:
     user, _ = live.new_user("user")
     layouter, _ = live.new_user("layouter")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import select
@@ -49,7 +49,14 @@ from docshelf.domain.trees import chain_to_root
 from docshelf.i18n import tr
 from docshelf.server.blobstore import BlobStore
 from docshelf.server.db.engine import Change
-from docshelf.server.db.models import PackageImport, PackageImportObject, TemplateGroup, Unit
+from docshelf.server.db.models import (
+    PackageImport,
+    PackageImportObject,
+    Profile,
+    Template,
+    TemplateGroup,
+    Unit,
+)
 from docshelf.server.packages import history
 from docshelf.server.packages.apply import apply_steps
 from docshelf.server.packages.plan import Step, require_may_import
@@ -125,8 +132,58 @@ def make_revert_plan(
         )
     before = _before_entries(objects)
     steps = [_step(session, o, before.get((o.kind, o.object_id)), wanted) for o in objects]
+    steps, warnings = _keep_holders(session, steps)
     ordered = _ordered(session, steps)
-    return RevertPlan(record, ordered, _digest(import_id, ordered))
+    return RevertPlan(record, ordered, _digest(import_id, ordered), warnings)
+
+
+def _keep_holders(session: Session, steps: list[RevertStep]) -> tuple[list[RevertStep], list[str]]:
+    """A group or unit the import created stays while it holds anything that stays (a
+    template changed since, a sub-group made later): removing it would be refused."""
+    warnings: list[str] = []
+    while True:
+        going = {(s.kind, s.id) for s in steps if s.action == REMOVED and not s.skipped}
+        held = [
+            s
+            for s in steps
+            if (s.kind, s.id) in going
+            and s.kind in ("template_group", "unit")
+            and _holds_staying(session, s, going)
+        ]
+        if not held:
+            return steps, warnings
+        for s in held:
+            warnings.append(
+                tr(
+                    "The {kind} {title!r} stays: it still holds objects that the revert leaves"
+                    " as they are.",
+                    kind=kind_label(s.kind),
+                    title=s.title,
+                )
+            )
+        ids = {(s.kind, s.id) for s in held}
+        steps = [replace(s, skipped=True) if (s.kind, s.id) in ids else s for s in steps]
+
+
+def _holds_staying(session: Session, step: RevertStep, going: set[tuple[str, str]]) -> bool:
+    if step.kind == "template_group":
+        children = [
+            ("template", i)
+            for i in session.scalars(select(Template.id).where(Template.group_id == step.id))
+        ]
+        children += [
+            ("template_group", i)
+            for i in session.scalars(
+                select(TemplateGroup.id).where(TemplateGroup.parent_id == step.id)
+            )
+        ]
+    else:
+        children = [
+            ("unit", i) for i in session.scalars(select(Unit.id).where(Unit.parent_id == step.id))
+        ]
+        if session.scalar(select(Profile.id).where(Profile.unit_id == step.id).limit(1)):
+            return True
+    return any(child not in going for child in children)
 
 
 def _before_entries(objects: list[PackageImportObject]) -> dict[tuple[str, str], Entry]:

@@ -252,6 +252,8 @@ def _revert_preview(plan: RevertPlan, include: list[str]) -> RevertPreview:
             since.append(item)
         if not step.skipped:
             lists[step.action].append(item)
+        elif not step.since:  # kept for what it holds (see the warnings)
+            lists[UNCHANGED].append(item)
     return RevertPreview(
         import_id=plan.record.id,
         added=lists[ADDED],
