@@ -15,6 +15,7 @@ from rich.text import Text
 from docshelf.cli.output import console, errors
 from docshelf.cli.package import KIND_NAMES, connect, server_options
 from docshelf.i18n import N_, ntr, tr
+from docshelf.i18n.click_help import TranslatedCommand
 from docshelf.i18n.formats import format_datetime
 from docshelf.protocol.packages import (
     PackageHistory,
@@ -28,6 +29,7 @@ ENTRY_KINDS = {"import": N_("import"), "revert": N_("revert")}
 
 @click.command(
     "history",
+    cls=TranslatedCommand,
     help=N_(
         "List the package imports the server kept, newest first, and the reverts of them."
         "\n\nEach has a number that `docshelf package revert` takes."
@@ -84,6 +86,7 @@ def history(
 
 @click.command(
     "revert",
+    cls=TranslatedCommand,
     help=N_(
         "Undo a package import (or a revert) in one new change, after a preview.\n\n"
         "What the import created is removed, what it changed gets its earlier state back. "
