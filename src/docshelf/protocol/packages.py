@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 from pydantic import BaseModel, Field
 
@@ -118,5 +119,7 @@ class RevertReport(RevertPreview):
 
 class RevertRequest(Strict):
     # Objects changed since the import (their ids, a field's key) to revert all the same.
-    include: list[str] = Field(default_factory=list, max_length=MAX_CHOSEN)
+    include: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
+        default_factory=list, max_length=MAX_CHOSEN
+    )
     expected_plan: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")

@@ -115,7 +115,9 @@ def make_revert_plan(
     session: Session, actor: Actor, import_id: int, include: Iterable[str] = ()
 ) -> RevertPlan:
     require_may_revert(actor)
-    record = session.get(PackageImport, import_id)
+    # Ids are 32-bit integers: a larger number names nothing (and must not reach the DB).
+    in_range = 0 < import_id < 2**31
+    record = session.get(PackageImport, import_id) if in_range else None
     if record is None:
         raise NotFound(tr("There is no import no. {id} in the history.", id=import_id))
     require_may_revert(actor, record)
