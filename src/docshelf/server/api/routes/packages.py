@@ -24,7 +24,6 @@ from docshelf.domain.accounts import Actor
 from docshelf.domain.errors import InvalidInput, PayloadTooLarge
 from docshelf.i18n import tr
 from docshelf.protocol.packages import (
-    MAX_CHOSEN,
     PACKAGE_MEDIA_TYPE,
     PackageExport,
     PackageHistory,
@@ -180,10 +179,12 @@ def export_package(body: PackageExport, actor: CurrentActor, state: State) -> Re
 
 # --- history and revert ------------------------------------------------------------------
 
+# In the query string: as many as a URL carries safely (the POST body takes more).
+MAX_INCLUDED_IN_QUERY = 100
 Included = Annotated[
-    list[str] | None,
+    list[Annotated[str, Query(min_length=1, max_length=64)]] | None,
     Query(
-        max_length=MAX_CHOSEN,
+        max_length=MAX_INCLUDED_IN_QUERY,
         description="Objects changed since the import (ids; a field by its key) to revert"
         " all the same; the others are left alone.",
     ),
