@@ -149,6 +149,17 @@ def every_page(demo: ServerProcess, language: str, tmp_path: Path) -> dict[str, 
         # Every one: the demo's ids are new with each seed.
         for n, link in enumerate(_links(listing, section)):
             pages[f"{section.removesuffix('s')}.html ({n})"] = admin.get(link).text
+    # "Why can't a user see this?": the form, a refusal with its remedies, a grant through
+    # a group path, a unit, and an ambiguous title.
+    pages["explain.html"] = admin.get("/dashboard/explain").text
+    for name, query in (
+        ("refused", "user=anna&kind=template&object=Offerte"),
+        ("granted", "user=david&kind=template&object=Offerte"),
+        ("unreleased", "user=ben&kind=template&object=Quartalsbericht"),
+        ("unit", "user=clara&kind=unit&object=Muster+AG"),
+        ("error", "user=clara&kind=unit&object=Verkauf"),
+    ):
+        pages[f"explain.html ({name})"] = admin.get(f"/dashboard/explain?{query}").text
     pages["templates.html (deactivated)"] = admin.get("/dashboard/templates?state=deactivated").text
     pages["settings.html"] = admin.get("/dashboard/settings").text
     pages["settings.html (errors)"] = admin.post(
@@ -242,6 +253,10 @@ def test_every_page_in_german_has_no_english_text(demo: ServerProcess, tmp_path:
     assert "vor 3 Tagen" in row[0]
     assert 'class="error"' not in row[0]
     # Before the import what will happen, after it what did.
+    refused = pages["explain.html (refused)"]
+    assert 'data-allowed="no"' in refused and "anna zur Gruppe «Verkauf» hinzufügen" in refused
+    assert "david → Verkauf Zürich → Verkauf" in pages["explain.html (granted)"]
+    assert "Mehrere Objekte dieser Art" in pages["explain.html (error)"]
     assert "Wird hinzugefügt" in pages["packages_preview.html"]
     assert "Hinzugefügt" in pages["packages_report.html"]
     assert "Wird hinzugefügt" not in pages["packages_report.html"]

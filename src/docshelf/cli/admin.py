@@ -394,5 +394,7 @@ def purge_tombstones_command(ctx: AdminContext, older_than_days: float | None) -
 
 # Registered last: cli/blobs.py builds on the context defined above.
 from docshelf.cli.blobs import blobs  # noqa: E402
+from docshelf.cli.explain import explain  # noqa: E402
 
 admin.add_command(blobs)
+admin.add_command(explain)

@@ -111,6 +111,34 @@ def effective_groups(user_id: str, memberships: Iterable[Membership]) -> frozens
     return frozenset(seen)
 
 
+def group_path(
+    user_id: str, group_id: str, memberships: Iterable[Membership]
+) -> tuple[str, ...] | None:
+    """The shortest chain of groups through which the user belongs to ``group_id``: from
+    a group the user is a direct member of up to ``group_id``; None if they don't."""
+    parents_of_group: dict[str, list[str]] = {}
+    direct: list[str] = []
+    for m in memberships:
+        if m.user_id == user_id:
+            direct.append(m.group_id)
+        elif m.member_group_id is not None:
+            parents_of_group.setdefault(m.member_group_id, []).append(m.group_id)
+    came_from: dict[str, str | None] = {g: None for g in sorted(direct)}
+    queue = list(came_from)
+    while queue:  # breadth first: the first path found is a shortest one
+        group = queue.pop(0)
+        if group == group_id:
+            path = [group]
+            while (previous := came_from[path[-1]]) is not None:
+                path.append(previous)
+            return tuple(reversed(path))
+        for parent in sorted(parents_of_group.get(group, ())):
+            if parent not in came_from:
+                came_from[parent] = group
+                queue.append(parent)
+    return None
+
+
 def creates_group_cycle(
     group_id: str, member_group_id: str, memberships: Iterable[Membership]
 ) -> bool:
@@ -162,6 +190,11 @@ class Actor:
         """Is any principal of this actor named in ``rights``?"""
         mine = self.principals
         return any(r in mine for r in rights)
+
+    def through(self, rights: Iterable[str]) -> str | None:
+        """The first of ``rights`` this actor holds (the fact a decision rests on), or None."""
+        mine = self.principals
+        return next((r for r in rights if r in mine), None)
 
 
 def system_actor() -> Actor:

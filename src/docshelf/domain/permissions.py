@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from typing import Protocol
 
 from docshelf.domain.accounts import Actor, Role
+from docshelf.domain.decisions import Decision, Rule, Step
 from docshelf.domain.errors import Forbidden
 from docshelf.domain.snippets import SnippetKind
 from docshelf.domain.templates import PublicationStatus
@@ -66,17 +67,36 @@ def holds_change(actor: Actor, template: TemplateFacts) -> bool:
     return actor.has_role(Role.LAYOUTER) and actor.holds(template.change_rights)
 
 
-def can_see_template(actor: Actor, template: TemplateFacts) -> bool:
+def decide_template(actor: Actor, template: TemplateFacts) -> Decision:
     """Released templates to holders of Use; unreleased ones to Sys and their layouters.
 
     A deactivated template is visible to nobody's client: deleting deactivates,
     and what is deleted must leave every desk.
     """
-    if not template.active:
-        return False
-    if template.status == PublicationStatus.RELEASED and actor.holds(template.use_rights):
-        return True
-    return actor.is_sys or holds_change(actor, template)
+    # Every step is evaluated, not only up to the first that decides: the explanation
+    # shows them all, and a refusal's remedies need every failed one.
+    active = template.active
+    status = str(template.status)
+    released = status == PublicationStatus.RELEASED
+    use = actor.through(template.use_rights)
+    is_layouter = actor.has_role(Role.LAYOUTER)
+    change = actor.through(template.change_rights) if is_layouter else None
+    is_sys = actor.is_sys
+    allowed = active and ((released and use is not None) or is_sys or change is not None)
+    return Decision(
+        allowed,
+        (
+            Step(Rule.ACTIVE, active),
+            Step(Rule.RELEASED, released, status),
+            Step(Rule.USE, use is not None, use, tuple(template.use_rights)),
+            Step(Rule.SYS, is_sys),
+            Step(Rule.CHANGE, change is not None, change, tuple(template.change_rights)),
+        ),
+    )
+
+
+def can_see_template(actor: Actor, template: TemplateFacts) -> bool:
+    return decide_template(actor, template).allowed
 
 
 def can_change_template(actor: Actor, template: TemplateFacts) -> bool:
@@ -110,16 +130,39 @@ def _own_template(snippet: SnippetFacts, template: TemplateFacts | None) -> Temp
     return template
 
 
+def decide_snippet(
+    actor: Actor, snippet: SnippetFacts, template: TemplateFacts | None = None
+) -> Decision:
+    """``template`` is the template a template snippet belongs to (None if it is gone)."""
+    if snippet.kind == SnippetKind.PERSONAL:
+        # The owner's alone: not even Sys sees someone else's personal snippet.
+        mine = snippet.owner_id == actor.user_id
+        return Decision(mine, (Step(Rule.OWNER, mine, snippet.owner_id),))
+    if snippet.kind == SnippetKind.SHARED:
+        is_sys = actor.is_sys
+        read = actor.through(snippet.read_rights)
+        write = actor.through(snippet.write_rights)
+        allowed = is_sys or read is not None or write is not None
+        return Decision(
+            allowed,
+            (
+                Step(Rule.SYS, is_sys),
+                Step(Rule.READ, read is not None, read, tuple(snippet.read_rights)),
+                Step(Rule.WRITE, write is not None, write, tuple(snippet.write_rights)),
+            ),
+        )
+    parent = _own_template(snippet, template)
+    if parent is None:
+        return Decision(False, (Step(Rule.TEMPLATE, False, snippet.template_id),))
+    follows = decide_template(actor, parent)
+    own = Step(Rule.TEMPLATE, True, snippet.template_id)
+    return Decision(follows.allowed, (own, *follows.steps))
+
+
 def can_see_snippet(
     actor: Actor, snippet: SnippetFacts, template: TemplateFacts | None = None
 ) -> bool:
-    """``template`` is the template a template snippet belongs to (None if it is gone)."""
-    if snippet.kind == SnippetKind.PERSONAL:
-        return snippet.owner_id == actor.user_id
-    if snippet.kind == SnippetKind.SHARED:
-        return actor.is_sys or actor.holds(snippet.read_rights) or actor.holds(snippet.write_rights)
-    parent = _own_template(snippet, template)
-    return parent is not None and can_see_template(actor, parent)
+    return decide_snippet(actor, snippet, template).allowed
 
 
 def can_change_snippet(
@@ -146,8 +189,22 @@ def can_create_snippet(
 # --- profiles ------------------------------------------------------------------------
 
 
+def decide_profile(actor: Actor, profile: ProfileFacts) -> Decision:
+    mine = profile.owner_id == actor.user_id
+    shared = actor.user_id in profile.shared_with
+    return Decision(
+        mine or shared,
+        (Step(Rule.OWNER, mine, profile.owner_id), Step(Rule.SHARED_WITH, shared)),
+    )
+
+
 def can_see_profile(actor: Actor, profile: ProfileFacts) -> bool:
-    return profile.owner_id == actor.user_id or actor.user_id in profile.shared_with
+    return decide_profile(actor, profile).allowed
+
+
+def decide_organisation_wide(actor: Actor) -> Decision:
+    """Units, field definitions, groups and template groups: every client holds them all."""
+    return Decision(True, (Step(Rule.EVERYONE, True),))
 
 
 def can_change_profile(actor: Actor, profile: ProfileFacts) -> bool:
@@ -167,6 +224,11 @@ def can_assign_unit(actor: Actor, assignable_by: Iterable[str]) -> bool:
 
 
 def can_manage_accounts(actor: Actor) -> bool:
+    return actor.is_sys
+
+
+def can_explain_visibility(actor: Actor) -> bool:
+    """Asking why someone sees an object reveals their groups and the object's rights."""
     return actor.is_sys
 
 

@@ -31,6 +31,7 @@ from docshelf.server.api.quick_poll import QuickPoll
 from docshelf.server.api.routes import (
     auth,
     blobs,
+    explain,
     groups,
     health,
     hints,
@@ -132,6 +133,7 @@ def create_app(settings: ServerSettings, state: ServerState | None = None) -> Fa
         auth,
         users,
         groups,
+        explain,
         organisation,
         templates,
         snippets,

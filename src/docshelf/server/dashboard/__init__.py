@@ -19,6 +19,7 @@ from docshelf.domain.errors import DocshelfError
 from docshelf.i18n import tr, using
 from docshelf.server.dashboard.language import language_of
 from docshelf.server.dashboard.pages import (
+    explain,
     fields,
     files,
     groups,
@@ -46,6 +47,7 @@ PAGES = (
     packages,
     package_history,
     users,
+    explain,
     groups,
     templates,
     snippets,
