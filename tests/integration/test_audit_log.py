@@ -89,11 +89,15 @@ def test_a_package_import_names_the_package(live: LiveServer, tmp_path: Path) ->
     )
     assert report["applied"] is True
     template = builder.templates[0]
+    # Named by its number in the package history (docshelf package history).
+    history = live.admin.ok("GET", "/admin/packages/imports")["entries"]
+    (imported,) = [e for e in history if e["seq"] == report["seq"]]
+    assert imported["package_sha256"] == sha(archive)
     (entry,) = _audit(live.admin, object=template["id"])["entries"]
     assert (entry["kind"], entry["action"], entry["seq"]) == ("template", "created", report["seq"])
     assert (entry["origin"], entry["origin_ref"], entry["actor"]) == (
         "package",
-        sha(archive),
+        str(imported["id"]),
         "root",
     )
     files = entry["after"]["files"]
@@ -101,7 +105,9 @@ def test_a_package_import_names_the_package(live: LiveServer, tmp_path: Path) ->
         lang: ref["sha256"] for lang, ref in template["files"].items()
     }
     in_import = _audit(live.admin, object="Paketbrief", limit=1000)["entries"]
-    assert {e["seq"] for e in in_import if e["origin_ref"] == sha(archive)} == {report["seq"]}
+    assert {e["seq"] for e in in_import if e["origin_ref"] == str(imported["id"])} == {
+        report["seq"]
+    }
 
 
 def test_filters_and_paging(live: LiveServer) -> None:

@@ -210,6 +210,22 @@ def every_page(demo: ServerProcess, language: str, tmp_path: Path) -> dict[str, 
     for kind in ("template", "group", "user", "setting", "unit", "snippet", "field"):
         pages[f"audit.html ({kind})"] = admin.get(f"/dashboard/audit?kind={kind}").text
     pages["audit.html (error)"] = admin.get("/dashboard/audit?since=gestern").text
+    pages["packages.html (history)"] = admin.get("/dashboard/packages").text
+    # Newest first: the second import, then the first (whose template the second changed).
+    second_id, first_id = re.findall(
+        r'/dashboard/packages/imports/(\d+)/revert"', pages["packages.html (history)"]
+    )[:2]
+    pages["packages_revert.html (changed since)"] = admin.get(
+        f"/dashboard/packages/imports/{first_id}/revert"
+    ).text
+    pages["packages_revert.html"] = admin.get(
+        f"/dashboard/packages/imports/{second_id}/revert"
+    ).text
+    plan = re.search(r'name="plan" value="([^"]+)"', pages["packages_revert.html"])
+    assert plan, "the preview offers the revert"
+    pages["packages_revert_report.html"] = admin.post(
+        f"/dashboard/packages/imports/{second_id}/revert", {"plan": plan[1]}
+    )
     return pages
 
 
@@ -272,6 +288,12 @@ def test_every_page_in_german_has_no_english_text(demo: ServerProcess, tmp_path:
     assert re.search(
         r"Paket paket-de\.zip: [\d,]+ [KMG]?B, \d+ Dateien\.", pages["packages_preview.html"]
     )
+    # Undoing an import: the one changed since is offered to choose, the revert is done.
+    assert "Rückgängig machen" in pages["packages.html (history)"]
+    # The template the second import changed, and its template snippet with it.
+    assert 'data-items="changed_since">2<' in pages["packages_revert.html (changed since)"]
+    assert 'name="include"' in pages["packages_revert.html (changed since)"]
+    assert "Rückgängig gemacht als Änderung Nr." in pages["packages_revert_report.html"]
 
 
 def test_every_page_in_english_has_no_german_text_of_the_catalogue(

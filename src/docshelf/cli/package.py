@@ -484,3 +484,10 @@ def _print_report(report: PackageReport) -> None:
             ),
             highlight=False,
         )
+
+
+# History and revert live in their own module; they are commands of this group.
+from docshelf.cli.package_history import history, revert  # noqa: E402
+
+package.add_command(history)
+package.add_command(revert)

@@ -4,9 +4,10 @@ One place for both the dashboard's storage figures and ``docshelf admin blobs``:
 the garbage collector keeps is exactly what these figures count as used.
 
 A file is in use when a template holds it (a file per language), a snippet's body is
-it, an image field of a unit, a user or a profile (logos, signatures) names it, or a
-kept version of a template or snippet names it (server/db/versions.py): old versions'
-files stay until the version history's retention drops those versions.
+it, an image field of a unit, a user or a profile (logos, signatures) names it, a kept
+version of a template or snippet names it (server/db/versions.py: old versions' files
+stay until the version history's retention drops those versions), or the before-state of
+a package import names it (a revert brings it back).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from docshelf.server.db.models import (
     Blob,
     FieldDefinition,
     ObjectVersionFile,
+    PackageImportFile,
     Profile,
     Snippet,
     TemplateFile,
@@ -113,9 +115,11 @@ def _image_bytes(session: Session) -> int:
 
 
 def in_use(session: Session) -> set[str]:
-    """Every file something refers to, old versions included."""
+    """Every file something refers to, old versions and package imports' before-states
+    included."""
     used = current_uses(session)
     used.update(session.scalars(select(ObjectVersionFile.sha256).distinct()))
+    used.update(session.scalars(select(PackageImportFile.sha256).distinct()))
     return used
 
 
@@ -133,7 +137,12 @@ def current_uses(session: Session) -> set[str]:
 
 def is_used(session: Session, sha256: str) -> bool:
     """Does anything refer to this one file? (:func:`in_use`, for one file.)"""
-    for column in (TemplateFile.sha256, Snippet.body_sha256, ObjectVersionFile.sha256):
+    for column in (
+        TemplateFile.sha256,
+        Snippet.body_sha256,
+        ObjectVersionFile.sha256,
+        PackageImportFile.sha256,
+    ):
         if session.scalar(select(column).where(column == sha256).limit(1)) is not None:
             return True
     return sha256 in image_uses(session)

@@ -218,6 +218,12 @@ def begin(session: Session, origin: Origin) -> None:
     session.info[_ORIGIN] = origin
 
 
+def name_origin(session: Session, origin: Origin) -> None:
+    """Name a change's origin more exactly once it is known (a package import's number is
+    drawn inside its change); the entries are written at the change's end."""
+    session.info[_ORIGIN] = origin
+
+
 # --- the entries -----------------------------------------------------------------------
 
 

@@ -442,4 +442,60 @@ class ObjectVersionFile(Base):
     size: Mapped[int] = mapped_column(BigInteger)
 
 
+# --- package history ---------------------------------------------------------------
+
+
+class PackageImport(Base):
+    """An applied package import, or the revert of one, with what it changed (below), so
+    that it can be undone as one new change."""
+
+    __tablename__ = "package_imports"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    # "import" or "revert"
+    kind: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor_id: Mapped[str | None] = mapped_column(ID, default=None)
+    actor_login: Mapped[str] = mapped_column(String(64))
+    # The package's SHA-256; NULL for a revert.
+    package_sha256: Mapped[str | None] = mapped_column(SHA256, default=None)
+    # The entry a revert undid.
+    reverts_id: Mapped[int | None] = mapped_column(
+        Integer, ForeignKey("package_imports.id", ondelete="SET NULL"), default=None
+    )
+    # The change it was applied in.
+    seq: Mapped[int] = mapped_column(BigInteger, index=True)
+    # Counts per action: {"created": n, "changed": n, "deleted": n}.
+    summary: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # It touched units or field definitions (a Sys matter to undo).
+    organisation: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class PackageImportObject(Base):
+    """One object an import changed: its state before (the package entry format, NULL when
+    the import created it) and its version after (NULL when the import removed it)."""
+
+    __tablename__ = "package_import_objects"
+    import_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("package_imports.id", ondelete="CASCADE"), primary_key=True
+    )
+    kind: Mapped[str] = mapped_column(String(32), primary_key=True)
+    # A field definition by its key, like in packages.
+    object_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    # "created", "changed" or "deleted"
+    action: Mapped[str] = mapped_column(String(16))
+    before: Mapped[dict[str, Any] | None] = mapped_column(Json(), default=None)
+    version_after: Mapped[int | None] = mapped_column(Integer, default=None)
+
+
+class PackageImportFile(Base):
+    """A file a before-state names: kept by the file store's garbage collection."""
+
+    __tablename__ = "package_import_files"
+    import_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("package_imports.id", ondelete="CASCADE"), primary_key=True
+    )
+    sha256: Mapped[str] = mapped_column(SHA256, primary_key=True, index=True)
+
+
 Index("ix_tombstones_kind_seq", Tombstone.kind, Tombstone.seq)

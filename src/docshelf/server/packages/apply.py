@@ -65,7 +65,12 @@ def apply_plan(
 ) -> None:
     for sha, path in sorted(package.files.items()):
         register_blob(change.session, sha, path.stat().st_size)
-    for step in plan.steps:
+    apply_steps(change, actor, blobs, plan.steps)
+
+
+def apply_steps(change: Change, actor: Actor, blobs: BlobStore, steps: list[Step]) -> None:
+    """Each added or changed object through its service (also a revert's, see revert.py)."""
+    for step in steps:
         if step.item.action is Action.UNCHANGED:
             continue
         try:

@@ -300,6 +300,26 @@ class _Collector:
         return images
 
 
+class Entries:
+    """Package entries of single rows, exactly as an export writes them: the before-states
+    of the package history (see :mod:`.history`) are in this format."""
+
+    def __init__(self, session: Session, actor: Actor, blobs: BlobStore) -> None:
+        self._collector = _Collector(session, actor, blobs)
+
+    def of(self, kind: str, row: Any) -> dict[str, Any]:
+        c = self._collector
+        if kind == "field":
+            return _field_entry(row)
+        if kind == "unit":
+            return _unit_entry(row)
+        if kind == "template_group":
+            return c._group_entry(row)
+        if kind == "template":
+            return c._template_entry(row)
+        return c._snippet_entry(row)
+
+
 def _field_entry(row: FieldDefinition) -> dict[str, Any]:
     return {
         "key": row.key,

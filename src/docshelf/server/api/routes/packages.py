@@ -26,8 +26,12 @@ from docshelf.i18n import tr
 from docshelf.protocol.packages import (
     PACKAGE_MEDIA_TYPE,
     PackageExport,
+    PackageHistory,
     PackagePreview,
     PackageReport,
+    RevertPreview,
+    RevertReport,
+    RevertRequest,
 )
 from docshelf.server.api.deps import CurrentActor, State
 from docshelf.server.packages import service
@@ -171,3 +175,49 @@ def export_package(body: PackageExport, actor: CurrentActor, state: State) -> Re
         filename=f"docshelf-package-{datetime.now(UTC):%Y%m%d-%H%M%S}.zip",
         background=BackgroundTask(shutil.rmtree, workdir, True),
     )
+
+
+# --- history and revert ------------------------------------------------------------------
+
+# In the query string: as many as a URL carries safely (the POST body takes more).
+MAX_INCLUDED_IN_QUERY = 100
+Included = Annotated[
+    list[Annotated[str, Query(min_length=1, max_length=64)]] | None,
+    Query(
+        max_length=MAX_INCLUDED_IN_QUERY,
+        description="Objects changed since the import (ids; a field by its key) to revert"
+        " all the same; the others are left alone.",
+    ),
+]
+
+
+@router.get("/imports", operation_id="package_history", response_model=PackageHistory)
+def package_history(
+    actor: CurrentActor, state: State, limit: Annotated[int, Query(ge=1, le=1000)] = 200
+) -> PackageHistory:
+    """Applied imports and reverts, the newest first, each with what it changed."""
+    return service.package_history(state, actor, limit)
+
+
+@router.get(
+    "/imports/{import_id}/revert", operation_id="preview_revert", response_model=RevertPreview
+)
+def preview_revert(
+    import_id: int, actor: CurrentActor, state: State, include: Included = None
+) -> RevertPreview:
+    """What reverting the entry would do: objects removed, restored or created again, and
+    those changed since the import (left alone unless named in ``include``). Writes
+    nothing."""
+    return service.revert_preview(state, actor, import_id, include or [])
+
+
+@router.post(
+    "/imports/{import_id}/revert", operation_id="revert_import", response_model=RevertReport
+)
+def revert_import(
+    import_id: int, body: RevertRequest, actor: CurrentActor, state: State
+) -> RevertReport:
+    """Revert the entry in one new change (recorded in the history, so it can be reverted
+    in turn). With the preview's ``plan`` as ``expected_plan`` it does exactly what the
+    preview showed, or nothing (409) if objects changed meanwhile."""
+    return service.revert(state, actor, import_id, body.include, body.expected_plan)

@@ -23,7 +23,7 @@ from starlette.background import BackgroundTask
 from starlette.datastructures import FormData, UploadFile
 
 from docshelf.domain.errors import DocshelfError, InvalidInput, NotFound
-from docshelf.domain.permissions import can_package_organisation
+from docshelf.domain.permissions import can_package_organisation, can_use_packages
 from docshelf.domain.snippets import SnippetKind
 from docshelf.i18n import tr
 from docshelf.protocol.packages import PACKAGE_MEDIA_TYPE
@@ -42,6 +42,7 @@ from docshelf.server.state import ServerState
 router = APIRouter(route_class=InVisitorLanguage)
 STAGE_PREFIX = "dashboard-"
 STAGE_MAX_AGE_S = 3600
+HISTORY_SHOWN = 50
 _CHUNK = 1024 * 1024
 
 
@@ -68,10 +69,17 @@ def packages(request: Request, who: CurrentVisitor) -> HTMLResponse:
                 .order_by(Snippet.title)
             )
         ]
+    # The imports kept, each with "Undo" (see package_history.py).
+    history = (
+        service.package_history(state_of(request), who.actor, HISTORY_SHOWN).entries
+        if can_use_packages(who.actor)
+        else None
+    )
     return page(
         request,
         "packages.html",
         visitor=who,
+        history=history,
         groups=groups,
         templates=templates,
         snippets=snippets,
