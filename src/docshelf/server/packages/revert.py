@@ -23,7 +23,6 @@ from docshelf.domain import permissions as rules
 from docshelf.domain.accounts import Actor
 from docshelf.domain.errors import Conflict, DocshelfError, Forbidden, InvalidInput, NotFound
 from docshelf.domain.kinds import kind_label
-from docshelf.domain.patches import TemplatePatch
 from docshelf.domain.packages import (
     FORMAT,
     FORMAT_VERSION,
@@ -45,6 +44,7 @@ from docshelf.domain.packages import (
     snippet_state,
     template_state,
 )
+from docshelf.domain.patches import TemplatePatch
 from docshelf.domain.permissions import require
 from docshelf.domain.trees import chain_to_root
 from docshelf.i18n import tr
