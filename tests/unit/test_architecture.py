@@ -102,3 +102,13 @@ def test_desktop_and_cli_use_the_client_only_through_its_facade(layer: str) -> N
         for name in _client_imports(path)
     ]
     assert not wrong, "\n".join(wrong)
+
+
+def test_test_modules_have_names_of_their_own() -> None:
+    # Test folders are no packages: pytest refuses a second module of the same name, and
+    # only in a run that collects both (make test), not in the run that added it.
+    tests = Path(__file__).resolve().parents[1]
+    names: dict[str, list[str]] = {}
+    for path in tests.rglob("test_*.py"):
+        names.setdefault(path.name, []).append(str(path.relative_to(tests)))
+    assert {name: paths for name, paths in names.items() if len(paths) > 1} == {}
