@@ -208,3 +208,38 @@ def test_a_locked_keyring_says_what_to_do(home: Home, monkeypatch: pytest.Monkey
     keyring.set_keyring(LockedKeyring())
     with pytest.raises(CredentialsError, match=f"Unlock the keyring.*{KEYRING_ENV}=0"):
         CredentialStore(home).save(SERVER, "anna", "token-a")
+
+
+def test_a_token_in_the_file_is_read_without_looking_for_a_keyring(
+    file_store: CredentialStore, home: Home, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    file_store.save(SERVER, "anna", "token-a")
+    # A command that finds its token in the file does not pay for keyring's detection.
+    monkeypatch.delenv(KEYRING_ENV, raising=False)
+    store = CredentialStore(home)
+
+    def no_keyring() -> None:
+        raise AssertionError("looked for a keyring")
+
+    monkeypatch.setattr(store, "_keyring", no_keyring)
+    assert store.load(SERVER, "anna") == "token-a"
+
+
+def test_a_keyring_found_later_takes_the_token_out_of_the_file(
+    home: Home, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(KEYRING_ENV, "0")
+    CredentialStore(home).save(SERVER, "anna", "old-token")
+    CredentialStore(home).save(SERVER, "ben", "ben-token")
+    monkeypatch.delenv(KEYRING_ENV)
+    monkeypatch.setattr(keyring.core, "_keyring_backend", None)
+    backend = InMemoryKeyring()
+    keyring.set_keyring(backend)
+    store = CredentialStore(home)
+    store.save(SERVER, "anna", "new-token")
+    # The file is read first: a stale token left there would win over the keyring's.
+    assert store.load(SERVER, "anna") == "new-token"
+    assert json.loads(home.credentials_file.read_text()) == {f"ben@{SERVER}": "ben-token"}
+    store.delete(SERVER, "ben")
+    assert not home.credentials_file.exists()
+    assert store.load(SERVER, "ben") is None

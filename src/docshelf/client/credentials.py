@@ -53,6 +53,7 @@ class CredentialStore:
         if keyring is not None:
             with _keyring_errors("save"):
                 keyring.set_password(self.service, key, token)
+            self._forget_in_file(key)  # the file is read first (load): no stale token there
             return
         tokens = self._read_for_update()
         tokens[key] = token
@@ -60,6 +61,15 @@ class CredentialStore:
 
     def load(self, server_url: str, login: str) -> str | None:
         key = _key(server_url, login)
+        # A token saved in the file is there because no keyring was at hand when it was
+        # saved: taken without looking for one, which costs a command a fifth of a second
+        # (keyring loads its backends' plugins).
+        try:
+            saved = self._read().get(key)
+        except CredentialsError:
+            saved = None  # reported below if the file is where the token must come from
+        if saved is not None:
+            return saved
         keyring = self._keyring()
         if keyring is not None:
             with _keyring_errors("read"):
@@ -72,9 +82,15 @@ class CredentialStore:
         keyring = self._keyring()
         if keyring is not None:
             self._delete_from_keyring(keyring, key)
+        self._forget_in_file(key)
+
+    def _forget_in_file(self, key: str) -> None:
+        if not self.home.credentials_file.exists():
             return
         tokens = self._read_for_update()
-        tokens.pop(key, None)
+        if key not in tokens:
+            return
+        tokens.pop(key)
         if tokens:
             self._write(tokens)
         else:
