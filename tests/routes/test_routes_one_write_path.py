@@ -1,5 +1,6 @@
 """One write path: any change, made through the admin API, an uploaded sync edit, a package
-import or the dashboard, gives the same stored state — or is refused by all of them.
+import or the dashboard, gives the same stored state and the same audit entry — or is
+refused by all of them.
 
 Driven by the registry of docshelf.domain.patches: for each kind, seeded random patches
 over the registry's attributes (a generator per attribute; a test fails when the registry
@@ -440,6 +441,23 @@ def _stored(world: World, kind: str, ident: str) -> dict[str, Any]:
     return {k: v for k, v in record.items() if k not in ("id", "version", KINDS[kind].unique)}
 
 
+def _audited(world: World, kind: str, ident: str, seq_before: int) -> dict[str, Any] | None:
+    """The audit entry the change left on the object (None when it changed nothing): what
+    it says, without when, so that every way can be held to one."""
+    page = world.server.admin.ok("GET", "/admin/audit", params={"object": ident, "limit": 50})
+    entries = [e for e in page["entries"] if e["seq"] > seq_before]
+    if not entries:
+        return None
+    (entry,) = entries
+    assert entry["object_id"] == ident and entry["action"] == "changed", entry
+    return {key: entry[key] for key in ("kind", "action", "before", "after", "actor", "origin")}
+
+
+def _newest_seq(world: World) -> int:
+    page = world.server.admin.ok("GET", "/admin/audit", params={"limit": 1})
+    return int(page["entries"][0]["seq"]) if page["entries"] else 0
+
+
 def _copy(world: World, kind: str) -> dict[str, Any]:
     """A new object, equal to the other copies but for its id."""
     first = KINDS[kind].first(world)
@@ -478,18 +496,29 @@ EXPECTED_WAYS = {
 def test_a_change_gives_the_same_state_whichever_way_it_is_made(world: World, kind: str) -> None:
     rnd = random.Random(f"one write path {kind}")
     applied: dict[str, int] = {}
+    entries = 0
     for round_ in range(ROUNDS):
         patch = random_patch(rnd, world, kind)
         outcomes: dict[str, Outcome] = {}
+        audits: dict[str, dict[str, Any] | None] = {}
         for way, write in WAYS.items():
             record = _copy(world, kind)
+            seq = _newest_seq(world)
             said = write(world, kind, record, patch)
             if said == APPLIED:
                 outcomes[way] = _stored(world, kind, record["id"])
                 applied[way] = applied.get(way, 0) + 1
                 _assert_as_patched(kind, outcomes[way], record, patch)
+                audits[way] = _audited(world, kind, record["id"], seq)
             elif said == REFUSED:
                 outcomes[way] = REFUSED
         for way, outcome in outcomes.items():
             assert outcome == outcomes["api"], f"round {round_}, {kind} {patch}: {way} ≠ api"
+        # ... and the same audit entry: the same before → after, by the same person, each
+        # naming the door it came through.
+        for way, audit in audits.items():
+            assert audit is None or audit.pop("origin") == way, (way, audit)
+            assert audit == audits["api"], f"round {round_}, {kind} {patch}: audit by {way} ≠ api"
+            entries += audit is not None
     assert {way for way, n in applied.items() if n >= 2} == EXPECTED_WAYS[kind], applied
+    assert entries >= 2 * len(EXPECTED_WAYS[kind]), "too few audit entries were compared"
