@@ -1,7 +1,7 @@
 """Property-based API testing: schemathesis fuzzes every operation of the live server.
 
-The server runs as a real process on SQLite here and on PostgreSQL in
-test_schemathesis_postgresql.py (one module per database, so that the two test workers
+The server runs as a real process on SQLite here; test_schemathesis_postgresql.py runs the
+same tests on PostgreSQL (one module per database, so that the two test workers
 share the work; the parts both use are in support/fuzzing.py). schemathesis sends
 generated requests, valid and invalid, as a signed-in system administrator. Whatever the
 input, the server must not answer with a 5xx.
