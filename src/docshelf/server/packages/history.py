@@ -17,14 +17,6 @@ from sqlalchemy.orm import Session
 from docshelf.domain.accounts import Actor
 from docshelf.domain.audit import Origin, OriginKind
 from docshelf.domain.fields import FieldType
-from docshelf.domain.packages import (
-    State,
-    field_state,
-    group_state,
-    snippet_state,
-    template_state,
-    unit_state,
-)
 from docshelf.server.blobstore import BlobStore
 from docshelf.server.db import audit
 from docshelf.server.db.engine import Change
@@ -67,44 +59,6 @@ def find_row(session: Session, kind: str, object_id: str) -> Any | None:
 def is_present(kind: str, row: Any | None) -> bool:
     """Does the object exist for clients? A deleted template is deactivated, not gone."""
     return row is not None and not (kind == "template" and not row.active)
-
-
-def current_state(kind: str, row: Any) -> State:
-    """The row as the planner compares it (see domain/packages/compare.py)."""
-    if kind == "field":
-        return field_state(scope=row.scope, type=row.type, labels=row.labels, order=row.order)
-    if kind == "unit":
-        return unit_state(
-            parent_id=row.parent_id,
-            title=row.title,
-            fields=row.fields,
-            assignable_by=row.assignable_by,
-            order=row.order,
-        )
-    if kind == "template_group":
-        return group_state(parent_id=row.parent_id, titles=row.titles, order=row.order)
-    if kind == "template":
-        return template_state(
-            group_id=row.group_id,
-            kind=row.kind,
-            status=row.status,
-            active=row.active,
-            titles=row.titles,
-            descriptions=row.descriptions,
-            use_rights=row.use_rights,
-            change_rights=row.change_rights,
-            order=row.order,
-            files={f.lang: (f.sha256, f.filename) for f in row.files},
-        )
-    return snippet_state(
-        kind=row.kind,
-        title=row.title,
-        template_id=row.template_id,
-        read_rights=row.read_rights,
-        write_rights=row.write_rights,
-        body_sha256=row.body_sha256,
-        body_format=row.body_format,
-    )
 
 
 def _image_keys(session: Session) -> set[str]:

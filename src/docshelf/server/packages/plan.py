@@ -330,7 +330,7 @@ class _Planner:
         steps = []
         for entry in entries:
             row = rows.get(entry.id)
-            current = _template_state(row) if row is not None else None
+            current = current_state("template", row) if row is not None else None
             desired = desired_template(entry, self.actor)
             steps.append(self._step("template", entry, desired, current, self._may_template(row)))
             restoring = row is not None and not row.active
@@ -361,7 +361,7 @@ class _Planner:
         steps = []
         for entry in entries:
             row = rows.get(entry.id)
-            current = _snippet_state(row) if row is not None else None
+            current = current_state("snippet", row) if row is not None else None
             allowed = self._may_snippet(entry, row, in_package, parents)
             desired = desired_snippet(entry, self.actor)
             steps.append(self._step("snippet", entry, desired, current, allowed))
@@ -463,22 +463,33 @@ def _by_sha(session: Session, hashes: Iterable[str]) -> set[str]:
     return found
 
 
-def _template_state(row: Template) -> State:
-    return template_state(
-        group_id=row.group_id,
-        kind=row.kind,
-        status=row.status,
-        active=row.active,
-        titles=row.titles,
-        descriptions=row.descriptions,
-        use_rights=row.use_rights,
-        change_rights=row.change_rights,
-        order=row.order,
-        files={f.lang: (f.sha256, f.filename) for f in row.files},
-    )
-
-
-def _snippet_state(row: Snippet) -> State:
+def current_state(kind: str, row: Any) -> State:
+    """The row as the planner compares it (see domain/packages/compare.py)."""
+    if kind == "field":
+        return field_state(scope=row.scope, type=row.type, labels=row.labels, order=row.order)
+    if kind == "unit":
+        return unit_state(
+            parent_id=row.parent_id,
+            title=row.title,
+            fields=row.fields,
+            assignable_by=row.assignable_by,
+            order=row.order,
+        )
+    if kind == "template_group":
+        return group_state(parent_id=row.parent_id, titles=row.titles, order=row.order)
+    if kind == "template":
+        return template_state(
+            group_id=row.group_id,
+            kind=row.kind,
+            status=row.status,
+            active=row.active,
+            titles=row.titles,
+            descriptions=row.descriptions,
+            use_rights=row.use_rights,
+            change_rights=row.change_rights,
+            order=row.order,
+            files={f.lang: (f.sha256, f.filename) for f in row.files},
+        )
     return snippet_state(
         kind=row.kind,
         title=row.title,

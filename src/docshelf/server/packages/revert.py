@@ -60,7 +60,7 @@ from docshelf.server.db.models import (
 )
 from docshelf.server.packages import history
 from docshelf.server.packages.apply import apply_steps
-from docshelf.server.packages.plan import Step, require_may_import
+from docshelf.server.packages.plan import Step, current_state, require_may_import
 from docshelf.server.services import fields, snippets, templates, units
 
 ADDED = "added"
@@ -256,7 +256,7 @@ def _step(
             obj.kind, obj.object_id, obj.title, action, (), since=since, skipped=skipped
         )
     desired = _desired(obj.kind, entry, obj.before)
-    current = history.current_state(obj.kind, row) if row is not None else None
+    current = current_state(obj.kind, row) if row is not None else None
     compared, changes = compare(desired, current)
     action = {Action.ADDED: ADDED, Action.CHANGED: CHANGED}.get(compared, UNCHANGED)
     return RevertStep(
