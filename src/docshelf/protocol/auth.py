@@ -12,7 +12,7 @@ from docshelf.protocol.types import Password, SignInName, Title
 class Strict(BaseModel):
     """Request bodies refuse unknown fields so a typo is an error, not a silent no-op."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 class LoginRequest(Strict):
