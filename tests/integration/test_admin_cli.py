@@ -182,8 +182,12 @@ def test_a_member_group_passes_its_parent_group_on_to_its_users(live: LiveServer
 
 
 def test_settings_set_changes_what_the_api_serves(live: LiveServer) -> None:
-    succeeds(live, "settings", "set", "ClientSyncInterval", "600000")
+    said = succeeds(live, "settings", "set", "ClientSyncInterval", "600000")
+    assert "clients receive it at their next sync" in said
     succeeds(live, "settings", "set", "Languages", "de,fr")
+    # A setting of the server's own is not said to reach clients.
+    said = succeeds(live, "settings", "set", "VersionsKept", "12")
+    assert "the server uses it from now on" in said and "clients" not in said
 
     assert setting(live, "ClientSyncInterval") == 600_000
     assert setting(live, "Languages") == ["de", "fr"]

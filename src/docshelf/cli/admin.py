@@ -271,10 +271,12 @@ def settings_set(ctx: AdminContext, key: str, value: str) -> None:
     parsed = spec.parse(value)
     with ctx.change() as change:
         settings.set_value(change, ACTOR, key, parsed)
-    console.print(
-        tr("{key} = {value}; clients receive it at their next sync.", key=key, value=parsed),
-        highlight=False,
+    said = (
+        tr("{key} = {value}; clients receive it at their next sync.", key=key, value=parsed)
+        if spec.sent_to_clients
+        else tr("{key} = {value}; the server uses it from now on.", key=key, value=parsed)
     )
+    console.print(said, highlight=False)
 
 
 @admin.group("template", help=N_("Publication state of templates."))
