@@ -337,7 +337,7 @@ def test_every_page_renders_in_both_languages(demo: ServerProcess, page: Page, s
     )
     assert sections == [
         "summary", "settings", "users", "groups", "templates",
-        "snippets", "fields", "units", "packages",
+        "snippets", "fields", "units", "packages", "audit",
     ]  # fmt: skip
     headings: dict[str, str] = {}
     for section in sections:
