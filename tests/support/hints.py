@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import queue
+import socket
 import threading
 from typing import Any
 
@@ -57,6 +59,15 @@ class HintReader:
         return data
 
     def close(self) -> None:
+        # Closing the response waits for the reader thread's read, which returns only with
+        # the server's next keepalive: shut the socket first, as a client that goes away.
+        stream = self.response.extensions.get("network_stream")
+        sock = stream.get_extra_info("socket") if stream is not None else None
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+        if self._thread.is_alive():
+            self._thread.join(timeout=DEADLINE)
         self._context.__exit__(None, None, None)
         self._http.close()
 
