@@ -414,15 +414,22 @@ def import_(
 
 
 def _confirm() -> None:
+    confirm(
+        tr("Import this package?"),
+        tr("No terminal to confirm the import on; run again with --yes (or --dry-run)."),
+    )
+
+
+def confirm(question: str, no_terminal: str) -> None:
+    """Ask on the terminal; without one, say what to run instead (``no_terminal``)."""
     if not sys.stdin.isatty():
-        raise click.UsageError(
-            tr("No terminal to confirm the import on; run again with --yes (or --dry-run).")
-        )
-    if not click.confirm(tr("Import this package?"), default=False):
+        raise click.UsageError(no_terminal)
+    if not click.confirm(question, default=False):
         raise click.Abort
 
 
-def _line(sign: str, item: PackageItem) -> Text:
+def item_line(sign: str, item: PackageItem) -> Text:
+    """One object of a preview or report: ``+ template  Title [id]: what changes``."""
     kind = tr(KIND_NAMES[item.kind]) if item.kind in KIND_NAMES else item.kind
     changes = f": {', '.join(item.changes)}" if item.changes else ""
     return Text(f"  {sign} {kind:<9} {item.title} [{item.id}]{changes}")
@@ -448,13 +455,13 @@ def _print_preview(file: Path, preview: PackagePreview) -> None:
     if preview.added:
         console.print(ntr("Added ({n}):", "Added ({n}):", len(preview.added)), highlight=False)
         for item in preview.added:
-            console.print(_line("+", item), highlight=False)
+            console.print(item_line("+", item), highlight=False)
     if preview.changed:
         console.print(
             ntr("Changed ({n}):", "Changed ({n}):", len(preview.changed)), highlight=False
         )
         for item in preview.changed:
-            console.print(_line("~", item), highlight=False)
+            console.print(item_line("~", item), highlight=False)
     console.print(ntr("Unchanged: {n}", "Unchanged: {n}", len(preview.unchanged)), highlight=False)
     for warning in preview.warnings:
         errors.print(Text(tr("Warning: {warning}", warning=warning)), highlight=False)

@@ -7,19 +7,16 @@ that preview, in one new change.
 
 from __future__ import annotations
 
-import sys
-
 import click
 from rich.text import Text
 
 from docshelf.cli.output import console, errors
-from docshelf.cli.package import KIND_NAMES, connect, server_options
+from docshelf.cli.package import confirm, connect, item_line, server_options
 from docshelf.i18n import N_, ntr, tr
 from docshelf.i18n.click_help import TranslatedCommand
 from docshelf.i18n.formats import format_datetime
 from docshelf.protocol.packages import (
     PackageHistory,
-    PackageItem,
     RevertPreview,
     RevertReport,
 )
@@ -155,18 +152,10 @@ def revert(
 
 
 def _confirm() -> None:
-    if not sys.stdin.isatty():
-        raise click.UsageError(
-            tr("No terminal to confirm the revert on; run again with --yes (or --dry-run).")
-        )
-    if not click.confirm(tr("Revert this import?"), default=False):
-        raise click.Abort
-
-
-def _line(sign: str, item: PackageItem) -> Text:
-    kind = tr(KIND_NAMES[item.kind]) if item.kind in KIND_NAMES else item.kind
-    changes = f": {', '.join(item.changes)}" if item.changes else ""
-    return Text(f"  {sign} {kind:<9} {item.title} [{item.id}]{changes}")
+    confirm(
+        tr("Revert this import?"),
+        tr("No terminal to confirm the revert on; run again with --yes (or --dry-run)."),
+    )
 
 
 def _print_preview(preview: RevertPreview) -> None:
@@ -188,7 +177,7 @@ def _print_preview(preview: RevertPreview) -> None:
         if items:
             console.print(heading, highlight=False)
             for item in items:
-                console.print(_line(sign, item), highlight=False)
+                console.print(item_line(sign, item), highlight=False)
     console.print(ntr("Unchanged: {n}", "Unchanged: {n}", len(preview.unchanged)), highlight=False)
     left = [i for i in preview.changed_since if i.id not in preview.included]
     if preview.changed_since:
@@ -202,7 +191,7 @@ def _print_preview(preview: RevertPreview) -> None:
         )
         for item in preview.changed_since:
             sign = "!" if item in left else "*"
-            console.print(_line(sign, item), highlight=False)
+            console.print(item_line(sign, item), highlight=False)
     if left:
         errors.print(
             Text(
