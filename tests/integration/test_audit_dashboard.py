@@ -142,6 +142,24 @@ def test_the_retention_is_a_setting_on_the_settings_page(
     assert _retention(live) == 30
 
 
+def test_the_version_history_settings_are_on_the_settings_page(
+    live: LiveServer, sys_dashboard: Dashboard
+) -> None:
+    form = sys_dashboard.page("/dashboard/settings").text
+    assert 'id="version_days"' in form and 'id="versions_kept"' in form
+    values = {"interval": "15", "delay": "5", "languages": "de, en"}
+    refused = sys_dashboard.post(
+        "/dashboard/settings", {**values, "version_days": "0", "versions_kept": "viele"}
+    )
+    assert refused.status_code == 422
+    assert 'id="version_days-error"' in refused.text and 'id="versions_kept-error"' in refused.text
+    sys_dashboard.done(
+        "/dashboard/settings", {**values, "version_days": "90", "versions_kept": "4"}
+    )
+    found = {s["key"]: s["value"] for s in live.admin.ok("GET", "/admin/settings")}
+    assert (found["VersionRetentionDays"], found["VersionsKept"]) == (90, 4)
+
+
 def _audit_entries(live: LiveServer, object_id: str) -> list[dict[str, Any]]:
     page: dict[str, Any] = live.admin.ok("GET", "/admin/audit", params={"object": object_id})
     entries: list[dict[str, Any]] = page["entries"]

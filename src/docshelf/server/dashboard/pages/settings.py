@@ -1,5 +1,6 @@
 """Settings: the sync interval and start delay in minutes and the languages (clients receive
-them), and how long the audit log is kept."""
+them), and how long the audit log and the old versions of templates and snippets are
+kept."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from docshelf.domain.settings import (
     CLIENT_SYNC_MAX_DELAY_AFTER_START,
     LANGUAGES,
     MINUTE_MS,
+    VERSION_RETENTION_DAYS,
+    VERSIONS_KEPT,
     spec_for,
 )
 from docshelf.i18n import tr
@@ -31,6 +34,12 @@ from docshelf.server.services import settings as settings_service
 
 router = APIRouter(route_class=InVisitorLanguage)
 _MINUTE_FIELDS = {"interval": CLIENT_SYNC_INTERVAL, "delay": CLIENT_SYNC_MAX_DELAY_AFTER_START}
+# The server's own whole-number settings: form field → setting.
+_WHOLE_FIELDS = {
+    "audit_days": AUDIT_RETENTION_DAYS,
+    "version_days": VERSION_RETENTION_DAYS,
+    "versions_kept": VERSIONS_KEPT,
+}
 
 
 def _minutes(ms: int) -> str:
@@ -61,19 +70,17 @@ def parse_minutes(text: str, key: str) -> int:
     return value
 
 
-def _days(text: str) -> int:
-    spec = spec_for(AUDIT_RETENTION_DAYS)
+def _whole(text: str, key: str) -> int:
+    spec = spec_for(key)
     try:
-        days = int(text.strip())
+        number = int(text.strip())
     except ValueError:
+        raise InvalidInput(tr("“{value}” is not a whole number.", value=text.strip())) from None
+    if not (spec.minimum or 0) <= number <= (spec.maximum or 0):
         raise InvalidInput(
-            tr("“{value}” is not a whole number of days.", value=text.strip())
-        ) from None
-    if not (spec.minimum or 0) <= days <= (spec.maximum or 0):
-        raise InvalidInput(
-            tr("Enter a number of days between {lo} and {hi}.", lo=spec.minimum, hi=spec.maximum)
+            tr("Enter a number between {lo} and {hi}.", lo=spec.minimum, hi=spec.maximum)
         )
-    value: int = spec.validate(days)
+    value: int = spec.validate(number)
     return value
 
 
@@ -109,7 +116,8 @@ def settings_form(request: Request, who: CurrentVisitor) -> HTMLResponse:
         current = settings_service.current(session)
     values = {name: _minutes(current[key]) for name, key in _MINUTE_FIELDS.items()}
     values["languages"] = ", ".join(current[LANGUAGES])
-    values["audit_days"] = str(current[AUDIT_RETENTION_DAYS])
+    for name, key in _WHOLE_FIELDS.items():
+        values[name] = str(current[key])
     return _form_page(request, who, values, {})
 
 
@@ -130,14 +138,15 @@ def save_settings(request: Request, who: CurrentVisitor, form: CheckedForm) -> R
         parsed[LANGUAGES] = spec_for(LANGUAGES).validate(languages)
     except DocshelfError as exc:
         errors["languages"] = exc.message
-    if "audit_days" in form:  # a form of an older page may lack it: then it stays
-        values["audit_days"] = str(form.get("audit_days", ""))
+    for name, key in _WHOLE_FIELDS.items():
+        if name not in form:  # a form of an older page may lack it: then it stays
+            values[name] = ""
+            continue
+        values[name] = str(form.get(name, ""))
         try:
-            parsed[AUDIT_RETENTION_DAYS] = _days(values["audit_days"])
+            parsed[key] = _whole(values[name], key)
         except DocshelfError as exc:
-            errors["audit_days"] = exc.message
-    else:
-        values["audit_days"] = ""
+            errors[name] = exc.message
     if errors:
         # Nothing is saved unless every field is valid.
         return _form_page(request, who, values, errors, status_code=422)
