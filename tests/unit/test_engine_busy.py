@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from docshelf.client.engine import SyncEngine, SyncResult
-from docshelf.client.errors import ServerBusy, ServerUnreachable
+from docshelf.client.errors import RemoteError, ServerBusy, ServerUnreachable
 from docshelf.client.files import FileStore
 from docshelf.client.remote import Remote
 from docshelf.client.status import StatusBoard
@@ -142,6 +142,27 @@ def test_a_refused_connection_ends_the_sync_at_once(tmp_path: Path) -> None:
     sleeps: list[float] = []
     with pytest.raises(ServerUnreachable):
         _engine_with(tmp_path, [_refused, httpx.Response(200, json=EMPTY_PAGE)], sleeps).pull(
+            SyncResult()
+        )
+    assert sleeps == []
+
+
+def test_a_load_balancers_bad_gateway_is_asked_for_again(tmp_path: Path) -> None:
+    # The process behind the load balancer died before it answered: HAProxy says 502,
+    # and the next attempt reaches a process that is running.
+    sleeps: list[float] = []
+    gateway = httpx.Response(502, text="<html>502 Bad Gateway</html>")
+    engine = _engine(tmp_path, [gateway, httpx.Response(200, json=EMPTY_PAGE)], sleeps)
+    engine.pull(SyncResult())
+    assert engine.store.get("cursor") == "c1"
+    assert len(sleeps) == 1
+
+
+def test_a_server_error_is_not_asked_for_again(tmp_path: Path) -> None:
+    sleeps: list[float] = []
+    failing = httpx.Response(500, json={"title": "Internal error", "detail": "a bug"})
+    with pytest.raises(RemoteError):
+        _engine(tmp_path, [failing, httpx.Response(200, json=EMPTY_PAGE)], sleeps).pull(
             SyncResult()
         )
     assert sleeps == []

@@ -638,7 +638,7 @@ class SyncEngine:
         while True:
             try:
                 return call()
-            except (ServerUnreachable, DownloadIncomplete) as exc:
+            except (ServerUnreachable, DownloadIncomplete, RemoteError) as exc:
                 if broken >= BROKEN_RETRIES or not _broke_off(exc):
                     raise
                 broken += 1
@@ -676,12 +676,16 @@ class SyncEngine:
 BROKEN_RETRIES = 2
 
 
-def _broke_off(exc: ServerUnreachable | DownloadIncomplete) -> bool:
+def _broke_off(exc: ServerUnreachable | DownloadIncomplete | RemoteError) -> bool:
     """The connection broke during an answer (a server process died behind a load
     balancer, say). Not a refused connection or a timeout: that server is away, or slow,
     and the sync ends at once so that the app shows it offline."""
     if isinstance(exc, DownloadIncomplete):
         return True  # resumes where it stopped
+    if isinstance(exc, RemoteError):
+        # A load balancer's 502: the process it passed the request to went away before
+        # it answered. Every request asked again here is safe to repeat.
+        return exc.http_status == 502
     cause = exc.__cause__
     return isinstance(cause, httpx.TransportError) and not isinstance(
         cause, httpx.ConnectError | httpx.TimeoutException
