@@ -37,6 +37,9 @@ class FileChange:
 class SnapshotDiff:
     attributes: list[AttributeChange] = field(default_factory=list)
     files: list[FileChange] = field(default_factory=list)
+    # What a restore does beyond the differences (re-creating a deleted object, a group
+    # that is gone): sentences for the person, in their language.
+    notes: list[str] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:

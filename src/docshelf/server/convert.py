@@ -42,6 +42,41 @@ def snippet(row: m.Snippet) -> dsnippets.Snippet:
     )
 
 
+def template_from_snapshot(object_id: str, snapshot: dict[str, Any]) -> dtemplates.Template:
+    """The template a kept version describes (server/db/versions.py), for the rights
+    checks on an object whose row is gone."""
+    return dtemplates.Template(
+        id=object_id,
+        group_id=snapshot.get("group_id"),
+        kind=str(snapshot.get("kind") or ""),
+        status=dtemplates.PublicationStatus(str(snapshot.get("status") or "in_progress")),
+        active=bool(snapshot.get("active")),
+        use_rights=tuple(snapshot.get("use_rights") or ()),
+        change_rights=tuple(snapshot.get("change_rights") or ()),
+        titles=dict(snapshot.get("titles") or {}),
+        descriptions=dict(snapshot.get("descriptions") or {}),
+        files={
+            lang: dtemplates.TemplateFile(str(f["sha256"]), int(f["size"]), str(f["filename"]))
+            for lang, f in dict(snapshot.get("files") or {}).items()
+        },
+    )
+
+
+def snippet_from_snapshot(object_id: str, snapshot: dict[str, Any]) -> dsnippets.Snippet:
+    """The snippet a kept version describes, for the rights checks once it is deleted."""
+    return dsnippets.Snippet(
+        id=object_id,
+        kind=dsnippets.SnippetKind(str(snapshot.get("kind"))),
+        title=str(snapshot.get("title") or ""),
+        owner_id=snapshot.get("owner_id"),
+        template_id=snapshot.get("template_id"),
+        read_rights=tuple(snapshot.get("read_rights") or ()),
+        write_rights=tuple(snapshot.get("write_rights") or ()),
+        body_sha256=snapshot.get("body_sha256"),
+        body_format=dsnippets.SnippetFormat(str(snapshot.get("body_format") or "text")),
+    )
+
+
 def profile(row: m.Profile) -> dprofiles.Profile:
     return dprofiles.Profile(
         id=row.id,

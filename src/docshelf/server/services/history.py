@@ -3,11 +3,15 @@
 The versions are written by every change (server/db/versions.py). A restore applies a
 kept snapshot as a *new* change through the template and snippet services, so the
 rights are checked as for any edit and clients converge as usual; the restored state
-becomes the newest version. Only the two ``_restore_*`` functions call those services.
+becomes the newest version. A deleted object (a purged template, a deleted snippet) keeps
+its versions too, the newest marked as the deletion: its history is read from them, the
+rights are checked on its last kept state, and a restore creates it again with its id.
+Only the ``_restore_*`` and ``_recreate_*`` functions call those services.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -28,10 +32,9 @@ from docshelf.server import convert
 from docshelf.server.blobstore import BlobStore
 from docshelf.server.db import versions
 from docshelf.server.db.engine import Change, Database
-from docshelf.server.db.models import ObjectVersion, Snippet, Template, utcnow
+from docshelf.server.db.models import ObjectVersion, Snippet, Template, TemplateGroup, utcnow
 from docshelf.server.services import settings as settings_service
 from docshelf.server.services import snippets, templates
-from docshelf.server.services.common import get_or_404
 
 KINDS = versions.KINDS
 
@@ -44,29 +47,88 @@ def _kind(kind: str) -> str:
     return kind
 
 
-def _object(session: Session, kind: str, object_id: str) -> Template | Snippet:
-    model: type[Template | Snippet] = Template if _kind(kind) == versions.TEMPLATE else Snippet
-    return get_or_404(session, model, object_id, kind)
+@dataclass(frozen=True)
+class Subject:
+    """An object with a history: its live row, or, once deleted, its newest kept
+    version (the deletion, whose snapshot is the last state)."""
+
+    kind: str
+    object_id: str
+    row: Template | Snippet | None
+    newest: ObjectVersion | None = None
+
+    @property
+    def deleted(self) -> bool:
+        return self.row is None
 
 
-def _require_history(session: Session, actor: Actor, row: Template | Snippet) -> None:
-    """Who may administer a template or change a snippet may see and restore its history.
-    Like the API elsewhere, those who may not learn nothing of it (not found)."""
-    if isinstance(row, Template):
-        allowed = rules.can_administer_template(actor, convert.template(row))
+def _not_found(kind: str, object_id: str) -> NotFound:
+    return NotFound(
+        tr("There is no {what} with id {ident!r}.", what=kind_label(kind), ident=object_id)
+    )
+
+
+def _subject(session: Session, kind: str, object_id: str) -> Subject:
+    row: Template | Snippet | None = (
+        session.get(Template, object_id)
+        if _kind(kind) == versions.TEMPLATE
+        else session.get(Snippet, object_id)
+    )
+    if row is not None:
+        return Subject(kind, object_id, row)
+    newest = session.scalar(
+        select(ObjectVersion)
+        .where(ObjectVersion.kind == kind, ObjectVersion.object_id == object_id)
+        .order_by(ObjectVersion.version.desc())
+        .limit(1)
+    )
+    if newest is None:
+        raise _not_found(kind, object_id)
+    return Subject(kind, object_id, None, newest)
+
+
+def may_see_history(session: Session, actor: Actor, subject: Subject) -> bool:
+    """Who may administer a template or change a snippet may see its history; for a
+    deleted object the rights are those of its last kept state."""
+    if subject.kind == versions.TEMPLATE:
+        if isinstance(subject.row, Template):
+            facts = convert.template(subject.row)
+        else:
+            facts = convert.template_from_snapshot(subject.object_id, _last_state(subject))
+        return rules.can_administer_template(actor, facts)
+    if isinstance(subject.row, Snippet):
+        snippet = convert.snippet(subject.row)
     else:
-        parent = session.get(Template, row.template_id) if row.template_id else None
-        allowed = rules.can_change_snippet(
-            actor, convert.snippet(row), convert.template(parent) if parent else None
-        )
-    if not allowed:
-        what = kind_label("template" if isinstance(row, Template) else "snippet")
-        raise NotFound(tr("There is no {what} with id {ident!r}.", what=what, ident=row.id))
+        snippet = convert.snippet_from_snapshot(subject.object_id, _last_state(subject))
+    parent = session.get(Template, snippet.template_id) if snippet.template_id else None
+    if snippet.kind is SnippetKind.TEMPLATE and parent is None:
+        # Its template is gone too, and with it the rights that decided: Sys only.
+        return actor.is_sys
+    return rules.can_change_snippet(actor, snippet, convert.template(parent) if parent else None)
+
+
+def _last_state(subject: Subject) -> dict[str, Any]:
+    assert subject.newest is not None
+    return subject.newest.snapshot
+
+
+def _require_history(session: Session, actor: Actor, subject: Subject) -> None:
+    """Like the API elsewhere, those who may not see the history learn nothing of the
+    object (not found)."""
+    if not may_see_history(session, actor, subject):
+        raise _not_found(subject.kind, subject.object_id)
+
+
+def _subject_for(session: Session, actor: Actor, kind: str, object_id: str) -> Subject:
+    subject = _subject(session, kind, object_id)
+    _require_history(session, actor, subject)
+    return subject
 
 
 def list_versions(session: Session, actor: Actor, kind: str, object_id: str) -> list[ObjectVersion]:
-    """The kept versions of an object, newest first."""
-    _require_history(session, actor, _object(session, kind, object_id))
+    """The kept versions of an object, newest first (a deleted object's too: its newest
+    is marked ``deleted``)."""
+    _subject_for(session, actor, kind, object_id)
     return list(
         session.scalars(
             select(ObjectVersion)
@@ -79,7 +141,7 @@ def list_versions(session: Session, actor: Actor, kind: str, object_id: str) -> 
 def get_version(
     session: Session, actor: Actor, kind: str, object_id: str, version: int
 ) -> ObjectVersion:
-    _require_history(session, actor, _object(session, kind, object_id))
+    _subject_for(session, actor, kind, object_id)
     return _version(session, kind, object_id, version)
 
 
@@ -107,7 +169,7 @@ def compare(
     session: Session, actor: Actor, kind: str, object_id: str, a: int, b: int
 ) -> SnapshotDiff:
     """What changed from version ``a`` to version ``b``."""
-    _require_history(session, actor, _object(session, kind, object_id))
+    _subject_for(session, actor, kind, object_id)
     return diff(
         _version(session, kind, object_id, a).snapshot,
         _version(session, kind, object_id, b).snapshot,
@@ -119,29 +181,51 @@ def check_restore(
 ) -> SnapshotDiff:
     """What a restore would change (from the current state to the version's), checking
     the rights as the restore does; writes nothing (a dry run)."""
-    return _plan(session, actor, kind, object_id, version)[3]
+    return _plan(session, actor, kind, object_id, version).changes
 
 
 def restore(
     change: Change, actor: Actor, blobs: BlobStore, kind: str, object_id: str, version: int
 ) -> SnapshotDiff:
-    """Bring an object back to a kept version as a new change; returns what changed."""
-    row, target, current, changes = _plan(change.session, actor, kind, object_id, version)
-    if isinstance(row, Template):
-        _restore_template(change, actor, blobs, row, target, current)
+    """Bring an object back to a kept version as a new change; returns what changed. A
+    deleted object is created again with its id, so clients that dropped it get it back."""
+    plan = _plan(change.session, actor, kind, object_id, version)
+    row = plan.subject.row
+    if row is None:
+        _recreate(change, actor, blobs, plan)
+    elif isinstance(row, Template):
+        _restore_template(change, actor, blobs, row, plan.target, plan.current)
     else:
-        _restore_snippet(change, actor, blobs, row, target)
-    return changes
+        _restore_snippet(change, actor, blobs, row, plan.target)
+    return plan.changes
 
 
-def _plan(
-    session: Session, actor: Actor, kind: str, object_id: str, version: int
-) -> tuple[Template | Snippet, dict[str, Any], dict[str, Any], SnapshotDiff]:
-    row = _object(session, kind, object_id)
-    _require_history(session, actor, row)
-    target = _version(session, kind, object_id, version).snapshot
-    current = versions.take(session, row)[1]
-    changes = diff(current, target)
+@dataclass(frozen=True)
+class _Plan:
+    subject: Subject
+    target: dict[str, Any]
+    current: dict[str, Any]
+    changes: SnapshotDiff
+
+
+def _plan(session: Session, actor: Actor, kind: str, object_id: str, version: int) -> _Plan:
+    subject = _subject_for(session, actor, kind, object_id)
+    target = dict(_version(session, kind, object_id, version).snapshot)
+    notes = _into_existing_group(session, target) if kind == versions.TEMPLATE else []
+    row = subject.row
+    if row is None:
+        current: dict[str, Any] = {}
+        notes.insert(
+            0,
+            tr(
+                "The {what} is deleted; the restore creates it again with the same id.",
+                what=kind_label(kind),
+            ),
+        )
+        _check_recreate(session, actor, subject, target)
+    else:
+        current = versions.take(session, row)[1]
+    changes = replace(diff(current, target), notes=notes)
     if changes.empty:
         raise Conflict(
             tr(
@@ -151,9 +235,55 @@ def _plan(
         )
     if isinstance(row, Template):
         _check_template_restore(actor, row, target, current)
-    else:
+    elif isinstance(row, Snippet):
         _check_snippet_restore(session, actor, row)
-    return row, target, current, changes
+    return _Plan(subject, target, current, changes)
+
+
+def _into_existing_group(session: Session, target: dict[str, Any]) -> list[str]:
+    """A template whose group is gone goes back to the top level. Refusing would leave it
+    unrestorable for good: groups keep no history, so that group never comes back, and a
+    person restoring "our letter template" wants the template, wherever it is filed."""
+    group_id = target.get("group_id")
+    if group_id is None or session.get(TemplateGroup, group_id) is not None:
+        return []
+    target["group_id"] = None
+    return [
+        tr(
+            "Its template group {group} no longer exists; the template is restored at the "
+            "top level.",
+            group=group_id,
+        )
+    ]
+
+
+def _check_recreate(
+    session: Session, actor: Actor, subject: Subject, target: dict[str, Any]
+) -> None:
+    if subject.kind == versions.TEMPLATE:
+        require(
+            rules.can_restore_or_purge_templates(actor),
+            tr("Only a system administrator may restore deleted templates."),
+        )
+        return
+    parent_id = target.get("template_id")
+    if parent_id is not None and session.get(Template, parent_id) is None:
+        raise Conflict(
+            tr(
+                "The template {template} this snippet belongs to is deleted too; restore "
+                "the template first, then the snippet.",
+                template=parent_id,
+            )
+        )
+    parent = session.get(Template, parent_id) if parent_id else None
+    require(
+        rules.can_create_snippet(
+            actor,
+            SnippetKind(str(target.get("kind"))),
+            convert.template(parent) if parent else None,
+        ),
+        tr("You may not restore this snippet."),
+    )
 
 
 def _check_template_restore(
@@ -251,6 +381,67 @@ def _restore_snippet(
     )
 
 
+def _recreate(change: Change, actor: Actor, blobs: BlobStore, plan: _Plan) -> None:
+    newest = plan.subject.newest
+    assert newest is not None
+    if plan.subject.kind == versions.TEMPLATE:
+        row: Template | Snippet = _recreate_template(
+            change, actor, blobs, plan.subject.object_id, plan.target
+        )
+    else:
+        row = _recreate_snippet(change, actor, blobs, plan.subject.object_id, plan.target)
+    # Go on from the kept versions' numbers: the restored state is the newest version,
+    # and a client's edit based on the object before its deletion is seen as outdated.
+    row.version = newest.version + 1
+
+
+def _recreate_template(
+    change: Change, actor: Actor, blobs: BlobStore, object_id: str, target: dict[str, Any]
+) -> Template:
+    """The one place a restore creates a deleted template again (with its id)."""
+    row = templates.create_template(
+        change,
+        actor,
+        kind=str(target.get("kind")),
+        titles=dict(target.get("titles") or {}),
+        descriptions=dict(target.get("descriptions") or {}),
+        group_id=target.get("group_id"),
+        status=str(target.get("status")),
+        use_rights=list(target.get("use_rights") or []),
+        change_rights=list(target.get("change_rights") or []),
+        order=int(target.get("order") or 0),
+        template_id=object_id,
+    )
+    files: dict[str, Any] = target.get("files") or {}
+    for lang, file in sorted(files.items()):
+        templates.set_file(
+            change, actor, blobs, row, lang=lang, sha256=file["sha256"], filename=file["filename"]
+        )
+    if not target.get("active"):
+        templates.deactivate(change, actor, row)
+    return row
+
+
+def _recreate_snippet(
+    change: Change, actor: Actor, blobs: BlobStore, object_id: str, target: dict[str, Any]
+) -> Snippet:
+    """The one place a restore creates a deleted snippet again (with its id)."""
+    return snippets.create_snippet(
+        change,
+        actor,
+        blobs,
+        kind=str(target.get("kind")),
+        title=str(target.get("title")),
+        owner_id=target.get("owner_id"),
+        template_id=target.get("template_id"),
+        read_rights=list(target.get("read_rights") or []),
+        write_rights=list(target.get("write_rights") or []),
+        body_sha256=target.get("body_sha256") or None,
+        body_format=str(target.get("body_format") or "text"),
+        snippet_id=object_id,
+    )
+
+
 def prune(db: Database, now: datetime | None = None) -> int:
     """Drop the versions the retention settings let go (hourly housekeeping); the
     garbage collector may then collect the files no version needs any more."""
@@ -260,5 +451,7 @@ def prune(db: Database, now: datetime | None = None) -> int:
         return versions.prune(session, cutoff, int(values[VERSIONS_KEPT]))
 
 
-def current_version(session: Session, kind: str, object_id: str) -> int:
-    return _object(session, kind, object_id).version
+def current_version(session: Session, kind: str, object_id: str) -> int | None:
+    """The object's version now; None when it is deleted."""
+    row = _subject(session, kind, object_id).row
+    return row.version if row is not None else None
