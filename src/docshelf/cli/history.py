@@ -4,17 +4,21 @@ template or snippet, their comparison, and bringing one back (server/services/hi
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from typing import Any
 
 import click
 
 from docshelf.cli.admin import ACTOR, AdminContext, admin, pass_admin
-from docshelf.cli.output import console, table
+from docshelf.cli.output import console, print_json, table
 from docshelf.domain.history import SnapshotDiff
+from docshelf.domain.kinds import kind_label
 from docshelf.i18n import N_, tr
 from docshelf.i18n.formats import format_datetime
 from docshelf.server.blobstore import open_blob_store
+from docshelf.server.db.models import ObjectVersion
 from docshelf.server.services import history
+from docshelf.server.services.deleted import deleted_objects
 
 KIND = click.Choice(["template", "snippet"])
 
@@ -30,6 +34,8 @@ def _file(value: Any) -> str:
 
 
 def print_diff(changes: SnapshotDiff) -> None:
+    for note in changes.notes:
+        console.print(note, highlight=False)
     if changes.empty:
         console.print(tr("No differences."), highlight=False)
     for change in changes.attributes:
@@ -54,11 +60,12 @@ def print_diff(changes: SnapshotDiff) -> None:
     "history",
     help=N_(
         "List the kept versions of a template or snippet (KIND is template or snippet); "
-        "with --compare A B, show what changed from version A to version B."
+        "with --compare A B, show what changed from version A to version B; with "
+        "--deleted, list the deleted templates and snippets that can be restored."
     ),
 )
-@click.argument("kind", type=KIND)
-@click.argument("object_id", metavar="ID")
+@click.argument("kind", type=KIND, required=False)
+@click.argument("object_id", metavar="ID", required=False)
 @click.option(
     "--compare",
     "versions",
@@ -67,18 +74,43 @@ def print_diff(changes: SnapshotDiff) -> None:
     metavar="A B",
     help=N_("Compare version A with version B."),
 )
+@click.option(
+    "--deleted",
+    is_flag=True,
+    help=N_("List the purged templates and deleted snippets instead (restore with admin restore)."),
+)
+@click.option(
+    "--kind", "only", type=KIND, help=N_("With --deleted: only templates or only snippets.")
+)
+@click.option("--json", "as_json", is_flag=True, help=N_("Print JSON for scripts."))
 @pass_admin
 def history_command(
-    ctx: AdminContext, kind: str, object_id: str, versions: tuple[int, int] | None
+    ctx: AdminContext,
+    kind: str | None,
+    object_id: str | None,
+    versions: tuple[int, int] | None,
+    deleted: bool,
+    only: str | None,
+    as_json: bool,
 ) -> None:
+    if deleted:
+        if kind or object_id or versions:
+            raise click.UsageError(tr("--deleted takes no KIND, ID or --compare; use --kind."))
+        _print_deleted(ctx, only, as_json)
+        return
+    if not kind or not object_id:
+        raise click.UsageError(tr("Give KIND and ID, or --deleted."))
     with ctx.db.read() as session:
         if versions:
             print_diff(history.compare(session, ACTOR, kind, object_id, *versions))
             return
         kept = history.list_versions(session, ACTOR, kind, object_id)
+    if as_json:
+        print_json([_version_dict(v) for v in kept])
+        return
     table(
         N_("Versions"),
-        [N_("version"), N_("change"), N_("time"), N_("by"), N_("files")],
+        [N_("version"), N_("change"), N_("time"), N_("by"), N_("files"), N_("deleted")],
         (
             (
                 v.version,
@@ -86,8 +118,46 @@ def history_command(
                 format_datetime(v.created_at),
                 v.actor,
                 ", ".join(sorted(_slots(kind, v.snapshot))),
+                tr("deleted") if v.deleted else "",
             )
             for v in kept
+        ),
+    )
+
+
+def _version_dict(entry: ObjectVersion) -> dict[str, Any]:
+    return {
+        "kind": entry.kind,
+        "object_id": entry.object_id,
+        "version": entry.version,
+        "seq": entry.seq,
+        "created_at": entry.created_at.isoformat(),
+        "actor": entry.actor,
+        "deleted": entry.deleted,
+        "snapshot": entry.snapshot,
+    }
+
+
+def _print_deleted(ctx: AdminContext, kind: str | None, as_json: bool) -> None:
+    with ctx.db.read() as session:
+        found = deleted_objects(session, ACTOR, kind)
+    if as_json:
+        print_json([{**asdict(d), "deleted_at": d.deleted_at.isoformat()} for d in found])
+        return
+    table(
+        N_("Deleted"),
+        [N_("kind"), N_("id"), N_("title"), N_("deleted"), N_("by"), N_("restore"), N_("note")],
+        (
+            (
+                kind_label(d.kind),
+                d.object_id,
+                d.title,
+                format_datetime(d.deleted_at),
+                d.deleted_by,
+                f"admin restore {d.kind} {d.object_id} {d.restore_version}",
+                d.blocked or "",
+            )
+            for d in found
         ),
     )
 

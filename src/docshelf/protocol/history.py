@@ -48,6 +48,9 @@ class VersionDiff(BaseModel):
     to_version: int | None
     attributes: list[AttributeChangeRecord]
     files: list[FileChangeRecord]
+    # What a restore does beyond the differences (a deleted object created again, a
+    # template group that is gone), in the request's language.
+    notes: list[str] = []
 
 
 class RestoreRequest(Strict):
@@ -62,3 +65,19 @@ class RestoreResult(BaseModel):
     restored: bool
     new_version: int | None
     changes: VersionDiff
+
+
+class DeletedRecord(BaseModel):
+    """A deleted template (purged) or snippet the caller may restore: ``version`` is the
+    deletion's, ``restore_version`` the one a restore brings back by default; ``blocked``
+    says why it cannot be restored yet (a snippet whose template is deleted too)."""
+
+    kind: str
+    object_id: str
+    title: str
+    titles: dict[str, str]
+    deleted_at: datetime
+    deleted_by: str
+    version: int
+    restore_version: int
+    blocked: str | None

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Path, Query
 from docshelf.domain.history import SnapshotDiff
 from docshelf.protocol.history import (
     AttributeChangeRecord,
+    DeletedRecord,
     FileChangeRecord,
     HistoryKind,
     RestoreRequest,
@@ -19,7 +20,7 @@ from docshelf.protocol.history import (
 from docshelf.protocol.types import Id, Version
 from docshelf.server.api.deps import CurrentActor, State
 from docshelf.server.db.models import ObjectVersion
-from docshelf.server.services import history
+from docshelf.server.services import deleted, history
 
 router = APIRouter(prefix="/admin", tags=["admin: history"])
 
@@ -56,7 +57,39 @@ def diff_record(changes: SnapshotDiff, before: int | None, after: int | None) ->
             )
             for f in changes.files
         ],
+        notes=list(changes.notes),
     )
+
+
+@router.get(
+    "/history/deleted",
+    operation_id="list_deleted",
+    response_model=list[DeletedRecord],
+)
+def list_deleted(
+    actor: CurrentActor,
+    state: State,
+    kind: Annotated[
+        HistoryKind | None, Query(description="Only templates or only snippets.")
+    ] = None,
+) -> list[DeletedRecord]:
+    """The purged templates and deleted snippets the caller may restore, the most recently
+    deleted first; restore one with ``POST /admin/history/{kind}/{object_id}/restore``."""
+    with state.db.read() as session:
+        return [
+            DeletedRecord(
+                kind=d.kind,
+                object_id=d.object_id,
+                title=d.title,
+                titles=d.titles,
+                deleted_at=d.deleted_at,
+                deleted_by=d.deleted_by,
+                version=d.version,
+                restore_version=d.restore_version,
+                blocked=d.blocked,
+            )
+            for d in deleted.deleted_objects(session, actor, kind)
+        ]
 
 
 @router.get(
@@ -104,8 +137,9 @@ def restore_version(
     state: State,
 ) -> RestoreResult:
     """Bring a template or snippet back to a kept version, as a new change that clients
-    receive with their next sync (needs the right to change it). A dry run only says
-    what would change."""
+    receive with their next sync (needs the right to change it). A deleted one is created
+    again with its id (a purged template: Sys only; a template snippet: once its template
+    exists). A dry run only says what would change."""
     if body.dry_run:
         with state.db.read() as session:
             before = history.current_version(session, kind, object_id)

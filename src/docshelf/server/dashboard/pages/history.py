@@ -1,5 +1,6 @@
 """The "Versions" section of the template and snippet pages: the kept versions, comparing
-two of them, and restoring one (a new change, server/services/history.py)."""
+two of them, and restoring one (a new change, server/services/history.py); and the
+"Deleted" section of the template and snippet lists, restoring a deleted one with its id."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from docshelf.server.dashboard.session import PATH, CheckedForm, CurrentVisitor,
 from docshelf.server.dashboard.texts import NONE, label, localized
 from docshelf.server.db.models import ObjectVersion, TemplateGroup
 from docshelf.server.services import history
+from docshelf.server.services.deleted import deleted_objects
 
 router = APIRouter(route_class=InVisitorLanguage)
 # kind -> the dashboard section its page belongs to
@@ -39,6 +41,7 @@ class VersionRow:
     actor: str
     files: str  # the languages with a file, or the body's start of hash
     current: bool
+    deleted: bool  # the change that deleted the object (its last state)
 
 
 @dataclass(frozen=True)
@@ -65,8 +68,34 @@ def version_rows(
             actor=v.actor,
             files=_files_summary(kind, v),
             current=i == 0 and not v.deleted,
+            deleted=v.deleted,
         )
         for i, v in enumerate(kept)
+    ]
+
+
+@dataclass(frozen=True)
+class DeletedRow:
+    id: str
+    title: str
+    at: datetime
+    actor: str
+    restore_version: int
+    blocked: str | None
+
+
+def deleted_rows(session: Session, actor: Actor, kind: str, language: str) -> list[DeletedRow]:
+    """The deleted templates (purged) or snippets the visitor may restore, newest first."""
+    return [
+        DeletedRow(
+            id=d.object_id,
+            title=localized(d.titles, language, d.title) if d.titles else d.title,
+            at=d.deleted_at,
+            actor=d.deleted_by,
+            restore_version=d.restore_version,
+            blocked=d.blocked,
+        )
+        for d in deleted_objects(session, actor, kind)
     ]
 
 
@@ -79,6 +108,10 @@ def _files_summary(kind: str, entry: ObjectVersion) -> str:
 
 def _page_url(kind: str, object_id: str) -> str:
     return f"{PATH}/{SECTIONS[kind]}/{object_id}"
+
+
+def _list_url(kind: str) -> str:
+    return f"{PATH}/{SECTIONS[kind]}#deleted"
 
 
 def _shown(session: Session, language: str, name: str, value: Any) -> str:
@@ -126,6 +159,7 @@ def _compare(request: Request, who: CurrentVisitor, kind: str, object_id: str) -
 
         a, b = pick("a", numbers[-1]), pick("b", numbers[0])
         changes = history.compare(session, who.actor, kind, object_id, a, b)
+        exists = history.current_version(session, kind, object_id) is not None
         attributes = [
             ValueRow(
                 name=change_label("body" if c.name == "body_sha256" else c.name),
@@ -148,7 +182,7 @@ def _compare(request: Request, who: CurrentVisitor, kind: str, object_id: str) -
         visitor=who,
         kind=kind,
         object_id=object_id,
-        page_url=_page_url(kind, object_id),
+        page_url=_page_url(kind, object_id) if exists else _list_url(kind),
         versions=rows,
         a=a,
         b=b,
@@ -163,13 +197,16 @@ def _restore(
     require_section(who, SECTIONS[kind])
     state = state_of(request)
     to = _page_url(kind, object_id)
+    with state.db.read() as session:
+        # A deleted object has no page to come back to when the restore is refused.
+        back = to if history.current_version(session, kind, object_id) else _list_url(kind)
     try:
         with state.db.change(who.actor.login) as change:
             history.restore(change, who.actor, state.blobs, kind, object_id, version)
     except NotFound:
         raise
     except DocshelfError as exc:
-        return refuse(to, exc.message, request)
+        return refuse(back, exc.message, request)
     done = tr(
         "Version {version} restored; clients receive it with their next sync.", version=version
     )

@@ -26,7 +26,7 @@ from docshelf.server.dashboard.forms import (
     require_section,
 )
 from docshelf.server.dashboard.language import InVisitorLanguage
-from docshelf.server.dashboard.pages.history import version_rows
+from docshelf.server.dashboard.pages.history import deleted_rows, version_rows
 from docshelf.server.dashboard.render import page
 from docshelf.server.dashboard.session import PATH, CheckedForm, CurrentVisitor, state_of
 from docshelf.server.dashboard.texts import localized
@@ -101,7 +101,16 @@ def list_snippets(request: Request, who: CurrentVisitor) -> HTMLResponse:
     with state_of(request).db.read() as session:
         found = session.scalars(query.order_by(Snippet.title, Snippet.id))
         rows = _rows(session, [s for s in found if _visible(session, who.actor, s)], who.language)
-    return page(request, "snippets.html", visitor=who, snippets=rows, kinds=KINDS, kind=kind)
+        deleted = deleted_rows(session, who.actor, "snippet", who.language)
+    return page(
+        request,
+        "snippets.html",
+        visitor=who,
+        snippets=rows,
+        kinds=KINDS,
+        kind=kind,
+        deleted=deleted,
+    )
 
 
 def _get(session: Session, actor: Actor, snippet_id: str) -> Snippet:

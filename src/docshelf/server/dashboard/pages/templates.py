@@ -26,7 +26,7 @@ from docshelf.server.dashboard.forms import (
     require_section,
 )
 from docshelf.server.dashboard.language import InVisitorLanguage
-from docshelf.server.dashboard.pages.history import version_rows
+from docshelf.server.dashboard.pages.history import deleted_rows, version_rows
 from docshelf.server.dashboard.render import page, redirect
 from docshelf.server.dashboard.session import PATH, CheckedForm, CurrentVisitor, state_of
 from docshelf.server.dashboard.texts import localized
@@ -156,6 +156,7 @@ def list_templates(request: Request, who: CurrentVisitor) -> HTMLResponse:
             for t in template_service.visible_for_admin(session, who.actor)
             if chosen.keep(t)
         ]
+        deleted = deleted_rows(session, who.actor, "template", language)
     return page(
         request,
         "templates.html",
@@ -166,6 +167,7 @@ def list_templates(request: Request, who: CurrentVisitor) -> HTMLResponse:
         statuses=STATUSES,
         states=STATES,
         kinds=sorted(FILE_KINDS),
+        deleted=deleted,
     )
 
 
