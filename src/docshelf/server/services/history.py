@@ -217,10 +217,9 @@ def _plan(session: Session, actor: Actor, kind: str, object_id: str, version: in
         current: dict[str, Any] = {}
         notes.insert(
             0,
-            tr(
-                "The {what} is deleted; the restore creates it again with the same id.",
-                what=kind_label(kind),
-            ),
+            tr("The template is deleted; the restore creates it again with the same id.")
+            if kind == versions.TEMPLATE
+            else tr("The snippet is deleted; the restore creates it again with the same id."),
         )
         _check_recreate(session, actor, subject, target)
     else:
