@@ -27,7 +27,13 @@ DEMO_PASSWORD = "demo"
 TEMPLATES = Path(__file__).resolve().parents[2] / "src/docshelf/server/dashboard/templates"
 CSRF_RE = re.compile(r'name="csrf" value="([^"]+)"')
 # Included by other templates, never a page of their own.
-PARTS = {"base.html", "_field_input.html", "_versions.html", "packages_items.html"}
+PARTS = {
+    "base.html",
+    "_deleted.html",
+    "_field_input.html",
+    "_versions.html",
+    "packages_items.html",
+}
 
 
 @pytest.fixture(scope="module")
@@ -172,6 +178,15 @@ def every_page(demo: ServerProcess, language: str, tmp_path: Path) -> dict[str, 
     snippet = _links(pages["snippets.html"], "snippets")[0]
     pages["history_compare.html (snippet)"] = admin.get(f"{snippet}/versions/compare").text
     pages["templates.html (deactivated)"] = admin.get("/dashboard/templates?state=deactivated").text
+    # The "Deleted" sections: a snippet deleted, the first template deleted for good.
+    admin.post(f"{snippet}/delete", {"confirm": "yes"})
+    pages["snippets.html (deleted)"] = admin.get("/dashboard/snippets").text
+    assert "data-deleted=" in pages["snippets.html (deleted)"]
+    admin.post(f"{template}/deactivate")
+    admin.post(f"{template}/purge", {"confirm": "yes"})
+    pages["templates.html (deleted)"] = admin.get("/dashboard/templates").text
+    assert "data-deleted=" in pages["templates.html (deleted)"]
+    pages["history_compare.html (deleted)"] = admin.get(f"{template}/versions/compare").text
     pages["settings.html"] = admin.get("/dashboard/settings").text
     pages["settings.html (errors)"] = admin.post(
         "/dashboard/settings", {"interval": "abc", "delay": "99999", "languages": "de, en"}

@@ -397,6 +397,34 @@ def test_snippets_page_lists_shared_ones_and_deletes_after_confirmation(
     assert live.admin.get(f"/admin/snippets/{shared['id']}").status_code == 404
 
 
+def test_deleted_templates_and_snippets_are_listed_and_restored(
+    live: LiveServer, sys_dashboard: Dashboard
+) -> None:
+    template = live.admin.ok(
+        "POST", "/admin/templates", json={"kind": "docx", "titles": {"de": _name("Brief")}}
+    )
+    tid = template["id"]
+    live.admin.ok("POST", f"/admin/templates/{tid}/deactivate")
+    assert live.admin.delete(f"/admin/templates/{tid}").status_code == 204
+    snippet = live.admin.ok(
+        "POST", "/admin/snippets", json={"kind": "shared", "title": _name("Weg"), "body": "x"}
+    )
+    assert live.admin.delete(f"/admin/snippets/{snippet['id']}").status_code == 204
+
+    for section, ident in (("templates", tid), ("snippets", snippet["id"])):
+        listed = sys_dashboard.page(f"/dashboard/{section}").text
+        assert f'data-deleted="{ident}"' in listed
+        compare = re.search(rf'href="(/dashboard/{section}/{ident}/versions/compare)"', listed)
+        assert compare and "compare-result" in sys_dashboard.page(compare[1]).text
+        found = re.search(rf'action="(/dashboard/{section}/{ident}/versions/\d+/restore)"', listed)
+        assert found, f"no restore button for {ident}"
+        location, kind, _ = sys_dashboard.done(found[1])
+        assert (location, kind) == (f"/dashboard/{section}/{ident}", "info")
+        assert f'data-deleted="{ident}"' not in sys_dashboard.page(f"/dashboard/{section}").text
+    assert live.admin.ok("GET", f"/admin/templates/{tid}")["active"] is True
+    assert live.admin.ok("GET", f"/admin/snippets/{snippet['id']}")["title"] == snippet["title"]
+
+
 # --- fields ----------------------------------------------------------------------------
 
 
