@@ -7,17 +7,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session
 
-from docshelf.domain import permissions as rules
 from docshelf.domain.accounts import Actor
-from docshelf.i18n import current_language, tr
+from docshelf.domain.errors import Conflict, Forbidden, NotFound
+from docshelf.i18n import current_language
 from docshelf.server.db import versions
 from docshelf.server.db.models import ObjectVersion, Snippet, Template
-from docshelf.server.services.history import Subject, may_see_history
+from docshelf.server.services.history import check_restore
 
 
 @dataclass(frozen=True)
@@ -41,12 +40,16 @@ def deleted_objects(session: Session, actor: Actor, kind: str | None = None) -> 
     for entry in _deletions(session, kind):
         if _exists(session, entry):
             continue  # re-created by other means since (a package import with its id)
-        subject = Subject(entry.kind, entry.object_id, None, entry)
-        if not may_see_history(session, actor, subject):
+        restore_version = _restore_version(session, entry)
+        try:
+            # The restore's own checks, as a dry run: listed is what the restore accepts.
+            check_restore(session, actor, entry.kind, entry.object_id, restore_version)
+            blocked = None
+        except (NotFound, Forbidden):
             continue
-        if entry.kind == versions.TEMPLATE and not rules.can_restore_or_purge_templates(actor):
-            continue
-        found.append(_describe(session, entry))
+        except Conflict as refused:  # a template snippet whose template is deleted too
+            blocked = refused.message
+        found.append(_describe(entry, restore_version, blocked))
     return found
 
 
@@ -75,7 +78,7 @@ def _exists(session: Session, entry: ObjectVersion) -> bool:
     return session.get(model, entry.object_id) is not None
 
 
-def _describe(session: Session, entry: ObjectVersion) -> DeletedObject:
+def _describe(entry: ObjectVersion, restore_version: int, blocked: str | None) -> DeletedObject:
     snapshot = entry.snapshot
     titles: dict[str, str] = {}
     if entry.kind == versions.TEMPLATE:
@@ -91,8 +94,8 @@ def _describe(session: Session, entry: ObjectVersion) -> DeletedObject:
         deleted_at=entry.created_at,
         deleted_by=entry.actor,
         version=entry.version,
-        restore_version=_restore_version(session, entry),
-        blocked=_blocked(session, entry.kind, snapshot),
+        restore_version=restore_version,
+        blocked=blocked,
     )
 
 
@@ -107,10 +110,3 @@ def _restore_version(session: Session, entry: ObjectVersion) -> int:
         .order_by(ObjectVersion.version.desc())
     )
     return next((v.version for v in kept if v.snapshot.get("active")), entry.version)
-
-
-def _blocked(session: Session, kind: str, snapshot: dict[str, Any]) -> str | None:
-    parent_id = snapshot.get("template_id")
-    if kind == versions.SNIPPET and parent_id and session.get(Template, parent_id) is None:
-        return tr("Its template is deleted too; restore the template first.")
-    return None
