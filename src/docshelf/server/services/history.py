@@ -27,7 +27,7 @@ from docshelf.domain.patches import UNSET, SnippetPatch, TemplatePatch
 from docshelf.domain.permissions import require
 from docshelf.domain.settings import VERSION_RETENTION_DAYS, VERSIONS_KEPT
 from docshelf.domain.snippets import SnippetKind
-from docshelf.i18n import tr
+from docshelf.i18n import current_language, tr
 from docshelf.server import convert
 from docshelf.server.blobstore import BlobStore
 from docshelf.server.db import versions
@@ -271,7 +271,7 @@ def _check_recreate(
             tr(
                 "The template {template} this snippet belongs to is deleted too; restore "
                 "the template first, then the snippet.",
-                template=parent_id,
+                template=_kept_title(session, str(parent_id)),
             )
         )
     parent = session.get(Template, parent_id) if parent_id else None
@@ -283,6 +283,19 @@ def _check_recreate(
         ),
         tr("You may not restore this snippet."),
     )
+
+
+def _kept_title(session: Session, template_id: str) -> str:
+    """A deleted template's title as its newest kept version has it, with its id."""
+    newest = session.scalar(
+        select(ObjectVersion)
+        .where(ObjectVersion.kind == versions.TEMPLATE, ObjectVersion.object_id == template_id)
+        .order_by(ObjectVersion.version.desc())
+        .limit(1)
+    )
+    titles: dict[str, str] = dict(newest.snapshot.get("titles") or {}) if newest else {}
+    title = titles.get(current_language()) or next(iter(titles.values()), "")
+    return f"«{title}» ({template_id})" if title else template_id
 
 
 def _check_template_restore(
