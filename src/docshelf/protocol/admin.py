@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field, model_validator
 
 from docshelf.domain.patches import (
     REGISTRY_BY_PATCH,
+    UNSET,
     FieldDefinitionPatch,
     GroupPatch,
     Patch,
@@ -76,6 +77,10 @@ class UserCreate(Strict):
     fields: FieldValues = Field(default_factory=dict)
     password: Password | None = None
 
+    def patch(self) -> UserPatch:
+        """The creation as a patch: what the request names; the rest gets its default."""
+        return UserPatch(**_given(self, UserPatch))
+
 
 class UserUpdate(Versioned):
     display_name: Title | None = None
@@ -93,6 +98,10 @@ class PasswordSet(Strict):
 class GroupCreate(Strict):
     name: GroupName
     description: ShortText = ""
+
+    def patch(self) -> GroupPatch:
+        """The creation as a patch: what the request names; the rest gets its default."""
+        return GroupPatch(**_given(self, GroupPatch))
 
 
 class GroupUpdate(Versioned):
@@ -121,6 +130,10 @@ class FieldDefCreate(Strict):
     labels: Texts = Field(default_factory=dict)
     order: Order = 0
 
+    def patch(self) -> FieldDefinitionPatch:
+        """The creation as a patch: what the request names; the rest gets its default."""
+        return FieldDefinitionPatch(**_given(self, FieldDefinitionPatch))
+
 
 class FieldDefUpdate(Versioned):
     labels: Texts | None = None
@@ -136,6 +149,10 @@ class UnitCreate(Strict):
     fields: FieldValues = Field(default_factory=dict)
     assignable_by: Rights | None = None
     order: Order = 0
+
+    def patch(self) -> UnitPatch:
+        """The creation as a patch: what the request names; the rest gets its default."""
+        return UnitPatch(**_given(self, UnitPatch))
 
 
 class UnitUpdate(Versioned):
@@ -166,6 +183,10 @@ class ProfileCreate(Strict):
     overrides: FieldValues = Field(default_factory=dict)
     shared_with: list[Id] = Field(default_factory=list)
 
+    def patch(self) -> ProfilePatch:
+        """The creation as a patch: what the request names; the rest gets its default."""
+        return ProfilePatch(**_given(self, ProfilePatch))
+
 
 class ProfileUpdate(Versioned):
     unit_id: Id | None = None  # null: no unit
@@ -181,6 +202,10 @@ class TemplateGroupCreate(Strict):
     parent_id: Id | None = None
     titles: Texts
     order: Order = 0
+
+    def patch(self) -> TemplateGroupPatch:
+        """The creation as a patch: what the request names; the rest gets its default."""
+        return TemplateGroupPatch(**_given(self, TemplateGroupPatch))
 
 
 class TemplateGroupUpdate(Versioned):
@@ -205,6 +230,10 @@ class TemplateCreate(Strict):
     use_rights: Rights | None = None
     change_rights: Rights | None = None
     order: Order = 0
+
+    def patch(self) -> TemplatePatch:
+        """The creation as a patch: what the request names; the rest gets its default."""
+        return TemplatePatch(**_given(self, TemplatePatch))
 
 
 class TemplateUpdate(Versioned):
@@ -239,6 +268,15 @@ class SnippetCreate(Strict):
     body: LongText | None = None
     body_sha256: Sha256 | None = None
     body_format: str = Field(default="text", pattern=r"^(text|html|docx)$")
+
+    def patch(self) -> SnippetPatch:
+        """The creation as a patch: what the request names; the rest gets its default."""
+        values = _given(self, SnippetPatch)
+        if values.get("body_sha256", UNSET) is None:
+            del values["body_sha256"]  # no body, as when left out
+        if self.body is not None:
+            values["body_text"] = self.body
+        return SnippetPatch(**values)
 
 
 class SnippetUpdate(Versioned):
