@@ -49,8 +49,9 @@ _DEPRECATED: dict[str, Any] = {"deprecated": True}
 
 
 def _given(body: BaseModel, patch_type: type[Patch]) -> dict[str, Any]:
-    """The attributes a request body sets. An attribute left out is left as it is; null
-    clears a nullable attribute (parent, unit, body, ...) and leaves any other alone.
+    """The attributes a request body sets. An attribute left out is left as it is (or, in
+    a creation, gets its default); null clears a nullable attribute (parent, unit, body,
+    ...) and leaves any other alone.
 
     The patch is checked by the service, after it has checked the caller's rights."""
     kind = REGISTRY_BY_PATCH[patch_type]
