@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from docshelf.domain.accounts import Actor, group_principal, system_actor
+from docshelf.domain.patches import UserPatch
 from docshelf.domain.permissions import can_see_profile, can_see_snippet, can_see_template
 from docshelf.domain.templates import PublicationStatus
 from docshelf.domain.trees import chain_to_root
@@ -124,7 +125,7 @@ def test_seeds_an_empty_database_once_and_then_changes_nothing(demo: Demo) -> No
 def test_does_not_seed_a_database_that_has_users_already(tmp_path: Path) -> None:
     db, blobs = _empty_database(tmp_path)
     with db.change("test") as change:
-        accounts.create_user(change, system_actor(), login="someone")
+        accounts.create_user(change, system_actor(), UserPatch(login="someone"))
     with db.read() as session:
         seq_before = current_seq(session)
 

@@ -7,6 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from docshelf.domain.accounts import system_actor
+from docshelf.domain.patches import UserPatch
 from docshelf.server.db.engine import Database
 from docshelf.server.db.migrate import upgrade
 from docshelf.server.db.models import Device, utcnow
@@ -30,7 +31,7 @@ def test_reached_at_moves_only_when_the_change_number_does(
     try:
         upgrade(db)
         with db.change("test") as change:
-            user_id = accounts.create_user(change, system_actor(), login="reader").id
+            user_id = accounts.create_user(change, system_actor(), UserPatch(login="reader")).id
         token = new_token()
         with db.write() as session:
             session.add(

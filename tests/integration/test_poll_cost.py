@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from docshelf.domain.accounts import system_actor
+from docshelf.domain.patches import TemplatePatch, UserPatch
 from docshelf.protocol.sync import ChangesPage
 from docshelf.server.api.quick_poll import QuickPoll
 from docshelf.server.app import create_app
@@ -45,10 +46,12 @@ def _db(database_url: str | None, tmp_path: Path) -> Database:
 def _seed(db: Database, templates_count: int) -> str:
     """A reader with a signed-in device, and templates; returns the device token."""
     with db.change("test") as change:
-        reader = accounts.create_user(change, system_actor(), login="reader")
+        reader = accounts.create_user(change, system_actor(), UserPatch(login="reader"))
         for i in range(templates_count):
             templates.create_template(
-                change, system_actor(), kind="docx", titles={"de": f"T{i}"}, status="released"
+                change,
+                system_actor(),
+                TemplatePatch(kind="docx", titles={"de": f"T{i}"}, status="released"),
             )
         reader_id = reader.id
     token = new_token()
@@ -118,9 +121,7 @@ def test_delta_cost_follows_changes_not_data(
                     templates.create_template(
                         change,
                         system_actor(),
-                        kind="docx",
-                        titles={"de": f"N{i}"},
-                        status="released",
+                        TemplatePatch(kind="docx", titles={"de": f"N{i}"}, status="released"),
                     )
             with statements(db) as sql:
                 page = _poll(db, token, cursor)

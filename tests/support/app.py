@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 
 from docshelf.domain.accounts import system_actor
+from docshelf.domain.patches import UserPatch
 from docshelf.server.app import create_app
 from docshelf.server.config import ServerSettings
 from docshelf.server.db.connect import open_database
@@ -56,8 +57,7 @@ def app_server(data_dir: Path, **overrides: Any) -> Iterator[AppServer]:
         accounts.create_user(
             change,
             system_actor(),
-            login="root",
-            roles=["sys"],
+            UserPatch(login="root", roles=("sys",)),
             password_hash=state.passwords.hash(PASSWORD),
         )
     app = create_app(settings, state)

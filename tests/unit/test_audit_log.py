@@ -14,6 +14,7 @@ from sqlalchemy import select
 from docshelf.domain.accounts import system_actor, user_principal
 from docshelf.domain.audit import API, Origin, OriginKind, difference, shorten
 from docshelf.domain.errors import InvalidInput
+from docshelf.domain.patches import GroupPatch, UserPatch
 from docshelf.domain.settings import AUDIT_RETENTION_DAYS, SETTINGS
 from docshelf.server.db.audit import PRIVATE
 from docshelf.server.db.engine import Database
@@ -87,14 +88,19 @@ def one(db: Database, seq: int) -> AuditEntry:
 def make_user(db: Database, login: str) -> str:
     with db.change("admin", origin=API) as change:
         user = accounts.create_user(
-            change, SYS, login=login, display_name=login.title(), password_hash="secret-hash"
+            change,
+            SYS,
+            UserPatch(login=login, display_name=login.title()),
+            password_hash="secret-hash",
         )
         return user.id
 
 
 def test_creating_a_user_records_its_values_without_the_password(db: Database) -> None:
     with db.change("nobody", origin=Origin(OriginKind.SYNC, "m-1")) as change:
-        accounts.create_user(change, SYS, login="anna", display_name="Anna", password_hash="h")
+        accounts.create_user(
+            change, SYS, UserPatch(login="anna", display_name="Anna"), password_hash="h"
+        )
         seq = change.seq
     entry = one(db, seq)
     assert (entry.kind, entry.action, entry.object_title) == ("user", "created", "anna")
@@ -132,7 +138,7 @@ def test_group_members_show_as_an_attribute_of_the_group(db: Database) -> None:
     anna = make_user(db, "anna")
     bert = make_user(db, "bert")
     with db.change("admin") as change:
-        group = accounts.create_group(change, SYS, "Sales")
+        group = accounts.create_group(change, SYS, GroupPatch(name="Sales"))
         group_id = group.id
     with db.change("admin") as change:
         group = change.session.get(Group, group_id)
@@ -222,7 +228,7 @@ def test_a_touch_without_a_difference_and_a_short_lived_row_leave_nothing(db: Da
     with db.change("admin") as change:
         user: Any = change.session.get(User, anna)
         change.touch(user)
-        temp = accounts.create_group(change, SYS, "Temp")
+        temp = accounts.create_group(change, SYS, GroupPatch(name="Temp"))
         change.session.flush()
         accounts.delete_group(change, SYS, temp)
         seq = change.seq

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from docshelf.domain.accounts import Actor, Role, system_actor
 from docshelf.domain.errors import Conflict, Forbidden, NotFound
 from docshelf.domain.history import diff
-from docshelf.domain.patches import SnippetPatch
+from docshelf.domain.patches import SnippetPatch, TemplatePatch
 from docshelf.domain.settings import VERSIONS_KEPT
 from docshelf.server.blobstore.housekeeping import collect_garbage
 from docshelf.server.blobstore.local import LocalBlobStore
@@ -71,7 +71,7 @@ def versions_of(db: Database, kind: str, object_id: str) -> list[ObjectVersion]:
 def make_template(db: Database, blobs: LocalBlobStore, content: str) -> str:
     with db.change("lay") as change:
         row = templates.create_template(
-            change, LAYOUTER, kind="docx", titles={"de": "Brief"}, status="released"
+            change, LAYOUTER, TemplatePatch(kind="docx", titles={"de": "Brief"}, status="released")
         )
         sha = store_bytes(change.session, blobs, docx(content))
         templates.set_file(change, LAYOUTER, blobs, row, lang="de", sha256=sha, filename="a.docx")
@@ -171,7 +171,7 @@ def test_dry_run_changes_nothing(db: Database, blobs: LocalBlobStore) -> None:
 def test_snippet_restore_brings_back_title_and_body(db: Database, blobs: LocalBlobStore) -> None:
     with db.change("lay") as change:
         row = snippets.create_snippet(
-            change, LAYOUTER, blobs, kind="shared", title="Gruss", body="Hallo"
+            change, LAYOUTER, blobs, SnippetPatch(kind="shared", title="Gruss", body_text="Hallo")
         )
         snippet_id = row.id
     with db.change("lay") as change:

@@ -12,7 +12,13 @@ from sqlalchemy import update
 
 from docshelf.domain.accounts import Actor, system_actor
 from docshelf.domain.errors import NotAuthenticated
-from docshelf.domain.patches import UserPatch
+from docshelf.domain.patches import (
+    FieldDefinitionPatch,
+    GroupPatch,
+    TemplatePatch,
+    UnitPatch,
+    UserPatch,
+)
 from docshelf.server.db.engine import Database
 from docshelf.server.db.migrate import upgrade
 from docshelf.server.db.models import Device, TemplateFile, utcnow
@@ -48,7 +54,7 @@ def db(tmp_path: Path) -> Iterator[Database]:
 def user_with_device(db: Database, login: str = "reader") -> tuple[str, str]:
     """A user and a signed-in device; returns (user id, device token)."""
     with db.change("test") as change:
-        user = accounts.create_user(change, system_actor(), login=login)
+        user = accounts.create_user(change, system_actor(), UserPatch(login=login))
         user_id = user.id
     token = new_token()
     with db.write() as session:
@@ -71,7 +77,9 @@ def test_an_up_to_date_poll_is_two_queries_and_reads_no_content(db: Database) ->
     with db.change("test") as change:
         for i in range(5):
             templates.create_template(
-                change, system_actor(), kind="docx", titles={"de": f"T{i}"}, status="released"
+                change,
+                system_actor(),
+                TemplatePatch(kind="docx", titles={"de": f"T{i}"}, status="released"),
             )
     cursor = drain(db, token)
     with statements(db) as sql:
@@ -114,9 +122,9 @@ def test_an_unknown_token_fails(db: Database) -> None:
 def test_groups_come_with_their_parents(db: Database) -> None:
     user_id, token = user_with_device(db)
     with db.change("test") as change:
-        inner = accounts.create_group(change, system_actor(), "inner")
-        outer = accounts.create_group(change, system_actor(), "outer")
-        other = accounts.create_group(change, system_actor(), "other")
+        inner = accounts.create_group(change, system_actor(), GroupPatch(name="inner"))
+        outer = accounts.create_group(change, system_actor(), GroupPatch(name="outer"))
+        other = accounts.create_group(change, system_actor(), GroupPatch(name="other"))
         user = accounts.find_user(change.session, "reader")
         accounts.add_member(change, system_actor(), inner, user=user)
         accounts.add_member(change, system_actor(), other, user=user)
@@ -143,7 +151,9 @@ def test_the_device_is_noted_once_a_minute_and_when_its_sync_completes(db: Datab
 
     with db.change("test") as change:
         templates.create_template(
-            change, system_actor(), kind="docx", titles={"de": "New"}, status="released"
+            change,
+            system_actor(),
+            TemplatePatch(kind="docx", titles={"de": "New"}, status="released"),
         )
     newer = drain(db, token, cursor)
     with db.read() as session:
@@ -175,8 +185,10 @@ def test_a_logo_in_an_image_field_is_readable_by_everyone(db: Database) -> None:
     user_with_device(db)
     with db.change("test") as change:
         files.register_blob(change.session, LOGO, 100)
-        fields.create_field(change, system_actor(), key="logo", scope="unit", type="image")
-        units.create_unit(change, system_actor(), title="Unit", fields={"logo": LOGO})
+        fields.create_field(
+            change, system_actor(), FieldDefinitionPatch(key="logo", scope="unit", type="image")
+        )
+        units.create_unit(change, system_actor(), UnitPatch(title="Unit", fields={"logo": LOGO}))
     with db.read() as session:
         assert files.may_read(session, _reader(db), LOGO)
         assert not files.may_read(session, _reader(db), "cd" * 32)
@@ -189,7 +201,9 @@ def test_a_template_file_is_judged_by_the_templates_using_it_in_one_statement(
     with db.change("test") as change:
         files.register_blob(change.session, LOGO, 100)
         letter = templates.create_template(
-            change, system_actor(), kind="docx", titles={"de": "Brief"}, status="released"
+            change,
+            system_actor(),
+            TemplatePatch(kind="docx", titles={"de": "Brief"}, status="released"),
         )
         change.session.add(
             TemplateFile(template_id=letter.id, lang="de", sha256=LOGO, size=100, filename="b.docx")
@@ -205,7 +219,9 @@ def test_a_template_file_is_judged_by_the_templates_using_it_in_one_statement(
 def test_a_hash_in_a_text_field_makes_no_file_readable(db: Database) -> None:
     user_with_device(db)
     with db.change("test") as change:
-        fields.create_field(change, system_actor(), key="note", scope="user", type="text")
+        fields.create_field(
+            change, system_actor(), FieldDefinitionPatch(key="note", scope="user", type="text")
+        )
         user = accounts.find_user(change.session, "reader")
         accounts.update_user(change, system_actor(), user, UserPatch(fields={"note": LOGO}))
     with db.read() as session:
@@ -227,7 +243,9 @@ def test_the_quick_answer_is_only_for_an_up_to_date_poll_that_writes_nothing(
     assert service.poll(db, token, cursor, 100, only_if_quick=True, reported_error=reported) is None
     with db.change("test") as change:
         templates.create_template(
-            change, system_actor(), kind="docx", titles={"de": "Neu"}, status="released"
+            change,
+            system_actor(),
+            TemplatePatch(kind="docx", titles={"de": "Neu"}, status="released"),
         )
     assert service.poll(db, token, cursor, 100, only_if_quick=True) is None  # a page to build
     cursor = drain(db, token, cursor)

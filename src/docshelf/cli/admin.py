@@ -22,7 +22,7 @@ from docshelf.cli.output import console, table
 from docshelf.domain.accounts import group_principal, system_actor, user_principal
 from docshelf.domain.audit import CLI
 from docshelf.domain.errors import NotFound
-from docshelf.domain.patches import TemplatePatch
+from docshelf.domain.patches import UNSET, GroupPatch, TemplatePatch, UserPatch
 from docshelf.domain.settings import SETTINGS, spec_for
 from docshelf.i18n import N_, ntr, tr
 from docshelf.i18n.click_help import TranslatedGroup
@@ -123,14 +123,12 @@ def create_user(
 ) -> None:
     password_hash = None if no_password else ctx.passwords().hash(read_password(password_stdin))
     with ctx.change() as change:
-        user = accounts.create_user(
-            change,
-            ACTOR,
+        patch = UserPatch(
             login=login,
-            display_name=display_name,
-            roles=_roles(roles),
-            password_hash=password_hash,
+            display_name=UNSET if display_name is None else display_name,
+            roles=tuple(_roles(roles)),
         )
+        user = accounts.create_user(change, ACTOR, patch, password_hash=password_hash)
         console.print(
             tr(
                 "Created user {login} ({roles}), id {id}.",
@@ -178,7 +176,9 @@ def group() -> None:
 @pass_admin
 def group_create(ctx: AdminContext, name: str, description: str) -> None:
     with ctx.change() as change:
-        created = accounts.create_group(change, ACTOR, name, description)
+        created = accounts.create_group(
+            change, ACTOR, GroupPatch(name=name, description=description)
+        )
         console.print(
             tr("Created group «{name}», id {id}.", name=created.name, id=created.id),
             highlight=False,

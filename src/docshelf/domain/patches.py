@@ -11,8 +11,13 @@ body, ``assignable_by=None`` inherits the parent's. No flag beside the value say
 
 The registry holds, per kind and attribute, what is pure about it: whether ``None`` is
 allowed, whether a mapping is applied entry by entry (``None`` resetting an entry) or
-replaces the whole, and a check that validates and normalises the value. What needs the
-database (does the parent exist, would the move make a cycle) is the service's part.
+replaces the whole, whether only a creation sets it (``fixed``: a template's kind, a
+field's key), and a check that validates and normalises the value; per kind, which
+attributes a creation needs. What needs the database (does the parent exist, would the
+move make a cycle) is the service's part.
+
+A creation takes a patch too (:func:`checked_new`): the required attributes set, the
+others left to their defaults.
 """
 
 from __future__ import annotations
@@ -24,13 +29,13 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Final, TypeAlias, TypeVar
 
-from docshelf.domain.accounts import check_principals, parse_roles
+from docshelf.domain.accounts import check_principals, normalize_login, parse_roles
 from docshelf.domain.errors import InvalidInput
-from docshelf.domain.fields import check_field_key
+from docshelf.domain.fields import FieldScope, FieldType, check_field_key
 from docshelf.domain.ids import check_id
 from docshelf.domain.kinds import kind_label
-from docshelf.domain.snippets import SnippetFormat
-from docshelf.domain.templates import parse_status
+from docshelf.domain.snippets import SnippetFormat, SnippetKind
+from docshelf.domain.templates import parse_kind, parse_status
 from docshelf.domain.text import check_language, check_text, check_title
 from docshelf.i18n import tr
 
@@ -58,6 +63,7 @@ _SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 
 @dataclass(frozen=True)
 class TemplatePatch:
+    kind: Maybe[str] = UNSET  # fixed: the file type (docx, xlsx, ...)
     titles: Maybe[Texts] = UNSET  # replaces all titles
     descriptions: Maybe[Texts] = UNSET  # replaces all descriptions
     group_id: Maybe[str | None] = UNSET  # None: no group (the root)
@@ -76,6 +82,9 @@ class TemplateGroupPatch:
 
 @dataclass(frozen=True)
 class SnippetPatch:
+    kind: Maybe[str] = UNSET  # fixed: personal, shared or template
+    owner_id: Maybe[str | None] = UNSET  # fixed: a personal snippet's owner
+    template_id: Maybe[str | None] = UNSET  # fixed: a template snippet's template
     title: Maybe[str] = UNSET
     read_rights: Maybe[Members] = UNSET
     write_rights: Maybe[Members] = UNSET
@@ -86,6 +95,7 @@ class SnippetPatch:
 
 @dataclass(frozen=True)
 class ProfilePatch:
+    owner_id: Maybe[str] = UNSET  # fixed
     title: Maybe[str] = UNSET
     unit_id: Maybe[str | None] = UNSET  # None: no unit
     overrides: Maybe[Entries] = UNSET  # entry by entry
@@ -103,12 +113,16 @@ class UnitPatch:
 
 @dataclass(frozen=True)
 class FieldDefinitionPatch:
+    key: Maybe[str] = UNSET  # fixed
+    scope: Maybe[str] = UNSET  # fixed: user or unit
+    type: Maybe[str] = UNSET  # fixed
     labels: Maybe[Texts] = UNSET  # replaces all labels
     order: Maybe[int] = UNSET
 
 
 @dataclass(frozen=True)
 class UserPatch:
+    login: Maybe[str] = UNSET  # fixed
     display_name: Maybe[str] = UNSET
     roles: Maybe[Members] = UNSET  # every account is a plain user too
     fields: Maybe[Texts] = UNSET  # replaces all of the user's values
@@ -236,6 +250,41 @@ def _body_format(value: Any) -> str:
         ) from None
 
 
+def _template_kind(value: Any) -> str:
+    return parse_kind(_str(value)).extension
+
+
+def _snippet_kind(value: Any) -> str:
+    try:
+        return SnippetKind(_str(value)).value
+    except ValueError:
+        raise InvalidInput(
+            tr("Unknown snippet kind {value!r}; use personal, shared or template.", value=value)
+        ) from None
+
+
+def _field_scope(value: Any) -> str:
+    try:
+        return FieldScope(_str(value)).value
+    except ValueError as exc:
+        raise InvalidInput(tr("Unknown field scope or type: {exc}.", exc=exc)) from None
+
+
+def _field_type(value: Any) -> str:
+    try:
+        return FieldType(_str(value)).value
+    except ValueError as exc:
+        raise InvalidInput(tr("Unknown field scope or type: {exc}.", exc=exc)) from None
+
+
+def _field_key(value: Any) -> str:
+    return check_field_key(_str(value))
+
+
+def _login(value: Any) -> str:
+    return normalize_login(_str(value))
+
+
 def _str(value: Any) -> str:
     if not isinstance(value, str):
         raise InvalidInput(tr("{value!r} is not a text.", value=value))
@@ -263,6 +312,7 @@ class Attribute:
     check: Callable[[Any], Any]  # validates and normalises a value (never given None)
     nullable: bool = False  # None is a value: it clears
     entries: bool = False  # a mapping applied entry by entry
+    fixed: bool = False  # set when the record is created, never changed
 
 
 @dataclass(frozen=True)
@@ -270,13 +320,20 @@ class Kind:
     name: str  # as in docshelf.domain.kinds
     patch: type[Patch]
     attributes: Mapping[str, Attribute]
+    required: tuple[str, ...]  # what a creation must set
+
+    @property
+    def changeable(self) -> list[str]:
+        """The attributes an update may set."""
+        return [name for name, a in self.attributes.items() if not a.fixed]
 
 
-def _kind(name: str, patch: type[Patch], *attributes: Attribute) -> Kind:
+def _kind(name: str, patch: type[Patch], required: tuple[str, ...], *attributes: Attribute) -> Kind:
     by_name = {a.name: a for a in attributes}
     declared = [f.name for f in dataclasses.fields(patch)]
     assert list(by_name) == declared, f"{name}: registry and patch differ"
-    return Kind(name, patch, by_name)
+    assert set(required) <= set(by_name), f"{name}: requires an unknown attribute"
+    return Kind(name, patch, by_name, required)
 
 
 REGISTRY: Mapping[str, Kind] = {
@@ -285,6 +342,8 @@ REGISTRY: Mapping[str, Kind] = {
         _kind(
             "template",
             TemplatePatch,
+            ("kind", "titles"),
+            Attribute("kind", _template_kind, fixed=True),
             Attribute("titles", _titles),
             Attribute("descriptions", _descriptions),
             Attribute("group_id", _id, nullable=True),
@@ -296,6 +355,7 @@ REGISTRY: Mapping[str, Kind] = {
         _kind(
             "template_group",
             TemplateGroupPatch,
+            ("titles",),
             Attribute("titles", _titles),
             Attribute("parent_id", _id, nullable=True),
             Attribute("order", _order),
@@ -303,6 +363,10 @@ REGISTRY: Mapping[str, Kind] = {
         _kind(
             "snippet",
             SnippetPatch,
+            ("kind", "title"),
+            Attribute("kind", _snippet_kind, fixed=True),
+            Attribute("owner_id", _id, nullable=True, fixed=True),
+            Attribute("template_id", _id, nullable=True, fixed=True),
             Attribute("title", _title),
             Attribute("read_rights", _members),
             Attribute("write_rights", _members),
@@ -313,6 +377,8 @@ REGISTRY: Mapping[str, Kind] = {
         _kind(
             "profile",
             ProfilePatch,
+            ("owner_id", "title"),
+            Attribute("owner_id", _id, fixed=True),
             Attribute("title", _title),
             Attribute("unit_id", _id, nullable=True),
             Attribute("overrides", _entries, entries=True),
@@ -321,6 +387,7 @@ REGISTRY: Mapping[str, Kind] = {
         _kind(
             "unit",
             UnitPatch,
+            ("title",),
             Attribute("title", _title),
             Attribute("parent_id", _id, nullable=True),
             Attribute("fields", _entries, entries=True),
@@ -330,12 +397,18 @@ REGISTRY: Mapping[str, Kind] = {
         _kind(
             "field",
             FieldDefinitionPatch,
+            ("key", "scope"),
+            Attribute("key", _field_key, fixed=True),
+            Attribute("scope", _field_scope, fixed=True),
+            Attribute("type", _field_type, fixed=True),
             Attribute("labels", _labels),
             Attribute("order", _order),
         ),
         _kind(
             "user",
             UserPatch,
+            ("login",),
+            Attribute("login", _login, fixed=True),
             Attribute("display_name", _display_name),
             Attribute("roles", _roles),
             Attribute("fields", _values),
@@ -343,6 +416,7 @@ REGISTRY: Mapping[str, Kind] = {
         _kind(
             "group",
             GroupPatch,
+            ("name",),
             Attribute("name", _group_name),
             Attribute("description", _group_description),
         ),
@@ -386,7 +460,38 @@ def check_value(kind: Kind, name: str, value: Any) -> Any:
 
 def checked(patch: P) -> P:
     """The patch with every set value validated and normalised (titles stripped, rights
-    sorted, ...). Raises InvalidInput naming the first wrong value."""
+    sorted, ...), for an update: attributes only a creation sets are refused. Raises
+    InvalidInput naming the first wrong value."""
+    kind = kind_of(patch)
+    for name in set_attributes(patch):
+        if kind.attributes[name].fixed:
+            raise InvalidInput(
+                tr(
+                    "{name!r} of a {kind} is given when it is created and cannot be changed.",
+                    name=name,
+                    kind=kind_label(kind.name),
+                )
+            )
+    return _checked(patch)
+
+
+def checked_new(patch: P) -> P:
+    """:func:`checked` for a creation: the kind's required attributes must be set (and
+    those only a creation sets may be)."""
+    kind = kind_of(patch)
+    missing = [name for name in kind.required if getattr(patch, name) is UNSET]
+    if missing:
+        raise InvalidInput(
+            tr(
+                "A new {kind} needs: {names}",
+                kind=kind_label(kind.name),
+                names=", ".join(missing),
+            )
+        )
+    return _checked(patch)
+
+
+def _checked(patch: P) -> P:
     kind = kind_of(patch)
     clean = {name: check_value(kind, name, v) for name, v in set_attributes(patch).items()}
     if isinstance(patch, SnippetPatch) and "body_text" in clean and "body_sha256" in clean:
@@ -394,21 +499,23 @@ def checked(patch: P) -> P:
     return dataclasses.replace(patch, **clean)
 
 
-def patch_from(patch_type: type[P], values: Mapping[str, Any]) -> P:
-    """A checked patch setting ``values`` (attribute name → value); the others are unset."""
-    patch = _build(REGISTRY_BY_PATCH[patch_type], values)
+def patch_from(patch_type: type[P], values: Mapping[str, Any], *, new: bool = False) -> P:
+    """A checked patch setting ``values`` (attribute name → value); the others are unset.
+    ``new``: for a creation (see :func:`checked_new`)."""
+    patch = _build(REGISTRY_BY_PATCH[patch_type], values, new)
     assert isinstance(patch, patch_type)
     return patch
 
 
-def patch_for(kind: str, values: Mapping[str, Any]) -> Patch:
+def patch_for(kind: str, values: Mapping[str, Any], *, new: bool = False) -> Patch:
     """:func:`patch_from` for a kind named as in docshelf.domain.kinds ("template_group")."""
-    patch: Patch = _build(REGISTRY[kind], values)
+    patch: Patch = _build(REGISTRY[kind], values, new)
     return patch
 
 
-def _build(kind: Kind, values: Mapping[str, Any]) -> Any:
+def _build(kind: Kind, values: Mapping[str, Any], new: bool) -> Any:
     for name in values:
         if name not in kind.attributes:
             check_value(kind, name, None)  # raises: no such attribute
-    return checked(kind.patch(**values))
+    patch = kind.patch(**values)
+    return checked_new(patch) if new else checked(patch)

@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field, model_validator
 
 from docshelf.domain.patches import (
     REGISTRY_BY_PATCH,
+    UNSET,
     FieldDefinitionPatch,
     GroupPatch,
     Patch,
@@ -48,8 +49,9 @@ _DEPRECATED: dict[str, Any] = {"deprecated": True}
 
 
 def _given(body: BaseModel, patch_type: type[Patch]) -> dict[str, Any]:
-    """The attributes a request body sets. An attribute left out is left as it is; null
-    clears a nullable attribute (parent, unit, body, ...) and leaves any other alone.
+    """The attributes a request body sets. An attribute left out is left as it is (or, in
+    a creation, gets its default); null clears a nullable attribute (parent, unit, body,
+    ...) and leaves any other alone.
 
     The patch is checked by the service, after it has checked the caller's rights."""
     kind = REGISTRY_BY_PATCH[patch_type]
@@ -76,6 +78,10 @@ class UserCreate(Strict):
     fields: FieldValues = Field(default_factory=dict)
     password: Password | None = None
 
+    def patch(self) -> UserPatch:
+        """The creation as a patch: what the request names; the rest gets its default."""
+        return UserPatch(**_given(self, UserPatch))
+
 
 class UserUpdate(Versioned):
     display_name: Title | None = None
@@ -93,6 +99,10 @@ class PasswordSet(Strict):
 class GroupCreate(Strict):
     name: GroupName
     description: ShortText = ""
+
+    def patch(self) -> GroupPatch:
+        """The creation as a patch: what the request names; the rest gets its default."""
+        return GroupPatch(**_given(self, GroupPatch))
 
 
 class GroupUpdate(Versioned):
@@ -121,6 +131,10 @@ class FieldDefCreate(Strict):
     labels: Texts = Field(default_factory=dict)
     order: Order = 0
 
+    def patch(self) -> FieldDefinitionPatch:
+        """The creation as a patch: what the request names; the rest gets its default."""
+        return FieldDefinitionPatch(**_given(self, FieldDefinitionPatch))
+
 
 class FieldDefUpdate(Versioned):
     labels: Texts | None = None
@@ -136,6 +150,10 @@ class UnitCreate(Strict):
     fields: FieldValues = Field(default_factory=dict)
     assignable_by: Rights | None = None
     order: Order = 0
+
+    def patch(self) -> UnitPatch:
+        """The creation as a patch: what the request names; the rest gets its default."""
+        return UnitPatch(**_given(self, UnitPatch))
 
 
 class UnitUpdate(Versioned):
@@ -166,6 +184,10 @@ class ProfileCreate(Strict):
     overrides: FieldValues = Field(default_factory=dict)
     shared_with: list[Id] = Field(default_factory=list)
 
+    def patch(self) -> ProfilePatch:
+        """The creation as a patch: what the request names; the rest gets its default."""
+        return ProfilePatch(**_given(self, ProfilePatch))
+
 
 class ProfileUpdate(Versioned):
     unit_id: Id | None = None  # null: no unit
@@ -181,6 +203,10 @@ class TemplateGroupCreate(Strict):
     parent_id: Id | None = None
     titles: Texts
     order: Order = 0
+
+    def patch(self) -> TemplateGroupPatch:
+        """The creation as a patch: what the request names; the rest gets its default."""
+        return TemplateGroupPatch(**_given(self, TemplateGroupPatch))
 
 
 class TemplateGroupUpdate(Versioned):
@@ -205,6 +231,10 @@ class TemplateCreate(Strict):
     use_rights: Rights | None = None
     change_rights: Rights | None = None
     order: Order = 0
+
+    def patch(self) -> TemplatePatch:
+        """The creation as a patch: what the request names; the rest gets its default."""
+        return TemplatePatch(**_given(self, TemplatePatch))
 
 
 class TemplateUpdate(Versioned):
@@ -239,6 +269,15 @@ class SnippetCreate(Strict):
     body: LongText | None = None
     body_sha256: Sha256 | None = None
     body_format: str = Field(default="text", pattern=r"^(text|html|docx)$")
+
+    def patch(self) -> SnippetPatch:
+        """The creation as a patch: what the request names; the rest gets its default."""
+        values = _given(self, SnippetPatch)
+        if values.get("body_sha256", UNSET) is None:
+            del values["body_sha256"]  # no body, as when left out
+        if self.body is not None:
+            values["body_text"] = self.body
+        return SnippetPatch(**values)
 
 
 class SnippetUpdate(Versioned):

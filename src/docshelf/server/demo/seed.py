@@ -15,6 +15,16 @@ from sqlalchemy.orm import Session
 
 from docshelf.domain.accounts import Actor, group_principal, system_actor
 from docshelf.domain.audit import DEMO
+from docshelf.domain.patches import (
+    FieldDefinitionPatch,
+    GroupPatch,
+    ProfilePatch,
+    SnippetPatch,
+    TemplateGroupPatch,
+    TemplatePatch,
+    UnitPatch,
+    UserPatch,
+)
 from docshelf.server.blobstore import BlobStore
 from docshelf.server.db.engine import Change, Database
 from docshelf.server.db.models import Group, Template, User
@@ -406,14 +416,14 @@ def _seed_all(seed: _Seed, password_hash: str) -> None:
 def _seed_fields(seed: _Seed) -> None:
     for order, (key, scope, type_, de, en) in enumerate(_FIELDS):
         labels = {"de": de, "en": en}
-        create_field(
-            seed.change, _SYSTEM, key=key, scope=scope, type=type_, labels=labels, order=order
-        )
+        patch = FieldDefinitionPatch(key=key, scope=scope, type=type_, labels=labels, order=order)
+        create_field(seed.change, _SYSTEM, patch)
 
 
 def _seed_groups(seed: _Seed) -> None:
     for name, description in _GROUPS:
-        seed.groups[name] = accounts.create_group(seed.change, _SYSTEM, name, description)
+        patch = GroupPatch(name=name, description=description)
+        seed.groups[name] = accounts.create_group(seed.change, _SYSTEM, patch)
     for parent, member in _NESTED_GROUPS:
         accounts.add_member(
             seed.change, _SYSTEM, seed.groups[parent], member_group=seed.groups[member]
@@ -429,15 +439,13 @@ def _seed_accounts(seed: _Seed, password_hash: str) -> None:
             "phone": a.phone,
             "email": f"{a.first_name}.{a.last_name}@{_DOMAIN}".lower(),
         }
-        user = accounts.create_user(
-            seed.change,
-            _SYSTEM,
+        patch = UserPatch(
             login=a.login,
             display_name=f"{a.first_name} {a.last_name}",
-            roles=a.roles,
+            roles=tuple(a.roles),
             fields=user_fields,
-            password_hash=password_hash,
         )
+        user = accounts.create_user(seed.change, _SYSTEM, patch, password_hash=password_hash)
         seed.users[a.login] = user
         for name in a.groups:
             accounts.add_member(seed.change, _SYSTEM, seed.groups[name], user=user)
@@ -447,14 +455,13 @@ def _seed_units(seed: _Seed) -> None:
     logo = store_bytes(seed.change.session, seed.blobs, logo_png(*_LOGO))
     for order, (key, parent, title, unit_fields) in enumerate(_UNITS):
         values = unit_fields if parent else {**unit_fields, "logo": logo}
-        row = units.create_unit(
-            seed.change,
-            _SYSTEM,
+        patch = UnitPatch(
             title=title,
             parent_id=seed.units[parent] if parent else None,
             fields=values,
             order=order,
         )
+        row = units.create_unit(seed.change, _SYSTEM, patch)
         seed.units[key] = row.id
 
 
@@ -462,13 +469,12 @@ def _seed_template_groups(seed: _Seed) -> None:
     # Made by the layouter, as in real life; the system actor would work as well here.
     layouter = seed.actor("layouter")
     for order, (key, parent, de, en) in enumerate(_TEMPLATE_GROUPS):
-        row = templates.create_group(
-            seed.change,
-            layouter,
+        patch = TemplateGroupPatch(
             titles={"de": de, "en": en},
             parent_id=seed.template_groups[parent] if parent else None,
             order=order,
         )
+        row = templates.create_group(seed.change, layouter, patch)
         seed.template_groups[key] = row.id
 
 
@@ -478,18 +484,17 @@ def _seed_templates(seed: _Seed) -> None:
     # layouter too, in no group) would leave a "user:system" grant on every template.
     layouter = seed.actor("layouter")
     for order, spec in enumerate(_TEMPLATES):
-        row = templates.create_template(
-            seed.change,
-            layouter,
+        patch = TemplatePatch(
             kind=spec.kind,
             titles=dict(zip(("de", "en"), spec.titles, strict=True)),
             descriptions=dict(zip(("de", "en"), spec.about, strict=True)),
             group_id=seed.template_groups[spec.group],
             status=spec.status,
-            use_rights=seed.rights(spec.use),
-            change_rights=seed.rights(("Layouter",)),
+            use_rights=tuple(seed.rights(spec.use)),
+            change_rights=tuple(seed.rights(("Layouter",))),
             order=order,
         )
+        row = templates.create_template(seed.change, layouter, patch)
         _attach_files(seed, layouter, row, spec)
         seed.templates[spec.key] = row
 
@@ -528,43 +533,32 @@ def _letter(spec: _TemplateSpec, lang: str) -> Letter:
 def _seed_snippets(seed: _Seed) -> None:
     change, blobs = seed.change, seed.blobs
     for owner, title, body in _PERSONAL_SNIPPETS:
-        snippets.create_snippet(
-            change, seed.actor(owner), blobs, kind="personal", title=title, body=body
-        )
+        patch = SnippetPatch(kind="personal", title=title, body_text=body)
+        snippets.create_snippet(change, seed.actor(owner), blobs, patch)
     layouter = seed.actor("layouter")
     for title, body, readers in _SHARED_SNIPPETS:
-        snippets.create_snippet(
-            change,
-            layouter,
-            blobs,
+        patch = SnippetPatch(
             kind="shared",
             title=title,
-            read_rights=seed.rights(readers),
-            write_rights=seed.rights(("Layouter",)),
-            body=body,
+            read_rights=tuple(seed.rights(readers)),
+            write_rights=tuple(seed.rights(("Layouter",))),
+            body_text=body,
         )
+        snippets.create_snippet(change, layouter, blobs, patch)
     for template, title, body in _TEMPLATE_SNIPPETS:
         template_id = seed.templates[template].id
-        snippets.create_snippet(
-            change,
-            layouter,
-            blobs,
-            kind="template",
-            title=title,
-            template_id=template_id,
-            body=body,
-        )
+        patch = SnippetPatch(kind="template", title=title, template_id=template_id, body_text=body)
+        snippets.create_snippet(change, layouter, blobs, patch)
 
 
 def _seed_profiles(seed: _Seed) -> None:
     # Each owner makes their own profiles, so unit assignment is checked as for them.
     for owner, title, unit, overrides, shared_with in _PROFILES:
-        profiles.create_profile(
-            seed.change,
-            seed.actor(owner),
+        patch = ProfilePatch(
             owner_id=seed.users[owner].id,
             title=title,
             unit_id=seed.units[unit],
             overrides=overrides,
-            shared_with=[seed.users[login].id for login in shared_with],
+            shared_with=tuple(seed.users[login].id for login in shared_with),
         )
+        profiles.create_profile(seed.change, seed.actor(owner), patch)

@@ -87,55 +87,50 @@ _PATCH_NAMES = {"body": "body_sha256"}
 
 
 def _patch(patch_type: type[P], step: Step, **values: Any) -> P:
-    """The plan step as a patch: the attributes the plan found changed, with the
-    package's values (an attribute the plan leaves alone stays unset)."""
-    changed = set(step.item.changes)
-    return patch_from(
-        patch_type,
-        {_PATCH_NAMES.get(name, name): v for name, v in values.items() if name in changed},
-    )
+    """The plan step as a patch. An added object's: all the package's values. A changed
+    object's: the attributes the plan found changed, with the package's values (an
+    attribute the plan leaves alone stays unset)."""
+    if _added(step):
+        named = values
+    else:
+        named = {name: v for name, v in values.items() if name in step.item.changes}
+    patch = {_PATCH_NAMES.get(name, name): v for name, v in named.items()}
+    if _added(step):
+        # Checked by the create service, after it has checked the caller's rights.
+        return patch_type(**patch)
+    return patch_from(patch_type, patch)
+
+
+def _added(step: Step) -> bool:
+    return step.item.action is Action.ADDED
 
 
 def _field(change: Change, actor: Actor, blobs: BlobStore, step: Step) -> None:
     entry = step.entry
     assert isinstance(entry, FieldEntry)
-    if step.item.action is Action.ADDED:
-        fields.create_field(
-            change,
-            actor,
-            key=entry.key,
-            scope=entry.scope,
-            type=entry.type,
-            labels=dict(entry.labels),
-            order=entry.order,
-        )
+    # What only a creation sets; a change of it the plan refuses.
+    fixed = {"key": entry.key, "scope": entry.scope, "type": entry.type}
+    created = fixed if _added(step) else {}
+    patch = _patch(
+        FieldDefinitionPatch, step, **created, labels=dict(entry.labels), order=entry.order
+    )
+    if _added(step):
+        fields.create_field(change, actor, patch)
         return
     row = change.session.scalars(
         select(FieldDefinition).where(FieldDefinition.key == entry.key)
     ).one()
-    patch = _patch(FieldDefinitionPatch, step, labels=dict(entry.labels), order=entry.order)
     fields.update_field(change, actor, row, patch)
 
 
 def _unit(change: Change, actor: Actor, blobs: BlobStore, step: Step) -> None:
     entry = step.entry
     assert isinstance(entry, UnitEntry)
-    assignable = list(entry.assignable_by) if entry.assignable_by is not None else None
-    if step.item.action is Action.ADDED:
-        units.create_unit(
-            change,
-            actor,
-            title=entry.title,
-            parent_id=entry.parent_id,
-            fields=dict(entry.fields),
-            assignable_by=assignable,
-            order=entry.order,
-            unit_id=entry.id,
-        )
-        return
-    row = get_or_404(change.session, Unit, entry.id, "unit")
+    row = None if _added(step) else get_or_404(change.session, Unit, entry.id, "unit")
     # The package's values replace the unit's: what it doesn't name is inherited again.
-    values: dict[str, str | None] = {key: None for key in row.fields if key not in entry.fields}
+    values: dict[str, str | None] = {}
+    if row is not None:
+        values = {key: None for key in row.fields if key not in entry.fields}
     values.update(entry.fields)
     patch = _patch(
         UnitPatch,
@@ -143,26 +138,18 @@ def _unit(change: Change, actor: Actor, blobs: BlobStore, step: Step) -> None:
         title=entry.title,
         parent_id=entry.parent_id,
         fields=values,
-        assignable_by=assignable,
+        assignable_by=list(entry.assignable_by) if entry.assignable_by is not None else None,
         order=entry.order,
     )
-    units.update_unit(change, actor, row, patch)
+    if row is None:
+        units.create_unit(change, actor, patch, unit_id=entry.id)
+    else:
+        units.update_unit(change, actor, row, patch)
 
 
 def _group(change: Change, actor: Actor, blobs: BlobStore, step: Step) -> None:
     entry = step.entry
     assert isinstance(entry, GroupEntry)
-    if step.item.action is Action.ADDED:
-        templates.create_group(
-            change,
-            actor,
-            titles=dict(entry.titles),
-            parent_id=entry.parent_id,
-            order=entry.order,
-            group_id=entry.id,
-        )
-        return
-    row = get_or_404(change.session, TemplateGroup, entry.id, "template group")
     patch = _patch(
         TemplateGroupPatch,
         step,
@@ -170,6 +157,10 @@ def _group(change: Change, actor: Actor, blobs: BlobStore, step: Step) -> None:
         parent_id=entry.parent_id,
         order=entry.order,
     )
+    if _added(step):
+        templates.create_group(change, actor, patch, group_id=entry.id)
+        return
+    row = get_or_404(change.session, TemplateGroup, entry.id, "template group")
     templates.update_group(change, actor, row, patch)
 
 
@@ -177,20 +168,9 @@ def _template(change: Change, actor: Actor, blobs: BlobStore, step: Step) -> Non
     entry = step.entry
     assert isinstance(entry, TemplateEntry)
     changes = step.item.changes
-    if step.item.action is Action.ADDED:
-        row = templates.create_template(
-            change,
-            actor,
-            kind=entry.kind,
-            titles=dict(entry.titles),
-            descriptions=dict(entry.descriptions),
-            group_id=entry.group_id,
-            status=entry.status,
-            use_rights=list(entry.use_rights),
-            change_rights=list(entry.change_rights),
-            order=entry.order,
-            template_id=entry.id,
-        )
+    if _added(step):
+        patch = _template_patch(step, kind=entry.kind, change_rights=list(entry.change_rights))
+        row = templates.create_template(change, actor, patch, template_id=entry.id)
         languages = sorted(entry.files)
     else:
         row = get_or_404(change.session, Template, entry.id, "template")
@@ -215,9 +195,16 @@ def _template(change: Change, actor: Actor, blobs: BlobStore, step: Step) -> Non
 
 
 def _update_template(change: Change, actor: Actor, row: Template, step: Step) -> None:
+    # As planned: with the importing layouter's own right, so they keep it.
+    patch = _template_patch(step, change_rights=_as_list(step.desired["change_rights"]))
+    if set_attributes(patch):
+        templates.update_template(change, actor, row, patch)
+
+
+def _template_patch(step: Step, **values: Any) -> TemplatePatch:
     entry = step.entry
     assert isinstance(entry, TemplateEntry)
-    patch = _patch(
+    return _patch(
         TemplatePatch,
         step,
         titles=dict(entry.titles),
@@ -225,12 +212,9 @@ def _update_template(change: Change, actor: Actor, row: Template, step: Step) ->
         group_id=entry.group_id,
         status=entry.status,
         use_rights=list(entry.use_rights),
-        # As planned: with the importing layouter's own right, so they keep it.
-        change_rights=_as_list(step.desired["change_rights"]),
         order=entry.order,
+        **values,
     )
-    if set_attributes(patch):
-        templates.update_template(change, actor, row, patch)
 
 
 def _as_list(value: object) -> list[str]:
@@ -241,32 +225,22 @@ def _as_list(value: object) -> list[str]:
 def _snippet(change: Change, actor: Actor, blobs: BlobStore, step: Step) -> None:
     entry = step.entry
     assert isinstance(entry, SnippetEntry)
-    body = entry.body.sha256 if entry.body is not None else None
-    if step.item.action is Action.ADDED:
-        snippets.create_snippet(
-            change,
-            actor,
-            blobs,
-            kind=entry.kind,
-            title=entry.title,
-            template_id=entry.template_id,
-            read_rights=list(entry.read_rights),
-            write_rights=list(entry.write_rights),
-            body_sha256=body,
-            body_format=entry.body_format,
-            snippet_id=entry.id,
-        )
-        return
-    row = get_or_404(change.session, Snippet, entry.id, "snippet")
+    fixed = {"kind": entry.kind, "template_id": entry.template_id}
+    created = fixed if _added(step) else {}
     patch = _patch(
         SnippetPatch,
         step,
+        **created,
         title=entry.title,
         read_rights=_as_list(step.desired["read_rights"]),
         write_rights=_as_list(step.desired["write_rights"]),
-        body=body,
+        body=entry.body.sha256 if entry.body is not None else None,
         body_format=entry.body_format,
     )
+    if _added(step):
+        snippets.create_snippet(change, actor, blobs, patch, snippet_id=entry.id)
+        return
+    row = get_or_404(change.session, Snippet, entry.id, "snippet")
     snippets.update_snippet(change, actor, blobs, row, patch)
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
@@ -20,12 +18,19 @@ from docshelf.domain.accounts import (
 from docshelf.domain.errors import Conflict, InvalidInput, NotFound
 from docshelf.domain.fields import FieldScope, check_field_values
 from docshelf.domain.ids import new_id
-from docshelf.domain.patches import REGISTRY, GroupPatch, UserPatch, check_value, checked
+from docshelf.domain.patches import (
+    REGISTRY,
+    GroupPatch,
+    UserPatch,
+    check_value,
+    checked,
+    checked_new,
+)
 from docshelf.domain.permissions import can_manage_accounts, require
 from docshelf.i18n import tr
 from docshelf.server.db.engine import Change
 from docshelf.server.db.models import Group, GroupMember, Profile, Snippet, Template, Unit, User
-from docshelf.server.services.common import Applier, Writer, apply_patch, check_version
+from docshelf.server.services.common import Applier, Writer, apply_new, apply_patch, check_version
 from docshelf.server.services.fields import definitions
 
 USER = "user"
@@ -93,28 +98,28 @@ def _check_user_fields(session: Session, fields: dict[str, str]) -> dict[str, st
 def create_user(
     change: Change,
     actor: Actor,
+    patch: UserPatch,
     *,
-    login: str,
-    display_name: str | None = None,
-    roles: Iterable[str] = (),
-    fields: dict[str, str] | None = None,
     password_hash: str | None = None,
     user_id: str | None = None,
 ) -> User:
     require(can_manage_accounts(actor), tr("Only a system administrator may create users."))
+    patch = checked_new(patch)
+    login = patch.login
+    assert isinstance(login, str)
     session = change.session
-    login = normalize_login(login)
     if session.scalar(select(User.id).where(User.login == login)) is not None:
         raise Conflict(tr("A user with the login {login!r} exists already.", login=login))
     user = User(
         id=user_id or new_id(),
         login=login,
-        display_name=check_value(REGISTRY["user"], "display_name", display_name or login),
-        roles=sorted(r.value for r in parse_roles(roles)),
-        fields=_check_user_fields(session, fields or {}),
+        display_name=check_value(REGISTRY[USER], "display_name", login),
+        roles=sorted(r.value for r in parse_roles(())),
+        fields={},
         password_hash=password_hash,
         active=True,
     )
+    apply_new(Writer(change, actor), user, patch, USER_APPLIERS)
     return change.add(user, USER)
 
 
@@ -208,20 +213,12 @@ def _drop_principal(change: Change, principal: str) -> None:
                 change.touch(row)
 
 
-def _group_name(name: str) -> str:
-    return str(check_value(REGISTRY[GROUP], "name", name))
-
-
-def create_group(change: Change, actor: Actor, name: str, description: str = "") -> Group:
+def create_group(
+    change: Change, actor: Actor, patch: GroupPatch, *, group_id: str | None = None
+) -> Group:
     require(can_manage_accounts(actor), tr("Only a system administrator may create groups."))
-    name = _group_name(name)
-    if change.session.scalar(select(Group.id).where(Group.name == name)) is not None:
-        raise Conflict(tr("A group named {name!r} exists already.", name=name))
-    group = Group(
-        id=new_id(),
-        name=name,
-        description=check_value(REGISTRY[GROUP], "description", description),
-    )
+    group = Group(id=group_id or new_id(), name="", description="")
+    apply_new(Writer(change, actor), group, checked_new(patch), GROUP_APPLIERS)
     return change.add(group, GROUP)
 
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from docshelf.domain.accounts import Actor
 from docshelf.domain.errors import Conflict, NotFound
 from docshelf.domain.kinds import kind_label
-from docshelf.domain.patches import Patch, set_attributes
+from docshelf.domain.patches import Patch, kind_of, set_attributes
 from docshelf.i18n import tr
 from docshelf.server.blobstore import BlobStore
 from docshelf.server.db.engine import Change
@@ -74,4 +74,15 @@ def apply_patch(writer: Writer, row: R, patch: Patch, appliers: Mapping[str, App
     """Apply the attributes ``patch`` sets, in the registry's order."""
     for name, value in set_attributes(patch).items():
         appliers[name](writer, row, value)
+    return row
+
+
+def apply_new(writer: Writer, row: R, patch: Patch, appliers: Mapping[str, Applier[R]]) -> R:
+    """Apply a creation's patch to its new row, holding the defaults: every attribute it
+    sets but those only a creation sets (the create function has put them into the row),
+    through the appliers updates use, so that both check a value alike."""
+    attributes = kind_of(patch).attributes
+    for name, value in set_attributes(patch).items():
+        if not attributes[name].fixed:
+            appliers[name](writer, row, value)
     return row

@@ -6,16 +6,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from docshelf.domain.accounts import Actor
-from docshelf.domain.errors import Conflict, InvalidInput
-from docshelf.domain.fields import FieldDef, FieldScope, FieldType, check_field_key
+from docshelf.domain.errors import Conflict
+from docshelf.domain.fields import FieldDef, FieldType
 from docshelf.domain.ids import new_id
-from docshelf.domain.patches import REGISTRY, FieldDefinitionPatch, check_value, checked
+from docshelf.domain.patches import UNSET, FieldDefinitionPatch, checked, checked_new
 from docshelf.domain.permissions import can_manage_field_definitions, require
 from docshelf.i18n import tr
 from docshelf.server import convert
 from docshelf.server.db.engine import Change
 from docshelf.server.db.models import FieldDefinition
-from docshelf.server.services.common import Applier, Writer, apply_patch, check_version
+from docshelf.server.services.common import Applier, Writer, apply_new, apply_patch, check_version
 
 KIND = "field"
 
@@ -24,38 +24,28 @@ def definitions(session: Session) -> dict[str, FieldDef]:
     return {row.key: convert.field_def(row) for row in session.scalars(select(FieldDefinition))}
 
 
-def _labels(labels: dict[str, str]) -> dict[str, str]:
-    return dict(check_value(REGISTRY[KIND], "labels", labels))
-
-
 def create_field(
     change: Change,
     actor: Actor,
-    *,
-    key: str,
-    scope: str,
-    type: str = "text",
-    labels: dict[str, str] | None = None,
-    order: int = 0,
+    patch: FieldDefinitionPatch,
 ) -> FieldDefinition:
     require(
         can_manage_field_definitions(actor), tr("Only a system administrator may define fields.")
     )
-    key = check_field_key(key)
-    try:
-        scope_value, type_value = FieldScope(scope), FieldType(type)
-    except ValueError as exc:
-        raise InvalidInput(tr("Unknown field scope or type: {exc}.", exc=exc)) from None
+    patch = checked_new(patch)
+    key, scope = patch.key, patch.scope
+    assert isinstance(key, str) and isinstance(scope, str)
     if change.session.scalar(select(FieldDefinition.id).where(FieldDefinition.key == key)):
         raise Conflict(tr("A field {key!r} exists already.", key=key))
     row = FieldDefinition(
         id=new_id(),
         key=key,
-        scope=scope_value.value,
-        type=type_value.value,
-        labels=_labels(labels or {}),
-        order=order,
+        scope=scope,
+        type=FieldType.TEXT.value if patch.type is UNSET else patch.type,
+        labels={},
+        order=0,
     )
+    apply_new(Writer(change, actor), row, patch, APPLIERS)
     return change.add(row, KIND)
 
 

@@ -9,9 +9,8 @@ from docshelf.domain.accounts import Actor
 from docshelf.domain.errors import InvalidInput
 from docshelf.domain.fields import ResolvedField, check_field_values, resolve_profile_fields
 from docshelf.domain.ids import new_id
-from docshelf.domain.patches import ProfilePatch, checked
+from docshelf.domain.patches import ProfilePatch, checked, checked_new
 from docshelf.domain.permissions import can_assign_unit, can_change_profile, require
-from docshelf.domain.text import check_title
 from docshelf.domain.units import effective_assignable_by, resolve_unit_fields
 from docshelf.i18n import N_, tr
 from docshelf.server import convert
@@ -20,6 +19,7 @@ from docshelf.server.db.models import Profile, User
 from docshelf.server.services.common import (
     Applier,
     Writer,
+    apply_new,
     apply_patch,
     check_version,
     get_or_404,
@@ -54,27 +54,25 @@ def _check_shares(session: Session, owner_id: str, user_ids: list[str]) -> list[
 def create_profile(
     change: Change,
     actor: Actor,
+    patch: ProfilePatch,
     *,
-    owner_id: str,
-    title: str,
-    unit_id: str | None = None,
-    overrides: dict[str, str] | None = None,
-    shared_with: list[str] | None = None,
     profile_id: str | None = None,
 ) -> Profile:
-    session = change.session
-    get_or_404(session, User, owner_id, "user")
+    patch = checked_new(patch)
+    assert isinstance(patch.owner_id, str)
+    get_or_404(change.session, User, patch.owner_id, "user")
     require(
-        owner_id == actor.user_id or actor.is_sys, tr("You may create profiles only for yourself.")
+        patch.owner_id == actor.user_id or actor.is_sys,
+        tr("You may create profiles only for yourself."),
     )
     row = Profile(
         id=profile_id or new_id(),
-        owner_id=owner_id,
-        unit_id=_check_unit(session, actor, unit_id),
-        title=check_title(title),
-        overrides=check_field_values(overrides or {}, definitions(session), None),
-        shared_with=_check_shares(session, owner_id, shared_with or []),
+        owner_id=patch.owner_id,
+        unit_id=None,
+        overrides={},
+        shared_with=[],
     )
+    apply_new(Writer(change, actor), row, patch, _APPLIERS)
     return change.add(row, KIND)
 
 

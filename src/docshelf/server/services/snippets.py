@@ -2,44 +2,31 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from docshelf.domain import permissions as rules
-from docshelf.domain.accounts import Actor, check_principals, user_principal
+from docshelf.domain.accounts import Actor, user_principal
 from docshelf.domain.errors import InvalidInput
 from docshelf.domain.ids import new_id
-from docshelf.domain.patches import REGISTRY, SnippetPatch, check_value, checked
+from docshelf.domain.patches import UNSET, SnippetPatch, checked, checked_new
 from docshelf.domain.permissions import require
-from docshelf.domain.snippets import SnippetKind, check_snippet_shape
-from docshelf.domain.text import check_title
+from docshelf.domain.snippets import SnippetFormat, SnippetKind, check_snippet_shape
 from docshelf.i18n import tr
 from docshelf.server import convert
 from docshelf.server.blobstore import BlobStore
 from docshelf.server.db.engine import Change
 from docshelf.server.db.models import Snippet, Template, User
-from docshelf.server.services.common import Applier, Writer, apply_patch, check_version, get_or_404
+from docshelf.server.services.common import (
+    Applier,
+    Writer,
+    apply_new,
+    apply_patch,
+    check_version,
+    get_or_404,
+)
 from docshelf.server.services.files import require_blob, store_bytes
 
 KIND = "snippet"
-
-
-def _kind(value: str) -> SnippetKind:
-    try:
-        return SnippetKind(value)
-    except ValueError:
-        raise InvalidInput(
-            tr("Unknown snippet kind {value!r}; use personal, shared or template.", value=value)
-        ) from None
-
-
-def _body(
-    change: Change, blobs: BlobStore, body: str | None, body_sha256: str | None
-) -> str | None:
-    if body is not None and body_sha256 is not None:
-        raise InvalidInput(tr("Give the snippet's body as text or as an uploaded file, not both."))
-    if body is not None:
-        return store_bytes(change.session, blobs, body.encode("utf-8"))
-    if body_sha256 is not None:
-        require_blob(change.session, body_sha256)
-    return body_sha256
 
 
 def _parent(change: Change, template_id: str | None) -> Template | None:
@@ -52,19 +39,15 @@ def create_snippet(
     change: Change,
     actor: Actor,
     blobs: BlobStore,
+    patch: SnippetPatch,
     *,
-    kind: str,
-    title: str,
-    owner_id: str | None = None,
-    template_id: str | None = None,
-    read_rights: list[str] | None = None,
-    write_rights: list[str] | None = None,
-    body: str | None = None,
-    body_sha256: str | None = None,
-    body_format: str = "text",
     snippet_id: str | None = None,
 ) -> Snippet:
-    snippet_kind = _kind(kind)
+    patch = checked_new(patch)
+    assert isinstance(patch.kind, str)
+    snippet_kind = SnippetKind(patch.kind)
+    owner_id = patch.owner_id if isinstance(patch.owner_id, str) else None
+    template_id = patch.template_id if isinstance(patch.template_id, str) else None
     if snippet_kind is SnippetKind.PERSONAL:
         owner_id = owner_id or actor.user_id
         require(owner_id == actor.user_id or actor.is_sys, tr("Personal snippets are the owner's."))
@@ -77,23 +60,28 @@ def create_snippet(
         rules.can_create_snippet(actor, snippet_kind, convert.template(parent) if parent else None),
         tr("You may not create {value} snippets here.", value=snippet_kind.value),
     )
-    readers = set(check_principals(read_rights or []))
-    writers = set(check_principals(write_rights or []))
-    if snippet_kind is SnippetKind.SHARED:
-        readers = readers or {"*"}
-        if not actor.is_sys:  # the author keeps editing what they shared; Sys always may
-            writers.add(user_principal(actor.user_id))
+    shared = snippet_kind is SnippetKind.SHARED
+    if not shared:  # no rights are no rights: as if left out
+        patch = replace(
+            patch,
+            read_rights=patch.read_rights or UNSET,
+            write_rights=patch.write_rights or UNSET,
+        )
     row = Snippet(
         id=snippet_id or new_id(),
         kind=snippet_kind.value,
-        title=check_title(title),
         owner_id=owner_id,
         template_id=template_id,
-        read_rights=sorted(readers) if snippet_kind is SnippetKind.SHARED else [],
-        write_rights=sorted(writers) if snippet_kind is SnippetKind.SHARED else [],
-        body_sha256=_body(change, blobs, body, body_sha256),
-        body_format=check_value(REGISTRY[KIND], "body_format", body_format),
+        read_rights=[],
+        write_rights=[],
+        body_sha256=None,
+        body_format=SnippetFormat.TEXT.value,
     )
+    apply_new(Writer(change, actor, blobs), row, patch, _APPLIERS)
+    if shared:
+        row.read_rights = row.read_rights or ["*"]
+        if not actor.is_sys:  # the author keeps editing what they shared; Sys always may
+            row.write_rights = sorted({*row.write_rights, user_principal(actor.user_id)})
     return change.add(row, KIND)
 
 

@@ -8,22 +8,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from docshelf.domain import permissions as rules
-from docshelf.domain.accounts import Actor, Role, check_principals, user_principal
+from docshelf.domain.accounts import Actor, Role, user_principal
 from docshelf.domain.errors import Conflict
 from docshelf.domain.ids import new_id
-from docshelf.domain.patches import (
-    REGISTRY,
-    TemplateGroupPatch,
-    TemplatePatch,
-    check_value,
-    checked,
-)
+from docshelf.domain.patches import TemplateGroupPatch, TemplatePatch, checked, checked_new
 from docshelf.domain.permissions import require
 from docshelf.domain.templates import (
+    PublicationStatus,
     check_file_matches_kind,
     check_filename,
     parse_kind,
-    parse_status,
 )
 from docshelf.domain.text import check_language
 from docshelf.domain.trees import check_move
@@ -32,20 +26,19 @@ from docshelf.server import convert
 from docshelf.server.blobstore import BlobStore
 from docshelf.server.db.engine import Change
 from docshelf.server.db.models import Snippet, Template, TemplateFile, TemplateGroup
-from docshelf.server.services.common import Applier, Writer, apply_patch, check_version, get_or_404
+from docshelf.server.services.common import (
+    Applier,
+    Writer,
+    apply_new,
+    apply_patch,
+    check_version,
+    get_or_404,
+)
 from docshelf.server.services.files import require_blob
 
 KIND = "template"
 GROUP_KIND = "template_group"
 _NO_CHANGE = N_("You do not hold the Change right on this template.")
-
-
-def _titles(titles: dict[str, str]) -> dict[str, str]:
-    return dict(check_value(REGISTRY["template"], "titles", titles))
-
-
-def _descriptions(texts: dict[str, str]) -> dict[str, str]:
-    return dict(check_value(REGISTRY["template"], "descriptions", texts))
 
 
 # --- template groups -------------------------------------------------------------------
@@ -54,20 +47,15 @@ def _descriptions(texts: dict[str, str]) -> dict[str, str]:
 def create_group(
     change: Change,
     actor: Actor,
+    patch: TemplateGroupPatch,
     *,
-    titles: dict[str, str],
-    parent_id: str | None = None,
-    order: int = 0,
     group_id: str | None = None,
 ) -> TemplateGroup:
     require(
         rules.can_manage_template_groups(actor), tr("Only layouters may create template groups.")
     )
-    if parent_id is not None:
-        get_or_404(change.session, TemplateGroup, parent_id, "template group")
-    row = TemplateGroup(
-        id=group_id or new_id(), parent_id=parent_id, titles=_titles(titles), order=order
-    )
+    row = TemplateGroup(id=group_id or new_id(), parent_id=None, titles={}, order=0)
+    apply_new(Writer(change, actor), row, checked_new(patch), _GROUP_APPLIERS)
     return change.add(row, GROUP_KIND)
 
 
@@ -131,36 +119,31 @@ def delete_group(change: Change, actor: Actor, row: TemplateGroup) -> None:
 def create_template(
     change: Change,
     actor: Actor,
+    patch: TemplatePatch,
     *,
-    kind: str,
-    titles: dict[str, str],
-    descriptions: dict[str, str] | None = None,
-    group_id: str | None = None,
-    status: str = "in_progress",
-    use_rights: list[str] | None = None,
-    change_rights: list[str] | None = None,
-    order: int = 0,
     template_id: str | None = None,
 ) -> Template:
     require(rules.can_create_templates(actor), tr("Only layouters may create templates."))
-    if group_id is not None:
-        get_or_404(change.session, TemplateGroup, group_id, "template group")
-    changers = set(check_principals(change_rights or []))
+    patch = checked_new(patch)
+    assert isinstance(patch.kind, str)
+    row = Template(
+        id=template_id or new_id(),
+        group_id=None,
+        kind=patch.kind,
+        status=PublicationStatus.IN_PROGRESS.value,
+        active=True,
+        titles={},
+        descriptions={},
+        use_rights=["*"],
+        change_rights=[],
+        order=0,
+    )
+    apply_new(Writer(change, actor), row, patch, _TEMPLATE_APPLIERS)
+    changers = set(row.change_rights)
     if not actor.is_sys and actor.has_role(Role.LAYOUTER) and not actor.holds(changers):
         # A layouter who creates a template must be able to go on editing it (Sys always can).
         changers.add(user_principal(actor.user_id))
-    row = Template(
-        id=template_id or new_id(),
-        group_id=group_id,
-        kind=parse_kind(kind).extension,
-        status=parse_status(status).value,
-        active=True,
-        titles=_titles(titles),
-        descriptions=_descriptions(descriptions or {}),
-        use_rights=list(check_principals(use_rights if use_rights is not None else ["*"])),
-        change_rights=sorted(changers),
-        order=order,
-    )
+    row.change_rights = sorted(changers)
     return change.add(row, KIND)
 
 

@@ -8,13 +8,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from docshelf.domain import units as dunits
-from docshelf.domain.accounts import Actor, check_principals
+from docshelf.domain.accounts import Actor
 from docshelf.domain.errors import Conflict, InvalidInput
 from docshelf.domain.fields import FieldScope, FieldType, check_field_values
 from docshelf.domain.ids import new_id
-from docshelf.domain.patches import UnitPatch, checked
+from docshelf.domain.patches import UnitPatch, checked, checked_new
 from docshelf.domain.permissions import can_manage_units, require
-from docshelf.domain.text import check_title
 from docshelf.domain.trees import check_move
 from docshelf.i18n import N_, tr
 from docshelf.server import convert
@@ -23,6 +22,7 @@ from docshelf.server.db.models import Profile, Unit
 from docshelf.server.services.common import (
     Applier,
     Writer,
+    apply_new,
     apply_patch,
     check_version,
     get_or_404,
@@ -59,26 +59,13 @@ def _still_defined(session: Session, values: dict[str, Any]) -> dict[str, Any]:
 def create_unit(
     change: Change,
     actor: Actor,
+    patch: UnitPatch,
     *,
-    title: str,
-    parent_id: str | None = None,
-    fields: dict[str, str] | None = None,
-    assignable_by: list[str] | None = None,
-    order: int = 0,
     unit_id: str | None = None,
 ) -> Unit:
     require(can_manage_units(actor), tr(_ONLY_ORG))
-    session = change.session
-    if parent_id is not None:
-        get_or_404(session, Unit, parent_id, "unit")
-    row = Unit(
-        id=unit_id or new_id(),
-        parent_id=parent_id,
-        title=check_title(title),
-        fields=check_fields(session, fields or {}, FieldScope.UNIT),
-        assignable_by=list(check_principals(assignable_by)) if assignable_by is not None else None,
-        order=order,
-    )
+    row = Unit(id=unit_id or new_id(), parent_id=None, fields={}, assignable_by=None, order=0)
+    apply_new(Writer(change, actor), row, checked_new(patch), _APPLIERS)
     return change.add(row, KIND)
 
 

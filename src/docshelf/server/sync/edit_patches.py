@@ -1,6 +1,6 @@
 """An uploaded edit in terms of the services: its values checked, then turned into the
-patch of its kind (docshelf.domain.patches) through the registry, or, for a creation,
-into the arguments of the kind's create function.
+patch of its kind (docshelf.domain.patches) through the registry, for a creation as for
+a change, and handed to the kind's service.
 
 Judging conflicts and answering each mutation once is :mod:`.mutations`' part.
 """
@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from docshelf.domain.accounts import Actor
 from docshelf.domain.edits import (
+    CREATE_ONLY,
     EDITABLE,
     Edit,
     EditKind,
@@ -27,7 +28,7 @@ from docshelf.domain.edits import (
 from docshelf.domain.errors import InvalidInput
 from docshelf.domain.fields import FieldType
 from docshelf.domain.kinds import kind_label
-from docshelf.domain.patches import REGISTRY, TemplatePatch, patch_for
+from docshelf.domain.patches import REGISTRY, ProfilePatch, TemplatePatch, patch_for
 from docshelf.i18n import tr
 from docshelf.protocol.auth import Strict
 from docshelf.protocol.types import FieldValue, Id, LongText, Order, Sha256, Title
@@ -123,23 +124,15 @@ def _members(edit: Edit, attribute: str, current: list[str]) -> list[str] | None
     return merge_set(current, edit.add.get(attribute, ()), edit.remove.get(attribute, ()))
 
 
-def _required(edit: Edit, path: str) -> Any:
-    value = edit.set.get(path)
-    if value is None:
-        raise InvalidInput(
-            tr("A new {value} needs {path!r}.", value=kind_label(edit.kind.value), path=path)
-        )
-    return value
-
-
 def patch_values(edit: Edit, row: Any | None) -> dict[str, Any]:
     """The edit as the values of its kind's patch (attribute → new value), read through
     the registry: a scalar as set, a mapping merged with the row's entries (or, where the
     patch takes entries, as entries), a set with additions and removals made. ``row`` is
-    None for a creation."""
+    None for a creation, which may also set what only a creation sets (a snippet's kind)."""
     values: dict[str, Any] = {}
+    created_only = CREATE_ONLY.get(edit.kind, frozenset()) if row is None else frozenset()
     for name, attribute in REGISTRY[edit.kind.value].attributes.items():
-        shape = EDITABLE[edit.kind].get(name)
+        shape = Shape.SCALAR if name in created_only else EDITABLE[edit.kind].get(name)
         current = getattr(row, name, None)
         if shape is Shape.SCALAR and name in edit.set:
             values[name] = edit.set[name]
@@ -172,53 +165,28 @@ def _check_references(session: Session, actor: Actor, values: Mapping[str, Any])
             uploads.require_usable(session, actor, value)
 
 
-# --- per kind: creating a record, and the service that applies a patch ---------------------
+# --- per kind: the services that create, change and delete a record -----------------------
 
 
 @dataclass(frozen=True)
 class Handler:
     model: type[Any]
     what: str
-    create: Callable[[Change, Actor, BlobStore, Edit, dict[str, Any]], Any]
+    create: Callable[[Change, Actor, BlobStore, Any, str], Any]  # ..., patch, target id
     update: Callable[[Change, Actor, BlobStore, Any, Any], Any]
     delete: Callable[[Change, Actor, Any], Any]
 
 
 def _create_profile(
-    change: Change, actor: Actor, blobs: BlobStore, edit: Edit, values: dict[str, Any]
+    change: Change, actor: Actor, blobs: BlobStore, patch: ProfilePatch, target: str
 ) -> Profile:
-    return profiles.create_profile(
-        change,
-        actor,
-        owner_id=actor.user_id,  # a client creates profiles for its own user only
-        title=_required(edit, "title"),
-        unit_id=values.get("unit_id"),
-        overrides=values.get("overrides", {}),
-        shared_with=values.get("shared_with", []),
-        profile_id=edit.target,
-    )
-
-
-def _create_snippet(
-    change: Change, actor: Actor, blobs: BlobStore, edit: Edit, values: dict[str, Any]
-) -> Snippet:
-    return snippets.create_snippet(
-        change,
-        actor,
-        blobs,
-        kind=_required(edit, "kind"),
-        title=_required(edit, "title"),
-        template_id=edit.set.get("template_id"),
-        read_rights=values.get("read_rights", []),
-        write_rights=values.get("write_rights", []),
-        body_sha256=values.get("body_sha256"),
-        body_format=values.get("body_format") or "text",
-        snippet_id=edit.target,
-    )
+    # A client creates profiles for its own user only.
+    patch = replace(patch, owner_id=actor.user_id)
+    return profiles.create_profile(change, actor, patch, profile_id=target)
 
 
 def _create_template(
-    change: Change, actor: Actor, blobs: BlobStore, edit: Edit, values: dict[str, Any]
+    change: Change, actor: Actor, blobs: BlobStore, patch: TemplatePatch, target: str
 ) -> Template:
     raise InvalidInput(
         tr(
@@ -248,33 +216,6 @@ def _set_files(change: Change, actor: Actor, blobs: BlobStore, row: Template, ed
         )
 
 
-def _create_group(
-    change: Change, actor: Actor, blobs: BlobStore, edit: Edit, values: dict[str, Any]
-) -> TemplateGroup:
-    return templates.create_group(
-        change,
-        actor,
-        titles=values.get("titles", {}),
-        parent_id=values.get("parent_id"),
-        order=values.get("order", 0),
-        group_id=edit.target,
-    )
-
-
-def _create_unit(
-    change: Change, actor: Actor, blobs: BlobStore, edit: Edit, values: dict[str, Any]
-) -> Unit:
-    return units.create_unit(
-        change,
-        actor,
-        title=_required(edit, "title"),
-        parent_id=values.get("parent_id"),
-        fields=values.get("fields", {}),
-        order=values.get("order", 0),
-        unit_id=edit.target,
-    )
-
-
 HANDLERS: dict[EditKind, Handler] = {
     EditKind.PROFILE: Handler(
         Profile,
@@ -284,7 +225,13 @@ HANDLERS: dict[EditKind, Handler] = {
         profiles.delete_profile,
     ),
     EditKind.SNIPPET: Handler(
-        Snippet, "snippet", _create_snippet, snippets.update_snippet, snippets.delete_snippet
+        Snippet,
+        "snippet",
+        lambda change, actor, blobs, patch, target: snippets.create_snippet(
+            change, actor, blobs, patch, snippet_id=target
+        ),
+        snippets.update_snippet,
+        snippets.delete_snippet,
     ),
     # Deleting a template deactivates it, as in the administration: it can be restored.
     EditKind.TEMPLATE: Handler(
@@ -293,14 +240,18 @@ HANDLERS: dict[EditKind, Handler] = {
     EditKind.TEMPLATE_GROUP: Handler(
         TemplateGroup,
         "template group",
-        _create_group,
+        lambda change, actor, blobs, patch, target: templates.create_group(
+            change, actor, patch, group_id=target
+        ),
         lambda change, actor, blobs, row, patch: templates.update_group(change, actor, row, patch),
         templates.delete_group,
     ),
     EditKind.UNIT: Handler(
         Unit,
         "unit",
-        _create_unit,
+        lambda change, actor, blobs, patch, target: units.create_unit(
+            change, actor, patch, unit_id=target
+        ),
         lambda change, actor, blobs, row, patch: units.update_unit(change, actor, row, patch),
         units.delete_unit,
     ),
@@ -310,7 +261,9 @@ HANDLERS: dict[EditKind, Handler] = {
 def create(change: Change, actor: Actor, blobs: BlobStore, edit: Edit) -> Any:
     values = patch_values(edit, None)
     _check_references(change.session, actor, values)
-    return HANDLERS[edit.kind].create(change, actor, blobs, edit, values)
+    # Checked by the service, after it has checked the caller's rights.
+    patch = REGISTRY[edit.kind.value].patch(**values)
+    return HANDLERS[edit.kind].create(change, actor, blobs, patch, edit.target)
 
 
 def update(change: Change, actor: Actor, blobs: BlobStore, row: Any, edit: Edit) -> None:

@@ -37,7 +37,7 @@ def list_groups(
 @router.post("/groups", operation_id="create_group", response_model=GroupRecord, status_code=201)
 def create_group(body: GroupCreate, actor: CurrentActor, state: State) -> GroupRecord:
     with state.db.change(actor.login, origin=API) as change:
-        group = accounts.create_group(change, actor, body.name, body.description)
+        group = accounts.create_group(change, actor, body.patch())
         return convert.group_record(group)
 
 

@@ -43,15 +43,7 @@ def list_fields(actor: CurrentActor, state: State) -> list[FieldDefRecord]:
 @router.post("/fields", operation_id="create_field", response_model=FieldDefRecord, status_code=201)
 def create_field(body: FieldDefCreate, actor: CurrentActor, state: State) -> FieldDefRecord:
     with state.db.change(actor.login, origin=API) as change:
-        row = fields.create_field(
-            change,
-            actor,
-            key=body.key,
-            scope=body.scope,
-            type=body.type,
-            labels=body.labels,
-            order=body.order,
-        )
+        row = fields.create_field(change, actor, body.patch())
         return convert.field_def_record(row)
 
 
@@ -91,15 +83,7 @@ def list_units(
 @router.post("/units", operation_id="create_unit", response_model=UnitRecord, status_code=201)
 def create_unit(body: UnitCreate, actor: CurrentActor, state: State) -> UnitRecord:
     with state.db.change(actor.login, origin=API) as change:
-        row = units.create_unit(
-            change,
-            actor,
-            title=body.title,
-            parent_id=body.parent_id,
-            fields=body.fields,
-            assignable_by=body.assignable_by,
-            order=body.order,
-        )
+        row = units.create_unit(change, actor, body.patch())
         return convert.unit_record(row)
 
 
@@ -160,15 +144,7 @@ def list_profiles(
 )
 def create_profile(body: ProfileCreate, actor: CurrentActor, state: State) -> ProfileRecord:
     with state.db.change(actor.login, origin=API) as change:
-        row = profiles.create_profile(
-            change,
-            actor,
-            owner_id=body.owner_id,
-            title=body.title,
-            unit_id=body.unit_id,
-            overrides=body.overrides,
-            shared_with=body.shared_with,
-        )
+        row = profiles.create_profile(change, actor, body.patch())
         return convert.profile_record(row)
 
 

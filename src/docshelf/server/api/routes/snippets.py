@@ -63,20 +63,7 @@ def list_snippets(
 )
 def create_snippet(body: SnippetCreate, actor: CurrentActor, state: State) -> SnippetRecord:
     with state.db.change(actor.login, origin=API) as change:
-        row = snippets.create_snippet(
-            change,
-            actor,
-            state.blobs,
-            kind=body.kind,
-            title=body.title,
-            owner_id=body.owner_id,
-            template_id=body.template_id,
-            read_rights=body.read_rights,
-            write_rights=body.write_rights,
-            body=body.body,
-            body_sha256=body.body_sha256,
-            body_format=body.body_format,
-        )
+        row = snippets.create_snippet(change, actor, state.blobs, body.patch())
         return convert.snippet_record(row)
 
 

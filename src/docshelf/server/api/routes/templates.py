@@ -59,9 +59,7 @@ def create_template_group(
     body: TemplateGroupCreate, actor: CurrentActor, state: State
 ) -> TemplateGroupRecord:
     with state.db.change(actor.login, origin=API) as change:
-        row = templates.create_group(
-            change, actor, titles=body.titles, parent_id=body.parent_id, order=body.order
-        )
+        row = templates.create_group(change, actor, body.patch())
         return convert.template_group_record(row)
 
 
@@ -130,18 +128,7 @@ def list_templates(
 )
 def create_template(body: TemplateCreate, actor: CurrentActor, state: State) -> TemplateRecord:
     with state.db.change(actor.login, origin=API) as change:
-        row = templates.create_template(
-            change,
-            actor,
-            kind=body.kind,
-            titles=body.titles,
-            descriptions=body.descriptions,
-            group_id=body.group_id,
-            status=body.status,
-            use_rights=body.use_rights,
-            change_rights=body.change_rights,
-            order=body.order,
-        )
+        row = templates.create_template(change, actor, body.patch())
         return convert.template_record(row)
 
 

@@ -39,15 +39,7 @@ def create_user(body: UserCreate, actor: CurrentActor, state: State) -> UserReco
     require(can_manage_accounts(actor), tr(_ONLY_SYS))
     password_hash = state.passwords.hash(body.password) if body.password else None
     with state.db.change(actor.login, origin=API) as change:
-        user = accounts.create_user(
-            change,
-            actor,
-            login=body.login,
-            display_name=body.display_name,
-            roles=body.roles,
-            fields=body.fields,
-            password_hash=password_hash,
-        )
+        user = accounts.create_user(change, actor, body.patch(), password_hash=password_hash)
         return convert.user_record(user)
 
 

@@ -97,15 +97,14 @@ def create_field(request: Request, who: CurrentVisitor, form: CheckedForm) -> Re
     values = {name: text(form, name) for name in _EMPTY}
     try:
         with state_of(request).db.change(who.actor.login, origin=DASHBOARD) as change:
-            row = field_service.create_field(
-                change,
-                who.actor,
+            patch = FieldDefinitionPatch(
                 key=values["key"],
                 scope=values["scope"],
                 type=values["type"],
                 labels=_labels(form),
                 order=_order(form),
             )
+            row = field_service.create_field(change, who.actor, patch)
     except DocshelfError as exc:
         return _list_page(request, who, values, exc.message, error_status(exc))
     flash = tr("Field {name} defined.", name=row.key)

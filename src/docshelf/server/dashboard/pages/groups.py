@@ -98,7 +98,8 @@ def create_group(request: Request, who: CurrentVisitor, form: CheckedForm) -> Re
     values = {"name": text(form, "name"), "description": text(form, "description")}
     try:
         with state_of(request).db.change(who.actor.login, origin=DASHBOARD) as change:
-            group = accounts.create_group(change, who.actor, values["name"], values["description"])
+            patch = GroupPatch(name=values["name"], description=values["description"])
+            group = accounts.create_group(change, who.actor, patch)
     except DocshelfError as exc:
         return _list_page(request, who, values, exc.message, error_status(exc))
     flash = tr("Group {name} created.", name=group.name)

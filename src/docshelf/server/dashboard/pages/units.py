@@ -93,9 +93,8 @@ def create_unit(request: Request, who: CurrentVisitor, form: CheckedForm) -> Res
     back = _unit_url(parent_id) if parent_id else f"{PATH}/units"
     try:
         with state_of(request).db.change(who.actor.login, origin=DASHBOARD) as change:
-            row = unit_service.create_unit(
-                change, who.actor, title=text(form, "title"), parent_id=parent_id
-            )
+            patch = UnitPatch(title=text(form, "title"), parent_id=parent_id)
+            row = unit_service.create_unit(change, who.actor, patch)
     except DocshelfError as exc:
         return refuse(back, exc.message, request)
     flash = tr("Unit “{title}” created.", title=row.title)

@@ -14,7 +14,7 @@ from docshelf.domain.accounts import Role
 from docshelf.domain.audit import DASHBOARD
 from docshelf.domain.errors import DocshelfError, InvalidInput, NotFound
 from docshelf.domain.fields import FieldDef, FieldScope, FieldType
-from docshelf.domain.patches import UserPatch
+from docshelf.domain.patches import UNSET, UserPatch
 from docshelf.domain.permissions import can_manage_accounts, require
 from docshelf.i18n import tr
 from docshelf.server.dashboard.forms import (
@@ -115,14 +115,13 @@ def create_user(request: Request, who: CurrentVisitor, form: CheckedForm) -> Res
     try:
         password_hash = state.passwords.hash(password) if password else None
         with state.db.change(who.actor.login, origin=DASHBOARD) as change:
-            user = accounts.create_user(
-                change,
-                who.actor,
+            patch = UserPatch(
                 login=str(values["login"]),
-                display_name=str(values["display_name"]) or None,
-                roles=texts(form, "roles"),
-                password_hash=password_hash,
+                # Left empty: the login is the display name.
+                display_name=str(values["display_name"]) or UNSET,
+                roles=tuple(texts(form, "roles")),
             )
+            user = accounts.create_user(change, who.actor, patch, password_hash=password_hash)
     except DocshelfError as exc:
         return _list_page(request, who, values, exc.message, error_status(exc))
     flash = tr("User {login} created.", login=user.login)
