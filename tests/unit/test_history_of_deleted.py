@@ -11,6 +11,7 @@ import pytest
 from docshelf.domain import permissions as rules
 from docshelf.domain.accounts import Actor, Role, system_actor
 from docshelf.domain.errors import Conflict, Forbidden, NotFound
+from docshelf.domain.patches import SnippetPatch, TemplateGroupPatch, TemplatePatch
 from docshelf.server import convert
 from docshelf.server.blobstore.local import LocalBlobStore
 from docshelf.server.db.engine import Database
@@ -49,10 +50,12 @@ def make_template(db: Database, blobs: LocalBlobStore, group_id: str | None = No
         row = templates.create_template(
             change,
             LAYOUTER,
-            kind="docx",
-            titles={"de": "Brief", "en": "Letter"},
-            status="released",
-            group_id=group_id,
+            TemplatePatch(
+                kind="docx",
+                titles={"de": "Brief", "en": "Letter"},
+                status="released",
+                group_id=group_id,
+            ),
         )
         sha = store_bytes(change.session, blobs, docx("Brief"))
         templates.set_file(change, LAYOUTER, blobs, row, lang="de", sha256=sha, filename="a.docx")
@@ -72,10 +75,12 @@ def make_snippet(db: Database, blobs: LocalBlobStore, template_id: str | None = 
             change,
             LAYOUTER,
             blobs,
-            kind="template" if template_id else "shared",
-            template_id=template_id,
-            title="Gruss",
-            body="Hallo",
+            SnippetPatch(
+                kind="template" if template_id else "shared",
+                template_id=template_id,
+                title="Gruss",
+                body_text="Hallo",
+            ),
         )
         return row.id
 
@@ -159,7 +164,9 @@ def test_a_template_whose_group_is_gone_comes_back_at_the_top_level(
     db: Database, blobs: LocalBlobStore
 ) -> None:
     with db.change("lay") as change:
-        group_id = templates.create_group(change, LAYOUTER, titles={"de": "Briefe"}).id
+        group_id = templates.create_group(
+            change, LAYOUTER, TemplateGroupPatch(titles={"de": "Briefe"})
+        ).id
     template_id = make_template(db, blobs, group_id)
     purge(db, template_id)
     with db.change("lay") as change:

@@ -411,19 +411,17 @@ def _recreate_template(
     change: Change, actor: Actor, blobs: BlobStore, object_id: str, target: dict[str, Any]
 ) -> Template:
     """The one place a restore creates a deleted template again (with its id)."""
-    row = templates.create_template(
-        change,
-        actor,
+    patch = TemplatePatch(
         kind=str(target.get("kind")),
         titles=dict(target.get("titles") or {}),
         descriptions=dict(target.get("descriptions") or {}),
         group_id=target.get("group_id"),
         status=str(target.get("status")),
-        use_rights=list(target.get("use_rights") or []),
-        change_rights=list(target.get("change_rights") or []),
+        use_rights=tuple(target.get("use_rights") or ()),
+        change_rights=tuple(target.get("change_rights") or ()),
         order=int(target.get("order") or 0),
-        template_id=object_id,
     )
+    row = templates.create_template(change, actor, patch, template_id=object_id)
     files: dict[str, Any] = target.get("files") or {}
     for lang, file in sorted(files.items()):
         templates.set_file(
@@ -438,20 +436,17 @@ def _recreate_snippet(
     change: Change, actor: Actor, blobs: BlobStore, object_id: str, target: dict[str, Any]
 ) -> Snippet:
     """The one place a restore creates a deleted snippet again (with its id)."""
-    return snippets.create_snippet(
-        change,
-        actor,
-        blobs,
+    patch = SnippetPatch(
         kind=str(target.get("kind")),
         title=str(target.get("title")),
         owner_id=target.get("owner_id"),
         template_id=target.get("template_id"),
-        read_rights=list(target.get("read_rights") or []),
-        write_rights=list(target.get("write_rights") or []),
+        read_rights=tuple(target.get("read_rights") or ()),
+        write_rights=tuple(target.get("write_rights") or ()),
         body_sha256=target.get("body_sha256") or None,
         body_format=str(target.get("body_format") or "text"),
-        snippet_id=object_id,
     )
+    return snippets.create_snippet(change, actor, blobs, patch, snippet_id=object_id)
 
 
 def prune(db: Database, now: datetime | None = None) -> int:
