@@ -201,7 +201,10 @@ def hint_spread(session: Session) -> Spread | None:
     edges = session.execute(
         select(GroupMember.group_id, GroupMember.user_id, GroupMember.member_group_id)
     )
-    actor_of_user = actors(users.tuples(), edges.tuples())
+    actor_of_user = actors(
+        ((ident, login, roles) for ident, login, roles in users),
+        ((group, user, member) for group, user, member in edges),
+    )
     devices = [
         DeviceState(actor_of_user[user_id], last_seq, reached_at)
         for user_id, last_seq, reached_at in rows

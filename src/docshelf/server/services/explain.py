@@ -97,8 +97,8 @@ class _Graph:
 def _graph(session: Session) -> _Graph:
     return _Graph(
         accounts.memberships(session),
-        dict(session.execute(select(Group.id, Group.name)).tuples().all()),
-        dict(session.execute(select(User.id, User.login)).tuples().all()),
+        dict(session.execute(select(Group.id, Group.name)).all()),
+        dict(session.execute(select(User.id, User.login)).all()),
     )
 
 

@@ -63,7 +63,9 @@ def unknown_text(unknown: list[Tag]) -> str:
 
 def known_names(session: Session) -> Known:
     defs = definitions(session).values()
-    snippets = session.execute(select(Snippet.id, Snippet.title)).tuples()
+    snippets = (
+        (ident, title) for ident, title in session.execute(select(Snippet.id, Snippet.title))
+    )
     return Known(
         field_keys=frozenset(d.key for d in defs if d.type is not FieldType.IMAGE),
         image_keys=frozenset(d.key for d in defs if d.type is FieldType.IMAGE),
