@@ -1,8 +1,9 @@
 """The local cache: the records a user may see, and the sync state, in one SQLite file.
 
-Every page is stored in one transaction together with the cursor that follows it,
-with ``synchronous=FULL``: killed at any moment, the cache is the state after some
-earlier page, and the next sync resumes from there.
+Every page is stored in a transaction together with the cursor that follows it (pages
+that waited for the files of an earlier one share its transaction), with
+``synchronous=FULL``: killed at any moment, the cache is the state after some earlier
+page, and the next sync resumes from there.
 """
 
 from __future__ import annotations
