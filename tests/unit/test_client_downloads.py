@@ -209,3 +209,50 @@ def test_interrupted_in_the_calling_thread_the_downloads_stop(store: FileStore) 
     assert server.in_flight == 0
     assert not download_threads()
     assert len([sha for sha in files if store.has(sha)]) < 6
+
+
+def test_ready_says_without_waiting_whether_a_batch_is_stored(store: FileStore) -> None:
+    files = corpus(3)
+    server = Server(files)
+    held = sorted(files)[0]
+    release = threading.Event()
+    plain = server.__call__
+
+    def fetch(sha: str, offset: int) -> Iterator[bytes]:
+        if sha == held:
+            release.wait(30)
+        return plain(sha, offset)
+
+    downloader = Downloader(store, fetch, no_retry, parallel=3)
+    try:
+        batch = downloader.start(files, {})
+        time.sleep(0.2)
+        assert not batch.ready(), "a file is held back"
+        release.set()
+        deadline = time.monotonic() + 30
+        while not batch.ready():
+            assert time.monotonic() < deadline, "the batch should be stored by now"
+            time.sleep(0.01)
+        assert batch.wait() == 3  # at once, and counted once
+        assert all(store.has(sha) for sha in files)
+    finally:
+        release.set()
+        downloader.close()
+
+
+def test_ready_leaves_a_failure_for_wait_to_raise(store: FileStore) -> None:
+    files = corpus(3)
+    broken = sorted(files)[1]
+    server = Server(files)
+    server.fail[broken] = RemoteError("gone wrong", title="Server refused", status=500, code="")
+    downloader = Downloader(store, server, no_retry, parallel=3)
+    try:
+        batch = downloader.start(files, {})
+        deadline = time.monotonic() + 30
+        while not batch.ready():
+            assert time.monotonic() < deadline, "the failure should end the batch"
+            time.sleep(0.01)
+        with pytest.raises(RemoteError):
+            batch.wait()
+    finally:
+        downloader.close()

@@ -1,8 +1,9 @@
 """The pull pipelines pages when several downloads run at once (network seam: httpx.MockTransport).
 
-While a page's files download, the next page is fetched, planned against the cache as it will
-be once the page before is stored, and its files are queued. Pages are still committed in
-order, each only with its files on disk; the final cache is the same as without pipelining.
+While a page's files download, the pages after it are fetched, planned against the cache as
+it will be once the pages before are stored, and their files are queued. Pages are still
+committed in order, each only with its files on disk (pages whose files are in by then share
+one commit); the final cache is the same as without pipelining.
 """
 
 from __future__ import annotations
@@ -424,11 +425,15 @@ def test_the_next_page_downloads_while_one_waits_but_commits_after_it(tmp_path: 
     assert engine.store.get(CURSOR) == "c3"
     for ident in ("t1", "t2", "t3"):
         assert engine.store.record("template", ident) is not None
-    # Each cursor stored once, in order, with its page's file (and no later one's) on disk.
+    # Cursors stored in order, each with the files of its page and the pages before on disk
+    # (page 3's may have come with page 2's: one commit for both then).
     commits = engine.store.commits  # type: ignore[attr-defined]
-    assert [cursor for cursor, _ in commits] == ["c1", "c2", "c3"]
-    for (_cursor, on_disk), sha in zip(commits, [F_P1[0], F_P2[0], F_P3[0]], strict=True):
-        assert sha in on_disk
+    cursors = [cursor for cursor, _ in commits]
+    assert cursors in (["c1", "c2", "c3"], ["c1", "c3"])
+    files_by_page = {"c1": F_P1[0], "c2": F_P2[0], "c3": F_P3[0]}
+    for cursor, on_disk in commits:
+        upto = list(files_by_page)[: list(files_by_page).index(cursor) + 1]
+        assert {files_by_page[c] for c in upto} <= on_disk
     assert F_P2[0] not in commits[0][1]
     # Pipelined: page 2 and its file were asked for before page 1 was stored.
     events = server.events
@@ -448,9 +453,12 @@ def test_the_pages_after_one_are_asked_for_while_it_waits_for_its_file(tmp_path:
     engine.pull(SyncResult())
     assert engine.store.get(CURSOR) == "c6"
     events = server.events
-    assert events.index(("changes", "c5")) < events.index(("commit", "c1"))
+    first_commit = next(i for i, event in enumerate(events) if event[0] == "commit")
+    assert events.index(("changes", "c5")) < first_commit
+    # In order; the pages that waited behind page 1 (their files in) share its commit.
     commits = [cursor for cursor, _ in engine.store.commits]  # type: ignore[attr-defined]
-    assert commits == [f"c{i}" for i in range(1, 7)]
+    assert commits == sorted(commits) and commits[-1] == "c6"
+    assert len(commits) < 6
     assert leftover_threads() == []
 
 

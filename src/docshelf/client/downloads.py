@@ -309,28 +309,37 @@ class Batch:
         (they keep their partial files) and is raised once none is running any more.
         Progress is reported from the calling thread.
         """
+        stored = self._settle(on_bytes, block=True)
+        assert stored is not None  # blocking, it returns only once all is stored
+        return stored
+
+    def ready(self) -> bool:
+        """Whether :meth:`wait` would return (or raise) at once, without blocking: the
+        engine stores the pages whose files are in while others still download."""
+        return self._settle(None, block=False) is not None
+
+    def _settle(self, on_bytes: Callable[[int], None] | None, *, block: bool) -> int | None:
+        """Account for what finished; blocking, until every file is stored. Not blocking:
+        None while some file is still on its way (a failure is kept for wait to raise)."""
         failure: BaseException | None = None
         try:
             while self._running:
-                done, self._running = wait(
-                    self._running, timeout=_PROGRESS_EVERY_S, return_when=FIRST_COMPLETED
+                done, running = wait(
+                    self._running,
+                    timeout=_PROGRESS_EVERY_S if block else 0,
+                    return_when=FIRST_COMPLETED,
                 )
+                if not block and not done:
+                    return None
+                self._running = running
                 _report(self._moved, on_bytes)
-                for future in done:
-                    if future.cancelled() or future.exception() is not None:
-                        continue
-                    result = future.result()
-                    if result is None:  # a flush to disk: that file is stored now
-                        self._stored += 1
-                        continue
-                    for flushed in result:  # a request's files
-                        if isinstance(flushed, Future):
-                            self._running.add(flushed)
-                        else:
-                            self._stored += 1
-                failure = failure or _first_failure(done, self._skip)
+                failure = failure or self._account(done)
                 if failure is not None:
                     _stop(self._stop, self._running)
+                    if not block:
+                        # wait() raises it: the failed requests are looked at again there.
+                        self._running |= {f for f in done if f.cancelled() or f.exception()}
+                        return self._stored
         except BaseException:
             # Interrupted here (Ctrl+C): don't wait for the downloads to end on their own.
             _stop(self._stop, self._running)
@@ -339,6 +348,23 @@ class Batch:
         if failure is not None:
             raise failure
         return self._stored
+
+    def _account(self, done: set[Future[Any]]) -> BaseException | None:
+        """Count the files these finished futures stored, follow their flushes; the first
+        failure ``skip`` doesn't excuse."""
+        for future in done:
+            if future.cancelled() or future.exception() is not None:
+                continue
+            result = future.result()
+            if result is None:  # a flush to disk: that file is stored now
+                self._stored += 1
+                continue
+            for flushed in result:  # a request's files
+                if isinstance(flushed, Future):
+                    self._running.add(flushed)
+                else:
+                    self._stored += 1
+        return _first_failure(done, self._skip)
 
 
 def _report(moved: _Bytes, on_bytes: Callable[[int], None] | None) -> None:

@@ -48,7 +48,7 @@ from docshelf.client.remote import Remote, UnreadPage
 from docshelf.client.status import Phase, StatusBoard, SyncState
 from docshelf.client.store import LocalStore
 from docshelf.i18n import ntr, tr
-from docshelf.protocol.sync import Change, ChangesPage
+from docshelf.protocol.sync import Change, ChangesPage, SyncSettings
 
 log = logging.getLogger("docshelf.client.sync")
 T = TypeVar("T")
@@ -59,6 +59,9 @@ GENERATION = "generation"
 # the files it may orphan itself; removed before a pull may leave files behind.
 FILES_CLEAN = "files_clean"
 RECORDS_BATCH = 500
+# Pages planned ahead of the one whose files are awaited (about 10 MB as planned: their
+# records' JSON, not their objects).
+STAGED_PAGES = 64
 # Records a page listed but left out because the server no longer serves their files,
 # waiting for a newer version of them in the feed (see SyncEngine._store).
 OWED = "owed"
@@ -119,9 +122,13 @@ class _Progress:
 
 @dataclass
 class _Staged:
-    """A page planned, its files queued, not stored yet."""
+    """A page planned, its files queued, not stored yet. Of the page only what storing it
+    needs is kept (the plan holds the records' JSON), not the page's records as objects:
+    many pages wait like this while the files of the first ones download."""
 
-    page: ChangesPage
+    cursor: str
+    settings: SyncSettings
+    keys: list[Key]  # every record the page listed
     plan: PagePlan
     local: dict[Key, Local]  # what the cache held of its records when it was planned
     image_keys: set[str]  # the image fields known once it is stored
@@ -135,13 +142,16 @@ class _Staged:
             batch, self.batch = self.batch, None
             result.files += batch.wait(on_bytes)
 
-    def lay_over(self, local: dict[Key, Local], keys: set[Key]) -> None:
-        """What a later page's records will find in the cache once this page is stored."""
+    def files_in(self) -> bool:
+        """Whether finish_files would return at once (or raise: it is to be called then)."""
+        return self.batch is None or self.batch.ready()
+
+    def lay_over(self, overlay: dict[Key, Local | None]) -> None:
+        """Note what later pages' records will find in the cache once this page is stored."""
         for upsert in self.plan.upserts:
-            if upsert.key in keys:
-                local[upsert.key] = Local(upsert.version, upsert.hash)
+            overlay[upsert.key] = Local(upsert.version, upsert.hash)
         for key in self.plan.removes:
-            local.pop(key, None)
+            overlay[key] = None
 
 
 class SyncEngine:
@@ -177,6 +187,8 @@ class SyncEngine:
         )
         self._prefetch = parallel_downloads > 1
         self._owed = _Owed()
+        # What the pages planned but not stored yet make of the cache (None: removed).
+        self._overlay: dict[Key, Local | None] = {}
 
     # --- the cycle -----------------------------------------------------------------------
 
@@ -232,7 +244,9 @@ class SyncEngine:
         # order, each once its files are, so a kill costs at most these uncommitted pages,
         # never a committed one.
         reader: ReadAhead | None = None
-        pending: _Staged | None = None
+        # Planned and waiting for their files, oldest first; stored in order.
+        pending: list[_Staged] = []
+        self._overlay = {}
         try:
             while True:
                 reconcile = self.store.get_json(RECONCILE)
@@ -245,7 +259,6 @@ class SyncEngine:
                 if page.reset:
                     log.info("reconciling", extra={"event": "reset", "reason": page.reset_reason})
                     self._store(pending, result, progress)
-                    pending = None
                     self._start_reconcile(page)
                     if reader is not None:
                         # It stopped at the reset; after the reconciliation a new one starts
@@ -258,16 +271,18 @@ class SyncEngine:
                     # Held records may use these fields: they must be stored to be read,
                     # and this page's files be in (the catch-up may want the same ones).
                     self._store(pending, result, progress)
-                    pending = None
                     staged.finish_files(result, self._on_bytes(result, progress))
                     self._catch_up_files(staged.new_image_keys, result, progress)
                 image_keys = staged.image_keys
-                self._store(pending, result, progress)
-                pending = None
+                pending.append(staged)
                 if self._prefetch and page.has_more:
-                    pending = staged
+                    # The pages whose files are in go now; the others wait while the next
+                    # pages are planned (the first pages of a first sync name nearly every
+                    # file: planning the rest meanwhile keeps the records off the critical
+                    # path). Waiting here only when too many pages are planned ahead.
+                    self._store(pending, result, progress, block=len(pending) > STAGED_PAGES)
                 else:
-                    self._store(staged, result, progress)
+                    self._store(pending, result, progress)
                 if not page.has_more:
                     break
         finally:
@@ -279,15 +294,15 @@ class SyncEngine:
     def _read(
         self,
         reader: ReadAhead | None,
-        pending: _Staged | None,
+        pending: list[_Staged],
         result: SyncResult,
         progress: _Progress,
     ) -> tuple[ChangesPage, ReadAhead | None]:
         """The next page: asked for now, or from the pages read ahead (reading from the
         cache's cursor on when none are).
 
-        If it fails, the page before it is stored first when its files come: it is whole,
-        and the next sync goes on after it.
+        If it fails, the pages before it are stored first when their files come: they are
+        whole, and the next sync goes on after them.
         """
         try:
             if not self._prefetch:
@@ -296,11 +311,10 @@ class SyncEngine:
                 reader = ReadAhead(self._next_unread, self.store.get(CURSOR))
             return reader.next(), reader
         except Exception:
-            if pending is not None:
-                try:
-                    self._store(pending, result, progress)
-                except Exception:  # the first failure is the one to report
-                    log.info("page before a failure not stored", exc_info=True)
+            try:
+                self._store(pending, result, progress)
+            except Exception:  # the first failure is the one to report
+                log.info("pages before a failure not stored", exc_info=True)
             raise
 
     def _next_page(self, cursor: str | None) -> ChangesPage:
@@ -337,25 +351,32 @@ class SyncEngine:
     def _stage(
         self,
         page: ChangesPage,
-        pending: _Staged | None,
+        pending: list[_Staged],
         result: SyncResult,
         progress: _Progress,
         image_keys: set[str],
     ) -> _Staged:
         """Plan a page against the cache as it will be once ``pending`` is stored, and queue
         the files it needs (or download them now, with one download at a time)."""
-        keys = [(c.kind, c.id) for c in page.changes]
+        keys: list[Key] = [(c.kind, c.id) for c in page.changes]
         local = self.store.local(keys)
-        coming: set[str] = set()
-        if pending is not None:
-            pending.lay_over(local, set(keys))
-            coming = pending.files
+        if not pending:
+            self._overlay = {}  # the cache is all there is
+        overlay = self._overlay
+        for key in keys:
+            if key in overlay:
+                held = overlay[key]
+                if held is None:
+                    local.pop(key, None)
+                else:
+                    local[key] = held
+        coming: set[str] = set().union(*(staged.files for staged in pending))
 
         def have(sha: str) -> bool:
             return sha in coming or self.files.has(sha)
 
         plan = plan_page(page.changes, local, have, image_keys)
-        waiting = len(pending.page.changes) if pending is not None else 0
+        waiting = sum(len(staged.keys) for staged in pending)
         progress.items_total = progress.items_done + waiting + len(page.changes) + page.remaining
         self._phase(Phase.CHANGES, progress)
         files = self._queue_files(plan.files, plan.upserts, progress)
@@ -367,10 +388,32 @@ class SyncEngine:
         elif files:
             self._fetch_now(files, plan.upserts, result, progress, _outdated)
         added = _new_image_keys(plan) - image_keys
-        return _Staged(page, plan, local, image_keys | added, added, set(files), batch)
+        staged = _Staged(
+            page.cursor,
+            page.settings,
+            keys,
+            plan,
+            local,
+            image_keys | added,
+            added,
+            set(files),
+            batch,
+        )
+        staged.lay_over(overlay)
+        return staged
 
-    def _store(self, staged: _Staged | None, result: SyncResult, progress: _Progress) -> None:
-        """Wait for a staged page's files, then store the page with the cursor after it.
+    def _store(
+        self,
+        pending: list[_Staged],
+        result: SyncResult,
+        progress: _Progress,
+        *,
+        block: bool = True,
+    ) -> None:
+        """Store the pages at the front of ``pending`` (taking them out of it) with the cursor
+        after the last: all of them, waiting for their files, or with ``block`` false those
+        whose files are in already. In one transaction: one commit (an fsync) for the pages
+        of a first sync that waited for the files of the first ones, not one each.
 
         A record is stored only with every file it needs on disk. A file the server no
         longer serves (404: an administrator set the template to ``in_test``, gave it
@@ -384,36 +427,73 @@ class SyncEngine:
         that lists one of them (upsert or remove) settles it. If none does, even after
         polling again, the pull fails with :class:`OutdatedFiles` rather than claim a
         cache that matches the server.
+
+        If waiting for a page's files fails, the pages before it are stored, then the
+        failure is raised.
         """
-        if staged is None:
-            return
-        staged.finish_files(result, self._on_bytes(result, progress))
-        plan, local, page = staged.plan, staged.local, staged.page
-        fields = any(kind == "field" for kind, _ in [u.key for u in plan.upserts] + plan.removes)
-        # A page that leaves the fields alone is indexed with the fields as they are (it
-        # may have been planned before an earlier page dropped an image field).
-        keys = staged.image_keys if fields else self._indexed_keys
-        upserts, left_out = self._whole(plan.upserts, keys)
-        changed = [key for key in [u.key for u in upserts] + plan.removes if key in local]
-        self._fields_changed |= fields
-        owed = self._owed.after(page, left_out)
+        while pending:
+            ready: list[_Staged] = []
+            failure: Exception | None = None
+            for staged in pending:
+                # Waiting (if at all) for the first page only: the ones after it whose
+                # files are in go with it.
+                if (ready or not block) and not staged.files_in():
+                    break
+                try:
+                    staged.finish_files(result, self._on_bytes(result, progress))
+                except Exception as exc:
+                    failure = exc
+                    break
+                ready.append(staged)
+            if ready:
+                del pending[: len(ready)]
+                self._write(ready, result, progress)
+            if failure is not None:
+                raise failure
+            if not block:
+                return
+
+    def _write(self, pages: list[_Staged], result: SyncResult, progress: _Progress) -> None:
+        """Store pages whose files are in, in order, in one transaction (see _store)."""
+        owed = self._owed
+        released: set[str] = set()
+        stored = deleted = listed = 0
+        fields_changed = False
         with self.store.transaction() as db:
-            released = LocalStore.files_of(db, changed)
-            LocalStore.write_upserts(db, upserts, image_keys=keys)
-            LocalStore.write_removes(db, plan.removes)
-            if fields:
-                self._reindex_images(db, keys)
-            self.store.put(CURSOR, page.cursor, db)
-            self.store.put_json(SETTINGS, page.settings.model_dump(), db)
+            for staged in pages:
+                plan, local = staged.plan, staged.local
+                fields = any(kind == "field" for kind, _ in [u.key for u in plan.upserts])
+                fields = fields or any(kind == "field" for kind, _ in plan.removes)
+                # A page that leaves the fields alone is indexed with the fields as they
+                # are (it may have been planned before an earlier page dropped an image
+                # field).
+                keys = staged.image_keys if fields else self._indexed_keys
+                upserts, left_out = self._whole(plan.upserts, keys)
+                changed = [key for key in [u.key for u in upserts] + plan.removes if key in local]
+                owed = owed.after(staged.keys, left_out)
+                freed = LocalStore.files_of(db, changed)
+                LocalStore.write_upserts(db, upserts, image_keys=keys, held=local)
+                LocalStore.write_removes(db, plan.removes)
+                if fields:
+                    self._reindex_images(db, keys)
+                if freed or fields:
+                    self.store.put(FILES_CLEAN, None, db)
+                released |= freed
+                fields_changed |= fields
+                stored += len(upserts)
+                deleted += len(plan.removes)
+                listed += len(staged.keys)
+            last = pages[-1]
+            self.store.put(CURSOR, last.cursor, db)
+            self.store.put_json(SETTINGS, last.settings.model_dump(), db)
             if owed != self._owed:
                 self.store.put_json(OWED, owed.to_json(), db)
-            if released or fields:
-                self.store.put(FILES_CLEAN, None, db)
         self._owed = owed
         self._loose |= released
-        result.downloaded += len(upserts)
-        result.deleted += len(plan.removes)
-        progress.items_done += len(page.changes)
+        self._fields_changed |= fields_changed
+        result.downloaded += stored
+        result.deleted += deleted
+        progress.items_done += listed
         self._phase(Phase.CHANGES, progress, force=False)
 
     def _whole(self, upserts: list[Upsert], image_keys: set[str]) -> tuple[list[Upsert], set[Key]]:
@@ -729,11 +809,12 @@ class _Owed:
 
     keys: frozenset[Key] = frozenset()
 
-    def after(self, page: ChangesPage, left_out: set[Key]) -> _Owed:
-        """What is owed once this page is stored: the keys it lists are settled (a newer
+    def after(self, listed: Iterable[Key], left_out: set[Key]) -> _Owed:
+        """What is owed once a page listing these keys is stored: they are settled (a newer
         version, or their removal), except those it had to leave out again."""
-        listed = {(change.kind, change.id) for change in page.changes}
-        return _Owed((self.keys - listed) | left_out)
+        if not self.keys and not left_out:
+            return self
+        return _Owed((self.keys - set(listed)) | left_out)
 
     def to_json(self) -> list[list[str]] | None:
         return sorted([kind, ident] for kind, ident in self.keys) or None

@@ -1,8 +1,9 @@
 """The local cache: the records a user may see, and the sync state, in one SQLite file.
 
-Every page is stored in one transaction together with the cursor that follows it,
-with ``synchronous=FULL``: killed at any moment, the cache is the state after some
-earlier page, and the next sync resumes from there.
+Every page is stored in a transaction together with the cursor that follows it (pages
+that waited for the files of an earlier one share its transaction), with
+``synchronous=FULL``: killed at any moment, the cache is the state after some earlier
+page, and the next sync resumes from there.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Container, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -248,8 +249,13 @@ class LocalStore:
         upserts: Iterable[Upsert],
         seen: int = 0,
         image_keys: Iterable[str] = (),
+        held: Container[Key] | None = None,
     ) -> None:
-        """Store records and note the files they need (``image_keys``: see image_field_keys)."""
+        """Store records and note the files they need (``image_keys``: see image_field_keys).
+
+        ``held``: the keys the cache may hold already (None: any); only their old file_refs
+        are looked for, so a first sync doesn't look up 20 000 records that aren't there.
+        """
         upserts = list(upserts)
         db.executemany(
             "INSERT INTO records (kind, id, version, hash, data, seen) VALUES (?, ?, ?, ?, ?, ?)"
@@ -262,7 +268,8 @@ class LocalStore:
         )
         with_files = [u for u in upserts if u.kind in _FILE_KINDS]
         db.executemany(
-            "DELETE FROM file_refs WHERE kind = ? AND id = ?", [u.key for u in with_files]
+            "DELETE FROM file_refs WHERE kind = ? AND id = ?",
+            [u.key for u in with_files if held is None or u.key in held],
         )
         keys = set(image_keys)
         db.executemany(

@@ -23,11 +23,24 @@ def record_hash(record: dict[str, Any]) -> str:
 
 # One encoder for every record: json.dumps with options builds a new one per call.
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+# The C encoder behind it, made once: JSONEncoder.encode makes a new one for every record,
+# a third of the cost of encoding one (a first sync encodes 20 000). Same output: no
+# circular check (records come from JSON), the same separators, sorting and escaping.
+_make_encoder: Any = getattr(json.encoder, "c_make_encoder", None)
+_C_CANONICAL = (
+    None
+    if _make_encoder is None
+    else _make_encoder(
+        None, _CANONICAL.default, json.encoder.encode_basestring, None, ":", ",", True, False, True
+    )
+)
 
 
 def canonical_json(record: dict[str, Any]) -> str:
     """The record's JSON that its hash is taken of (keys sorted, no spaces)."""
-    return _CANONICAL.encode(record)
+    if _C_CANONICAL is None or not isinstance(record, dict):
+        return _CANONICAL.encode(record)
+    return "".join(_C_CANONICAL(record, 0))
 
 
 def canonical_hash(canonical: str) -> str:

@@ -180,12 +180,17 @@ def _changes(
             )
             return reset, None
     page = read_page(session, actor, cursor, history, limit)
-    answer = ChangesPage(
+    # Not validated: the feed's changes are plain dicts in Change's shape (feed.WireChange),
+    # and the answer is only ever dumped (model_dump_json(warnings=False), as the route
+    # does); building a Change model for each record cost more than the page's JSON.
+    answer = ChangesPage.model_construct(
         protocol=PROTOCOL_VERSION,
         # Up to date already: the cursor comes back as it was sent.
         cursor=token if token is not None and page.cursor is given else page.cursor.encode(),
         changes=page.changes,
         has_more=page.has_more,
+        reset=False,
+        reset_reason=None,
         remaining=page.remaining,
         settings=settings,
         server_time=utcnow(),
