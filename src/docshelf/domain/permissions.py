@@ -82,7 +82,7 @@ def decide_template(actor: Actor, template: TemplateFacts) -> Decision:
     is_layouter = actor.has_role(Role.LAYOUTER)
     change = actor.through(template.change_rights) if is_layouter else None
     is_sys = actor.is_sys
-    allowed = active and ((released and use is not None) or is_sys or change is not None)
+    allowed = _template_visible(active, released, use is not None, is_sys, change is not None)
     return Decision(
         allowed,
         (
@@ -95,17 +95,22 @@ def decide_template(actor: Actor, template: TemplateFacts) -> Decision:
     )
 
 
+def _template_visible(active: bool, released: bool, use: bool, is_sys: bool, change: bool) -> bool:
+    """The visibility rule itself: decide_template explains it, can_see_template answers it."""
+    return active and ((released and use) or is_sys or change)
+
+
 def can_see_template(actor: Actor, template: TemplateFacts) -> bool:
-    """decide_template's answer without its explanation: the change feed asks for every
-    template row it sends, and building the steps cost more than the rest of the decision
-    (tests/unit/test_permission_shortcuts.py holds the two to the same answers)."""
-    if not template.active:
-        return False
-    if actor.is_sys:
-        return True
-    if str(template.status) == PublicationStatus.RELEASED and actor.holds(template.use_rights):
-        return True
-    return actor.has_role(Role.LAYOUTER) and actor.holds(template.change_rights)
+    """decide_template's answer from the same rule, without the steps that explain it: the
+    change feed asks for every template row it sends, and building the steps cost more than
+    the rule (tests/unit/test_permission_shortcuts.py holds the two to the same answers)."""
+    return _template_visible(
+        template.active,
+        str(template.status) == PublicationStatus.RELEASED,
+        actor.holds(template.use_rights),
+        actor.is_sys,
+        holds_change(actor, template),
+    )
 
 
 def can_change_template(actor: Actor, template: TemplateFacts) -> bool:
@@ -202,14 +207,19 @@ def decide_profile(actor: Actor, profile: ProfileFacts) -> Decision:
     mine = profile.owner_id == actor.user_id
     shared = actor.user_id in profile.shared_with
     return Decision(
-        mine or shared,
+        _profile_visible(mine, shared),
         (Step(Rule.OWNER, mine, profile.owner_id), Step(Rule.SHARED_WITH, shared)),
     )
 
 
+def _profile_visible(mine: bool, shared: bool) -> bool:
+    """The visibility rule of a profile: decide_profile explains it, can_see_profile answers it."""
+    return mine or shared
+
+
 def can_see_profile(actor: Actor, profile: ProfileFacts) -> bool:
     """decide_profile's answer without its explanation (see can_see_template)."""
-    return profile.owner_id == actor.user_id or actor.user_id in profile.shared_with
+    return _profile_visible(profile.owner_id == actor.user_id, actor.user_id in profile.shared_with)
 
 
 def decide_organisation_wide(actor: Actor) -> Decision:
