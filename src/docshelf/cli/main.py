@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import click
 
@@ -28,9 +28,10 @@ from docshelf.i18n import DEFAULT_LANGUAGE, N_, set_default_language, system_lan
 from docshelf.i18n.click_help import TranslatedGroup, write_commands
 
 
-@dataclass(frozen=True)
-class Entry:
-    """Where a command is defined ("module:attribute") and its help as it is defined there."""
+class Entry(NamedTuple):
+    """Where a command is defined ("module:attribute") and its help as it is defined there.
+
+    A named tuple, not a dataclass: one class less to build at every start."""
 
     target: str
     help: str

@@ -7,21 +7,17 @@ under the home's sync lock, so only one sync runs per cache at a time.
 
 from __future__ import annotations
 
-import getpass
-import hashlib
 import json
-import platform
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, replace
 from datetime import datetime
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from docshelf.client import documents
 from docshelf.client.config import ClientConfig, forget_config, load_config, save_config
-from docshelf.client.credentials import CredentialStore
 from docshelf.client.errors import (
     NoLocalCopy,
     NotSignedIn,
@@ -40,32 +36,28 @@ from docshelf.client.keys import (
     UNREPORTED_ERROR,
     UNREPORTED_ERROR_CODE,
 )
-from docshelf.client.lock import SyncLock
 from docshelf.client.paths import Home
-from docshelf.client.status import Listener, Status, StatusBoard, SyncState, read_status_file
 from docshelf.client.store import LocalStore
 from docshelf.domain.errors import DocshelfError
-from docshelf.domain.settings import (
-    CLIENT_HINT_MAX_DELAY,
-    CLIENT_HINTS_ENABLED,
-    CLIENT_SYNC_INTERVAL,
-    CLIENT_SYNC_MAX_DELAY_AFTER_START,
-)
-from docshelf.domain.settings import (
-    SETTINGS as SETTING_SPECS,
-)
 from docshelf.i18n import N_, ntr, tr
 
 # The engine, the remote and the editor (httpx, pydantic) are imported where they are
-# used: a command that only reads the local copy must not pay for them at start.
+# used: a command that only reads the local copy must not pay for them at start. Nor for
+# the status board, the credentials, the lock, the settings' registry or the documents:
+# each is imported by the methods that use it.
 if TYPE_CHECKING:
     import logging
 
     import httpx
 
+    from docshelf.client import documents
+    from docshelf.client.credentials import CredentialStore
     from docshelf.client.editing import Editor
-    from docshelf.client.engine import SyncEngine, SyncResult
+    from docshelf.client.engine import SyncEngine
+    from docshelf.client.lock import SyncLock
     from docshelf.client.remote import Remote
+    from docshelf.client.results import SyncResult
+    from docshelf.client.status import Listener, Status, StatusBoard
 
 
 def _log() -> logging.Logger:
@@ -84,6 +76,10 @@ _NO_SAVED_SIGN_IN = N_("This device has no saved sign-in; run `docshelf login` a
 def default_device_name(home: Home) -> str:
     """``<user>@<host> <tag>``: the tag (from the home's path) tells apart the homes of
     one person on one machine, and stays the same for a home."""
+    import getpass
+    import hashlib
+    import platform
+
     try:
         user = getpass.getuser()
     except (KeyError, OSError):  # no name for this uid (a container)
@@ -105,13 +101,29 @@ class Client:
         self.home = home.ensure()
         self.store = LocalStore(home.cache_db)
         self.files = FileStore(home.files_dir)
-        self.board = StatusBoard(home.status_file)
-        self.credentials = CredentialStore(home)
-        self.lock = SyncLock(home.lock_file)
         self._http = http
         self._page_size = page_size
         self._parallel_downloads = parallel_downloads  # None: the engine's default
         self._running = threading.Lock()
+
+    # Made at first use: listing the local copy needs none of them.
+    @cached_property
+    def board(self) -> StatusBoard:
+        from docshelf.client.status import StatusBoard
+
+        return StatusBoard(self.home.status_file)
+
+    @cached_property
+    def credentials(self) -> CredentialStore:
+        from docshelf.client.credentials import CredentialStore
+
+        return CredentialStore(self.home)
+
+    @cached_property
+    def lock(self) -> SyncLock:
+        from docshelf.client.lock import SyncLock
+
+        return SyncLock(self.home.lock_file)
 
     def close(self) -> None:
         self.store.close()
@@ -173,6 +185,8 @@ class Client:
         )
         save_config(self.home.config_file, config)
         self.store.put(SIGNED_OUT_ACCOUNT, None)
+        from docshelf.client.status import SyncState
+
         self.board.publish(replace(self.board.status, state=SyncState.IDLE, message=None))
         _log().info("signed in", extra={"event": "login", "server": server_url, "user": login})
         return config
@@ -181,6 +195,8 @@ class Client:
         """The name this device is registered under: the one given at an earlier sign-in
         of this home, else one of its own (see :func:`default_device_name`). A bare host
         name is what older versions chose: it is shared by every home on the machine."""
+        import platform
+
         if previous is not None and previous.device_name not in ("", platform.node()):
             return previous.device_name
         return default_device_name(self.home)
@@ -243,6 +259,8 @@ class Client:
         # whether the cache is kept (same account) or refused/emptied (another one).
         self.store.put_json(SIGNED_OUT_ACCOUNT, asdict(config))
         forget_config(self.home.config_file)
+        from docshelf.client.status import Status, SyncState
+
         self.board.publish(Status(state=SyncState.NOT_SIGNED_IN, log_path=str(self.home.log_file)))
 
     def _signed_out_account(self) -> ClientConfig | None:
@@ -305,7 +323,9 @@ class Client:
 
     def _run(self, config: ClientConfig, token: str) -> SyncResult:
         from docshelf.client.downloads import PARALLEL_DOWNLOADS
-        from docshelf.client.engine import SyncEngine, SyncResult
+        from docshelf.client.engine import SyncEngine
+        from docshelf.client.results import SyncResult
+        from docshelf.client.status import Status, SyncState
 
         started = time.monotonic()
         result = SyncResult()
@@ -363,6 +383,8 @@ class Client:
         reads every template; while nothing was pulled since, the list found last time
         stands, and only whether those files are still here is checked: a sync that finds
         nothing new stays quick."""
+        from docshelf.client import documents
+
         cursor = self.store.get(CURSOR)
         known = json.loads(self.store.get(DOCUMENT_FILES) or "{}")
         if cursor is not None and known.get("cursor") == cursor:
@@ -374,6 +396,8 @@ class Client:
         engine.fetch_missing(needed, result)
 
     def _failed(self, result: SyncResult, exc: DocshelfError) -> None:
+        from docshelf.client.status import Status, SyncState
+
         result.status, result.error, result.error_code = "error", exc.message, exc.code
         if isinstance(exc, ServerBusy):
             result.retry_after = exc.retry_after
@@ -427,6 +451,14 @@ class Client:
 
     def settings(self) -> dict[str, int]:
         """The sync settings in force: the server's, as received with the last sync."""
+        from docshelf.domain.settings import (
+            CLIENT_HINT_MAX_DELAY,
+            CLIENT_HINTS_ENABLED,
+            CLIENT_SYNC_INTERVAL,
+            CLIENT_SYNC_MAX_DELAY_AFTER_START,
+        )
+        from docshelf.domain.settings import SETTINGS as SETTING_SPECS
+
         stored = self.store.get_json(SETTINGS) or {}
         return {
             CLIENT_SYNC_INTERVAL: int(
@@ -449,11 +481,15 @@ class Client:
     def daemon_running(self) -> bool:
         """A daemon (``docshelf daemon`` or the desktop app) plans this home's syncs now:
         it holds the home's daemon lock, which the kernel drops however it ends."""
+        from docshelf.client.lock import SyncLock
+
         return SyncLock(self.home.daemon_lock_file).holder() is not None
 
     def status(self) -> Status:
         """The current status; a 'syncing' left behind by a process that died reads as idle,
         and a next sync planned by a daemon that no longer runs is not shown."""
+        from docshelf.client.status import SyncState, read_status_file
+
         status = read_status_file(self.home.status_file) or self.board.status
         if status.state is SyncState.SYNCING and self.lock.holder() is None:
             status = replace(status, state=SyncState.IDLE, phase=None)
@@ -472,6 +508,11 @@ class Client:
         return self.store.get(CURSOR) is not None
 
     def summary(self) -> dict[str, Any]:
+        from docshelf.domain.settings import (
+            CLIENT_SYNC_INTERVAL,
+            CLIENT_SYNC_MAX_DELAY_AFTER_START,
+        )
+
         config = self.config
         status = self.status()
         settings = self.settings()
@@ -514,6 +555,8 @@ class Client:
         or title; default: the one used last, else the only one), from the local copy alone.
         Written to ``output``, or under a fresh name from the template's title in ``folder``
         (default: the current folder)."""
+        from docshelf.client import documents
+
         config = self.config
         made = documents.new_document(
             self.store,
@@ -537,6 +580,8 @@ class Client:
 
     def offline_ready(self, templates: list[dict[str, Any]]) -> dict[str, bool]:
         """By template id: its files and everything its tags need are in the local copy."""
+        from docshelf.client import documents
+
         config = self.config
         user_id = config.user_id if config else None
         return documents.offline_states(self.store, self.files, templates, user_id)
