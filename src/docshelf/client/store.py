@@ -197,6 +197,10 @@ class LocalStore:
         shown = overlay(kind, [record] if record else [], entries, me)
         return shown[0] if shown else None
 
+    def has_outbox_entries(self) -> bool:
+        """Some edit is in the outbox, in any state."""
+        return self._db.execute("SELECT 1 FROM outbox LIMIT 1").fetchone() is not None
+
     def _overlay_entries(self, kind: str) -> list[OutboxEntry]:
         """The edits laid over records of ``kind``; asked of the table first, so that the
         outbox module is loaded only when some edit waits."""
