@@ -18,7 +18,7 @@ import pytest
 
 from docshelf.cli.main import COMMANDS, cli
 from docshelf.client.config import ClientConfig, save_config
-from docshelf.client.keys import CURSOR
+from docshelf.client.keys import CURSOR, DOCUMENT_FILES
 from docshelf.client.planner import Upsert
 from docshelf.client.store import LocalStore
 
@@ -50,6 +50,26 @@ NEVER = (
     "fastapi",
     "PySide6",
 )
+# Nor what they were made to do without: the outbox and planner (no edit waits here), the
+# credentials, locks and sockets, hashing, the log's file handlers, Babel (numbers are
+# written without it), the documents' tag model (the templates' readiness is known from
+# the last sync).
+NOT_FOR_READING = (
+    "babel",
+    "docshelf.client.outbox",
+    "docshelf.client.planner",
+    "docshelf.client.credentials",
+    "docshelf.client.lock",
+    "docshelf.client.handover",
+    "docshelf.documents",
+    "secrets",
+    "hashlib",
+    "socket",
+    "tempfile",
+    "logging.handlers",
+)
+# What each resolves: only these load the domain's field and unit resolution.
+RESOLVING = {"profiles": ("docshelf.domain.fields", "docshelf.domain.units"), "units": ()}
 READING = [
     ("templates", "--json"),
     ("template-groups", "--json"),
@@ -87,6 +107,8 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     with store.transaction() as db:
         LocalStore.write_upserts(db, [Upsert("template", "t1", 1, "h", record)])
     store.put(CURSOR, "c1")
+    # As a sync leaves it: what the templates need offline, found at this cursor.
+    store.put(DOCUMENT_FILES, json.dumps({"cursor": "c1", "needed": [], "overlaid": False}))
     store.close()
     return home
 
@@ -115,9 +137,16 @@ def test_reading_commands_load_no_server_http_or_wire_models(
     modules, stdout = loaded_by(home, tmp_path, *args)
     assert stdout.strip(), "the command printed nothing: the test would pass vacuously"
     assert _forbidden(modules, NEVER) == []
-    # Asked for JSON, nothing is printed through rich; a table needs it.
+    # `docshelf status` asks the home's locks whether a sync or a daemon runs.
+    allowed = ("docshelf.client.lock",) if args[0] == "status" else ()
+    assert _forbidden(modules, tuple(m for m in NOT_FOR_READING if m not in allowed)) == []
+    if args[0] not in RESOLVING:
+        assert _forbidden(modules, ("docshelf.domain.fields", "docshelf.domain.units")) == []
+    # Asked for JSON, nothing is printed through rich; a table needs it. `docshelf status`
+    # prints plain lines.
     rich = _forbidden(modules, ("rich",))
-    assert (rich == []) == ("--json" in args), rich[:5]
+    tables = args[0] in ("templates", "units") and "--json" not in args
+    assert (rich != []) == tables, rich[:5]
 
 
 def test_a_listing_answers_from_the_local_copy(home: Path, tmp_path: Path) -> None:

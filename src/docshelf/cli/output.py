@@ -73,6 +73,18 @@ def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any
     console.print(t)
 
 
+# What rich drops from a Text (bell, backspace, vertical tab, form feed, carriage return).
+_DROPPED_BY_RICH = dict.fromkeys((7, 8, 11, 12, 13))
+
+
+def plain_line(text: str) -> None:
+    """``text`` and a line break on standard output, as ``console.print(Text(text),
+    highlight=False, soft_wrap=True)`` prints it (the control codes rich drops dropped, tabs
+    expanded), without loading rich: for lines with no style, such as ``docshelf status``'s."""
+    sys.stdout.write(text.translate(_DROPPED_BY_RICH).expandtabs(8) + "\n")
+    sys.stdout.flush()
+
+
 def print_json(value: Any) -> None:
     click_echo(json.dumps(value, indent=2, ensure_ascii=False, default=str))
 

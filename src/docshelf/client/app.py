@@ -436,7 +436,10 @@ class Client:
             needed = set(known.get("needed") or ())
         else:
             needed = documents.all_needed_files(self.store, self.files, config.user_id)
-            found = {"cursor": cursor, "needed": sorted(needed)}
+            # Whether edits were laid over the records it was found in: only a list found
+            # without any stands for the records alone (see offline_ready).
+            overlaid = self.store.has_overlays()
+            found = {"cursor": cursor, "needed": sorted(needed), "overlaid": overlaid}
             self.store.put(DOCUMENT_FILES, json.dumps(found))
         engine.fetch_missing(needed, result)
 
@@ -625,8 +628,23 @@ class Client:
 
     def offline_ready(self, templates: list[dict[str, Any]]) -> dict[str, bool]:
         """By template id: its files and everything its tags need are in the local copy."""
+        if self._all_needed_files_here():
+            # Every file any template needs is here: each one with files is ready.
+            return {t["id"]: bool(t.get("files")) for t in templates}
         from docshelf.client import documents
 
         config = self.config
         user_id = config.user_id if config else None
         return documents.offline_states(self.store, self.files, templates, user_id)
+
+    def _all_needed_files_here(self) -> bool:
+        """The files the last sync found the templates need (at the cursor the cache is at,
+        with no edit laid over the records then or now) are all in the file store. Then no
+        template needs to be read to know it is ready offline: reading them and their tags
+        and resolving the profiles' images is what made listing templates slow."""
+        known = self.store.get_json(DOCUMENT_FILES)
+        if not isinstance(known, dict) or known.get("overlaid") is not False:
+            return False
+        if known.get("cursor") != self.store.get(CURSOR) or self.store.has_overlays():
+            return False
+        return all(self.files.has(sha) for sha in known.get("needed") or ())

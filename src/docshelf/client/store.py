@@ -197,6 +197,13 @@ class LocalStore:
         shown = overlay(kind, [record] if record else [], entries, me)
         return shown[0] if shown else None
 
+    def has_overlays(self) -> bool:
+        """Some edit is laid over the records (pending, or applied and not pulled back)."""
+        waiting = self._db.execute(
+            "SELECT 1 FROM outbox WHERE state IN ('pending', 'applied') LIMIT 1"
+        ).fetchone()
+        return waiting is not None
+
     def has_outbox_entries(self) -> bool:
         """Some edit is in the outbox, in any state."""
         return self._db.execute("SELECT 1 FROM outbox LIMIT 1").fetchone() is not None
