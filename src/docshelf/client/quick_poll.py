@@ -171,7 +171,9 @@ def _get(
     import socket
 
     port = port or (443 if scheme == "https" else 80)
-    sock = socket.create_connection((host, port), timeout=timeout)
+    # An ASCII host as bytes: a str would load the IDNA codec (stringprep, unicodedata).
+    address = host.encode("ascii") if host.isascii() else host
+    sock = socket.create_connection((address, port), timeout=timeout)  # type: ignore[arg-type]
     try:
         if scheme == "https":
             sock = _ssl_context().wrap_socket(sock, server_hostname=host)
