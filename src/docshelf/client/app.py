@@ -379,12 +379,15 @@ class Client:
         )
         settings = self.store.get_json(SETTINGS)
         try:
-            return quick_poll.poll(
+            nothing_new = quick_poll.poll(
                 config.server_url, token, cursor, settings, limit=self._page_size
             )
         except DocshelfError as exc:
             self._failed(result, exc)
             return True
+        if nothing_new:
+            result.pages = 1  # the one page the engine would have read
+        return nothing_new
 
     def _engine_sync(self, config: ClientConfig, token: str, result: SyncResult) -> bool:
         """The sync itself; True when the last failure's report reached the server."""
