@@ -183,4 +183,6 @@ def print_json(value: Any) -> None:
 
 
 def click_echo(text: str) -> None:
+    """``click.echo(text)`` on a UTF-8 standard output, without click."""
     sys.stdout.write(text + "\n")
+    sys.stdout.flush()
