@@ -7,6 +7,7 @@ absolute numbers (see docs/performance.md, "Command line start-up").
     .venv/bin/python bench/cli_startup.py                        # this checkout, 15 runs each
     .venv/bin/python bench/cli_startup.py --compare 6de8ddd      # and a previous version
     .venv/bin/python bench/cli_startup.py --runs 25 --markdown cli.md
+    .venv/bin/python bench/cli_startup.py --compare 6de8ddd --instructions  # and valgrind's count
 
 It starts ``docshelf demo`` on a free loopback port in a temporary folder, signs a fresh
 client home in as the demo user anna and synchronises it, then runs each command ``--runs``
@@ -14,6 +15,11 @@ times in a process of its own (after one run to warm the file cache) and prints 
 minimum and maximum wall time and the median CPU time (user + system) of each. ``--compare
 REV`` exports that revision's ``src`` with ``git archive`` and runs the same commands with it
 on the same home, in the same run, one after the other for each command.
+
+``--instructions`` also runs each command once under valgrind (callgrind) and reports the
+instructions it executed, in millions: unlike the times, that count does not change with
+what else runs on the machine (the times of a loaded machine are inflated by waiting for
+a CPU and by caches others evict; the count is the work itself).
 
 Python's bytecode caches are written and used, as in an installed docshelf
 (PYTHONDONTWRITEBYTECODE is dropped for the children); the message catalogues are
@@ -25,6 +31,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import re
 import resource
 import shutil
 import socket
@@ -63,6 +70,7 @@ COMMANDS: list[tuple[str, list[str], float | None]] = [
 class Timing:
     wall: list[float]
     cpu: list[float]
+    instructions: int | None = None
 
     @property
     def median(self) -> float:
@@ -73,6 +81,9 @@ class Timing:
             f"{self.median * 1000:.0f} | {min(self.wall) * 1000:.0f} | "
             f"{max(self.wall) * 1000:.0f} | {statistics.median(self.cpu) * 1000:.0f}"
         )
+
+    def counted(self) -> str:
+        return "" if self.instructions is None else f"{self.instructions / 1e6:.0f}"
 
 
 def free_port() -> int:
@@ -100,7 +111,22 @@ def child_env(src: Path, home: Path) -> dict[str, str]:
     }
 
 
-def measure(argv: list[str], env: dict[str, str], runs: int) -> Timing:
+def instructions(argv: list[str], env: dict[str, str]) -> int | None:
+    """Instructions the process executed (valgrind's callgrind); None without valgrind."""
+    if shutil.which("valgrind") is None:
+        return None
+    done = subprocess.run(
+        ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *argv],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    found = re.search(r"Collected : (\d+)", done.stderr)
+    return int(found.group(1)) if found else None
+
+
+def measure(argv: list[str], env: dict[str, str], runs: int, count: bool = False) -> Timing:
     subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # warm
     wall, cpu = [], []
     for _ in range(runs):
@@ -112,7 +138,7 @@ def measure(argv: list[str], env: dict[str, str], runs: int) -> Timing:
         cpu.append(
             after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime,
         )
-    return Timing(wall, cpu)
+    return Timing(wall, cpu, instructions(argv, env) if count else None)
 
 
 @contextlib.contextmanager
@@ -178,16 +204,21 @@ def table(
     rev: str | None,
 ) -> str:
     floor = baseline["python -c pass"].median
+    counted = baseline["python -c pass"].instructions is not None
     head = "| command | median ms | min | max | CPU ms | × `python -c pass` | target |"
     rule = "|---|---:|---:|---:|---:|---:|---|"
     if rev:
         head += f" {rev}: median ms | CPU ms |"
         rule += "---:|---:|"
+    if counted:
+        head += " instructions, M |" + (f" {rev}: instructions, M |" if rev else "")
+        rule += "---:|" + ("---:|" if rev else "")
     lines = [head, rule]
     for name, timing in baseline.items():
         lines.append(
             f"| `{name}` | {timing.cells()} | {timing.median / floor:.1f} | |"
             + (" | |" if rev else "")
+            + (f" {timing.counted()} |" + (" |" if rev else "") if counted else "")
         )
     for name, target, timing, before in rows:
         met = ""
@@ -201,6 +232,10 @@ def table(
                 if before
                 else " | |"
             )
+        if counted:
+            line += f" {timing.counted()} |"
+            if rev:
+                line += f" {before.counted() if before else ''} |"
         lines.append(line)
     return "\n".join(lines)
 
@@ -210,7 +245,13 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--compare", metavar="REV", help="also time this git revision's src")
     parser.add_argument("--markdown", type=Path, help="write the table to this file too")
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="also count each command's instructions once under valgrind (load-independent)",
+    )
     args = parser.parse_args()
+    started_load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
     src = ROOT / "src"
     with tempfile.TemporaryDirectory(prefix="docshelf-cli-bench-") as tmp:
         work = Path(tmp)
@@ -223,22 +264,23 @@ def main() -> None:
         with demo_server(work, src) as url:
             signed_in_home(url, home, src)
             env = child_env(src, home)
+            count = args.instructions
             baseline = {
-                "python -c pass": measure([PYTHON, "-c", "pass"], env, args.runs),
-                "python -S -c pass": measure([PYTHON, "-S", "-c", "pass"], env, args.runs),
+                "python -c pass": measure([PYTHON, "-c", "pass"], env, args.runs, count),
+                "python -S -c pass": measure([PYTHON, "-S", "-c", "pass"], env, args.runs, count),
             }
             rows = []
             for name, argv, target in COMMANDS:
                 command = [PYTHON, "-m", "docshelf", *argv]
-                timing = measure(command, env, args.runs)
+                timing = measure(command, env, args.runs, count)
                 before = None
                 if before_src is not None:
-                    before = measure(command, child_env(before_src, home), args.runs)
+                    before = measure(command, child_env(before_src, home), args.runs, count)
                 rows.append((name, target, timing, before))
                 print(f"{name}: {timing.median * 1000:.0f} ms", file=sys.stderr)
         shutil.rmtree(home, ignore_errors=True)
     load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
-    text = f"{os.cpu_count()} CPUs, load average {load} at the end\n\n"
+    text = f"{os.cpu_count()} CPUs, load average {started_load} at the start, {load} at the end\n\n"
     text += table(baseline, rows, args.compare)
     print(text)
     if args.markdown:

@@ -5,11 +5,15 @@ from __future__ import annotations
 import atexit
 import json
 import logging
-import logging.handlers
-import queue
+import os
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+# logging.handlers (pickle, queue, struct, ...) only for the server's writer thread: a
+# command-line sync would pay a tenth of its start for a file handler.
+if TYPE_CHECKING:
+    import logging.handlers
 
 _STANDARD = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
 
@@ -28,13 +32,54 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str, ensure_ascii=False)
 
 
-class _Handoff(logging.handlers.QueueHandler):
-    """Hands records to the writer thread as they are: the JSON formatter there needs their
-    extra fields, which QueueHandler.prepare would flatten into the message."""
+class RotatingFile(logging.FileHandler):
+    """``logging.handlers.RotatingFileHandler``'s rotation (``name``, ``name.1`` …
+    ``name.<backups>``; rolled over before a record would reach ``max_bytes``), without
+    importing ``logging.handlers``. tests/unit/test_logs.py checks the files it leaves
+    against the standard library's."""
 
-    def prepare(self, record: logging.LogRecord) -> logging.LogRecord:
-        record.message = record.getMessage()
-        return record
+    def __init__(self, path: Path, max_bytes: int, backups: int) -> None:
+        super().__init__(path, mode="a", encoding="utf-8")
+        self.max_bytes = max_bytes
+        self.backups = backups
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            if self._should_roll_over(record):
+                self._roll_over()
+            logging.FileHandler.emit(self, record)
+        except Exception:
+            self.handleError(record)
+
+    def _should_roll_over(self, record: logging.LogRecord) -> bool:
+        # Never anything but a regular file (bpo-45401).
+        if os.path.exists(self.baseFilename) and not os.path.isfile(self.baseFilename):
+            return False
+        if self.stream is None:
+            self.stream = self._open()
+        if self.max_bytes <= 0:
+            return False
+        message = f"{self.format(record)}\n"
+        self.stream.seek(0, 2)
+        return bool(self.stream.tell() + len(message) >= self.max_bytes)
+
+    def _roll_over(self) -> None:
+        if self.stream:
+            self.stream.close()
+            self.stream = None
+        if self.backups > 0:
+            for i in range(self.backups - 1, 0, -1):
+                older, newer = f"{self.baseFilename}.{i}", f"{self.baseFilename}.{i + 1}"
+                if os.path.exists(older):
+                    if os.path.exists(newer):
+                        os.remove(newer)
+                    os.rename(older, newer)
+            first = f"{self.baseFilename}.1"
+            if os.path.exists(first):
+                os.remove(first)
+            if os.path.exists(self.baseFilename):
+                os.rename(self.baseFilename, first)
+        self.stream = self._open()
 
 
 _listener: logging.handlers.QueueListener | None = None
@@ -65,13 +110,22 @@ def setup(
     root.setLevel(level)
     root.handlers.clear()
     _stop_listener()
-    file_handler = logging.handlers.RotatingFileHandler(
-        log_path, maxBytes=10 * 1024 * 1024, backupCount=5, encoding="utf-8"
-    )
+    file_handler = RotatingFile(log_path, max_bytes=10 * 1024 * 1024, backups=5)
     file_handler.setFormatter(JsonFormatter())
     if background:
+        import queue
+        from logging.handlers import QueueHandler, QueueListener
+
+        class _Handoff(QueueHandler):
+            """Hands records to the writer thread as they are: the JSON formatter there
+            needs their extra fields, which QueueHandler.prepare would flatten."""
+
+            def prepare(self, record: logging.LogRecord) -> logging.LogRecord:
+                record.message = record.getMessage()
+                return record
+
         records: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
-        _listener = logging.handlers.QueueListener(records, file_handler)
+        _listener = QueueListener(records, file_handler)
         _listener.start()
         atexit.register(_stop_listener)
         root.addHandler(_Handoff(records))

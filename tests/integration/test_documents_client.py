@@ -189,6 +189,32 @@ def test_a_sync_that_pulls_nothing_new_reads_no_template_yet_still_fetches_a_los
         client.close()
 
 
+def test_templates_are_ready_offline_without_reading_them_while_the_cache_stands(
+    live: LiveServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Listing templates reads none of them while every file the last sync found they need
+    is here and no edit is laid over the records; an edit waiting means reading them."""
+    seeded = seed(live)
+    client = synced_home(tmp_path / "home", live.url, seeded.login)
+    reads: list[int] = []
+    real = documents.offline_states
+
+    def counted(*args: Any) -> dict[str, bool]:
+        reads.append(1)
+        return real(*args)
+
+    monkeypatch.setattr(documents, "offline_states", counted)
+    template_id = seeded.template["id"]
+    try:
+        assert client.offline_ready([seeded.template]) == {template_id: True}
+        assert reads == []
+        client.editor().profile_new("Unterwegs", None)
+        assert client.offline_ready([seeded.template]) == {template_id: True}
+        assert reads == [1]
+    finally:
+        client.close()
+
+
 def test_document_new_fills_the_template_offline_with_the_server_stopped(
     own_database_url: str | None, make_server: MakeServer, tmp_path: Path
 ) -> None:

@@ -12,13 +12,15 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 import pytest
 
+from docshelf.cli import quick
 from docshelf.cli.main import COMMANDS, cli
 from docshelf.client.config import ClientConfig, save_config
-from docshelf.client.keys import CURSOR
+from docshelf.client.keys import CURSOR, DOCUMENT_FILES
 from docshelf.client.planner import Upsert
 from docshelf.client.store import LocalStore
 
@@ -50,6 +52,26 @@ NEVER = (
     "fastapi",
     "PySide6",
 )
+# Nor what they were made to do without: the outbox and planner (no edit waits here), the
+# credentials, locks and sockets, hashing, the log's file handlers, Babel (numbers are
+# written without it), the documents' tag model (the templates' readiness is known from
+# the last sync).
+NOT_FOR_READING = (
+    "babel",
+    "docshelf.client.outbox",
+    "docshelf.client.planner",
+    "docshelf.client.credentials",
+    "docshelf.client.lock",
+    "docshelf.client.handover",
+    "docshelf.documents",
+    "secrets",
+    "hashlib",
+    "socket",
+    "tempfile",
+    "logging.handlers",
+)
+# What each resolves: only these load the domain's field and unit resolution.
+RESOLVING = {"profiles": ("docshelf.domain.fields", "docshelf.domain.units"), "units": ()}
 READING = [
     ("templates", "--json"),
     ("template-groups", "--json"),
@@ -87,6 +109,8 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     with store.transaction() as db:
         LocalStore.write_upserts(db, [Upsert("template", "t1", 1, "h", record)])
     store.put(CURSOR, "c1")
+    # As a sync leaves it: what the templates need offline, found at this cursor.
+    store.put(DOCUMENT_FILES, json.dumps({"cursor": "c1", "needed": [], "overlaid": False}))
     store.close()
     return home
 
@@ -115,9 +139,109 @@ def test_reading_commands_load_no_server_http_or_wire_models(
     modules, stdout = loaded_by(home, tmp_path, *args)
     assert stdout.strip(), "the command printed nothing: the test would pass vacuously"
     assert _forbidden(modules, NEVER) == []
-    # Asked for JSON, nothing is printed through rich; a table needs it.
-    rich = _forbidden(modules, ("rich",))
-    assert (rich == []) == ("--json" in args), rich[:5]
+    # `docshelf status` asks the home's locks whether a sync or a daemon runs.
+    allowed = ("docshelf.client.lock",) if args[0] == "status" else ()
+    assert _forbidden(modules, tuple(m for m in NOT_FOR_READING if m not in allowed)) == []
+    if args[0] != "status":  # a plain listing runs without click (cli/quick.py)
+        assert _forbidden(modules, ("click",)) == []
+    if args[0] not in RESOLVING:
+        assert _forbidden(modules, ("docshelf.domain.fields", "docshelf.domain.units")) == []
+    # Nothing is printed through rich: JSON needs none, a table that fits the width is drawn
+    # as rich draws it (tests/unit/test_cli_output.py), and `docshelf status` is plain lines.
+    assert _forbidden(modules, ("rich",)) == []
+
+
+# Runs ARGS through click, as `docshelf` runs any command line cli/quick.py does not take.
+WITH_CLICK = """
+import sys
+sys.argv = ["docshelf", *sys.argv[1:]]
+from docshelf.cli.main import _with_click, choose_language
+choose_language()
+_with_click()
+"""
+
+
+@pytest.mark.parametrize(
+    "args",
+    [a for a in READING if a[0] != "status"] + [("templates", "--lang=en"), ("snippets",)],
+    ids=" ".join,
+)
+def test_a_plain_listing_prints_what_click_prints(
+    home: Path, tmp_path: Path, args: tuple[str, ...]
+) -> None:
+    env = {**os.environ, "COLUMNS": "200", **ENGLISH}
+    quick = subprocess.run(
+        [sys.executable, "-m", "docshelf", "--home", str(home), *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
+    clicked = subprocess.run(
+        [sys.executable, "-c", WITH_CLICK, "--home", str(home), *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
+    assert (quick.returncode, quick.stdout, quick.stderr) == (
+        clicked.returncode,
+        clicked.stdout,
+        clicked.stderr,
+    )
+    assert quick.stdout.strip()
+
+
+@pytest.mark.parametrize(
+    ("argv", "parsed"),
+    [
+        (["templates"], ("templates", None, False, "de")),
+        (["--home", "h", "templates", "--json"], ("templates", "h", True, "de")),
+        (["--home=h", "profiles", "--lang", "en", "--json"], ("profiles", "h", True, "en")),
+        (["template-groups", "--lang=en"], ("template-groups", None, False, "en")),
+        (["units", "--json"], ("units", None, True, "de")),
+        (["templates", "--json", "--json"], None),
+        (["templates", "--lang", "de", "--lang", "en"], None),
+        (["units", "--lang", "en"], None),
+        (["templates", "--help"], None),
+        (["templates", "-h"], None),
+        (["--help"], None),
+        (["--version"], None),
+        (["templates", "--home", "h"], None),
+        (["--home"], None),
+        (["--home", "h"], None),
+        (["--home", "--json", "templates"], None),
+        (["templates", "--lang"], None),
+        (["templates", "--lang", "--json"], None),
+        (["templates", "--lang="], None),
+        (["templates", "extra"], None),
+        (["templates", "--"], None),
+        (["sync"], None),
+        (["status"], None),
+        ([], None),
+    ],
+)
+def test_only_plain_listings_are_taken_without_click(
+    monkeypatch: pytest.MonkeyPatch, argv: list[str], parsed: tuple[Any, ...] | None
+) -> None:
+    monkeypatch.delenv("DOCSHELF_HOME", raising=False)
+    assert quick.parse(argv) == parsed
+
+
+def test_a_home_click_would_refuse_is_left_to_click(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    a_file = tmp_path / "file"
+    a_file.write_text("")
+    assert quick.parse(["--home", str(a_file), "templates"]) is None
+    monkeypatch.setenv("DOCSHELF_HOME", str(a_file))
+    assert quick.parse(["templates"]) is None
+    monkeypatch.setenv("DOCSHELF_HOME", "")
+    assert quick.parse(["templates"]) == ("templates", None, False, "de")
+    monkeypatch.setenv("DOCSHELF_HOME", str(tmp_path / "new"))
+    assert quick.parse(["templates"]) == ("templates", str(tmp_path / "new"), False, "de")
+    monkeypatch.setenv("_DOCSHELF_COMPLETE", "bash_complete")
+    assert quick.parse(["templates"]) is None
 
 
 def test_a_listing_answers_from_the_local_copy(home: Path, tmp_path: Path) -> None:

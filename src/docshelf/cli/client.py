@@ -22,19 +22,16 @@ from docshelf.cli.exit_codes import (
 )
 from docshelf.cli.home import local_time, open_client
 from docshelf.cli.options import read_password
-from docshelf.cli.output import console, errors, real
+from docshelf.cli.output import console, errors, plain_line, real
 from docshelf.client import (
     Client,
-    EditState,
     HintState,
     NoLocalCopy,
     NotSignedIn,
-    OutboxEntry,
     Phase,
     Status,
     SyncBusy,
     SyncState,
-    handover,
 )
 from docshelf.i18n import N_, ntr, tr
 from docshelf.i18n.click_help import TranslatedCommand
@@ -43,7 +40,7 @@ from docshelf.i18n.formats import format_number, format_size
 # rich, the engine and the remote (httpx, pydantic) are imported by the commands that
 # need them: `docshelf status` must start fast.
 if TYPE_CHECKING:
-    from docshelf.client import SyncResult
+    from docshelf.client import OutboxEntry, SyncResult
 
 # What a person reads for the machine-readable states and phases (never used as keys).
 STATE_NAMES = {
@@ -173,6 +170,8 @@ def _sync_in_running_app(client: Client, as_json: bool) -> SyncResult | None:
     """When the desktop app runs for this home, it synchronises and we show its progress:
     two engines never race, and the window shows the sync too. None: no app answered."""
     shown = not as_json and sys.stdout.isatty()
+    from docshelf.client import handover  # sockets: `docshelf status` needs none
+
     for message in handover.request(client.home, "sync", timeout=_HANDOVER_LINE_TIMEOUT):
         status = message.get("status") or {}
         if message.get("event") == "status" and shown:
@@ -315,7 +314,7 @@ def _outcome_lines(client: Client, result: SyncResult) -> list[str]:
                 result.conflicts_waiting,
             )
         )
-        first = _first_waiting(client, EditState.CONFLICT)
+        first = _first_waiting(client, "conflict")
         lines.append(
             tr(
                 "See both sides with `docshelf conflicts`, then settle each with"
@@ -324,7 +323,7 @@ def _outcome_lines(client: Client, result: SyncResult) -> list[str]:
             )
         )
     if result.rejected_waiting:
-        first = _first_waiting(client, EditState.REJECTED)
+        first = _first_waiting(client, "rejected")
         lines.append(
             ntr(
                 "{n} edit of yours was rejected by the server: {reason}",
@@ -342,8 +341,10 @@ def _outcome_lines(client: Client, result: SyncResult) -> list[str]:
     return lines
 
 
-def _first_waiting(client: Client, state: EditState) -> OutboxEntry | None:
-    entries = client.store.outbox.entries([state])
+def _first_waiting(client: Client, state: str) -> OutboxEntry | None:
+    from docshelf.client import EditState
+
+    entries = client.store.outbox.entries([EditState(state)])
     return entries[0] if entries else None
 
 
@@ -365,8 +366,6 @@ def status(ctx: click.Context, as_json: bool) -> None:
             sys.exit(EXIT_SIGNED_OUT)
         return
     client.require_local_copy()
-    from rich.text import Text
-
     state = SyncState(summary["state"])
     last = client.last_update()
     shown_state = tr(STATE_NAMES[state])
@@ -399,8 +398,13 @@ def status(ctx: click.Context, as_json: bool) -> None:
     ]
     width = max(len(label) for label, _ in rows) + 2
     for label, value in rows:
-        # soft_wrap: paths such as the log file stay whole for copying, whatever the width.
-        console.print(Text(f"{label + ':':<{width}} {value}"), highlight=False, soft_wrap=True)
+        # Not wrapped: paths such as the log file stay whole for copying, whatever the width.
+        # Plain lines, without rich (a tenth of a second to load).
+        plain_line(f"{label + ':':<{width}} {value}")
+    if not summary["conflicts"] and not summary["rejected_uploads"]:
+        return
+    from docshelf.client import EditState
+
     for entry in client.store.outbox.entries([EditState.CONFLICT, EditState.REJECTED]):
         if entry.state is EditState.REJECTED:
             line = tr(
@@ -413,7 +417,7 @@ def status(ctx: click.Context, as_json: bool) -> None:
             line = tr(
                 "  in conflict: {edit} (both sides kept) [{id}]", edit=entry.summary, id=entry.id
             )
-        console.print(Text(line), highlight=False, soft_wrap=True)
+        plain_line(line)
 
 
 def _milliseconds(value: int) -> str:

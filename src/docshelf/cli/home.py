@@ -7,24 +7,30 @@ from __future__ import annotations
 
 import os
 from datetime import datetime
-
-import click
+from typing import TYPE_CHECKING
 
 from docshelf.client import Client, resolve_home
 from docshelf.i18n.formats import format_datetime
 
+if TYPE_CHECKING:
+    import click  # the reading commands may run without it (cli/quick.py)
+
 
 def open_client(ctx: click.Context, *, log: bool = True) -> Client:
     """The home's client; ``log``: its log file records what the command does."""
-    home = resolve_home(ctx.find_root().params.get("home"))
-    page_size = int(os.environ.get("DOCSHELF_SYNC_PAGE_SIZE", "500"))
-    client = Client(home, page_size=max(1, min(page_size, 5000)))
+    client = client_at(ctx.find_root().params.get("home"))
     if log:
         from docshelf import logs  # its rotating file handler costs a reading command's start
 
-        logs.setup(home.log_file, to_stderr=False)
+        logs.setup(client.home.log_file, to_stderr=False)
     ctx.call_on_close(client.close)
     return client
+
+
+def client_at(home_option: str | None) -> Client:
+    """The client of the home ``--home`` names (or the environment, or the default)."""
+    page_size = int(os.environ.get("DOCSHELF_SYNC_PAGE_SIZE", "500"))
+    return Client(resolve_home(home_option), page_size=max(1, min(page_size, 5000)))
 
 
 def open_local_copy(ctx: click.Context) -> Client:

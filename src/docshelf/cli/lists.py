@@ -1,33 +1,20 @@
 """Listing the local copy offline: ``docshelf templates / template-groups / snippets /
-profiles / units``.
+profiles / units``, as click commands.
 
-These answer from the cache alone and start fast: nothing here may import the engine,
-the HTTP stack, the wire models or rich before it prints (see tests/unit/test_cli_imports.py).
+What they print is in cli/listing.py; a plain command line runs it without click
+(cli/quick.py). These commands are what ``docshelf NAME --help`` shows, and what runs any
+other command line (an option given twice, a wrong one: click's errors).
 """
 
 from __future__ import annotations
 
-import json
-import re
-from typing import Any
-
 import click
 
+from docshelf.cli import listing
 from docshelf.cli.home import open_local_copy
-from docshelf.cli.output import console, table
-from docshelf.client import Client, reading
-from docshelf.i18n import N_, tr
+from docshelf.i18n import N_
 from docshelf.i18n.click_help import TranslatedCommand
-from docshelf.i18n.formats import format_size
 
-
-def _emit(rows: list[dict[str, Any]], as_json: bool) -> bool:
-    if as_json:
-        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
-    return as_json
-
-
-_SHA256 = re.compile(r"[0-9a-f]{64}")
 json_option = click.option("--json", "as_json", is_flag=True, help=N_("Print a JSON array."))
 lang_option = click.option(
     "--lang", default="de", show_default=True, help=N_("Language of titles.")
@@ -39,45 +26,7 @@ lang_option = click.option(
 @lang_option
 @click.pass_context
 def templates(ctx: click.Context, as_json: bool, lang: str) -> None:
-    client = open_local_copy(ctx)
-    groups = {g["id"]: reading.title_of(g, lang) for g in reading.template_groups(client.store)}
-    listed = reading.templates(client.store, lang)
-    # Its files and what its tags need (logos, Word snippets) are all here.
-    ready = client.offline_ready(listed)
-    rows = [
-        {
-            **t,
-            "title": reading.title_of(t, lang),
-            "group": groups.get(t.get("group_id") or ""),
-            "offline_ready": ready[t["id"]],
-        }
-        for t in listed
-    ]
-    if not _emit(rows, as_json):
-        table(
-            N_("Templates"),
-            [
-                N_("id"),
-                N_("title"),
-                N_("group"),
-                N_("type"),
-                N_("status"),
-                N_("languages"),
-                N_("offline"),
-            ],
-            (
-                (
-                    r["id"],
-                    r["title"],
-                    r["group"],
-                    r["kind"],
-                    r["status"],
-                    ",".join(sorted(r["files"])),
-                    tr("ready") if r["offline_ready"] else tr("sync needed"),
-                )
-                for r in rows
-            ),
-        )
+    listing.templates(open_local_copy(ctx), as_json, lang)
 
 
 @click.command(
@@ -89,41 +38,14 @@ def templates(ctx: click.Context, as_json: bool, lang: str) -> None:
 @lang_option
 @click.pass_context
 def template_groups(ctx: click.Context, as_json: bool, lang: str) -> None:
-    client = open_local_copy(ctx)
-    groups = reading.template_groups(client.store)
-    titles = {g["id"]: reading.title_of(g, lang) for g in groups}
-    counts: dict[str, int] = {}
-    for t in reading.templates(client.store, lang):
-        counts[t.get("group_id") or ""] = counts.get(t.get("group_id") or "", 0) + 1
-    rows = [
-        {
-            **g,
-            "title": titles[g["id"]],
-            "parent": titles.get(g.get("parent_id") or ""),
-            "templates": counts.get(g["id"], 0),
-        }
-        for g in groups
-    ]
-    if not _emit(rows, as_json):
-        table(
-            N_("Template groups"),
-            [N_("id"), N_("title"), N_("parent"), N_("templates")],
-            ((r["id"], r["title"], r["parent"], r["templates"]) for r in rows),
-        )
+    listing.template_groups(open_local_copy(ctx), as_json, lang)
 
 
 @click.command(cls=TranslatedCommand, help=N_("Snippets in the local copy (works offline)."))
 @json_option
 @click.pass_context
 def snippets(ctx: click.Context, as_json: bool) -> None:
-    client = open_local_copy(ctx)
-    rows = reading.snippets(client.store, client.config.user_id if client.config else None)
-    if not _emit(rows, as_json):
-        table(
-            N_("Snippets"),
-            [N_("id"), N_("title"), N_("kind")],
-            ((r["id"], r["title"], r["kind"]) for r in rows),
-        )
+    listing.snippets(open_local_copy(ctx), as_json)
 
 
 @click.command(
@@ -137,85 +59,11 @@ def snippets(ctx: click.Context, as_json: bool) -> None:
 @lang_option
 @click.pass_context
 def profiles(ctx: click.Context, as_json: bool, lang: str) -> None:
-    client = open_local_copy(ctx)
-    config = client.config
-    rows = reading.profiles(client.store, config.user_id if config else None, lang)
-    if _emit(rows, as_json):
-        return
-    from rich.text import Text
-
-    images = _image_fields(client)
-    units = {u["id"]: u["title"] for u in reading.units(client.store)}
-    for row in rows:
-        if row["shared_with_me"]:
-            head = tr(
-                "{title} ({id}, {unit}) — shared by {owner}",
-                title=row["title"],
-                id=row["id"],
-                unit=row["unit"] or tr("no unit"),
-                owner=row["owner"],
-            )
-        else:
-            head = tr(
-                "{title} ({id}, {unit})",
-                title=row["title"],
-                id=row["id"],
-                unit=row["unit"] or tr("no unit"),
-            )
-        console.print(Text(head, style="bold"), highlight=False)
-        for field in row["fields"]:
-            if field["value"] is None:
-                continue
-            value = field["value"]
-            if field["key"] in images:
-                value = _image(client, value)
-            line = tr(
-                "  {label} [{key}]: {value}  ({source})",
-                label=field["label"],
-                key=field["key"],
-                value=value,
-                source=_source(field["source"], units),
-            )
-            # Inherited values grey, overridden ones in the normal colour, as in the app.
-            console.print(Text(line, style="dim" if field["inherited"] else ""), highlight=False)
-
-
-def _image_fields(client: Client) -> set[str]:
-    return {r["key"] for r in client.store.records("field") if r.get("type") == "image"}
-
-
-def _image(client: Client, sha256: str) -> str:
-    """An image by the file that holds it here, not by its hash."""
-    if not _SHA256.fullmatch(sha256):
-        return sha256
-    if client.files.has(sha256):
-        path = client.files.path(sha256)
-        return tr(
-            "image {path} ({size})", path=str(path), size=format_size(client.files.size(sha256))
-        )
-    return tr("image, not in the local copy yet (run `docshelf sync`)")
-
-
-def _source(source: str, units: dict[str, str]) -> str:
-    if source == "profile":
-        return tr("set in this profile")
-    if source == "user":
-        return tr("from the user")
-    if source.startswith("unit:"):
-        unit_id = source.removeprefix("unit:")
-        return tr("from unit «{unit}»", unit=units.get(unit_id, unit_id))
-    return source
+    listing.profiles(open_local_copy(ctx), as_json, lang)
 
 
 @click.command(cls=TranslatedCommand, help=N_("Organisational units (works offline)."))
 @json_option
 @click.pass_context
 def units(ctx: click.Context, as_json: bool) -> None:
-    rows = reading.units(open_local_copy(ctx).store)
-    if not _emit(rows, as_json):
-        names = {r["id"]: r["title"] for r in rows}
-        table(
-            N_("Units"),
-            [N_("id"), N_("title"), N_("parent")],
-            ((r["id"], r["title"], names.get(r["parent_id"] or "", "")) for r in rows),
-        )
+    listing.units(open_local_copy(ctx), as_json)

@@ -1,36 +1,36 @@
 """The ``docshelf`` command.
 
 Sub-commands are imported when used: the client commands must start fast and must
-not load the server's web framework and database layer they never use.
+not load the server's web framework and database layer they never use. The reading
+commands on a plain command line run without click at all (cli/quick.py); click and the
+command group (cli/group.py) are loaded for everything else.
 """
 
 from __future__ import annotations
 
-import importlib
 import os
 import sys
-from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-import click
-
-import docshelf
 from docshelf.cli.exit_codes import (
     EXIT_BUSY,
     EXIT_FAILED,
     EXIT_INTERRUPTED,
     EXIT_OFFLINE,
     EXIT_SIGNED_OUT,
-    exit_code_help,
 )
 from docshelf.cli.output import fail
 from docshelf.domain.errors import DocshelfError
 from docshelf.i18n import DEFAULT_LANGUAGE, N_, set_default_language, system_language, tr
-from docshelf.i18n.click_help import TranslatedGroup, write_commands
+
+if TYPE_CHECKING:
+    pass
 
 
-@dataclass(frozen=True)
-class Entry:
-    """Where a command is defined ("module:attribute") and its help as it is defined there."""
+class Entry(NamedTuple):
+    """Where a command is defined ("module:attribute") and its help as it is defined there.
+
+    A named tuple, not a dataclass: one class less to build at every start."""
 
     target: str
     help: str
@@ -147,36 +147,6 @@ COMMANDS = {
 }
 
 
-class LazyGroup(TranslatedGroup):
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(COMMANDS)
-
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        entry = COMMANDS.get(cmd_name)
-        if entry is None:
-            return None
-        module, _, attribute = entry.target.partition(":")
-        command = getattr(importlib.import_module(module), attribute)
-        assert isinstance(command, click.Command)
-        return command
-
-    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        # From the table: stand-ins with the commands' help, so listing imports none.
-        write_commands(
-            formatter,
-            [
-                (name, click.Command(name, help=COMMANDS[name].help))
-                for name in self.list_commands(ctx)
-            ],
-        )
-
-    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        # Written at display time, in the language chosen at start, and not re-wrapped.
-        formatter.write("\n")
-        for line in exit_code_help().splitlines():
-            formatter.write(line + "\n")
-
-
 # Typed errors that mean the same to a script whatever command raised them.
 _EXIT_CODES = {
     "offline": EXIT_OFFLINE,
@@ -185,23 +155,6 @@ _EXIT_CODES = {
     "signed_out": EXIT_SIGNED_OUT,
     "sync_busy": EXIT_BUSY,
 }
-
-
-@click.group(
-    cls=LazyGroup,
-    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
-    help=N_("docshelf keeps document templates, snippets, profiles and units in sync."),
-)
-@click.version_option(docshelf.__version__, prog_name="docshelf")
-@click.option(
-    "--home",
-    type=click.Path(file_okay=False),
-    envvar="DOCSHELF_HOME",
-    show_envvar=True,
-    help=N_("The client's folder (cache, files, settings); default: per-user data folder."),
-)
-def cli(home: str | None) -> None:
-    pass
 
 
 def choose_language() -> str:
@@ -214,12 +167,10 @@ def choose_language() -> str:
 def main() -> None:
     choose_language()
     try:
-        cli.main(standalone_mode=False)
-    except click.exceptions.Abort:
-        fail(tr("Aborted."), code=EXIT_INTERRUPTED)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
+        from docshelf.cli import quick
+
+        if not quick.run(sys.argv[1:]):
+            _with_click()
     except DocshelfError as exc:
         fail(_told(exc), code=_code_of(exc))
     except KeyboardInterrupt:
@@ -234,6 +185,29 @@ def main() -> None:
                 error=type(exc).__name__ + ": " + str(exc),
             )
         )
+
+
+def _with_click() -> None:
+    import click
+
+    from docshelf.cli.group import cli
+
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        fail(tr("Aborted."), code=EXIT_INTERRUPTED)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+
+
+def __getattr__(name: str) -> Any:
+    """The click group (``cli``, ``LazyGroup``), loaded with click when first asked for."""
+    if name in ("cli", "LazyGroup"):
+        from docshelf.cli import group
+
+        return getattr(group, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _told(exc: DocshelfError) -> str:

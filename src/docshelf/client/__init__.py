@@ -74,7 +74,7 @@ _EXPORTS = {
     "ServerUnreachable": "errors",
     "Status": "status",
     "SyncBusy": "errors",
-    "SyncResult": "engine",
+    "SyncResult": "results",
     "SyncState": "status",
     "documents": "documents",
     "fresh_path": "documents",
@@ -106,7 +106,6 @@ if TYPE_CHECKING:  # what type checkers and editors see; at run time __getattr__
     from docshelf.client.daemon import Daemon
     from docshelf.client.documents import NewDocument, fresh_path
     from docshelf.client.editing import Editor, Queued
-    from docshelf.client.engine import SyncResult
     from docshelf.client.errors import (
         MissingFile,
         NoLocalCopy,
@@ -119,5 +118,6 @@ if TYPE_CHECKING:  # what type checkers and editors see; at run time __getattr__
     from docshelf.client.outbox import EditState, OutboxEntry
     from docshelf.client.paths import Home, resolve_home
     from docshelf.client.remote import normalize_server_url
+    from docshelf.client.results import SyncResult
     from docshelf.client.scheduler import soon_delay
     from docshelf.client.status import HintState, Phase, Status, SyncState

@@ -7,21 +7,17 @@ under the home's sync lock, so only one sync runs per cache at a time.
 
 from __future__ import annotations
 
-import getpass
-import hashlib
 import json
-import platform
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, replace
 from datetime import datetime
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from docshelf.client import documents
 from docshelf.client.config import ClientConfig, forget_config, load_config, save_config
-from docshelf.client.credentials import CredentialStore
 from docshelf.client.errors import (
     NoLocalCopy,
     NotSignedIn,
@@ -40,32 +36,28 @@ from docshelf.client.keys import (
     UNREPORTED_ERROR,
     UNREPORTED_ERROR_CODE,
 )
-from docshelf.client.lock import SyncLock
 from docshelf.client.paths import Home
-from docshelf.client.status import Listener, Status, StatusBoard, SyncState, read_status_file
 from docshelf.client.store import LocalStore
 from docshelf.domain.errors import DocshelfError
-from docshelf.domain.settings import (
-    CLIENT_HINT_MAX_DELAY,
-    CLIENT_HINTS_ENABLED,
-    CLIENT_SYNC_INTERVAL,
-    CLIENT_SYNC_MAX_DELAY_AFTER_START,
-)
-from docshelf.domain.settings import (
-    SETTINGS as SETTING_SPECS,
-)
 from docshelf.i18n import N_, ntr, tr
 
 # The engine, the remote and the editor (httpx, pydantic) are imported where they are
-# used: a command that only reads the local copy must not pay for them at start.
+# used: a command that only reads the local copy must not pay for them at start. Nor for
+# the status board, the credentials, the lock, the settings' registry or the documents:
+# each is imported by the methods that use it.
 if TYPE_CHECKING:
     import logging
 
     import httpx
 
+    from docshelf.client import documents
+    from docshelf.client.credentials import CredentialStore
     from docshelf.client.editing import Editor
-    from docshelf.client.engine import SyncEngine, SyncResult
+    from docshelf.client.engine import SyncEngine
+    from docshelf.client.lock import SyncLock
     from docshelf.client.remote import Remote
+    from docshelf.client.results import SyncResult
+    from docshelf.client.status import Listener, Status, StatusBoard
 
 
 def _log() -> logging.Logger:
@@ -84,6 +76,10 @@ _NO_SAVED_SIGN_IN = N_("This device has no saved sign-in; run `docshelf login` a
 def default_device_name(home: Home) -> str:
     """``<user>@<host> <tag>``: the tag (from the home's path) tells apart the homes of
     one person on one machine, and stays the same for a home."""
+    import getpass
+    import hashlib
+    import platform
+
     try:
         user = getpass.getuser()
     except (KeyError, OSError):  # no name for this uid (a container)
@@ -105,13 +101,29 @@ class Client:
         self.home = home.ensure()
         self.store = LocalStore(home.cache_db)
         self.files = FileStore(home.files_dir)
-        self.board = StatusBoard(home.status_file)
-        self.credentials = CredentialStore(home)
-        self.lock = SyncLock(home.lock_file)
         self._http = http
         self._page_size = page_size
         self._parallel_downloads = parallel_downloads  # None: the engine's default
         self._running = threading.Lock()
+
+    # Made at first use: listing the local copy needs none of them.
+    @cached_property
+    def board(self) -> StatusBoard:
+        from docshelf.client.status import StatusBoard
+
+        return StatusBoard(self.home.status_file)
+
+    @cached_property
+    def credentials(self) -> CredentialStore:
+        from docshelf.client.credentials import CredentialStore
+
+        return CredentialStore(self.home)
+
+    @cached_property
+    def lock(self) -> SyncLock:
+        from docshelf.client.lock import SyncLock
+
+        return SyncLock(self.home.lock_file)
 
     def close(self) -> None:
         self.store.close()
@@ -173,6 +185,8 @@ class Client:
         )
         save_config(self.home.config_file, config)
         self.store.put(SIGNED_OUT_ACCOUNT, None)
+        from docshelf.client.status import SyncState
+
         self.board.publish(replace(self.board.status, state=SyncState.IDLE, message=None))
         _log().info("signed in", extra={"event": "login", "server": server_url, "user": login})
         return config
@@ -181,6 +195,8 @@ class Client:
         """The name this device is registered under: the one given at an earlier sign-in
         of this home, else one of its own (see :func:`default_device_name`). A bare host
         name is what older versions chose: it is shared by every home on the machine."""
+        import platform
+
         if previous is not None and previous.device_name not in ("", platform.node()):
             return previous.device_name
         return default_device_name(self.home)
@@ -188,7 +204,7 @@ class Client:
     def _refuse_with_unsent_edits(self, previous: ClientConfig | None) -> None:
         """Signing in as someone else wipes the cache; edits not yet on the server would
         go with it, so they must be uploaded or discarded first."""
-        counts = self.store.outbox.counts()
+        counts = self._upload_counts()
         waiting = counts["pending"] + counts["conflict"] + counts["rejected"]
         if not waiting:
             return
@@ -243,6 +259,8 @@ class Client:
         # whether the cache is kept (same account) or refused/emptied (another one).
         self.store.put_json(SIGNED_OUT_ACCOUNT, asdict(config))
         forget_config(self.home.config_file)
+        from docshelf.client.status import Status, SyncState
+
         self.board.publish(Status(state=SyncState.NOT_SIGNED_IN, log_path=str(self.home.log_file)))
 
     def _signed_out_account(self) -> ClientConfig | None:
@@ -304,36 +322,17 @@ class Client:
                 unsubscribe()
 
     def _run(self, config: ClientConfig, token: str) -> SyncResult:
-        from docshelf.client.downloads import PARALLEL_DOWNLOADS
-        from docshelf.client.engine import SyncEngine, SyncResult
+        from docshelf.client.results import SyncResult
+        from docshelf.client.status import Status, SyncState
 
         started = time.monotonic()
         result = SyncResult()
-        remote = self._remote(config.server_url, token)
-        engine = SyncEngine(
-            self.store,
-            self.files,
-            remote,
-            self.board,
-            page_size=self._page_size,
-            parallel_downloads=self._parallel_downloads or PARALLEL_DOWNLOADS,
-        )
-        remote.error_to_report = self.store.get(UNREPORTED_ERROR)
-        remote.error_code_to_report = self.store.get(UNREPORTED_ERROR_CODE)
-        try:
-            # Edits first: the pull then brings back what the server made of them.
-            engine.push(result)
-            engine.pull(result)
-            engine.forget_applied()
-            self._fetch_document_files(engine, config, result)
-        except DocshelfError as exc:
-            self._failed(result, exc)
-        finally:
-            remote.close()
-        waiting = self.store.outbox.counts()
+        # Most syncs find nothing new: asked without the engine first (client/quick_poll.py).
+        told = self._quick_sync(config, token, result) or self._engine_sync(config, token, result)
+        waiting = self._upload_counts()
         result.conflicts_waiting = waiting["conflict"]
         result.rejected_waiting = waiting["rejected"]
-        if remote.error_to_report is None and result.status == "ok":
+        if told and result.status == "ok":
             self.store.put(UNREPORTED_ERROR, None)
             self.store.put(UNREPORTED_ERROR_CODE, None)
         result.seconds = time.monotonic() - started
@@ -355,6 +354,75 @@ class Client:
             result.last_update = self.last_update()
         return result
 
+    def _quick_sync(self, config: ClientConfig, token: str, result: SyncResult) -> bool:
+        """True: the server has nothing new and the local copy needs nothing (or the server
+        did not answer in time, which ``result`` says); False: the engine syncs."""
+        if self._http is not None:
+            return False  # an injected HTTP client (a test's transport) sees every request
+        from docshelf.client import quick_poll
+
+        cursor = quick_poll.settled_cursor(self.store, self.files)
+        if cursor is None:
+            return False
+        from docshelf.client.status import Phase, SyncState
+
+        # What the engine shows first (SyncEngine._phase), for a poll that takes a while.
+        self.board.update(
+            state=SyncState.SYNCING,
+            phase=Phase.CONNECTING,
+            items_done=0,
+            items_total=None,
+            bytes_done=0,
+            bytes_total=None,
+            message=None,
+            force_write=self.board.status.phase is not Phase.CONNECTING,
+        )
+        settings = self.store.get_json(SETTINGS)
+        try:
+            nothing_new = quick_poll.poll(
+                config.server_url, token, cursor, settings, limit=self._page_size
+            )
+        except DocshelfError as exc:
+            self._failed(result, exc)
+            return True
+        if nothing_new:
+            result.pages = 1  # the one page the engine would have read
+        return nothing_new
+
+    def _engine_sync(self, config: ClientConfig, token: str, result: SyncResult) -> bool:
+        """The sync itself; True when the last failure's report reached the server."""
+        from docshelf.client.downloads import PARALLEL_DOWNLOADS
+        from docshelf.client.engine import SyncEngine
+
+        remote = self._remote(config.server_url, token)
+        engine = SyncEngine(
+            self.store,
+            self.files,
+            remote,
+            self.board,
+            page_size=self._page_size,
+            parallel_downloads=self._parallel_downloads or PARALLEL_DOWNLOADS,
+        )
+        remote.error_to_report = self.store.get(UNREPORTED_ERROR)
+        remote.error_code_to_report = self.store.get(UNREPORTED_ERROR_CODE)
+        try:
+            # Edits first: the pull then brings back what the server made of them.
+            engine.push(result)
+            engine.pull(result)
+            engine.forget_applied()
+            self._fetch_document_files(engine, config, result)
+        except DocshelfError as exc:
+            self._failed(result, exc)
+        finally:
+            remote.close()
+        return remote.error_to_report is None
+
+    def _upload_counts(self) -> dict[str, int]:
+        """Edits in the outbox by state; the outbox module is loaded only when there are any."""
+        if not self.store.has_outbox_entries():
+            return {"pending": 0, "applied": 0, "conflict": 0, "rejected": 0}
+        return self.store.outbox.counts()
+
     def _fetch_document_files(
         self, engine: SyncEngine, config: ClientConfig, result: SyncResult
     ) -> None:
@@ -363,17 +431,24 @@ class Client:
         reads every template; while nothing was pulled since, the list found last time
         stands, and only whether those files are still here is checked: a sync that finds
         nothing new stays quick."""
+        from docshelf.client import documents
+
         cursor = self.store.get(CURSOR)
         known = json.loads(self.store.get(DOCUMENT_FILES) or "{}")
         if cursor is not None and known.get("cursor") == cursor:
             needed = set(known.get("needed") or ())
         else:
             needed = documents.all_needed_files(self.store, self.files, config.user_id)
-            found = {"cursor": cursor, "needed": sorted(needed)}
+            # Whether edits were laid over the records it was found in: only a list found
+            # without any stands for the records alone (see offline_ready).
+            overlaid = self.store.has_overlays()
+            found = {"cursor": cursor, "needed": sorted(needed), "overlaid": overlaid}
             self.store.put(DOCUMENT_FILES, json.dumps(found))
         engine.fetch_missing(needed, result)
 
     def _failed(self, result: SyncResult, exc: DocshelfError) -> None:
+        from docshelf.client.status import Status, SyncState
+
         result.status, result.error, result.error_code = "error", exc.message, exc.code
         if isinstance(exc, ServerBusy):
             result.retry_after = exc.retry_after
@@ -414,7 +489,7 @@ class Client:
         self._publish_upload_counts()
 
     def _publish_upload_counts(self) -> None:
-        counts = self.store.outbox.counts()
+        counts = self._upload_counts()
         self.board.update(
             pending_uploads=counts["pending"], conflicts=counts["conflict"], force_write=True
         )
@@ -427,6 +502,14 @@ class Client:
 
     def settings(self) -> dict[str, int]:
         """The sync settings in force: the server's, as received with the last sync."""
+        from docshelf.domain.settings import (
+            CLIENT_HINT_MAX_DELAY,
+            CLIENT_HINTS_ENABLED,
+            CLIENT_SYNC_INTERVAL,
+            CLIENT_SYNC_MAX_DELAY_AFTER_START,
+        )
+        from docshelf.domain.settings import SETTINGS as SETTING_SPECS
+
         stored = self.store.get_json(SETTINGS) or {}
         return {
             CLIENT_SYNC_INTERVAL: int(
@@ -449,11 +532,15 @@ class Client:
     def daemon_running(self) -> bool:
         """A daemon (``docshelf daemon`` or the desktop app) plans this home's syncs now:
         it holds the home's daemon lock, which the kernel drops however it ends."""
+        from docshelf.client.lock import SyncLock
+
         return SyncLock(self.home.daemon_lock_file).holder() is not None
 
     def status(self) -> Status:
         """The current status; a 'syncing' left behind by a process that died reads as idle,
         and a next sync planned by a daemon that no longer runs is not shown."""
+        from docshelf.client.status import SyncState, read_status_file
+
         status = read_status_file(self.home.status_file) or self.board.status
         if status.state is SyncState.SYNCING and self.lock.holder() is None:
             status = replace(status, state=SyncState.IDLE, phase=None)
@@ -472,10 +559,15 @@ class Client:
         return self.store.get(CURSOR) is not None
 
     def summary(self) -> dict[str, Any]:
+        from docshelf.domain.settings import (
+            CLIENT_SYNC_INTERVAL,
+            CLIENT_SYNC_MAX_DELAY_AFTER_START,
+        )
+
         config = self.config
         status = self.status()
         settings = self.settings()
-        uploads = self.store.outbox.counts()
+        uploads = self._upload_counts()
         return {
             "server": config.server_url if config else None,
             "user": config.login if config else None,
@@ -514,6 +606,8 @@ class Client:
         or title; default: the one used last, else the only one), from the local copy alone.
         Written to ``output``, or under a fresh name from the template's title in ``folder``
         (default: the current folder)."""
+        from docshelf.client import documents
+
         config = self.config
         made = documents.new_document(
             self.store,
@@ -537,6 +631,23 @@ class Client:
 
     def offline_ready(self, templates: list[dict[str, Any]]) -> dict[str, bool]:
         """By template id: its files and everything its tags need are in the local copy."""
+        if self._all_needed_files_here():
+            # Every file any template needs is here: each one with files is ready.
+            return {t["id"]: bool(t.get("files")) for t in templates}
+        from docshelf.client import documents
+
         config = self.config
         user_id = config.user_id if config else None
         return documents.offline_states(self.store, self.files, templates, user_id)
+
+    def _all_needed_files_here(self) -> bool:
+        """The files the last sync found the templates need (at the cursor the cache is at,
+        with no edit laid over the records then or now) are all in the file store. Then no
+        template needs to be read to know it is ready offline: reading them and their tags
+        and resolving the profiles' images is what made listing templates slow."""
+        known = self.store.get_json(DOCUMENT_FILES)
+        if not isinstance(known, dict) or known.get("overlaid") is not False:
+            return False
+        if known.get("cursor") != self.store.get(CURSOR) or self.store.has_overlays():
+            return False
+        return all(self.files.has(sha) for sha in known.get("needed") or ())

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -135,6 +134,8 @@ class CredentialStore:
     def _write(self, tokens: dict[str, str]) -> None:
         path = self.home.credentials_file
         self.home.ensure()
+        import secrets  # here: reading the token needs none of it
+
         tmp = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
         try:
             fd = os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)

@@ -14,7 +14,6 @@ import sqlite3
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any, TypeVar
 
 import httpx
@@ -45,6 +44,7 @@ from docshelf.client.planner import (
 from docshelf.client.push import Pusher
 from docshelf.client.read_ahead import ReadAhead
 from docshelf.client.remote import Remote, UnreadPage
+from docshelf.client.results import SyncResult as SyncResult  # re-exported
 from docshelf.client.status import Phase, StatusBoard, SyncState
 from docshelf.client.store import LocalStore
 from docshelf.i18n import ntr, tr
@@ -69,46 +69,6 @@ OWED = "owed"
 # whose files turned outdated. The change that made a file unreadable is committed before
 # the server refuses the file, so the first poll brings it; the others are a margin.
 OWED_POLLS = 3
-
-
-@dataclass
-class SyncResult:
-    status: str = "ok"
-    downloaded: int = 0  # records stored, new or changed
-    deleted: int = 0
-    uploaded: int = 0
-    conflicts: int = 0  # edits of this sync that met a conflict
-    rejected: int = 0  # edits of this sync the server refused
-    # Waiting in the outbox after this sync (earlier syncs' too): until the user settles
-    # them (`docshelf conflicts`, `docshelf uploads`), those edits are not on the server.
-    conflicts_waiting: int = 0
-    rejected_waiting: int = 0
-    bytes: int = 0
-    seconds: float = 0.0
-    last_update: datetime | None = None
-    error: str | None = None
-    error_code: str | None = None
-    retry_after: float | None = None
-    reconciled: bool = False
-    pages: int = 0
-    files: int = 0
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "status": self.status,
-            "downloaded": self.downloaded,
-            "deleted": self.deleted,
-            "uploaded": self.uploaded,
-            "conflicts": self.conflicts,
-            "rejected": self.rejected,
-            "conflicts_waiting": self.conflicts_waiting,
-            "rejected_waiting": self.rejected_waiting,
-            "files": self.files,
-            "bytes": self.bytes,
-            "seconds": round(self.seconds, 3),
-            "last_update": self.last_update.isoformat() if self.last_update else None,
-            "error": self.error,
-        }
 
 
 @dataclass

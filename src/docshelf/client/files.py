@@ -16,7 +16,6 @@ assumes one writer per home at a time, which the sync lock guarantees.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import time
@@ -138,6 +137,8 @@ def _fsync_dir(path: Path) -> None:
 
 def _hash_of(path: Path) -> tuple[_Hasher, int]:
     """SHA-256 state and size of what an interrupted download left on disk."""
+    import hashlib  # here, as below: reading the local copy hashes nothing
+
     hasher = hashlib.sha256()
     size = 0
     if not path.exists():
@@ -230,6 +231,8 @@ class FileStore:
         hasher, offset = _hash_of(part)
         if expected_size is not None and offset > expected_size:
             self._discard(part)
+            import hashlib
+
             hasher, offset = hashlib.sha256(), 0
         transferred = 0
         # A part file may already be complete: killed between the last byte and the rename.
@@ -247,6 +250,8 @@ class FileStore:
 
     def put_bytes(self, data: bytes) -> str:
         """Store bytes made locally (an edit); returns their SHA-256."""
+        import hashlib
+
         sha = hashlib.sha256(data).hexdigest()
         if self.has(sha):
             return sha

@@ -27,34 +27,15 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from docshelf.client import outbox_table
 from docshelf.client.descriptions import describe
 from docshelf.client.local_json import load_cached
 from docshelf.domain.edits import Edit, EditKind, Op, apply
 from docshelf.domain.errors import NotFound
 from docshelf.i18n import tr
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS outbox (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    id TEXT NOT NULL UNIQUE,
-    kind TEXT NOT NULL,
-    op TEXT NOT NULL,
-    target TEXT NOT NULL,
-    edit TEXT NOT NULL,
-    files TEXT NOT NULL,
-    summary TEXT NOT NULL,
-    state TEXT NOT NULL,
-    version INTEGER,
-    code TEXT,
-    reason TEXT,
-    theirs TEXT,
-    created_at TEXT NOT NULL,
-    updated_at TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS outbox_by_target ON outbox (kind, target);
-"""
-# file_refs rows of this kind keep an edit's files in the file store until it is done.
-FILE_REF_KIND = "outbox"
+# The table and file_refs kind live in outbox_table: the cache opens them without this module.
+SCHEMA, FILE_REF_KIND = outbox_table.SCHEMA, outbox_table.FILE_REF_KIND
 
 
 class EditState(StrEnum):

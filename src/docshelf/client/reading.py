@@ -5,14 +5,18 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from docshelf.client.files import FileStore
 from docshelf.client.store import LocalStore
 from docshelf.domain.errors import NotFound
-from docshelf.domain.fields import FieldDef, FieldScope, FieldType, resolve_profile_fields
-from docshelf.domain.units import Unit, resolve_unit_fields
 from docshelf.i18n import tr
+
+# The field and unit resolution (their dataclasses) are imported by the functions that
+# resolve: listing templates or snippets needs neither.
+if TYPE_CHECKING:
+    from docshelf.domain.fields import FieldDef
+    from docshelf.domain.units import Unit
 
 
 def title_of(record: dict[str, Any], lang: str = "de") -> str:
@@ -117,6 +121,8 @@ def _template_and_language(
 
 
 def _field_defs(store: LocalStore) -> list[FieldDef]:
+    from docshelf.domain.fields import FieldDef, FieldScope, FieldType
+
     return [
         FieldDef(
             key=r["key"],
@@ -130,6 +136,8 @@ def _field_defs(store: LocalStore) -> list[FieldDef]:
 
 
 def _units(store: LocalStore) -> dict[str, Unit]:
+    from docshelf.domain.units import Unit
+
     return {
         r["id"]: Unit(
             id=r["id"],
@@ -144,6 +152,8 @@ def _units(store: LocalStore) -> dict[str, Unit]:
 
 
 def units(store: LocalStore) -> list[dict[str, Any]]:
+    from docshelf.domain.units import resolve_unit_fields
+
     tree = _units(store)
     result = []
     for record in sorted(store.view("unit"), key=lambda r: (r["order"], r["title"])):
@@ -161,6 +171,9 @@ def units(store: LocalStore) -> list[dict[str, Any]]:
 
 def profiles(store: LocalStore, user_id: str | None, lang: str = "de") -> list[dict[str, Any]]:
     """Profiles with every field resolved: value, where it comes from, inherited or not."""
+    from docshelf.domain.fields import resolve_profile_fields
+    from docshelf.domain.units import resolve_unit_fields
+
     defs = _field_defs(store)
     labels = {d.key: (d.labels or {}).get(lang, d.key) for d in defs}
     tree = _units(store)

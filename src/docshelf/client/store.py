@@ -14,14 +14,18 @@ import threading
 from collections.abc import Container, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from docshelf.client import outbox as outbox_module
+from docshelf.client import outbox_table
 from docshelf.client.errors import LocalStoreError
 from docshelf.client.local_json import load_cached
-from docshelf.client.outbox import FILE_REF_KIND, Outbox, overlay
-from docshelf.client.planner import Key, Local, Upsert, image_field_keys, referenced_files
 from docshelf.i18n import tr
+
+# The outbox and the planner (their dataclasses, the edit types) are imported where they
+# are used: listing the local copy needs neither while no edit waits.
+if TYPE_CHECKING:
+    from docshelf.client.outbox import Outbox, OutboxEntry
+    from docshelf.client.planner import Key, Local, Upsert
 
 SCHEMA_VERSION = 4
 SCHEMA = """
@@ -59,8 +63,10 @@ class LocalStore:
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._guard = threading.Lock()
-        self._connect().executescript(SCHEMA + outbox_module.SCHEMA)
+        self._connect().executescript(SCHEMA + outbox_table.SCHEMA)
         if self.get("schema") != str(SCHEMA_VERSION):
+            from docshelf.client.planner import image_field_keys
+
             # New, or from before file_refs or before they were kept right at every commit
             # (schema 4): index what the cache holds, once.
             with self.transaction() as db:
@@ -116,6 +122,8 @@ class LocalStore:
     @property
     def outbox(self) -> Outbox:
         """The outbox on this thread's connection; writes belong in :meth:`transaction`."""
+        from docshelf.client.outbox import Outbox
+
         return Outbox(self._db)
 
     # --- state -------------------------------------------------------------------------
@@ -147,6 +155,8 @@ class LocalStore:
         return int(self._db.execute("SELECT count(*) FROM records").fetchone()[0])
 
     def local(self, keys: Iterable[Key]) -> dict[Key, Local]:
+        from docshelf.client.planner import Local
+
         found: dict[Key, Local] = {}
         wanted = list(keys)
         for i in range(0, len(wanted), 400):
@@ -171,22 +181,53 @@ class LocalStore:
 
     def view(self, kind: str, me: str | None = None) -> list[dict[str, Any]]:
         """The records of a kind as the user sees them: with their own edits laid over."""
-        return overlay(kind, self.records(kind), self.outbox.for_overlay(kind), me)
+        entries = self._overlay_entries(kind)
+        if not entries:
+            return self.records(kind)
+        from docshelf.client.outbox import overlay
+
+        return overlay(kind, self.records(kind), entries, me)
 
     def view_record(self, kind: str, ident: str, me: str | None = None) -> dict[str, Any] | None:
         record = self.record(kind, ident)
-        entries = [e for e in self.outbox.for_overlay(kind) if e.edit.target == ident]
+        entries = [e for e in self._overlay_entries(kind) if e.edit.target == ident]
         if not entries:
             return record
+        from docshelf.client.outbox import overlay
+
         shown = overlay(kind, [record] if record else [], entries, me)
         return shown[0] if shown else None
 
+    def has_overlays(self) -> bool:
+        """Some edit is laid over the records (pending, or applied and not pulled back)."""
+        waiting = self._db.execute(
+            "SELECT 1 FROM outbox WHERE state IN ('pending', 'applied') LIMIT 1"
+        ).fetchone()
+        return waiting is not None
+
+    def has_outbox_entries(self) -> bool:
+        """Some edit is in the outbox, in any state."""
+        return self._db.execute("SELECT 1 FROM outbox LIMIT 1").fetchone() is not None
+
+    def _overlay_entries(self, kind: str) -> list[OutboxEntry]:
+        """The edits laid over records of ``kind``; asked of the table first, so that the
+        outbox module is loaded only when some edit waits."""
+        waiting = self._db.execute(
+            "SELECT 1 FROM outbox WHERE kind = ? AND state IN ('pending', 'applied') LIMIT 1",
+            (kind,),
+        ).fetchone()
+        return self.outbox.for_overlay(kind) if waiting else []
+
     def manifest(self) -> dict[Key, Local]:
+        from docshelf.client.planner import Local
+
         rows = self._db.execute("SELECT kind, id, version, hash FROM records")
         return {(k, i): Local(v, h) for k, i, v, h in rows}
 
     def referenced_files(self, image_keys: set[str]) -> set[str]:
         """Every file some record needs, read from the records themselves (all of them)."""
+        from docshelf.client.planner import referenced_files
+
         needed: set[str] = set()
         rows = self._db.execute(
             "SELECT kind, data FROM records WHERE kind IN ('template','snippet','unit','user')"
@@ -225,6 +266,8 @@ class LocalStore:
     ) -> None:
         """Rebuild file_refs from the records of these kinds: a new schema, changed image
         fields (they decide which unit and user fields hold files)."""
+        from docshelf.client.planner import referenced_files
+
         kinds = [kind for kind in kinds if kind in _FILE_KINDS]
         marks = ", ".join("?" for _ in kinds)
         db.execute(f"DELETE FROM file_refs WHERE kind IN ({marks})", kinds)
@@ -256,6 +299,8 @@ class LocalStore:
         ``held``: the keys the cache may hold already (None: any); only their old file_refs
         are looked for, so a first sync doesn't look up 20 000 records that aren't there.
         """
+        from docshelf.client.planner import referenced_files
+
         upserts = list(upserts)
         db.executemany(
             "INSERT INTO records (kind, id, version, hash, data, seen) VALUES (?, ?, ?, ?, ?, ?)"
@@ -300,7 +345,7 @@ class LocalStore:
         db.execute(
             "DELETE FROM file_refs WHERE kind != ? AND NOT EXISTS (SELECT 1 FROM records r"
             " WHERE r.kind = file_refs.kind AND r.id = file_refs.id)",
-            (FILE_REF_KIND,),
+            (outbox_table.FILE_REF_KIND,),
         )
         return dropped
 

@@ -9,7 +9,6 @@ and stay short enough to type on a command line.
 from __future__ import annotations
 
 import re
-import secrets
 
 from docshelf.domain.errors import InvalidInput
 from docshelf.i18n import tr
@@ -19,6 +18,8 @@ _ID_RE = re.compile(ID_PATTERN)
 
 
 def new_id() -> str:
+    import secrets  # here: it loads random, hmac and base64; checking ids needs none
+
     return secrets.token_hex(8)
 
 

@@ -1,0 +1,126 @@
+"""The listing commands on a plain command line, without click.
+
+``docshelf [--home DIR] templates|template-groups|snippets|profiles|units [--json]
+[--lang LANG]`` is most of what scripts and people run, and click is a sixth of such a
+command's start (with the ``uuid`` and ``platform`` modules it loads). Only these forms
+are taken here, each option at most once; anything else (help, another option, an option
+given twice, a value that looks like an option, a home that click would refuse) returns
+False and click parses the command line as always, with its errors. What the commands
+print is cli/listing.py either way.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # loaded once the command line is known to be one of these
+    from docshelf.client import Client
+
+# Command → whether it takes --lang.
+_LANG = {
+    "templates": True,
+    "template-groups": True,
+    "snippets": False,
+    "profiles": True,
+    "units": False,
+}
+_DEFAULT_LANG = "de"  # cli/lists.py's --lang default
+
+
+def run(argv: list[str]) -> bool:
+    """Run the command if ``argv`` is a plain listing; False: click's to parse."""
+    parsed = parse(argv)
+    if parsed is None:
+        return False
+    name, home, as_json, lang = parsed
+    from docshelf.cli import listing
+    from docshelf.cli.home import client_at
+
+    commands: dict[str, Callable[[Client], None]] = {
+        "templates": lambda client: listing.templates(client, as_json, lang),
+        "template-groups": lambda client: listing.template_groups(client, as_json, lang),
+        "snippets": lambda client: listing.snippets(client, as_json),
+        "profiles": lambda client: listing.profiles(client, as_json, lang),
+        "units": lambda client: listing.units(client, as_json),
+    }
+    client = client_at(home)
+    try:
+        client.require_local_copy()
+        commands[name](client)
+    finally:
+        client.close()
+    return True
+
+
+def parse(argv: list[str]) -> tuple[str, str | None, bool, str] | None:
+    """Command, ``--home`` (or DOCSHELF_HOME), ``--json``, ``--lang``; None: not plain."""
+    if not _plain_environment():
+        return None
+    args = list(argv)
+    home_option = _home_option(args)
+    if home_option is None or not args or args[0] not in _LANG:
+        return None
+    given, value = home_option
+    name = args.pop(0)
+    options = _command_options(name, args)
+    if options is None:
+        return None
+    # click: an empty DOCSHELF_HOME counts as unset.
+    home = value if given else os.environ.get("DOCSHELF_HOME") or None
+    if home is not None and not _home_click_takes(home):
+        return None
+    return name, home, *options
+
+
+def _home_option(args: list[str]) -> tuple[bool, str | None] | None:
+    """The leading ``--home`` taken off ``args``: whether it was given, and its value;
+    None when it was given without one."""
+    if not args or not (args[0] == "--home" or args[0].startswith("--home=")):
+        return False, None
+    option = args.pop(0)
+    if option != "--home":
+        return True, option.removeprefix("--home=")
+    return (True, args.pop(0)) if args else None
+
+
+def _command_options(name: str, args: list[str]) -> tuple[bool, str] | None:
+    """``--json`` and ``--lang`` (where the command takes it), each at most once."""
+    as_json, lang, given_lang = False, _DEFAULT_LANG, False
+    while args:
+        option = args.pop(0)
+        if option == "--json" and not as_json:
+            as_json = True
+        elif _LANG[name] and option == "--lang" and args and not given_lang:
+            lang, given_lang = args.pop(0), True
+        elif _LANG[name] and option.startswith("--lang=") and not given_lang:
+            lang, given_lang = option.removeprefix("--lang="), True
+        else:
+            return None
+    if given_lang and (not lang or lang.startswith("-")):
+        return None
+    return as_json, lang
+
+
+def _plain_environment() -> bool:
+    """Not a shell completion (click answers those), and a standard output click writes to
+    as it is (UTF-8: click re-wraps a misconfigured one)."""
+    if any(key.startswith("_") and key.endswith("_COMPLETE") for key in os.environ):
+        return False
+    encoding = (getattr(sys.stdout, "encoding", None) or "").lower().replace("-", "")
+    return encoding in ("utf8", "utf_8")
+
+
+def _home_click_takes(home: str) -> bool:
+    """What ``click.Path(file_okay=False)`` accepts without a word: a path that does not
+    exist, or a readable one that is not a file. (Empty, or like an option: click's.)"""
+    if not home or home.startswith("-"):
+        return False
+    try:
+        found = os.stat(home)
+    except OSError:
+        return True
+    return not stat.S_ISREG(found.st_mode) and os.access(home, os.R_OK)
