@@ -158,6 +158,8 @@ def find_profile(
 def file_tags(path: Path, filename: str) -> list[str]:
     """The tags of a stored file (named ``filename`` on the server) as the cache keeps them:
     their text; none if it can't be read (making a document from it says why then)."""
+    if not documents.carries_tags(filename):
+        return []  # a PowerPoint file, say: not read (the sync does this beside downloads)
     try:
         found = documents.tags_of(path.read_bytes(), filename)
     except (documents.DocumentError, OSError):
