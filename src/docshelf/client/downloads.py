@@ -39,7 +39,7 @@ from docshelf.client.files import Fetch, FileStore, Received, as_context
 from docshelf.protocol import pack
 from docshelf.protocol.pack import Frame
 
-__all__ = ["PARALLEL_DOWNLOADS", "Batch", "Downloader", "Retry"]
+__all__ = ["PARALLEL_DOWNLOADS", "Batch", "Downloader", "Look", "Retry"]
 
 T = TypeVar("T")
 log = logging.getLogger("docshelf.client.sync")
