@@ -18,6 +18,13 @@ from io import BytesIO
 from pathlib import Path
 
 from docshelf.domain.accounts import system_actor
+from docshelf.domain.patches import (
+    ProfilePatch,
+    TemplateGroupPatch,
+    TemplatePatch,
+    UnitPatch,
+    UserPatch,
+)
 from docshelf.server.blobstore import BlobStore, LocalBlobStore
 from docshelf.server.db.engine import Change, Database
 from docshelf.server.db.migrate import upgrade
@@ -90,10 +97,15 @@ class CorpusWriter:
         password = Passwords(time_cost=1, memory_kib=1024).hash(BENCH_PASSWORD)
         with self.db.change("corpus") as change:
             owner = accounts.create_user(
-                change, self.actor, login=BENCH_USER, roles=["sys"], password_hash=password
+                change,
+                self.actor,
+                UserPatch(login=BENCH_USER, roles=("sys",)),
+                password_hash=password,
             )
-            group = templates.create_group(change, self.actor, titles={"de": "Korpus"})
-            root = units.create_unit(change, self.actor, title="Korpus AG")
+            group = templates.create_group(
+                change, self.actor, TemplateGroupPatch(titles={"de": "Korpus"})
+            )
+            root = units.create_unit(change, self.actor, UnitPatch(title="Korpus AG"))
         self.info.records += 3
         return owner.id, group.id, root.id
 
@@ -130,7 +142,9 @@ class CorpusWriter:
         if kind in ("template_file", "template"):
             title = f"Vorlage {i}" if kind == "template_file" else f"Entwurf {i}"
             template = templates.create_template(
-                change, actor, kind="docx", titles={"de": title}, group_id=group, status="released"
+                change,
+                actor,
+                TemplatePatch(kind="docx", titles={"de": title}, group_id=group, status="released"),
             )
             if kind == "template_file":
                 templates.set_file(
@@ -143,11 +157,15 @@ class CorpusWriter:
                     filename=f"vorlage-{i}.docx",
                 )
         elif kind == "unit":
-            units.create_unit(change, actor, title=f"Abteilung {i}", parent_id=root)
+            units.create_unit(change, actor, UnitPatch(title=f"Abteilung {i}", parent_id=root))
         elif kind == "user":
-            accounts.create_user(change, actor, login=f"user{i}", display_name=f"User {i}")
+            accounts.create_user(
+                change, actor, UserPatch(login=f"user{i}", display_name=f"User {i}")
+            )
         else:
-            profiles.create_profile(change, actor, owner_id=owner, title=f"Profil {i}")
+            profiles.create_profile(
+                change, actor, ProfilePatch(owner_id=owner, title=f"Profil {i}")
+            )
 
 
 def build(

@@ -14,6 +14,7 @@ import os
 import secrets
 import subprocess
 import sys
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,9 +23,12 @@ import docx
 import pytest
 from docx.oxml.ns import qn
 
+from docshelf import documents as docshelf_documents
 from docshelf.client import documents
 from docshelf.client.app import Client
+from docshelf.client.keys import TAGS
 from docshelf.client.paths import Home
+from docshelf.documents import Tag
 from docshelf.server.demo.files import logo_png
 from support.api import FAST_HASHING, PASSWORD, LiveServer, start_live
 from support.server import MakeServer
@@ -211,6 +215,34 @@ def test_templates_are_ready_offline_without_reading_them_while_the_cache_stands
         client.editor().profile_new("Unterwegs", None)
         assert client.offline_ready([seeded.template]) == {template_id: True}
         assert reads == [1]
+    finally:
+        client.close()
+
+
+def test_a_first_sync_reads_the_template_tags_while_it_downloads_not_after_the_pull(
+    live: LiveServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue #18: after the pull, finding what the templates need offline read every
+    template file back and parsed it on the calling thread. The sync reads a template
+    file's tags on the thread that stores it, and keeps them with its page."""
+    seeded = seed(live)
+    readers: list[str] = []
+    real = docshelf_documents.tags_of
+
+    def traced(data: bytes, filename: str) -> list[Tag]:
+        readers.append(threading.current_thread().name)
+        return real(data, filename)
+
+    monkeypatch.setattr(docshelf_documents, "tags_of", traced)
+    client = synced_home(tmp_path / "home", live.url, seeded.login)
+    try:
+        sha = seeded.template["files"]["de"]["sha256"]
+        assert sorted(client.store.get_json(TAGS + sha)) == sorted(seeded.tags.values())
+        assert readers, "the template's tags were never read"
+        assert threading.main_thread().name not in readers, readers
+        # ... and what they need came with the same sync.
+        assert client.files.has(seeded.logo_sha)
+        assert client.offline_ready([seeded.template])[seeded.template["id"]]
     finally:
         client.close()
 

@@ -6,7 +6,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from docshelf.client.documents import all_missing_files, tags_of
+from pytest import MonkeyPatch
+
+from docshelf import documents as docshelf_documents
+from docshelf.client.documents import all_missing_files, file_tags, tags_of
 from docshelf.client.files import FileStore
 from docshelf.client.planner import Upsert
 from docshelf.client.store import LocalStore
@@ -71,3 +74,19 @@ def test_the_tags_of_many_templates_are_kept_in_one_commit(tmp_path: Path) -> No
         assert all(store.get_json("tags:" + u.record["files"]["de"]["sha256"]) for u in upserts)
     finally:
         store.close()
+
+
+def test_files_that_carry_no_tags_are_not_read(tmp_path: Path, monkeypatch: MonkeyPatch) -> None:
+    """The sync reads each template file's tags beside the downloads: a PowerPoint file (or
+    any but Word and Excel) is not read, however large."""
+    path = tmp_path / "folien"
+    path.write_bytes(b"PK not really a presentation")
+
+    def never(data: bytes, filename: str) -> list[Tag]:
+        raise AssertionError(f"{filename} read")
+
+    monkeypatch.setattr(docshelf_documents, "tags_of", never)
+    assert file_tags(path, "Folien.pptx") == []
+    assert docshelf_documents.carries_tags("Brief.DOTX")
+    assert docshelf_documents.carries_tags("Tabelle.xlsm")
+    assert not docshelf_documents.carries_tags("Folien.potx")

@@ -256,3 +256,34 @@ def test_ready_leaves_a_failure_for_wait_to_raise(store: FileStore) -> None:
             batch.wait()
     finally:
         downloader.close()
+
+
+def test_a_look_at_a_stored_file_runs_off_the_calling_thread_and_comes_with_the_batch(
+    store: FileStore,
+) -> None:
+    """A template's tags are read as its file is stored (the engine's looks), not by the
+    calling thread after the pull; a look that fails only leaves that file without."""
+    files = corpus(4)
+    looked, broken, skipped = sorted(files)[:3]
+    already = sorted(files)[3]
+    store.put_bytes(files[already])
+    threads: list[str] = []
+
+    def size_of(path: Path) -> object:
+        threads.append(threading.current_thread().name)
+        return len(path.read_bytes())
+
+    def fails(path: Path) -> object:
+        raise ValueError("a bug in a look")
+
+    looks = {looked: size_of, broken: fails, already: size_of}
+    downloader = Downloader(store, Server(files), no_retry, parallel=2)
+    try:
+        batch = downloader.start(files, {}, looks=looks)
+        assert batch.wait() == 4
+        # Stored before (not by this batch): nothing to look at; no look: nothing found.
+        assert batch.found() == {looked: len(files[looked])}
+        assert all(store.has(sha) for sha in (looked, broken, skipped))
+        assert threads and threading.current_thread().name not in threads
+    finally:
+        downloader.close()

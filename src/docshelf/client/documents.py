@@ -15,6 +15,7 @@ renamed: nobody ever sees half a document.
 from __future__ import annotations
 
 import os
+import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,6 +26,7 @@ from docshelf import documents
 from docshelf.client import reading
 from docshelf.client.errors import MissingFile
 from docshelf.client.files import FileStore
+from docshelf.client.keys import TAGS
 from docshelf.client.planner import image_field_keys
 from docshelf.client.store import LocalStore
 from docshelf.documents import FillData, SnippetBody, Tag, TagKind, parse_tag
@@ -148,28 +150,43 @@ def find_profile(
 
 
 # Tags of a stored file, kept in the cache's state by its hash (the same hash always holds
-# the same bytes): reading them means unzipping and parsing the file, and every sync asks
-# for every template's tags to know what they need offline.
-_TAGS_KEY = "tags:"
+# the same bytes, keys.TAGS): reading them means unzipping and parsing the file, and every
+# sync asks for every template's tags to know what they need offline. The sync keeps them
+# as it downloads a template's file (engine), so that this finds them after a first sync.
+
+
+def file_tags(path: Path, filename: str) -> list[str]:
+    """The tags of a stored file (named ``filename`` on the server) as the cache keeps them:
+    their text; none if it can't be read (making a document from it says why then)."""
+    if not documents.carries_tags(filename):
+        return []  # a PowerPoint file, say: not read (the sync does this beside downloads)
+    try:
+        found = documents.tags_of(path.read_bytes(), filename)
+    except (documents.DocumentError, OSError):
+        return []
+    return [tag.text for tag in found]
+
+
+def keep_tags(
+    store: LocalStore, sha: str, tags: list[str], db: sqlite3.Connection | None = None
+) -> None:
+    """Keep a file's tags (:func:`file_tags`) by its hash."""
+    store.put_json(TAGS + sha, tags, db)
 
 
 def tags_of(files: FileStore, ref: dict[str, Any], store: LocalStore | None = None) -> list[Tag]:
     """The tags of a stored template file (``ref``: its sha256 and filename); none while
     the file is not here or can't be read (making the document says why then)."""
     sha = ref["sha256"]
-    known = store.get_json(_TAGS_KEY + sha) if store is not None else None
-    if isinstance(known, list):
-        return [tag for raw in known if isinstance(raw, str) and (tag := parse_tag(raw))]
-    path = files.path(sha)
-    if not path.is_file():
-        return []
-    try:
-        found = documents.tags_of(path.read_bytes(), ref["filename"])
-    except (documents.DocumentError, OSError):
-        found = []
-    if store is not None:
-        store.put_json(_TAGS_KEY + sha, [tag.text for tag in found])
-    return found
+    known = store.get_json(TAGS + sha) if store is not None else None
+    if not isinstance(known, list):
+        path = files.path(sha)
+        if not path.is_file():
+            return []
+        known = file_tags(path, ref["filename"])
+        if store is not None:
+            keep_tags(store, sha, known)
+    return [tag for raw in known if isinstance(raw, str) and (tag := parse_tag(raw))]
 
 
 def _owner_fields(store: LocalStore, user_id: str | None, lang: str) -> list[dict[str, Any]]:

@@ -13,18 +13,25 @@ planned and stored. Each file has its own partial file in the :class:`FileStore`
 downloads in parallel never touch the same file, and a process killed in the middle leaves
 each of them to be resumed by ``Range``.
 
-Worker threads only move bytes. Progress is reported, and errors are raised, in the calling
-thread. With ``parallel=1`` the files are fetched in the calling thread in sorted order: the
-seeded sync simulation replays a run only if its requests come in the same order.
+A file may also be looked at once stored (``looks``: a template's tags, see the engine), on
+the thread that stored it while it is in the page cache, not on the calling thread after
+the pull; what is found comes back with the batch (:meth:`Batch.found`).
+
+Worker threads only move bytes (and look at what they stored). Progress is reported, and
+errors are raised, in the calling thread. With ``parallel=1`` the files are fetched in the
+calling thread in sorted order: the seeded sync simulation replays a run only if its
+requests come in the same order.
 """
 
 from __future__ import annotations
 
 import contextvars
+import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from docshelf.client.errors import RemoteError
@@ -32,13 +39,17 @@ from docshelf.client.files import Fetch, FileStore, Received, as_context
 from docshelf.protocol import pack
 from docshelf.protocol.pack import Frame
 
-__all__ = ["PARALLEL_DOWNLOADS", "Batch", "Downloader", "Retry"]
+__all__ = ["PARALLEL_DOWNLOADS", "Batch", "Downloader", "Look", "Retry"]
 
 T = TypeVar("T")
+log = logging.getLogger("docshelf.client.sync")
 
 
 FetchPack = Callable[[list[str]], AbstractContextManager[Iterator[Frame]]]
 """``fetch_pack(hashes)``: the frames of one pack answer (``Remote.fetch_pack``)."""
+
+Look = Callable[[Path], object]
+"""``look(path)``: what to learn from a file just stored under ``path`` (its tags, say)."""
 
 
 class Retry(Protocol):
@@ -135,9 +146,11 @@ class Downloader:
         sizes: Mapping[str, int],
         *,
         skip: Callable[[Exception], bool] | None = None,
+        looks: Mapping[str, Look] | None = None,
     ) -> Batch:
         """Queue these files behind the batches started before, on worker threads that
-        stay until :meth:`close`; see :meth:`download`."""
+        stay until :meth:`close`; see :meth:`download`. ``looks``: by hash, what to learn
+        from a file once this batch stores it (:meth:`Batch.found`)."""
         if self._stop.is_set():
             # The batches before failed and were stopped; this one starts afresh.
             self._stop = threading.Event()
@@ -145,7 +158,7 @@ class Downloader:
             self._pool = ThreadPoolExecutor(self.parallel, thread_name_prefix="docshelf-download")
             self._flushing = ThreadPoolExecutor(_FLUSHERS, thread_name_prefix="docshelf-flush")
         wanted = sorted(set(hashes))
-        return self._queue(self._pool, self._stop, wanted, sizes, skip, self._flushing)
+        return self._queue(self._pool, self._stop, wanted, sizes, skip, self._flushing, looks)
 
     def _queue(
         self,
@@ -155,16 +168,17 @@ class Downloader:
         sizes: Mapping[str, int],
         skip: Callable[[Exception], bool] | None,
         flushing: ThreadPoolExecutor | None = None,
+        looks: Mapping[str, Look] | None = None,
     ) -> Batch:
         """Submit the files, small ones several to a request; with ``flushing``, each file is
         installed on one of its threads while the download thread goes on."""
-        requests = _Requests(self, stop, sizes, skip, flushing)
+        requests = _Requests(self, stop, sizes, skip, flushing, looks or {})
         groups = _groups(wanted, sizes, self.files.partial_size, packs=self.fetch_pack is not None)
         # Each in a copy of the caller's context: its language for requests and errors.
         futures = [
             pool.submit(contextvars.copy_context().run, requests.run, group) for group in groups
         ]
-        return Batch(futures, requests.moved, stop, skip)
+        return Batch(futures, requests.moved, stop, skip, requests.found)
 
     def close(self) -> None:
         """Give up what is still queued or running (its partial files stay) and end the
@@ -213,6 +227,7 @@ class _Requests:
         sizes: Mapping[str, int],
         skip: Callable[[Exception], bool] | None,
         flushing: ThreadPoolExecutor | None,
+        looks: Mapping[str, Look],
     ) -> None:
         self.files = downloader.files
         self.retry = downloader.retry
@@ -223,6 +238,10 @@ class _Requests:
         self.skip = skip
         self.flushing = flushing
         self.moved = _Bytes()
+        self.looks = looks
+        # Written by the threads that store files; read once the batch is done.
+        self.found: dict[str, object] = {}
+        self._found_lock = threading.Lock()
 
     def run(self, group: list[str]) -> list[Future[None] | None]:
         if len(group) == 1:
@@ -276,9 +295,23 @@ class _Requests:
         if received is None:
             return None
         if self.flushing is None:
-            self.files.install(received)
+            self._install(received)
             return None
-        return self.flushing.submit(contextvars.copy_context().run, self.files.install, received)
+        return self.flushing.submit(contextvars.copy_context().run, self._install, received)
+
+    def _install(self, received: Received) -> None:
+        self.files.install(received)
+        look = self.looks.get(received.sha)
+        if look is None:
+            return
+        try:
+            found = look(self.files.path(received.sha))
+        except Exception:
+            # Only a shortcut: whoever needs it later finds it out then.
+            log.warning("looking at a stored file failed", exc_info=True)
+            return
+        with self._found_lock:
+            self.found[received.sha] = found
 
 
 class Batch:
@@ -295,8 +328,10 @@ class Batch:
         moved: _Bytes,
         stop: threading.Event,
         skip: Callable[[Exception], bool] | None,
+        found: dict[str, object] | None = None,
     ) -> None:
         self._running: set[Future[Any]] = set(futures)
+        self._found = found if found is not None else {}
         self._moved = moved
         self._stop = stop
         self._skip = skip
@@ -312,6 +347,11 @@ class Batch:
         stored = self._settle(on_bytes, block=True)
         assert stored is not None  # blocking, it returns only once all is stored
         return stored
+
+    def found(self) -> dict[str, object]:
+        """What the ``looks`` found in the files this batch stored, by hash; whole once
+        :meth:`wait` returned (a file stored earlier, or whose look failed, has none)."""
+        return dict(self._found)
 
     def ready(self) -> bool:
         """Whether :meth:`wait` would return (or raise) at once, without blocking: the

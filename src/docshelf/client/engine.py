@@ -14,11 +14,13 @@ import sqlite3
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from functools import partial
+from typing import Any, TypeGuard, TypeVar
 
 import httpx
 
-from docshelf.client.downloads import PARALLEL_DOWNLOADS, Batch, Downloader
+from docshelf.client import documents
+from docshelf.client.downloads import PARALLEL_DOWNLOADS, Batch, Downloader, Look
 from docshelf.client.errors import (
     DownloadIncomplete,
     OutdatedFiles,
@@ -95,12 +97,15 @@ class _Staged:
     new_image_keys: set[str]  # of those, the ones it brought
     files: set[str]  # the files it waits for
     batch: Batch | None
+    # The tags of its template files, found as they were stored (documents.file_tags).
+    tags: dict[str, list[str]] = field(default_factory=dict)
 
     def finish_files(self, result: SyncResult, on_bytes: Callable[[int], None]) -> None:
         """Wait until the page's files are stored."""
         if self.batch is not None:
             batch, self.batch = self.batch, None
             result.files += batch.wait(on_bytes)
+            self.tags = {sha: tags for sha, tags in batch.found().items() if _is_tags(tags)}
 
     def files_in(self) -> bool:
         """Whether finish_files would return at once (or raise: it is to be called then)."""
@@ -344,7 +349,15 @@ class SyncEngine:
         # A file that turned outdated since the page was built is left out; so are the
         # records needing it, when the page is stored (_store).
         if files and self._prefetch:
-            batch = self._downloads.start(files, _known_sizes(plan.upserts), skip=_outdated)
+            # A template file's tags are read as it is stored, off this thread: after a
+            # first sync, what the templates need offline is then known without reading
+            # each of them again (client/app.py, _fetch_document_files).
+            batch = self._downloads.start(
+                files,
+                _known_sizes(plan.upserts),
+                skip=_outdated,
+                looks=_template_tags(plan.upserts, files),
+            )
         elif files:
             self._fetch_now(files, plan.upserts, result, progress, _outdated)
         added = _new_image_keys(plan) - image_keys
@@ -434,6 +447,8 @@ class SyncEngine:
                 freed = LocalStore.files_of(db, changed)
                 LocalStore.write_upserts(db, upserts, image_keys=keys, held=local)
                 LocalStore.write_removes(db, plan.removes)
+                for sha, tags in staged.tags.items():
+                    documents.keep_tags(self.store, sha, tags, db)
                 if fields:
                     self._reindex_images(db, keys)
                 if freed or fields:
@@ -748,6 +763,22 @@ def _known_sizes(upserts: list[Upsert]) -> dict[str, int]:
             for ref in upsert.record.get("files", {}).values():
                 sizes[ref["sha256"]] = int(ref["size"])
     return sizes
+
+
+def _template_tags(upserts: list[Upsert], wanted: Iterable[str]) -> dict[str, Look]:
+    """How to read the tags of the template files among ``wanted``, by hash."""
+    coming = set(wanted)
+    looks: dict[str, Look] = {}
+    for upsert in upserts:
+        if upsert.kind == "template":
+            for ref in upsert.record.get("files", {}).values():
+                if ref["sha256"] in coming:
+                    looks[ref["sha256"]] = partial(documents.file_tags, filename=ref["filename"])
+    return looks
+
+
+def _is_tags(found: object) -> TypeGuard[list[str]]:
+    return isinstance(found, list) and all(isinstance(tag, str) for tag in found)
 
 
 def _files_of(upserts: list[Upsert], image_keys: set[str], have: Callable[[str], bool]) -> set[str]:

@@ -15,3 +15,6 @@ UNREPORTED_ERROR_CODE = "unreported_error_code"  # its code (protocol.client_err
 # The files the templates need offline, found at a cursor: a sync that pulls nothing
 # newer need not read every template again to know them (client/app.py).
 DOCUMENT_FILES = "document_files"
+# Prefix of a stored file's tags, by its hash (``TAGS + sha``: a JSON list of the tags'
+# text); written by client/documents.py, and by the sync as it downloads template files.
+TAGS = "tags:"

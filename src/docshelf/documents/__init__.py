@@ -32,6 +32,7 @@ __all__ = [
     "SnippetBody",
     "Tag",
     "TagKind",
+    "carries_tags",
     "fill",
     "parse_tag",
     "tags_of",
@@ -48,6 +49,14 @@ def tags_of(data: bytes, filename: str) -> list[Tag]:
     from docshelf.documents.scan import tags_of as scan
 
     return scan(data, filename)
+
+
+def carries_tags(filename: str) -> bool:
+    """Whether a file so named can carry tags (Word and Excel files): :func:`tags_of` of any
+    other is empty, without reading it."""
+    from docshelf.documents.scan import EXCEL_SUFFIXES, WORD_SUFFIXES, suffix_of
+
+    return suffix_of(filename) in WORD_SUFFIXES | EXCEL_SUFFIXES
 
 
 def fill(data: bytes, filename: str, values: FillData) -> Filled:
