@@ -10,7 +10,7 @@ import pytest
 
 from docshelf.client.editing import Editor
 from docshelf.client.files import FileStore
-from docshelf.client.outbox import EditState
+from docshelf.client.outbox import EditState, new_mutation_id
 from docshelf.client.planner import Upsert
 from docshelf.client.store import LocalStore
 from docshelf.domain.edits import EditKind, Op
@@ -284,3 +284,11 @@ def test_template_groups_never_move_below_themselves(store: LocalStore, tmp_path
     assert store.view_record("template_group", "g-low")["parent_id"] is None  # type: ignore[index]
     with pytest.raises(Conflict, match="sub-groups"):
         lena.template_group_rm("g-top")
+
+
+def test_an_edit_id_never_reads_as_an_option() -> None:
+    """Edit ids are typed after commands (`docshelf conflicts ... ID`); one in 64 random ids
+    began with "-", which click read as an option."""
+    ids = [new_mutation_id() for _ in range(3000)]
+    assert not [i for i in ids if i.startswith("-")]
+    assert len(set(ids)) == len(ids)

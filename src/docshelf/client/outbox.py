@@ -104,7 +104,9 @@ class OutboxEntry:
 
 
 def new_mutation_id() -> str:
-    return secrets.token_urlsafe(18)
+    # Never with a leading "-": people pass edit ids to commands, where it reads as an option.
+    ident = secrets.token_urlsafe(18)
+    return "e" + ident[1:] if ident.startswith("-") else ident
 
 
 def _now() -> datetime:
