@@ -142,8 +142,8 @@ def test_reading_commands_load_no_server_http_or_wire_models(
     # `docshelf status` asks the home's locks whether a sync or a daemon runs.
     allowed = ("docshelf.client.lock",) if args[0] == "status" else ()
     assert _forbidden(modules, tuple(m for m in NOT_FOR_READING if m not in allowed)) == []
-    if args[0] != "status":  # a plain listing runs without click (cli/quick.py)
-        assert _forbidden(modules, ("click",)) == []
+    # A plain listing or status runs without click (cli/quick.py).
+    assert _forbidden(modules, ("click",)) == []
     if args[0] not in RESOLVING:
         assert _forbidden(modules, ("docshelf.domain.fields", "docshelf.domain.units")) == []
     # Nothing is printed through rich: JSON needs none, a table that fits the width is drawn
@@ -163,7 +163,7 @@ _with_click()
 
 @pytest.mark.parametrize(
     "args",
-    [a for a in READING if a[0] != "status"] + [("templates", "--lang=en"), ("snippets",)],
+    [*READING, ("templates", "--lang=en"), ("snippets",)],
     ids=" ".join,
 )
 def test_a_plain_listing_prints_what_click_prints(
@@ -217,7 +217,10 @@ def test_a_plain_listing_prints_what_click_prints(
         (["templates", "extra"], None),
         (["templates", "--"], None),
         (["sync"], None),
-        (["status"], None),
+        (["status"], ("status", None, False, "de")),
+        (["--home", "h", "status", "--json"], ("status", "h", True, "de")),
+        (["status", "--lang", "en"], None),
+        (["status", "--json", "--json"], None),
         ([], None),
     ],
 )

@@ -1,12 +1,13 @@
 """The listing commands on a plain command line, without click.
 
 ``docshelf [--home DIR] templates|template-groups|snippets|profiles|units [--json]
-[--lang LANG]`` is most of what scripts and people run, and click is a sixth of such a
+[--lang LANG]`` and ``docshelf [--home DIR] status [--json]`` are most of what scripts and
+people run, and click is a sixth of such a
 command's start (with the ``uuid`` and ``platform`` modules it loads). Only these forms
 are taken here, each option at most once; anything else (help, another option, an option
 given twice, a value that looks like an option, a home that click would refuse) returns
 False and click parses the command line as always, with its errors. What the commands
-print is cli/listing.py either way.
+print is cli/listing.py and cli/status_view.py either way.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ _LANG = {
     "snippets": False,
     "profiles": True,
     "units": False,
+    "status": False,
 }
 _DEFAULT_LANG = "de"  # cli/lists.py's --lang default
 
@@ -37,7 +39,7 @@ def run(argv: list[str]) -> bool:
     if parsed is None:
         return False
     name, home, as_json, lang = parsed
-    from docshelf.cli import listing
+    from docshelf.cli import listing, status_view
     from docshelf.cli.home import client_at
 
     commands: dict[str, Callable[[Client], None]] = {
@@ -46,10 +48,12 @@ def run(argv: list[str]) -> bool:
         "snippets": lambda client: listing.snippets(client, as_json),
         "profiles": lambda client: listing.profiles(client, as_json, lang),
         "units": lambda client: listing.units(client, as_json),
+        "status": lambda client: status_view.show(client, as_json),
     }
     client = client_at(home)
     try:
-        client.require_local_copy()
+        if name != "status":  # status says what it can of a home without a local copy
+            client.require_local_copy()
         commands[name](client)
     finally:
         client.close()
