@@ -356,19 +356,19 @@ def _restore_template(
         templates.restore(change, actor, row)
     elif not target.get("active") and row.active:
         templates.deactivate(change, actor, row)
-    templates.update_template(
-        change,
-        actor,
-        row,
-        TemplatePatch(
-            titles=dict(target.get("titles") or {}),
-            descriptions=dict(target.get("descriptions") or {}),
-            group_id=target.get("group_id"),
-            status=str(target.get("status")),
-            use_rights=tuple(target.get("use_rights") or ()),
-            change_rights=tuple(target.get("change_rights") or ()),
-            order=int(target.get("order") or 0),
-        ),
+    templates.update_template(change, actor, row, _template_patch(target))
+
+
+def _template_patch(target: dict[str, Any]) -> TemplatePatch:
+    """A kept template snapshot as the change that brings a template to it."""
+    return TemplatePatch(
+        titles=dict(target.get("titles") or {}),
+        descriptions=dict(target.get("descriptions") or {}),
+        group_id=target.get("group_id"),
+        status=str(target.get("status")),
+        use_rights=tuple(target.get("use_rights") or ()),
+        change_rights=tuple(target.get("change_rights") or ()),
+        order=int(target.get("order") or 0),
     )
 
 
@@ -411,16 +411,7 @@ def _recreate_template(
     change: Change, actor: Actor, blobs: BlobStore, object_id: str, target: dict[str, Any]
 ) -> Template:
     """The one place a restore creates a deleted template again (with its id)."""
-    patch = TemplatePatch(
-        kind=str(target.get("kind")),
-        titles=dict(target.get("titles") or {}),
-        descriptions=dict(target.get("descriptions") or {}),
-        group_id=target.get("group_id"),
-        status=str(target.get("status")),
-        use_rights=tuple(target.get("use_rights") or ()),
-        change_rights=tuple(target.get("change_rights") or ()),
-        order=int(target.get("order") or 0),
-    )
+    patch = replace(_template_patch(target), kind=str(target.get("kind")))
     row = templates.create_template(change, actor, patch, template_id=object_id)
     files: dict[str, Any] = target.get("files") or {}
     for lang, file in sorted(files.items()):
