@@ -7,7 +7,6 @@ with decide_template and decide_profile.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from itertools import product
 
 from docshelf.domain.accounts import EVERYONE, Actor, Role, group_principal, user_principal
@@ -18,22 +17,7 @@ from docshelf.domain.permissions import (
     decide_template,
 )
 from docshelf.domain.templates import PublicationStatus
-
-
-@dataclass(frozen=True)
-class TemplateRow:
-    id: str
-    active: bool
-    status: str
-    use_rights: tuple[str, ...]
-    change_rights: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class ProfileRow:
-    owner_id: str
-    shared_with: tuple[str, ...]
-
+from docshelf.server.hints.match import ProfileFacts, TemplateFacts
 
 ROLE_SETS = [
     frozenset({Role.USER}),
@@ -51,7 +35,7 @@ RIGHTS = [(), (EVERYONE,), (user_principal("u1"),), (group_principal("g1"),), ("
 def test_can_see_template_answers_as_decide_template() -> None:
     statuses = [status.value for status in PublicationStatus]
     rows = [
-        TemplateRow("t", active, status, use, change)
+        TemplateFacts("t", active, status, use, change)
         for active, status, use, change in product([True, False], statuses, RIGHTS, RIGHTS)
     ]
     for actor, row in product(ACTORS, rows):
@@ -60,7 +44,7 @@ def test_can_see_template_answers_as_decide_template() -> None:
 
 def test_can_see_profile_answers_as_decide_profile() -> None:
     rows = [
-        ProfileRow(owner, shared)
+        ProfileFacts(owner, shared)
         for owner, shared in product(["u1", "u2"], [(), ("u1",), ("u2",), ("u2", "u1")])
     ]
     for actor, row in product(ACTORS, rows):
