@@ -13,7 +13,9 @@ Errors are :class:`DocumentError` (an ``InvalidInput``) with a message a person 
 from __future__ import annotations
 
 from docshelf.documents.model import (
+    EXCEL_SUFFIXES,
     MAX_CONTROLS,
+    WORD_SUFFIXES,
     DocumentError,
     FillData,
     Filled,
@@ -21,6 +23,7 @@ from docshelf.documents.model import (
     Tag,
     TagKind,
     parse_tag,
+    suffix_of,
     unknown_tags,
 )
 
@@ -54,9 +57,8 @@ def tags_of(data: bytes, filename: str) -> list[Tag]:
 def carries_tags(filename: str) -> bool:
     """Whether a file so named can carry tags (Word and Excel files): :func:`tags_of` of any
     other is empty, without reading it."""
-    from docshelf.documents.scan import EXCEL_SUFFIXES, WORD_SUFFIXES, suffix_of
-
-    return suffix_of(filename) in WORD_SUFFIXES | EXCEL_SUFFIXES
+    suffix = suffix_of(filename)
+    return suffix in WORD_SUFFIXES or suffix in EXCEL_SUFFIXES
 
 
 def fill(data: bytes, filename: str, values: FillData) -> Filled:

@@ -11,8 +11,17 @@ from docx.package import Package
 from lxml import etree
 
 from docshelf.documents import binding, content, controls, excel, images, wordml, wordsnippet
-from docshelf.documents.model import DocumentError, FillData, Filled, SnippetBody, TagKind
-from docshelf.documents.scan import EXCEL_SUFFIXES, WORD_SUFFIXES, Control, suffix_of
+from docshelf.documents.model import (
+    EXCEL_SUFFIXES,
+    WORD_SUFFIXES,
+    DocumentError,
+    FillData,
+    Filled,
+    SnippetBody,
+    TagKind,
+    suffix_of,
+)
+from docshelf.documents.scan import Control
 from docshelf.documents.scan import controls as controls_in
 from docshelf.documents.wordml import w
 from docshelf.i18n import tr

@@ -5,12 +5,21 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from pathlib import PurePath
 
 from docshelf.domain.errors import InvalidInput
 from docshelf.i18n import N_
 
 # A template with more controls than this is refused rather than filled slowly.
 MAX_CONTROLS = 5_000
+
+# The files that can carry tags, by their name's suffix (lower case).
+WORD_SUFFIXES = frozenset({".docx", ".docm", ".dotx", ".dotm"})
+EXCEL_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xltx", ".xltm"})
+
+
+def suffix_of(filename: str) -> str:
+    return PurePath(filename).suffix.lower()
 
 
 class DocumentError(InvalidInput):

@@ -4,21 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from pathlib import PurePath
 
 from lxml import etree
 
-from docshelf.documents import excel, wordml
-from docshelf.documents.model import MAX_CONTROLS, DocumentError, Tag, parse_tag
+from docshelf.documents import wordml
+from docshelf.documents.model import (
+    EXCEL_SUFFIXES,
+    MAX_CONTROLS,
+    WORD_SUFFIXES,
+    DocumentError,
+    Tag,
+    parse_tag,
+    suffix_of,
+)
 from docshelf.documents.wordml import w
 from docshelf.i18n import tr
-
-WORD_SUFFIXES = {".docx", ".docm", ".dotx", ".dotm"}
-EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xltx", ".xltm"}
-
-
-def suffix_of(filename: str) -> str:
-    return PurePath(filename).suffix.lower()
 
 
 @dataclass(frozen=True)
@@ -64,5 +64,9 @@ def tags_of(data: bytes, filename: str) -> list[Tag]:
         roots = [story.root for story in wordml.stories(package, filename)]
         return distinct(control.tag for control in controls(roots, filename))
     if suffix in EXCEL_SUFFIXES:
+        # openpyxl takes a third of a second to import: a sync that meets no Excel
+        # template does without it.
+        from docshelf.documents import excel
+
         return distinct(tag for tag, _ in excel.named_cells(excel.load(data, filename)))
     return []
