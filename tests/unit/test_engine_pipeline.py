@@ -9,6 +9,7 @@ one commit); the final cache is the same as without pipelining.
 from __future__ import annotations
 
 import contextlib
+import gc
 import hashlib
 import json
 import random
@@ -25,7 +26,7 @@ import httpx
 import pytest
 
 from docshelf.client import status as status_module
-from docshelf.client.engine import CURSOR, SyncEngine, SyncResult
+from docshelf.client.engine import CURSOR, PULL_GC_THRESHOLD, SyncEngine, SyncResult
 from docshelf.client.errors import OutdatedFiles, RemoteError
 from docshelf.client.files import FileStore
 from docshelf.client.remote import Remote
@@ -861,3 +862,29 @@ def test_an_outdated_file_with_no_newer_record_fails_the_pull_but_stores_nothing
     assert engine.store.get(CURSOR) == "d1"
     assert engine.store.record("template", "t1") is not None
     assert engine.store.get("owed") is None
+
+
+# --- 9. the collector during a pull --------------------------------------------------------
+
+
+@dataclass
+class ThresholdServer(Server):
+    """Notes the collector's threshold whenever a page is asked for."""
+
+    thresholds: list[int] = field(default_factory=list)
+
+    def _page(self, cursor: str | None) -> httpx.Response:
+        self.thresholds.append(gc.get_threshold()[0])
+        return super()._page(cursor)
+
+
+@pytest.mark.parametrize("fails", [False, True], ids=["succeeds", "fails"])
+def test_a_pull_collects_garbage_less_often_and_then_as_before(tmp_path: Path, fails: bool) -> None:
+    before = gc.get_threshold()
+    server = ThresholdServer(BLOBS_2, fail={F_P1[0]} if fails else set())
+    server.serve(FEED_2)
+    engine = make_engine(tmp_path, server, 3)
+    with contextlib.suppress(RemoteError):
+        engine.pull(SyncResult())
+    assert server.thresholds and min(server.thresholds) >= PULL_GC_THRESHOLD > before[0]
+    assert gc.get_threshold() == before

@@ -8,11 +8,13 @@ against the server (:mod:`remote`), the cache (:mod:`store`) and the file store.
 
 from __future__ import annotations
 
+import gc
 import logging
 import random
 import sqlite3
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, TypeGuard, TypeVar
@@ -71,6 +73,11 @@ OWED = "owed"
 # whose files turned outdated. The change that made a file unreadable is committed before
 # the server refuses the file, so the first poll brings it; the others are a margin.
 OWED_POLLS = 3
+# The cyclic garbage collector's first threshold during a pull. Every record of a page is a
+# few young dicts, so at Python's default (700 allocations) the collector ran every few
+# records and took 7 % of a first sync's CPU (3.7 % at this); the records form no cycles,
+# reference counting frees them, so collecting less often holds back little memory.
+PULL_GC_THRESHOLD = 50_000
 
 
 @dataclass
@@ -188,6 +195,12 @@ class SyncEngine:
         # Left out by an earlier pull that was interrupted before the newer versions came.
         self._owed = _load_owed(self.store.get_json(OWED))
         self._phase(Phase.CONNECTING, progress)
+        with _fewer_collections():
+            self._pull(result, progress, image_keys, owed)
+
+    def _pull(
+        self, result: SyncResult, progress: _Progress, image_keys: set[str], owed: bool
+    ) -> None:
         self._pull_feed(result, progress, image_keys)
         for _ in range(OWED_POLLS):
             if not self._owed.keys:
@@ -729,6 +742,17 @@ class SyncEngine:
 # Answers that broke off, asked again within one sync: behind a load balancer the next
 # attempt reaches a process that is still running.
 BROKEN_RETRIES = 2
+
+
+@contextmanager
+def _fewer_collections() -> Iterator[None]:
+    """The collector runs less often during a pull (PULL_GC_THRESHOLD), as before after it."""
+    before = gc.get_threshold()
+    gc.set_threshold(max(before[0], PULL_GC_THRESHOLD), *before[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
 
 
 def _broke_off(exc: ServerUnreachable | DownloadIncomplete | RemoteError) -> bool:
