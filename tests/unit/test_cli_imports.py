@@ -146,6 +146,9 @@ def test_reading_commands_load_no_server_http_or_wire_models(
     assert _forbidden(modules, ("click",)) == []
     if args[0] not in RESOLVING:
         assert _forbidden(modules, ("docshelf.domain.fields", "docshelf.domain.units")) == []
+    # Each loads only its own way of printing.
+    other = "docshelf.cli.listing" if args[0] == "status" else "docshelf.cli.status_view"
+    assert _forbidden(modules, (other,)) == []
     # Nothing is printed through rich: JSON needs none, a table that fits the width is drawn
     # as rich draws it (tests/unit/test_cli_output.py), and `docshelf status` is plain lines.
     assert _forbidden(modules, ("rich",)) == []
