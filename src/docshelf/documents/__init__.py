@@ -2,10 +2,11 @@
 document filled from a profile's data.
 
 Pure transformations of a file's bytes (no disk, no network), used by the client (a new
-document, offline) and by the server (the tags a layouter's template uses). Word files are
-read with python-docx for the package and its parts and lxml for the XML; the filling of
-content controls, data-bound ones included, is our own (no library does it): see
-docs/documents.md for the convention.
+document, offline) and by the server (the tags a layouter's template uses). A Word file's
+tags are read from its story parts straight from the zip with lxml (documents/ooxml.py: a
+sync reads hundreds of them); filling reads and writes the package with python-docx and
+the XML with lxml; the filling of content controls, data-bound ones included, is our own
+(no library does it): see docs/documents.md for the convention.
 
 Errors are :class:`DocumentError` (an ``InvalidInput``) with a message a person can act on.
 """

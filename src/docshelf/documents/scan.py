@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from docshelf.documents import wordml
+from docshelf.documents import ooxml
 from docshelf.documents.model import (
     EXCEL_SUFFIXES,
     MAX_CONTROLS,
@@ -17,7 +17,7 @@ from docshelf.documents.model import (
     parse_tag,
     suffix_of,
 )
-from docshelf.documents.wordml import w
+from docshelf.documents.ooxml import w
 from docshelf.i18n import tr
 
 
@@ -60,8 +60,7 @@ def distinct(tags: Iterable[Tag]) -> list[Tag]:
 def tags_of(data: bytes, filename: str) -> list[Tag]:
     suffix = suffix_of(filename)
     if suffix in WORD_SUFFIXES:
-        package, _ = wordml.open_package(data, filename)
-        roots = [story.root for story in wordml.stories(package, filename)]
+        roots = ooxml.story_roots(data, filename)
         return distinct(control.tag for control in controls(roots, filename))
     if suffix in EXCEL_SUFFIXES:
         # openpyxl takes a third of a second to import: a sync that meets no Excel

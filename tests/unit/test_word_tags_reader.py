@@ -1,0 +1,146 @@
+"""A Word file's tags are read from its story parts straight from the zip (documents/ooxml.py),
+without python-docx: the same tags, in the same order, and the same refusals as reading it
+through python-docx's package, which filling uses."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from docshelf.documents import DocumentError, Tag, ooxml, scan, tags_of, wordml
+from docshelf.documents.ooxml import MACRO_TEMPLATE_MAIN, TEMPLATE_MAIN
+from docshelf.server.demo.files import office_bytes
+from support.tagged_word import tagged_docx
+from support.word_templates import block, inline, word
+
+
+def through_python_docx(data: bytes, filename: str) -> list[Tag]:
+    package, _ = wordml.open_package(data, filename)
+    roots = [story.root for story in wordml.stories(package, filename)]
+    return scan.distinct(control.tag for control in scan.controls(roots, filename))
+
+
+def rezipped(data: bytes, change: dict[str, bytes | None]) -> bytes:
+    """The package with members replaced (bytes) or left out (None)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            if info.filename in change:
+                replacement = change[info.filename]
+                if replacement is not None:
+                    dst.writestr(info.filename, replacement)
+            else:
+                dst.writestr(info, src.read(info))
+    return out.getvalue()
+
+
+WORD_FILES = {
+    "body, header, pictures": (
+        word(
+            inline("field:phone"),
+            inline("not ours"),
+            block("snippet:Closing"),
+            inline("field:phone"),
+            pictures=("image:logo",),
+            header=inline("field:name"),
+        ),
+        "letter.docx",
+    ),
+    "bound to custom XML": (
+        word(inline("field:city"), data={"city": "Bern"}),
+        "bound.docx",
+    ),
+    "a template": (word(inline("field:a"), content_type=TEMPLATE_MAIN), "t.dotx"),
+    "a macro template": (
+        word(block("snippet:x"), content_type=MACRO_TEMPLATE_MAIN, macros=True),
+        "m.dotm",
+    ),
+    "no tags": (word(), "empty.docx"),
+    "tagged by the support helper": (
+        tagged_docx("Brief", ["field:name", "image:logo", "snippet:Gruss"]),
+        "brief.docx",
+    ),
+    "the demo's document": (
+        office_bytes("docx", "Brief", "de", ["Sehr geehrte Damen und Herren"]),
+        "demo.docx",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(WORD_FILES))
+def test_the_tags_are_those_python_docx_finds(name: str) -> None:
+    data, filename = WORD_FILES[name]
+    expected = through_python_docx(data, filename)
+    assert tags_of(data, filename) == expected
+    if name not in ("no tags", "the demo's document"):
+        assert expected, "a file with tags: the comparison would pass vacuously"
+
+
+def test_a_header_is_read_only_when_the_package_relates_it() -> None:
+    """A part the relationships do not reach is not part of the document (as in OPC)."""
+    data = word(inline("field:body"), header=inline("field:head"))
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        rels = archive.read("word/_rels/document.xml.rels").decode()
+    unrelated = "".join(
+        line for line in rels.replace("><", ">\n<").splitlines() if "header" not in line
+    )
+    orphaned = rezipped(data, {"word/_rels/document.xml.rels": unrelated.encode()})
+    assert [t.text for t in tags_of(data, "a.docx")] == ["field:head", "field:body"]
+    assert [t.text for t in tags_of(orphaned, "a.docx")] == ["field:body"]
+    assert tags_of(orphaned, "a.docx") == through_python_docx(orphaned, "a.docx")
+
+
+BROKEN = {
+    "not a zip": (b"plain text", "not a Word file docshelf can read"),
+    "no content types": (
+        rezipped(word(inline("field:a")), {"[Content_Types].xml": None}),
+        "not a Word file docshelf can read",
+    ),
+    "no package relationships": (
+        rezipped(word(inline("field:a")), {"_rels/.rels": None}),
+        "not a Word file docshelf can read",
+    ),
+    "an Excel file named .docx": (
+        office_bytes("xlsx", "Tabelle", "de", ["a"]),
+        "not a Word document or template",
+    ),
+    "broken document XML": (
+        rezipped(word(inline("field:a")), {"word/document.xml": b"<w:document"}),
+        "is damaged and can't be read",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(BROKEN))
+def test_a_broken_file_is_refused_as_python_docx_reading_refuses_it(name: str) -> None:
+    data, says = BROKEN[name]
+    with pytest.raises(DocumentError, match=says):
+        tags_of(data, "letter.docx")
+    with pytest.raises(DocumentError, match=says):
+        through_python_docx(data, "letter.docx")
+
+
+def test_story_parts_come_headers_first_then_body_then_footers() -> None:
+    data = word(inline("field:body"), header=inline("field:head"))
+    roots = ooxml.story_roots(data, "a.docx")
+    assert [root.tag.split("}")[1] for root in roots] == ["hdr", "document"]
+
+
+def test_reading_tags_imports_neither_python_docx_nor_openpyxl(tmp_path: Path) -> None:
+    path = tmp_path / "letter.docx"
+    path.write_bytes(word(inline("field:phone"), header=inline("field:name")))
+    script = (
+        "import sys\n"
+        "from docshelf.documents import tags_of\n"
+        f"data = open({str(path)!r}, 'rb').read()\n"
+        "print([t.text for t in tags_of(data, 'letter.docx')])\n"
+        "print(sorted(m for m in ('docx', 'openpyxl') if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["['field:name', 'field:phone']", "[]"]
