@@ -47,6 +47,8 @@ class CorpusSpec:
     max_file: int = 2 * 1024 * 1024
     duplicates: float = 0.10
     seed: int = 1
+    # 2: real Word documents with tagged controls (1: zips of random bytes, no tags).
+    file_format: int = 2
 
 
 @dataclass
@@ -58,12 +60,48 @@ class CorpusInfo:
     unique_bytes: int = 0
 
 
+# A Word document as Word writes its smallest parts: the client reads each template's tags
+# from these during a sync (documents/ooxml.py), as it would a real template's.
+_WORD_TYPES = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+    '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+    '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
+    'relationships+xml"/>'
+    '<Default Extension="xml" ContentType="application/xml"/>'
+    '<Default Extension="bin" ContentType="application/octet-stream"/>'
+    '<Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-'
+    'officedocument.wordprocessingml.document.main+xml"/></Types>'
+)
+_WORD_RELS = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+    '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+    '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+    'relationships/officeDocument" Target="word/document.xml"/></Relationships>'
+)
+_WORD_CONTROL = (
+    '<w:p><w:sdt><w:sdtPr><w:tag w:val="{tag}"/><w:showingPlcHdr/></w:sdtPr>'
+    "<w:sdtContent><w:r><w:t>[{tag}]</w:t></w:r></w:sdtContent></w:sdt></w:p>"
+)
+_WORD_TAGS = ("field:name", "field:phone", "field:email", "image:logo", "snippet:Gruss")
+
+
 def office_like(rnd: random.Random, size: int) -> bytes:
-    """A zip that passes the server's check for Office Open XML, of roughly ``size`` bytes."""
-    payload = rnd.randbytes(max(0, size - 300))  # random bytes don't compress: size holds
+    """A Word document of roughly ``size`` bytes: a few tagged content controls and an
+    embedded part of random bytes (which don't compress, so the size holds). It passes the
+    server's check for Office Open XML, and its tags are read like any template's."""
+    controls = "".join(_WORD_CONTROL.format(tag=tag) for tag in rnd.sample(_WORD_TAGS, 3))
+    document = (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+        '<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">'
+        f"<w:body><w:p><w:r><w:t>Vorlage</w:t></w:r></w:p>{controls}<w:sectPr/></w:body>"
+        "</w:document>"
+    )
+    payload = rnd.randbytes(max(0, size - 1500))
     buffer = BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
-        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("[Content_Types].xml", _WORD_TYPES)
+        archive.writestr("_rels/.rels", _WORD_RELS)
+        archive.writestr("word/document.xml", document)
         archive.writestr("word/media/blob.bin", payload)
     return buffer.getvalue()
 
