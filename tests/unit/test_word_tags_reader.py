@@ -5,6 +5,7 @@ through python-docx's package, which filling uses."""
 from __future__ import annotations
 
 import io
+import secrets
 import subprocess
 import sys
 import zipfile
@@ -144,3 +145,35 @@ def test_reading_tags_imports_neither_python_docx_nor_openpyxl(tmp_path: Path) -
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == ["['field:name', 'field:phone']", "[]"]
+
+
+class CountingFile(io.BytesIO):
+    """A file that counts the bytes read from it."""
+
+    read_bytes = 0
+
+    def read(self, size: int | None = -1) -> bytes:
+        data = super().read(size)
+        self.read_bytes += len(data)
+        return data
+
+
+def test_from_an_open_file_only_the_text_parts_are_read() -> None:
+    """A template is mostly pictures: a sync reads each one's tags from the file on disk
+    without reading the pictures."""
+    data = word(inline("field:phone"), pictures=("image:logo",), header=inline("field:name"))
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        names = archive.namelist()
+    big = rezipped(data, {})
+    out = io.BytesIO(big)
+    with zipfile.ZipFile(out, "a") as archive:
+        archive.writestr("word/media/photo.bin", secrets.token_bytes(2_000_000))
+    assert "word/media/photo.bin" not in names
+    file = CountingFile(out.getvalue())
+    assert tags_of(file, "letter.docx") == tags_of(out.getvalue(), "letter.docx")
+    assert [t.text for t in tags_of(file, "letter.docx")] == [
+        "field:name",
+        "field:phone",
+        "image:logo",
+    ]
+    assert 0 < file.read_bytes < 1_000_000

@@ -161,7 +161,8 @@ def file_tags(path: Path, filename: str) -> list[str]:
     if not documents.carries_tags(filename):
         return []  # a PowerPoint file, say: not read (the sync does this beside downloads)
     try:
-        found = documents.tags_of(path.read_bytes(), filename)
+        with path.open("rb") as file:  # a template is mostly pictures: only its text is read
+            found = documents.tags_of(file, filename)
     except (documents.DocumentError, OSError):
         return []
     return [tag.text for tag in found]

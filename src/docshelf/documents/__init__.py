@@ -13,6 +13,8 @@ Errors are :class:`DocumentError` (an ``InvalidInput``) with a message a person 
 
 from __future__ import annotations
 
+from typing import IO
+
 from docshelf.documents.model import (
     EXCEL_SUFFIXES,
     MAX_CONTROLS,
@@ -44,9 +46,11 @@ __all__ = [
 ]
 
 
-def tags_of(data: bytes, filename: str) -> list[Tag]:
+def tags_of(data: bytes | IO[bytes], filename: str) -> list[Tag]:
     """Every distinct tag the file's content controls (Word) or defined names (Excel)
-    carry, in document order; PowerPoint and other files carry none.
+    carry, in document order; PowerPoint and other files carry none. ``data``: the file's
+    bytes, or the file open for reading (of a Word file only the parts that matter are
+    read then).
 
     Raises :class:`DocumentError` for a file that can't be read as what its name says.
     """

@@ -15,6 +15,7 @@ from __future__ import annotations
 import io
 import posixpath
 import zipfile
+from typing import IO
 
 from lxml import etree
 
@@ -96,13 +97,15 @@ def not_word(filename: str, content_type: str) -> DocumentError:
     )
 
 
-def story_roots(data: bytes, filename: str) -> list[etree._Element]:
-    """The parsed XML of every story part of the Word file ``data`` (headers, the main
-    document, footnotes, endnotes, footers), in the order :data:`STORY_TYPES` gives, each
-    kind by part name. Raises :class:`DocumentError` for a file that is not a readable Word
-    document or template."""
+def story_roots(data: bytes | IO[bytes], filename: str) -> list[etree._Element]:
+    """The parsed XML of every story part of the Word file ``data`` (its bytes, or a file
+    open for reading: then only the zip's directory and these parts are read), in the order
+    :data:`STORY_TYPES` gives (headers, the main document, footnotes, endnotes, footers),
+    each kind by part name. Raises :class:`DocumentError` for a file that is not a readable
+    Word document or template."""
     try:
-        package = _Package(zipfile.ZipFile(io.BytesIO(data)), filename)
+        source = io.BytesIO(data) if isinstance(data, bytes) else data
+        package = _Package(zipfile.ZipFile(source), filename)
         package.main_part()  # refuses a package that is not a Word document or template
         stories = [
             (STORY_TYPES.index(kind), name)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import IO
 
 from lxml import etree
 
@@ -57,7 +58,7 @@ def distinct(tags: Iterable[Tag]) -> list[Tag]:
     return list(dict.fromkeys(tags))
 
 
-def tags_of(data: bytes, filename: str) -> list[Tag]:
+def tags_of(data: bytes | IO[bytes], filename: str) -> list[Tag]:
     suffix = suffix_of(filename)
     if suffix in WORD_SUFFIXES:
         roots = ooxml.story_roots(data, filename)
@@ -67,5 +68,6 @@ def tags_of(data: bytes, filename: str) -> list[Tag]:
         # template does without it.
         from docshelf.documents import excel
 
-        return distinct(tag for tag, _ in excel.named_cells(excel.load(data, filename)))
+        book = excel.load(data if isinstance(data, bytes) else data.read(), filename)
+        return distinct(tag for tag, _ in excel.named_cells(book))
     return []
