@@ -8,6 +8,7 @@ absolute numbers (see docs/performance.md, "Command line start-up").
     .venv/bin/python bench/cli_startup.py --compare 6de8ddd      # and a previous version
     .venv/bin/python bench/cli_startup.py --runs 25 --markdown cli.md
     .venv/bin/python bench/cli_startup.py --compare 6de8ddd --instructions  # and valgrind's count
+    .venv/bin/python bench/cli_startup.py --database-url postgresql+psycopg://u@127.0.0.1:5432/cli
 
 It starts ``docshelf demo`` on a free loopback port in a temporary folder, signs a fresh
 client home in as the demo user anna and synchronises it, then runs each command ``--runs``
@@ -15,6 +16,10 @@ times in a process of its own (after one run to warm the file cache) and prints 
 minimum and maximum wall time and the median CPU time (user + system) of each. ``--compare
 REV`` exports that revision's ``src`` with ``git archive`` and runs the same commands with it
 on the same home, in the same run, one after the other for each command.
+
+``--database-url`` runs the server on PostgreSQL instead of the demo's SQLite (the demo
+content seeded into a database created for the run): only the sync's figure can differ,
+the reading commands never ask the server.
 
 ``--instructions`` also runs each command once under valgrind (callgrind) and reports the
 instructions it executed, in millions: unlike the times, that count does not change with
@@ -141,12 +146,59 @@ def measure(argv: list[str], env: dict[str, str], runs: int, count: bool = False
     return Timing(wall, cpu, instructions(argv, env) if count else None)
 
 
+# Seeds the demo content into the database of argv[2] (data dir argv[1]), as `docshelf demo`
+# does into its SQLite: the server then runs on that database.
+SEED = """
+import sys
+from pathlib import Path
+from docshelf.server.config import ServerSettings
+from docshelf.server.demo.seed import seed_demo
+from docshelf.server.runner import prepare
+state = prepare(ServerSettings(data_dir=Path(sys.argv[1]), database_url=sys.argv[2]))
+seed_demo(state.db, state.blobs, state.passwords)
+state.db.dispose()
+"""
+
+
 @contextlib.contextmanager
-def demo_server(work: Path, src: Path) -> Iterator[str]:
+def fresh_database(url: str) -> Iterator[None]:
+    """The database --database-url names, created for this run and dropped after it (one
+    that exists already is refused: it may be somebody's)."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    target = make_url(url)
+    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    name = target.database
+    try:
+        with admin.connect() as conn:
+            if conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}):
+                raise SystemExit(f"Database {name} exists already; name another in the URL.")
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        try:
+            yield
+        finally:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
+
+
+@contextlib.contextmanager
+def demo_server(work: Path, src: Path, database_url: str | None = None) -> Iterator[str]:
+    """`docshelf demo` on a free loopback port; with a PostgreSQL URL, the demo content
+    seeded into that database and `docshelf server` on it."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     log = (work / "server.log").open("wb")
-    argv = [PYTHON, "-m", "docshelf", "demo", "--data-dir", str(work / "server")]
+    data_dir = str(work / "server")
+    if database_url is None:
+        argv = [PYTHON, "-m", "docshelf", "demo", "--data-dir", data_dir]
+    else:
+        seed = [PYTHON, "-c", SEED, data_dir, database_url]
+        subprocess.run(seed, env=child_env(src, work / "unused"), check=True)
+        argv = [PYTHON, "-m", "docshelf", "server", "--data-dir", data_dir]
+        argv += ["--database-url", database_url]
     argv += ["--host", "127.0.0.1", "--port", str(port)]
     server = subprocess.Popen(
         argv, env=child_env(src, work / "unused"), stdout=log, stderr=subprocess.STDOUT
@@ -250,6 +302,11 @@ def main() -> None:
         action="store_true",
         help="also count each command's instructions once under valgrind (load-independent)",
     )
+    parser.add_argument(
+        "--database-url",
+        metavar="URL",
+        help="run the server on this PostgreSQL database (created and dropped by the run)",
+    )
     args = parser.parse_args()
     started_load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
     src = ROOT / "src"
@@ -261,7 +318,10 @@ def main() -> None:
             before_src = export_revision(args.compare, work)
             compile_catalogues(before_src)
         home = work / "home"
-        with demo_server(work, src) as url:
+        with (
+            fresh_database(args.database_url) if args.database_url else contextlib.nullcontext(),
+            demo_server(work, src, args.database_url) as url,
+        ):
             signed_in_home(url, home, src)
             env = child_env(src, home)
             count = args.instructions
@@ -280,7 +340,9 @@ def main() -> None:
                 print(f"{name}: {timing.median * 1000:.0f} ms", file=sys.stderr)
         shutil.rmtree(home, ignore_errors=True)
     load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
-    text = f"{os.cpu_count()} CPUs, load average {started_load} at the start, {load} at the end\n\n"
+    database = "PostgreSQL" if args.database_url else "SQLite"
+    text = f"{os.cpu_count()} CPUs, load average {started_load} at the start, {load} at the end,"
+    text += f" the server on {database}\n\n"
     text += table(baseline, rows, args.compare)
     print(text)
     if args.markdown:
