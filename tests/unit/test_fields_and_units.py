@@ -485,3 +485,36 @@ def test_descendants_agrees_with_naive_reachability(
 ) -> None:
     node = data.draw(st.sampled_from(sorted(parents)))
     assert descendants(node, parents) == naive_below(node, parents)
+
+
+class CountingUnits(dict[str, Unit]):
+    """Units that count how many of them were looked at."""
+
+    looked_at = 0
+
+    def __getitem__(self, key: str) -> Unit:
+        self.looked_at += 1
+        return super().__getitem__(key)
+
+    def values(self):  # type: ignore[no-untyped-def, override]
+        self.looked_at += len(self)
+        return super().values()
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        self.looked_at += len(self)
+        return super().__iter__()
+
+
+def test_a_units_fields_and_assigners_cost_its_depth_not_the_trees_size() -> None:
+    """Listing every unit or profile resolves each: a walk over the whole tree per unit
+    made that quadratic (seconds for a few thousand units)."""
+    units = CountingUnits(
+        {"root": Unit("root", None, "Root", {"city": "Bern"}, assignable_by=("admins",))}
+    )
+    for i in range(2_000):
+        units[f"u{i}"] = Unit(f"u{i}", "root", f"Unit {i}", {"phone": str(i)})
+    units.looked_at = 0
+    resolved = resolve_unit_fields("u7", units)
+    assert {k: f.value for k, f in resolved.items()} == {"city": "Bern", "phone": "7"}
+    assert effective_assignable_by("u7", units) == ("admins",)
+    assert units.looked_at < 20

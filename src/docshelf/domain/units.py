@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
 from docshelf.domain.accounts import EVERYONE
@@ -21,8 +21,24 @@ class Unit:
     order: int = 0
 
 
-def parents_of(units: Mapping[str, Unit]) -> dict[str, str | None]:
-    return {u.id: u.parent_id for u in units.values()}
+def parents_of(units: Mapping[str, Unit]) -> Mapping[str, str | None]:
+    """Each unit's parent, read from the units as asked: one unit's chain to the root costs
+    its depth, not the size of the tree (listing every unit or profile resolves each)."""
+    return _Parents(units)
+
+
+class _Parents(Mapping[str, "str | None"]):
+    def __init__(self, units: Mapping[str, Unit]) -> None:
+        self._units = units
+
+    def __getitem__(self, key: str) -> str | None:
+        return self._units[key].parent_id
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._units)
+
+    def __len__(self) -> int:
+        return len(self._units)
 
 
 def resolve_unit_fields(unit_id: str, units: Mapping[str, Unit]) -> dict[str, ResolvedField]:
