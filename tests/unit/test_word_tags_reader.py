@@ -112,7 +112,11 @@ BROKEN = {
     ),
     "broken document XML": (
         rezipped(word(inline("field:a")), {"word/document.xml": b"<w:document"}),
-        "is damaged and can't be read",
+        "letter.docx is damaged and can't be read",
+    ),
+    "broken content types": (
+        rezipped(word(inline("field:a")), {"[Content_Types].xml": b"<Types"}),
+        "letter.docx is damaged and can't be read",
     ),
 }
 
@@ -120,10 +124,12 @@ BROKEN = {
 @pytest.mark.parametrize("name", list(BROKEN))
 def test_a_broken_file_is_refused_as_python_docx_reading_refuses_it(name: str) -> None:
     data, says = BROKEN[name]
-    with pytest.raises(DocumentError, match=says):
+    with pytest.raises(DocumentError, match=says) as ours:
         tags_of(data, "letter.docx")
-    with pytest.raises(DocumentError, match=says):
+    with pytest.raises(DocumentError, match=says) as theirs:
         through_python_docx(data, "letter.docx")
+    # The same words up to the reader's own detail in brackets (python-docx's or zipfile's).
+    assert ours.value.message.split(" (")[0] == theirs.value.message.split(" (")[0]
 
 
 def test_story_parts_come_headers_first_then_body_then_footers() -> None:

@@ -113,7 +113,8 @@ def story_roots(data: bytes | IO[bytes], filename: str) -> list[etree._Element]:
             if (kind := package.content_type(name)) in STORY_TYPES
         ]
         stories.sort()
-        return [parse(package.read(name), f"{filename} ({name})") for _, name in stories]
+        # A damaged part is reported by the file's name, as filling reports it.
+        return [parse(package.read(name), filename) for _, name in stories]
     except DocumentError:
         raise
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
@@ -126,7 +127,7 @@ class _Package:
     def __init__(self, archive: zipfile.ZipFile, filename: str) -> None:
         self._archive = archive
         self._filename = filename
-        types = parse(archive.read("[Content_Types].xml"), f"{filename} ([Content_Types].xml)")
+        types = parse(archive.read("[Content_Types].xml"), filename)
         self._defaults: dict[str, str] = {
             d.get("Extension", "").lower(): d.get("ContentType", "")
             for d in types.iter(f"{_CT}Default")
@@ -154,7 +155,7 @@ class _Package:
             blob = self.read(rels)
         except KeyError:
             return []  # a part without relationships
-        root = parse(blob, f"{self._filename} ({rels})")
+        root = parse(blob, self._filename)
         found = []
         for rel in root.iter(f"{_RELS}Relationship"):
             if rel.get("TargetMode") == "External":
