@@ -29,7 +29,10 @@ def through_python_docx(data: bytes, filename: str) -> list[Tag]:
 def rezipped(data: bytes, change: dict[str, bytes | None]) -> bytes:
     """The package with members replaced (bytes) or left out (None)."""
     out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w") as dst:
+    with (
+        zipfile.ZipFile(io.BytesIO(data)) as src,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst,
+    ):
         for info in src.infolist():
             if info.filename in change:
                 replacement = change[info.filename]
@@ -183,3 +186,13 @@ def test_from_an_open_file_only_the_text_parts_are_read() -> None:
         "image:logo",
     ]
     assert 0 < file.read_bytes < 1_000_000
+
+
+def test_a_part_that_unpacks_to_too_much_is_refused_before_it_is_read() -> None:
+    """A template is read by every client's sync: a small zip that unpacks to gigabytes
+    (a zip bomb) is refused, not read into memory."""
+    huge = b"<w:document>" + b" " * (ooxml.MAX_PART_BYTES + 1) + b"</w:document>"
+    data = rezipped(word(inline("field:a")), {"word/document.xml": huge})
+    assert len(data) < 1_000_000  # small on the wire
+    with pytest.raises(DocumentError, match=r"letter\.docx has a part that unpacks to 32 MB"):
+        tags_of(data, "letter.docx")

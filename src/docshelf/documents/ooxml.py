@@ -49,6 +49,11 @@ STORY_TYPES = (
     f"{_WML}.footer+xml",
 )
 
+# A part read for tags larger than this unpacked is refused: a template is read by every
+# client's sync and by the server, and a small zip can unpack to gigabytes (the text of a
+# thousand-page document is some 10 MB).
+MAX_PART_BYTES = 32 * 1024 * 1024
+
 # No entities, no DTDs, no network: a template is someone else's file.
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
 
@@ -127,7 +132,7 @@ class _Package:
     def __init__(self, archive: zipfile.ZipFile, filename: str) -> None:
         self._archive = archive
         self._filename = filename
-        types = parse(archive.read("[Content_Types].xml"), filename)
+        types = parse(self.read("/[Content_Types].xml"), filename)
         self._defaults: dict[str, str] = {
             d.get("Extension", "").lower(): d.get("ContentType", "")
             for d in types.iter(f"{_CT}Default")
@@ -138,7 +143,22 @@ class _Package:
         }
 
     def read(self, name: str) -> bytes:
-        return self._archive.read(name.lstrip("/"))
+        """A part's bytes; refuses one that unpacks to more than MAX_PART_BYTES (zipfile
+        never returns more than the size the zip declares)."""
+        info = self._archive.getinfo(name.lstrip("/"))
+        if info.file_size > MAX_PART_BYTES:
+            raise DocumentError(
+                tr(
+                    "{filename} has a part that unpacks to {size} MB ({part}); docshelf "
+                    "reads at most {limit} MB of it. Open the file in Word, save it again "
+                    "and upload it anew.",
+                    filename=self._filename,
+                    size=info.file_size // (1024 * 1024),
+                    part=name,
+                    limit=MAX_PART_BYTES // (1024 * 1024),
+                )
+            )
+        return self._archive.read(info)
 
     def content_type(self, name: str) -> str | None:
         found = self._overrides.get(name.lower())
