@@ -26,7 +26,13 @@ import httpx
 import pytest
 
 from docshelf.client import status as status_module
-from docshelf.client.engine import CURSOR, PULL_GC_THRESHOLD, SyncEngine, SyncResult
+from docshelf.client.engine import (
+    CURSOR,
+    PULL_GC_THRESHOLD,
+    SyncEngine,
+    SyncResult,
+    _fewer_collections,
+)
 from docshelf.client.errors import OutdatedFiles, RemoteError
 from docshelf.client.files import FileStore
 from docshelf.client.remote import Remote
@@ -887,4 +893,17 @@ def test_a_pull_collects_garbage_less_often_and_then_as_before(tmp_path: Path, f
     with contextlib.suppress(RemoteError):
         engine.pull(SyncResult())
     assert server.thresholds and min(server.thresholds) >= PULL_GC_THRESHOLD > before[0]
+    assert gc.get_threshold() == before
+
+
+def test_overlapping_pulls_restore_the_collector_when_the_last_one_ends() -> None:
+    """The thresholds are the process's: two pulls at once (two homes in one process) must
+    not leave them raised when the first to start ends last, nor lower them under the other."""
+    before = gc.get_threshold()
+    first, second = _fewer_collections(), _fewer_collections()
+    first.__enter__()
+    second.__enter__()
+    first.__exit__(None, None, None)
+    assert gc.get_threshold()[0] == PULL_GC_THRESHOLD  # the second pull still runs
+    second.__exit__(None, None, None)
     assert gc.get_threshold() == before

@@ -12,6 +12,7 @@ import gc
 import logging
 import random
 import sqlite3
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -744,15 +745,31 @@ class SyncEngine:
 BROKEN_RETRIES = 2
 
 
+# Pulls running now in this process, and the thresholds from before the first of them: the
+# thresholds are the process's, so the last pull to end restores them.
+_pulls_lock = threading.Lock()
+_pulls = 0
+_threshold_before: tuple[int, int, int] = gc.get_threshold()
+
+
 @contextmanager
 def _fewer_collections() -> Iterator[None]:
-    """The collector runs less often during a pull (PULL_GC_THRESHOLD), as before after it."""
-    before = gc.get_threshold()
-    gc.set_threshold(max(before[0], PULL_GC_THRESHOLD), *before[1:])
+    """The collector runs less often during a pull (PULL_GC_THRESHOLD), as before after the
+    last pull of the process ends."""
+    global _pulls, _threshold_before
+    with _pulls_lock:
+        if _pulls == 0:
+            _threshold_before = gc.get_threshold()
+            gen0, gen1, gen2 = _threshold_before
+            gc.set_threshold(max(gen0, PULL_GC_THRESHOLD), gen1, gen2)
+        _pulls += 1
     try:
         yield
     finally:
-        gc.set_threshold(*before)
+        with _pulls_lock:
+            _pulls -= 1
+            if _pulls == 0:
+                gc.set_threshold(*_threshold_before)
 
 
 def _broke_off(exc: ServerUnreachable | DownloadIncomplete | RemoteError) -> bool:
