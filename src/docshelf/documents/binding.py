@@ -9,9 +9,9 @@ from docx.opc.part import Part
 from docx.package import Package
 from lxml import etree
 
-from docshelf.documents import wordml
+from docshelf.documents import ooxml, wordml
 from docshelf.documents.model import DocumentError
-from docshelf.documents.wordml import w
+from docshelf.documents.ooxml import w
 from docshelf.i18n import tr
 
 _CUSTOM_XML_PROPS = "application/vnd.openxmlformats-officedocument.customXmlProperties+xml"
@@ -29,7 +29,7 @@ class Stores:
         for part in package.iter_parts():
             if not str(part.partname).startswith("/customXml/item") or _is_props(part):
                 continue
-            story = wordml.Story(part, wordml.parse(part.blob, f"{filename} ({part.partname})"))
+            story = wordml.Story(part, ooxml.parse(part.blob, f"{filename} ({part.partname})"))
             self.all.append(story)
             item_id = _item_id(part, filename)
             if item_id:
@@ -76,7 +76,7 @@ def _item_id(part: Part, filename: str) -> str | None:
     for rel in part.rels.values():
         if rel.is_external or not _is_props(rel.target_part):
             continue
-        props = wordml.parse(rel.target_part.blob, f"{filename} ({rel.target_part.partname})")
+        props = ooxml.parse(rel.target_part.blob, f"{filename} ({rel.target_part.partname})")
         item_id = props.get(f"{{{_DS}}}itemID")
         return item_id.strip().upper() if item_id else None
     return None

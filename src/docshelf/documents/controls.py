@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from lxml import etree
 
 from docshelf.documents.content import Paragraph, Span
-from docshelf.documents.wordml import XML_SPACE, w
+from docshelf.documents.ooxml import XML_SPACE, w
 
 _BLOCK_CHILDREN = {w("p"), w("tbl")}
 _ROW_OR_CELL = {w("tr"), w("tc")}

@@ -10,7 +10,16 @@ from docx.opc.part import Part
 from docx.package import Package
 from lxml import etree
 
-from docshelf.documents import binding, content, controls, excel, images, wordml, wordsnippet
+from docshelf.documents import (
+    binding,
+    content,
+    controls,
+    excel,
+    images,
+    ooxml,
+    wordml,
+    wordsnippet,
+)
 from docshelf.documents.model import (
     EXCEL_SUFFIXES,
     WORD_SUFFIXES,
@@ -21,9 +30,9 @@ from docshelf.documents.model import (
     TagKind,
     suffix_of,
 )
+from docshelf.documents.ooxml import w
 from docshelf.documents.scan import Control
 from docshelf.documents.scan import controls as controls_in
-from docshelf.documents.wordml import w
 from docshelf.i18n import tr
 
 _AS_DOCUMENT_SUFFIX = {".dotx": ".docx", ".dotm": ".docm"}
@@ -56,7 +65,7 @@ def _fill_word(data: bytes, filename: str, values: FillData) -> Filled:
             (by_root[id(c.sdt.getroottree().getroot())], c)
             for c in controls_in([story.root for story in stories], filename)
         ]
-        as_document = wordml.AS_DOCUMENT.get(main.content_type)
+        as_document = ooxml.AS_DOCUMENT.get(main.content_type)
         if not found and as_document is None:
             return Filled(data, out_suffix, [], [], [], fillable=False)
         stores = binding.Stores(package, filename)

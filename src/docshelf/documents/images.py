@@ -12,7 +12,7 @@ from lxml import etree
 
 from docshelf.documents import controls
 from docshelf.documents.model import DocumentError
-from docshelf.documents.wordml import PIC, WP, A, R, w
+from docshelf.documents.ooxml import PIC, WP, A, R, w
 from docshelf.i18n import tr
 
 _EMU_PER_INCH = 914_400

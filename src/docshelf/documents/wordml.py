@@ -1,5 +1,6 @@
-"""The Word package a template is read from and written back to: its parts, their XML,
-and the errors a damaged file gives."""
+"""The Word package a document is filled in, through python-docx: opened, its text parts
+parsed once and written back. The XML names, the parser and the refusals are
+documents/ooxml.py's (reading tags needs those without python-docx)."""
 
 from __future__ import annotations
 
@@ -16,41 +17,13 @@ from lxml import etree
 
 from docshelf.documents.model import DocumentError
 from docshelf.documents.ooxml import (
-    AS_DOCUMENT,
     MAIN_TYPES,
-    PIC,
     STORY_TYPES,
-    WP,
-    XML_SPACE,
-    A,
-    R,
-    W,
     damaged,
     not_word,
     parse,
     unreadable,
-    w,
 )
-
-# The XML side is ooxml's (no python-docx there: reading tags does without it).
-__all__ = [
-    "AS_DOCUMENT",
-    "MAIN_TYPES",
-    "PIC",
-    "WP",
-    "XML_SPACE",
-    "A",
-    "R",
-    "Story",
-    "W",
-    "damaged",
-    "open_package",
-    "parse",
-    "reading",
-    "save",
-    "stories",
-    "w",
-]
 
 
 @dataclass

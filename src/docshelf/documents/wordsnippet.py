@@ -11,9 +11,9 @@ from docx.opc.part import Part
 from docx.package import Package
 from lxml import etree
 
-from docshelf.documents import wordml
+from docshelf.documents import ooxml, wordml
 from docshelf.documents.model import DocumentError
-from docshelf.documents.wordml import R, w
+from docshelf.documents.ooxml import R, w
 from docshelf.i18n import tr
 
 # Marks that point at parts of the snippet's own file (notes, comments) or whose ids could
@@ -31,7 +31,7 @@ _REFS = (f"{{{R}}}embed", f"{{{R}}}link", f"{{{R}}}id")
 def body_of(data: bytes, what: str, part: Part, package: Package) -> list[etree._Element]:
     """The snippet's block elements, ready to go into ``part`` of ``package``."""
     _, main = wordml.open_package(data, what)
-    root = wordml.parse(main.blob, what)
+    root = ooxml.parse(main.blob, what)
     body = root.find(w("body"))
     if body is None:
         raise DocumentError(
