@@ -108,6 +108,6 @@ def test_reading_a_word_files_tags_does_without_the_excel_library(tmp_path: Path
         f"print(file_tags(Path({str(path)!r}), 'Brief.docx'), 'openpyxl' in sys.modules)\n"
     )
     done = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120
     )
     assert done.stdout.split() == ["['field:phone']", "False"]

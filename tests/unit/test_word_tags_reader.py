@@ -151,7 +151,9 @@ def test_reading_tags_imports_neither_python_docx_nor_openpyxl(tmp_path: Path) -
         "print([t.text for t in tags_of(data, 'letter.docx')])\n"
         "print(sorted(m for m in ('docx', 'openpyxl') if m in sys.modules))\n"
     )
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == ["['field:name', 'field:phone']", "[]"]
 
