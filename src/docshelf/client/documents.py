@@ -213,25 +213,28 @@ def _fields_of(
 
 class _Needs:
     """What tags can need, read from the cache once for a pass over many templates: the
-    image files of the user's profiles (and own fields) by field key, the snippets."""
+    tags of each file, the files of image fields by field key, the snippets."""
 
-    def __init__(self, store: LocalStore, user_id: str | None) -> None:
+    def __init__(self, store: LocalStore, files: FileStore, user_id: str | None) -> None:
         self.store = store
+        self.files = files
         self.user_id = user_id
+        self._tags: dict[str, list[Tag]] = {}
         self._images: dict[str, set[str]] | None = None
         self._snippets: list[dict[str, Any]] | None = None
 
+    def tags(self, ref: dict[str, Any]) -> list[Tag]:
+        # A library's templates share few files: each file's tags are looked up once.
+        sha = ref["sha256"]
+        if sha not in self._tags:
+            self._tags[sha] = tags_of(self.files, ref, self.store)
+        return self._tags[sha]
+
     def images(self, key: str) -> set[str]:
+        """The files the image field ``key`` shows in the user's profiles or own fields;
+        none if ``key`` is not an image field (a tag naming a text field as an image)."""
         if self._images is None:
-            self._images = {}
-            profiles: list[dict[str, Any] | None] = [
-                *user_profiles(self.store, self.user_id, "de"),
-                None,
-            ]
-            for profile in profiles:
-                for field in _fields_of(self.store, self.user_id, profile, "de"):
-                    if field["value"]:
-                        self._images.setdefault(field["key"], set()).add(field["value"])
+            self._images = reading.image_files(self.store, self.user_id)
         return self._images.get(key, set())
 
     def snippets(self, tags: Iterable[Tag]) -> list[dict[str, Any]]:
@@ -252,10 +255,10 @@ def needed_files(
 ) -> set[str]:
     """Every file the template needs to be made into a document offline, for any profile
     of the user: its files, the images its image tags name, the snippets' bodies."""
-    needs = needs or _Needs(store, user_id)
+    needs = needs or _Needs(store, files, user_id)
     refs = list((template.get("files") or {}).values())
     needed = {ref["sha256"] for ref in refs}
-    tags = {tag for ref in refs for tag in tags_of(files, ref, store)}
+    tags = {tag for ref in refs for tag in needs.tags(ref)}
     for tag in tags:
         if tag.kind is TagKind.IMAGE:
             needed |= needs.images(tag.name)
@@ -293,14 +296,14 @@ def offline_states(
     store: LocalStore, files: FileStore, templates: Iterable[dict[str, Any]], user_id: str | None
 ) -> dict[str, bool]:
     """:func:`offline_ready` of many templates, reading what tags need once."""
-    needs = _Needs(store, user_id)
+    needs = _Needs(store, files, user_id)
     return {t["id"]: offline_ready(store, files, t, user_id, needs) for t in templates}
 
 
 def all_needed_files(store: LocalStore, files: FileStore, user_id: str | None) -> set[str]:
     """What the user's templates need to be made into documents offline (the sync fetches
     what of it the file store lacks)."""
-    needs = _Needs(store, user_id)
+    needs = _Needs(store, files, user_id)
     needed: set[str] = set()
     # One commit for the tags found: after a first sync every template's are new, and a
     # commit each (an fsync each) took seconds for a few hundred templates.
@@ -373,7 +376,7 @@ def fill_data(
         elif value is not None and value != "":
             values[key] = value
     snippets: dict[str, SnippetBody] = {}
-    for snippet in _Needs(store, user_id).snippets(tags):
+    for snippet in _Needs(store, files, user_id).snippets(tags):
         if not snippet.get("body_sha256"):
             continue
         body = SnippetBody(

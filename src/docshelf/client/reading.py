@@ -15,7 +15,7 @@ from docshelf.i18n import tr
 # The field and unit resolution (their dataclasses) are imported by the functions that
 # resolve: listing templates or snippets needs neither.
 if TYPE_CHECKING:
-    from docshelf.domain.fields import FieldDef
+    from docshelf.domain.fields import FieldDef, ResolvedField
     from docshelf.domain.units import Unit
 
 
@@ -205,3 +205,59 @@ def profiles(store: LocalStore, user_id: str | None, lang: str = "de") -> list[d
             }
         )
     return result
+
+
+def image_files(store: LocalStore, user_id: str | None) -> dict[str, set[str]]:
+    """The files image fields show, by field key: in every profile the user may write with
+    (as :func:`profiles` resolves it) and in the user's own fields.
+
+    Every sync asks this to fetch what documents need offline. Only image fields are
+    resolved, each unit once, and users and units are read only when an image field comes
+    from them: resolving every field of a library's thousands of profiles took a third of
+    a first sync's second.
+    """
+    from docshelf.domain.fields import FieldScope, FieldType, resolve_profile_fields
+
+    defs = [d for d in _field_defs(store) if d.type is FieldType.IMAGE]
+    if not defs:
+        return {}
+    scopes = {d.scope for d in defs}
+    users: dict[str, dict[str, str]] = {}
+    if FieldScope.USER in scopes:
+        users = {u["id"]: u.get("fields") or {} for u in store.records("user")}
+    units = _ResolvedUnits(store if FieldScope.UNIT in scopes else None)
+    # The user's own fields first: what a document shows without a profile.
+    shown = [resolve_profile_fields(defs, users.get(user_id or "", {}), {}, {})]
+    shown += [
+        resolve_profile_fields(
+            defs,
+            users.get(record["owner_id"], {}),
+            units.fields(record.get("unit_id")),
+            record.get("overrides") or {},
+        )
+        for record in store.view("profile", user_id)
+    ]
+    found: dict[str, set[str]] = {}
+    for fields in shown:
+        for field in fields:
+            if field.value:
+                found.setdefault(field.key, set()).add(field.value)
+    return found
+
+
+class _ResolvedUnits:
+    """Each unit's fields resolved up its tree once, when first asked for."""
+
+    def __init__(self, store: LocalStore | None) -> None:
+        # No store: no unit is read (no field asked for comes from units).
+        self._tree = _units(store) if store is not None else {}
+        self._resolved: dict[str, dict[str, ResolvedField]] = {}
+
+    def fields(self, unit_id: str | None) -> dict[str, ResolvedField]:
+        from docshelf.domain.units import resolve_unit_fields
+
+        if unit_id is None or unit_id not in self._tree:
+            return {}
+        if unit_id not in self._resolved:
+            self._resolved[unit_id] = resolve_unit_fields(unit_id, self._tree)
+        return self._resolved[unit_id]
