@@ -28,7 +28,7 @@ from corpus import BENCH_PASSWORD, BENCH_USER, CorpusSpec, build
 
 from docshelf.client.app import Client
 from docshelf.client.paths import Home
-from docshelf.client.read_ahead import PAGES_AHEAD
+from docshelf.client.read_ahead import pages_ahead
 from docshelf.protocol.cursor import Cursor
 from support.proxy import Hold, HoldingProxy, holding_proxy
 from support.server import ServerProcess
@@ -160,10 +160,10 @@ def test_killed_sync_resumes_and_ends_identical(tmp_path: Path, database_url: st
         for sha in victim.store.referenced_files(set()):
             assert victim.files.path(sha).read_bytes() == reference.files.path(sha).read_bytes()
         # Each kill may cost the pages on their way - the one being stored, the next one
-        # planned with its files queued, those read ahead (at most PAGES_AHEAD waiting and
+        # planned with its files queued, those read ahead (at most pages_ahead(PAGE) waiting and
         # one being read) - never a committed one (the position above never went back).
         pages = len(_requests(server, "/sync/changes")) - start
-        on_their_way = PAGES_AHEAD + 3
+        on_their_way = pages_ahead(PAGE) + 3
         assert pages <= clean_pages + on_their_way * KILLS + 1, (pages, clean_pages)
         resumed = [e for e in _requests(server, f"/blobs/{resumed_sha}") if e["status"] == 206]
         assert resumed, "the interrupted download was not resumed with a Range request"

@@ -8,8 +8,9 @@ from datetime import UTC, datetime
 
 import pytest
 
+from docshelf.client.config import PAGE_SIZE
 from docshelf.client.errors import ProtocolMismatch, ServerUnreachable
-from docshelf.client.read_ahead import ReadAhead
+from docshelf.client.read_ahead import PAGES_AHEAD, RECORDS_AHEAD, ReadAhead, pages_ahead
 from docshelf.client.remote import UnreadPage
 from docshelf.protocol import PROTOCOL_VERSION
 from docshelf.protocol.sync import ChangesPage, PageHead, SyncSettings
@@ -131,3 +132,12 @@ def test_a_page_is_read_only_when_taken_and_a_bad_one_fails_there() -> None:
         pytest.raises(ProtocolMismatch, match="does not understand"),
     ):
         reader.next()
+
+
+def test_larger_pages_are_read_ahead_fewer_at_a_time() -> None:
+    """What waits read ahead is bounded in records: pages of 2 000 (the default) are read
+    eight ahead, small ones as many as before, and never fewer than two."""
+    assert pages_ahead(PAGE_SIZE) == RECORDS_AHEAD // PAGE_SIZE == 8
+    assert pages_ahead(40) == PAGES_AHEAD
+    assert pages_ahead(5000) == 3
+    assert pages_ahead(100_000) == 2

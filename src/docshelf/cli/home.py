@@ -29,8 +29,11 @@ def open_client(ctx: click.Context, *, log: bool = True) -> Client:
 
 def client_at(home_option: str | None) -> Client:
     """The client of the home ``--home`` names (or the environment, or the default)."""
-    page_size = int(os.environ.get("DOCSHELF_SYNC_PAGE_SIZE", "500"))
-    return Client(resolve_home(home_option), page_size=max(1, min(page_size, 5000)))
+    home = resolve_home(home_option)
+    raw = os.environ.get("DOCSHELF_SYNC_PAGE_SIZE")
+    if raw is None:
+        return Client(home)  # the client's page size
+    return Client(home, page_size=max(1, min(int(raw), 5000)))
 
 
 def open_local_copy(ctx: click.Context) -> Client:

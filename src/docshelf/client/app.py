@@ -17,7 +17,13 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from docshelf.client.config import ClientConfig, forget_config, load_config, save_config
+from docshelf.client.config import (
+    PAGE_SIZE,
+    ClientConfig,
+    forget_config,
+    load_config,
+    save_config,
+)
 from docshelf.client.errors import (
     NoLocalCopy,
     NotSignedIn,
@@ -95,7 +101,7 @@ class Client:
         home: Home,
         *,
         http: Callable[[], httpx.Client] | None = None,
-        page_size: int = 500,
+        page_size: int = PAGE_SIZE,
         parallel_downloads: int | None = None,
     ) -> None:
         self.home = home.ensure()

@@ -23,6 +23,7 @@ from typing import Any, TypeGuard, TypeVar
 import httpx
 
 from docshelf.client import documents
+from docshelf.client.config import PAGE_SIZE
 from docshelf.client.downloads import PARALLEL_DOWNLOADS, Batch, Downloader, Look
 from docshelf.client.errors import (
     DownloadIncomplete,
@@ -47,7 +48,7 @@ from docshelf.client.planner import (
     referenced_files,
 )
 from docshelf.client.push import Pusher
-from docshelf.client.read_ahead import ReadAhead
+from docshelf.client.read_ahead import ReadAhead, pages_ahead
 from docshelf.client.remote import Remote, UnreadPage
 from docshelf.client.results import SyncResult as SyncResult  # re-exported
 from docshelf.client.status import Phase, StatusBoard, SyncState
@@ -64,9 +65,10 @@ GENERATION = "generation"
 # the files it may orphan itself; removed before a pull may leave files behind.
 FILES_CLEAN = "files_clean"
 RECORDS_BATCH = 500
-# Pages planned ahead of the one whose files are awaited (about 10 MB as planned: their
-# records' JSON, not their objects).
+# Pages planned ahead of the one whose files are awaited, and the records they hold at most
+# (about 10 MB as planned: their records' JSON, not their objects).
 STAGED_PAGES = 64
+STAGED_RECORDS = 32_000
 # Records a page listed but left out because the server no longer serves their files,
 # waiting for a newer version of them in the feed (see SyncEngine._store).
 OWED = "owed"
@@ -135,7 +137,7 @@ class SyncEngine:
         remote: Remote,
         board: StatusBoard,
         *,
-        page_size: int = 500,
+        page_size: int = PAGE_SIZE,
         sleep: Callable[[float], None] = time.sleep,
         rnd: random.Random | None = None,
         max_busy_wait: float = 120.0,
@@ -146,6 +148,7 @@ class SyncEngine:
         self.remote = remote
         self.board = board
         self.page_size = page_size
+        self._staged_pages = max(2, min(STAGED_PAGES, STAGED_RECORDS // max(1, page_size)))
         self._sleep = sleep
         self._rnd = rnd or random.Random()
         self._max_busy_wait = max_busy_wait
@@ -259,7 +262,7 @@ class SyncEngine:
                     # pages are planned (the first pages of a first sync name nearly every
                     # file: planning the rest meanwhile keeps the records off the critical
                     # path). Waiting here only when too many pages are planned ahead.
-                    self._store(pending, result, progress, block=len(pending) > STAGED_PAGES)
+                    self._store(pending, result, progress, block=len(pending) > self._staged_pages)
                 else:
                     self._store(pending, result, progress)
                 if not page.has_more:
@@ -287,7 +290,9 @@ class SyncEngine:
             if not self._prefetch:
                 return self._next_page(self.store.get(CURSOR)), None
             if reader is None:
-                reader = ReadAhead(self._next_unread, self.store.get(CURSOR))
+                reader = ReadAhead(
+                    self._next_unread, self.store.get(CURSOR), pages_ahead(self.page_size)
+                )
             return reader.next(), reader
         except Exception:
             try:
@@ -490,9 +495,16 @@ class SyncEngine:
         theirs turned outdated: see _store)."""
         whole: list[Upsert] = []
         left_out: set[Key] = set()
+        here: dict[str, bool] = {}  # each file looked for once: templates share files
+
+        def has(sha: str) -> bool:
+            if sha not in here:
+                here[sha] = self.files.has(sha)
+            return here[sha]
+
         for upsert in upserts:
             needed = referenced_files(upsert.kind, upsert.record, image_keys)
-            if all(self.files.has(sha) for sha in needed):
+            if all(has(sha) for sha in needed):
                 whole.append(upsert)
             else:
                 left_out.add(upsert.key)

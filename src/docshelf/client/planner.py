@@ -111,10 +111,11 @@ def plan_page(
             continue
         part = files_part(change.kind, record)
         plan.upserts.append(Upsert(change.kind, change.id, change.version or 0, digest, part, data))
+    # Each file asked about once: a library's templates share few files.
+    referenced: set[str] = set()
     for upsert in plan.upserts:
-        plan.files |= {
-            h for h in referenced_files(upsert.kind, upsert.record, keys) if not have_file(h)
-        }
+        referenced |= referenced_files(upsert.kind, upsert.record, keys)
+    plan.files = {sha for sha in referenced if not have_file(sha)}
     return plan
 
 

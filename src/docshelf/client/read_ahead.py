@@ -23,6 +23,13 @@ from docshelf.protocol.sync import ChangesPage
 # with its files in one change), the server builds the pages after them: at its pace of a
 # few tens of milliseconds a page, 32 pages are a second or two of its work, about 3 MB here.
 PAGES_AHEAD = 32
+# Larger pages, fewer of them: what waits stays within this many records (a few MB).
+RECORDS_AHEAD = 16_000
+
+
+def pages_ahead(page_size: int) -> int:
+    """How many pages of this size to read ahead at most."""
+    return max(2, min(PAGES_AHEAD, RECORDS_AHEAD // max(1, page_size)))
 
 
 @dataclass(frozen=True)
