@@ -26,8 +26,10 @@ import httpx
 import pytest
 
 from docshelf.client import status as status_module
+from docshelf.client.config import PAGE_SIZE
 from docshelf.client.engine import (
     CURSOR,
+    FIRST_PAGE,
     PULL_GC_THRESHOLD,
     SyncEngine,
     SyncResult,
@@ -147,6 +149,7 @@ class Server:
     served: Counter[str] = field(default_factory=Counter)  # files sent, alone or packed
     ranges: list[tuple[str, int]] = field(default_factory=list)
     events: list[tuple[str, str | None]] = field(default_factory=list)  # in order of arrival
+    limits: list[str | None] = field(default_factory=list)  # each page request's limit
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def serve(self, feed: list[dict[str, Any]], after: str | None = None) -> None:
@@ -164,6 +167,8 @@ class Server:
         if path.endswith("/sync/changes"):
             cursor = request.url.params.get("cursor")
             self.note("changes", cursor)
+            with self.lock:
+                self.limits.append(request.url.params.get("limit"))
             self.asked.setdefault(f"changes after {cursor}", threading.Event()).set()
             return self._page(cursor)
         if path.endswith("/blobs/pack"):
@@ -615,6 +620,15 @@ def test_the_result_counts_records_files_bytes_and_pages(tmp_path: Path, paralle
     assert server.ranges == [(F_C4[0], PARTIAL)]
     assert stored_files(engine, BLOBS_4) == set(BLOBS_4)
     assert engine.files.partial_size(F_C4[0]) == 0
+
+
+def test_the_first_page_is_short_and_the_pages_after_it_long(tmp_path: Path) -> None:
+    """Nothing of a pull starts before its first page is in, and a long page takes the
+    server longer to build: the first is asked for at most FIRST_PAGE long, the pages read
+    ahead after it at the engine's page size (fewer requests for the same records)."""
+    _result, server, engine = _counting_pull(tmp_path, 3)
+    assert engine.page_size == PAGE_SIZE > FIRST_PAGE
+    assert server.limits == [str(FIRST_PAGE), str(PAGE_SIZE), str(PAGE_SIZE)]
 
 
 @pytest.mark.parametrize("parallel", [1, 3])

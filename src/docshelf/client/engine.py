@@ -69,6 +69,8 @@ RECORDS_BATCH = 500
 # (about 10 MB as planned: their records' JSON, not their objects).
 STAGED_PAGES = 64
 STAGED_RECORDS = 32_000
+# The first page a pull reads ahead: see SyncEngine._pages_after.
+FIRST_PAGE = 500
 # Records a page listed but left out because the server no longer serves their files,
 # waiting for a newer version of them in the feed (see SyncEngine._store).
 OWED = "owed"
@@ -291,7 +293,7 @@ class SyncEngine:
                 return self._next_page(self.store.get(CURSOR)), None
             if reader is None:
                 reader = ReadAhead(
-                    self._next_unread, self.store.get(CURSOR), pages_ahead(self.page_size)
+                    self._pages_after(), self.store.get(CURSOR), pages_ahead(self.page_size)
                 )
             return reader.next(), reader
         except Exception:
@@ -304,8 +306,18 @@ class SyncEngine:
     def _next_page(self, cursor: str | None) -> ChangesPage:
         return self._busy_retry(lambda: self.remote.changes(cursor, self.page_size))
 
-    def _next_unread(self, cursor: str | None) -> UnreadPage:
-        return self._busy_retry(lambda: self.remote.changes_unread(cursor, self.page_size))
+    def _pages_after(self) -> Callable[[str | None], UnreadPage]:
+        """Reads the feed's pages for the read-ahead: the first one at most FIRST_PAGE long,
+        the others of the page size. Nothing else can start before the first page is in
+        (its files, the pages after it), and a long page takes the server longer to build;
+        later pages are read while earlier ones are worked on."""
+        sizes = iter([min(FIRST_PAGE, self.page_size)])
+
+        def next_unread(cursor: str | None) -> UnreadPage:
+            limit = next(sizes, self.page_size)
+            return self._busy_retry(lambda: self.remote.changes_unread(cursor, limit))
+
+        return next_unread
 
     def _clean_files(self, everything: bool) -> None:
         """Delete the files no record needs any more.
