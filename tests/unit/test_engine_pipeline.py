@@ -37,6 +37,7 @@ from docshelf.client.engine import (
 )
 from docshelf.client.errors import OutdatedFiles, RemoteError
 from docshelf.client.files import FileStore
+from docshelf.client.read_ahead import ReadAhead
 from docshelf.client.remote import Remote
 from docshelf.client.status import Phase, Status, StatusBoard
 from docshelf.client.store import LocalStore
@@ -150,6 +151,8 @@ class Server:
     ranges: list[tuple[str, int]] = field(default_factory=list)
     events: list[tuple[str, str | None]] = field(default_factory=list)  # in order of arrival
     limits: list[str | None] = field(default_factory=list)  # each page request's limit
+    # Pages (key: the cursor they are asked with) whose answer waits for the event.
+    hold_pages: dict[str | None, threading.Event] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def serve(self, feed: list[dict[str, Any]], after: str | None = None) -> None:
@@ -165,12 +168,7 @@ class Server:
     def __call__(self, request: httpx.Request) -> httpx.Response:
         path = request.url.path
         if path.endswith("/sync/changes"):
-            cursor = request.url.params.get("cursor")
-            self.note("changes", cursor)
-            with self.lock:
-                self.limits.append(request.url.params.get("limit"))
-            self.asked.setdefault(f"changes after {cursor}", threading.Event()).set()
-            return self._page(cursor)
+            return self._changes(request.url.params)
         if path.endswith("/blobs/pack"):
             if not self.packs:
                 return httpx.Response(404, json={"detail": "no packs here"})
@@ -205,6 +203,17 @@ class Server:
                 return httpx.Response(206, content=data[offset:])
             return httpx.Response(200, content=data)
         return httpx.Response(404, json={"detail": f"unexpected {request.method} {path}"})
+
+    def _changes(self, params: httpx.QueryParams) -> httpx.Response:
+        cursor = params.get("cursor")
+        self.note("changes", cursor)
+        with self.lock:
+            self.limits.append(params.get("limit"))
+        self.asked.setdefault(f"changes after {cursor}", threading.Event()).set()
+        held_page = self.hold_pages.get(cursor)
+        if held_page is not None and not held_page.wait(WAIT_S):
+            raise AssertionError(f"the page after {cursor} was held for ever")
+        return self._page(cursor)
 
     def _page(self, cursor: str | None) -> httpx.Response:
         if cursor not in self.feed:
@@ -451,6 +460,55 @@ def test_the_next_page_downloads_while_one_waits_but_commits_after_it(tmp_path: 
     events = server.events
     assert events.index(("changes", "c1")) < events.index(("commit", "c1"))
     assert events.index(("file", F_P2[0])) < events.index(("commit", "c1"))
+    assert leftover_threads() == []
+
+
+def test_a_page_whose_files_came_is_stored_while_the_next_page_is_on_its_way(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A page slow to come (a busy server, a slow line) holds back no commit: page 1 is
+    stored once its file is in, though the engine is waiting for page 2 by then."""
+    server = Server(BLOBS_2)
+    server.serve(FEED_2)
+    page_two = threading.Event()
+    server.hold_pages["c1"] = page_two
+    # Page 1's file comes only once the engine waits for the page after it.
+    waiting = threading.Event()
+    server.hold[F_P1[0]] = waiting
+    pages_taken = Counter[str]()
+
+    def spy(method: Any) -> Any:
+        def wrapped(self: ReadAhead, *args: Any) -> Any:
+            pages_taken["asked"] += 1
+            if pages_taken["asked"] > 1:
+                waiting.set()
+            return method(self, *args)
+
+        return wrapped
+
+    monkeypatch.setattr(ReadAhead, "next", spy(ReadAhead.next))
+    monkeypatch.setattr(ReadAhead, "poll", spy(ReadAhead.poll))
+    engine = make_engine(tmp_path, server, 3)
+    failures: list[BaseException] = []
+
+    def pull() -> None:
+        try:
+            engine.pull(SyncResult())
+        except BaseException as exc:  # handed to the test's thread
+            failures.append(exc)
+
+    puller = threading.Thread(target=pull)
+    puller.start()
+    try:
+        wait_until(lambda: engine.store.get(CURSOR) == "c1", "page 1 to commit")
+        assert not page_two.is_set()
+        assert engine.store.record("template", "t1") is not None
+    finally:
+        page_two.set()
+        puller.join(WAIT_S)
+    assert not puller.is_alive()
+    assert failures == []
+    assert engine.store.get(CURSOR) == "c3"
     assert leftover_threads() == []
 
 
@@ -892,6 +950,17 @@ class ThresholdServer(Server):
     """Notes the collector's threshold whenever a page is asked for."""
 
     thresholds: list[int] = field(default_factory=list)
+
+    def _changes(self, params: httpx.QueryParams) -> httpx.Response:
+        cursor = params.get("cursor")
+        self.note("changes", cursor)
+        with self.lock:
+            self.limits.append(params.get("limit"))
+        self.asked.setdefault(f"changes after {cursor}", threading.Event()).set()
+        held_page = self.hold_pages.get(cursor)
+        if held_page is not None and not held_page.wait(WAIT_S):
+            raise AssertionError(f"the page after {cursor} was held for ever")
+        return self._page(cursor)
 
     def _page(self, cursor: str | None) -> httpx.Response:
         self.thresholds.append(gc.get_threshold()[0])

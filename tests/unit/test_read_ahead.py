@@ -141,3 +141,27 @@ def test_larger_pages_are_read_ahead_fewer_at_a_time() -> None:
     assert pages_ahead(40) == PAGES_AHEAD
     assert pages_ahead(5000) == 3
     assert pages_ahead(100_000) == 2
+
+
+def test_polling_answers_none_until_the_page_is_in_then_the_page() -> None:
+    release = threading.Event()
+    feed = Feed(2)
+
+    def slow(cursor: str | None) -> UnreadPage:
+        if cursor == "c1":
+            assert release.wait(20), "never released"
+        return feed(cursor)
+
+    with ReadAhead(slow, None, depth=4) as reader:
+        first = reader.poll(20)
+        assert first is not None and first.cursor == "c1"
+        assert reader.poll(0.05) is None  # page 2 is held: nothing yet, and no error
+        release.set()
+        second = reader.poll(20)
+        assert second is not None and second.cursor == "c2"
+    assert feed.asked == [None, "c1"]
+
+
+def test_polling_raises_what_reading_the_page_raised() -> None:
+    with ReadAhead(Feed(3, fail_at=1), None, depth=2) as reader, pytest.raises(ServerUnreachable):
+        reader.poll(20)

@@ -71,6 +71,8 @@ STAGED_PAGES = 64
 STAGED_RECORDS = 32_000
 # The first page a pull reads ahead: see SyncEngine._pages_after.
 FIRST_PAGE = 500
+# While waiting for the next page, how often to store the pages whose files came meanwhile.
+_STORE_WHILE_WAITING_S = 0.1
 # Records a page listed but left out because the server no longer serves their files,
 # waiting for a newer version of them in the feed (see SyncEngine._store).
 OWED = "owed"
@@ -295,13 +297,26 @@ class SyncEngine:
                 reader = ReadAhead(
                     self._pages_after(), self.store.get(CURSOR), pages_ahead(self.page_size)
                 )
-            return reader.next(), reader
+            return self._next_storing(reader, pending, result, progress), reader
         except Exception:
             try:
                 self._store(pending, result, progress)
             except Exception:  # the first failure is the one to report
                 log.info("pages before a failure not stored", exc_info=True)
             raise
+
+    def _next_storing(
+        self, reader: ReadAhead, pending: list[_Staged], result: SyncResult, progress: _Progress
+    ) -> ChangesPage:
+        """The next page read ahead; while it is on its way, the pages whose files are in
+        are stored: a page slow to come (a busy server, a slow line) holds back no commit
+        that could be made, nor the progress the user sees."""
+        while pending:
+            page = reader.poll(_STORE_WHILE_WAITING_S)
+            if page is not None:
+                return page
+            self._store(pending, result, progress, block=False)
+        return reader.next()
 
     def _next_page(self, cursor: str | None) -> ChangesPage:
         return self._busy_retry(lambda: self.remote.changes(cursor, self.page_size))

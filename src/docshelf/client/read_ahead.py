@@ -69,6 +69,16 @@ class ReadAhead:
             raise item.error
         return item.read()
 
+    def poll(self, timeout: float) -> ChangesPage | None:
+        """The next page if it comes within ``timeout`` seconds, else None (ask again)."""
+        try:
+            item = self._pages.get(timeout=timeout)
+        except queue.Empty:
+            return None
+        if isinstance(item, _Failed):
+            raise item.error
+        return item.read()
+
     def close(self) -> None:
         self._stop.set()
         self._thread.join()
