@@ -13,11 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from docshelf.documents import DocumentError, Tag, ooxml, scan, tags_of, wordml
+from docshelf.documents import DocumentError, FillData, Tag, fill, ooxml, scan, tags_of, wordml
+from docshelf.documents import excel as excel_module
 from docshelf.documents.ooxml import MACRO_TEMPLATE_MAIN, TEMPLATE_MAIN
 from docshelf.server.demo.files import office_bytes
 from support.tagged_word import tagged_docx
-from support.word_templates import block, inline, word
+from support.word_templates import block, excel, inline, word
 
 
 def through_python_docx(data: bytes, filename: str) -> list[Tag]:
@@ -27,7 +28,7 @@ def through_python_docx(data: bytes, filename: str) -> list[Tag]:
 
 
 def rezipped(data: bytes, change: dict[str, bytes | None]) -> bytes:
-    """The package with members replaced (bytes) or left out (None)."""
+    """The package with members replaced or added (bytes) or left out (None)."""
     out = io.BytesIO()
     with (
         zipfile.ZipFile(io.BytesIO(data)) as src,
@@ -40,6 +41,9 @@ def rezipped(data: bytes, change: dict[str, bytes | None]) -> bytes:
                     dst.writestr(info.filename, replacement)
             else:
                 dst.writestr(info, src.read(info))
+        for name, added in change.items():
+            if added is not None and name not in src.namelist():
+                dst.writestr(name, added)
     return out.getvalue()
 
 
@@ -198,3 +202,52 @@ def test_a_part_that_unpacks_to_too_much_is_refused_before_it_is_read() -> None:
     assert len(data) < 1_000_000  # small on the wire
     with pytest.raises(DocumentError, match=r"letter\.docx has a part that unpacks to 32 MB"):
         tags_of(data, "letter.docx")
+
+
+def _never_opened(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("the package was read into memory")
+
+    monkeypatch.setattr(wordml.Package, "open", refuse)
+    monkeypatch.setattr(excel_module, "load_workbook", refuse)
+
+
+def test_making_a_document_refuses_an_xml_part_that_unpacks_to_too_much(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Making a document reads every part into memory (python-docx, openpyxl): a zip bomb
+    in a template or a Word snippet is refused from the zip's directory, before."""
+    huge = b"<w:document>" + b" " * (ooxml.MAX_PART_BYTES + 1) + b"</w:document>"
+    letter = rezipped(word(inline("field:a")), {"word/document.xml": huge})
+    book = rezipped(excel({"field.a": "Letter!B1"}), {"xl/worksheets/sheet1.xml": huge})
+    _never_opened(monkeypatch)
+    for data, name in ((letter, "letter.docx"), (book, "sheet.xlsx")):
+        assert len(data) < 1_000_000
+        with pytest.raises(DocumentError, match=r"has a part that unpacks to 32 MB"):
+            fill(data, name, FillData(values={"a": "1"}))
+
+
+def test_making_a_document_refuses_a_template_too_large_unpacked(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Pictures and other binary parts count together: all parts at most
+    MAX_PACKAGE_BYTES unpacked (lowered here, so that the test builds no 256 MB)."""
+    monkeypatch.setattr(ooxml, "MAX_PACKAGE_BYTES", 4 * 1024 * 1024)
+    letter = word(inline("field:a"))
+    big = rezipped(letter, {f"word/media/film{i}.bin": bytes(1024 * 1024) for i in range(5)})
+    _never_opened(monkeypatch)
+    with pytest.raises(DocumentError) as refused:
+        fill(big, "letter.docx", FillData(values={"a": "1"}))
+    assert refused.value.message == (
+        "letter.docx unpacks to 5 MB; docshelf makes documents from templates of at most 4 MB"
+        " unpacked. Make the template smaller (its pictures, say) and upload it anew."
+    )
+
+
+def test_a_large_picture_alone_is_no_reason_to_refuse(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only XML parts are held to MAX_PART_BYTES (XML packs a thousand to one); a picture
+    larger than that, within the whole template's limit, is filled around."""
+    monkeypatch.setattr(ooxml, "MAX_PART_BYTES", 1024 * 1024)
+    letter = rezipped(word(inline("field:a")), {"word/media/photo.bin": bytes(2 * 1024 * 1024)})
+    filled = fill(letter, "letter.docx", FillData(values={"a": "Anna"}))
+    assert filled.filled == ["field:a"]

@@ -16,6 +16,7 @@ from openpyxl.styles import Alignment
 from openpyxl.utils.exceptions import InvalidFileException
 
 from docshelf.documents.model import DocumentError, FillData, Filled, Tag, TagKind
+from docshelf.documents.ooxml import check_unpacked
 from docshelf.i18n import tr
 
 PREFIX = "field."
@@ -25,6 +26,7 @@ _AS_WORKBOOK = {".xltx": ".xlsx", ".xltm": ".xlsm"}
 
 def load(data: bytes, filename: str) -> Workbook:
     suffix = PurePath(filename).suffix.lower()
+    check_unpacked(data, filename)  # openpyxl reads every part into memory
     try:
         return load_workbook(io.BytesIO(data), keep_vba=suffix in _MACROS, keep_links=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError) as exc:

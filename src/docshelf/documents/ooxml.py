@@ -53,6 +53,9 @@ STORY_TYPES = (
 # client's sync and by the server, and a small zip can unpack to gigabytes (the text of a
 # thousand-page document is some 10 MB).
 MAX_PART_BYTES = 32 * 1024 * 1024
+# Making a document reads every part of the template into memory (python-docx, openpyxl)
+# and writes it back: a template larger than this unpacked is refused first.
+MAX_PACKAGE_BYTES = 256 * 1024 * 1024
 
 # No entities, no DTDs, no network: a template is someone else's file.
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
@@ -126,6 +129,48 @@ def story_roots(data: bytes | IO[bytes], filename: str) -> list[etree._Element]:
         raise unreadable(filename, exc) from exc
 
 
+def check_unpacked(data: bytes, filename: str) -> None:
+    """Refuse a template that unpacks to more than a document can need, before a library
+    reads all of it into memory: an XML part over MAX_PART_BYTES (XML packs a thousand to
+    one), or all parts together over MAX_PACKAGE_BYTES. Only the zip's directory is read;
+    zipfile never returns more than the sizes it declares. A file that is no zip passes:
+    opening it says why."""
+    try:
+        parts = zipfile.ZipFile(io.BytesIO(data)).infolist()
+    except (zipfile.BadZipFile, OSError):
+        return
+    total = 0
+    for info in parts:
+        if info.filename.lower().endswith((".xml", ".rels")) and info.file_size > MAX_PART_BYTES:
+            raise _part_too_large(filename, "/" + info.filename, info.file_size)
+        total += info.file_size
+    if total > MAX_PACKAGE_BYTES:
+        raise DocumentError(
+            tr(
+                "{filename} unpacks to {size} MB; docshelf makes documents from templates of "
+                "at most {limit} MB unpacked. Make the template smaller (its pictures, say) "
+                "and upload it anew.",
+                filename=filename,
+                size=total // (1024 * 1024),
+                limit=MAX_PACKAGE_BYTES // (1024 * 1024),
+            )
+        )
+
+
+def _part_too_large(filename: str, part: str, size: int) -> DocumentError:
+    return DocumentError(
+        tr(
+            "{filename} has a part that unpacks to {size} MB ({part}); docshelf "
+            "reads at most {limit} MB of it. Open the file in Word, save it again "
+            "and upload it anew.",
+            filename=filename,
+            size=size // (1024 * 1024),
+            part=part,
+            limit=MAX_PART_BYTES // (1024 * 1024),
+        )
+    )
+
+
 class _Package:
     """A zip read as an OPC package: part names are absolute ("/word/document.xml")."""
 
@@ -147,17 +192,7 @@ class _Package:
         never returns more than the size the zip declares)."""
         info = self._archive.getinfo(name.lstrip("/"))
         if info.file_size > MAX_PART_BYTES:
-            raise DocumentError(
-                tr(
-                    "{filename} has a part that unpacks to {size} MB ({part}); docshelf "
-                    "reads at most {limit} MB of it. Open the file in Word, save it again "
-                    "and upload it anew.",
-                    filename=self._filename,
-                    size=info.file_size // (1024 * 1024),
-                    part=name,
-                    limit=MAX_PART_BYTES // (1024 * 1024),
-                )
-            )
+            raise _part_too_large(self._filename, name, info.file_size)
         return self._archive.read(info)
 
     def content_type(self, name: str) -> str | None:

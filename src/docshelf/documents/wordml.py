@@ -19,6 +19,7 @@ from docshelf.documents.model import DocumentError
 from docshelf.documents.ooxml import (
     MAIN_TYPES,
     STORY_TYPES,
+    check_unpacked,
     damaged,
     not_word,
     parse,
@@ -56,6 +57,7 @@ def reading(filename: str) -> Iterator[None]:
 
 
 def open_package(data: bytes, filename: str) -> tuple[Package, Part]:
+    check_unpacked(data, filename)  # python-docx reads every part into memory
     with reading(filename):
         try:
             package = Package.open(io.BytesIO(data))
