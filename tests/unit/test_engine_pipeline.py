@@ -271,6 +271,21 @@ def stored_files(engine: SyncEngine, blobs: dict[str, bytes]) -> set[str]:
     return {sha for sha in blobs if engine.files.has(sha)}
 
 
+def pull_in_background(engine: SyncEngine) -> tuple[threading.Thread, list[BaseException]]:
+    """A pull on a thread of its own, started; what it raised lands in the list."""
+    failures: list[BaseException] = []
+
+    def pull() -> None:
+        try:
+            engine.pull(SyncResult())
+        except BaseException as exc:  # handed to the test's thread
+            failures.append(exc)
+
+    puller = threading.Thread(target=pull)
+    puller.start()
+    return puller, failures
+
+
 def wait_until(check: Any, what: str) -> None:
     deadline = time.monotonic() + WAIT_S
     while not check():
@@ -415,16 +430,7 @@ def test_the_next_page_downloads_while_one_waits_but_commits_after_it(tmp_path: 
     release = threading.Event()
     server.hold[F_P2[0]] = release
     engine = make_engine(tmp_path, server, 3)
-    failures: list[BaseException] = []
-
-    def pull() -> None:
-        try:
-            engine.pull(SyncResult())
-        except BaseException as exc:  # handed to the test's thread
-            failures.append(exc)
-
-    puller = threading.Thread(target=pull)
-    puller.start()
+    puller, failures = pull_in_background(engine)
     try:
         # Read from this thread: its own connection sees committed states only.
         wait_until(lambda: engine.store.get(CURSOR) == "c1", "page 1 to commit")
@@ -489,16 +495,7 @@ def test_a_page_whose_files_came_is_stored_while_the_next_page_is_on_its_way(
     monkeypatch.setattr(ReadAhead, "next", spy(ReadAhead.next))
     monkeypatch.setattr(ReadAhead, "poll", spy(ReadAhead.poll))
     engine = make_engine(tmp_path, server, 3)
-    failures: list[BaseException] = []
-
-    def pull() -> None:
-        try:
-            engine.pull(SyncResult())
-        except BaseException as exc:  # handed to the test's thread
-            failures.append(exc)
-
-    puller = threading.Thread(target=pull)
-    puller.start()
+    puller, failures = pull_in_background(engine)
     try:
         wait_until(lambda: engine.store.get(CURSOR) == "c1", "page 1 to commit")
         assert not page_two.is_set()
@@ -950,17 +947,6 @@ class ThresholdServer(Server):
     """Notes the collector's threshold whenever a page is asked for."""
 
     thresholds: list[int] = field(default_factory=list)
-
-    def _changes(self, params: httpx.QueryParams) -> httpx.Response:
-        cursor = params.get("cursor")
-        self.note("changes", cursor)
-        with self.lock:
-            self.limits.append(params.get("limit"))
-        self.asked.setdefault(f"changes after {cursor}", threading.Event()).set()
-        held_page = self.hold_pages.get(cursor)
-        if held_page is not None and not held_page.wait(WAIT_S):
-            raise AssertionError(f"the page after {cursor} was held for ever")
-        return self._page(cursor)
 
     def _page(self, cursor: str | None) -> httpx.Response:
         self.thresholds.append(gc.get_threshold()[0])
