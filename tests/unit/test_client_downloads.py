@@ -254,6 +254,10 @@ def test_ready_leaves_a_failure_for_wait_to_raise(store: FileStore) -> None:
             time.sleep(0.01)
         with pytest.raises(RemoteError):
             batch.wait()
+        # Asked again, a failed batch fails again: it never passes for stored.
+        assert batch.ready()
+        with pytest.raises(RemoteError):
+            batch.wait()
     finally:
         downloader.close()
 

@@ -30,6 +30,7 @@ from docshelf.client.config import PAGE_SIZE
 from docshelf.client.engine import (
     CURSOR,
     FIRST_PAGE,
+    OWED,
     PULL_GC_THRESHOLD,
     SyncEngine,
     SyncResult,
@@ -582,6 +583,41 @@ def test_a_failed_download_keeps_the_pages_before_and_nothing_after(
     assert {"t1", "t2", "t3"} == {r["id"] for r in store.records("template")}
     assert stored_files(engine, BLOBS_2) == set(BLOBS_2)
     assert leftover_threads() == []
+
+
+def test_a_download_failing_while_the_next_page_comes_stores_nothing_without_its_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Page 1's file fails while the engine waits for page 2 (held): the pull fails and
+    stores nothing. Page 1 must not be stored as if its file were in, with the record that
+    needs it left out: that record would be owed for ever, as no later page lists it."""
+    server = Server(BLOBS_2, fail={F_P1[0]})
+    server.serve(FEED_2)
+    page_two = threading.Event()
+    server.hold_pages["c1"] = page_two
+    real_store = SyncEngine._store
+
+    def noting_store(self: SyncEngine, *args: Any, **kwargs: Any) -> None:
+        try:
+            real_store(self, *args, **kwargs)
+        except RemoteError:
+            page_two.set()  # the failure is out: page 2 may come now, too late
+            raise
+
+    monkeypatch.setattr(SyncEngine, "_store", noting_store)
+    engine = make_engine(tmp_path, server, 3)
+    with pytest.raises(RemoteError) as failure:
+        engine.pull(SyncResult())
+    assert failure.value.http_status == 500
+    assert engine.store.get(CURSOR) is None
+    assert engine.store.record("template", "t1") is None
+    assert engine.store.get_json(OWED) is None
+    assert leftover_threads() == []
+    # The server mends: the next pull takes it all.
+    server.fail.clear()
+    engine.pull(SyncResult())
+    assert engine.store.get(CURSOR) == "c3"
+    assert stored_files(engine, BLOBS_2) == set(BLOBS_2)
 
 
 def test_a_failure_on_the_first_page_commits_nothing(tmp_path: Path) -> None:

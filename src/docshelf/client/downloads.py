@@ -336,6 +336,9 @@ class Batch:
         self._stop = stop
         self._skip = skip
         self._stored = 0
+        # Raised by wait once, and by every wait after: a failed batch never passes for
+        # stored, however often it is asked.
+        self._failure: BaseException | None = None
 
     def wait(self, on_bytes: Callable[[int], None] | None = None) -> int:
         """Block until every file of the batch is stored; returns how many are.
@@ -361,6 +364,10 @@ class Batch:
     def _settle(self, on_bytes: Callable[[int], None] | None, *, block: bool) -> int | None:
         """Account for what finished; blocking, until every file is stored. Not blocking:
         None while some file is still on its way (a failure is kept for wait to raise)."""
+        if self._failure is not None:
+            if block:
+                raise self._failure
+            return self._stored
         failure: BaseException | None = None
         try:
             while self._running:
@@ -386,6 +393,7 @@ class Batch:
             raise
         _report(self._moved, on_bytes)
         if failure is not None:
+            self._failure = failure
             raise failure
         return self._stored
 

@@ -117,9 +117,11 @@ class _Staged:
     def finish_files(self, result: SyncResult, on_bytes: Callable[[int], None]) -> None:
         """Wait until the page's files are stored."""
         if self.batch is not None:
-            batch, self.batch = self.batch, None
-            result.files += batch.wait(on_bytes)
-            self.tags = {sha: tags for sha, tags in batch.found().items() if _is_tags(tags)}
+            # Kept until it succeeded: a page whose files failed is never taken as stored.
+            result.files += self.batch.wait(on_bytes)
+            found = self.batch.found()
+            self.batch = None
+            self.tags = {sha: tags for sha, tags in found.items() if _is_tags(tags)}
 
     def files_in(self) -> bool:
         """Whether finish_files would return at once (or raise: it is to be called then)."""
@@ -285,38 +287,43 @@ class SyncEngine:
         progress: _Progress,
     ) -> tuple[ChangesPage, ReadAhead | None]:
         """The next page: asked for now, or from the pages read ahead (reading from the
-        cache's cursor on when none are).
+        cache's cursor on when none are). While it is on its way, the pages whose files are
+        in are stored: a page slow to come (a busy server, a slow line) holds back no commit
+        that could be made, nor the progress the user sees.
 
-        If it fails, the pages before it are stored first when their files come: they are
-        whole, and the next sync goes on after them.
+        If reading fails, the pages before it are stored first when their files come: they
+        are whole, and the next sync goes on after them. If storing them fails (a file), that
+        failure is raised as it is: the page whose file failed must not be tried again.
         """
+        if not self._prefetch:
+            cursor = self.store.get(CURSOR)
+            return self._reading(lambda: self._next_page(cursor), pending, result, progress), None
+        if reader is None:
+            reader = ReadAhead(
+                self._pages_after(), self.store.get(CURSOR), pages_ahead(self.page_size)
+            )
+        ahead = reader
+        while pending:
+            page = self._reading(
+                lambda: ahead.poll(_STORE_WHILE_WAITING_S), pending, result, progress
+            )
+            if page is not None:
+                return page, reader
+            self._store(pending, result, progress, block=False)
+        return self._reading(reader.next, pending, result, progress), reader
+
+    def _reading(
+        self, read: Callable[[], T], pending: list[_Staged], result: SyncResult, progress: _Progress
+    ) -> T:
+        """``read()``; if it fails, the pages before are stored when their files are in."""
         try:
-            if not self._prefetch:
-                return self._next_page(self.store.get(CURSOR)), None
-            if reader is None:
-                reader = ReadAhead(
-                    self._pages_after(), self.store.get(CURSOR), pages_ahead(self.page_size)
-                )
-            return self._next_storing(reader, pending, result, progress), reader
+            return read()
         except Exception:
             try:
                 self._store(pending, result, progress)
             except Exception:  # the first failure is the one to report
                 log.info("pages before a failure not stored", exc_info=True)
             raise
-
-    def _next_storing(
-        self, reader: ReadAhead, pending: list[_Staged], result: SyncResult, progress: _Progress
-    ) -> ChangesPage:
-        """The next page read ahead; while it is on its way, the pages whose files are in
-        are stored: a page slow to come (a busy server, a slow line) holds back no commit
-        that could be made, nor the progress the user sees."""
-        while pending:
-            page = reader.poll(_STORE_WHILE_WAITING_S)
-            if page is not None:
-                return page
-            self._store(pending, result, progress, block=False)
-        return reader.next()
 
     def _next_page(self, cursor: str | None) -> ChangesPage:
         return self._busy_retry(lambda: self.remote.changes(cursor, self.page_size))
