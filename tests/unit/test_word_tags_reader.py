@@ -221,10 +221,11 @@ def test_making_a_document_refuses_an_xml_part_that_unpacks_to_too_much(
     letter = rezipped(word(inline("field:a")), {"word/document.xml": huge})
     book = rezipped(excel({"field.a": "Letter!B1"}), {"xl/worksheets/sheet1.xml": huge})
     _never_opened(monkeypatch)
-    for data, name in ((letter, "letter.docx"), (book, "sheet.xlsx")):
+    for data, name, program in ((letter, "letter.docx", "Word"), (book, "sheet.xlsx", "Excel")):
         assert len(data) < 1_000_000
-        with pytest.raises(DocumentError, match=r"has a part that unpacks to 32 MB"):
+        with pytest.raises(DocumentError, match=r"has a part that unpacks to 32 MB") as refused:
             fill(data, name, FillData(values={"a": "1"}))
+        assert f"Open the file in {program}," in refused.value.message
 
 
 def test_making_a_document_refuses_a_template_too_large_unpacked(

@@ -19,7 +19,7 @@ from typing import IO
 
 from lxml import etree
 
-from docshelf.documents.model import DocumentError
+from docshelf.documents.model import EXCEL_SUFFIXES, DocumentError
 from docshelf.i18n import tr
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
@@ -158,15 +158,18 @@ def check_unpacked(data: bytes, filename: str) -> None:
 
 
 def _part_too_large(filename: str, part: str, size: int) -> DocumentError:
+    # Making a document from an Excel file checks its parts too: name the program to use.
+    suffix = posixpath.splitext(filename)[1].lower()
     return DocumentError(
         tr(
             "{filename} has a part that unpacks to {size} MB ({part}); docshelf "
-            "reads at most {limit} MB of it. Open the file in Word, save it again "
+            "reads at most {limit} MB of it. Open the file in {program}, save it again "
             "and upload it anew.",
             filename=filename,
             size=size // (1024 * 1024),
             part=part,
             limit=MAX_PART_BYTES // (1024 * 1024),
+            program="Excel" if suffix in EXCEL_SUFFIXES else "Word",
         )
     )
 
