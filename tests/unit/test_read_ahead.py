@@ -5,13 +5,24 @@ from __future__ import annotations
 import threading
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
 from docshelf.client.config import PAGE_SIZE
+from docshelf.client.engine import STAGED_PAGES, STAGED_RECORDS, SyncEngine
 from docshelf.client.errors import ProtocolMismatch, ServerUnreachable
-from docshelf.client.read_ahead import PAGES_AHEAD, RECORDS_AHEAD, ReadAhead, pages_ahead
-from docshelf.client.remote import UnreadPage
+from docshelf.client.files import FileStore
+from docshelf.client.read_ahead import (
+    PAGES_AHEAD,
+    RECORDS_AHEAD,
+    ReadAhead,
+    pages_ahead,
+    pages_within,
+)
+from docshelf.client.remote import Remote, UnreadPage
+from docshelf.client.status import StatusBoard
+from docshelf.client.store import LocalStore
 from docshelf.protocol import PROTOCOL_VERSION
 from docshelf.protocol.sync import ChangesPage, PageHead, SyncSettings
 
@@ -141,6 +152,24 @@ def test_larger_pages_are_read_ahead_fewer_at_a_time() -> None:
     assert pages_ahead(40) == PAGES_AHEAD
     assert pages_ahead(5000) == 3
     assert pages_ahead(100_000) == 2
+
+
+def test_pages_planned_ahead_are_bounded_in_records_too(tmp_path: Path) -> None:
+    """The engine plans at most STAGED_RECORDS records ahead (16 pages of 2 000), and as
+    many pages as before of small ones."""
+    assert pages_within(STAGED_RECORDS, PAGE_SIZE, STAGED_PAGES) == 16
+    assert pages_within(STAGED_RECORDS, 40, STAGED_PAGES) == STAGED_PAGES
+    store = LocalStore(tmp_path / "cache.db")
+    try:
+        remote = Remote("http://server.test", "token")
+        for size, staged in ((PAGE_SIZE, 16), (40, STAGED_PAGES)):
+            engine = SyncEngine(
+                store, FileStore(tmp_path / "files"), remote, StatusBoard(None), page_size=size
+            )
+            assert engine._staged_pages == staged
+        remote.close()
+    finally:
+        store.close()
 
 
 def test_polling_answers_none_until_the_page_is_in_then_the_page() -> None:

@@ -48,7 +48,7 @@ from docshelf.client.planner import (
     referenced_files,
 )
 from docshelf.client.push import Pusher
-from docshelf.client.read_ahead import ReadAhead, pages_ahead
+from docshelf.client.read_ahead import ReadAhead, pages_ahead, pages_within
 from docshelf.client.remote import Remote, UnreadPage
 from docshelf.client.results import SyncResult as SyncResult  # re-exported
 from docshelf.client.status import Phase, StatusBoard, SyncState
@@ -154,7 +154,7 @@ class SyncEngine:
         self.remote = remote
         self.board = board
         self.page_size = page_size
-        self._staged_pages = max(2, min(STAGED_PAGES, STAGED_RECORDS // max(1, page_size)))
+        self._staged_pages = pages_within(STAGED_RECORDS, page_size, STAGED_PAGES)
         self._sleep = sleep
         self._rnd = rnd or random.Random()
         self._max_busy_wait = max_busy_wait

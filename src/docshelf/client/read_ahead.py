@@ -27,9 +27,15 @@ PAGES_AHEAD = 32
 RECORDS_AHEAD = 16_000
 
 
+def pages_within(records: int, page_size: int, most: int) -> int:
+    """How many pages of this size hold at most ``records`` records: at least two, at most
+    ``most`` (what waits is bounded in records, whatever the page size)."""
+    return max(2, min(most, records // max(1, page_size)))
+
+
 def pages_ahead(page_size: int) -> int:
     """How many pages of this size to read ahead at most."""
-    return max(2, min(PAGES_AHEAD, RECORDS_AHEAD // max(1, page_size)))
+    return pages_within(RECORDS_AHEAD, page_size, PAGES_AHEAD)
 
 
 @dataclass(frozen=True)
