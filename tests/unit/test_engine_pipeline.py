@@ -287,6 +287,26 @@ def pull_in_background(engine: SyncEngine) -> tuple[threading.Thread, list[BaseE
     return puller, failures
 
 
+def waiting_for_a_later_page(monkeypatch: pytest.MonkeyPatch) -> threading.Event:
+    """An event set once the engine asks the read-ahead for a page after the first (it
+    waits for one then, or looks whether it came)."""
+    asked = threading.Event()
+    taken = Counter[str]()
+
+    def spy(method: Any) -> Any:
+        def wrapped(self: ReadAhead, *args: Any) -> Any:
+            taken["pages"] += 1
+            if taken["pages"] > 1:
+                asked.set()
+            return method(self, *args)
+
+        return wrapped
+
+    monkeypatch.setattr(ReadAhead, "next", spy(ReadAhead.next))
+    monkeypatch.setattr(ReadAhead, "poll", spy(ReadAhead.poll))
+    return asked
+
+
 def wait_until(check: Any, what: str) -> None:
     deadline = time.monotonic() + WAIT_S
     while not check():
@@ -480,21 +500,7 @@ def test_a_page_whose_files_came_is_stored_while_the_next_page_is_on_its_way(
     page_two = threading.Event()
     server.hold_pages["c1"] = page_two
     # Page 1's file comes only once the engine waits for the page after it.
-    waiting = threading.Event()
-    server.hold[F_P1[0]] = waiting
-    pages_taken = Counter[str]()
-
-    def spy(method: Any) -> Any:
-        def wrapped(self: ReadAhead, *args: Any) -> Any:
-            pages_taken["asked"] += 1
-            if pages_taken["asked"] > 1:
-                waiting.set()
-            return method(self, *args)
-
-        return wrapped
-
-    monkeypatch.setattr(ReadAhead, "next", spy(ReadAhead.next))
-    monkeypatch.setattr(ReadAhead, "poll", spy(ReadAhead.poll))
+    server.hold[F_P1[0]] = waiting_for_a_later_page(monkeypatch)
     engine = make_engine(tmp_path, server, 3)
     puller, failures = pull_in_background(engine)
     try:
@@ -595,6 +601,8 @@ def test_a_download_failing_while_the_next_page_comes_stores_nothing_without_its
     server.serve(FEED_2)
     page_two = threading.Event()
     server.hold_pages["c1"] = page_two
+    # Page 1's file fails only once the engine waits for page 2.
+    server.hold[F_P1[0]] = waiting_for_a_later_page(monkeypatch)
     real_store = SyncEngine._store
 
     def noting_store(self: SyncEngine, *args: Any, **kwargs: Any) -> None:
