@@ -163,6 +163,36 @@ def test_a_sync_fetches_the_logo_a_template_needs_even_when_no_record_changed(
         restored.close()
 
 
+def test_a_tag_naming_a_text_field_as_an_image_does_not_break_the_sync(
+    live: LiveServer, tmp_path: Path
+) -> None:
+    """A layouter's slip: ``image:<the phone field>``. A phone number is no file: the sync
+    goes through (every sync of the user failed on it as a bad file reference) and the
+    template is ready offline."""
+    seeded = seed(live)
+    phone = seeded.tags["phone"].removeprefix("field:")
+    admin = live.admin
+    slip = admin.ok(
+        "POST",
+        "/admin/templates",
+        json={"kind": "docx", "titles": {"de": f"Slip {phone}"}, "status": "released"},
+    )
+    data = tagged_docx(f"Slip {phone}", [f"image:{phone}", seeded.tags["logo"]])
+    slip = admin.ok(
+        "PUT",
+        f"/admin/templates/{slip['id']}/files/de",
+        json={"sha256": admin.upload(data), "filename": "slip.docx"},
+    )
+    home = tmp_path / "home"
+    client = synced_home(home, live.url, seeded.login)
+    try:
+        assert client.offline_ready([slip])[slip["id"]]
+        assert client.files.has(seeded.logo_sha)
+    finally:
+        client.close()
+    assert json.loads(succeeds(home, "sync", "--json"))["status"] == "ok"
+
+
 def test_a_sync_that_pulls_nothing_new_reads_no_template_yet_still_fetches_a_lost_file(
     live: LiveServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
