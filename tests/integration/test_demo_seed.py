@@ -16,9 +16,10 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from docshelf.domain.accounts import Actor, group_principal, system_actor
+from docshelf.domain.accounts import Actor, system_actor
 from docshelf.domain.patches import UserPatch
 from docshelf.domain.permissions import can_see_profile, can_see_snippet, can_see_template
+from docshelf.domain.principals import group_principal
 from docshelf.domain.templates import PublicationStatus
 from docshelf.domain.trees import chain_to_root
 from docshelf.domain.units import Unit, resolve_unit_fields

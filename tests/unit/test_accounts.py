@@ -7,23 +7,25 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from docshelf.domain.accounts import (
-    EVERYONE,
     Actor,
     Membership,
     Role,
     actor_for,
-    check_principal,
-    check_principals,
     creates_group_cycle,
     effective_groups,
-    group_principal,
     normalize_login,
     parse_roles,
     scope_of,
     system_actor,
-    user_principal,
 )
 from docshelf.domain.errors import InvalidInput
+from docshelf.domain.principals import (
+    EVERYONE,
+    check_principal,
+    check_principals,
+    group_principal,
+    user_principal,
+)
 
 # --- roles ---------------------------------------------------------------------------
 

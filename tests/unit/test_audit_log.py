@@ -11,10 +11,11 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from docshelf.domain.accounts import system_actor, user_principal
+from docshelf.domain.accounts import system_actor
 from docshelf.domain.audit import API, Origin, OriginKind, difference, shorten
 from docshelf.domain.errors import InvalidInput
 from docshelf.domain.patches import GroupPatch, UserPatch
+from docshelf.domain.principals import user_principal
 from docshelf.domain.settings import AUDIT_RETENTION_DAYS, SETTINGS
 from docshelf.server.db.audit import PRIVATE
 from docshelf.server.db.engine import Database

@@ -55,7 +55,7 @@ NEVER = (
 # Nor what they were made to do without: the outbox and planner (no edit waits here), the
 # credentials, locks and sockets, hashing, the log's file handlers, Babel (numbers are
 # written without it), the documents' tag model (the templates' readiness is known from
-# the last sync).
+# the last sync), dataclasses (the types a reading command meets are named tuples).
 NOT_FOR_READING = (
     "babel",
     "docshelf.client.outbox",
@@ -69,6 +69,9 @@ NOT_FOR_READING = (
     "socket",
     "tempfile",
     "logging.handlers",
+    # dataclasses loads inspect (ast, dis, tokenize): a fifth of such a command's start.
+    "dataclasses",
+    "inspect",
 )
 # What each resolves: only these load the domain's field and unit resolution.
 RESOLVING = {"profiles": ("docshelf.domain.fields", "docshelf.domain.units"), "units": ()}

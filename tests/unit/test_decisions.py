@@ -8,8 +8,9 @@ from collections.abc import Iterable
 import pytest
 
 from docshelf.domain import permissions as rules
-from docshelf.domain.accounts import EVERYONE, Actor, Membership, actor_for, group_path
+from docshelf.domain.accounts import Actor, Membership, actor_for, group_path
 from docshelf.domain.decisions import Decision, Fix, Remedy, Rule, remedies
+from docshelf.domain.principals import EVERYONE
 from docshelf.domain.profiles import Profile
 from docshelf.domain.snippets import Snippet, SnippetKind
 from docshelf.domain.templates import PublicationStatus, Template

@@ -6,7 +6,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from docshelf.domain.accounts import EVERYONE
 from docshelf.domain.errors import InvalidInput
 from docshelf.domain.fields import (
     FieldDef,
@@ -19,6 +18,7 @@ from docshelf.domain.fields import (
     resolve_chain,
     resolve_profile_fields,
 )
+from docshelf.domain.principals import EVERYONE
 from docshelf.domain.trees import chain_to_root, check_move, descendants, would_create_cycle
 from docshelf.domain.units import Unit, effective_assignable_by, resolve_unit_fields
 

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from itertools import product
 
-from docshelf.domain.accounts import EVERYONE, Actor, Role, group_principal, user_principal
+from docshelf.domain.accounts import Actor, Role
 from docshelf.domain.permissions import (
     can_see_profile,
     can_see_template,
     decide_profile,
     decide_template,
 )
+from docshelf.domain.principals import EVERYONE, group_principal, user_principal
 from docshelf.domain.templates import PublicationStatus
 from docshelf.server.hints.match import ProfileFacts, TemplateFacts
 

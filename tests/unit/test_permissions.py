@@ -14,8 +14,9 @@ from types import SimpleNamespace
 import pytest
 
 from docshelf.domain import permissions as rules
-from docshelf.domain.accounts import EVERYONE, Actor, Membership, actor_for
+from docshelf.domain.accounts import Actor, Membership, actor_for
 from docshelf.domain.errors import Forbidden
+from docshelf.domain.principals import EVERYONE
 from docshelf.domain.profiles import Profile
 from docshelf.domain.snippets import Snippet, SnippetKind
 from docshelf.domain.templates import PublicationStatus, Template

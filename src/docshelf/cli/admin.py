@@ -19,10 +19,11 @@ from docshelf.cli.options import (
     read_password,
 )
 from docshelf.cli.output import console, table
-from docshelf.domain.accounts import group_principal, system_actor, user_principal
+from docshelf.domain.accounts import system_actor
 from docshelf.domain.audit import CLI
 from docshelf.domain.errors import NotFound
 from docshelf.domain.patches import UNSET, GroupPatch, TemplatePatch, UserPatch
+from docshelf.domain.principals import group_principal, user_principal
 from docshelf.domain.settings import SETTINGS, spec_for
 from docshelf.i18n import N_, ntr, tr
 from docshelf.i18n.click_help import TranslatedGroup

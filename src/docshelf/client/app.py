@@ -11,7 +11,6 @@ import json
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import asdict, replace
 from datetime import datetime
 from functools import cached_property
 from pathlib import Path
@@ -193,7 +192,7 @@ class Client:
         self.store.put(SIGNED_OUT_ACCOUNT, None)
         from docshelf.client.status import SyncState
 
-        self.board.publish(replace(self.board.status, state=SyncState.IDLE, message=None))
+        self.board.publish(self.board.status._replace(state=SyncState.IDLE, message=None))
         _log().info("signed in", extra={"event": "login", "server": server_url, "user": login})
         return config
 
@@ -263,7 +262,7 @@ class Client:
         self.credentials.delete(config.server_url, config.login)
         # The cache and its waiting edits stay: whose they are decides at the next login
         # whether the cache is kept (same account) or refused/emptied (another one).
-        self.store.put_json(SIGNED_OUT_ACCOUNT, asdict(config))
+        self.store.put_json(SIGNED_OUT_ACCOUNT, config._asdict())
         forget_config(self.home.config_file)
         from docshelf.client.status import Status, SyncState
 
@@ -549,17 +548,16 @@ class Client:
 
         status = read_status_file(self.home.status_file) or self.board.status
         if status.state is SyncState.SYNCING and self.lock.holder() is None:
-            status = replace(status, state=SyncState.IDLE, phase=None)
+            status = status._replace(state=SyncState.IDLE, phase=None)
         running = self.daemon_running()
-        status = replace(
-            status,
+        status = status._replace(
             daemon_running=running,
             next_sync=status.next_sync if running else None,
         )
         if self.config is None:
-            status = replace(status, state=SyncState.NOT_SIGNED_IN)
+            status = status._replace(state=SyncState.NOT_SIGNED_IN)
         status = status.with_live_hints()
-        return replace(status, last_update=self.last_update(), log_path=str(self.home.log_file))
+        return status._replace(last_update=self.last_update(), log_path=str(self.home.log_file))
 
     def has_cache(self) -> bool:
         return self.store.get(CURSOR) is not None

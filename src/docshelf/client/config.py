@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from docshelf.client.errors import LocalStoreError
 from docshelf.domain.json_text import parse_json
@@ -17,8 +17,10 @@ from docshelf.i18n import tr
 PAGE_SIZE = 2000
 
 
-@dataclass(frozen=True)
-class ClientConfig:
+class ClientConfig(NamedTuple):
+    """A named tuple, not a dataclass: every command reads it, and dataclasses loads
+    ``inspect`` (a fifth of a reading command's start, docs/performance.md)."""
+
     server_url: str
     login: str
     user_id: str
@@ -44,7 +46,7 @@ def load_config(path: Path) -> ClientConfig | None:
         raise LocalStoreError(
             tr("The client configuration {path} is damaged; sign in again.", path=path)
         )
-    known = set(ClientConfig.__dataclass_fields__)
+    known = set(ClientConfig._fields)
     return ClientConfig(**{k: v for k, v in data.items() if k in known})
 
 
@@ -53,7 +55,7 @@ def save_config(path: Path, config: ClientConfig) -> None:
 
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".config-")
     with os.fdopen(fd, "w", encoding="utf-8") as out:
-        json.dump(asdict(config), out, indent=2)
+        json.dump(config._asdict(), out, indent=2)
     os.replace(tmp, path)
 
 

@@ -18,7 +18,7 @@ from docshelf.client.descriptions import Description, in_current_language, label
 from docshelf.client.files import FileStore
 from docshelf.client.outbox import EditState, OutboxEntry
 from docshelf.client.store import LocalStore
-from docshelf.domain.accounts import Actor, Role, group_principal, user_principal
+from docshelf.domain.accounts import Actor, Role
 from docshelf.domain.edits import Edit, EditKind, Op, all_paths, base_of, check_edit
 from docshelf.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from docshelf.domain.fields import FieldDef, FieldScope, FieldType, check_field_value
@@ -32,6 +32,7 @@ from docshelf.domain.permissions import (
     can_manage_units,
     require,
 )
+from docshelf.domain.principals import group_principal, user_principal
 from docshelf.domain.snippets import Snippet, SnippetFormat, SnippetKind
 from docshelf.domain.templates import (
     FILE_KINDS,

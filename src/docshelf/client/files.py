@@ -21,9 +21,8 @@ import re
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager, suppress
-from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Protocol
+from typing import IO, NamedTuple, Protocol
 
 from docshelf.client.errors import DownloadIncomplete, LocalStoreError, MissingFile
 from docshelf.domain.errors import HashMismatch, InvalidInput
@@ -150,8 +149,7 @@ def _hash_of(path: Path) -> tuple[_Hasher, int]:
     return hasher, size
 
 
-@dataclass(frozen=True)
-class Received:
+class Received(NamedTuple):
     """A downloaded, verified file in its part file, waiting for :meth:`FileStore.install`."""
 
     sha: str

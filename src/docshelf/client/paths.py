@@ -7,8 +7,8 @@ the CLI and the desktop app agree on the layout without sharing string literals.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 __all__ = ["HOME_ENV", "Home", "default_home", "resolve_home"]
 
@@ -16,8 +16,7 @@ HOME_ENV = "DOCSHELF_HOME"
 APP_NAME = "docshelf"
 
 
-@dataclass(frozen=True)
-class Home:
+class Home(NamedTuple):
     root: Path
 
     @property

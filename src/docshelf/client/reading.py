@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from docshelf.client.files import FileStore
 from docshelf.client.store import LocalStore
 from docshelf.domain.errors import NotFound
 from docshelf.i18n import tr
 
-# The field and unit resolution (their dataclasses) are imported by the functions that
+# The field and unit resolution are imported by the functions that
 # resolve: listing templates or snippets needs neither.
 if TYPE_CHECKING:
     from docshelf.domain.fields import FieldDef, ResolvedField
@@ -48,8 +47,7 @@ def template_file(
     return files.path(ref["sha256"]), ref["filename"]
 
 
-@dataclass(frozen=True)
-class TemplateCopy:
+class TemplateCopy(NamedTuple):
     """A template's file in one language, for a copy the user keeps (``template get``)."""
 
     path: Path  # in the local file store: copy it, never hand it out

@@ -12,11 +12,10 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from docshelf.domain.json_text import parse_json
 from docshelf.i18n import N_, tr
@@ -67,8 +66,10 @@ _PHASE_LABELS = {
 }
 
 
-@dataclass(frozen=True)
-class Status:
+class Status(NamedTuple):
+    """A named tuple, not a dataclass: ``docshelf status`` reads it, and dataclasses loads
+    ``inspect`` (docs/performance.md, command line)."""
+
     state: SyncState = SyncState.NOT_SIGNED_IN
     last_update: datetime | None = None
     phase: Phase | None = None
@@ -91,7 +92,7 @@ class Status:
     # Filled in by Client.status(): a daemon (or the desktop app) plans syncs now. When
     # none does, ``next_sync`` is None there, whatever the last daemon wrote.
     daemon_running: bool = False
-    updated_at: float = field(default_factory=time.time)
+    updated_at: float = 0.0  # set when published
 
     @property
     def percent(self) -> int | None:
@@ -125,7 +126,7 @@ class Status:
         return phase
 
     def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
+        data = self._asdict()
         for key in _DATETIMES:
             value = data[key]
             data[key] = value.isoformat() if value is not None else None
@@ -141,7 +142,7 @@ class Status:
         values["phase"] = Phase(values["phase"]) if values.get("phase") else None
         if values.get("hints") not in _HINT_STATES:
             values["hints"] = HintState.OFF.value
-        known = set(cls.__dataclass_fields__)
+        known = set(cls._fields)
         return cls(**{k: v for k, v in values.items() if k in known})
 
     def hint_fields(self) -> dict[str, Any]:
@@ -156,7 +157,7 @@ class Status:
         """This status, with hints ``off`` if the process that set them no longer runs."""
         if self.hints == HintState.OFF or _alive(self.hints_pid):
             return self
-        return replace(self, hints=HintState.OFF.value)
+        return self._replace(hints=HintState.OFF.value)
 
 
 def _in_unit_of(size: int, total: str) -> str:
@@ -208,15 +209,15 @@ class StatusBoard:
     def publish(self, status: Status, *, force_write: bool = True) -> Status:
         """Publish ``status`` as a whole, except its hint fields: those belong to the hint
         listener (:meth:`update` only), so a sync's fresh status never undoes them."""
-        return self._publish(lambda current: replace(status, **current.hint_fields()), force_write)
+        return self._publish(lambda current: status._replace(**current.hint_fields()), force_write)
 
     def update(self, *, force_write: bool = False, **changes: Any) -> Status:
-        return self._publish(lambda current: replace(current, **changes), force_write)
+        return self._publish(lambda current: current._replace(**changes), force_write)
 
     def _publish(self, make: Callable[[Status], Status], force_write: bool) -> Status:
         with self._lock:
             # Made under the lock: threads (sync, hint listener) publish at the same time.
-            status = replace(make(self._status), pid=os.getpid(), updated_at=time.time())
+            status = make(self._status)._replace(pid=os.getpid(), updated_at=time.time())
             self._status = status
             # Progress comes many times a second; the file needs it a few times at most.
             if self.path is not None and (force_write or time.time() - self._written_at > 0.3):

@@ -43,7 +43,8 @@ from docshelf.desktop.snippet_dialog import (
     not_word_text,
     word_filter_text,
 )
-from docshelf.domain.accounts import EVERYONE, Role, group_principal, user_principal
+from docshelf.domain.accounts import Role
+from docshelf.domain.principals import EVERYONE, group_principal, user_principal
 from docshelf.domain.snippets import SnippetKind
 from docshelf.domain.trees import would_create_cycle
 from docshelf.i18n import N_, current_language, ntr, tr

@@ -1,8 +1,7 @@
-"""Users, roles, groups and the principals that rights are granted to.
+"""Users, roles and groups, and the principals (domain/principals.py) each user holds.
 
-Rights name *principals*: ``*`` (every signed-in user), ``user:<id>`` or
-``group:<id>``. Groups nest: a member group's members are members too, so a
-user holds every right granted to any group above them.
+Groups nest: a member group's members are members too, so a user holds every right
+granted to any group above them.
 """
 
 from __future__ import annotations
@@ -14,11 +13,9 @@ from enum import StrEnum
 from functools import cached_property
 
 from docshelf.domain.errors import InvalidInput
-from docshelf.domain.ids import check_id
-from docshelf.domain.kinds import kind_label
+from docshelf.domain.principals import EVERYONE, group_principal, user_principal
 from docshelf.i18n import tr
 
-EVERYONE = "*"
 LOGIN_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,63}$"
 _LOGIN_RE = re.compile(LOGIN_PATTERN)
 
@@ -56,30 +53,6 @@ def normalize_login(login: str) -> str:
             )
         )
     return value
-
-
-def user_principal(user_id: str) -> str:
-    return f"user:{user_id}"
-
-
-def group_principal(group_id: str) -> str:
-    return f"group:{group_id}"
-
-
-def check_principal(value: str) -> str:
-    if value == EVERYONE:
-        return value
-    kind, sep, ident = value.partition(":")
-    if not sep or kind not in ("user", "group"):
-        raise InvalidInput(
-            tr("{value!r} is not a principal; use '*', 'user:<id>' or 'group:<id>'.", value=value)
-        )
-    check_id(ident, tr("Id of the {kind}", kind=kind_label(kind)))
-    return value
-
-
-def check_principals(values: Iterable[str]) -> tuple[str, ...]:
-    return tuple(sorted({check_principal(v) for v in values}))
 
 
 @dataclass(frozen=True)

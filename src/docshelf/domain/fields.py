@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from enum import StrEnum
+from typing import NamedTuple
 
 from docshelf.domain.errors import InvalidInput
 from docshelf.domain.text import check_text
@@ -39,8 +39,7 @@ class FieldType(StrEnum):
     IMAGE = "image"  # value: SHA-256 of a stored file
 
 
-@dataclass(frozen=True)
-class FieldDef:
+class FieldDef(NamedTuple):
     key: str
     scope: FieldScope
     type: FieldType = FieldType.TEXT
@@ -109,8 +108,7 @@ def check_field_values(
     return checked
 
 
-@dataclass(frozen=True)
-class ResolvedField:
+class ResolvedField(NamedTuple):
     key: str
     value: str | None
     # "profile", "user", "unit:<id>" or "unset"

@@ -29,11 +29,12 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Final, TypeAlias, TypeVar
 
-from docshelf.domain.accounts import check_principals, normalize_login, parse_roles
+from docshelf.domain.accounts import normalize_login, parse_roles
 from docshelf.domain.errors import InvalidInput
 from docshelf.domain.fields import FieldScope, FieldType, check_field_key
 from docshelf.domain.ids import check_id
 from docshelf.domain.kinds import kind_label
+from docshelf.domain.principals import check_principals
 from docshelf.domain.snippets import SnippetFormat, SnippetKind
 from docshelf.domain.templates import parse_kind, parse_status
 from docshelf.domain.text import check_language, check_text, check_title

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from docshelf.domain.errors import InvalidInput
 from docshelf.domain.text import check_language
@@ -18,8 +17,7 @@ from docshelf.i18n import tr
 MINUTE_MS = 60_000
 
 
-@dataclass(frozen=True)
-class SettingSpec:
+class SettingSpec(NamedTuple):
     key: str
     default: Any
     description: str

@@ -6,8 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from docshelf.domain.accounts import EVERYONE
 from docshelf.domain.errors import InvalidInput
+from docshelf.domain.principals import EVERYONE
 from docshelf.i18n import tr
 
 

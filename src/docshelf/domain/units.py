@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import NamedTuple
 
-from docshelf.domain.accounts import EVERYONE
 from docshelf.domain.fields import ResolvedField, resolve_chain
+from docshelf.domain.principals import EVERYONE
 from docshelf.domain.trees import chain_to_root
 
 
-@dataclass(frozen=True)
-class Unit:
+class Unit(NamedTuple):
     id: str
     parent_id: str | None
     title: str
-    fields: Mapping[str, str] = field(default_factory=dict)
+    fields: Mapping[str, str] = MappingProxyType({})
     # None: inherit from the parent; the root default lets everyone assign.
     assignable_by: tuple[str, ...] | None = None
     order: int = 0

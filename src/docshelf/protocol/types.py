@@ -11,9 +11,10 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field, StringConstraints
 
-from docshelf.domain.accounts import LOGIN_PATTERN, check_principal
+from docshelf.domain.accounts import LOGIN_PATTERN
 from docshelf.domain.fields import FIELD_KEY_PATTERN
 from docshelf.domain.ids import ID_PATTERN
+from docshelf.domain.principals import check_principal
 from docshelf.domain.text import LANGUAGE_PATTERN, check_text
 from docshelf.i18n import tr
 

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
-from docshelf.domain.accounts import Actor, Role, user_principal
+from docshelf.domain.accounts import Actor, Role
 from docshelf.domain.errors import DocshelfError
 from docshelf.domain.packages.manifest import (
     Entry,
@@ -20,6 +20,7 @@ from docshelf.domain.packages.manifest import (
     UnitEntry,
 )
 from docshelf.domain.packages.problems import lower_first
+from docshelf.domain.principals import user_principal
 from docshelf.domain.snippets import SnippetKind
 from docshelf.domain.templates import PublicationStatus, Template
 

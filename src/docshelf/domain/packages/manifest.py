@@ -12,7 +12,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from docshelf.domain.accounts import check_principals
 from docshelf.domain.fields import FieldScope, FieldType, check_field_key
 from docshelf.domain.ids import check_id
 from docshelf.domain.kinds import kind_label
@@ -24,6 +23,7 @@ from docshelf.domain.packages.problems import (
     Problems,
     package_invalid,
 )
+from docshelf.domain.principals import check_principals
 from docshelf.domain.snippets import SnippetFormat, SnippetKind
 from docshelf.domain.templates import (
     PublicationStatus,

@@ -16,11 +16,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
-from docshelf.domain.accounts import EVERYONE
 from docshelf.domain.audit import DASHBOARD
 from docshelf.domain.errors import DocshelfError, InvalidInput, NotFound
 from docshelf.domain.fields import FieldDef, FieldType
 from docshelf.domain.permissions import can_see_section
+from docshelf.domain.principals import EVERYONE
 from docshelf.i18n import tr
 from docshelf.server.dashboard.render import redirect
 from docshelf.server.dashboard.session import PageForbidden, Visitor, state_of

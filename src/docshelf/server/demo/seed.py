@@ -13,7 +13,7 @@ from typing import NamedTuple
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from docshelf.domain.accounts import Actor, group_principal, system_actor
+from docshelf.domain.accounts import Actor, system_actor
 from docshelf.domain.audit import DEMO
 from docshelf.domain.patches import (
     FieldDefinitionPatch,
@@ -25,6 +25,7 @@ from docshelf.domain.patches import (
     UnitPatch,
     UserPatch,
 )
+from docshelf.domain.principals import group_principal
 from docshelf.server.blobstore import BlobStore
 from docshelf.server.db.engine import Change, Database
 from docshelf.server.db.models import Group, Template, User

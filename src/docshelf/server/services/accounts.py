@@ -10,10 +10,8 @@ from docshelf.domain.accounts import (
     Membership,
     Role,
     creates_group_cycle,
-    group_principal,
     normalize_login,
     parse_roles,
-    user_principal,
 )
 from docshelf.domain.errors import Conflict, InvalidInput, NotFound
 from docshelf.domain.fields import FieldScope, check_field_values
@@ -27,6 +25,7 @@ from docshelf.domain.patches import (
     checked_new,
 )
 from docshelf.domain.permissions import can_manage_accounts, require
+from docshelf.domain.principals import group_principal, user_principal
 from docshelf.i18n import tr
 from docshelf.server.db.engine import Change
 from docshelf.server.db.models import Group, GroupMember, Profile, Snippet, Template, Unit, User

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from docshelf.domain.accounts import EVERYONE
 from docshelf.domain.decisions import Fix, Remedy, Rule, Step
+from docshelf.domain.principals import EVERYONE
 from docshelf.i18n import N_, tr
 
 STATUS_NAMES = {

@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import replace
 
 from docshelf.domain import permissions as rules
-from docshelf.domain.accounts import Actor, user_principal
+from docshelf.domain.accounts import Actor
 from docshelf.domain.errors import InvalidInput
 from docshelf.domain.ids import new_id
 from docshelf.domain.patches import UNSET, SnippetPatch, checked, checked_new
 from docshelf.domain.permissions import require
+from docshelf.domain.principals import user_principal
 from docshelf.domain.snippets import SnippetFormat, SnippetKind, check_snippet_shape
 from docshelf.i18n import tr
 from docshelf.server import convert

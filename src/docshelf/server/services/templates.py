@@ -8,11 +8,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from docshelf.domain import permissions as rules
-from docshelf.domain.accounts import Actor, Role, user_principal
+from docshelf.domain.accounts import Actor, Role
 from docshelf.domain.errors import Conflict
 from docshelf.domain.ids import new_id
 from docshelf.domain.patches import TemplateGroupPatch, TemplatePatch, checked, checked_new
 from docshelf.domain.permissions import require
+from docshelf.domain.principals import user_principal
 from docshelf.domain.templates import (
     PublicationStatus,
     check_file_matches_kind,

@@ -5,10 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter
 from sqlalchemy import select
 
-from docshelf.domain.accounts import group_principal, user_principal
 from docshelf.domain.audit import API
 from docshelf.domain.errors import NotFound
 from docshelf.domain.permissions import can_manage_accounts, require
+from docshelf.domain.principals import group_principal, user_principal
 from docshelf.i18n import N_, tr
 from docshelf.protocol.admin import GroupCreate, GroupUpdate, MemberAdd
 from docshelf.protocol.records import GroupRecord, MemberRecord

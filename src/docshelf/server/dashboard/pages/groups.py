@@ -10,10 +10,10 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from docshelf.domain.accounts import group_principal, user_principal
 from docshelf.domain.audit import DASHBOARD
 from docshelf.domain.errors import DocshelfError, InvalidInput, NotFound
 from docshelf.domain.patches import GroupPatch
+from docshelf.domain.principals import group_principal, user_principal
 from docshelf.i18n import tr
 from docshelf.server.dashboard.forms import (
     delete_confirmed,
