@@ -1,6 +1,8 @@
 """A ``docshelf sync`` that finds nothing new answers without the engine, against a real
 server: it loads neither httpx, pydantic nor the engine, and ends as the engine's sync
-ends (exit code, JSON, status file, last update). Anything else is the engine's.
+ends (exit code, JSON, status file, last update). Anything else is the engine's. A plain
+``docshelf sync [--json] [--no-wait]`` runs without click (cli/quick.py) and says what the
+click command says.
 
 Each sync runs as a process of its own that writes the names of the modules it loaded
 at its end (as tests/unit/test_cli_imports.py does for the reading commands).
@@ -33,25 +35,41 @@ sys.argv = ["docshelf", *args]
 from docshelf.cli.main import main
 main()
 """
+# The same command line through click, as `docshelf` runs what cli/quick.py does not take.
+WITH_CLICK = """
+import sys
+sys.argv = ["docshelf", *sys.argv[1:]]
+from docshelf.cli.main import _with_click, choose_language
+choose_language()
+_with_click()
+"""
 ENGINE = ("httpx", "httpcore", "pydantic", "docshelf.client.engine", "docshelf.client.remote")
 
 
-def sync_process(home: Path, tmp_path: Path) -> tuple[int, dict[str, Any], set[str]]:
+def sync_process(home: Path, tmp_path: Path, *options: str) -> tuple[int, dict[str, Any], set[str]]:
     out = tmp_path / "modules.txt"
-    env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
     done = subprocess.run(
-        [sys.executable, "-c", WRAPPER, str(out), "--home", str(home), "sync", "--json"],
+        [sys.executable, "-c", WRAPPER, str(out), "--home", str(home), "sync", "--json", *options],
         capture_output=True,
         text=True,
         timeout=120,
-        env={**env, "LANG": "C", "LANGUAGE": "", "LC_ALL": ""},
+        env=english(),
     )
     assert done.stdout.strip(), done.stderr
     return done.returncode, json.loads(done.stdout), set(out.read_text().split())
 
 
+def english() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
+    return {**env, "LANG": "C", "LANGUAGE": "", "LC_ALL": ""}
+
+
+def loaded(modules: set[str], *prefixes: str) -> list[str]:
+    return sorted(m for m in modules if any(m == p or m.startswith(p + ".") for p in prefixes))
+
+
 def engine_modules(modules: set[str]) -> list[str]:
-    return sorted(m for m in modules if any(m == p or m.startswith(p + ".") for p in ENGINE))
+    return loaded(modules, *ENGINE)
 
 
 @pytest.fixture
@@ -95,6 +113,8 @@ def test_a_sync_that_finds_nothing_new_loads_no_engine_and_ends_like_it(
     code, result, modules = sync_process(path, tmp_path)
     assert code == 0, result
     assert engine_modules(modules) == []
+    # Nor click, nor rich: a plain `sync --json` is cli/quick.py's.
+    assert loaded(modules, "click", "rich") == []
     assert result["status"] == "ok" and result["error"] is None
     assert (result["downloaded"], result["deleted"], result["uploaded"], result["files"]) == (
         0,
@@ -165,7 +185,34 @@ def test_a_server_gone_is_reported_as_the_engine_reports_it(
     credentials = json.loads((path / "credentials").read_text())
     ((_, token),) = credentials.items()
     (path / "credentials").write_text(json.dumps({f"{config['login']}@{gone}": token}))
-    code, result, _ = sync_process(path, tmp_path)
+    code, result, modules = sync_process(path, tmp_path, "--no-wait")
     assert code == 3, result
     assert result["status"] == "error"
     assert "Cannot reach the server at http://127.0.0.1:9." in result["error"]
+    assert loaded(modules, "click") == []
+    # What click's command says, in the same words and with the same exit code.
+    for options in (["--json", "--no-wait"], []):
+        argv = ["--home", str(path), "sync", *options]
+        quick, clicked = (
+            subprocess.run(
+                [sys.executable, *way, *argv],
+                capture_output=True,
+                text=True,
+                timeout=120,
+                env=english(),
+            )
+            for way in (["-m", "docshelf"], ["-c", WITH_CLICK])
+        )
+        assert quick.returncode == clicked.returncode == 3
+        assert same_answer(quick.stdout, options) == same_answer(clicked.stdout, options)
+        assert quick.stderr == clicked.stderr
+        assert "Cannot reach the server" in (quick.stdout if options else quick.stderr)
+
+
+def same_answer(stdout: str, options: list[str]) -> Any:
+    """The answer without the seconds the sync took (they differ from run to run)."""
+    if "--json" not in options:
+        return stdout
+    answer = json.loads(stdout)
+    answer.pop("seconds")
+    return answer

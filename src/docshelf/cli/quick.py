@@ -1,13 +1,13 @@
 """The listing commands on a plain command line, without click.
 
 ``docshelf [--home DIR] templates|template-groups|snippets|profiles|units [--json]
-[--lang LANG]`` and ``docshelf [--home DIR] status [--json]`` are most of what scripts and
-people run, and click is a sixth of such a
-command's start (with the ``uuid`` and ``platform`` modules it loads). Only these forms
+[--lang LANG]``, ``docshelf [--home DIR] status [--json]`` and ``docshelf [--home DIR] sync
+[--json] [--no-wait]`` are most of what scripts and people run, and click is a sixth of such
+a command's start (with the ``uuid`` and ``platform`` modules it loads). Only these forms
 are taken here, each option at most once; anything else (help, another option, an option
 given twice, a value that looks like an option, a home that click would refuse) returns
 False and click parses the command line as always, with its errors. What the commands
-print is cli/listing.py and cli/status_view.py either way.
+do and print is cli/listing.py, cli/status_view.py and cli/syncing.py either way.
 """
 
 from __future__ import annotations
@@ -16,19 +16,20 @@ import os
 import stat
 import sys
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:  # loaded once the command line is known to be one of these
     from docshelf.client import Client
 
-# Command → whether it takes --lang.
-_LANG = {
-    "templates": True,
-    "template-groups": True,
-    "snippets": False,
-    "profiles": True,
-    "units": False,
-    "status": False,
+# Command → the options it takes besides --json.
+_OPTIONS: dict[str, frozenset[str]] = {
+    "templates": frozenset({"--lang"}),
+    "template-groups": frozenset({"--lang"}),
+    "snippets": frozenset(),
+    "profiles": frozenset({"--lang"}),
+    "units": frozenset(),
+    "status": frozenset(),
+    "sync": frozenset({"--no-wait"}),
 }
 _DEFAULT_LANG = "de"  # cli/lists.py's --lang default
 
@@ -38,13 +39,22 @@ def run(argv: list[str]) -> bool:
     parsed = parse(argv)
     if parsed is None:
         return False
-    name, home, as_json, lang = parsed
+    name, home, options = parsed
     from docshelf.cli.home import client_at
 
-    command = _status(as_json) if name == "status" else _listing(name, as_json, lang)
+    if name == "status":
+        command = _status(options.as_json)
+    elif name == "sync":
+        command = _sync(options.as_json, options.no_wait)
+    else:
+        command = _listing(name, options.as_json, options.lang)
     client = client_at(home)
     try:
-        if name != "status":  # status says what it can of a home without a local copy
+        if name == "sync":
+            from docshelf import logs  # as cli/home.open_client: a sync's log records it
+
+            logs.setup(client.home.log_file, to_stderr=False)
+        elif name != "status":  # status says what it can of a home without a local copy
             client.require_local_copy()
         command(client)
     finally:
@@ -61,6 +71,12 @@ def _status(as_json: bool) -> Callable[[Client], None]:
     return lambda client: status_view.show(client, as_json)
 
 
+def _sync(as_json: bool, no_wait: bool) -> Callable[[Client], None]:
+    from docshelf.cli import syncing
+
+    return lambda client: syncing.run(client, as_json, no_wait)
+
+
 def _listing(name: str, as_json: bool, lang: str) -> Callable[[Client], None]:
     from docshelf.cli import listing
 
@@ -74,13 +90,19 @@ def _listing(name: str, as_json: bool, lang: str) -> Callable[[Client], None]:
     return commands[name]
 
 
-def parse(argv: list[str]) -> tuple[str, str | None, bool, str] | None:
-    """Command, ``--home`` (or DOCSHELF_HOME), ``--json``, ``--lang``; None: not plain."""
+class Options(NamedTuple):
+    as_json: bool = False
+    lang: str = _DEFAULT_LANG
+    no_wait: bool = False
+
+
+def parse(argv: list[str]) -> tuple[str, str | None, Options] | None:
+    """Command, ``--home`` (or DOCSHELF_HOME) and the command's options; None: not plain."""
     if not _plain_environment():
         return None
     args = list(argv)
     home_option = _home_option(args)
-    if home_option is None or not args or args[0] not in _LANG:
+    if home_option is None or not args or args[0] not in _OPTIONS:
         return None
     given, value = home_option
     name = args.pop(0)
@@ -91,7 +113,7 @@ def parse(argv: list[str]) -> tuple[str, str | None, bool, str] | None:
     home = value if given else os.environ.get("DOCSHELF_HOME") or None
     if home is not None and not _home_click_takes(home):
         return None
-    return name, home, *options
+    return name, home, options
 
 
 def _home_option(args: list[str]) -> tuple[bool, str | None] | None:
@@ -105,22 +127,25 @@ def _home_option(args: list[str]) -> tuple[bool, str | None] | None:
     return (True, args.pop(0)) if args else None
 
 
-def _command_options(name: str, args: list[str]) -> tuple[bool, str] | None:
-    """``--json`` and ``--lang`` (where the command takes it), each at most once."""
-    as_json, lang, given_lang = False, _DEFAULT_LANG, False
+def _command_options(name: str, args: list[str]) -> Options | None:
+    """``--json`` and the command's own options, each at most once."""
+    takes = _OPTIONS[name]
+    as_json, no_wait, lang, given_lang = False, False, _DEFAULT_LANG, False
     while args:
         option = args.pop(0)
         if option == "--json" and not as_json:
             as_json = True
-        elif _LANG[name] and option == "--lang" and args and not given_lang:
+        elif "--no-wait" in takes and option == "--no-wait" and not no_wait:
+            no_wait = True
+        elif "--lang" in takes and option == "--lang" and args and not given_lang:
             lang, given_lang = args.pop(0), True
-        elif _LANG[name] and option.startswith("--lang=") and not given_lang:
+        elif "--lang" in takes and option.startswith("--lang=") and not given_lang:
             lang, given_lang = option.removeprefix("--lang="), True
         else:
             return None
     if given_lang and (not lang or lang.startswith("-")):
         return None
-    return as_json, lang
+    return Options(as_json, lang, no_wait)
 
 
 def _plain_environment() -> bool:
