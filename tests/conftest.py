@@ -44,6 +44,35 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         _require_pg_bindir()
 
 
+# Files, not tests, are what the workers share out (--dist loadfile): a run's length is
+# decided by its longest files, so they are listed beside the slowest tests.
+SLOWEST_FILES = 15
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    seconds: dict[str, float] = {}
+    tests: dict[str, int] = {}
+    for reports in terminalreporter.stats.values():
+        for report in reports:
+            nodeid = getattr(report, "nodeid", "")
+            duration = getattr(report, "duration", None)
+            if not nodeid or duration is None:
+                continue
+            path = nodeid.split("::", 1)[0]
+            seconds[path] = seconds.get(path, 0.0) + duration
+            if getattr(report, "when", None) == "call":
+                tests[path] = tests.get(path, 0) + 1
+    if not seconds:
+        return
+    terminalreporter.write_sep("=", f"slowest {SLOWEST_FILES} files (set-up, tests, tear-down)")
+    total = sum(seconds.values())
+    for path, spent in sorted(seconds.items(), key=lambda item: -item[1])[:SLOWEST_FILES]:
+        terminalreporter.write_line(
+            f"{spent:8.1f}s {spent * 100 / total:5.1f} %  {tests.get(path, 0):4d} tests  {path}"
+        )
+    terminalreporter.write_line(f"{total:8.1f}s in all, on all workers together")
+
+
 @pytest.fixture(scope="session")
 def pg_cluster() -> Iterator[PostgresCluster]:
     """One PostgreSQL server for the whole session (per xdist worker)."""
