@@ -24,7 +24,7 @@ from docshelf.client.keys import CURSOR, DOCUMENT_FILES
 from docshelf.client.planner import Upsert
 from docshelf.client.store import LocalStore
 
-O = quick.Options
+Opt = quick.Options
 ENGLISH = {"LANG": "C", "LANGUAGE": "", "LC_ALL": "", "LC_MESSAGES": ""}
 # Runs `docshelf ARGS...` and writes sys.modules to the file named first, however it ends.
 WRAPPER = """
@@ -202,11 +202,11 @@ def test_a_plain_listing_prints_what_click_prints(
 @pytest.mark.parametrize(
     ("argv", "parsed"),
     [
-        (["templates"], ("templates", None, O(False, "de"))),
-        (["--home", "h", "templates", "--json"], ("templates", "h", O(True, "de"))),
-        (["--home=h", "profiles", "--lang", "en", "--json"], ("profiles", "h", O(True, "en"))),
-        (["template-groups", "--lang=en"], ("template-groups", None, O(False, "en"))),
-        (["units", "--json"], ("units", None, O(True, "de"))),
+        (["templates"], ("templates", None, Opt(False, "de"))),
+        (["--home", "h", "templates", "--json"], ("templates", "h", Opt(True, "de"))),
+        (["--home=h", "profiles", "--lang", "en", "--json"], ("profiles", "h", Opt(True, "en"))),
+        (["template-groups", "--lang=en"], ("template-groups", None, Opt(False, "en"))),
+        (["units", "--json"], ("units", None, Opt(True, "de"))),
         (["templates", "--json", "--json"], None),
         (["templates", "--lang", "de", "--lang", "en"], None),
         (["units", "--lang", "en"], None),
@@ -223,16 +223,16 @@ def test_a_plain_listing_prints_what_click_prints(
         (["templates", "--lang="], None),
         (["templates", "extra"], None),
         (["templates", "--"], None),
-        (["sync"], ("sync", None, O())),
-        (["--home", "h", "sync", "--json", "--no-wait"], ("sync", "h", O(True, no_wait=True))),
-        (["sync", "--no-wait"], ("sync", None, O(no_wait=True))),
+        (["sync"], ("sync", None, Opt())),
+        (["--home", "h", "sync", "--json", "--no-wait"], ("sync", "h", Opt(True, no_wait=True))),
+        (["sync", "--no-wait"], ("sync", None, Opt(no_wait=True))),
         (["sync", "--no-wait", "--no-wait"], None),
         (["sync", "--lang", "en"], None),
         (["sync", "--help"], None),
         (["templates", "--no-wait"], None),
         (["status", "--no-wait"], None),
-        (["status"], ("status", None, O(False, "de"))),
-        (["--home", "h", "status", "--json"], ("status", "h", O(True, "de"))),
+        (["status"], ("status", None, Opt(False, "de"))),
+        (["--home", "h", "status", "--json"], ("status", "h", Opt(True, "de"))),
         (["status", "--lang", "en"], None),
         (["status", "--json", "--json"], None),
         ([], None),
@@ -254,9 +254,9 @@ def test_a_home_click_would_refuse_is_left_to_click(
     monkeypatch.setenv("DOCSHELF_HOME", str(a_file))
     assert quick.parse(["templates"]) is None
     monkeypatch.setenv("DOCSHELF_HOME", "")
-    assert quick.parse(["templates"]) == ("templates", None, O(False, "de"))
+    assert quick.parse(["templates"]) == ("templates", None, Opt(False, "de"))
     monkeypatch.setenv("DOCSHELF_HOME", str(tmp_path / "new"))
-    assert quick.parse(["templates"]) == ("templates", str(tmp_path / "new"), O(False, "de"))
+    assert quick.parse(["templates"]) == ("templates", str(tmp_path / "new"), Opt(False, "de"))
     monkeypatch.setenv("_DOCSHELF_COMPLETE", "bash_complete")
     assert quick.parse(["templates"]) is None
 
