@@ -11,18 +11,22 @@ from __future__ import annotations
 import functools
 from enum import Enum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, inspect, text
 
 from docshelf.domain.errors import ConfigurationError
 from docshelf.i18n import N_, tr
 from docshelf.server.db.engine import Database
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 MIGRATIONS = Path(__file__).parent / "migrations"
+# The newest migration of this code. A database already there is opened without loading
+# alembic, which costs every server start and every admin command a fifth of a second or
+# more; tests/unit/test_migrate.py fails when a migration is added and this is not.
+HEAD = "0009"
 # Any constant will do; it only has to be the same in every docshelf process.
 _MIGRATION_LOCK = 0x646F637368656C66
 
@@ -41,6 +45,8 @@ class Schema(Enum):
 
 
 def alembic_config() -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     return config
@@ -50,6 +56,11 @@ def upgrade(db: Database) -> None:
     """Apply pending migrations; concurrent server starts on PostgreSQL wait for each other.
 
     Raises :class:`SchemaTooNew` if the database is further than this code knows."""
+    with db.engine.connect() as conn:
+        if _stored_revision(conn) == HEAD:
+            return
+    from alembic import command
+
     config = alembic_config()
     with db.engine.execution_options(docshelf_write=True).connect() as conn:
         if db.dialect == "postgresql":
@@ -73,11 +84,26 @@ def is_current(db: Database) -> bool:
 @functools.cache
 def _known() -> tuple[str | None, frozenset[str]]:
     """(head, every revision) of this code's migrations: read once, /readyz asks often."""
+    from alembic.script import ScriptDirectory
+
     script = ScriptDirectory.from_config(alembic_config())
     return script.get_current_head(), frozenset(r.revision for r in script.walk_revisions())
 
 
+def _stored_revision(conn: Connection) -> str | None:
+    """The revision alembic stored, read without alembic; None before the first migration
+    (or if the table holds other than one row: alembic is asked then)."""
+    if not inspect(conn).has_table("alembic_version"):
+        return None
+    stored = conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+    return stored[0] if len(stored) == 1 else None
+
+
 def _compare(conn: Connection) -> Schema:
+    if _stored_revision(conn) == HEAD:
+        return Schema.CURRENT
+    from alembic.runtime.migration import MigrationContext
+
     head, known = _known()
     revision = MigrationContext.configure(conn).get_current_revision()
     if revision == head:
@@ -88,6 +114,8 @@ def _compare(conn: Connection) -> Schema:
 
 
 def _too_new_message(conn: Connection) -> str:
+    from alembic.runtime.migration import MigrationContext
+
     revision = MigrationContext.configure(conn).get_current_revision()
     head, _ = _known()
     return tr(
