@@ -18,22 +18,24 @@ if TYPE_CHECKING:
 
 def open_client(ctx: click.Context, *, log: bool = True) -> Client:
     """The home's client; ``log``: its log file records what the command does."""
-    client = client_at(ctx.find_root().params.get("home"))
-    if log:
-        from docshelf import logs  # its rotating file handler costs a reading command's start
-
-        logs.setup(client.home.log_file, to_stderr=False)
+    client = client_at(ctx.find_root().params.get("home"), log=log)
     ctx.call_on_close(client.close)
     return client
 
 
-def client_at(home_option: str | None) -> Client:
-    """The client of the home ``--home`` names (or the environment, or the default)."""
+def client_at(home_option: str | None, *, log: bool = False) -> Client:
+    """The client of the home ``--home`` names (or the environment, or the default);
+    ``log``: its log file records what the command does."""
     home = resolve_home(home_option)
     raw = os.environ.get("DOCSHELF_SYNC_PAGE_SIZE")
-    if raw is None:
-        return Client(home)  # the client's page size
-    return Client(home, page_size=max(1, min(int(raw), 5000)))
+    # Without the variable, the client's own page size.
+    page_size = None if raw is None else max(1, min(int(raw), 5000))
+    client = Client(home) if page_size is None else Client(home, page_size=page_size)
+    if log:
+        from docshelf import logs  # its rotating file handler costs a reading command's start
+
+        logs.setup(client.home.log_file, to_stderr=False)
+    return client
 
 
 def open_local_copy(ctx: click.Context) -> Client:

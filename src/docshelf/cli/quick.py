@@ -48,13 +48,9 @@ def run(argv: list[str]) -> bool:
         command = _sync(options.as_json, options.no_wait)
     else:
         command = _listing(name, options.as_json, options.lang)
-    client = client_at(home)
+    client = client_at(home, log=name == "sync")  # a sync's log records it; reading, none
     try:
-        if name == "sync":
-            from docshelf import logs  # as cli/home.open_client: a sync's log records it
-
-            logs.setup(client.home.log_file, to_stderr=False)
-        elif name != "status":  # status says what it can of a home without a local copy
+        if name not in ("sync", "status"):  # status says what it can of a home without a copy
             client.require_local_copy()
         command(client)
     finally:
