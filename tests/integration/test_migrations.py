@@ -1,16 +1,41 @@
-"""The schema comes from the migrations, identically on SQLite and PostgreSQL."""
+"""The schema comes from the migrations, identically on SQLite and PostgreSQL. A database
+at this code's newest migration is opened without loading alembic (every server start
+and admin command would); one behind it is migrated as before."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import select
+from alembic.script import ScriptDirectory
+from sqlalchemy import select, text
 
+from docshelf.server.db.connect import open_database
 from docshelf.server.db.engine import Database, current_seq
-from docshelf.server.db.migrate import is_current, upgrade
+from docshelf.server.db.migrate import (
+    HEAD,
+    Schema,
+    alembic_config,
+    is_current,
+    schema_state,
+    upgrade,
+)
 from docshelf.server.db.models import Base, Meta
+
+# Opens the database named first, then prints the alembic modules it loaded.
+OPEN = """
+import sys
+from docshelf.server.db.connect import open_database
+from docshelf.server.db.migrate import Schema, schema_state
+db = open_database(sys.argv[1])
+assert schema_state(db) is Schema.CURRENT
+db.dispose()
+print(" ".join(sorted(m for m in sys.modules if m.split(".")[0] == "alembic")))
+"""
 
 
 def _db(database_url: str | None, tmp_path: Path) -> Database:
@@ -52,5 +77,48 @@ def test_each_change_gets_the_next_number(database_url: str | None, tmp_path: Pa
         with db.change("test") as change:
             # A rolled-back change leaves no hole in the numbering.
             assert change.seq == 4
+    finally:
+        db.dispose()
+
+
+def _url(database_url: str | None, tmp_path: Path) -> str:
+    return database_url or f"sqlite:///{tmp_path / 'm.db'}"
+
+
+def _stored(db: Database) -> list[str]:
+    with db.engine.connect() as conn:
+        return list(conn.execute(text("SELECT version_num FROM alembic_version")).scalars())
+
+
+def test_a_current_database_opens_without_alembic(database_url: str | None, tmp_path: Path) -> None:
+    url = _url(database_url, tmp_path)
+    open_database(url).dispose()  # the first opening migrates
+    opened = subprocess.run(
+        [sys.executable, "-c", OPEN, url], capture_output=True, text=True, timeout=120
+    )
+    assert opened.returncode == 0, opened.stderr
+    assert opened.stdout.strip() == ""
+
+
+def test_an_older_database_is_migrated_to_the_head(
+    database_url: str | None, tmp_path: Path
+) -> None:
+    url = _url(database_url, tmp_path)
+    older = Database(url)
+    previous = ScriptDirectory.from_config(alembic_config()).get_revision(HEAD).down_revision
+    assert isinstance(previous, str)
+    config = alembic_config()
+    with older.engine.connect() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, previous)
+        conn.commit()
+    assert _stored(older) == [previous]
+    assert schema_state(older) is Schema.OLDER
+    older.dispose()
+
+    db = open_database(url)
+    try:
+        assert _stored(db) == [HEAD]
+        assert schema_state(db) is Schema.CURRENT
     finally:
         db.dispose()
