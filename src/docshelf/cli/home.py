@@ -29,8 +29,7 @@ def client_at(home_option: str | None, *, log: bool = False) -> Client:
     home = resolve_home(home_option)
     raw = os.environ.get("DOCSHELF_SYNC_PAGE_SIZE")
     # Without the variable, the client's own page size.
-    page_size = None if raw is None else max(1, min(int(raw), 5000))
-    client = Client(home) if page_size is None else Client(home, page_size=page_size)
+    client = Client(home) if raw is None else Client(home, page_size=max(1, min(int(raw), 5000)))
     if log:
         from docshelf import logs  # its rotating file handler costs a reading command's start
 

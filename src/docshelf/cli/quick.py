@@ -1,4 +1,4 @@
-"""The listing commands on a plain command line, without click.
+"""The listings, ``status`` and ``sync`` on a plain command line, without click.
 
 ``docshelf [--home DIR] templates|template-groups|snippets|profiles|units [--json]
 [--lang LANG]``, ``docshelf [--home DIR] status [--json]`` and ``docshelf [--home DIR] sync
